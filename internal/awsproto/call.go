@@ -1,0 +1,74 @@
+package awsproto
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+)
+
+// Call carries one request's facts between the edge, auth and a service handler.
+type Call struct {
+	RequestID    string
+	Service      string // model name, e.g. "sts"
+	Operation    string
+	Region       string
+	AccountID    string
+	AccessKeyID  string
+	PrincipalARN string
+	UserID       string
+	Request      *http.Request
+	// ResponseHeader holds extra headers for the response (the edge and handlers add to it).
+	ResponseHeader http.Header
+	// Status, when non-zero, overrides the HTTP status of a successful response (e.g. S3's 206).
+	Status int
+}
+
+type callKey struct{}
+
+// WithCall returns a context that carries c.
+func WithCall(ctx context.Context, c *Call) context.Context {
+	return context.WithValue(ctx, callKey{}, c)
+}
+
+// CallFrom returns the Call carried by ctx, or nil when there is none.
+func CallFrom(ctx context.Context) *Call {
+	c, _ := ctx.Value(callKey{}).(*Call)
+	return c
+}
+
+// Error is an AWS error as the client sees it.
+type Error struct {
+	Code    string
+	Message string
+	Status  int               // HTTP status; 0 means: from the model's exception shape, else 400
+	Fields  map[string]string // extra members of the error body (S3's Key, BucketName…), encoded sorted by key
+}
+
+// Error returns "Code: Message".
+func (e *Error) Error() string {
+	if e.Message == "" {
+		return e.Code
+	}
+	return e.Code + ": " + e.Message
+}
+
+// Errorf returns an *Error with the given code, status and formatted message.
+func Errorf(code string, status int, format string, args ...any) *Error {
+	msg := format
+	if len(args) > 0 {
+		msg = fmt.Sprintf(format, args...)
+	}
+	return &Error{Code: code, Status: status, Message: msg}
+}
+
+// Ptr returns a pointer to a copy of v.
+func Ptr[T any](v T) *T { return &v }
+
+// Value returns *p, or the zero value when p is nil.
+func Value[T any](p *T) T {
+	if p == nil {
+		var zero T
+		return zero
+	}
+	return *p
+}

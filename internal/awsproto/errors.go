@@ -1,0 +1,147 @@
+package awsproto
+
+import (
+	"errors"
+	"net/http"
+	"sort"
+	"strings"
+)
+
+// internalError is what a client sees for any failure that is not an *Error.
+func (s *Service) internalError() *Error {
+	if s.protocol == "rest-xml" {
+		return Errorf("InternalError", 500, "We encountered an internal error. Please try again.")
+	}
+	return Errorf("InternalFailure", 500, "The request processing has failed because of an unknown error, exception or failure.")
+}
+
+// WriteError encodes err in s's protocol (edge uses it for auth failures). Any error that is not
+// *Error becomes the protocol's internal error (500): InternalFailure / InternalError (S3).
+func (s *Service) WriteError(w http.ResponseWriter, req *http.Request, call *Call, err error) {
+	if call == nil {
+		call = &Call{}
+	}
+	var ae *Error
+	if !errors.As(err, &ae) || ae == nil {
+		ae = s.internalError()
+	}
+	sh := s.exceptions[ae.Code]
+	status := ae.Status
+	if status == 0 {
+		status = 400
+		if sh != nil && sh.Error != nil && sh.Error.HTTPStatusCode != 0 {
+			status = sh.Error.HTTPStatusCode
+		}
+	}
+	s.setCommonHeaders(w.Header(), call)
+	fault := "Sender"
+	if status >= 500 {
+		fault = "Receiver"
+	}
+	bp := s.getBuf()
+	defer s.putBuf(bp)
+	buf := *bp
+	switch s.protocol {
+	case "json", "rest-json":
+		code := ae.Code
+		if sh != nil {
+			code = sh.name
+		}
+		w.Header().Set("X-Amzn-Errortype", code)
+		if s.queryCompat {
+			qc := code
+			if sh != nil && sh.Error != nil && sh.Error.Code != "" {
+				qc = sh.Error.Code
+			}
+			w.Header().Set("X-Amzn-Query-Error", qc+";"+fault)
+		}
+		buf = append(buf, '{')
+		ct := s.jsonType
+		if s.protocol == "json" {
+			buf = appendJSONString(buf, "__type")
+			buf = append(buf, ':')
+			buf = appendJSONString(buf, code)
+			buf = append(buf, ',')
+		} else {
+			ct = "application/json"
+			if sh != nil && sh.Members["Type"] != nil && ae.Fields["Type"] == "" {
+				typ := "User"
+				if status >= 500 {
+					typ = "Service"
+				}
+				buf = append(buf, `"Type":`...)
+				buf = appendJSONString(buf, typ)
+				buf = append(buf, ',')
+			}
+		}
+		msgKey := "message"
+		if sh != nil && sh.Members["Message"] != nil {
+			msgKey = "Message"
+		}
+		buf = appendJSONString(buf, msgKey)
+		buf = append(buf, ':')
+		buf = appendJSONString(buf, ae.Message)
+		for _, k := range sortedKeys(ae.Fields) {
+			buf = append(buf, ',')
+			buf = appendJSONString(buf, k)
+			buf = append(buf, ':')
+			buf = appendJSONString(buf, ae.Fields[k])
+		}
+		buf = append(buf, '}')
+		s.writeBody(w, req, status, ct, buf)
+	case "query":
+		code := ae.Code
+		if sh != nil {
+			code = sh.name
+			if sh.Error != nil && sh.Error.Code != "" {
+				code = sh.Error.Code
+			}
+		}
+		xw := xmlWriter{buf: buf}
+		xw.startTag("ErrorResponse", s.xmlNS, nil)
+		xw.open("Error")
+		xw.element("Type", fault)
+		xw.element("Code", code)
+		xw.element("Message", ae.Message)
+		for _, k := range sortedKeys(ae.Fields) {
+			xw.element(k, ae.Fields[k])
+		}
+		xw.close("Error")
+		xw.element("RequestId", call.RequestID)
+		xw.close("ErrorResponse")
+		buf = xw.buf
+		s.writeBody(w, req, status, "text/xml", buf)
+	default: // rest-xml
+		if req.Method == http.MethodHead {
+			w.WriteHeader(status)
+			return
+		}
+		xw := xmlWriter{buf: append(buf, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"...)}
+		xw.open("Error")
+		xw.element("Code", ae.Code)
+		xw.element("Message", ae.Message)
+		for _, k := range sortedKeys(ae.Fields) {
+			xw.element(k, ae.Fields[k])
+		}
+		xw.element("RequestId", call.RequestID)
+		xw.element("HostId", w.Header().Get("x-amz-id-2"))
+		xw.close("Error")
+		buf = xw.buf
+		s.writeBody(w, req, status, "application/xml", buf)
+	}
+	*bp = buf
+}
+
+func sortedKeys(m map[string]string) []string {
+	if len(m) == 0 {
+		return nil
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		if k != "" && !strings.ContainsAny(k, "<>&\"' ") {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,33 @@
+package awsproto
+
+// queryErrorCodes fills in the awsQueryError codes (error.code) that some botocore models no
+// longer carry but the SDKs still expect in x-amzn-query-error. Source: the Smithy model of SQS
+// (aws.protocols#awsQueryError), as shipped in aws-sdk-go-v2's service/sqs schemas.
+var queryErrorCodes = map[string]map[string]string{
+	"sqs": {
+		"BatchEntryIdsNotDistinct":     "AWS.SimpleQueueService.BatchEntryIdsNotDistinct",
+		"BatchRequestTooLong":          "AWS.SimpleQueueService.BatchRequestTooLong",
+		"EmptyBatchRequest":            "AWS.SimpleQueueService.EmptyBatchRequest",
+		"InvalidAddress":               "InvalidAddress",
+		"InvalidBatchEntryId":          "AWS.SimpleQueueService.InvalidBatchEntryId",
+		"InvalidSecurity":              "InvalidSecurity",
+		"KmsAccessDenied":              "KMS.AccessDeniedException",
+		"KmsDisabled":                  "KMS.DisabledException",
+		"KmsInvalidKeyUsage":           "KMS.InvalidKeyUsageException",
+		"KmsInvalidState":              "KMS.InvalidStateException",
+		"KmsNotFound":                  "KMS.NotFoundException",
+		"KmsOptInRequired":             "KMS.OptInRequired",
+		"KmsThrottled":                 "KMS.ThrottlingException",
+		"MessageNotInflight":           "AWS.SimpleQueueService.MessageNotInflight",
+		"OverLimit":                    "OverLimit",
+		"PurgeQueueInProgress":         "AWS.SimpleQueueService.PurgeQueueInProgress",
+		"QueueDeletedRecently":         "AWS.SimpleQueueService.QueueDeletedRecently",
+		"QueueDoesNotExist":            "AWS.SimpleQueueService.NonExistentQueue",
+		"QueueNameExists":              "QueueAlreadyExists",
+		"ReceiptHandleIsInvalid":       "ReceiptHandleIsInvalid",
+		"RequestThrottled":             "RequestThrottled",
+		"ResourceNotFoundException":    "ResourceNotFoundException",
+		"TooManyEntriesInBatchRequest": "AWS.SimpleQueueService.TooManyEntriesInBatchRequest",
+		"UnsupportedOperation":         "AWS.SimpleQueueService.UnsupportedOperation",
+	},
+}

@@ -1,0 +1,195 @@
+package awsproto
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+)
+
+// ServiceOptions adjusts how a Service speaks its protocol.
+type ServiceOptions struct {
+	// XMLRootNames names the root element of rest-xml outputs per operation where the model has
+	// none (S3: "ListBuckets" → "ListAllMyBucketsResult"). Default: the output shape's locationName,
+	// else operation name + "Result".
+	XMLRootNames map[string]string
+	// SkipEnumValidation leaves enum checks to handlers (S3 answers those itself).
+	SkipEnumValidation bool
+	// ValidationError, when set, builds the client error for failed input validation.
+	// problems are AWS-style sentences ("Value null at 'roleArn' failed to satisfy constraint: Member must not be null").
+	ValidationError func(op string, problems []string) *Error
+}
+
+// Service is one AWS service model with the typed handlers registered for its operations.
+type Service struct {
+	name        string
+	m           *model
+	opts        ServiceOptions
+	protocol    string
+	ops         map[string]*opEntry
+	exceptions  map[string]*shape // by shape name and by error.code
+	queryCompat bool
+	crc32       bool
+	jsonType    string // Content-Type of json protocol bodies
+	xmlNS       string
+	routes      []*restRoute // rest protocols, most specific first
+
+	mu      sync.Mutex // guards planner during registration
+	planner planner
+	bufs    sync.Pool
+}
+
+// opEntry is one operation of the model and its handler, once registered.
+type opEntry struct {
+	name    string
+	op      *operation
+	in, out *shape
+	binding atomic.Pointer[binding]
+}
+
+// binding is a registered handler with its codec plans.
+type binding struct {
+	in, out *codec
+	inType  reflect.Type
+	call    func(ctx context.Context, in reflect.Value) (reflect.Value, error)
+}
+
+// NewService returns the Service for the embedded model named model (e.g. "sts").
+func NewService(model string, opts ServiceOptions) (*Service, error) {
+	m, err := loadModel(model)
+	if err != nil {
+		return nil, err
+	}
+	s := &Service{
+		name:       model,
+		m:          m,
+		opts:       opts,
+		protocol:   m.Metadata.Protocol,
+		ops:        make(map[string]*opEntry, len(m.Operations)),
+		exceptions: map[string]*shape{},
+		planner:    planner{cache: map[codecKey]*codec{}},
+		xmlNS:      m.Metadata.XMLNamespace,
+	}
+	switch s.protocol {
+	case "json", "rest-json", "rest-xml", "query":
+	default:
+		return nil, fmt.Errorf("awsproto: model %q: unsupported protocol %q", model, s.protocol)
+	}
+	s.bufs.New = func() any { b := make([]byte, 0, 1024); return &b }
+	s.queryCompat = len(m.Metadata.AWSQueryCompatible) > 0
+	s.crc32 = strings.HasPrefix(m.Metadata.TargetPrefix, "DynamoDB")
+	s.jsonType = "application/x-amz-json-" + m.Metadata.JSONVersion
+	if m.Metadata.JSONVersion == "" {
+		s.jsonType = "application/x-amz-json-1.0"
+	}
+	if s.protocol == "rest-xml" && s.xmlNS == "" {
+		s.xmlNS = "http://s3.amazonaws.com/doc/" + m.Metadata.APIVersion + "/"
+	}
+	for name, o := range m.Operations {
+		e := &opEntry{name: name, op: o}
+		e.in = synthetic(o.Input, name+"Input")
+		e.out = synthetic(o.Output, name+"Output")
+		s.ops[name] = e
+	}
+	for n, sh := range m.Shapes {
+		if !sh.Exception {
+			continue
+		}
+		s.exceptions[n] = sh
+		if sh.Error != nil && sh.Error.Code != "" {
+			if _, taken := s.exceptions[sh.Error.Code]; !taken {
+				s.exceptions[sh.Error.Code] = sh
+			}
+		}
+	}
+	if s.protocol == "rest-json" || s.protocol == "rest-xml" {
+		if err := s.buildRoutes(); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+func synthetic(r *shapeRef, name string) *shape {
+	if r != nil {
+		return r.target
+	}
+	return &shape{Type: "structure", name: name}
+}
+
+// Name returns the model name ("sts").
+func (s *Service) Name() string { return s.name }
+
+// Protocol returns "json", "rest-json", "rest-xml" or "query".
+func (s *Service) Protocol() string { return s.protocol }
+
+// SigningName returns the SigV4 service name: metadata.signingName, else endpointPrefix.
+func (s *Service) SigningName() string {
+	if s.m.Metadata.SigningName != "" {
+		return s.m.Metadata.SigningName
+	}
+	return s.m.Metadata.EndpointPrefix
+}
+
+// TargetPrefix returns the X-Amz-Target prefix of json services ("" otherwise).
+func (s *Service) TargetPrefix() string { return s.m.Metadata.TargetPrefix }
+
+// APIVersion returns the model's API version ("2011-06-15").
+func (s *Service) APIVersion() string { return s.m.Metadata.APIVersion }
+
+// Operations returns the operation names of the model, sorted.
+func (s *Service) Operations() []string {
+	names := make([]string, 0, len(s.ops))
+	for n := range s.ops {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Handle registers a typed handler for an operation of s. It panics at registration (program
+// start) if op is not in the model or I/O do not fit the model's input/output shapes.
+func Handle[I, O any](s *Service, op string, h func(context.Context, *I) (*O, error)) {
+	call := func(ctx context.Context, in reflect.Value) (reflect.Value, error) {
+		out, err := h(ctx, in.Interface().(*I))
+		return reflect.ValueOf(out), err
+	}
+	if err := s.bind(op, reflect.TypeFor[I](), reflect.TypeFor[O](), call); err != nil {
+		panic(err)
+	}
+}
+
+func (s *Service) bind(op string, in, out reflect.Type, call func(context.Context, reflect.Value) (reflect.Value, error)) error {
+	e, ok := s.ops[op]
+	if !ok {
+		return fmt.Errorf("awsproto: %s has no operation %q", s.name, op)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ic, err := s.planner.plan(e.in, nil, in)
+	if err != nil {
+		return fmt.Errorf("awsproto: %s.%s input: %w", s.name, op, err)
+	}
+	oc, err := s.planner.plan(e.out, nil, out)
+	if err != nil {
+		return fmt.Errorf("awsproto: %s.%s output: %w", s.name, op, err)
+	}
+	if ic.kind != kindStruct || ic.ptr || oc.kind != kindStruct || oc.ptr {
+		return fmt.Errorf("awsproto: %s.%s: input and output must be structs", s.name, op)
+	}
+	markValidation(ic, map[*codec]bool{})
+	e.binding.Store(&binding{in: ic, out: oc, inType: in, call: call})
+	return nil
+}
+
+func (s *Service) getBuf() *[]byte { return s.bufs.Get().(*[]byte) }
+
+func (s *Service) putBuf(b *[]byte) {
+	if cap(*b) <= 64<<10 {
+		*b = (*b)[:0]
+		s.bufs.Put(b)
+	}
+}
