@@ -1,0 +1,187 @@
+// Package edge is Kiri's single HTTP front door. It works out which service and operation a
+// request addresses, authenticates it, hands it to the service through the protocol codec, and
+// serves Kiri's own routes under /_kiri/.
+package edge
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/kiri-run/kiri/internal/auth"
+	"github.com/kiri-run/kiri/internal/awsproto"
+	"github.com/kiri-run/kiri/internal/telemetry"
+)
+
+// Config holds what the edge needs; every field is required unless it says otherwise.
+type Config struct {
+	Router  *awsproto.Router
+	Auth    *auth.Authenticator
+	Metrics *telemetry.Metrics
+	Logger  *slog.Logger
+	// Version is reported by /_kiri/health.
+	Version string
+	// Health reports each service's state for /_kiri/health (optional).
+	Health func(ctx context.Context) map[string]string
+}
+
+// Edge is the http.Handler in front of every service.
+type Edge struct {
+	cfg Config
+}
+
+// New returns an Edge serving cfg's router.
+func New(cfg Config) *Edge {
+	return &Edge{cfg: cfg}
+}
+
+// ServeHTTP implements http.Handler.
+func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, "/_kiri/") {
+		e.serveKiri(w, r)
+		return
+	}
+	start := time.Now()
+	rec := &recorder{ResponseWriter: w}
+	call := &awsproto.Call{RequestID: newRequestID(), Request: r, ResponseHeader: http.Header{}}
+	ctx := telemetry.StartRequest(r.Context(), r.Header)
+	ctx = awsproto.WithCall(ctx, call)
+	r = r.WithContext(ctx)
+	call.Request = r
+
+	e.serveAPI(ctx, rec, r, call)
+
+	status := rec.status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	d := time.Since(start)
+	service, op := call.Service, call.Operation
+	if service == "" {
+		service = "unknown"
+	}
+	if op == "" {
+		op = "unknown"
+	}
+	e.cfg.Metrics.ObserveRequest(service, op, status, d)
+	e.cfg.Logger.LogAttrs(ctx, slog.LevelInfo, "request",
+		slog.String("request_id", call.RequestID),
+		slog.String("service", service),
+		slog.String("operation", op),
+		slog.Int("status", status),
+		slog.Duration("duration", d),
+		slog.String("account", call.AccountID),
+		slog.String("trace_id", telemetry.TraceID(ctx)),
+	)
+}
+
+func (e *Edge) serveAPI(ctx context.Context, w http.ResponseWriter, r *http.Request, call *awsproto.Call) {
+	if bucket, ok := virtualHostedBucket(r.Host); ok {
+		toPathStyle(r, bucket)
+	}
+	sig := auth.Parse(r)
+	route, err := e.cfg.Router.Resolve(r, sig.Service)
+	if err != nil {
+		writeUnrouted(w, r, call, err)
+		return
+	}
+	svc := route.Service
+	call.Service = svc.Name()
+	call.Operation = route.Operation
+	id, err := e.cfg.Auth.Verify(ctx, r, sig, auth.Target{Service: svc.Name(), Protocol: svc.Protocol()})
+	if err != nil {
+		svc.WriteError(w, r, call, err)
+		return
+	}
+	call.Region = id.Region
+	call.AccountID = id.AccountID
+	call.AccessKeyID = id.AccessKeyID
+	call.PrincipalARN = id.PrincipalARN
+	call.UserID = id.UserID
+	route.Serve(w, r, call)
+}
+
+// writeUnrouted answers a request no service claims. No AWS protocol applies, so it uses the
+// plain JSON error shape AWS's own front ends use for unknown routes.
+func writeUnrouted(w http.ResponseWriter, r *http.Request, call *awsproto.Call, err error) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("x-amzn-RequestId", call.RequestID)
+	h.Set("X-Amzn-ErrorType", "UnknownOperationException")
+	w.WriteHeader(http.StatusNotFound)
+	if r.Method != http.MethodHead {
+		json.NewEncoder(w).Encode(map[string]string{"__type": "UnknownOperationException", "message": err.Error()})
+	}
+}
+
+func (e *Edge) serveKiri(w http.ResponseWriter, r *http.Request) {
+	switch r.URL.Path {
+	case "/_kiri/health":
+		services := map[string]string{}
+		if e.cfg.Health != nil {
+			services = e.cfg.Health(r.Context())
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(struct {
+			Version  string            `json:"version"`
+			Services map[string]string `json:"services"`
+		}{e.cfg.Version, services})
+	case "/_kiri/metrics":
+		e.cfg.Metrics.Handler().ServeHTTP(w, r)
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+// newRequestID returns a UUID-shaped id, the form most AWS services use.
+func newRequestID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	var s [36]byte
+	hex.Encode(s[0:8], b[0:4])
+	s[8] = '-'
+	hex.Encode(s[9:13], b[4:6])
+	s[13] = '-'
+	hex.Encode(s[14:18], b[6:8])
+	s[18] = '-'
+	hex.Encode(s[19:23], b[8:10])
+	s[23] = '-'
+	hex.Encode(s[24:], b[10:])
+	return string(s[:])
+}
+
+// recorder remembers the status a handler wrote. Unwrap lets http.ResponseController reach
+// the underlying writer's Flush and deadlines, which streaming responses need.
+type recorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *recorder) WriteHeader(code int) {
+	if r.status == 0 {
+		r.status = code
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *recorder) Write(p []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	return r.ResponseWriter.Write(p)
+}
+
+func (r *recorder) Flush() {
+	if f, ok := r.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }

@@ -1,0 +1,127 @@
+package edge
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/kiri-run/kiri/internal/auth"
+	"github.com/kiri-run/kiri/internal/awsproto"
+	"github.com/kiri-run/kiri/internal/telemetry"
+)
+
+func TestVirtualHostedBucket(t *testing.T) {
+	cases := []struct {
+		host, bucket string
+		ok           bool
+	}{
+		{"photos.localhost:4566", "photos", true},
+		{"photos.localhost", "photos", true},
+		{"photos.s3.localhost:4566", "photos", true},
+		{"my.dotted.bucket.localhost:4566", "my.dotted.bucket", true},
+		{"Photos.LOCALHOST:4566", "photos", true},
+		{"localhost:4566", "", false},
+		{"s3.localhost:4566", "", false},
+		{"127.0.0.1:4566", "", false},
+		{"abc123.lambda-url.us-east-1.localhost:4566", "", false},
+		{"api1.execute-api.localhost:4566", "", false},
+		{"example.com", "", false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.host, func(t *testing.T) {
+			bucket, ok := virtualHostedBucket(tc.host)
+			if bucket != tc.bucket || ok != tc.ok {
+				t.Fatalf("= %q, %v; want %q, %v", bucket, ok, tc.bucket, tc.ok)
+			}
+		})
+	}
+}
+
+// listInput and listOutput are the slice of the S3 model this test needs.
+type listInput struct {
+	Bucket *string `aws:"Bucket"`
+	Prefix *string `aws:"Prefix"`
+}
+
+type listOutput struct {
+	Name   *string `aws:"Name"`
+	Prefix *string `aws:"Prefix"`
+}
+
+// TestVirtualHostedRequestsReachS3 drives a stub S3 operation with the SDK in
+// virtual-hosted style, the form it uses for host names, through the edge.
+func TestVirtualHostedRequestsReachS3(t *testing.T) {
+	svc, err := awsproto.NewService("s3", awsproto.ServiceOptions{
+		XMLRootNames: map[string]string{"ListObjectsV2": "ListBucketResult"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	awsproto.Handle(svc, "ListObjectsV2", func(ctx context.Context, in *listInput) (*listOutput, error) {
+		return &listOutput{Name: in.Bucket, Prefix: in.Prefix}, nil
+	})
+	e := New(Config{
+		Router:  awsproto.NewRouter(svc),
+		Auth:    auth.New(auth.Config{Mode: auth.Dev}),
+		Metrics: telemetry.NewMetrics(),
+		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	srv := httptest.NewServer(e)
+	defer srv.Close()
+	_, port, _ := net.SplitHostPort(strings.TrimPrefix(srv.URL, "http://"))
+	// Send every host name to the test server, as *.localhost resolves to loopback.
+	dial := func(ctx context.Context, network, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, network, srv.Listener.Addr().String())
+	}
+	client := s3.New(s3.Options{
+		Region:       "us-east-1",
+		Credentials:  credentials.NewStaticCredentialsProvider("AKID", "SECRET", ""),
+		BaseEndpoint: aws.String("http://localhost:" + port),
+		HTTPClient:   &http.Client{Transport: &http.Transport{DialContext: dial}},
+	})
+	out, err := client.ListObjectsV2(t.Context(), &s3.ListObjectsV2Input{Bucket: aws.String("photos"), Prefix: aws.String("cats/")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aws.ToString(out.Name) != "photos" || aws.ToString(out.Prefix) != "cats/" {
+		t.Fatalf("S3 saw bucket %q prefix %q", aws.ToString(out.Name), aws.ToString(out.Prefix))
+	}
+}
+
+func TestKiriRoutes(t *testing.T) {
+	e := New(Config{
+		Router:  awsproto.NewRouter(),
+		Auth:    auth.New(auth.Config{Mode: auth.Dev}),
+		Metrics: telemetry.NewMetrics(),
+		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Version: "v9",
+		Health:  func(context.Context) map[string]string { return map[string]string{"sts": "running"} },
+	})
+	cases := []struct {
+		path, want string
+		status     int
+	}{
+		{"/_kiri/health", `{"version":"v9","services":{"sts":"running"}}`, 200},
+		{"/_kiri/metrics", "go_goroutines", 200},
+		{"/_kiri/nothing", "404 page not found", 404},
+		{"/some/path", "UnknownOperationException", 404},
+	}
+	for _, tc := range cases {
+		t.Run(tc.path, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			e.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, tc.path, nil))
+			if rec.Code != tc.status || !strings.Contains(rec.Body.String(), tc.want) {
+				t.Fatalf("%d %s, want %d containing %s", rec.Code, rec.Body.String(), tc.status, tc.want)
+			}
+		})
+	}
+}
