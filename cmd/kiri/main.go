@@ -1,0 +1,140 @@
+// Command kiri is a serverless cloud in one binary: AWS-compatible functions, objects, queues,
+// events, workflows and tables on one port.
+//
+//	kiri [serve] [flags]   serve every service (the default)
+//	kiri version           print the version
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/kiri-run/kiri/internal/app"
+	"github.com/kiri-run/kiri/internal/auth"
+	"github.com/kiri-run/kiri/internal/store"
+)
+
+// version is set at build time with -ldflags "-X main.version=…"; otherwise it comes from the
+// build info.
+var version = ""
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "kiri:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string, stdout, stderr io.Writer) error {
+	cmd := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		return serve(args, stderr)
+	case "version":
+		fmt.Fprintln(stdout, "kiri", buildVersion())
+		return nil
+	case "help":
+		usage(stdout)
+		return nil
+	default:
+		usage(stderr)
+		return fmt.Errorf("unknown command %q", cmd)
+	}
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, `usage: kiri [serve] [flags]   serve every service on one port (the default)
+       kiri version           print the version
+Run "kiri serve -h" for the flags.`)
+}
+
+// parseServe reads serve's flags; each has a KIRI_* environment equivalent, which a flag overrides.
+func parseServe(args []string, stderr io.Writer) (app.Config, error) {
+	cfg := app.Config{Version: buildVersion()}
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	env := func(name, def string) string {
+		if v, ok := os.LookupEnv("KIRI_" + name); ok {
+			return v
+		}
+		return def
+	}
+	ephemeral, _ := strconv.ParseBool(env("EPHEMERAL", "false"))
+	var authMode, syncMode string
+	fs.StringVar(&cfg.Addr, "addr", env("ADDR", "127.0.0.1:4566"), "listen address (KIRI_ADDR)")
+	fs.StringVar(&cfg.DataDir, "data-dir", env("DATA_DIR", app.DefaultDataDir()), "data directory (KIRI_DATA_DIR)")
+	fs.BoolVar(&cfg.Ephemeral, "ephemeral", ephemeral, "keep data in a temporary directory removed on exit (KIRI_EPHEMERAL)")
+	fs.StringVar(&authMode, "auth", env("AUTH", "dev"), "dev (any key, loopback only) or strict (KIRI_AUTH)")
+	fs.StringVar(&cfg.KeysFile, "keys-file", env("KEYS_FILE", ""), "CSV of ACCESS_KEY_ID,SECRET_ACCESS_KEY,ACCOUNT_ID for strict mode (KIRI_KEYS_FILE)")
+	fs.StringVar(&cfg.LogLevel, "log-level", env("LOG_LEVEL", "info"), "debug, info, warn or error (KIRI_LOG_LEVEL)")
+	fs.StringVar(&cfg.LogFormat, "log-format", env("LOG_FORMAT", "json"), "json or text (KIRI_LOG_FORMAT)")
+	fs.StringVar(&syncMode, "sync", env("SYNC", "normal"), "normal (survives kill -9) or full (also survives power loss) (KIRI_SYNC)")
+	fs.StringVar(&cfg.DB, "db", env("DB", ""), "metadata database: empty for SQLite in the data dir, or a postgres:// URL (KIRI_DB)")
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	if fs.NArg() > 0 {
+		return cfg, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	cfg.Auth, cfg.Sync = auth.Mode(authMode), store.SyncMode(syncMode)
+	return cfg, nil
+}
+
+func serve(args []string, stderr io.Writer) error {
+	cfg, err := parseServe(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	a, err := app.Start(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	select {
+	case <-ctx.Done():
+	case err := <-a.Done():
+		if err != nil {
+			return err
+		}
+	}
+	stop() // a second signal now kills the process at once
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return a.Close(shutdownCtx)
+}
+
+func buildVersion() string {
+	if version != "" {
+		return version
+	}
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "dev"
+	}
+	if v := info.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	for _, s := range info.Settings {
+		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+			return "dev-" + s.Value[:12]
+		}
+	}
+	return "dev"
+}

@@ -1,0 +1,234 @@
+// Package app wires Kiri's planes and services together and runs the server.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/kiri-run/kiri/internal/auth"
+	"github.com/kiri-run/kiri/internal/awsproto"
+	"github.com/kiri-run/kiri/internal/blob"
+	"github.com/kiri-run/kiri/internal/dispatch"
+	"github.com/kiri-run/kiri/internal/edge"
+	"github.com/kiri-run/kiri/internal/service/sts"
+	"github.com/kiri-run/kiri/internal/store"
+	"github.com/kiri-run/kiri/internal/telemetry"
+)
+
+// Config is everything `kiri serve` can be told. The zero value of each field means its default.
+type Config struct {
+	// Addr is the listen address. Default 127.0.0.1:4566.
+	Addr string
+	// DataDir holds kiri.db, blobs/ and functions/. Default $XDG_DATA_HOME/kiri, else
+	// ~/.local/share/kiri.
+	DataDir string
+	// Ephemeral keeps all data in a temporary directory removed on exit. Default false.
+	Ephemeral bool
+	// Auth is dev (any key, loopback only) or strict (keys from KeysFile). Default dev.
+	Auth auth.Mode
+	// KeysFile is the CSV of ACCESS_KEY_ID,SECRET_ACCESS_KEY,ACCOUNT_ID lines for strict mode.
+	KeysFile string
+	// LogLevel is debug, info, warn or error. Default info.
+	LogLevel string
+	// LogFormat is json or text. Default json.
+	LogFormat string
+	// Sync is normal (survives kill -9) or full (also survives power loss). Default normal.
+	Sync store.SyncMode
+	// DB is "" for SQLite in the data dir, or a postgres:// URL.
+	DB string
+	// Version is reported by /_kiri/health and `kiri version`.
+	Version string
+	// LogOutput receives logs. Default os.Stderr.
+	LogOutput io.Writer
+}
+
+// App is a running Kiri.
+type App struct {
+	cfg      Config
+	log      *slog.Logger
+	lock     *os.File
+	store    *store.Store
+	blobs    blob.Store
+	server   *http.Server
+	listener net.Listener
+	stop     context.CancelFunc
+	wg       sync.WaitGroup
+	served   chan error
+}
+
+func (c *Config) applyDefaults() error {
+	if c.Addr == "" {
+		c.Addr = "127.0.0.1:4566"
+	}
+	if c.Auth == "" {
+		c.Auth = auth.Dev
+	}
+	if c.Auth != auth.Dev && c.Auth != auth.Strict {
+		return fmt.Errorf("--auth=%s: want dev or strict", c.Auth)
+	}
+	if c.Sync == "" {
+		c.Sync = store.SyncNormal
+	}
+	if c.Sync != store.SyncNormal && c.Sync != store.SyncFull {
+		return fmt.Errorf("--sync=%s: want normal or full", c.Sync)
+	}
+	if c.LogLevel == "" {
+		c.LogLevel = "info"
+	}
+	if c.LogFormat == "" {
+		c.LogFormat = "json"
+	}
+	if c.LogOutput == nil {
+		c.LogOutput = os.Stderr
+	}
+	if c.Version == "" {
+		c.Version = "dev"
+	}
+	if c.Auth == auth.Strict && c.KeysFile == "" {
+		return errors.New("--auth=strict needs --keys-file")
+	}
+	return nil
+}
+
+// DefaultDataDir is $XDG_DATA_HOME/kiri, else ~/.local/share/kiri.
+func DefaultDataDir() string {
+	if x := os.Getenv("XDG_DATA_HOME"); x != "" {
+		return filepath.Join(x, "kiri")
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return filepath.Join(os.TempDir(), "kiri")
+	}
+	return filepath.Join(home, ".local", "share", "kiri")
+}
+
+// Start opens the data directory and store, starts every service and begins serving. It
+// returns once the listener accepts connections.
+func Start(ctx context.Context, cfg Config) (_ *App, err error) {
+	if err := cfg.applyDefaults(); err != nil {
+		return nil, err
+	}
+	log, err := telemetry.NewLogger(cfg.LogOutput, cfg.LogLevel, cfg.LogFormat)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkExposure(cfg.Addr, cfg.Auth); err != nil {
+		return nil, err
+	}
+	a := &App{cfg: cfg, log: log, served: make(chan error, 1)}
+	defer func() {
+		if err != nil {
+			a.release()
+		}
+	}()
+	if err := a.openDataDir(); err != nil {
+		return nil, err
+	}
+	a.store, err = store.Open(ctx, store.Config{
+		DSN: cfg.DB, Path: filepath.Join(a.cfg.DataDir, "kiri.db"), Sync: cfg.Sync, Logger: log,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	a.blobs, err = blob.OpenFS(filepath.Join(a.cfg.DataDir, "blobs"), blob.FSOptions{NoSync: cfg.Ephemeral})
+	if err != nil {
+		return nil, err
+	}
+
+	metrics := telemetry.NewMetrics()
+	node, err := a.nodeID()
+	if err != nil {
+		return nil, err
+	}
+	relay := dispatch.NewRelay(a.store, log, node)
+	stsSvc, err := sts.New(ctx, a.store, relay, log)
+	if err != nil {
+		return nil, err
+	}
+	apis := []*awsproto.Service{stsSvc.API()}
+
+	authCfg := auth.Config{Mode: cfg.Auth, Temporary: stsSvc}
+	if cfg.KeysFile != "" {
+		if authCfg.Keys, err = auth.LoadKeysFile(cfg.KeysFile); err != nil {
+			return nil, err
+		}
+	}
+	health := make(map[string]string, len(apis))
+	for _, s := range apis {
+		health[s.Name()] = "running"
+	}
+	handler := edge.New(edge.Config{
+		Router:  awsproto.NewRouter(apis...),
+		Auth:    auth.New(authCfg),
+		Metrics: metrics,
+		Logger:  log,
+		Version: cfg.Version,
+		Health:  func(context.Context) map[string]string { return health },
+	})
+
+	a.listener, err = net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	a.server = &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 30 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+	}
+	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	a.stop = stop
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		if err := relay.Run(runCtx); err != nil && !errors.Is(err, context.Canceled) {
+			log.Error("outbox relay stopped", "err", err)
+		}
+	}()
+	go func() { a.served <- a.server.Serve(a.listener) }()
+	log.Info("kiri ready", "addr", a.Addr(), "data_dir", a.cfg.DataDir, "store", a.store.Dialect(),
+		"auth", string(cfg.Auth), "sync", string(cfg.Sync), "ephemeral", cfg.Ephemeral, "version", cfg.Version)
+	return a, nil
+}
+
+// Addr is the address the server listens on (useful with port 0).
+func (a *App) Addr() string { return a.listener.Addr().String() }
+
+// Done receives the listener's error if the server stops serving on its own.
+func (a *App) Done() <-chan error { return a.served }
+
+// Close stops accepting requests, drains those in flight, stops background work and closes
+// the store cleanly.
+func (a *App) Close(ctx context.Context) error {
+	err := a.server.Shutdown(ctx)
+	a.stop()
+	a.wg.Wait()
+	if rerr := a.release(); err == nil {
+		err = rerr
+	}
+	a.log.Info("kiri stopped")
+	return err
+}
+
+// release closes what Start opened, in reverse order.
+func (a *App) release() error {
+	var err error
+	if a.store != nil {
+		err = a.store.Close()
+	}
+	if a.lock != nil {
+		a.lock.Close()
+	}
+	if a.cfg.Ephemeral && a.cfg.DataDir != "" {
+		os.RemoveAll(a.cfg.DataDir)
+	}
+	return err
+}
