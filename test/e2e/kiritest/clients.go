@@ -1,0 +1,56 @@
+package kiritest
+
+import (
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+)
+
+// Region is the region test clients sign for.
+const Region = "us-east-1"
+
+// Clients are aws-sdk-go-v2 clients for every service, pointed at one Kiri.
+type Clients struct {
+	Config   aws.Config
+	STS      *sts.Client
+	S3       *s3.Client
+	SQS      *sqs.Client
+	SNS      *sns.Client
+	DynamoDB *dynamodb.Client
+	Lambda   *lambda.Client
+}
+
+// Clients returns clients signing with the server's default identity: the strict-mode test key,
+// or any key in dev mode.
+func (s *Server) Clients() *Clients {
+	if s.opts.Strict {
+		k := s.opts.keys()[0]
+		return s.ClientsAs(k.AccessKeyID, k.SecretAccessKey, "")
+	}
+	return s.ClientsAs("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "")
+}
+
+// ClientsAs returns clients signing with the given credentials.
+func (s *Server) ClientsAs(accessKey, secretKey, sessionToken string) *Clients {
+	cfg := aws.Config{
+		Region:       Region,
+		Credentials:  credentials.NewStaticCredentialsProvider(accessKey, secretKey, sessionToken),
+		BaseEndpoint: aws.String(s.URL),
+		// Tests assert on single responses; the SDK's retries would hide them.
+		RetryMaxAttempts: 1,
+	}
+	return &Clients{
+		Config:   cfg,
+		STS:      sts.NewFromConfig(cfg),
+		S3:       s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true }),
+		SQS:      sqs.NewFromConfig(cfg),
+		SNS:      sns.NewFromConfig(cfg),
+		DynamoDB: dynamodb.NewFromConfig(cfg),
+		Lambda:   lambda.NewFromConfig(cfg),
+	}
+}

@@ -1,0 +1,130 @@
+package e2e
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go"
+
+	"github.com/kiri-run/kiri/test/e2e/kiritest"
+)
+
+func TestGetCallerIdentityDevMode(t *testing.T) {
+	srv := kiritest.Start(t, kiritest.Options{})
+	out, err := srv.Clients().STS.GetCallerIdentity(t.Context(), &sts.GetCallerIdentityInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aws.ToString(out.Account) != "000000000000" || aws.ToString(out.Arn) != "arn:aws:iam::000000000000:root" {
+		t.Fatalf("identity = %s %s, want account 000000000000 root", aws.ToString(out.Account), aws.ToString(out.Arn))
+	}
+}
+
+func TestAssumeRoleCredentialsWorkInStrictMode(t *testing.T) {
+	srv := kiritest.Start(t, kiritest.Options{Strict: true})
+	c := srv.Clients()
+	ctx := t.Context()
+	out, err := c.STS.AssumeRole(ctx, &sts.AssumeRoleInput{
+		RoleArn:         aws.String("arn:aws:iam::444455556666:role/app/deployer"),
+		RoleSessionName: aws.String("ci-run.42"),
+		DurationSeconds: aws.Int32(900),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cr := out.Credentials
+	if !strings.HasPrefix(aws.ToString(cr.AccessKeyId), "ASIA") || aws.ToString(cr.SessionToken) == "" {
+		t.Fatalf("credentials %+v are not temporary ones", cr)
+	}
+	if d := time.Until(aws.ToTime(cr.Expiration)); d < 14*time.Minute || d > 15*time.Minute {
+		t.Fatalf("expiration in %s, want 15m", d)
+	}
+	wantArn := "arn:aws:sts::444455556666:assumed-role/deployer/ci-run.42"
+	if got := aws.ToString(out.AssumedRoleUser.Arn); got != wantArn {
+		t.Fatalf("AssumedRoleUser.Arn = %s, want %s", got, wantArn)
+	}
+
+	assumed := srv.ClientsAs(aws.ToString(cr.AccessKeyId), aws.ToString(cr.SecretAccessKey), aws.ToString(cr.SessionToken))
+	who, err := assumed.STS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		t.Fatalf("temporary credentials refused: %v", err)
+	}
+	if aws.ToString(who.Arn) != wantArn || aws.ToString(who.Account) != "444455556666" ||
+		aws.ToString(who.UserId) != aws.ToString(out.AssumedRoleUser.AssumedRoleId) {
+		t.Fatalf("caller = %s %s %s", aws.ToString(who.Account), aws.ToString(who.Arn), aws.ToString(who.UserId))
+	}
+
+	// The session token is part of the credential: without it, or with another, AWS refuses.
+	for name, token := range map[string]string{"no session token": "", "wrong session token": "bm90IHRoZSB0b2tlbg=="} {
+		t.Run(name, func(t *testing.T) {
+			bad := srv.ClientsAs(aws.ToString(cr.AccessKeyId), aws.ToString(cr.SecretAccessKey), token)
+			_, err := bad.STS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+			expectAPIError(t, err, "InvalidClientTokenId", http.StatusForbidden)
+		})
+	}
+}
+
+func TestGetSessionToken(t *testing.T) {
+	srv := kiritest.Start(t, kiritest.Options{Strict: true})
+	ctx := t.Context()
+	out, err := srv.Clients().STS.GetSessionToken(ctx, &sts.GetSessionTokenInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Until(aws.ToTime(out.Credentials.Expiration)); d < 11*time.Hour || d > 12*time.Hour {
+		t.Fatalf("default session lasts %s, want 12h", d)
+	}
+	cr := out.Credentials
+	session := srv.ClientsAs(aws.ToString(cr.AccessKeyId), aws.ToString(cr.SecretAccessKey), aws.ToString(cr.SessionToken))
+	who, err := session.STS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aws.ToString(who.Account) != kiritest.TestAccount || aws.ToString(who.Arn) != "arn:aws:iam::"+kiritest.TestAccount+":root" {
+		t.Fatalf("session credentials act as %s %s, want the caller", aws.ToString(who.Account), aws.ToString(who.Arn))
+	}
+	_, err = session.STS.GetSessionToken(ctx, &sts.GetSessionTokenInput{})
+	expectAPIError(t, err, "AccessDenied", http.StatusForbidden)
+}
+
+func TestSTSValidation(t *testing.T) {
+	srv := kiritest.Start(t, kiritest.Options{})
+	c := srv.Clients()
+	cases := []struct {
+		name string
+		in   *sts.AssumeRoleInput
+		code string
+	}{
+		{"duration below 15 minutes", &sts.AssumeRoleInput{RoleArn: aws.String("arn:aws:iam::123456789012:role/r"), RoleSessionName: aws.String("s1"), DurationSeconds: aws.Int32(60)}, "ValidationError"},
+		{"session name with a space", &sts.AssumeRoleInput{RoleArn: aws.String("arn:aws:iam::123456789012:role/r"), RoleSessionName: aws.String("bad name")}, "ValidationError"},
+		{"session name too short", &sts.AssumeRoleInput{RoleArn: aws.String("arn:aws:iam::123456789012:role/r"), RoleSessionName: aws.String("s")}, "ValidationError"},
+		{"role arn that is not a role", &sts.AssumeRoleInput{RoleArn: aws.String("arn:aws:iam::123456789012:user/bob"), RoleSessionName: aws.String("s1")}, "ValidationError"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := c.STS.AssumeRole(t.Context(), tc.in)
+			expectAPIError(t, err, tc.code, http.StatusBadRequest)
+		})
+	}
+}
+
+// expectAPIError asserts err is the AWS error code with the HTTP status.
+func expectAPIError(t *testing.T, err error, code string, status int) {
+	t.Helper()
+	var apiErr smithy.APIError
+	if !errors.As(err, &apiErr) {
+		t.Fatalf("got %v, want API error %s", err, code)
+	}
+	if apiErr.ErrorCode() != code {
+		t.Fatalf("error code %s (%s), want %s", apiErr.ErrorCode(), apiErr.ErrorMessage(), code)
+	}
+	var re interface{ HTTPStatusCode() int }
+	if errors.As(err, &re) && re.HTTPStatusCode() != status {
+		t.Fatalf("HTTP status %d, want %d", re.HTTPStatusCode(), status)
+	}
+}
