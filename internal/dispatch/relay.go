@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/kiri-run/kiri/internal/store"
+	"github.com/kiri-run/kiri/internal/telemetry"
 )
 
 // Handler delivers one outbox record. A nil error acknowledges it (deleted). An error is
@@ -246,10 +247,12 @@ func resetTimer(t *time.Timer, d time.Duration) {
 
 // deliver runs the handler for rec and settles the outcome: ack, retry later, or dead letter.
 func (r *Relay) deliver(ctx context.Context, th *topicHandler, rec store.OutboxRecord) delivered {
+	// The delivery continues the trace of the request that caused the record.
+	ctx = telemetry.WithTraceParent(ctx, rec.TraceParent)
 	err := callHandler(ctx, th.h, rec)
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
 	defer cancel()
-	log := r.log.With("topic", rec.Topic, "id", rec.ID, "attempt", rec.Attempts)
+	log := r.log.With("topic", rec.Topic, "id", rec.ID, "attempt", rec.Attempts, "trace_id", telemetry.TraceID(ctx))
 	if err == nil {
 		if aerr := r.st.AckOutbox(sctx, rec.ID); aerr != nil {
 			// The lease expires and the record is delivered again: at least once.

@@ -13,6 +13,7 @@ import (
 	"github.com/kiri-run/kiri/internal/dispatch"
 	"github.com/kiri-run/kiri/internal/store"
 	"github.com/kiri-run/kiri/internal/store/storetest"
+	"github.com/kiri-run/kiri/internal/telemetry"
 	"go.uber.org/goleak"
 )
 
@@ -92,6 +93,7 @@ func TestRelay(t *testing.T) {
 				{"never lets two relays deliver one record at once", testTwoRelaysNoOverlap},
 				{"does not deliver records of a rolled-back write", testRolledBackNotDelivered},
 				{"waits for in-flight deliveries when stopped", testRunWaitsForInflight},
+				{"continues the trace of the request that enqueued a record", testContinuesTrace},
 			}
 			for _, tc := range tests {
 				t.Run(tc.name, func(t *testing.T) { tc.run(t, b) })
@@ -476,5 +478,26 @@ func TestPermanent(t *testing.T) {
 	}
 	if !errors.Is(dispatch.Permanent(base), base) {
 		t.Errorf("Permanent hides the cause from errors.Is")
+	}
+}
+
+func testContinuesTrace(t *testing.T, b storetest.Backend) {
+	s := storetest.Open(t, b.Config(t))
+	const trace = "4bf92f3577b34da6a3ce929d0e0e4736"
+	enqueue(t, s, store.OutboxRecord{Topic: "t", Payload: payload(1), TraceParent: "00-" + trace + "-00f067aa0ba902b7-01"})
+	got := make(chan string, 1)
+	r := dispatch.NewRelay(s, storetest.QuietLogger(), "")
+	r.Handle("t", func(ctx context.Context, rec store.OutboxRecord) error {
+		got <- telemetry.TraceID(ctx)
+		return nil
+	}, dispatch.HandlerOptions{})
+	startRelay(t, r)
+	select {
+	case id := <-got:
+		if id != trace {
+			t.Fatalf("handler ran in trace %s, want %s", id, trace)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("record not delivered")
 	}
 }
