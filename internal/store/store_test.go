@@ -104,7 +104,11 @@ func queueWrites(t *testing.T, s *store.Store, fns []func(*store.Tx) error) []er
 	for i, fn := range fns {
 		wg.Go(func() { errs[i] = s.Write(context.Background(), fn) })
 	}
-	time.Sleep(50 * time.Millisecond) // let every write reach the queue
+	// Release the writer only once every write is queued, so they share one batch.
+	deadline := time.Now().Add(10 * time.Second)
+	for store.QueuedWrites(s) < len(fns) && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
 	release()
 	wg.Wait()
 	return errs
