@@ -19,6 +19,7 @@ import (
 	"github.com/kiri-run/kiri/internal/blob"
 	"github.com/kiri-run/kiri/internal/dispatch"
 	"github.com/kiri-run/kiri/internal/edge"
+	"github.com/kiri-run/kiri/internal/service/s3"
 	"github.com/kiri-run/kiri/internal/service/sts"
 	"github.com/kiri-run/kiri/internal/store"
 	"github.com/kiri-run/kiri/internal/telemetry"
@@ -154,7 +155,11 @@ func Start(ctx context.Context, cfg Config) (_ *App, err error) {
 	if err != nil {
 		return nil, err
 	}
-	apis := []*awsproto.Service{stsSvc.API()}
+	s3Svc, err := s3.New(ctx, s3.Deps{Store: a.store, Blobs: a.blobs, Relay: relay, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	apis := []*awsproto.Service{stsSvc.API(), s3Svc.API()}
 
 	authCfg := auth.Config{Mode: cfg.Auth, Temporary: stsSvc}
 	if cfg.KeysFile != "" {
@@ -173,6 +178,7 @@ func Start(ctx context.Context, cfg Config) (_ *App, err error) {
 		Logger:  log,
 		Version: cfg.Version,
 		Health:  func(context.Context) map[string]string { return health },
+		CORS:    s3Svc,
 	})
 
 	a.listener, err = net.Listen("tcp", cfg.Addr)
@@ -192,6 +198,11 @@ func Start(ctx context.Context, cfg Config) (_ *App, err error) {
 		if err := relay.Run(runCtx); err != nil && !errors.Is(err, context.Canceled) {
 			log.Error("outbox relay stopped", "err", err)
 		}
+	}()
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		s3Svc.Run(runCtx)
 	}()
 	go func() { a.served <- a.server.Serve(a.listener) }()
 	log.Info("kiri ready", "addr", a.Addr(), "data_dir", a.cfg.DataDir, "store", a.store.Dialect(),

@@ -28,6 +28,16 @@ type Config struct {
 	Version string
 	// Health reports each service's state for /_kiri/health (optional).
 	Health func(ctx context.Context) map[string]string
+	// CORS answers browsers for S3, which keeps CORS rules per bucket (optional).
+	CORS CORS
+}
+
+// CORS is what browsers need from S3: preflight answers and headers on actual responses.
+type CORS interface {
+	// Preflight answers an OPTIONS preflight request addressed to S3 (path style).
+	Preflight(w http.ResponseWriter, r *http.Request)
+	// CORSHeaders returns the headers an S3 response to r carries for its Origin, or nil.
+	CORSHeaders(r *http.Request) http.Header
 }
 
 // Edge is the http.Handler in front of every service.
@@ -85,6 +95,11 @@ func (e *Edge) serveAPI(ctx context.Context, w http.ResponseWriter, r *http.Requ
 		toPathStyle(r, bucket)
 	}
 	sig := auth.Parse(r)
+	if r.Method == http.MethodOptions && e.cfg.CORS != nil && r.Header.Get("Origin") != "" {
+		call.Service, call.Operation = "s3", "PreflightRequest"
+		e.cfg.CORS.Preflight(w, r)
+		return
+	}
 	route, err := e.cfg.Router.Resolve(r, sig.Service)
 	if err != nil {
 		writeUnrouted(w, r, call, err)
@@ -93,6 +108,11 @@ func (e *Edge) serveAPI(ctx context.Context, w http.ResponseWriter, r *http.Requ
 	svc := route.Service
 	call.Service = svc.Name()
 	call.Operation = route.Operation
+	if call.Service == "s3" && e.cfg.CORS != nil && r.Header.Get("Origin") != "" {
+		for k, v := range e.cfg.CORS.CORSHeaders(r) {
+			call.ResponseHeader[k] = v
+		}
+	}
 	id, err := e.cfg.Auth.Verify(ctx, r, sig, auth.Target{Service: svc.Name(), Protocol: svc.Protocol()})
 	if err != nil {
 		svc.WriteError(w, r, call, err)
