@@ -236,7 +236,11 @@ func (s *Service) encodeREST(w http.ResponseWriter, req *http.Request, call *Cal
 		return
 	}
 	if !c.hasBody {
-		h.Set("Content-Length", "0")
+		// A HEAD response describes the body a GET would send: keep a Content-Length the
+		// output set (S3's HeadObject).
+		if h.Get("Content-Length") == "" || req.Method != http.MethodHead {
+			h.Set("Content-Length", "0")
+		}
 		w.WriteHeader(status)
 		return
 	}
@@ -245,6 +249,9 @@ func (s *Service) encodeREST(w http.ResponseWriter, req *http.Request, call *Cal
 	if s.protocol == "rest-json" {
 		*bp = appendJSONStruct(*bp, c, v)
 		s.writeBody(w, req, status, "application/json", *bp)
+		return
+	}
+	if s.writeUnwrappedXML(w, req, status, e, c, v) {
 		return
 	}
 	root := s.opts.XMLRootNames[e.name]
