@@ -151,6 +151,12 @@ func (a *Authenticator) Verify(ctx context.Context, r *http.Request, sig *Signat
 	if t.Service == "" {
 		t.Service = sig.Service
 	}
+	// Legacy S3 SigV2 (header or presigned query) has its own verifier (sigv2.go).
+	if sig.Anonymous || sig.failure != nil && sig.failure.kind == failUnsupported {
+		if v2, ok := parseSigV2(r); ok {
+			return a.verifySigV2(ctx, r, v2, t)
+		}
+	}
 	var id *Identity
 	var f *failure
 	if a.mode == Dev {
@@ -166,7 +172,7 @@ func (a *Authenticator) Verify(ctx context.Context, r *http.Request, sig *Signat
 
 // devIdentity trusts whatever the request claims, malformed or not; an
 // unsigned request also acts as the dev account (with Anonymous set). Only
-// SigV2/SigV4a are refused, because their bodies could not be decoded later.
+// SigV4a is refused, because its bodies could not be decoded later (SigV2 goes to sigv2.go).
 func (a *Authenticator) devIdentity(ctx context.Context, sig *Signature) (*Identity, *failure) {
 	if sig.failure != nil && sig.failure.kind == failUnsupported {
 		return nil, sig.failure

@@ -441,8 +441,8 @@ func TestVerifyMalformedAuthorization(t *testing.T) {
 		{name: "s3 missing date", authz: "AWS4-HMAC-SHA256 " + cred + ", SignedHeaders=host, Signature=ab",
 			amzDate: "-", target: targetS3, wantCode: "AuthorizationHeaderMalformed", status: 400},
 		{name: "unknown scheme", authz: "Bearer abc", target: targetSQS, wantCode: "IncompleteSignature", status: 400},
-		{name: "sigv2 is not supported", authz: "AWS AKIAIOSFODNN7EXAMPLE:frJIUN8DYpKDtOLCwo//yllqDzg=",
-			target: targetS3, wantCode: "NotImplemented", status: 501},
+		{name: "sigv2 without an RFC 1123 date is refused", authz: "AWS AKIAIOSFODNN7EXAMPLE:frJIUN8DYpKDtOLCwo//yllqDzg=",
+			target: targetS3, wantCode: "AccessDenied", status: 403},
 		{name: "sigv4a is not supported", authz: "AWS4-ECDSA-P256-SHA256 " + cred + ", SignedHeaders=host, Signature=ab",
 			target: targetS3, wantCode: "NotImplemented", status: 501},
 	}
