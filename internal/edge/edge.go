@@ -118,6 +118,11 @@ func (e *Edge) serveAPI(ctx context.Context, w http.ResponseWriter, r *http.Requ
 		svc.WriteError(w, r, call, err)
 		return
 	}
+	// aws-chunked bodies (STREAMING-* payloads) reach handlers decoded, chunk signatures checked.
+	if err := auth.DecodeChunked(r, id.Streaming); err != nil {
+		svc.WriteError(w, r, call, err)
+		return
+	}
 	call.Region = id.Region
 	call.AccountID = id.AccountID
 	call.AccessKeyID = id.AccessKeyID
