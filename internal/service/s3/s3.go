@@ -42,6 +42,7 @@ type Service struct {
 // xmlRoots names the root element of outputs the model leaves unnamed.
 var xmlRoots = map[string]string{
 	"ListBuckets":                        "ListAllMyBucketsResult",
+	"GetBucketLocation":                  "LocationConstraint", // written unwrapped: <LocationConstraint>region</LocationConstraint>
 	"ListObjects":                        "ListBucketResult",
 	"ListObjectsV2":                      "ListBucketResult",
 	"ListObjectVersions":                 "ListVersionsResult",
@@ -81,6 +82,7 @@ func New(ctx context.Context, d Deps) (*Service, error) {
 	s.registerBucketOps()
 	s.registerObjectOps()
 	s.registerMultipartOps()
+	s.registerNotificationOps()
 	d.Relay.Handle(topicBlobGC, s.collectBlob, dispatch.HandlerOptions{})
 	return s, nil
 }

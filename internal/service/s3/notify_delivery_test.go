@@ -1,0 +1,189 @@
+package s3
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	s3sdk "github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/kiri-run/kiri/internal/auth"
+	"github.com/kiri-run/kiri/internal/awsproto"
+	"github.com/kiri-run/kiri/internal/blob"
+	"github.com/kiri-run/kiri/internal/dispatch"
+	"github.com/kiri-run/kiri/internal/edge"
+	"github.com/kiri-run/kiri/internal/store/storetest"
+	"github.com/kiri-run/kiri/internal/telemetry"
+)
+
+// recordingNotifier stands in for the destination services: it knows one queue and records
+// what it is sent.
+type recordingNotifier struct {
+	mu     sync.Mutex
+	events map[string][][]byte
+}
+
+const testQueueARN = "arn:aws:sqs:us-east-1:000000000000:uploads"
+
+func (n *recordingNotifier) DestinationExists(ctx context.Context, arn string) (bool, error) {
+	return arn == testQueueARN, nil
+}
+
+func (n *recordingNotifier) Deliver(ctx context.Context, arn string, event []byte) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.events[arn] = append(n.events[arn], event)
+	return nil
+}
+
+func (n *recordingNotifier) received(arn string) [][]byte {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return append([][]byte(nil), n.events[arn]...)
+}
+
+// startWithNotifier serves S3 alone, with notifier as its destination services.
+func startWithNotifier(t *testing.T, notifier Notifier) *s3sdk.Client {
+	t.Helper()
+	ctx := context.Background()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	st := storetest.Open(t, storetest.SQLiteConfig(t))
+	blobs, err := blob.OpenFS(filepath.Join(t.TempDir(), "blobs"), blob.FSOptions{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	relay := dispatch.NewRelay(st, log, "")
+	svc, err := New(ctx, Deps{Store: st, Blobs: blobs, Relay: relay, Logger: log, Notifier: notifier})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { relay.Run(runCtx); close(done) }()
+	srv := httptest.NewServer(edge.New(edge.Config{
+		Router: awsproto.NewRouter(svc.API()), Auth: auth.New(auth.Config{Mode: auth.Dev}),
+		Metrics: telemetry.NewMetrics(), Logger: log, CORS: svc,
+	}))
+	t.Cleanup(func() { srv.Close(); stop(); <-done })
+	return s3sdk.New(s3sdk.Options{
+		Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), UsePathStyle: true,
+		Credentials: credentials.NewStaticCredentialsProvider("AKID", "SECRET", ""),
+	})
+}
+
+func TestNotificationsDeliveredThroughOutbox(t *testing.T) {
+	n := &recordingNotifier{events: map[string][][]byte{}}
+	c := startWithNotifier(t, n)
+	ctx := t.Context()
+	if _, err := c.CreateBucket(ctx, &s3sdk.CreateBucketInput{Bucket: aws.String("photos")}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := c.PutBucketNotificationConfiguration(ctx, &s3sdk.PutBucketNotificationConfigurationInput{
+		Bucket: aws.String("photos"),
+		NotificationConfiguration: &s3types.NotificationConfiguration{QueueConfigurations: []s3types.QueueConfiguration{{
+			Id: aws.String("thumbs"), QueueArn: aws.String(testQueueARN),
+			Events: []s3types.Event{"s3:ObjectCreated:*", "s3:ObjectRemoved:*"},
+			Filter: &s3types.NotificationConfigurationFilter{Key: &s3types.S3KeyFilter{FilterRules: []s3types.FilterRule{
+				{Name: "prefix", Value: aws.String("photos/")}}}},
+		}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitEvents(t, n, 1) // the s3:TestEvent
+	var test map[string]string
+	json.Unmarshal(n.received(testQueueARN)[0], &test)
+	if test["Event"] != "s3:TestEvent" || test["Bucket"] != "photos" {
+		t.Fatalf("first delivery %v, want the s3:TestEvent", test)
+	}
+
+	for _, key := range []string{"photos/cat.png", "other/dog.png"} {
+		if _, err := c.PutObject(ctx, &s3sdk.PutObjectInput{Bucket: aws.String("photos"), Key: aws.String(key), Body: bytes.NewReader([]byte("meow"))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := c.DeleteObject(ctx, &s3sdk.DeleteObjectInput{Bucket: aws.String("photos"), Key: aws.String("photos/cat.png")}); err != nil {
+		t.Fatal(err)
+	}
+	got := waitEvents(t, n, 3)
+	want := []struct{ name, key string }{{"ObjectCreated:Put", "photos/cat.png"}, {"ObjectRemoved:Delete", "photos/cat.png"}}
+	var seen []string
+	for _, raw := range got[1:] {
+		var ev struct {
+			Records []struct {
+				EventName        string
+				ResponseElements map[string]string `json:"responseElements"`
+				S3               struct {
+					ConfigurationID string `json:"configurationId"`
+					Object          struct{ Key, ETag string }
+				}
+			}
+		}
+		if err := json.Unmarshal(raw, &ev); err != nil || len(ev.Records) != 1 {
+			t.Fatalf("event %s: %v", raw, err)
+		}
+		r := ev.Records[0]
+		if r.S3.ConfigurationID != "thumbs" {
+			t.Errorf("configurationId %q", r.S3.ConfigurationID)
+		}
+		if r.ResponseElements["x-amz-request-id"] == "" {
+			t.Errorf("%s event lacks the request id", r.EventName)
+		}
+		seen = append(seen, r.EventName+" "+r.S3.Object.Key)
+	}
+	for _, w := range want {
+		found := false
+		for _, s := range seen {
+			found = found || s == w.name+" "+w.key
+		}
+		if !found {
+			t.Errorf("no %s event for %s; got %v", w.name, w.key, seen)
+		}
+	}
+}
+
+func TestNotificationDestinationMustExist(t *testing.T) {
+	n := &recordingNotifier{events: map[string][][]byte{}}
+	c := startWithNotifier(t, n)
+	ctx := t.Context()
+	if _, err := c.CreateBucket(ctx, &s3sdk.CreateBucketInput{Bucket: aws.String("photos")}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := c.PutBucketNotificationConfiguration(ctx, &s3sdk.PutBucketNotificationConfigurationInput{
+		Bucket: aws.String("photos"),
+		NotificationConfiguration: &s3types.NotificationConfiguration{QueueConfigurations: []s3types.QueueConfiguration{{
+			QueueArn: aws.String("arn:aws:sqs:us-east-1:000000000000:missing"), Events: []s3types.Event{"s3:ObjectCreated:*"}}}},
+	})
+	if err == nil {
+		t.Fatal("configuration with a missing queue accepted")
+	}
+	out, err := c.GetBucketNotificationConfiguration(ctx, &s3sdk.GetBucketNotificationConfigurationInput{Bucket: aws.String("photos")})
+	if err != nil || len(out.QueueConfigurations) != 0 {
+		t.Fatalf("refused configuration was stored: %+v %v", out, err)
+	}
+}
+
+func waitEvents(t *testing.T, n *recordingNotifier, count int) [][]byte {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got := n.received(testQueueARN)
+		if len(got) >= count {
+			return got
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d events delivered, want %d", len(got), count)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
