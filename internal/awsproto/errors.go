@@ -25,7 +25,10 @@ func (s *Service) WriteError(w http.ResponseWriter, req *http.Request, call *Cal
 	if !errors.As(err, &ae) || ae == nil {
 		ae = s.internalError()
 	}
-	sh := s.exceptions[ae.Code]
+	var sh *shape
+	if s.Load() == nil {
+		sh = s.exceptions[ae.Code]
+	}
 	status := ae.Status
 	if status == 0 {
 		status = 400

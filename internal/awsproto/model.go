@@ -1,6 +1,7 @@
 package awsproto
 
 import (
+	"bytes"
 	"embed"
 	"encoding/json"
 	"fmt"
@@ -126,6 +127,37 @@ type modelCache struct {
 }
 
 var parsedModels = &modelCache{models: map[string]*model{}}
+
+// loadMetadata reads only the metadata object of an embedded model: the keys of the vendored
+// models are sorted, so it comes near the start and the rest is never decoded.
+func loadMetadata(name string) (metadata, error) {
+	raw, err := ModelJSON(name)
+	if err != nil {
+		return metadata{}, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return metadata{}, fmt.Errorf("awsproto: model %q: not a JSON object", name)
+	}
+	for dec.More() {
+		key, err := dec.Token()
+		if err != nil {
+			return metadata{}, fmt.Errorf("awsproto: model %q: %w", name, err)
+		}
+		if key == "metadata" {
+			var meta metadata
+			if err := dec.Decode(&meta); err != nil {
+				return metadata{}, fmt.Errorf("awsproto: model %q metadata: %w", name, err)
+			}
+			return meta, nil
+		}
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return metadata{}, fmt.Errorf("awsproto: model %q: %w", name, err)
+		}
+	}
+	return metadata{}, fmt.Errorf("awsproto: model %q has no metadata", name)
+}
 
 func loadModel(name string) (*model, error) {
 	parsedModels.mu.Lock()

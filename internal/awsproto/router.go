@@ -175,6 +175,9 @@ func (r *restRoute) queryFits(q url.Values, strict bool, h http.Header) bool {
 
 // resolveREST finds the operation of s addressed by req, or ok=false.
 func (s *Service) resolveREST(req *http.Request, q url.Values) (*Route, bool) {
+	if s.Load() != nil {
+		return nil, false
+	}
 	path := req.URL.EscapedPath()
 	for _, strict := range []bool{true, false} {
 		for _, r := range s.routes {
@@ -261,7 +264,7 @@ func (r *Router) Resolve(req *http.Request, signingName string) (*Route, error) 
 			return nil, fmt.Errorf("%w: X-Amz-Target %q", ErrNoService, target)
 		}
 		op := target[i+1:]
-		if _, ok := s.ops[op]; !ok {
+		if s.op(op) == nil {
 			return &Route{Service: s, Err: Errorf("UnknownOperationException", 400, "")}, nil
 		}
 		return &Route{Service: s, Operation: op}, nil
@@ -388,7 +391,7 @@ func (r *Router) resolveQuery(req *http.Request, signed []*Service) (*Route, err
 	}
 	if pick == nil {
 		for _, s := range r.query {
-			if _, ok := s.ops[action]; ok {
+			if s.op(action) != nil {
 				pick = s
 				break
 			}
@@ -400,7 +403,7 @@ func (r *Router) resolveQuery(req *http.Request, signed []*Service) (*Route, err
 		}
 		pick = r.query[0]
 	}
-	if _, ok := pick.ops[action]; !ok {
+	if pick.op(action) == nil {
 		return &Route{Service: pick, Err: unknownOperation(pick, action)}, nil
 	}
 	return &Route{Service: pick, Operation: action, form: newQueryForm(vals)}, nil

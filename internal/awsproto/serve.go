@@ -33,7 +33,11 @@ func (rt *Route) Serve(w http.ResponseWriter, req *http.Request, call *Call) {
 		s.WriteError(w, req, call, rt.Err)
 		return
 	}
-	e := s.ops[rt.Operation]
+	if err := s.Load(); err != nil {
+		s.WriteError(w, req, call, fmt.Errorf("load %s model: %w", s.name, err))
+		return
+	}
+	e := s.op(rt.Operation)
 	if e == nil {
 		s.WriteError(w, req, call, unknownOperation(s, rt.Operation))
 		return
@@ -84,8 +88,8 @@ func safeCall(b *binding, ctx context.Context, in reflect.Value) (out reflect.Va
 }
 
 func (s *Service) serviceID() string {
-	if s.m.Metadata.ServiceID != "" {
-		return s.m.Metadata.ServiceID
+	if s.meta.ServiceID != "" {
+		return s.meta.ServiceID
 	}
 	return s.name
 }

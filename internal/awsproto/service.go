@@ -24,9 +24,13 @@ type ServiceOptions struct {
 }
 
 // Service is one AWS service model with the typed handlers registered for its operations.
+//
+// A Service reads only its model's metadata when it is created. The model itself is parsed,
+// and the registered handlers bound to it, on first use (or Load): a server then starts
+// without paying for the models of services nobody has called yet.
 type Service struct {
 	name        string
-	m           *model
+	meta        metadata
 	opts        ServiceOptions
 	protocol    string
 	ops         map[string]*opEntry
@@ -40,6 +44,20 @@ type Service struct {
 	mu      sync.Mutex // guards planner during registration
 	planner planner
 	bufs    sync.Pool
+
+	loadOnce  sync.Once
+	loadErr   error
+	pendingMu sync.Mutex
+	loaded    bool
+	pending   []pendingHandler // registered before the model was loaded
+	m         *model
+}
+
+// pendingHandler is a Handle call waiting for the model to load.
+type pendingHandler struct {
+	op      string
+	in, out reflect.Type
+	call    func(context.Context, reflect.Value) (reflect.Value, error)
 }
 
 // opEntry is one operation of the model and its handler, once registered.
@@ -57,21 +75,21 @@ type binding struct {
 	call    func(ctx context.Context, in reflect.Value) (reflect.Value, error)
 }
 
-// NewService returns the Service for the embedded model named model (e.g. "sts").
+// NewService returns the Service for the embedded model named model (e.g. "sts"). It reads
+// only the model's metadata; the rest loads on first use.
 func NewService(model string, opts ServiceOptions) (*Service, error) {
-	m, err := loadModel(model)
+	meta, err := loadMetadata(model)
 	if err != nil {
 		return nil, err
 	}
 	s := &Service{
 		name:       model,
-		m:          m,
+		meta:       meta,
 		opts:       opts,
-		protocol:   m.Metadata.Protocol,
-		ops:        make(map[string]*opEntry, len(m.Operations)),
+		protocol:   meta.Protocol,
 		exceptions: map[string]*shape{},
 		planner:    planner{cache: map[codecKey]*codec{}},
-		xmlNS:      m.Metadata.XMLNamespace,
+		xmlNS:      meta.XMLNamespace,
 	}
 	switch s.protocol {
 	case "json", "rest-json", "rest-xml", "query":
@@ -79,15 +97,34 @@ func NewService(model string, opts ServiceOptions) (*Service, error) {
 		return nil, fmt.Errorf("awsproto: model %q: unsupported protocol %q", model, s.protocol)
 	}
 	s.bufs.New = func() any { b := make([]byte, 0, 1024); return &b }
-	s.queryCompat = len(m.Metadata.AWSQueryCompatible) > 0
-	s.crc32 = strings.HasPrefix(m.Metadata.TargetPrefix, "DynamoDB")
-	s.jsonType = "application/x-amz-json-" + m.Metadata.JSONVersion
-	if m.Metadata.JSONVersion == "" {
+	s.queryCompat = len(meta.AWSQueryCompatible) > 0
+	s.crc32 = strings.HasPrefix(meta.TargetPrefix, "DynamoDB")
+	s.jsonType = "application/x-amz-json-" + meta.JSONVersion
+	if meta.JSONVersion == "" {
 		s.jsonType = "application/x-amz-json-1.0"
 	}
 	if s.protocol == "rest-xml" && s.xmlNS == "" {
-		s.xmlNS = "http://s3.amazonaws.com/doc/" + m.Metadata.APIVersion + "/"
+		s.xmlNS = "http://s3.amazonaws.com/doc/" + meta.APIVersion + "/"
 	}
+	return s, nil
+}
+
+// Load parses the service's model and binds every handler registered so far, once. It
+// reports a handler whose operation is not in the model or whose types do not fit it. Requests
+// load a service on first use; servers may call Load to warm up, and tests to check bindings.
+func (s *Service) Load() error {
+	s.loadOnce.Do(func() { s.loadErr = s.build() })
+	return s.loadErr
+}
+
+// build parses the model into operations, exceptions and routes, then binds pending handlers.
+func (s *Service) build() error {
+	m, err := loadModel(s.name)
+	if err != nil {
+		return err
+	}
+	s.m = m
+	s.ops = make(map[string]*opEntry, len(m.Operations))
 	for name, o := range m.Operations {
 		e := &opEntry{name: name, op: o}
 		e.in = synthetic(o.Input, name+"Input")
@@ -107,10 +144,27 @@ func NewService(model string, opts ServiceOptions) (*Service, error) {
 	}
 	if s.protocol == "rest-json" || s.protocol == "rest-xml" {
 		if err := s.buildRoutes(); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	return s, nil
+	s.pendingMu.Lock()
+	pending := s.pending
+	s.pending, s.loaded = nil, true
+	s.pendingMu.Unlock()
+	for _, p := range pending {
+		if err := s.bind(p.op, p.in, p.out, p.call); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// op returns the operation named name, loading the model if need be; nil when there is none.
+func (s *Service) op(name string) *opEntry {
+	if s.Load() != nil {
+		return nil
+	}
+	return s.ops[name]
 }
 
 func synthetic(r *shapeRef, name string) *shape {
@@ -128,20 +182,23 @@ func (s *Service) Protocol() string { return s.protocol }
 
 // SigningName returns the SigV4 service name: metadata.signingName, else endpointPrefix.
 func (s *Service) SigningName() string {
-	if s.m.Metadata.SigningName != "" {
-		return s.m.Metadata.SigningName
+	if s.meta.SigningName != "" {
+		return s.meta.SigningName
 	}
-	return s.m.Metadata.EndpointPrefix
+	return s.meta.EndpointPrefix
 }
 
 // TargetPrefix returns the X-Amz-Target prefix of json services ("" otherwise).
-func (s *Service) TargetPrefix() string { return s.m.Metadata.TargetPrefix }
+func (s *Service) TargetPrefix() string { return s.meta.TargetPrefix }
 
 // APIVersion returns the model's API version ("2011-06-15").
-func (s *Service) APIVersion() string { return s.m.Metadata.APIVersion }
+func (s *Service) APIVersion() string { return s.meta.APIVersion }
 
 // Operations returns the operation names of the model, sorted.
 func (s *Service) Operations() []string {
+	if s.Load() != nil {
+		return nil
+	}
 	names := make([]string, 0, len(s.ops))
 	for n := range s.ops {
 		names = append(names, n)
@@ -150,14 +207,23 @@ func (s *Service) Operations() []string {
 	return names
 }
 
-// Handle registers a typed handler for an operation of s. It panics at registration (program
-// start) if op is not in the model or I/O do not fit the model's input/output shapes.
+// Handle registers a typed handler for an operation of s. Before the model is loaded the
+// handler waits and Load binds it (reporting an operation missing from the model or types that
+// do not fit it); after, Handle binds it at once and panics on such a programming error.
 func Handle[I, O any](s *Service, op string, h func(context.Context, *I) (*O, error)) {
 	call := func(ctx context.Context, in reflect.Value) (reflect.Value, error) {
 		out, err := h(ctx, in.Interface().(*I))
 		return reflect.ValueOf(out), err
 	}
-	if err := s.bind(op, reflect.TypeFor[I](), reflect.TypeFor[O](), call); err != nil {
+	p := pendingHandler{op: op, in: reflect.TypeFor[I](), out: reflect.TypeFor[O](), call: call}
+	s.pendingMu.Lock()
+	if !s.loaded {
+		s.pending = append(s.pending, p)
+		s.pendingMu.Unlock()
+		return
+	}
+	s.pendingMu.Unlock()
+	if err := s.bind(p.op, p.in, p.out, p.call); err != nil {
 		panic(err)
 	}
 }

@@ -38,7 +38,7 @@ func TestWriteUnwrappedXML(t *testing.T) {
 			Handle(s, "GetBucketLocation", func(context.Context, *s3api.GetBucketLocationRequest) (*s3api.GetBucketLocationOutput, error) {
 				return &tc.out, nil
 			})
-			e := s.ops["GetBucketLocation"]
+			e := s.op("GetBucketLocation")
 			rec := httptest.NewRecorder()
 			wrote := s.writeUnwrappedXML(rec, httptest.NewRequest("GET", "/b?location", nil), 200, e, e.binding.Load().out, reflect.ValueOf(tc.out))
 			if wrote != tc.wrote {

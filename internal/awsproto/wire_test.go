@@ -159,8 +159,7 @@ func TestResolveRejectsUnclaimedRequests(t *testing.T) {
 	}
 }
 
-func TestHandlePanicsOnMismatchedTypes(t *testing.T) {
-	s := mustService(t, "sts", awsproto.ServiceOptions{})
+func TestLoadRejectsMismatchedHandlers(t *testing.T) {
 	type wrongField struct {
 		RoleArn *int32 `aws:"RoleArn"`
 	}
@@ -169,26 +168,37 @@ func TestHandlePanicsOnMismatchedTypes(t *testing.T) {
 	}
 	tests := []struct {
 		name string
-		reg  func()
+		reg  func(s *awsproto.Service)
 	}{
-		{name: "unknown operation", reg: func() {
+		{name: "unknown operation", reg: func(s *awsproto.Service) {
 			awsproto.Handle(s, "Nope", func(context.Context, *struct{}) (*struct{}, error) { return nil, nil })
 		}},
-		{name: "field type does not fit member", reg: func() {
+		{name: "field type does not fit member", reg: func(s *awsproto.Service) {
 			awsproto.Handle(s, "AssumeRole", func(context.Context, *wrongField) (*stsapi.AssumeRoleResponse, error) { return nil, nil })
 		}},
-		{name: "tag names no member", reg: func() {
+		{name: "tag names no member", reg: func(s *awsproto.Service) {
 			awsproto.Handle(s, "AssumeRole", func(context.Context, *unknownMember) (*stsapi.AssumeRoleResponse, error) { return nil, nil })
 		}},
 	}
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
+		t.Run(tc.name+" before load", func(t *testing.T) {
+			s := mustService(t, "sts", awsproto.ServiceOptions{})
+			tc.reg(s)
+			if err := s.Load(); err == nil {
+				t.Fatal("Load accepted the handler")
+			}
+		})
+		t.Run(tc.name+" after load panics", func(t *testing.T) {
+			s := mustService(t, "sts", awsproto.ServiceOptions{})
+			if err := s.Load(); err != nil {
+				t.Fatal(err)
+			}
 			defer func() {
 				if recover() == nil {
 					t.Fatal("Handle did not panic")
 				}
 			}()
-			tc.reg()
+			tc.reg(s)
 		})
 	}
 }
