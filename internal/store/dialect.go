@@ -74,6 +74,7 @@ func (s *Store) openSQLite(ctx context.Context, cfg Config) error {
 	rdb.SetMaxOpenConns(readers)
 	rdb.SetMaxIdleConns(readers)
 	s.wdb, s.rdb = wdb, rdb
+	s.wstmts, s.rstmts = newStmtCache(wdb, s.dialect, true), newStmtCache(rdb, s.dialect, false)
 	return nil
 }
 
@@ -99,6 +100,7 @@ func (s *Store) openPostgres(ctx context.Context, cfg Config) error {
 	rdb.SetMaxOpenConns(readers)
 	rdb.SetMaxIdleConns(readers)
 	s.wdb, s.rdb = wdb, rdb
+	s.wstmts, s.rstmts = newStmtCache(wdb, s.dialect, true), newStmtCache(rdb, s.dialect, false)
 	return nil
 }
 

@@ -48,6 +48,8 @@ type Store struct {
 	log     *slog.Logger
 	wdb     *sql.DB // exactly one connection: the writer
 	rdb     *sql.DB // read pool
+	wstmts  *stmtCache
+	rstmts  *stmtCache
 
 	mu     sync.RWMutex // guards closed against sends on queue
 	closed bool
@@ -111,11 +113,17 @@ func (s *Store) Dialect() string { return string(s.dialect) }
 
 // Query runs a read-only query on the read pool. Placeholders are written as `?` on both backends.
 func (s *Store) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st, err := s.rstmts.get(ctx, query); err == nil {
+		return st.QueryContext(ctx, args...)
+	}
 	return s.rdb.QueryContext(ctx, s.dialect.rebind(query), args...)
 }
 
 // QueryRow runs a read-only query expected to return at most one row on the read pool.
 func (s *Store) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if st, err := s.rstmts.get(ctx, query); err == nil {
+		return st.QueryRowContext(ctx, args...)
+	}
 	return s.rdb.QueryRowContext(ctx, s.dialect.rebind(query), args...)
 }
 
@@ -150,6 +158,8 @@ func (s *Store) Close() error {
 	}
 	s.bg.Wait()
 	s.watchers.closeAll()
+	s.wstmts.close()
+	s.rstmts.close()
 	return errors.Join(s.wdb.Close(), s.rdb.Close())
 }
 

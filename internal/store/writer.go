@@ -56,7 +56,11 @@ func (t *Tx) Exec(query string, args ...any) (sql.Result, error) {
 	if t.finished {
 		return nil, errTxFinished
 	}
-	return t.tx.ExecContext(context.Background(), t.s.dialect.rebind(query), args...)
+	ctx := context.Background()
+	if st, err := t.s.wstmts.get(ctx, query); err == nil {
+		return t.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	}
+	return t.tx.ExecContext(ctx, t.s.dialect.rebind(query), args...)
 }
 
 // Query runs a query in the write transaction, seeing its uncommitted changes. Rows left open
@@ -65,7 +69,14 @@ func (t *Tx) Query(query string, args ...any) (*sql.Rows, error) {
 	if t.finished {
 		return nil, errTxFinished
 	}
-	rows, err := t.tx.QueryContext(context.Background(), t.s.dialect.rebind(query), args...)
+	ctx := context.Background()
+	var rows *sql.Rows
+	var err error
+	if st, serr := t.s.wstmts.get(ctx, query); serr == nil {
+		rows, err = t.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+	} else {
+		rows, err = t.tx.QueryContext(ctx, t.s.dialect.rebind(query), args...)
+	}
 	if err == nil {
 		t.rows = append(t.rows, rows)
 	}
@@ -75,7 +86,11 @@ func (t *Tx) Query(query string, args ...any) (*sql.Rows, error) {
 // QueryRow runs a query expected to return at most one row in the write transaction.
 func (t *Tx) QueryRow(query string, args ...any) *sql.Row {
 	// A finished Tx's sql.Tx is done, so QueryRow reports sql.ErrTxDone through Scan.
-	return t.tx.QueryRowContext(context.Background(), t.s.dialect.rebind(query), args...)
+	ctx := context.Background()
+	if st, err := t.s.wstmts.get(ctx, query); err == nil {
+		return t.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+	}
+	return t.tx.QueryRowContext(ctx, t.s.dialect.rebind(query), args...)
 }
 
 // closeRows closes any rows the function left open, so the savepoint can be released.
@@ -130,6 +145,9 @@ func (s *Store) runWriter() {
 		case r := <-s.queue:
 			batch = s.fillBatch(append(batch[:0], r))
 			s.commitBatch(batch)
+			if s.wstmts.pending() {
+				s.wstmts.prepareQueued(context.Background())
+			}
 		case <-s.stop:
 			for {
 				batch = s.fillBatch(batch[:0])
