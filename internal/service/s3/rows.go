@@ -72,6 +72,16 @@ type objectHeaders struct {
 	SSE                string `json:"sse,omitempty"`
 	SSEKMSKeyID        string `json:"kms,omitempty"`
 	ChecksumType       string `json:"cst,omitempty"`
+	// SSE-KMS and SSE-C details (sse.go).
+	SSEKMSContext    string `json:"kmsctx,omitempty"`
+	BucketKeyEnabled bool   `json:"bke,omitempty"`
+	SSECAlgorithm    string `json:"ssec,omitempty"`
+	SSECKeyMD5       string `json:"ssecmd5,omitempty"`
+	SSECIV           []byte `json:"sseciv,omitempty"`
+	// Object lock state of the version (object_lock.go).
+	LockMode      string `json:"lm,omitempty"`
+	LockUntil     string `json:"lu,omitempty"` // RFC 3339
+	LockLegalHold string `json:"lh,omitempty"`
 }
 
 // tag is one object or bucket tag, kept in the order the client sent.
@@ -109,6 +119,8 @@ type partRef struct {
 	Inline  []byte `json:"i,omitempty"`
 	// Checksums of the part (base64 by algorithm), for composite checksums and GetObject partNumber.
 	Checksums map[string]string `json:"c,omitempty"`
+	// IV is the SSE-C counter block the part's bytes were encrypted from (nil: plaintext).
+	IV []byte `json:"iv,omitempty"`
 }
 
 const objectColumns = `bucket, okey, version_id, seq, is_latest, delete_marker, size, etag, last_modified, owner,
@@ -145,7 +157,7 @@ func scanObject(r scanner) (object, error) {
 func loadObject(q querier, bucketName, key, versionID string) (object, error) {
 	var row *sql.Row
 	if versionID == "" {
-		row = q.QueryRow(`SELECT `+objectColumns+` FROM s3_objects WHERE bucket = ? AND okey = ? AND is_latest`, bucketName, key)
+		row = q.QueryRow(`SELECT `+objectColumns+` FROM s3_objects WHERE bucket = ? AND okey = ? AND is_latest = TRUE`, bucketName, key)
 	} else {
 		row = q.QueryRow(`SELECT `+objectColumns+` FROM s3_objects WHERE bucket = ? AND okey = ? AND version_id = ?`, bucketName, key, versionID)
 	}
@@ -181,7 +193,7 @@ func putVersion(tx *store.Tx, versioning string, o *object) error {
 			return err
 		}
 	}
-	if _, err := tx.Exec(`UPDATE s3_objects SET is_latest = FALSE WHERE bucket = ? AND okey = ? AND is_latest`, o.Bucket, o.Key); err != nil {
+	if _, err := tx.Exec(`UPDATE s3_objects SET is_latest = FALSE WHERE bucket = ? AND okey = ? AND is_latest = TRUE`, o.Bucket, o.Key); err != nil {
 		return err
 	}
 	_, err := tx.Exec(`INSERT INTO s3_objects (`+objectColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
