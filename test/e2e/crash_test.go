@@ -1,17 +1,27 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
+	"crypto/md5"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"hash/fnv"
+	"io"
+	"math/rand/v2"
+	"net/http"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	_ "modernc.org/sqlite"
 
@@ -25,16 +35,30 @@ func TestCrashKeepsAcknowledgedWrites(t *testing.T) {
 	if testing.Short() {
 		t.Skip("crash test runs Kiri as a subprocess for several seconds")
 	}
+	paths := crashPaths()
 	opts := kiritest.CrashOptions{
-		Paths:  crashPaths(),
+		Paths:  paths,
 		Server: kiritest.Options{Strict: true},
-		Settle: settleOutbox,
+		Settle: func(t *testing.T, p *kiritest.Process, acks map[string][]string) {
+			settleOutbox(t, p, acks)
+			logInterrupted(t, paths)
+		},
 	}
 	kiritest.RunCrash(t, opts)
 }
 
+// logInterrupted says how many cut-short writes each path checked for partial visibility, so a
+// run where the kill never caught a write in flight is visible in the log.
+func logInterrupted(t *testing.T, paths []kiritest.WritePath) {
+	for _, p := range paths {
+		if ip, ok := p.(interface{ interrupted() int }); ok {
+			t.Logf("%s: %d interrupted writes checked absent or whole", p.Name(), ip.interrupted())
+		}
+	}
+}
+
 func crashPaths() []kiritest.WritePath {
-	return []kiritest.WritePath{assumeRolePath{}}
+	return []kiritest.WritePath{assumeRolePath{}, newS3PutPath(), newS3MultipartPath(), newS3DeletePath()}
 }
 
 // assumeRolePath writes through STS AssumeRole: the issued credentials are rows in the store,
@@ -69,6 +93,16 @@ func (assumeRolePath) Write(ctx context.Context, c *kiritest.Clients, worker, se
 // Verify signs a request with every acknowledged credential: strict mode accepts it only if
 // the credential survived.
 func (assumeRolePath) Verify(ctx context.Context, c *kiritest.Clients, acks []string) error {
+	return verifyEach(acks, "credentials lost", func(ack string) error {
+		var cr issuedCredentials
+		json.Unmarshal([]byte(ack), &cr)
+		return verifyCredential(ctx, c, cr)
+	})
+}
+
+// verifyEach runs check on every item with 16 workers and reports how many failed, with the
+// first failure as an example.
+func verifyEach(items []string, what string, check func(string) error) error {
 	var (
 		mu   sync.Mutex
 		errs []string
@@ -77,10 +111,8 @@ func (assumeRolePath) Verify(ctx context.Context, c *kiritest.Clients, acks []st
 	)
 	for range 16 {
 		wg.Go(func() {
-			for ack := range work {
-				var cr issuedCredentials
-				json.Unmarshal([]byte(ack), &cr)
-				if err := verifyCredential(ctx, c, cr); err != nil {
+			for item := range work {
+				if err := check(item); err != nil {
 					mu.Lock()
 					errs = append(errs, err.Error())
 					mu.Unlock()
@@ -88,13 +120,13 @@ func (assumeRolePath) Verify(ctx context.Context, c *kiritest.Clients, acks []st
 			}
 		})
 	}
-	for _, a := range acks {
-		work <- a
+	for _, item := range items {
+		work <- item
 	}
 	close(work)
 	wg.Wait()
 	if len(errs) > 0 {
-		return fmt.Errorf("%d of %d credentials lost, e.g. %s", len(errs), len(acks), errs[0])
+		return fmt.Errorf("%d of %d %s, e.g. %s", len(errs), len(items), what, errs[0])
 	}
 	return nil
 }
@@ -163,4 +195,399 @@ func auditGaps(t *testing.T, db *sql.DB, want map[string]bool) (missing, pending
 		t.Fatal(err)
 	}
 	return missing, pending
+}
+
+// The S3 write paths name every object by what it holds: the key encodes the writer, the
+// sequence number and the layout, and the bytes are a pure function of the key. So the
+// verifier knows the exact bytes of any object it finds, acknowledged or not, and "no partial
+// object is visible" can be checked byte for byte.
+
+// s3Inflight remembers the keys a path started writing and was not acknowledged for: those
+// being written when Kiri was killed (or that failed). After a restart each must be absent or
+// whole.
+type s3Inflight struct {
+	mu   sync.Mutex
+	keys map[string]bool
+}
+
+func (f *s3Inflight) start(key string) {
+	f.mu.Lock()
+	f.keys[key] = true
+	f.mu.Unlock()
+}
+
+func (f *s3Inflight) done(key string) {
+	f.mu.Lock()
+	delete(f.keys, key)
+	f.mu.Unlock()
+}
+
+func (f *s3Inflight) interrupted() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.keys)
+}
+
+func (f *s3Inflight) list() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make([]string, 0, len(f.keys))
+	for k := range f.keys {
+		out = append(out, k)
+	}
+	return out
+}
+
+// s3CrashBody returns the size bytes that key always holds.
+func s3CrashBody(key string, size int) []byte {
+	h := fnv.New64a()
+	h.Write([]byte(key))
+	seed := h.Sum64()
+	b := make([]byte, size)
+	rand.NewChaCha8([32]byte{0: byte(seed), 1: byte(seed >> 8), 2: byte(seed >> 16), 3: byte(seed >> 24),
+		4: byte(seed >> 32), 5: byte(seed >> 40), 6: byte(seed >> 48), 7: byte(seed >> 56)}).Read(b)
+	return b
+}
+
+// s3CrashSize picks an object size for seq: a third below 4 KiB, a third up to 64 KiB (both
+// stored inline), a third up to 512 KiB (stored as blobs).
+func s3CrashSize(seq int) int {
+	r := rand.New(rand.NewPCG(uint64(seq), 7))
+	switch seq % 3 {
+	case 0:
+		return r.IntN(4 << 10)
+	case 1:
+		return 4<<10 + r.IntN(60<<10)
+	default:
+		return 64<<10 + 1 + r.IntN(448<<10)
+	}
+}
+
+func s3CrashBucket(ctx context.Context, c *kiritest.Clients, bucket string) error {
+	_, err := c.S3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)})
+	return err
+}
+
+// s3GetWhole reads key and checks it is exactly want, and that its ETag is wantETag.
+func s3GetWhole(ctx context.Context, c *kiritest.Clients, bucket, key string, want []byte, wantETag string) error {
+	out, err := c.S3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+	if err != nil {
+		return fmt.Errorf("get %s: %w", key, err)
+	}
+	defer out.Body.Close()
+	got, err := io.ReadAll(out.Body)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", key, err)
+	}
+	if !bytes.Equal(got, want) {
+		return fmt.Errorf("%s: read %d bytes (md5 %x), want %d bytes (md5 %x)", key, len(got), md5.Sum(got), len(want), md5.Sum(want))
+	}
+	if etag := aws.ToString(out.ETag); etag != wantETag {
+		return fmt.Errorf("%s: ETag %s, want %s", key, etag, wantETag)
+	}
+	return nil
+}
+
+// s3AbsentOrWhole checks that key either does not exist or is exactly want with ETag wantETag.
+func s3AbsentOrWhole(ctx context.Context, c *kiritest.Clients, bucket, key string, want []byte, wantETag string) error {
+	err := s3GetWhole(ctx, c, bucket, key, want, wantETag)
+	var nsk *s3types.NoSuchKey
+	if err == nil || errors.As(err, &nsk) {
+		return nil
+	}
+	return fmt.Errorf("unacknowledged write is partly visible: %w", err)
+}
+
+func s3ETag(body []byte) string { return fmt.Sprintf("%q", fmt.Sprintf("%x", md5.Sum(body))) }
+
+// s3PutPath writes objects with one PutObject each, sized so that both inline and blob bodies
+// are exercised.
+type s3PutPath struct{ *s3Inflight }
+
+func newS3PutPath() s3PutPath { return s3PutPath{&s3Inflight{keys: make(map[string]bool)}} }
+
+const s3PutBucket = "crash-put"
+
+// s3PutAck is what an acknowledged PutObject promises.
+type s3PutAck struct {
+	Key  string
+	Size int
+	MD5  string
+}
+
+func (s3PutPath) Name() string { return "s3.PutObject" }
+
+func (s3PutPath) Prepare(ctx context.Context, c *kiritest.Clients) error {
+	return s3CrashBucket(ctx, c, s3PutBucket)
+}
+
+func (p s3PutPath) Write(ctx context.Context, c *kiritest.Clients, worker, seq int) (string, error) {
+	size := s3CrashSize(seq)
+	key := fmt.Sprintf("w%d/s%d-%d", worker, seq, size)
+	body := s3CrashBody(key, size)
+	p.start(key)
+	if _, err := c.S3.PutObject(ctx, &s3.PutObjectInput{
+		Bucket: aws.String(s3PutBucket), Key: aws.String(key), Body: bytes.NewReader(body),
+	}); err != nil {
+		return "", err
+	}
+	p.done(key)
+	ack, err := json.Marshal(s3PutAck{Key: key, Size: size, MD5: fmt.Sprintf("%x", md5.Sum(body))})
+	return string(ack), err
+}
+
+// Verify reads every acknowledged object back byte for byte, and checks that every object
+// whose PUT was cut short is absent or whole.
+func (p s3PutPath) Verify(ctx context.Context, c *kiritest.Clients, acks []string) error {
+	err := verifyEach(acks, "objects lost or damaged", func(ack string) error {
+		var a s3PutAck
+		json.Unmarshal([]byte(ack), &a)
+		body := s3CrashBody(a.Key, a.Size)
+		if got := fmt.Sprintf("%x", md5.Sum(body)); got != a.MD5 {
+			return fmt.Errorf("%s: the test's own body is not reproducible (md5 %s, acked %s)", a.Key, got, a.MD5)
+		}
+		return s3GetWhole(ctx, c, s3PutBucket, a.Key, body, fmt.Sprintf("%q", a.MD5))
+	})
+	if err != nil {
+		return err
+	}
+	return verifyEach(p.list(), "interrupted PUTs visible in part", func(key string) error {
+		var worker, seq, size int
+		fmt.Sscanf(key, "w%d/s%d-%d", &worker, &seq, &size)
+		body := s3CrashBody(key, size)
+		return s3AbsentOrWhole(ctx, c, s3PutBucket, key, body, s3ETag(body))
+	})
+}
+
+// s3MultipartPath writes objects through CreateMultipartUpload, UploadPart and
+// CompleteMultipartUpload. Most uploads are one small part; one in twenty has a 5 MiB part and
+// a small tail, as parts but the last must be at least 5 MiB.
+type s3MultipartPath struct{ *s3Inflight }
+
+func newS3MultipartPath() s3MultipartPath {
+	return s3MultipartPath{&s3Inflight{keys: make(map[string]bool)}}
+}
+
+const s3MultipartBucket = "crash-multipart"
+
+// s3MultipartLayout returns the part sizes of key's upload.
+func s3MultipartLayout(seq int) []int {
+	tail := s3CrashSize(seq)
+	if (seq/4)%20 == 0 {
+		return []int{5 << 20, tail + 1}
+	}
+	return []int{tail + 1}
+}
+
+func s3MultipartKey(worker, seq int, parts []int) string {
+	key := fmt.Sprintf("w%d/s%d", worker, seq)
+	for _, n := range parts {
+		key += fmt.Sprintf("-%d", n)
+	}
+	return key
+}
+
+// s3MultipartExpect returns the object key holds and the ETag S3 gives it: the MD5 of the
+// parts' MD5s, then "-" and the number of parts.
+func s3MultipartExpect(key string) (body []byte, etag string) {
+	var sizes []int
+	for _, f := range strings.Split(key, "-")[1:] {
+		n, _ := strconv.Atoi(f)
+		sizes = append(sizes, n)
+	}
+	total := 0
+	for _, n := range sizes {
+		total += n
+	}
+	body = s3CrashBody(key, total)
+	var sums []byte
+	off := 0
+	for _, n := range sizes {
+		sum := md5.Sum(body[off : off+n])
+		sums = append(sums, sum[:]...)
+		off += n
+	}
+	return body, fmt.Sprintf("\"%x-%d\"", md5.Sum(sums), len(sizes))
+}
+
+func (s3MultipartPath) Name() string { return "s3.CompleteMultipartUpload" }
+
+func (s3MultipartPath) Prepare(ctx context.Context, c *kiritest.Clients) error {
+	return s3CrashBucket(ctx, c, s3MultipartBucket)
+}
+
+func (p s3MultipartPath) Write(ctx context.Context, c *kiritest.Clients, worker, seq int) (string, error) {
+	sizes := s3MultipartLayout(seq)
+	key := s3MultipartKey(worker, seq, sizes)
+	body, _ := s3MultipartExpect(key)
+	p.start(key)
+	up, err := c.S3.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String(s3MultipartBucket), Key: aws.String(key)})
+	if err != nil {
+		return "", err
+	}
+	var done []s3types.CompletedPart
+	off := 0
+	for i, n := range sizes {
+		part, err := c.S3.UploadPart(ctx, &s3.UploadPartInput{
+			Bucket: aws.String(s3MultipartBucket), Key: aws.String(key), UploadId: up.UploadId,
+			PartNumber: aws.Int32(int32(i + 1)), Body: bytes.NewReader(body[off : off+n]),
+		})
+		if err != nil {
+			return "", err
+		}
+		done = append(done, s3types.CompletedPart{ETag: part.ETag, PartNumber: aws.Int32(int32(i + 1))})
+		off += n
+	}
+	if _, err := c.S3.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
+		Bucket: aws.String(s3MultipartBucket), Key: aws.String(key), UploadId: up.UploadId,
+		MultipartUpload: &s3types.CompletedMultipartUpload{Parts: done},
+	}); err != nil {
+		return "", err
+	}
+	p.done(key)
+	return key, nil
+}
+
+// Verify reads every completed upload back byte for byte with its multipart ETag, and checks
+// that every upload cut short is absent or whole.
+func (p s3MultipartPath) Verify(ctx context.Context, c *kiritest.Clients, acks []string) error {
+	check := func(whole bool) func(string) error {
+		return func(key string) error {
+			body, etag := s3MultipartExpect(key)
+			if whole {
+				return s3GetWhole(ctx, c, s3MultipartBucket, key, body, etag)
+			}
+			return s3AbsentOrWhole(ctx, c, s3MultipartBucket, key, body, etag)
+		}
+	}
+	if err := verifyEach(acks, "completed uploads lost or damaged", check(true)); err != nil {
+		return err
+	}
+	return verifyEach(p.list(), "interrupted uploads visible in part", check(false))
+}
+
+// s3DeletePath puts an object and deletes it; the ack is the deleted key, which must stay gone.
+type s3DeletePath struct{ *s3Inflight }
+
+func newS3DeletePath() s3DeletePath { return s3DeletePath{&s3Inflight{keys: make(map[string]bool)}} }
+
+const s3DeleteBucket = "crash-delete"
+
+func (s3DeletePath) Name() string { return "s3.DeleteObject" }
+
+func (s3DeletePath) Prepare(ctx context.Context, c *kiritest.Clients) error {
+	return s3CrashBucket(ctx, c, s3DeleteBucket)
+}
+
+func (p s3DeletePath) Write(ctx context.Context, c *kiritest.Clients, worker, seq int) (string, error) {
+	size := s3CrashSize(seq)
+	key := fmt.Sprintf("w%d/s%d-%d", worker, seq, size)
+	p.start(key)
+	if _, err := c.S3.PutObject(ctx, &s3.PutObjectInput{
+		Bucket: aws.String(s3DeleteBucket), Key: aws.String(key), Body: bytes.NewReader(s3CrashBody(key, size)),
+	}); err != nil {
+		return "", err
+	}
+	if _, err := c.S3.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(s3DeleteBucket), Key: aws.String(key)}); err != nil {
+		return "", err
+	}
+	p.done(key)
+	return key, nil
+}
+
+// Verify checks every acknowledged delete stayed deleted (HEAD answers 404), and that every
+// key whose put or delete was cut short is absent or whole.
+func (p s3DeletePath) Verify(ctx context.Context, c *kiritest.Clients, acks []string) error {
+	err := verifyEach(acks, "deleted objects came back", func(key string) error {
+		_, err := c.S3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(s3DeleteBucket), Key: aws.String(key)})
+		var re interface{ HTTPStatusCode() int }
+		if err == nil {
+			return fmt.Errorf("%s: HEAD found the deleted object", key)
+		}
+		if !errors.As(err, &re) || re.HTTPStatusCode() != http.StatusNotFound {
+			return fmt.Errorf("%s: HEAD: %w, want 404", key, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return verifyEach(p.list(), "interrupted put+delete visible in part", func(key string) error {
+		var worker, seq, size int
+		fmt.Sscanf(key, "w%d/s%d-%d", &worker, &seq, &size)
+		body := s3CrashBody(key, size)
+		return s3AbsentOrWhole(ctx, c, s3DeleteBucket, key, body, s3ETag(body))
+	})
+}
+
+// TestS3CrashVerifiersCatchLossAndDamage proves the S3 crash verifiers are not vacuous: each
+// rejects a lost object, a damaged one, and a partly written one it was not acknowledged for.
+func TestS3CrashVerifiersCatchLossAndDamage(t *testing.T) {
+	srv := kiritest.Start(t, kiritest.Options{Strict: true})
+	ctx := context.Background()
+	c := srv.Clients()
+	put, multipart, del := newS3PutPath(), newS3MultipartPath(), newS3DeletePath()
+	for _, p := range []kiritest.WritePath{put, multipart, del} {
+		if err := p.Prepare(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	overwrite := func(bucket, key string, body []byte) {
+		t.Helper()
+		if _, err := c.S3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: bytes.NewReader(body)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	putAck, err := put.Write(ctx, c, 0, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pa s3PutAck
+	json.Unmarshal([]byte(putAck), &pa)
+	mpuKey, err := multipart.Write(ctx, c, 0, 6)
+	if err != nil {
+		t.Fatal(err)
+	}
+	delKey, err := del.Write(ctx, c, 0, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []kiritest.WritePath{put, multipart, del} {
+		acks := map[string][]string{put.Name(): {putAck}, multipart.Name(): {mpuKey}, del.Name(): {delKey}}[p.Name()]
+		if err := p.Verify(ctx, c, acks); err != nil {
+			t.Fatalf("%s: intact writes fail verification: %v", p.Name(), err)
+		}
+	}
+	lost, _ := json.Marshal(s3PutAck{Key: "w0/s1-10", Size: 10, MD5: fmt.Sprintf("%x", md5.Sum(s3CrashBody("w0/s1-10", 10)))})
+	for _, tc := range []struct {
+		name   string
+		path   kiritest.WritePath
+		acks   []string
+		damage func()
+	}{
+		{"an acknowledged PUT that is gone", put, []string{string(lost)}, func() {}},
+		{"an acknowledged PUT that reads back different", put, []string{putAck}, func() {
+			overwrite(s3PutBucket, pa.Key, make([]byte, pa.Size))
+		}},
+		{"an interrupted PUT that is visible in part", put, nil, func() {
+			put.start("w1/s9-1000")
+			overwrite(s3PutBucket, "w1/s9-1000", s3CrashBody("w1/s9-1000", 1000)[:500])
+		}},
+		{"a completed upload whose ETag is not the multipart one", multipart, []string{mpuKey}, func() {
+			body, _ := s3MultipartExpect(mpuKey)
+			overwrite(s3MultipartBucket, mpuKey, body)
+		}},
+		{"an acknowledged delete whose object came back", del, []string{delKey}, func() {
+			overwrite(s3DeleteBucket, delKey, []byte("back"))
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.damage()
+			if err := tc.path.Verify(ctx, c, tc.acks); err == nil {
+				t.Fatal("verification passed")
+			} else {
+				t.Logf("caught: %v", err)
+			}
+		})
+	}
 }
