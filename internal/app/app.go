@@ -179,6 +179,7 @@ func Start(ctx context.Context, cfg Config) (_ *App, err error) {
 		Version: cfg.Version,
 		Health:  func(context.Context) map[string]string { return health },
 		CORS:    s3Svc,
+		Forms:   s3Svc,
 	})
 
 	a.listener, err = net.Listen("tcp", cfg.Addr)

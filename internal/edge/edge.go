@@ -30,6 +30,15 @@ type Config struct {
 	Health func(ctx context.Context) map[string]string
 	// CORS answers browsers for S3, which keeps CORS rules per bucket (optional).
 	CORS CORS
+	// Forms takes S3's browser-based uploads (optional; without it they reach the router).
+	Forms FormUploads
+}
+
+// FormUploads takes S3's browser-based uploads: a multipart/form-data POST to a bucket. Such
+// a request is not signed as a whole; the form carries a signed policy, which the handler
+// verifies with the authenticator it is given.
+type FormUploads interface {
+	PostObject(w http.ResponseWriter, r *http.Request, a *auth.Authenticator)
 }
 
 // CORS is what browsers need from S3: preflight answers and headers on actual responses.
@@ -95,9 +104,21 @@ func (e *Edge) serveAPI(ctx context.Context, w http.ResponseWriter, r *http.Requ
 		toPathStyle(r, bucket)
 	}
 	sig := auth.Parse(r)
-	if r.Method == http.MethodOptions && e.cfg.CORS != nil && r.Header.Get("Origin") != "" {
+	// A preflight, or an OPTIONS without an Origin that is unsigned or signed for S3, which S3
+	// answers 400.
+	if r.Method == http.MethodOptions && e.cfg.CORS != nil && (r.Header.Get("Origin") != "" || sig.Service == "s3" || sig.Service == "") {
 		call.Service, call.Operation = "s3", "PreflightRequest"
 		e.cfg.CORS.Preflight(w, r)
+		return
+	}
+	if e.cfg.Forms != nil && isFormUpload(r) {
+		call.Service, call.Operation = "s3", "PostObject"
+		if e.cfg.CORS != nil && r.Header.Get("Origin") != "" {
+			for k, v := range e.cfg.CORS.CORSHeaders(r) {
+				call.ResponseHeader[k] = v
+			}
+		}
+		e.cfg.Forms.PostObject(w, r, e.cfg.Auth)
 		return
 	}
 	route, err := e.cfg.Router.Resolve(r, sig.Service)
@@ -113,7 +134,8 @@ func (e *Edge) serveAPI(ctx context.Context, w http.ResponseWriter, r *http.Requ
 			call.ResponseHeader[k] = v
 		}
 	}
-	id, err := e.cfg.Auth.Verify(ctx, r, sig, auth.Target{Service: svc.Name(), Protocol: svc.Protocol()})
+	// S3 decides access for unsigned requests itself (ACLs and bucket policies).
+	id, err := e.cfg.Auth.Verify(ctx, r, sig, auth.Target{Service: svc.Name(), Protocol: svc.Protocol(), AllowAnonymous: svc.Name() == "s3"})
 	if err != nil {
 		svc.WriteError(w, r, call, err)
 		return
