@@ -369,8 +369,9 @@ func TestS3BucketAndObjectACL(t *testing.T) {
 		t.Fatal(err)
 	}
 	owner := aws.ToString(acl.Owner.ID)
-	if len(acl.Grants) != 2 || aws.ToString(acl.Grants[0].Grantee.ID) != owner || acl.Grants[0].Permission != s3types.PermissionFullControl ||
-		aws.ToString(acl.Grants[1].Grantee.URI) != "http://acs.amazonaws.com/groups/global/AllUsers" || acl.Grants[1].Permission != s3types.PermissionRead {
+	// A canned ACL lists its group grants first, then the owner's, as AWS does.
+	if len(acl.Grants) != 2 || aws.ToString(acl.Grants[1].Grantee.ID) != owner || acl.Grants[1].Permission != s3types.PermissionFullControl ||
+		aws.ToString(acl.Grants[0].Grantee.URI) != "http://acs.amazonaws.com/groups/global/AllUsers" || acl.Grants[0].Permission != s3types.PermissionRead {
 		t.Fatalf("public-read bucket acl = %+v", acl.Grants)
 	}
 	if _, err := c.PutBucketAcl(ctx, &s3.PutBucketAclInput{Bucket: b, GrantRead: aws.String(`uri="http://acs.amazonaws.com/groups/global/AuthenticatedUsers"`),
@@ -409,7 +410,7 @@ func TestS3BucketAndObjectACL(t *testing.T) {
 		t.Fatal(err)
 	}
 	oacl, err = c.GetObjectAcl(ctx, &s3.GetObjectAclInput{Bucket: b, Key: aws.String("obj")})
-	if err != nil || len(oacl.Grants) != 3 || oacl.Grants[2].Permission != s3types.PermissionWrite {
+	if err != nil || len(oacl.Grants) != 3 || oacl.Grants[1].Permission != s3types.PermissionWrite || oacl.Grants[2].Permission != s3types.PermissionFullControl {
 		t.Fatalf("public-read-write object acl = %+v, %v", oacl, err)
 	}
 	// A new object at the same key starts over with the default ACL.

@@ -120,6 +120,17 @@ func cannedACL(name, owner, bucketOwner string, forBucket bool) (*aclPolicy, err
 	default:
 		return nil, errInvalidArgument("x-amz-acl", name, "Invalid canned ACL")
 	}
+	// AWS lists a canned ACL's group grants before the owner's own grant.
+	groups := make([]aclGrant, 0, len(p.Grants))
+	others := make([]aclGrant, 0, len(p.Grants))
+	for _, g := range p.Grants {
+		if g.Type == "Group" {
+			groups = append(groups, g)
+		} else {
+			others = append(others, g)
+		}
+	}
+	p.Grants = append(groups, others...)
 	return p, nil
 }
 
@@ -287,7 +298,7 @@ func errACLNotSupported() *awsproto.Error {
 func (s *Service) putBucketACL(ctx context.Context, in *PutBucketAclRequest) (*struct{}, error) {
 	name := awsproto.Value(in.Bucket)
 	err := s.st.Write(ctx, func(tx *store.Tx) error {
-		b, err := s.ownedBucket(ctx, tx, name)
+		b, err := s.authorize(ctx, tx, name, "s3:PutBucketAcl")
 		if err != nil {
 			return err
 		}
@@ -296,6 +307,9 @@ func (s *Service) putBucketACL(ctx context.Context, in *PutBucketAclRequest) (*s
 			ReadACP: awsproto.Value(in.GrantReadACP), Write: awsproto.Value(in.GrantWrite), WriteACP: awsproto.Value(in.GrantWriteACP),
 		}, b.Account, b.Account, true)
 		if err != nil {
+			return err
+		}
+		if err := blockPublicACL(tx, name, p); err != nil {
 			return err
 		}
 		if b.Ownership == "BucketOwnerEnforced" && !p.ownerOnly(b.Account) {
@@ -311,7 +325,7 @@ func (s *Service) putBucketACL(ctx context.Context, in *PutBucketAclRequest) (*s
 
 func (s *Service) getBucketACL(ctx context.Context, in *GetBucketAclRequest) (*GetBucketAclOutput, error) {
 	q := s.reader(ctx)
-	b, err := s.ownedBucket(ctx, q, awsproto.Value(in.Bucket))
+	b, err := s.authorize(ctx, q, awsproto.Value(in.Bucket), "s3:GetBucketAcl")
 	if err != nil {
 		return nil, err
 	}
@@ -320,6 +334,8 @@ func (s *Service) getBucketACL(ctx context.Context, in *GetBucketAclRequest) (*G
 		return nil, err
 	}
 	owner, grants := aclToAPI(p)
+	nameAccount(b.Account, owner, grants)
+	nameAccount(callerAccount(ctx), owner, grants)
 	return &GetBucketAclOutput{Owner: owner, Grants: grants}, nil
 }
 
@@ -375,7 +391,7 @@ func loadObjectACL(q querier, o *object) (*aclPolicy, error) {
 func (s *Service) putObjectACL(ctx context.Context, in *PutObjectAclRequest) (*PutObjectAclOutput, error) {
 	name, key, version := awsproto.Value(in.Bucket), awsproto.Value(in.Key), awsproto.Value(in.VersionId)
 	err := s.st.Write(ctx, func(tx *store.Tx) error {
-		b, err := s.ownedBucket(ctx, tx, name)
+		b, err := s.authorizeObject(ctx, tx, name, key, version, versioned("s3:PutObjectAcl", version))
 		if err != nil {
 			return err
 		}
@@ -387,6 +403,9 @@ func (s *Service) putObjectACL(ctx context.Context, in *PutObjectAclRequest) (*P
 		if owner == "" {
 			owner = b.Account
 		}
+		if err := authorizeForeignObject(ctx, tx, b, &o, "s3:PutObjectAcl"); err != nil {
+			return err
+		}
 		p, err := requestedACL(in.AccessControlPolicy, aclRequest{
 			Canned: awsproto.Value(in.ACL), FullControl: awsproto.Value(in.GrantFullControl), Read: awsproto.Value(in.GrantRead),
 			ReadACP: awsproto.Value(in.GrantReadACP), Write: awsproto.Value(in.GrantWrite), WriteACP: awsproto.Value(in.GrantWriteACP),
@@ -396,6 +415,9 @@ func (s *Service) putObjectACL(ctx context.Context, in *PutObjectAclRequest) (*P
 		}
 		if b.Ownership == "BucketOwnerEnforced" && !p.ownerOnly(owner) {
 			return errACLNotSupported()
+		}
+		if err := blockPublicACL(tx, name, p); err != nil {
+			return err
 		}
 		if version != "" {
 			callOf(ctx).ResponseHeader.Set("x-amz-version-id", version)
@@ -410,7 +432,8 @@ func (s *Service) putObjectACL(ctx context.Context, in *PutObjectAclRequest) (*P
 
 func (s *Service) getObjectACL(ctx context.Context, in *GetObjectAclRequest) (*GetObjectAclOutput, error) {
 	q := s.reader(ctx)
-	b, err := s.ownedBucket(ctx, q, awsproto.Value(in.Bucket))
+	b, err := s.authorizeObject(ctx, q, awsproto.Value(in.Bucket), awsproto.Value(in.Key), awsproto.Value(in.VersionId),
+		versioned("s3:GetObjectAcl", awsproto.Value(in.VersionId)))
 	if err != nil {
 		return nil, err
 	}
@@ -421,6 +444,9 @@ func (s *Service) getObjectACL(ctx context.Context, in *GetObjectAclRequest) (*G
 	if o.Owner == "" {
 		o.Owner = b.Account
 	}
+	if err := authorizeForeignObject(ctx, q, b, &o, "s3:GetObjectAcl"); err != nil {
+		return nil, err
+	}
 	p, err := loadObjectACL(q, &o)
 	if err != nil {
 		return nil, err
@@ -429,5 +455,8 @@ func (s *Service) getObjectACL(ctx context.Context, in *GetObjectAclRequest) (*G
 		callOf(ctx).ResponseHeader.Set("x-amz-version-id", o.VersionID)
 	}
 	owner, grants := aclToAPI(p)
+	nameAccount(o.Owner, owner, grants)
+	nameAccount(b.Account, owner, grants)
+	nameAccount(callerAccount(ctx), owner, grants)
 	return &GetObjectAclOutput{Owner: owner, Grants: grants}, nil
 }

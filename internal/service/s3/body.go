@@ -3,6 +3,7 @@ package s3
 import (
 	"bytes"
 	"context"
+	"crypto/cipher"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -37,6 +38,12 @@ type body struct {
 // algos. A body up to inlineLimit is returned in memory for its row; a larger one is written to
 // a new blob. If r fails (a client that went away, a bad chunk signature) nothing is kept.
 func (s *Service) storeBody(ctx context.Context, r io.Reader, algos ...string) (body, error) {
+	return s.storeBodyWith(ctx, r, nil, algos...)
+}
+
+// storeBodyWith is storeBody that encrypts the bytes it stores with enc (nil: none); digests
+// are of the plaintext.
+func (s *Service) storeBodyWith(ctx context.Context, r io.Reader, enc cipher.Stream, algos ...string) (body, error) {
 	d := newDigests(algos...)
 	buf := make([]byte, inlineLimit+1)
 	n, err := io.ReadFull(r, buf)
@@ -46,12 +53,18 @@ func (s *Service) storeBody(ctx context.Context, r io.Reader, algos ...string) (
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		data := buf[:n:n]
 		d.Write(data)
+		if enc != nil {
+			enc.XORKeyStream(data, data)
+		}
 		return body{Inline: data, Size: int64(n), ETag: d.etag(), MD5: d.md5.Sum(nil), Sums: d.checksums()}, nil
 	default:
 		return body{}, err
 	}
 	key := newBlobKey()
-	src := io.TeeReader(io.MultiReader(bytes.NewReader(buf[:n]), r), d)
+	var src io.Reader = io.TeeReader(io.MultiReader(bytes.NewReader(buf[:n]), r), d)
+	if enc != nil {
+		src = cipher.StreamReader{S: enc, R: src}
+	}
 	if _, err := s.blobs.Put(ctx, key, src); err != nil {
 		s.blobs.Delete(context.WithoutCancel(ctx), key)
 		return body{}, err
@@ -93,6 +106,25 @@ func (s *Service) openObject(ctx context.Context, o object, offset, length int64
 	return &partsReader{ctx: ctx, s: s, parts: o.Parts, offset: offset, remaining: length}, nil
 }
 
+// openObjectKey is openObject for an object that may be SSE-C encrypted: key (nil: none)
+// decrypts its bytes.
+func (s *Service) openObjectKey(ctx context.Context, o object, key []byte, offset, length int64) (io.ReadCloser, error) {
+	if key == nil || o.Headers.SSECKeyMD5 == "" {
+		return s.openObject(ctx, o, offset, length)
+	}
+	if len(o.Parts) == 0 {
+		rc, err := s.openBody(ctx, o.Inline, o.BlobKey, offset, length)
+		if err != nil {
+			return nil, err
+		}
+		return decryptAt(rc, key, o.Headers.SSECIV, offset)
+	}
+	if length < 0 {
+		length = max(o.Size-offset, 0)
+	}
+	return &partsReader{ctx: ctx, s: s, parts: o.Parts, offset: offset, remaining: length, key: key}, nil
+}
+
 // partsReader reads a byte range across a multipart object's part bodies, opening each part
 // only when the range reaches it.
 type partsReader struct {
@@ -102,6 +134,7 @@ type partsReader struct {
 	offset    int64 // into the remaining parts
 	remaining int64
 	cur       io.ReadCloser
+	key       []byte // SSE-C key of the parts (nil: plaintext)
 }
 
 func (p *partsReader) Read(b []byte) (int, error) {
@@ -121,6 +154,9 @@ func (p *partsReader) Read(b []byte) (int, error) {
 			n := min(part.Size-p.offset, p.remaining)
 			rc, err := p.s.openBody(p.ctx, part.Inline, part.BlobKey, p.offset, n)
 			if err != nil {
+				return 0, err
+			}
+			if rc, err = decryptAt(rc, p.key, part.IV, p.offset); err != nil {
 				return 0, err
 			}
 			p.cur, p.offset, p.parts = rc, 0, p.parts[1:]

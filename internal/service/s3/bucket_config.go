@@ -89,7 +89,7 @@ func loadConfigJSON(q querier, bucketName, kind string, v any) (ok bool, err err
 // configuration in one transaction.
 func (s *Service) updateBucketConfig(ctx context.Context, bucketName, kind string, v any) error {
 	return s.st.Write(ctx, func(tx *store.Tx) error {
-		if _, err := s.ownedBucket(ctx, tx, bucketName); err != nil {
+		if _, err := s.authorizeConfig(ctx, tx, bucketName, kind); err != nil {
 			return err
 		}
 		if v == nil {
@@ -103,7 +103,7 @@ func (s *Service) updateBucketConfig(ctx context.Context, bucketName, kind strin
 // v (raw text when v is *string); a missing one is the error notFound returns.
 func (s *Service) readBucketConfig(ctx context.Context, bucketName, kind string, v any, notFound func(string) *awsproto.Error) error {
 	q := s.reader(ctx)
-	if _, err := s.ownedBucket(ctx, q, bucketName); err != nil {
+	if _, err := s.authorizeConfig(ctx, q, bucketName, kind); err != nil {
 		return err
 	}
 	var ok bool
@@ -279,7 +279,7 @@ func (s *Service) putBucketPolicy(ctx context.Context, in *PutBucketPolicyReques
 	if err := validPolicy(doc); err != nil {
 		return nil, err
 	}
-	if err := s.updateBucketConfig(ctx, awsproto.Value(in.Bucket), configPolicy, doc); err != nil {
+	if err := s.putPolicy(ctx, awsproto.Value(in.Bucket), doc); err != nil {
 		return nil, err
 	}
 	callOf(ctx).Status = http.StatusNoContent
@@ -344,7 +344,7 @@ func (s *Service) deleteBucketEncryption(ctx context.Context, in *DeleteBucketEn
 // setOwnership writes s3_buckets.ownership ("" removes the controls).
 func (s *Service) setOwnership(ctx context.Context, bucketName, ownership string) error {
 	return s.st.Write(ctx, func(tx *store.Tx) error {
-		if _, err := s.ownedBucket(ctx, tx, bucketName); err != nil {
+		if _, err := s.authorize(ctx, tx, bucketName, "s3:PutBucketOwnershipControls"); err != nil {
 			return err
 		}
 		_, err := tx.Exec(`UPDATE s3_buckets SET ownership = ? WHERE name = ?`, ownership, bucketName)
@@ -361,7 +361,7 @@ func (s *Service) putBucketOwnershipControls(ctx context.Context, in *PutBucketO
 }
 
 func (s *Service) getBucketOwnershipControls(ctx context.Context, in *GetBucketOwnershipControlsRequest) (*GetBucketOwnershipControlsOutput, error) {
-	b, err := s.ownedBucket(ctx, s.reader(ctx), awsproto.Value(in.Bucket))
+	b, err := s.authorize(ctx, s.reader(ctx), awsproto.Value(in.Bucket), "s3:GetBucketOwnershipControls")
 	if err != nil {
 		return nil, err
 	}

@@ -29,9 +29,11 @@ func (s *Service) registerBucketOps() {
 	awsproto.Handle(s.api, "PutBucketVersioning", s.putBucketVersioning)
 	awsproto.Handle(s.api, "GetBucketVersioning", s.getBucketVersioning)
 	s.registerBucketConfigOps()
+	s.registerObjectLockOps()
 	s.registerCORSOps()
 	s.registerACLOps()
 	s.registerLifecycleOps()
+	s.registerAccessOps()
 }
 
 // callOf returns the request's call, or an empty one (unit tests call handlers directly).
@@ -45,12 +47,14 @@ func callOf(ctx context.Context) *awsproto.Call {
 	return &awsproto.Call{ResponseHeader: http.Header{}}
 }
 
-// callerAccount is the account a request acts for.
+// callerAccount is the account a request acts for: "" for an anonymous request, the dev
+// account when there is no call at all (unit tests).
 func callerAccount(ctx context.Context) string {
-	if a := callOf(ctx).AccountID; a != "" {
-		return a
+	c := awsproto.CallFrom(ctx)
+	if c == nil {
+		return "000000000000"
 	}
-	return "000000000000"
+	return c.AccountID
 }
 
 // callerRegion is the region a request was signed for.
@@ -156,6 +160,9 @@ func (s *Service) createBucket(ctx context.Context, in *CreateBucketRequest) (*C
 	if ownership != "" && !objectOwnerships[ownership] {
 		return nil, errInvalidArgument("x-amz-object-ownership", ownership, "Invalid x-amz-object-ownership header: %s", ownership)
 	}
+	if callerPrincipal(ctx).Anonymous {
+		return nil, errAccessDenied()
+	}
 	account := callerAccount(ctx)
 	acl, err := aclFromRequest(aclRequest{
 		Canned: awsproto.Value(in.ACL), FullControl: awsproto.Value(in.GrantFullControl), Read: awsproto.Value(in.GrantRead),
@@ -202,6 +209,11 @@ func (s *Service) createBucket(ctx context.Context, in *CreateBucketRequest) (*C
 		if _, err := tx.Exec(`DELETE FROM s3_bucket_configs WHERE bucket = ?`, name); err != nil {
 			return err
 		}
+		if versioning == versioningEnabled {
+			if err := putConfig(tx, name, configObjectLock, lockConfig{Enabled: true}); err != nil {
+				return err
+			}
+		}
 		if len(tags) > 0 {
 			if err := putConfig(tx, name, configTagging, tags); err != nil {
 				return err
@@ -229,7 +241,7 @@ func bucketARN(name string) string { return "arn:aws:s3:::" + name }
 func (s *Service) deleteBucket(ctx context.Context, in *DeleteBucketRequest) (*struct{}, error) {
 	name := awsproto.Value(in.Bucket)
 	err := s.st.Write(ctx, func(tx *store.Tx) error {
-		if _, err := s.ownedBucket(ctx, tx, name); err != nil {
+		if _, err := s.authorize(ctx, tx, name, operationAction(ctx)); err != nil {
 			return err
 		}
 		var one int
@@ -317,7 +329,7 @@ func abortUploadRows(tx *store.Tx, uploadID string) error {
 }
 
 func (s *Service) headBucket(ctx context.Context, in *HeadBucketRequest) (*HeadBucketOutput, error) {
-	b, err := s.ownedBucket(ctx, s.reader(ctx), awsproto.Value(in.Bucket))
+	b, err := s.authorize(ctx, s.reader(ctx), awsproto.Value(in.Bucket), operationAction(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -343,6 +355,9 @@ func (s *Service) listBuckets(ctx context.Context, in *ListBucketsRequest) (*Lis
 			return nil, errInvalidArgument("continuation-token", tok, "The continuation token provided is incorrect")
 		}
 		after = string(raw)
+	}
+	if callerPrincipal(ctx).Anonymous {
+		return nil, errAccessDenied()
 	}
 	account := callerAccount(ctx)
 	q := `SELECT name, region, created_at FROM s3_buckets WHERE account = ? AND name > ?`
@@ -384,7 +399,7 @@ func (s *Service) listBuckets(ctx context.Context, in *ListBucketsRequest) (*Lis
 }
 
 func (s *Service) getBucketLocation(ctx context.Context, in *GetBucketLocationRequest) (*GetBucketLocationOutput, error) {
-	b, err := s.ownedBucket(ctx, s.reader(ctx), awsproto.Value(in.Bucket))
+	b, err := s.authorize(ctx, s.reader(ctx), awsproto.Value(in.Bucket), operationAction(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -406,8 +421,13 @@ func (s *Service) putBucketVersioning(ctx context.Context, in *PutBucketVersioni
 	}
 	name := awsproto.Value(in.Bucket)
 	err := s.st.Write(ctx, func(tx *store.Tx) error {
-		if _, err := s.ownedBucket(ctx, tx, name); err != nil {
+		if _, err := s.authorize(ctx, tx, name, operationAction(ctx)); err != nil {
 			return err
+		}
+		if lock, err := loadLockConfig(tx, name); err != nil {
+			return err
+		} else if lock.Enabled && status != versioningEnabled {
+			return errInvalidBucketState("An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.")
 		}
 		_, err := tx.Exec(`UPDATE s3_buckets SET versioning = ? WHERE name = ?`, status, name)
 		return err
@@ -419,7 +439,7 @@ func (s *Service) putBucketVersioning(ctx context.Context, in *PutBucketVersioni
 }
 
 func (s *Service) getBucketVersioning(ctx context.Context, in *GetBucketVersioningRequest) (*GetBucketVersioningOutput, error) {
-	b, err := s.ownedBucket(ctx, s.reader(ctx), awsproto.Value(in.Bucket))
+	b, err := s.authorize(ctx, s.reader(ctx), awsproto.Value(in.Bucket), operationAction(ctx))
 	if err != nil {
 		return nil, err
 	}

@@ -244,7 +244,13 @@ func (s *Service) CORSHeaders(r *http.Request) http.Header {
 		}
 		return nil
 	}
-	m, ok := matchCORS(rules, origin, r.Method, nil)
+	// A request naming Access-Control-Request-Method is matched on that method, as a
+	// preflight is; S3 does so for actual requests too.
+	method := r.Method
+	if m := r.Header.Get("Access-Control-Request-Method"); m != "" {
+		method = m
+	}
+	m, ok := matchCORS(rules, origin, method, nil)
 	if !ok {
 		return nil
 	}

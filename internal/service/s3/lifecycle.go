@@ -442,6 +442,9 @@ func (s *Service) expireKey(ctx context.Context, bucketName, key string, rules [
 		}
 		for _, id := range a.removeOld {
 			o := vs[indexOfVersion(vs, id)]
+			if checkVersionDeletable(o, now, false) != nil {
+				continue // object lock: expiration never removes a locked version
+			}
 			if _, err := removeVersion(tx, bucketName, key, id); err != nil {
 				return err
 			}

@@ -266,7 +266,7 @@ func lastEntryName(page listPage) string {
 }
 
 func (s *Service) listObjects(ctx context.Context, in *ListObjectsRequest) (*ListObjectsOutput, error) {
-	b, err := s.ownedBucket(ctx, s.reader(ctx), awsproto.Value(in.Bucket))
+	b, err := s.authorize(ctx, s.reader(ctx), awsproto.Value(in.Bucket), "s3:ListBucket")
 	if err != nil {
 		return nil, err
 	}
@@ -285,7 +285,8 @@ func (s *Service) listObjects(ctx context.Context, in *ListObjectsRequest) (*Lis
 		return nil, err
 	}
 	out := &ListObjectsOutput{
-		Name: awsproto.Ptr(b.Name), Prefix: awsproto.Ptr(enc.enc(prefix)), Marker: awsproto.Ptr(enc.enc(marker)),
+		// ListObjects (v1) url-encodes Marker, NextMarker, Delimiter and keys, never Prefix.
+		Name: awsproto.Ptr(b.Name), Prefix: awsproto.Ptr(prefix), Marker: awsproto.Ptr(enc.enc(marker)),
 		MaxKeys: awsproto.Ptr(int32(maxKeys)), Delimiter: enc.str(delim), EncodingType: enc.encodingType(),
 		IsTruncated: awsproto.Ptr(page.Truncated), Contents: enc.contents(page, true), CommonPrefixes: enc.prefixes(page),
 	}
@@ -296,7 +297,7 @@ func (s *Service) listObjects(ctx context.Context, in *ListObjectsRequest) (*Lis
 }
 
 func (s *Service) listObjectsV2(ctx context.Context, in *ListObjectsV2Request) (*ListObjectsV2Output, error) {
-	b, err := s.ownedBucket(ctx, s.reader(ctx), awsproto.Value(in.Bucket))
+	b, err := s.authorize(ctx, s.reader(ctx), awsproto.Value(in.Bucket), "s3:ListBucket")
 	if err != nil {
 		return nil, err
 	}
@@ -338,7 +339,7 @@ func (s *Service) listObjectsV2(ctx context.Context, in *ListObjectsV2Request) (
 
 func (s *Service) listObjectVersions(ctx context.Context, in *ListObjectVersionsRequest) (*ListObjectVersionsOutput, error) {
 	q := s.reader(ctx)
-	b, err := s.ownedBucket(ctx, q, awsproto.Value(in.Bucket))
+	b, err := s.authorize(ctx, q, awsproto.Value(in.Bucket), "s3:ListBucketVersions")
 	if err != nil {
 		return nil, err
 	}
@@ -358,13 +359,16 @@ func (s *Service) listObjectVersions(ctx context.Context, in *ListObjectVersions
 			return nil, errInvalidArgument("version-id-marker", versionMarker, "A version-id marker cannot be specified without a key marker.")
 		}
 		o, err := loadObject(q, b.Name, keyMarker, versionMarker)
-		if err != nil && !isCode(err, "NoSuchVersion") {
+		switch {
+		case err == nil:
+			start.Seq = o.Seq
+		case isCode(err, "NoSuchVersion") || isCode(err, "NoSuchKey"):
+			// The marker's version was deleted since the last page (a client emptying the
+			// bucket page by page): the key's remaining versions are the ones left to list.
+			start.Seq = math.MaxInt64
+		default:
 			return nil, err
 		}
-		if err != nil {
-			return nil, errInvalidArgument("version-id-marker", versionMarker, "Invalid version id specified")
-		}
-		start.Seq = o.Seq
 	}
 	page, err := s.list(ctx, listQuery{Bucket: b.Name, Prefix: prefix, Delimiter: delim, After: keyMarker,
 		Start: start, MaxKeys: maxKeys, Versions: true})

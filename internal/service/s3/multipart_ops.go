@@ -97,7 +97,7 @@ func newUploadID() string {
 
 func (s *Service) createMultipartUpload(ctx context.Context, in *CreateMultipartUploadRequest) (*CreateMultipartUploadOutput, error) {
 	bucketName, key := orZero(in.Bucket), orZero(in.Key)
-	if _, err := s.ownedBucket(ctx, s.reader(ctx), bucketName); err != nil {
+	if _, err := s.authorizeObject(ctx, s.reader(ctx), bucketName, key, "", "s3:PutObject"); err != nil {
 		return nil, err
 	}
 	u := upload{
@@ -114,6 +114,19 @@ func (s *Service) createMultipartUpload(ctx context.Context, in *CreateMultipart
 	if u.StorageClass == "" {
 		u.StorageClass = "STANDARD"
 	}
+	lock, lerr := parseLockHeaders(lockHeader(in.ObjectLockMode, in.ObjectLockRetainUntilDate, in.ObjectLockLegalHoldStatus), s.now())
+	if lerr != nil {
+		return nil, lerr
+	}
+	lock.apply(&u.Headers)
+	sse, serr := parseSSEWrite(ctx, callHeader(ctx))
+	if serr == nil {
+		sse, serr = s.withBucketDefault(ctx, s.reader(ctx), bucketName, sse)
+	}
+	if serr != nil {
+		return nil, serr
+	}
+	sse.apply(&u.Headers)
 	if a := strings.ToUpper(orZero(in.ChecksumAlgorithm)); a != "" {
 		if newChecksum(a) == nil {
 			return nil, errInvalidArgument("x-amz-checksum-algorithm", a, "Checksum algorithm %s is not supported", a)
@@ -159,9 +172,7 @@ func (s *Service) createMultipartUpload(ctx context.Context, in *CreateMultipart
 	if u.ChecksumAlgorithm != "" {
 		out.ChecksumAlgorithm, out.ChecksumType = refOf(u.ChecksumAlgorithm), refOf(u.ChecksumType)
 	}
-	if u.Headers.SSE != "" {
-		out.ServerSideEncryption = refOf(u.Headers.SSE)
-	}
+	setSSEFields(u.Headers, &out.ServerSideEncryption, &out.SSEKMSKeyId, &out.SSECustomerAlgorithm, &out.SSECustomerKeyMD5, &out.BucketKeyEnabled)
 	return out, nil
 }
 
@@ -200,6 +211,7 @@ type partRow struct {
 	Checksums    map[string]string
 	Inline       []byte
 	BlobKey      string
+	IV           []byte // SSE-C counter block (nil: plaintext)
 }
 
 func checkPartNumber(n *int32) (int32, error) {
@@ -238,10 +250,22 @@ func (s *Service) uploadPart(ctx context.Context, in *UploadPartRequest) (*Uploa
 		}
 	}
 	r := s.reader(ctx)
-	if _, err := s.ownedBucket(ctx, r, bucketName); err != nil {
+	if _, err := s.authorizeObject(ctx, r, bucketName, key, "", "s3:PutObject"); err != nil {
 		return nil, err
 	}
 	u, err := loadUpload(r, bucketName, key, id)
+	if err != nil {
+		return nil, err
+	}
+	ckey, err := checkReadSSE(callHeader(ctx), ssecHeaders, u.Headers, false)
+	if err != nil {
+		return nil, err
+	}
+	var iv []byte
+	if ckey.given() {
+		iv = newIV()
+	}
+	enc, err := encrypter(ckey, iv)
 	if err != nil {
 		return nil, err
 	}
@@ -258,7 +282,7 @@ func (s *Service) uploadPart(ctx context.Context, in *UploadPartRequest) (*Uploa
 	if in.Body != nil {
 		src = in.Body
 	}
-	b, err := s.storeBody(ctx, src, algos...)
+	b, err := s.storeBodyWith(ctx, src, enc, algos...)
 	if err != nil {
 		return nil, partBodyError(err)
 	}
@@ -271,7 +295,7 @@ func (s *Service) uploadPart(ctx context.Context, in *UploadPartRequest) (*Uploa
 		s.discardBody(ctx, b)
 		return nil, err
 	}
-	p := partRow{Number: n, Size: b.Size, ETag: b.ETag, LastModified: s.now().UTC(), Checksums: b.Sums, Inline: b.Inline, BlobKey: b.BlobKey}
+	p := partRow{Number: n, Size: b.Size, ETag: b.ETag, LastModified: s.now().UTC(), Checksums: b.Sums, Inline: b.Inline, BlobKey: b.BlobKey, IV: iv}
 	if err := s.st.Write(ctx, func(tx *store.Tx) error { return putPart(tx, bucketName, key, id, p) }); err != nil {
 		s.discardBody(ctx, b)
 		return nil, err
@@ -279,9 +303,7 @@ func (s *Service) uploadPart(ctx context.Context, in *UploadPartRequest) (*Uploa
 	out := &UploadPartOutput{ETag: refOf(b.ETag)}
 	setPartChecksums(b.Sums, claims, u.ChecksumAlgorithm, &out.ChecksumCRC32, &out.ChecksumCRC32C,
 		&out.ChecksumCRC64NVME, &out.ChecksumSHA1, &out.ChecksumSHA256)
-	if u.Headers.SSE != "" {
-		out.ServerSideEncryption = refOf(u.Headers.SSE)
-	}
+	setSSEFields(u.Headers, &out.ServerSideEncryption, &out.SSEKMSKeyId, &out.SSECustomerAlgorithm, &out.SSECustomerKeyMD5, &out.BucketKeyEnabled)
 	return out, nil
 }
 
@@ -343,8 +365,8 @@ func putPart(tx *store.Tx, bucketName, key, id string, p partRow) error {
 	case !errors.Is(err, sql.ErrNoRows):
 		return err
 	}
-	_, err = tx.Exec(`INSERT INTO s3_parts (upload_id, part_number, size, etag, last_modified, checksums, inline_data, blob_key)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, id, p.Number, p.Size, p.ETag, p.LastModified.UnixMilli(), mustJSON(p.Checksums), p.Inline, p.BlobKey)
+	_, err = tx.Exec(`INSERT INTO s3_parts (upload_id, part_number, size, etag, last_modified, checksums, inline_data, blob_key, sse_iv)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, id, p.Number, p.Size, p.ETag, p.LastModified.UnixMilli(), mustJSON(p.Checksums), p.Inline, p.BlobKey, p.IV)
 	return err
 }
 
@@ -359,14 +381,14 @@ func (s *Service) uploadPartCopy(ctx context.Context, in *UploadPartCopyRequest)
 		return nil, err
 	}
 	r := s.reader(ctx)
-	if _, err := s.ownedBucket(ctx, r, bucketName); err != nil {
+	if _, err := s.authorizeObject(ctx, r, bucketName, key, "", "s3:PutObject"); err != nil {
 		return nil, err
 	}
 	u, err := loadUpload(r, bucketName, key, id)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.ownedBucket(ctx, r, srcBucket); err != nil {
+	if _, err := s.authorizeObject(ctx, r, srcBucket, srcKey, srcVersion, versioned("s3:GetObject", srcVersion)); err != nil {
 		return nil, err
 	}
 	src, err := loadObject(r, srcBucket, srcKey, srcVersion)
@@ -388,11 +410,28 @@ func (s *Service) uploadPartCopy(ctx context.Context, in *UploadPartCopyRequest)
 			return nil, err
 		}
 	}
-	rc, err := s.openObject(ctx, src, offset, length)
+	h := callHeader(ctx)
+	srcSSEC, err := checkReadSSE(h, ssecSourceHeaders, src.Headers, false)
+	if err != nil {
+		return nil, err
+	}
+	dstKey, err := checkReadSSE(h, ssecHeaders, u.Headers, false)
+	if err != nil {
+		return nil, err
+	}
+	var iv []byte
+	if dstKey.given() {
+		iv = newIV()
+	}
+	enc, err := encrypter(dstKey, iv)
+	if err != nil {
+		return nil, err
+	}
+	rc, err := s.openObjectKey(ctx, src, srcSSEC.Key, offset, length)
 	if err != nil {
 		return nil, fmt.Errorf("open copy source: %w", err)
 	}
-	b, err := s.storeBody(ctx, rc, u.ChecksumAlgorithm)
+	b, err := s.storeBodyWith(ctx, rc, enc, u.ChecksumAlgorithm)
 	rc.Close()
 	if err != nil {
 		return nil, partBodyError(err)
@@ -401,7 +440,7 @@ func (s *Service) uploadPartCopy(ctx context.Context, in *UploadPartCopyRequest)
 		s.discardBody(ctx, b)
 		return nil, fmt.Errorf("copy source %s/%s: read %d of %d bytes", srcBucket, srcKey, b.Size, length)
 	}
-	p := partRow{Number: n, Size: b.Size, ETag: b.ETag, LastModified: s.now().UTC(), Checksums: b.Sums, Inline: b.Inline, BlobKey: b.BlobKey}
+	p := partRow{Number: n, Size: b.Size, ETag: b.ETag, LastModified: s.now().UTC(), Checksums: b.Sums, Inline: b.Inline, BlobKey: b.BlobKey, IV: iv}
 	if err := s.st.Write(ctx, func(tx *store.Tx) error { return putPart(tx, bucketName, key, id, p) }); err != nil {
 		s.discardBody(ctx, b)
 		return nil, err
@@ -410,6 +449,7 @@ func (s *Service) uploadPartCopy(ctx context.Context, in *UploadPartCopyRequest)
 	setPartChecksums(b.Sums, nil, u.ChecksumAlgorithm, &res.ChecksumCRC32, &res.ChecksumCRC32C,
 		&res.ChecksumCRC64NVME, &res.ChecksumSHA1, &res.ChecksumSHA256)
 	out := &UploadPartCopyOutput{CopyPartResult: res}
+	setSSEFields(u.Headers, &out.ServerSideEncryption, &out.SSEKMSKeyId, &out.SSECustomerAlgorithm, &out.SSECustomerKeyMD5, &out.BucketKeyEnabled)
 	if src.VersionID != "" && src.VersionID != nullVersion {
 		out.CopySourceVersionId = refOf(src.VersionID)
 	}
@@ -504,12 +544,16 @@ func (s *Service) completeMultipartUpload(ctx context.Context, in *CompleteMulti
 				"The list of parts was not in ascending order. The parts list must be specified in order by part number.")
 		}
 	}
-	if _, err := s.ownedBucket(ctx, s.reader(ctx), bucketName); err != nil {
+	if _, err := s.authorizeObject(ctx, s.reader(ctx), bucketName, key, "", "s3:PutObject"); err != nil {
+		return nil, err
+	}
+	ckey, err := parseCustomerKey(callHeader(ctx), ssecHeaders)
+	if err != nil {
 		return nil, err
 	}
 	var obj object
 	var b bucket
-	err := s.st.Write(ctx, func(tx *store.Tx) error {
+	err = s.st.Write(ctx, func(tx *store.Tx) error {
 		var err error
 		if b, err = loadBucket(tx, bucketName); err != nil {
 			return err
@@ -518,11 +562,21 @@ func (s *Service) completeMultipartUpload(ctx context.Context, in *CompleteMulti
 		if err != nil {
 			return err
 		}
+		if err := matchCustomerKey(u.Headers, ckey); err != nil {
+			return err
+		}
 		if obj, err = assembleObject(tx, u, listed); err != nil {
 			return err
 		}
+		if err := checkCompleteChecksum(in, obj.Checksums); err != nil {
+			return err
+		}
 		obj.LastModified = s.now().UTC()
+		obj.Headers.UploadID = id
 		if err := checkCompleteConditions(tx, in, bucketName, key); err != nil {
+			return err
+		}
+		if err := applyObjectLock(tx, b, &obj, s.now()); err != nil {
 			return err
 		}
 		if err := putVersion(tx, b.Versioning, &obj); err != nil {
@@ -533,6 +587,11 @@ func (s *Service) completeMultipartUpload(ctx context.Context, in *CompleteMulti
 		}
 		return s.emit(ctx, tx, b, "ObjectCreated:CompleteMultipartUpload", &obj)
 	})
+	if isCode(err, "NoSuchUpload") {
+		if o, again := s.completedUpload(ctx, bucketName, key, id); again {
+			obj, err = o, nil
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -545,8 +604,11 @@ func (s *Service) completeMultipartUpload(ctx context.Context, in *CompleteMulti
 		setPartChecksums(obj.Checksums, nil, onlyKey(obj.Checksums), &out.ChecksumCRC32, &out.ChecksumCRC32C,
 			&out.ChecksumCRC64NVME, &out.ChecksumSHA1, &out.ChecksumSHA256)
 	}
-	if obj.Headers.SSE != "" {
-		out.ServerSideEncryption = refOf(obj.Headers.SSE)
+	setSSEFields(obj.Headers, &out.ServerSideEncryption, &out.SSEKMSKeyId, nil, nil, &out.BucketKeyEnabled)
+	if obj.Headers.SSECKeyMD5 != "" {
+		// The model's output has no SSE-C members, but S3 echoes the key's headers.
+		setResponseHeader(ctx, "x-amz-server-side-encryption-customer-algorithm", obj.Headers.SSECAlgorithm)
+		setResponseHeader(ctx, "x-amz-server-side-encryption-customer-key-md5", obj.Headers.SSECKeyMD5)
 	}
 	return out, nil
 }
@@ -626,7 +688,7 @@ func assembleObject(tx *store.Tx, u upload, listed []CompletedPart) (object, err
 			sums = append(sums, c...)
 		}
 		obj.Size += p.Size
-		obj.Parts = append(obj.Parts, partRef{Size: p.Size, ETag: p.ETag, BlobKey: p.BlobKey, Inline: p.Inline, Checksums: p.Checksums})
+		obj.Parts = append(obj.Parts, partRef{Size: p.Size, ETag: p.ETag, BlobKey: p.BlobKey, Inline: p.Inline, Checksums: p.Checksums, IV: p.IV})
 	}
 	obj.ETag = fmt.Sprintf(`"%s-%d"`, hex.EncodeToString(etags.Sum(nil)), len(listed))
 	if u.ChecksumAlgorithm != "" && u.ChecksumType != checksumTypeAll {
@@ -669,8 +731,8 @@ func loadPart(q querier, id string, n int32) (*partRow, error) {
 	p := partRow{Number: n}
 	var modified int64
 	var sums string
-	err := q.QueryRow(`SELECT size, etag, last_modified, checksums, inline_data, blob_key FROM s3_parts
-		WHERE upload_id = ? AND part_number = ?`, id, n).Scan(&p.Size, &p.ETag, &modified, &sums, &p.Inline, &p.BlobKey)
+	err := q.QueryRow(`SELECT size, etag, last_modified, checksums, inline_data, blob_key, sse_iv FROM s3_parts
+		WHERE upload_id = ? AND part_number = ?`, id, n).Scan(&p.Size, &p.ETag, &modified, &sums, &p.Inline, &p.BlobKey, &p.IV)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -728,7 +790,7 @@ func dropUpload(tx *store.Tx, id string, kept []partRef) error {
 
 func (s *Service) abortMultipartUpload(ctx context.Context, in *AbortMultipartUploadRequest) (*AbortMultipartUploadOutput, error) {
 	bucketName, key, id := orZero(in.Bucket), orZero(in.Key), orZero(in.UploadId)
-	if _, err := s.ownedBucket(ctx, s.reader(ctx), bucketName); err != nil {
+	if _, err := s.authorizeObject(ctx, s.reader(ctx), bucketName, key, "", "s3:AbortMultipartUpload"); err != nil {
 		return nil, err
 	}
 	err := s.st.Write(ctx, func(tx *store.Tx) error {
@@ -750,7 +812,7 @@ func (s *Service) abortMultipartUpload(ctx context.Context, in *AbortMultipartUp
 func (s *Service) listParts(ctx context.Context, in *ListPartsRequest) (*ListPartsOutput, error) {
 	bucketName, key, id := orZero(in.Bucket), orZero(in.Key), orZero(in.UploadId)
 	r := s.reader(ctx)
-	if _, err := s.ownedBucket(ctx, r, bucketName); err != nil {
+	if _, err := s.authorizeObject(ctx, r, bucketName, key, "", "s3:ListMultipartUploadParts"); err != nil {
 		return nil, err
 	}
 	u, err := loadUpload(r, bucketName, key, id)
@@ -774,7 +836,7 @@ func (s *Service) listParts(ctx context.Context, in *ListPartsRequest) (*ListPar
 		return nil, fmt.Errorf("list parts of %s: %w", id, err)
 	}
 	defer rows.Close()
-	owner := &Owner{ID: refOf(u.Owner), DisplayName: refOf(u.Owner)}
+	owner := ownerOf(u.Owner)
 	out := &ListPartsOutput{
 		Bucket: &bucketName, Key: &key, UploadId: &id, MaxParts: &maxParts, PartNumberMarker: &marker,
 		StorageClass: refOf(u.StorageClass), Owner: owner, Initiator: &Initiator{ID: owner.ID, DisplayName: owner.DisplayName},
@@ -813,7 +875,7 @@ func (s *Service) listParts(ctx context.Context, in *ListPartsRequest) (*ListPar
 func (s *Service) listMultipartUploads(ctx context.Context, in *ListMultipartUploadsRequest) (*ListMultipartUploadsOutput, error) {
 	bucketName := orZero(in.Bucket)
 	r := s.reader(ctx)
-	if _, err := s.ownedBucket(ctx, r, bucketName); err != nil {
+	if _, err := s.authorize(ctx, r, bucketName, "s3:ListBucketMultipartUploads"); err != nil {
 		return nil, err
 	}
 	encodeURL := false
@@ -853,7 +915,7 @@ func (s *Service) listMultipartUploads(ctx context.Context, in *ListMultipartUpl
 		out.EncodingType = refOf("url")
 	}
 	for _, u := range page.uploads {
-		owner := &Owner{ID: refOf(u.Owner), DisplayName: refOf(u.Owner)}
+		owner := ownerOf(u.Owner)
 		mu := MultipartUpload{Key: enc(u.Key), UploadId: refOf(u.ID), Initiated: refOf(u.Initiated), StorageClass: refOf(u.StorageClass),
 			Owner: owner, Initiator: &Initiator{ID: owner.ID, DisplayName: owner.DisplayName}}
 		if u.ChecksumAlgorithm != "" {

@@ -67,7 +67,7 @@ func (s *Service) registerNotificationOps() {
 
 func (s *Service) putBucketNotificationConfiguration(ctx context.Context, in *PutBucketNotificationConfigurationRequest) (*struct{}, error) {
 	name := awsproto.Value(in.Bucket)
-	b, err := loadBucket(s.reader(ctx), name)
+	b, err := s.authorize(ctx, s.reader(ctx), name, "s3:PutBucketNotification")
 	if err != nil {
 		return nil, err
 	}
@@ -121,7 +121,7 @@ func (s *Service) putBucketNotificationConfiguration(ctx context.Context, in *Pu
 func (s *Service) getBucketNotificationConfiguration(ctx context.Context, in *GetBucketNotificationConfigurationRequest) (*NotificationConfiguration, error) {
 	name := awsproto.Value(in.Bucket)
 	q := s.reader(ctx)
-	if _, err := loadBucket(q, name); err != nil {
+	if _, err := s.authorize(ctx, q, name, "s3:GetBucketNotification"); err != nil {
 		return nil, err
 	}
 	cfg, err := loadNotificationConfig(q, name)

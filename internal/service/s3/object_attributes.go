@@ -9,7 +9,8 @@ import (
 
 func (s *Service) getObjectAttributes(ctx context.Context, in *GetObjectAttributesRequest) (*GetObjectAttributesOutput, error) {
 	q := s.reader(ctx)
-	b, err := s.ownedBucket(ctx, q, awsproto.Value(in.Bucket))
+	b, err := s.authorizeObject(ctx, q, awsproto.Value(in.Bucket), awsproto.Value(in.Key), awsproto.Value(in.VersionId),
+		versioned("s3:GetObjectAttributes", awsproto.Value(in.VersionId)))
 	if err != nil {
 		return nil, err
 	}
@@ -37,6 +38,9 @@ func (s *Service) getObjectAttributes(ctx context.Context, in *GetObjectAttribut
 			return nil, errDeleteMarkerMethod("GET")
 		}
 		return nil, errNoSuchKey(key)
+	}
+	if _, err := checkReadSSE(callHeader(ctx), ssecHeaders, o.Headers, false); err != nil {
+		return nil, err
 	}
 	out := &GetObjectAttributesOutput{LastModified: awsproto.Ptr(o.LastModified)}
 	if b.Versioning != "" {

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/kiri-run/kiri/internal/awsproto"
 )
@@ -49,7 +50,7 @@ func parseCopySource(v string) (copySource, error) {
 // conditions (any failure is 412, as S3 answers copies).
 func (s *Service) loadCopySource(ctx context.Context, src copySource, cond preconditions) (object, bucket, error) {
 	q := s.reader(ctx)
-	b, err := s.ownedBucket(ctx, q, src.Bucket)
+	b, err := s.authorizeObject(ctx, q, src.Bucket, src.Key, src.VersionID, versioned("s3:GetObject", src.VersionID))
 	if err != nil {
 		return object{}, bucket{}, err
 	}
@@ -75,12 +76,14 @@ func (s *Service) copyObject(ctx context.Context, in *CopyObjectRequest) (*CopyO
 	if err := validateKey(key); err != nil {
 		return nil, err
 	}
-	dst, err := s.ownedBucket(ctx, s.reader(ctx), bucketName)
+	dst, err := s.authorizeObject(ctx, s.reader(ctx), bucketName, key, "", "s3:PutObject")
 	if err != nil {
 		return nil, err
 	}
 	acl := objectACLRequest(in.ACL, in.GrantFullControl, in.GrantRead, in.GrantReadACP, in.GrantWriteACP)
-	if _, err := checkObjectACL(dst, callerAccount(ctx), acl); err != nil {
+	if p, err := checkObjectACL(dst, callerAccount(ctx), acl); err != nil {
+		return nil, err
+	} else if err := blockPublicACL(s.reader(ctx), bucketName, p); err != nil {
 		return nil, err
 	}
 	src, err := parseCopySource(awsproto.Value(in.CopySource))
@@ -109,7 +112,20 @@ func (s *Service) copyObject(ctx context.Context, in *CopyObjectRequest) (*CopyO
 	if err != nil {
 		return nil, err
 	}
-	if src.Bucket == bucketName && src.Key == key && (src.VersionID == "" || srcObj.IsLatest) &&
+	h := callHeader(ctx)
+	srcKey, err := checkReadSSE(h, ssecSourceHeaders, srcObj.Headers, false)
+	if err != nil {
+		return nil, err
+	}
+	sse, err := parseSSEWrite(ctx, h)
+	if err != nil {
+		return nil, err
+	}
+	changesSSE := sse.SSE != "" || sse.Customer.given() || srcObj.Headers.SSECKeyMD5 != ""
+	if sse, err = s.withBucketDefault(ctx, s.reader(ctx), bucketName, sse); err != nil {
+		return nil, err
+	}
+	if !changesSSE && src.Bucket == bucketName && src.Key == key && (src.VersionID == "" || srcObj.IsLatest) &&
 		metaDirective != "REPLACE" && in.StorageClass == nil && in.WebsiteRedirectLocation == nil &&
 		in.ServerSideEncryption == nil && in.SSEKMSKeyId == nil {
 		return nil, awsproto.Errorf("InvalidRequest", 400, "This copy request is illegal because it is trying to copy an object to itself "+
@@ -120,11 +136,12 @@ func (s *Service) copyObject(ctx context.Context, in *CopyObjectRequest) (*CopyO
 		return nil, err
 	}
 	o.Owner, o.StorageClass, o.LastModified = callerAccount(ctx), class, s.now().UTC()
+	sse.apply(&o.Headers)
 	algos := copyChecksumAlgorithms(srcObj, awsproto.Value(in.ChecksumAlgorithm))
 	if algos == nil {
 		return nil, errUnsupportedChecksum()
 	}
-	bd, err := s.copyBody(ctx, srcObj, algos)
+	bd, err := s.copyBody(ctx, srcObj, algos, srcKey, sse.Customer, o.Headers.SSECIV)
 	if err != nil {
 		return nil, err
 	}
@@ -157,6 +174,11 @@ func copiedVersion(in *CopyObjectRequest, src object, replaceMeta, replaceTags b
 	o.Headers.WebsiteRedirect = awsproto.Value(in.WebsiteRedirectLocation)
 	o.Headers.SSE, o.Headers.SSEKMSKeyID = awsproto.Value(in.ServerSideEncryption), awsproto.Value(in.SSEKMSKeyId)
 	o.Headers.ChecksumType = "FULL_OBJECT"
+	lock, err := parseLockHeaders(lockHeader(in.ObjectLockMode, in.ObjectLockRetainUntilDate, in.ObjectLockLegalHoldStatus), time.Now())
+	if err != nil {
+		return object{}, err
+	}
+	lock.apply(&o.Headers)
 	if replaceTags {
 		var err error
 		if o.Tags, err = parseTaggingHeader(awsproto.Value(in.Tagging)); err != nil {
@@ -180,9 +202,7 @@ func copyOutput(o object, b bucket, src object, srcBucket bucket) *CopyObjectOut
 	if srcBucket.Versioning != "" {
 		out.CopySourceVersionId = awsproto.Ptr(src.VersionID)
 	}
-	if o.Headers.SSE != "" {
-		out.ServerSideEncryption = awsproto.Ptr(o.Headers.SSE)
-	}
+	setSSEFields(o.Headers, &out.ServerSideEncryption, &out.SSEKMSKeyId, &out.SSECustomerAlgorithm, &out.SSECustomerKeyMD5, &out.BucketKeyEnabled)
 	return out
 }
 
@@ -210,13 +230,18 @@ func copyChecksumAlgorithms(src object, requested string) []string {
 
 // copyBody stores a fresh copy of src's bytes (blobs are never shared between rows, so each
 // row can free its own).
-func (s *Service) copyBody(ctx context.Context, src object, algos []string) (body, error) {
-	rc, err := s.openObject(ctx, src, 0, src.Size)
+// srcKey decrypts an SSE-C source; dstKey and iv encrypt an SSE-C destination.
+func (s *Service) copyBody(ctx context.Context, src object, algos []string, srcKey, dstKey customerKey, iv []byte) (body, error) {
+	rc, err := s.openObjectKey(ctx, src, srcKey.Key, 0, src.Size)
 	if err != nil {
 		return body{}, err
 	}
 	defer rc.Close()
-	bd, err := s.storeBody(ctx, io.LimitReader(rc, src.Size), algos...)
+	enc, err := encrypter(dstKey, iv)
+	if err != nil {
+		return body{}, err
+	}
+	bd, err := s.storeBodyWith(ctx, io.LimitReader(rc, src.Size), enc, algos...)
 	if err != nil {
 		return body{}, err
 	}

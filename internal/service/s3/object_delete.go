@@ -13,7 +13,7 @@ const maxDeleteObjects = 1000
 
 func (s *Service) deleteObjects(ctx context.Context, in *DeleteObjectsRequest) (*DeleteObjectsOutput, error) {
 	bucketName := awsproto.Value(in.Bucket)
-	if _, err := s.ownedBucket(ctx, s.reader(ctx), bucketName); err != nil {
+	if _, err := loadBucket(s.reader(ctx), bucketName); err != nil {
 		return nil, err
 	}
 	if !hasIntegrityHeader(ctx) {
@@ -32,13 +32,17 @@ func (s *Service) deleteObjects(ctx context.Context, in *DeleteObjectsRequest) (
 	owner := callerAccount(ctx)
 	err := s.st.Write(ctx, func(tx *store.Tx) error {
 		out.Deleted, out.Errors = nil, nil
-		b, err := s.ownedBucket(ctx, tx, bucketName)
+		b, err := loadBucket(tx, bucketName)
 		if err != nil {
 			return err
 		}
 		for _, id := range in.Delete.Objects {
 			key, version := *id.Key, awsproto.Value(id.VersionId)
-			res, err := s.deleteInTx(ctx, tx, b, key, version, awsproto.Value(id.ETag), owner)
+			var res deleteResult
+			err := s.decide(ctx, tx, b, key, version, versioned("s3:DeleteObject", version))
+			if err == nil {
+				res, err = s.deleteInTx(ctx, tx, b, key, version, awsproto.Value(id.ETag), owner)
+			}
 			if ae := (*awsproto.Error)(nil); errors.As(err, &ae) {
 				e := Error{Key: awsproto.Ptr(key), Code: awsproto.Ptr(ae.Code), Message: awsproto.Ptr(ae.Message)}
 				if version != "" {

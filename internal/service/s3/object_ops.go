@@ -156,7 +156,7 @@ func (s *Service) putObject(ctx context.Context, in *PutObjectRequest) (*PutObje
 	if in.Body != nil {
 		r = in.Body
 	}
-	bd, err := s.storeBody(ctx, r, want.algorithms()...)
+	bd, err := s.storeWriteBody(ctx, w, r, want.algorithms()...)
 	if err != nil {
 		return nil, bodyError(err)
 	}
@@ -170,11 +170,13 @@ func (s *Service) putObject(ctx context.Context, in *PutObjectRequest) (*PutObje
 	}
 	o := w.Obj
 	out := &PutObjectOutput{ETag: awsproto.Ptr(o.ETag), Size: awsproto.Ptr(o.Size)}
+	s.setExpirationHeader(ctx, &o)
 	if b.Versioning == versioningEnabled {
 		out.VersionId = awsproto.Ptr(o.VersionID)
 	}
-	if o.Headers.SSE != "" {
-		out.ServerSideEncryption = awsproto.Ptr(o.Headers.SSE)
+	setSSEFields(o.Headers, &out.ServerSideEncryption, &out.SSEKMSKeyId, &out.SSECustomerAlgorithm, &out.SSECustomerKeyMD5, &out.BucketKeyEnabled)
+	if o.Headers.SSEKMSContext != "" {
+		out.SSEKMSEncryptionContext = awsproto.Ptr(o.Headers.SSEKMSContext)
 	}
 	setChecksumFields(o.Checksums, &out.ChecksumCRC32, &out.ChecksumCRC32C, &out.ChecksumCRC64NVME, &out.ChecksumSHA1, &out.ChecksumSHA256)
 	if len(o.Checksums) > 0 {
@@ -187,6 +189,7 @@ func (s *Service) putObject(ctx context.Context, in *PutObjectRequest) (*PutObje
 // event its transaction applies.
 type objectWrite struct {
 	Obj   object
+	Key   customerKey // SSE-C key the body is encrypted with
 	Cond  writeCondition
 	ACL   aclRequest
 	Event string
@@ -198,7 +201,7 @@ func (s *Service) preparePut(ctx context.Context, in *PutObjectRequest) (objectW
 	if err := validateKey(key); err != nil {
 		return objectWrite{}, integrity{}, err
 	}
-	b, err := s.ownedBucket(ctx, s.reader(ctx), bucketName)
+	b, err := s.authorizeObject(ctx, s.reader(ctx), bucketName, key, "", "s3:PutObject")
 	if err != nil {
 		return objectWrite{}, integrity{}, err
 	}
@@ -218,7 +221,9 @@ func (s *Service) preparePut(ctx context.Context, in *PutObjectRequest) (objectW
 	if w.Obj.Headers.ContentType == "" {
 		w.Obj.Headers.ContentType = "binary/octet-stream"
 	}
-	if _, err := checkObjectACL(b, w.Obj.Owner, w.ACL); err != nil {
+	if p, err := checkObjectACL(b, w.Obj.Owner, w.ACL); err != nil {
+		return objectWrite{}, integrity{}, err
+	} else if err := blockPublicACL(s.reader(ctx), bucketName, p); err != nil {
 		return objectWrite{}, integrity{}, err
 	}
 	if err := w.Cond.validate(); err != nil {
@@ -238,6 +243,23 @@ func (s *Service) preparePut(ctx context.Context, in *PutObjectRequest) (objectW
 	if w.Obj.StorageClass, err = validateStorageClass(in.StorageClass); err != nil {
 		return objectWrite{}, integrity{}, err
 	}
+	lock, err := parseLockHeaders(h, s.now())
+	if err != nil {
+		return objectWrite{}, integrity{}, err
+	}
+	if err := checkLockWrite(ctx, lock); err != nil {
+		return objectWrite{}, integrity{}, err
+	}
+	lock.apply(&w.Obj.Headers)
+	sse, err := parseSSEWrite(ctx, h)
+	if err != nil {
+		return objectWrite{}, integrity{}, err
+	}
+	if sse, err = s.withBucketDefault(ctx, s.reader(ctx), bucketName, sse); err != nil {
+		return objectWrite{}, integrity{}, err
+	}
+	sse.apply(&w.Obj.Headers)
+	w.Key = sse.Customer
 	want, err := parseIntegrity(h, in.ContentMD5, in.ChecksumAlgorithm)
 	return w, want, err
 }
@@ -251,10 +273,16 @@ func (s *Service) commitObject(ctx context.Context, w *objectWrite, bd body) (bu
 	var b bucket
 	err := s.st.Write(ctx, func(tx *store.Tx) error {
 		var err error
-		if b, err = s.ownedBucket(ctx, tx, o.Bucket); err != nil {
+		if b, err = s.authorizeObject(ctx, tx, o.Bucket, o.Key, "", "s3:PutObject"); err != nil {
 			return err
 		}
+		if o.Owner == "" {
+			o.Owner = b.Account // an anonymous writer's object belongs to the bucket owner
+		}
 		if err := w.Cond.check(tx, o.Bucket, o.Key); err != nil {
+			return err
+		}
+		if err := applyObjectLock(tx, b, o, s.now()); err != nil {
 			return err
 		}
 		if err := putVersion(tx, b.Versioning, o); err != nil {
@@ -379,6 +407,9 @@ func (s *Service) headObject(ctx context.Context, in *HeadObjectRequest) (*HeadO
 		ETag: g.ETag, Expires: g.Expires, LastModified: g.LastModified, Metadata: g.Metadata, PartsCount: g.PartsCount,
 		SSEKMSKeyId: g.SSEKMSKeyId, ServerSideEncryption: g.ServerSideEncryption, StorageClass: g.StorageClass,
 		TagCount: g.TagCount, VersionId: g.VersionId, WebsiteRedirectLocation: g.WebsiteRedirectLocation,
+		ObjectLockMode: g.ObjectLockMode, ObjectLockRetainUntilDate: g.ObjectLockRetainUntilDate,
+		ObjectLockLegalHoldStatus: g.ObjectLockLegalHoldStatus, BucketKeyEnabled: g.BucketKeyEnabled,
+		SSECustomerAlgorithm: g.SSECustomerAlgorithm, SSECustomerKeyMD5: g.SSECustomerKeyMD5,
 	}, nil
 }
 
@@ -386,7 +417,7 @@ func (s *Service) headObject(ctx context.Context, in *HeadObjectRequest) (*HeadO
 // ranges and part numbers, and the stored headers with any response-* overrides.
 func (s *Service) readObject(ctx context.Context, r readRequest) (*GetObjectOutput, error) {
 	q := s.reader(ctx)
-	b, err := s.ownedBucket(ctx, q, r.Bucket)
+	b, err := s.authorizeObject(ctx, q, r.Bucket, r.Key, r.VersionID, versioned("s3:GetObject", r.VersionID))
 	if err != nil {
 		return nil, err
 	}
@@ -402,6 +433,13 @@ func (s *Service) readObject(ctx context.Context, r readRequest) (*GetObjectOutp
 			return nil, errDeleteMarkerMethod(callMethod(ctx))
 		}
 		return nil, errNoSuchKey(r.Key)
+	}
+	if err := authorizeForeignObject(ctx, q, b, &o, versioned("s3:GetObject", r.VersionID)); err != nil {
+		return nil, err
+	}
+	key, err := checkReadSSE(callHeader(ctx), ssecHeaders, o.Headers, true)
+	if err != nil {
+		return nil, err
 	}
 	if r.PartNumber != nil && r.Range != "" {
 		return nil, awsproto.Errorf("InvalidRequest", 400, "Cannot specify both Range header and partNumber query parameter")
@@ -424,6 +462,11 @@ func (s *Service) readObject(ctx context.Context, r readRequest) (*GetObjectOutp
 		return nil, err
 	}
 	fillObjectHeaders(out, o, r)
+	if o.IsLatest {
+		s.setExpirationHeader(ctx, &o)
+	}
+	setLockOutput(out, o.Headers)
+	setSSEFields(o.Headers, &out.ServerSideEncryption, &out.SSEKMSKeyId, &out.SSECustomerAlgorithm, &out.SSECustomerKeyMD5, &out.BucketKeyEnabled)
 	setMetadataHeaders(ctx, o.Metadata)
 	out.ContentLength = awsproto.Ptr(length)
 	if strings.EqualFold(r.ChecksumMode, "ENABLED") && sums != nil {
@@ -433,7 +476,7 @@ func (s *Service) readObject(ctx context.Context, r readRequest) (*GetObjectOutp
 		}
 	}
 	if r.WithBody {
-		rc, err := s.openObject(ctx, o, offset, length)
+		rc, err := s.openObjectKey(ctx, o, key.Key, offset, length)
 		if err != nil {
 			return nil, err
 		}
@@ -522,12 +565,13 @@ func fillObjectHeaders(out *GetObjectOutput, o object, r readRequest) {
 
 func (s *Service) deleteObject(ctx context.Context, in *DeleteObjectRequest) (*DeleteObjectOutput, error) {
 	bucketName, key := awsproto.Value(in.Bucket), awsproto.Value(in.Key)
-	if _, err := s.ownedBucket(ctx, s.reader(ctx), bucketName); err != nil {
+	action := versioned("s3:DeleteObject", awsproto.Value(in.VersionId))
+	if _, err := s.authorizeObject(ctx, s.reader(ctx), bucketName, key, awsproto.Value(in.VersionId), action); err != nil {
 		return nil, err
 	}
 	var res deleteResult
 	err := s.st.Write(ctx, func(tx *store.Tx) error {
-		b, err := s.ownedBucket(ctx, tx, bucketName)
+		b, err := s.authorizeObject(ctx, tx, bucketName, key, awsproto.Value(in.VersionId), action)
 		if err != nil {
 			return err
 		}
@@ -566,6 +610,9 @@ func (s *Service) deleteInTx(ctx context.Context, tx *store.Tx, b bucket, key, v
 		}
 		if ifMatch != "" && !etagMatches(ifMatch, o.ETag) {
 			return deleteResult{}, errPreconditionFailed("If-Match")
+		}
+		if err := checkVersionDeletable(o, s.now(), bypassGovernance(ctx)); err != nil {
+			return deleteResult{}, err
 		}
 		if _, err := removeVersion(tx, b.Name, key, versionID); err != nil {
 			return deleteResult{}, err

@@ -93,7 +93,7 @@ func (s *Service) setObjectTags(ctx context.Context, bucketName, key, versionID 
 	var version string
 	var versioning string
 	err := s.st.Write(ctx, func(tx *store.Tx) error {
-		b, err := s.ownedBucket(ctx, tx, bucketName)
+		b, err := s.authorizeObject(ctx, tx, bucketName, key, versionID, versioned(operationAction(ctx), versionID))
 		if err != nil {
 			return err
 		}
@@ -140,7 +140,8 @@ func (s *Service) putObjectTagging(ctx context.Context, in *PutObjectTaggingRequ
 
 func (s *Service) getObjectTagging(ctx context.Context, in *GetObjectTaggingRequest) (*GetObjectTaggingOutput, error) {
 	q := s.reader(ctx)
-	b, err := s.ownedBucket(ctx, q, awsproto.Value(in.Bucket))
+	b, err := s.authorizeObject(ctx, q, awsproto.Value(in.Bucket), awsproto.Value(in.Key), awsproto.Value(in.VersionId),
+		versioned("s3:GetObjectTagging", awsproto.Value(in.VersionId)))
 	if err != nil {
 		return nil, err
 	}

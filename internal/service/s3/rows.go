@@ -72,6 +72,9 @@ type objectHeaders struct {
 	SSE                string `json:"sse,omitempty"`
 	SSEKMSKeyID        string `json:"kms,omitempty"`
 	ChecksumType       string `json:"cst,omitempty"`
+	// UploadID is the multipart upload that made the version, so a repeated
+	// CompleteMultipartUpload can be answered again (multipart_again.go).
+	UploadID string `json:"mu,omitempty"`
 	// SSE-KMS and SSE-C details (sse.go).
 	SSEKMSContext    string `json:"kmsctx,omitempty"`
 	BucketKeyEnabled bool   `json:"bke,omitempty"`
