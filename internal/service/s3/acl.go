@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 
 	"github.com/kiri-run/kiri/internal/awsproto"
@@ -342,18 +341,7 @@ func (s *Service) getBucketACL(ctx context.Context, in *GetBucketAclRequest) (*G
 // aclObject loads the object version an object ACL request addresses: a delete marker is
 // NoSuchKey when it is the latest version, and MethodNotAllowed when named by version id.
 func aclObject(q querier, bucketName, key, versionID string) (object, error) {
-	o, err := loadObject(q, bucketName, key, versionID)
-	if err != nil {
-		return object{}, err
-	}
-	if o.DeleteMarker {
-		if versionID == "" {
-			return object{}, errNoSuchKey(key)
-		}
-		return object{}, &awsproto.Error{Code: "MethodNotAllowed", Status: http.StatusMethodNotAllowed,
-			Message: "The specified method is not allowed against this resource.", Fields: map[string]string{"Method": "GET", "ResourceType": "DeleteMarker"}}
-	}
-	return o, nil
+	return loadLiveVersion(q, bucketName, key, versionID, "GET")
 }
 
 // storeObjectACL keeps p as the ACL of object version o (nil p: back to the default). Object

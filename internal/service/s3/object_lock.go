@@ -153,17 +153,7 @@ func (s *Service) lockedVersion(ctx context.Context, q querier, bucketName, key,
 	if !c.Enabled {
 		return object{}, errLockNotEnabled()
 	}
-	o, err := loadObject(q, bucketName, key, versionID)
-	if err != nil {
-		return object{}, err
-	}
-	if o.DeleteMarker {
-		if versionID == "" {
-			return object{}, errNoSuchKey(key)
-		}
-		return object{}, errDeleteMarkerMethod(callMethod(ctx))
-	}
-	return o, nil
+	return loadLiveVersion(q, bucketName, key, versionID, callMethod(ctx))
 }
 
 // updateLockHeaders rewrites the stored headers of one version after change edits them.

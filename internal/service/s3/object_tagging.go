@@ -76,17 +76,7 @@ func tagSet(tags []tag) []Tag {
 // taggedVersion loads the object version a tagging request addresses; a delete marker has no
 // tags (405 by version id, 404 as the latest).
 func taggedVersion(q querier, bucketName, key, versionID string) (object, error) {
-	o, err := loadObject(q, bucketName, key, versionID)
-	if err != nil {
-		return object{}, err
-	}
-	if o.DeleteMarker {
-		if versionID != "" {
-			return object{}, errDeleteMarkerMethod("GET")
-		}
-		return object{}, errNoSuchKey(key)
-	}
-	return o, nil
+	return loadLiveVersion(q, bucketName, key, versionID, "GET")
 }
 
 func (s *Service) setObjectTags(ctx context.Context, bucketName, key, versionID string, tags []tag) (string, error) {

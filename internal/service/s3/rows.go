@@ -174,6 +174,23 @@ func loadObject(q querier, bucketName, key, versionID string) (object, error) {
 	return o, err
 }
 
+// loadLiveVersion loads a version that holds data, for operations on an object's data or
+// subresources: a delete marker is NoSuchKey when it is the latest version, and
+// MethodNotAllowed for method when named by version id.
+func loadLiveVersion(q querier, bucketName, key, versionID, method string) (object, error) {
+	o, err := loadObject(q, bucketName, key, versionID)
+	if err != nil {
+		return object{}, err
+	}
+	if o.DeleteMarker {
+		if versionID == "" {
+			return object{}, errNoSuchKey(key)
+		}
+		return object{}, errDeleteMarkerMethod(method)
+	}
+	return o, nil
+}
+
 func mustJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
