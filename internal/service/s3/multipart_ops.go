@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -89,10 +90,14 @@ func loadUpload(q querier, bucketName, key, id string) (upload, error) {
 	return u, err
 }
 
+// newUploadID returns an opaque id that sorts in creation order: uploads of one key started in
+// the same millisecond (the resolution of their Initiated time) still list in the order they
+// began, which upload-id-marker pagination relies on.
 func newUploadID() string {
-	var b [32]byte
-	rand.Read(b[:])
-	return base64.RawURLEncoding.EncodeToString(b[:])
+	var b [24]byte
+	binary.BigEndian.PutUint64(b[:8], uint64(time.Now().UnixNano()))
+	rand.Read(b[8:])
+	return hex.EncodeToString(b[:8]) + base64.RawURLEncoding.EncodeToString(b[8:])
 }
 
 func (s *Service) createMultipartUpload(ctx context.Context, in *CreateMultipartUploadRequest) (*CreateMultipartUploadOutput, error) {
