@@ -324,6 +324,14 @@ func (l lockRequest) apply(h *objectHeaders) {
 func applyObjectLock(tx *store.Tx, b bucket, o *object, now time.Time) error {
 	h := &o.Headers
 	asked := h.LockMode != "" || h.LockLegalHold != ""
+	// Object lock needs versioning enabled, and S3 refuses to suspend versioning on a lock
+	// bucket, so a PUT to any other bucket skips reading the lock configuration.
+	if b.Versioning != versioningEnabled {
+		if asked {
+			return errLockNotEnabled()
+		}
+		return nil
+	}
 	c, err := loadLockConfig(tx, b.Name)
 	if err != nil {
 		return err
