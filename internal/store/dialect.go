@@ -168,10 +168,11 @@ func (d dialect) migrationSQL(m Migration) string {
 	if d != dialectPostgres {
 		return m.SQL
 	}
+	sql := m.SQL
 	if m.Postgres != "" {
-		return m.Postgres
+		sql = m.Postgres
 	}
-	return replaceWord(m.SQL, "BLOB", "BYTEA")
+	return replaceWord(sql, "BLOB", "BYTEA")
 }
 
 // replaceWord replaces whole-word, case-insensitive occurrences of word outside quotes.

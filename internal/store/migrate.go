@@ -15,7 +15,8 @@ type Migration struct {
 	// SQL is portable SQL (types TEXT, BIGINT, BLOB, BOOLEAN); several statements are allowed.
 	// On PostgreSQL the word BLOB is rewritten to BYTEA.
 	SQL string
-	// Postgres optionally replaces SQL on PostgreSQL when SQL is not portable.
+	// Postgres optionally replaces SQL on PostgreSQL when SQL is not portable. BLOB is rewritten
+	// to BYTEA in it too.
 	Postgres string
 }
 

@@ -17,7 +17,9 @@ import (
 // schemaBuckets adds the ACLs of object versions; bucket configurations live in s3_bucket_configs.
 // An object ACL row names the version's seq and last_modified as well, so a row left behind by a
 // deleted version never applies to a later one with the same key and version id ("null").
-var schemaBuckets = store.Migration{Version: 2, SQL: `
+var schemaBuckets = store.Migration{Version: 2, SQL: bucketsSQL, Postgres: collateKeys(bucketsSQL)}
+
+const bucketsSQL = `
 CREATE TABLE s3_object_acls (
 	bucket        TEXT NOT NULL,
 	okey          TEXT NOT NULL,
@@ -26,7 +28,7 @@ CREATE TABLE s3_object_acls (
 	last_modified BIGINT NOT NULL,
 	body          TEXT NOT NULL,
 	PRIMARY KEY (bucket, okey, version_id)
-);`}
+);`
 
 // Kinds of s3_bucket_configs rows this file and its siblings keep (JSON bodies, except policy).
 const (

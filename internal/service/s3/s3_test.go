@@ -5,27 +5,74 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/kiri-run/kiri/internal/blob"
 	"github.com/kiri-run/kiri/internal/dispatch"
+	"github.com/kiri-run/kiri/internal/store"
 	"github.com/kiri-run/kiri/internal/store/storetest"
 )
 
-// TestHandlersFitModel loads the S3 model and binds every handler, as the first request would:
-// a handler whose types do not fit its operation fails here rather than in production.
+// TestHandlersFitModel migrates S3's schema on every store backend, then loads the S3 model and
+// binds every handler, as the first request would: a handler whose types do not fit its
+// operation fails here rather than in production. Keys must sort in UTF-8 byte order, as S3
+// lists them, on every backend.
 func TestHandlersFitModel(t *testing.T) {
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	st := storetest.Open(t, storetest.SQLiteConfig(t))
-	blobs, err := blob.OpenFS(filepath.Join(t.TempDir(), "blobs"), blob.FSOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc, err := New(context.Background(), Deps{Store: st, Blobs: blobs, Relay: dispatch.NewRelay(st, log, ""), Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := svc.API().Load(); err != nil {
-		t.Fatal(err)
+	for _, b := range storetest.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			log := slog.New(slog.NewTextHandler(io.Discard, nil))
+			st := storetest.Open(t, b.Config(t))
+			blobs, err := blob.OpenFS(filepath.Join(t.TempDir(), "blobs"), blob.FSOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			svc, err := New(context.Background(), Deps{Store: st, Blobs: blobs, Relay: dispatch.NewRelay(st, log, ""), Logger: log})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := svc.API().Load(); err != nil {
+				t.Fatal(err)
+			}
+			keys := []string{"z", "é", "B", "a", "a/b", "a-b", "~"}
+			err = st.Write(context.Background(), func(tx *store.Tx) error {
+				for _, k := range keys {
+					o := &object{Bucket: "bkt", Key: k, LastModified: time.Now()}
+					if err := putVersion(tx, "", o); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rows, err := st.Query(context.Background(), "SELECT okey FROM s3_objects WHERE bucket = ? ORDER BY okey", "bkt")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			var got []string
+			for rows.Next() {
+				var k string
+				rows.Scan(&k)
+				got = append(got, k)
+			}
+			if b.Name == "postgres" {
+				// This cluster's own locale may already sort bytewise; servers with another
+				// locale need the column's collation.
+				var coll string
+				if err := st.QueryRow(context.Background(), `SELECT collation_name FROM information_schema.columns
+					WHERE table_schema = current_schema() AND table_name = 's3_objects' AND column_name = 'okey'`).Scan(&coll); err != nil || coll != "C" {
+					t.Fatalf("okey collation = %q, %v; want C", coll, err)
+				}
+			}
+			want := slices.Clone(keys)
+			slices.Sort(want) // Go compares strings bytewise: UTF-8 byte order
+			if !slices.Equal(got, want) {
+				t.Fatalf("keys sort as %q, want byte order %q", got, want)
+			}
+		})
 	}
 }
