@@ -262,15 +262,7 @@ func (s *Service) uploadPart(ctx context.Context, in *UploadPartRequest) (*Uploa
 	if err != nil {
 		return nil, err
 	}
-	ckey, err := checkReadSSE(callHeader(ctx), ssecHeaders, u.Headers, false)
-	if err != nil {
-		return nil, err
-	}
-	var iv []byte
-	if ckey.given() {
-		iv = newIV()
-	}
-	enc, err := encrypter(ckey, iv)
+	enc, iv, err := partEncryption(callHeader(ctx), u)
 	if err != nil {
 		return nil, err
 	}
@@ -420,15 +412,7 @@ func (s *Service) uploadPartCopy(ctx context.Context, in *UploadPartCopyRequest)
 	if err != nil {
 		return nil, err
 	}
-	dstKey, err := checkReadSSE(h, ssecHeaders, u.Headers, false)
-	if err != nil {
-		return nil, err
-	}
-	var iv []byte
-	if dstKey.given() {
-		iv = newIV()
-	}
-	enc, err := encrypter(dstKey, iv)
+	enc, iv, err := partEncryption(h, u)
 	if err != nil {
 		return nil, err
 	}

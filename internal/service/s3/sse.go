@@ -234,6 +234,18 @@ func decryptAt(rc io.ReadCloser, key, iv []byte, offset int64) (io.ReadCloser, e
 	return decryptingReader{cipher.StreamReader{S: st, R: rc}, rc}, nil
 }
 
+// partEncryption checks that a part upload of u carries the upload's SSE-C key, if it has
+// one, and returns the stream to encrypt the part with under a new IV (nil, nil: plaintext).
+func partEncryption(h http.Header, u upload) (cipher.Stream, []byte, error) {
+	k, err := checkReadSSE(h, ssecHeaders, u.Headers, false)
+	if err != nil || !k.given() {
+		return nil, nil, err
+	}
+	iv := newIV()
+	enc, err := encrypter(k, iv)
+	return enc, iv, err
+}
+
 // encrypter is the stream a body is encrypted with as it is stored (nil: none).
 func encrypter(k customerKey, iv []byte) (cipher.Stream, error) {
 	if !k.given() {
