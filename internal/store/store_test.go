@@ -29,6 +29,7 @@ func TestWrite(t *testing.T) {
 				{"rows left open by a write do not break the batch", testRowsLeftOpen},
 				{"write sees its own changes and reads see committed ones", testReadYourWrites},
 				{"blob and boolean columns round-trip", testTypesRoundTrip},
+				{"after-commit hooks run only for committed writes", testAfterCommit},
 			}
 			for _, tc := range tests {
 				t.Run(tc.name, func(t *testing.T) {
@@ -408,5 +409,41 @@ func TestOpenRejectsBadConfig(t *testing.T) {
 				t.Errorf("error leaks the password: %v", err)
 			}
 		})
+	}
+}
+
+func testAfterCommit(t *testing.T, s *store.Store) {
+	var ran [4]atomic.Bool
+	var visible atomic.Bool
+	fns := []func(*store.Tx) error{
+		func(tx *store.Tx) error {
+			tx.AfterCommit(func() {
+				// The hook sees the committed write from the read side.
+				visible.Store(countRows(t, s, "SELECT COUNT(*) FROM items WHERE id = 1") == 1)
+				ran[0].Store(true)
+			})
+			return insertItem(1)(tx)
+		},
+		func(tx *store.Tx) error {
+			tx.AfterCommit(func() { ran[1].Store(true) })
+			return errors.New("refused")
+		},
+		func(tx *store.Tx) error {
+			tx.AfterCommit(func() { ran[2].Store(true) })
+			return insertItem(1)(tx) // duplicate key: fails in the database
+		},
+		func(tx *store.Tx) error {
+			tx.AfterCommit(func() { ran[3].Store(true) })
+			return insertItem(2)(tx)
+		},
+	}
+	errs := queueWrites(t, s, fns)
+	for i, want := range []bool{true, false, false, true} {
+		if (errs[i] == nil) != want || ran[i].Load() != want {
+			t.Errorf("write %d: err = %v, hook ran = %v; want success and hook = %v", i, errs[i], ran[i].Load(), want)
+		}
+	}
+	if !visible.Load() {
+		t.Errorf("hook ran before its write was visible to reads")
 	}
 }

@@ -46,7 +46,13 @@ type Tx struct {
 	rows     []*sql.Rows
 	enqueued int
 	finished bool
+	after    []func()
 }
+
+// AfterCommit registers f to run once the transaction that holds this Write has committed. It
+// is not run when the Write function fails or the commit does not happen. f runs on the writer
+// goroutine and must be quick (e.g. invalidating a cache entry).
+func (t *Tx) AfterCommit(f func()) { t.after = append(t.after, f) }
 
 // errTxFinished is returned by a Tx used after its Write function returned.
 var errTxFinished = errors.New("store: Tx used after its Write function returned")
@@ -213,6 +219,7 @@ func (s *Store) runBatch(live []*writeReq, results []error) error {
 	single := len(live) == 1
 	enqueued := 0
 	anyOK := false
+	var after []func()
 	for i, r := range live {
 		tx := &Tx{s: s, tx: sqlTx}
 		if single {
@@ -227,6 +234,7 @@ func (s *Store) runBatch(live []*writeReq, results []error) error {
 		if results[i] == nil {
 			anyOK = true
 			enqueued += tx.enqueued
+			after = append(after, tx.after...)
 		}
 	}
 	if !anyOK {
@@ -245,6 +253,9 @@ func (s *Store) runBatch(live []*writeReq, results []error) error {
 		return fmt.Errorf("store: commit write batch: %w", err)
 	}
 	s.commits.Add(1)
+	for _, f := range after {
+		f()
+	}
 	for _, e := range results {
 		if e == nil {
 			s.writes.Add(1)

@@ -36,7 +36,7 @@ func (s *Service) putPublicAccessBlock(ctx context.Context, in *PutPublicAccessB
 		if _, err := s.authorize(ctx, tx, awsproto.Value(in.Bucket), "s3:PutBucketPublicAccessBlock"); err != nil {
 			return err
 		}
-		return putConfig(tx, awsproto.Value(in.Bucket), configPublicAccessBlock, c)
+		return s.putConfig(tx, awsproto.Value(in.Bucket), configPublicAccessBlock, c)
 	})
 	if err != nil {
 		return nil, err
@@ -66,7 +66,7 @@ func (s *Service) deletePublicAccessBlock(ctx context.Context, in *DeletePublicA
 		if _, err := s.authorize(ctx, tx, awsproto.Value(in.Bucket), "s3:PutBucketPublicAccessBlock"); err != nil {
 			return err
 		}
-		return deleteConfig(tx, awsproto.Value(in.Bucket), configPublicAccessBlock)
+		return s.deleteConfig(tx, awsproto.Value(in.Bucket), configPublicAccessBlock)
 	})
 	if err != nil {
 		return nil, err
@@ -147,6 +147,6 @@ func (s *Service) putPolicy(ctx context.Context, bucketName, doc string) error {
 		if err := blockPublicPolicy(tx, bucketName, p); err != nil {
 			return err
 		}
-		return putConfig(tx, bucketName, configPolicy, doc)
+		return s.putConfig(tx, bucketName, configPolicy, doc)
 	})
 }

@@ -314,7 +314,7 @@ func (s *Service) putBucketACL(ctx context.Context, in *PutBucketAclRequest) (*s
 		if b.Ownership == "BucketOwnerEnforced" && !p.ownerOnly(b.Account) {
 			return errACLNotSupported()
 		}
-		return putConfig(tx, name, configACL, p)
+		return s.putConfig(tx, name, configACL, p)
 	})
 	if err != nil {
 		return nil, err

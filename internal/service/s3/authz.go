@@ -99,8 +99,10 @@ func (s *Service) decide(ctx context.Context, q querier, b bucket, key, versionI
 	ac := &accessCheck{ctx: ctx, q: q, b: b, key: key, ver: versionID, caller: callerPrincipal(ctx)}
 	owner := !ac.caller.Anonymous && ac.caller.Account == b.Account
 	var err error
-	if ac.policy, err = loadPolicy(q, b.Name); err != nil {
-		return err
+	if b.mayHave(configPolicy) {
+		if ac.policy, err = loadPolicy(q, b.Name); err != nil {
+			return err
+		}
 	}
 	allowed, err := ac.policyAllows(action, key, nil)
 	if err != nil || allowed || owner {
@@ -242,7 +244,7 @@ func (p *aclPolicy) isPublic() bool {
 // loadBucketACL returns a bucket's ACL: the stored one, else its owner's full control.
 func loadBucketACL(q querier, b bucket) (*aclPolicy, error) {
 	p := defaultACL(b.Account)
-	if _, err := loadConfigJSON(q, b.Name, configACL, p); err != nil {
+	if _, err := loadBucketConfigJSON(q, b, configACL, p); err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -263,6 +265,9 @@ func loadPolicy(q querier, bucketName string) (*bucketPolicy, error) {
 }
 
 func (ac *accessCheck) publicAccessBlock() (*PublicAccessBlockConfiguration, error) {
+	if ac.pab == nil && !ac.b.mayHave(configPublicAccessBlock) {
+		ac.pab = &PublicAccessBlockConfiguration{}
+	}
 	if ac.pab == nil {
 		pab, err := loadPublicAccessBlock(ac.q, ac.b.Name)
 		if err != nil {

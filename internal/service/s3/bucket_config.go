@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/kiri-run/kiri/internal/awsproto"
@@ -38,10 +39,12 @@ const (
 	configPolicy     = "policy"
 	configLifecycle  = "lifecycle"
 	configEncryption = "encryption"
+	// configNotification is the notification configuration (notify.go).
+	configNotification = "notification"
 )
 
 // putConfig stores a bucket configuration, replacing any earlier one of its kind.
-func putConfig(tx *store.Tx, bucketName, kind string, v any) error {
+func (s *Service) putConfig(tx *store.Tx, bucketName, kind string, v any) error {
 	body, ok := v.(string)
 	if !ok {
 		b, err := json.Marshal(v)
@@ -53,14 +56,67 @@ func putConfig(tx *store.Tx, bucketName, kind string, v any) error {
 	if _, err := tx.Exec(`DELETE FROM s3_bucket_configs WHERE bucket = ? AND kind = ?`, bucketName, kind); err != nil {
 		return err
 	}
-	_, err := tx.Exec(`INSERT INTO s3_bucket_configs (bucket, kind, body) VALUES (?, ?, ?)`, bucketName, kind, body)
-	return err
+	if _, err := tx.Exec(`INSERT INTO s3_bucket_configs (bucket, kind, body) VALUES (?, ?, ?)`, bucketName, kind, body); err != nil {
+		return err
+	}
+	return s.markConfig(tx, bucketName, kind, true)
 }
 
 // deleteConfig removes a bucket configuration; a missing one is no error (S3's deletes are idempotent).
-func deleteConfig(tx *store.Tx, bucketName, kind string) error {
-	_, err := tx.Exec(`DELETE FROM s3_bucket_configs WHERE bucket = ? AND kind = ?`, bucketName, kind)
+func (s *Service) deleteConfig(tx *store.Tx, bucketName, kind string) error {
+	if _, err := tx.Exec(`DELETE FROM s3_bucket_configs WHERE bucket = ? AND kind = ?`, bucketName, kind); err != nil {
+		return err
+	}
+	return s.markConfig(tx, bucketName, kind, false)
+}
+
+// configsUnknown marks a bucket whose configuration kinds were not tracked (made before they were).
+const configsUnknown = "*"
+
+// schemaConfigKinds tracks which configuration kinds each bucket has. Buckets made earlier are
+// marked unknown, which reads configurations as before.
+var schemaConfigKinds = store.Migration{Version: 6, SQL: `
+ALTER TABLE s3_buckets ADD COLUMN config_kinds TEXT NOT NULL DEFAULT '';
+UPDATE s3_buckets SET config_kinds = '*';`}
+
+// markConfig records in the bucket row whether it has a configuration of kind. Every write of
+// s3_bucket_configs goes through putConfig, deleteConfig or this.
+func (s *Service) markConfig(tx *store.Tx, bucketName, kind string, present bool) error {
+	var kinds string
+	err := tx.QueryRow(`SELECT config_kinds FROM s3_buckets WHERE name = ?`, bucketName).Scan(&kinds)
+	if errors.Is(err, sql.ErrNoRows) || kinds == configsUnknown {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	has := strings.Contains(kinds, ","+kind+",")
+	switch {
+	case present && !has:
+		if kinds == "" {
+			kinds = ","
+		}
+		kinds += kind + ","
+	case !present && has:
+		kinds = strings.Replace(kinds, ","+kind+",", ",", 1)
+		if kinds == "," {
+			kinds = ""
+		}
+	default:
+		return nil
+	}
+	s.bucketChanged(tx, bucketName)
+	_, err = tx.Exec(`UPDATE s3_buckets SET config_kinds = ? WHERE name = ?`, kinds, bucketName)
 	return err
+}
+
+// loadBucketConfigJSON is loadConfigJSON for a loaded bucket: it skips the read when the bucket
+// has no configuration of kind.
+func loadBucketConfigJSON(q querier, b bucket, kind string, v any) (ok bool, err error) {
+	if !b.mayHave(kind) {
+		return false, nil
+	}
+	return loadConfigJSON(q, b.Name, kind, v)
 }
 
 // loadConfig reads a bucket configuration's body; ok is false when there is none.
@@ -95,9 +151,9 @@ func (s *Service) updateBucketConfig(ctx context.Context, bucketName, kind strin
 			return err
 		}
 		if v == nil {
-			return deleteConfig(tx, bucketName, kind)
+			return s.deleteConfig(tx, bucketName, kind)
 		}
-		return putConfig(tx, bucketName, kind, v)
+		return s.putConfig(tx, bucketName, kind, v)
 	})
 }
 
@@ -349,6 +405,7 @@ func (s *Service) setOwnership(ctx context.Context, bucketName, ownership string
 		if _, err := s.authorize(ctx, tx, bucketName, "s3:PutBucketOwnershipControls"); err != nil {
 			return err
 		}
+		s.bucketChanged(tx, bucketName)
 		_, err := tx.Exec(`UPDATE s3_buckets SET ownership = ? WHERE name = ?`, ownership, bucketName)
 		return err
 	})

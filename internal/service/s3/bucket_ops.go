@@ -194,7 +194,7 @@ func (s *Service) createBucket(ctx context.Context, in *CreateBucketRequest) (*C
 				"The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.")
 		case err == nil && existing.Region == defaultRegion && region == defaultRegion:
 			// us-east-1 legacy: re-creating your own bucket succeeds and resets its ACL.
-			return setBucketACL(tx, name, acl)
+			return s.setBucketACL(tx, name, acl)
 		case err == nil:
 			return &awsproto.Error{Code: "BucketAlreadyOwnedByYou", Status: 409,
 				Message: "Your previous request to create the named bucket succeeded and you already own it.",
@@ -202,6 +202,7 @@ func (s *Service) createBucket(ctx context.Context, in *CreateBucketRequest) (*C
 		case !errors.As(err, &nsb):
 			return err
 		}
+		s.bucketChanged(tx, name)
 		if _, err := tx.Exec(`INSERT INTO s3_buckets (name, account, region, created_at, versioning, ownership) VALUES (?, ?, ?, ?, ?, ?)`,
 			name, account, region, s.now().UnixMilli(), versioning, ownership); err != nil {
 			return err
@@ -210,16 +211,16 @@ func (s *Service) createBucket(ctx context.Context, in *CreateBucketRequest) (*C
 			return err
 		}
 		if versioning == versioningEnabled {
-			if err := putConfig(tx, name, configObjectLock, lockConfig{Enabled: true}); err != nil {
+			if err := s.putConfig(tx, name, configObjectLock, lockConfig{Enabled: true}); err != nil {
 				return err
 			}
 		}
 		if len(tags) > 0 {
-			if err := putConfig(tx, name, configTagging, tags); err != nil {
+			if err := s.putConfig(tx, name, configTagging, tags); err != nil {
 				return err
 			}
 		}
-		return setBucketACL(tx, name, acl)
+		return s.setBucketACL(tx, name, acl)
 	})
 	if err != nil {
 		return nil, err
@@ -229,11 +230,11 @@ func (s *Service) createBucket(ctx context.Context, in *CreateBucketRequest) (*C
 }
 
 // setBucketACL stores a bucket's ACL; nil means the default, the owner's full control.
-func setBucketACL(tx *store.Tx, name string, acl *aclPolicy) error {
+func (s *Service) setBucketACL(tx *store.Tx, name string, acl *aclPolicy) error {
 	if acl == nil {
-		return deleteConfig(tx, name, configACL)
+		return s.deleteConfig(tx, name, configACL)
 	}
-	return putConfig(tx, name, configACL, acl)
+	return s.putConfig(tx, name, configACL, acl)
 }
 
 func bucketARN(name string) string { return "arn:aws:s3:::" + name }
@@ -256,6 +257,7 @@ func (s *Service) deleteBucket(ctx context.Context, in *DeleteBucketRequest) (*s
 		if err := abortAllUploads(tx, name); err != nil {
 			return err
 		}
+		s.bucketChanged(tx, name)
 		for _, q := range []string{`DELETE FROM s3_bucket_configs WHERE bucket = ?`, `DELETE FROM s3_object_acls WHERE bucket = ?`,
 			`DELETE FROM s3_buckets WHERE name = ?`} {
 			if _, err := tx.Exec(q, name); err != nil {
@@ -429,6 +431,7 @@ func (s *Service) putBucketVersioning(ctx context.Context, in *PutBucketVersioni
 		} else if lock.Enabled && status != versioningEnabled {
 			return errInvalidBucketState("An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.")
 		}
+		s.bucketChanged(tx, name)
 		_, err := tx.Exec(`UPDATE s3_buckets SET versioning = ? WHERE name = ?`, status, name)
 		return err
 	})

@@ -11,12 +11,12 @@ import (
 // expirationHeader returns the x-amz-expiration value S3 sends with the current version o of a
 // key an enabled lifecycle Expiration rule applies to: the earliest expiry, and that rule's id.
 // It is "" when no rule applies (or the rules cannot be read: the header is advisory).
-func (s *Service) expirationHeader(q querier, o *object) string {
+func (s *Service) expirationHeader(q querier, b bucket, o *object) string {
 	if o.DeleteMarker {
 		return ""
 	}
 	var rules []LifecycleRule
-	if ok, err := loadConfigJSON(q, o.Bucket, configLifecycle, &rules); err != nil || !ok {
+	if ok, err := loadBucketConfigJSON(q, b, configLifecycle, &rules); err != nil || !ok {
 		return ""
 	}
 	clock := lifecycleClockFromEnv()
@@ -49,8 +49,8 @@ func (s *Service) expirationHeader(q querier, o *object) string {
 }
 
 // setExpirationHeader adds x-amz-expiration for o to the response of the call in ctx.
-func (s *Service) setExpirationHeader(ctx context.Context, o *object) {
-	if v := s.expirationHeader(s.reader(ctx), o); v != "" {
+func (s *Service) setExpirationHeader(ctx context.Context, b bucket, o *object) {
+	if v := s.expirationHeader(s.reader(ctx), b, o); v != "" {
 		setResponseHeader(ctx, "x-amz-expiration", v)
 	}
 }

@@ -102,7 +102,8 @@ func newUploadID() string {
 
 func (s *Service) createMultipartUpload(ctx context.Context, in *CreateMultipartUploadRequest) (*CreateMultipartUploadOutput, error) {
 	bucketName, key := orZero(in.Bucket), orZero(in.Key)
-	if _, err := s.authorizeObject(ctx, s.reader(ctx), bucketName, key, "", "s3:PutObject"); err != nil {
+	b, err := s.authorizeObject(ctx, s.reader(ctx), bucketName, key, "", "s3:PutObject")
+	if err != nil {
 		return nil, err
 	}
 	u := upload{
@@ -126,7 +127,7 @@ func (s *Service) createMultipartUpload(ctx context.Context, in *CreateMultipart
 	lock.apply(&u.Headers)
 	sse, serr := parseSSEWrite(ctx, callHeader(ctx))
 	if serr == nil {
-		sse, serr = s.withBucketDefault(ctx, s.reader(ctx), bucketName, sse)
+		sse, serr = s.withBucketDefault(ctx, s.reader(ctx), b, sse)
 	}
 	if serr != nil {
 		return nil, serr
@@ -161,7 +162,7 @@ func (s *Service) createMultipartUpload(ctx context.Context, in *CreateMultipart
 		}
 		u.Tags = tags
 	}
-	err := s.st.Write(ctx, func(tx *store.Tx) error {
+	err = s.st.Write(ctx, func(tx *store.Tx) error {
 		if _, err := loadBucket(tx, bucketName); err != nil {
 			return err
 		}

@@ -91,8 +91,11 @@ func (s *Service) putBucketNotificationConfiguration(ctx context.Context, in *Pu
 	c := awsproto.CallFrom(ctx)
 	now := s.now().UTC()
 	err = s.st.Write(ctx, func(tx *store.Tx) error {
-		if _, err := tx.Exec(`INSERT INTO s3_bucket_configs (bucket, kind, body) VALUES (?, 'notification', ?)
-			ON CONFLICT (bucket, kind) DO UPDATE SET body = excluded.body`, name, string(stored)); err != nil {
+		if _, err := tx.Exec(`INSERT INTO s3_bucket_configs (bucket, kind, body) VALUES (?, ?, ?)
+			ON CONFLICT (bucket, kind) DO UPDATE SET body = excluded.body`, name, configNotification, string(stored)); err != nil {
+			return err
+		}
+		if err := s.markConfig(tx, name, configNotification, true); err != nil {
 			return err
 		}
 		// S3 tells every destination that it is now wired to the bucket.
@@ -133,7 +136,7 @@ func (s *Service) getBucketNotificationConfiguration(ctx context.Context, in *Ge
 
 func loadNotificationConfig(q querier, bucketName string) (*NotificationConfiguration, error) {
 	var raw string
-	err := q.QueryRow(`SELECT body FROM s3_bucket_configs WHERE bucket = ? AND kind = 'notification'`, bucketName).Scan(&raw)
+	err := q.QueryRow(`SELECT body FROM s3_bucket_configs WHERE bucket = ? AND kind = ?`, bucketName, configNotification).Scan(&raw)
 	if errors.Is(err, sql.ErrNoRows) {
 		return &NotificationConfiguration{}, nil
 	}
@@ -290,7 +293,7 @@ func (s *Service) validateDestinations(ctx context.Context, rules []notifyRule) 
 // change's transaction. eventName is e.g. "ObjectCreated:Put"; ctx's call, when there is one,
 // gives the event its request id, principal and source address.
 func (s *Service) emit(ctx context.Context, tx *store.Tx, b bucket, eventName string, o *object) error {
-	if s.deps.Notifier == nil {
+	if s.deps.Notifier == nil || !b.mayHave(configNotification) {
 		return nil
 	}
 	cfg, err := loadNotificationConfig(tx, b.Name)

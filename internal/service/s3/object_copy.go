@@ -122,7 +122,7 @@ func (s *Service) copyObject(ctx context.Context, in *CopyObjectRequest) (*CopyO
 		return nil, err
 	}
 	changesSSE := sse.SSE != "" || sse.Customer.given() || srcObj.Headers.SSECKeyMD5 != ""
-	if sse, err = s.withBucketDefault(ctx, s.reader(ctx), bucketName, sse); err != nil {
+	if sse, err = s.withBucketDefault(ctx, s.reader(ctx), dst, sse); err != nil {
 		return nil, err
 	}
 	if !changesSSE && src.Bucket == bucketName && src.Key == key && (src.VersionID == "" || srcObj.IsLatest) &&

@@ -106,7 +106,7 @@ func (s *Service) putObjectLockConfiguration(ctx context.Context, in *PutObjectL
 		if !cur.Enabled && b.Versioning != versioningEnabled {
 			return errInvalidBucketState("Versioning must be 'Enabled' on the bucket to apply a Object Lock configuration")
 		}
-		return putConfig(tx, bucketName, configObjectLock, c)
+		return s.putConfig(tx, bucketName, configObjectLock, c)
 	})
 	if err != nil {
 		return nil, err

@@ -170,7 +170,7 @@ func (s *Service) putObject(ctx context.Context, in *PutObjectRequest) (*PutObje
 	}
 	o := w.Obj
 	out := &PutObjectOutput{ETag: awsproto.Ptr(o.ETag), Size: awsproto.Ptr(o.Size)}
-	s.setExpirationHeader(ctx, &o)
+	s.setExpirationHeader(ctx, b, &o)
 	if b.Versioning == versioningEnabled {
 		out.VersionId = awsproto.Ptr(o.VersionID)
 	}
@@ -255,7 +255,7 @@ func (s *Service) preparePut(ctx context.Context, in *PutObjectRequest) (objectW
 	if err != nil {
 		return objectWrite{}, integrity{}, err
 	}
-	if sse, err = s.withBucketDefault(ctx, s.reader(ctx), bucketName, sse); err != nil {
+	if sse, err = s.withBucketDefault(ctx, s.reader(ctx), b, sse); err != nil {
 		return objectWrite{}, integrity{}, err
 	}
 	sse.apply(&w.Obj.Headers)
@@ -466,7 +466,7 @@ func (s *Service) readObject(ctx context.Context, r readRequest) (*GetObjectOutp
 	}
 	fillObjectHeaders(out, o, r)
 	if o.IsLatest {
-		s.setExpirationHeader(ctx, &o)
+		s.setExpirationHeader(ctx, b, &o)
 	}
 	setLockOutput(out, o.Headers)
 	setSSEFields(o.Headers, &out.ServerSideEncryption, &out.SSEKMSKeyId, &out.SSECustomerAlgorithm, &out.SSECustomerKeyMD5, &out.BucketKeyEnabled)

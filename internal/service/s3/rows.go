@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/kiri-run/kiri/internal/store"
@@ -25,6 +26,14 @@ type bucket struct {
 	Created               time.Time
 	Versioning            string
 	Ownership             string
+	// Configs lists the configuration kinds the bucket has (",policy,cors,"), so requests skip
+	// reading configurations a bucket does not have; "*" means unknown (read them all).
+	Configs string
+}
+
+// mayHave reports whether the bucket may have a configuration of kind.
+func (b bucket) mayHave(kind string) bool {
+	return b.Configs == configsUnknown || strings.Contains(b.Configs, ","+kind+",")
 }
 
 // querier is what both the read pool and a write transaction offer.
@@ -34,22 +43,38 @@ type querier interface {
 
 // readQuerier adapts the store's read side to querier.
 type readQuerier struct {
-	ctx context.Context
-	st  *store.Store
+	ctx     context.Context
+	st      *store.Store
+	buckets *bucketCache // nil: no cache
 }
 
 func (r readQuerier) QueryRow(q string, args ...any) *sql.Row {
 	return r.st.QueryRow(r.ctx, q, args...)
 }
 
-func (s *Service) reader(ctx context.Context) querier { return readQuerier{ctx, s.st} }
+func (s *Service) reader(ctx context.Context) querier { return readQuerier{ctx, s.st, s.buckets} }
 
 // loadBucket reads a bucket; a missing one is NoSuchBucket.
 func loadBucket(q querier, name string) (bucket, error) {
+	if r, ok := q.(readQuerier); ok && r.buckets != nil {
+		b, gen, ok := r.buckets.get(name)
+		if ok {
+			return b, nil
+		}
+		b, err := readBucket(q, name)
+		if err == nil {
+			r.buckets.put(b, gen)
+		}
+		return b, err
+	}
+	return readBucket(q, name)
+}
+
+func readBucket(q querier, name string) (bucket, error) {
 	b := bucket{Name: name}
 	var created int64
-	err := q.QueryRow(`SELECT account, region, created_at, versioning, ownership FROM s3_buckets WHERE name = ?`, name).
-		Scan(&b.Account, &b.Region, &created, &b.Versioning, &b.Ownership)
+	err := q.QueryRow(`SELECT account, region, created_at, versioning, ownership, config_kinds FROM s3_buckets WHERE name = ?`, name).
+		Scan(&b.Account, &b.Region, &created, &b.Versioning, &b.Ownership, &b.Configs)
 	if errors.Is(err, sql.ErrNoRows) {
 		return bucket{}, errNoSuchBucket(name)
 	}
@@ -200,6 +225,9 @@ func mustJSON(v any) string {
 // says: a bucket never versioned, or suspended, replaces the "null" version (freeing its
 // bytes); an enabled one keeps every version. o.VersionID, o.Seq and o.IsLatest are set here.
 func putVersion(tx *store.Tx, versioning string, o *object) error {
+	if versioning == "" {
+		return replaceNullVersion(tx, o)
+	}
 	var seq int64
 	if err := tx.QueryRow(`SELECT COALESCE(MAX(seq), 0) FROM s3_objects WHERE bucket = ? AND okey = ?`, o.Bucket, o.Key).Scan(&seq); err != nil {
 		return err
@@ -221,6 +249,31 @@ func putVersion(tx *store.Tx, versioning string, o *object) error {
 		mustJSON(o.Headers), mustJSON(o.Metadata), mustJSON(o.Checksums), mustJSON(o.Tags), o.StorageClass, mustJSON(o.Parts),
 		o.Inline, o.BlobKey)
 	return err
+}
+
+// replaceNullVersion is putVersion for a bucket that was never versioned, whose keys have only
+// the "null" version: one read of the old row (for its seq and bytes) and one upsert.
+func replaceNullVersion(tx *store.Tx, o *object) error {
+	var seq int64
+	var blobKey, parts string
+	err := tx.QueryRow(`SELECT seq, blob_key, parts FROM s3_objects WHERE bucket = ? AND okey = ? AND version_id = ?`,
+		o.Bucket, o.Key, nullVersion).Scan(&seq, &blobKey, &parts)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	o.Seq, o.IsLatest, o.VersionID = seq+1, true, nullVersion
+	if _, err := tx.Exec(`INSERT INTO s3_objects (`+objectColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (bucket, okey, version_id) DO UPDATE SET seq = excluded.seq, is_latest = excluded.is_latest,
+		delete_marker = excluded.delete_marker, size = excluded.size, etag = excluded.etag, last_modified = excluded.last_modified,
+		owner = excluded.owner, headers = excluded.headers, metadata = excluded.metadata, checksums = excluded.checksums,
+		tags = excluded.tags, storage_class = excluded.storage_class, parts = excluded.parts, inline_data = excluded.inline_data,
+		blob_key = excluded.blob_key`,
+		o.Bucket, o.Key, o.VersionID, o.Seq, o.IsLatest, o.DeleteMarker, o.Size, o.ETag, o.LastModified.UnixMilli(), o.Owner,
+		mustJSON(o.Headers), mustJSON(o.Metadata), mustJSON(o.Checksums), mustJSON(o.Tags), o.StorageClass, mustJSON(o.Parts),
+		o.Inline, o.BlobKey); err != nil {
+		return err
+	}
+	return releaseBlobs(tx, blobKey, parts)
 }
 
 // removeVersion deletes one version row, frees its bytes, and, if it was the latest, makes
@@ -257,6 +310,12 @@ func removeRow(tx *store.Tx, bucketName, key, versionID string) error {
 	if _, err := tx.Exec(`DELETE FROM s3_objects WHERE bucket = ? AND okey = ? AND version_id = ?`, bucketName, key, versionID); err != nil {
 		return err
 	}
+	return releaseBlobs(tx, blobKey, parts)
+}
+
+// releaseBlobs schedules the bytes of a removed version (its body, or its parts' bodies) for
+// collection.
+func releaseBlobs(tx *store.Tx, blobKey, parts string) error {
 	if err := releaseBlob(tx, blobKey); err != nil {
 		return err
 	}

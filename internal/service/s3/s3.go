@@ -37,6 +37,8 @@ type Service struct {
 	log   *slog.Logger
 	now   func() time.Time
 	deps  Deps
+	// buckets caches bucket rows for reads (nil with PostgreSQL; see bucket_cache.go).
+	buckets *bucketCache
 }
 
 // xmlRoots names the root element of outputs the model leaves unnamed.
@@ -78,7 +80,7 @@ func New(ctx context.Context, d Deps) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Service{api: api, st: d.Store, blobs: d.Blobs, log: d.Logger.With("service", "s3"), now: time.Now, deps: d}
+	s := &Service{api: api, st: d.Store, blobs: d.Blobs, log: d.Logger.With("service", "s3"), now: time.Now, deps: d, buckets: newBucketCache(d.Store)}
 	s.registerBucketOps()
 	s.registerObjectOps()
 	s.registerMultipartOps()

@@ -12,7 +12,7 @@ import (
 // Each concern that needs tables of its own adds them as its own migration version:
 // 2 bucket configuration (bucket_config.go), 3 objects (object_schema.go), 4 multipart
 // (multipart_schema.go).
-var migrations = []store.Migration{schemaCore, schemaBuckets, schemaObjects, schemaMultipart, schemaSSE}
+var migrations = []store.Migration{schemaCore, schemaBuckets, schemaObjects, schemaMultipart, schemaSSE, schemaConfigKinds}
 
 var schemaCore = store.Migration{Version: 1, SQL: coreSQL, Postgres: collateKeys(coreSQL)}
 

@@ -111,13 +111,13 @@ func parseSSEWrite(ctx context.Context, h http.Header) (sseWrite, error) {
 
 // withBucketDefault fills in a bucket's default encryption when the write asks for none; every
 // object is at least SSE-S3 encrypted, as S3 does since 2023.
-func (s *Service) withBucketDefault(ctx context.Context, q querier, bucketName string, w sseWrite) (sseWrite, error) {
+func (s *Service) withBucketDefault(ctx context.Context, q querier, b bucket, w sseWrite) (sseWrite, error) {
 	if w.SSE != "" || w.Customer.given() {
 		return w, nil
 	}
 	w.SSE = sseS3
 	var cfg ServerSideEncryptionConfiguration
-	ok, err := loadConfigJSON(q, bucketName, configEncryption, &cfg)
+	ok, err := loadBucketConfigJSON(q, b, configEncryption, &cfg)
 	if err != nil || !ok {
 		return w, err
 	}
