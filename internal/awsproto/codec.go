@@ -25,11 +25,13 @@ const (
 	kindBlob
 	kindStream
 	kindDocument
+	kindEventStream
 )
 
 var (
 	timeType   = reflect.TypeFor[time.Time]()
 	readerType = reflect.TypeFor[io.Reader]()
+	eventsType = reflect.TypeFor[EventStream]()
 	bytesType  = reflect.TypeFor[[]byte]()
 )
 
@@ -52,6 +54,7 @@ type codec struct {
 	keyRef   *shapeRef         // map key ref
 	enum     map[string]bool   // allowed values
 	validate bool              // shape or a descendant carries constraints
+	events   *eventCodecs      // event streams: how each event type is encoded
 }
 
 // field binds one structure member to a Go struct field.
@@ -90,6 +93,9 @@ func shapeKind(s *shape, ref *shapeRef) (kind, error) {
 	case "structure":
 		if s.Document {
 			return kindDocument, nil
+		}
+		if s.EventStream {
+			return kindEventStream, nil
 		}
 		return kindStruct, nil
 	case "list":
@@ -181,6 +187,11 @@ func (p *planner) plan(s *shape, ref *shapeRef, t reflect.Type) (*codec, error) 
 		if t.Kind() != reflect.Interface {
 			return bad()
 		}
+	case kindEventStream:
+		if t != eventsType {
+			return bad()
+		}
+		c.events = &eventCodecs{stream: s}
 	case kindList:
 		if c.ptr || b.Kind() != reflect.Slice || s.Member == nil {
 			return bad()

@@ -81,6 +81,8 @@ type shapeRef struct {
 	ResultWrapper    string `json:"resultWrapper"`
 	JSONValue        bool   `json:"jsonvalue"`
 	IdempotencyToken bool   `json:"idempotencyToken"`
+	EventPayload     bool   `json:"eventpayload"`
+	EventHeader      bool   `json:"eventheader"`
 
 	target *shape
 }

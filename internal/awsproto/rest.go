@@ -288,6 +288,9 @@ func headerText(f *field, fv reflect.Value) string {
 func (s *Service) writePayload(w http.ResponseWriter, req *http.Request, status int, p *field, fv reflect.Value) {
 	h := w.Header()
 	switch p.c.kind {
+	case kindEventStream:
+		stream, _ := fv.Interface().(EventStream)
+		s.writeEventStream(w, status, p.c, stream)
 	case kindStream:
 		if r, ok := fv.Interface().(io.Reader); ok && r != nil {
 			if c, ok := r.(io.Closer); ok {

@@ -26,6 +26,8 @@ type shape struct {
 	Streaming bool            `json:"streaming"`
 	Document  bool            `json:"document"`
 	Exception bool            `json:"exception"`
+	// EventStream marks a union of events sent as an event stream (awsproto.EventStream).
+	EventStream bool `json:"eventstream"`
 }
 
 type model struct {
@@ -134,6 +136,10 @@ func (g *generator) typeOf(r *ref, elem bool) (string, error) {
 	case "structure":
 		if s.Document {
 			return "any", nil
+		}
+		if s.EventStream {
+			g.imports["github.com/kiri-run/kiri/internal/awsproto"] = true
+			return "awsproto.EventStream", nil
 		}
 		return ptr + g.names[r.Shape], nil
 	case "list":
