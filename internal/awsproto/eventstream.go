@@ -10,17 +10,14 @@ import (
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws/protocol/eventstream"
+	"github.com/kiri-run/kiri/internal/awsproto/events"
 )
 
-// EventStream produces an output event stream (a payload member whose shape has the eventstream
-// trait). The codec writes the response status and headers, then calls the function, which
-// sends events until it returns. Each event is framed in the binary
-// application/vnd.amazon.eventstream encoding and flushed to the client at once.
-type EventStream func(send EventSender) error
+// EventStream produces an output event stream; see events.Stream.
+type EventStream = events.Stream
 
-// EventSender sends one event: a pointer to the generated struct of one of the stream's event
-// shapes (for Lambda, *InvokeResponseStreamUpdate or *InvokeWithResponseStreamCompleteEvent).
-type EventSender func(event any) error
+// EventSender sends one event of a stream; see events.Sender.
+type EventSender = events.Sender
 
 // errUnknownEvent is returned by an EventSender given a type that is not one of the stream's events.
 var errUnknownEvent = errors.New("awsproto: not an event of this stream")

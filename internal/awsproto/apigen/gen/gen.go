@@ -26,7 +26,7 @@ type shape struct {
 	Streaming bool            `json:"streaming"`
 	Document  bool            `json:"document"`
 	Exception bool            `json:"exception"`
-	// EventStream marks a union of events sent as an event stream (awsproto.EventStream).
+	// EventStream marks a union of events sent as an event stream (events.Stream).
 	EventStream bool `json:"eventstream"`
 }
 
@@ -138,8 +138,8 @@ func (g *generator) typeOf(r *ref, elem bool) (string, error) {
 			return "any", nil
 		}
 		if s.EventStream {
-			g.imports["github.com/kiri-run/kiri/internal/awsproto"] = true
-			return "awsproto.EventStream", nil
+			g.imports["github.com/kiri-run/kiri/internal/awsproto/events"] = true
+			return "events.Stream", nil
 		}
 		return ptr + g.names[r.Shape], nil
 	case "list":

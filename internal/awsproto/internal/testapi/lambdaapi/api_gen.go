@@ -3,6 +3,7 @@
 package lambdaapi
 
 import (
+	"github.com/kiri-run/kiri/internal/awsproto/events"
 	"io"
 	"time"
 )
@@ -1261,10 +1262,10 @@ type InvokeWithResponseStreamRequest struct {
 
 // InvokeWithResponseStreamResponse is the InvokeWithResponseStreamResponse shape of the lambda API.
 type InvokeWithResponseStreamResponse struct {
-	EventStream               *InvokeWithResponseStreamResponseEvent `aws:"EventStream"`
-	ExecutedVersion           *string                                `aws:"ExecutedVersion"`
-	ResponseStreamContentType *string                                `aws:"ResponseStreamContentType"`
-	StatusCode                *int32                                 `aws:"StatusCode"`
+	EventStream               events.Stream `aws:"EventStream"`
+	ExecutedVersion           *string       `aws:"ExecutedVersion"`
+	ResponseStreamContentType *string       `aws:"ResponseStreamContentType"`
+	StatusCode                *int32        `aws:"StatusCode"`
 }
 
 // InvokeWithResponseStreamResponseEvent is the InvokeWithResponseStreamResponseEvent shape of the lambda API.

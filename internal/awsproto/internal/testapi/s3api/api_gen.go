@@ -3,6 +3,7 @@
 package s3api
 
 import (
+	"github.com/kiri-run/kiri/internal/awsproto/events"
 	"io"
 	"time"
 )
@@ -2689,7 +2690,7 @@ type SelectObjectContentEventStream struct {
 
 // SelectObjectContentOutput is the SelectObjectContentOutput shape of the s3 API.
 type SelectObjectContentOutput struct {
-	Payload *SelectObjectContentEventStream `aws:"Payload"`
+	Payload events.Stream `aws:"Payload"`
 }
 
 // SelectObjectContentRequest is the SelectObjectContentRequest shape of the s3 API.
