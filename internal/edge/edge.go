@@ -32,6 +32,16 @@ type Config struct {
 	CORS CORS
 	// Forms takes S3's browser-based uploads (optional; without it they reach the router).
 	Forms FormUploads
+	// FunctionURLs serves Lambda function URLs (optional).
+	FunctionURLs FunctionURLs
+}
+
+// FunctionURLs serves HTTP requests to Lambda function URLs, addressed by host
+// (<url-id>.lambda-url.<region>.localhost) or by path (/_kiri/lambda-url/<url-id>/…, which the
+// edge strips to the path the function sees). The handler authenticates AWS_IAM URLs itself
+// with the authenticator it is given.
+type FunctionURLs interface {
+	ServeFunctionURL(w http.ResponseWriter, r *http.Request, urlID string, a *auth.Authenticator)
 }
 
 // FormUploads takes S3's browser-based uploads: a multipart/form-data POST to a bucket. Such
@@ -61,7 +71,8 @@ func New(cfg Config) *Edge {
 
 // ServeHTTP implements http.Handler.
 func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if strings.HasPrefix(r.URL.Path, "/_kiri/") {
+	urlID, isURL := functionURL(r)
+	if strings.HasPrefix(r.URL.Path, "/_kiri/") && !isURL {
 		e.serveKiri(w, r)
 		return
 	}
@@ -73,7 +84,12 @@ func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r = r.WithContext(ctx)
 	call.Request = r
 
-	e.serveAPI(ctx, rec, r, call)
+	if isURL && e.cfg.FunctionURLs != nil {
+		call.Service, call.Operation = "lambda", "InvokeFunctionUrl"
+		e.cfg.FunctionURLs.ServeFunctionURL(rec, r, urlID, e.cfg.Auth)
+	} else {
+		e.serveAPI(ctx, rec, r, call)
+	}
 
 	status := rec.status
 	if status == 0 {
