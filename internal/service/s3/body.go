@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/kiri-run/kiri/internal/blob"
 	"github.com/kiri-run/kiri/internal/store"
@@ -43,15 +44,27 @@ func (s *Service) storeBody(ctx context.Context, r io.Reader, algos ...string) (
 
 // storeBodyWith is storeBody that encrypts the bytes it stores with enc (nil: none); digests
 // are of the plaintext.
+// inlineBuffers holds the buffers bodies are first read into, to decide whether they are stored
+// inline; reusing them spares every small PUT a 64 KiB allocation.
+var inlineBuffers = sync.Pool{New: func() any {
+	b := make([]byte, inlineLimit+1)
+	return &b
+}}
+
 func (s *Service) storeBodyWith(ctx context.Context, r io.Reader, enc cipher.Stream, algos ...string) (body, error) {
 	d := newDigests(algos...)
-	buf := make([]byte, inlineLimit+1)
+	bp := inlineBuffers.Get().(*[]byte)
+	defer inlineBuffers.Put(bp)
+	buf := *bp
 	n, err := io.ReadFull(r, buf)
 	switch {
 	case err == nil:
 		// More than inlineLimit bytes: stream the rest to a blob.
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		data := buf[:n:n]
+		data := bytes.Clone(buf[:n])
+		if data == nil {
+			data = []byte{}
+		}
 		d.Write(data)
 		if enc != nil {
 			enc.XORKeyStream(data, data)
