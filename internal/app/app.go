@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/kiri-run/kiri/internal/blob"
 	"github.com/kiri-run/kiri/internal/dispatch"
 	"github.com/kiri-run/kiri/internal/edge"
+	"github.com/kiri-run/kiri/internal/service/lambda"
 	"github.com/kiri-run/kiri/internal/service/s3"
 	"github.com/kiri-run/kiri/internal/service/sts"
 	"github.com/kiri-run/kiri/internal/store"
@@ -159,7 +161,19 @@ func Start(ctx context.Context, cfg Config) (_ *App, err error) {
 	if err != nil {
 		return nil, err
 	}
-	apis := []*awsproto.Service{stsSvc.API(), s3Svc.API()}
+	lambdaSvc, err := lambda.New(ctx, lambda.Deps{
+		Store: a.store, Blobs: a.blobs, Relay: relay, Logger: log, Objects: s3Svc,
+		FunctionsDir: filepath.Join(a.cfg.DataDir, "functions"),
+		// Function URLs are only handed out once the listener is up, so its port is known.
+		URLBase: func(urlID, region string) string {
+			_, port, _ := net.SplitHostPort(a.Addr())
+			return "http://" + urlID + ".lambda-url." + region + ".localhost:" + port + "/"
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	apis := []*awsproto.Service{stsSvc.API(), s3Svc.API(), lambdaSvc.API()}
 
 	authCfg := auth.Config{Mode: cfg.Auth, Temporary: stsSvc}
 	if cfg.KeysFile != "" {
@@ -187,7 +201,7 @@ func Start(ctx context.Context, cfg Config) (_ *App, err error) {
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
 	a.server = &http.Server{
-		Handler:           handler,
+		Handler:           withLambdaCode(handler, lambdaSvc.CodeHandler()),
 		ReadHeaderTimeout: 30 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 	}
@@ -243,4 +257,15 @@ func (a *App) release() error {
 		os.RemoveAll(a.cfg.DataDir)
 	}
 	return err
+}
+
+// withLambdaCode serves the download URLs of GetFunction's Code.Location beside the edge.
+func withLambdaCode(next, code http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, lambda.CodePath) {
+			code.ServeHTTP(w, r)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }

@@ -1,0 +1,110 @@
+package lambda
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/kiri-run/kiri/internal/awsproto"
+	"github.com/kiri-run/kiri/internal/blob"
+	"github.com/kiri-run/kiri/internal/dispatch"
+	"github.com/kiri-run/kiri/internal/store"
+)
+
+// ObjectReader reads an S3 object (implemented by the S3 service).
+type ObjectReader interface {
+	ReadObject(ctx context.Context, account, bucket, key, versionID string) (io.ReadCloser, int64, error)
+}
+
+// Deps are what the Lambda service needs from the rest of Kiri.
+type Deps struct {
+	Store  *store.Store
+	Blobs  blob.Store
+	Relay  *dispatch.Relay
+	Logger *slog.Logger
+	// Objects reads function code from S3; nil refuses S3-sourced code.
+	Objects ObjectReader
+	// FunctionsDir is <data>/functions: unpacked code lives under its code/ directory.
+	FunctionsDir string
+	// URLBase builds a function URL from its id and region; the app supplies it.
+	URLBase func(urlID, region string) string
+	// Drain is called, after the change commits, with the pool-key prefix of a function whose
+	// code or configuration changed or that was deleted, so its old instances retire; may be nil.
+	Drain func(keyPrefix string)
+}
+
+// Service is the Lambda control plane.
+type Service struct {
+	api     *awsproto.Service
+	st      *store.Store
+	blobs   blob.Store
+	log     *slog.Logger
+	deps    Deps
+	now     func() time.Time
+	codeKey []byte // signs GetFunction's code download URLs
+}
+
+// New migrates Lambda's tables and registers its control-plane operations and outbox handlers.
+func New(ctx context.Context, d Deps) (*Service, error) {
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
+	if err := d.Store.Migrate(ctx, "lambda", migrations); err != nil {
+		return nil, fmt.Errorf("migrate lambda: %w", err)
+	}
+	if d.FunctionsDir == "" {
+		return nil, fmt.Errorf("lambda: FunctionsDir is required")
+	}
+	if err := os.MkdirAll(filepath.Join(d.FunctionsDir, "code"), 0o755); err != nil {
+		return nil, fmt.Errorf("create functions dir: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Join(d.FunctionsDir, "tmp"), 0o755); err != nil {
+		return nil, fmt.Errorf("create functions dir: %w", err)
+	}
+	api, err := awsproto.NewService("lambda", awsproto.ServiceOptions{ValidationError: validationError})
+	if err != nil {
+		return nil, err
+	}
+	s := &Service{api: api, st: d.Store, blobs: d.Blobs, log: d.Logger.With("service", "lambda"), deps: d, now: time.Now, codeKey: make([]byte, 32)}
+	rand.Read(s.codeKey)
+	s.registerFunctionOps()
+	s.registerVersionOps()
+	s.registerAliasOps()
+	s.registerTagOps()
+	s.registerConcurrencyOps()
+	s.registerInvokeConfigOps()
+	s.registerPolicyOps()
+	s.registerURLOps()
+	d.Relay.Handle(topicState, s.settleState, dispatch.HandlerOptions{})
+	d.Relay.Handle(topicCodeGC, s.collectCode, dispatch.HandlerOptions{})
+	return s, nil
+}
+
+// API returns the codec-facing service to mount on the router.
+func (s *Service) API() *awsproto.Service { return s.api }
+
+// validationError words model-validation failures as Lambda does: an unknown runtime is an
+// InvalidParameterValueException, everything else a ValidationException.
+func validationError(_ string, problems []string) *awsproto.Error {
+	for _, p := range problems {
+		if strings.Contains(p, "at 'runtime' failed to satisfy constraint: Member must satisfy enum value set") {
+			value := strings.TrimPrefix(p, "Value '")
+			value, _, _ = strings.Cut(value, "'")
+			return unknownRuntime(value)
+		}
+	}
+	return nil
+}
+
+// drain retires the instances of a function after a committed change.
+func (s *Service) drain(r funcRef) {
+	if s.deps.Drain != nil {
+		s.deps.Drain(poolPrefix(r.account, r.region, r.name))
+	}
+}

@@ -1,0 +1,41 @@
+package lambda
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+)
+
+// listMarker is the position a paginated list continues after, sent as an opaque Marker.
+type listMarker struct {
+	Name string `json:"n,omitempty"`
+	Num  int64  `json:"v,omitempty"`
+}
+
+func encodeMarker(m listMarker) string {
+	b, _ := json.Marshal(m)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeMarker(s string) (listMarker, error) {
+	var m listMarker
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err == nil {
+		err = json.Unmarshal(b, &m)
+	}
+	if err != nil {
+		return m, invalidParameter("Invalid marker: %s", s)
+	}
+	return m, nil
+}
+
+// maxItems is a list's page size: the request's MaxItems capped at 50, as AWS serves.
+func maxItems(v *int32, def int) (int, error) {
+	if v == nil {
+		return def, nil
+	}
+	if *v < 1 {
+		return 0, validation(fmt.Sprintf("Value '%d' at 'maxItems' failed to satisfy constraint: Member must have value greater than or equal to 1", *v))
+	}
+	return min(int(*v), def), nil
+}

@@ -1,0 +1,36 @@
+package lambda
+
+import "testing"
+
+func TestPolicyStatementRendering(t *testing.T) {
+	const res = "arn:aws:lambda:us-east-1:000000000000:function:f"
+	cases := []struct {
+		name string
+		p    permission
+		want string
+	}{
+		{"service principal with source conditions",
+			permission{Sid: "s3", Action: "lambda:InvokeFunction", Principal: "s3.amazonaws.com", Resource: res, SourceAccount: "000000000000", SourceArn: "arn:aws:s3:::b"},
+			`{"Sid":"s3","Effect":"Allow","Principal":{"Service":"s3.amazonaws.com"},"Action":"lambda:InvokeFunction","Resource":"` + res + `","Condition":{"StringEquals":{"AWS:SourceAccount":"000000000000"},"ArnLike":{"AWS:SourceArn":"arn:aws:s3:::b"}}}`},
+		{"account principal becomes its root ARN",
+			permission{Sid: "a", Action: "lambda:GetFunction", Principal: "123456789012", Resource: res},
+			`{"Sid":"a","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"lambda:GetFunction","Resource":"` + res + `"}`},
+		{"everyone with a function URL auth type",
+			permission{Sid: "u", Action: "lambda:InvokeFunctionUrl", Principal: "*", Resource: res, FunctionURLAuthType: "NONE"},
+			`{"Sid":"u","Effect":"Allow","Principal":"*","Action":"lambda:InvokeFunctionUrl","Resource":"` + res + `","Condition":{"StringEquals":{"lambda:FunctionUrlAuthType":"NONE"}}}`},
+		{"IAM ARN principal and invoked via URL",
+			permission{Sid: "r", Action: "lambda:InvokeFunction", Principal: "arn:aws:iam::123456789012:role/x", Resource: res, InvokedViaFunctionURL: true},
+			`{"Sid":"r","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:role/x"},"Action":"lambda:InvokeFunction","Resource":"` + res + `","Condition":{"Bool":{"lambda:InvokedViaFunctionUrl":"true"}}}`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := string(tc.p.statement()); got != tc.want {
+				t.Fatalf("statement:\n got %s\nwant %s", got, tc.want)
+			}
+		})
+	}
+	doc := renderPolicy([]permission{cases[1].p})
+	if want := `{"Version":"2012-10-17","Id":"default","Statement":[` + cases[1].want + `]}`; doc != want {
+		t.Fatalf("policy:\n got %s\nwant %s", doc, want)
+	}
+}

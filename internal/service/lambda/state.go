@@ -1,0 +1,57 @@
+package lambda
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/kiri-run/kiri/internal/dispatch"
+	"github.com/kiri-run/kiri/internal/store"
+)
+
+// topicState names outbox records that finish a function's creation or update: Pending becomes
+// Active and an InProgress update becomes Successful. Being outbox records, they survive a
+// restart between the change and its completion.
+const topicState = "lambda.state"
+
+type stateRecord struct {
+	Account string `json:"account"`
+	Region  string `json:"region"`
+	Name    string `json:"name"`
+}
+
+// enqueueSettle schedules the state transition in the transaction that starts it.
+func (s *Service) enqueueSettle(tx *store.Tx, r funcRef) error {
+	payload, err := json.Marshal(stateRecord{r.account, r.region, r.name})
+	if err != nil {
+		return err
+	}
+	return tx.Enqueue(store.OutboxRecord{Topic: topicState, Key: poolPrefix(r.account, r.region, r.name), Payload: payload})
+}
+
+func (s *Service) settleState(ctx context.Context, rec store.OutboxRecord) error {
+	var sr stateRecord
+	if err := json.Unmarshal(rec.Payload, &sr); err != nil {
+		return dispatch.Permanent(fmt.Errorf("decode state record: %w", err))
+	}
+	r := funcRef{account: sr.Account, region: sr.Region, name: sr.Name}
+	return s.st.Write(ctx, func(tx *store.Tx) error {
+		c, ok, err := loadVersion(tx, r, latest)
+		if err != nil || !ok {
+			return err // a function deleted meanwhile has nothing to settle
+		}
+		changed := false
+		if c.State == statePending {
+			c.State, c.StateReason, c.StateReasonCode = stateActive, "", ""
+			changed = true
+		}
+		if c.LastUpdateStatus != updateSuccessful {
+			c.LastUpdateStatus, c.LastUpdateStatusReason, c.LastUpdateStatusReasonCode = updateSuccessful, "", ""
+			changed = true
+		}
+		if !changed {
+			return nil
+		}
+		return saveVersion(tx, r, c)
+	})
+}
