@@ -3,6 +3,7 @@ package kiritest
 import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -23,6 +24,7 @@ type Clients struct {
 	SNS      *sns.Client
 	DynamoDB *dynamodb.Client
 	Lambda   *lambda.Client
+	Logs     *cloudwatchlogs.Client
 }
 
 // Clients returns clients signing with the server's default identity: the strict-mode test key,
@@ -52,5 +54,6 @@ func (s *Server) ClientsAs(accessKey, secretKey, sessionToken string) *Clients {
 		SNS:      sns.NewFromConfig(cfg),
 		DynamoDB: dynamodb.NewFromConfig(cfg),
 		Lambda:   lambda.NewFromConfig(cfg),
+		Logs:     cloudwatchlogs.NewFromConfig(cfg),
 	}
 }
