@@ -1,0 +1,259 @@
+package runtime
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	goruntime "runtime"
+	"strconv"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// initEnv marks a process as a sandbox init; its value is the control socket's fd number.
+const initEnv = "KIRI_SANDBOX_INIT"
+
+// ctrlFD is the control socket's descriptor in the sandbox init (ExtraFiles[0]).
+const ctrlFD = 3
+
+// sandboxRuntimeAPIPort is where the Runtime API listens inside a network-less sandbox.
+const sandboxRuntimeAPIPort = 9001
+
+// initSpec is what Kiri hands a sandbox init over its control socket.
+type initSpec struct {
+	// Probe makes the init set everything up and report instead of executing a program.
+	Probe bool `json:"probe,omitempty"`
+	// Argv is the program to execute and its arguments; Argv[0] is an absolute path.
+	Argv []string `json:"argv,omitempty"`
+	Env  []string `json:"env,omitempty"`
+	// Dir is the working directory.
+	Dir string `json:"dir,omitempty"`
+	// Mount asks for the mount namespace set-up: private /tmp, hidden paths, read-only keeps.
+	Mount bool `json:"mount,omitempty"`
+	// TmpMB sizes the private /tmp.
+	TmpMB int `json:"tmpMB,omitempty"`
+	// Keep are paths that stay visible, read-only, after Hide paths are covered.
+	Keep []string `json:"keep,omitempty"`
+	// Hide are paths covered with an empty read-only tmpfs.
+	Hide []string `json:"hide,omitempty"`
+	// Proc mounts a fresh /proc for the pid namespace.
+	Proc bool `json:"proc,omitempty"`
+	// Listen brings lo up in the new network namespace, listens on 127.0.0.1:9001 and hands
+	// the listener to Kiri over the control socket.
+	Listen bool `json:"listen,omitempty"`
+	// Seccomp installs the syscall filter (after no_new_privs).
+	Seccomp bool `json:"seccomp,omitempty"`
+	// UID and GID, when non-negative, are switched to before exec (with no supplementary
+	// groups), dropping every capability.
+	UID int `json:"uid"`
+	GID int `json:"gid"`
+}
+
+// SandboxMain runs the sandbox init when the current process was started as one, and never
+// returns in that case. Otherwise it returns at once. Call it first thing in main and in
+// TestMain of test binaries that use a Pool.
+func SandboxMain() {
+	if os.Getenv(initEnv) == "" {
+		return
+	}
+	// no_new_privs is per thread and must be set on the thread that installs the filter.
+	goruntime.LockOSThread()
+	ctrl := os.NewFile(ctrlFD, "ctrl")
+	err := runInit(ctrl)
+	// runInit only returns on failure or after a probe.
+	if err != nil {
+		msg := []byte("error: " + err.Error())
+		writeFrame(ctrl, msg)
+		fmt.Fprintf(os.Stderr, "kiri sandbox: %v\n", err)
+		os.Exit(127)
+	}
+	os.Exit(0)
+}
+
+// runInit reads the spec and builds the sandbox, then execs the program (or reports for a
+// probe).
+func runInit(ctrl *os.File) error {
+	raw, err := readFrame(ctrl)
+	if err != nil {
+		return fmt.Errorf("read spec: %w", err)
+	}
+	var spec initSpec
+	if err := json.Unmarshal(raw, &spec); err != nil {
+		return fmt.Errorf("decode spec: %w", err)
+	}
+	if spec.Mount {
+		if err := setupMounts(&spec); err != nil {
+			return err
+		}
+	}
+	if spec.Listen {
+		if err := handOverListener(ctrl); err != nil {
+			return err
+		}
+	}
+	if spec.Dir != "" {
+		if err := unix.Chdir(spec.Dir); err != nil {
+			return fmt.Errorf("chdir %s: %w", spec.Dir, err)
+		}
+	}
+	if spec.GID >= 0 && spec.UID >= 0 {
+		if err := dropPrivileges(spec.UID, spec.GID); err != nil {
+			return err
+		}
+	}
+	if spec.Seccomp {
+		if err := installSeccomp(); err != nil {
+			return err
+		}
+	}
+	if spec.Probe {
+		return writeFrame(ctrl, []byte("ok"))
+	}
+	syscall.CloseOnExec(ctrlFD)
+	err = syscall.Exec(spec.Argv[0], spec.Argv, spec.Env)
+	return fmt.Errorf("exec %s: %w", spec.Argv[0], err)
+}
+
+// setupMounts gives the sandbox a private /tmp, covers hidden paths and re-attaches the kept
+// ones read-only. Kept trees are cloned before anything is covered so they survive it.
+func setupMounts(spec *initSpec) error {
+	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
+		return fmt.Errorf("make / private: %w", err)
+	}
+	keeps := make([]int, len(spec.Keep))
+	for i, p := range spec.Keep {
+		fd, err := unix.OpenTree(unix.AT_FDCWD, p, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_RECURSIVE)
+		if err != nil {
+			return fmt.Errorf("clone %s: %w", p, err)
+		}
+		attr := unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY | unix.MOUNT_ATTR_NOSUID | unix.MOUNT_ATTR_NODEV}
+		if err := unix.MountSetattr(fd, "", unix.AT_EMPTY_PATH|unix.AT_RECURSIVE, &attr); err != nil {
+			return fmt.Errorf("make %s read-only: %w", p, err)
+		}
+		keeps[i] = fd
+	}
+	tmpOpts := "mode=1777,size=" + strconv.Itoa(max(spec.TmpMB, 1)) + "m"
+	if err := unix.Mount("tmpfs", "/tmp", "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, tmpOpts); err != nil {
+		return fmt.Errorf("mount /tmp: %w", err)
+	}
+	for _, p := range spec.Hide {
+		if fi, err := os.Stat(p); err != nil || !fi.IsDir() {
+			continue // already gone from view (e.g. under the new /tmp)
+		}
+		if err := unix.Mount("tmpfs", p, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "mode=755,size=1m"); err != nil {
+			return fmt.Errorf("hide %s: %w", p, err)
+		}
+	}
+	for i, p := range spec.Keep {
+		if err := os.MkdirAll(p, 0o755); err != nil {
+			return fmt.Errorf("mount point %s: %w", p, err)
+		}
+		if err := unix.MoveMount(keeps[i], "", unix.AT_FDCWD, p, unix.MOVE_MOUNT_F_EMPTY_PATH); err != nil {
+			return fmt.Errorf("attach %s: %w", p, err)
+		}
+		unix.Close(keeps[i])
+	}
+	if spec.Proc {
+		if err := unix.Mount("proc", "/proc", "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
+			return fmt.Errorf("mount /proc: %w", err)
+		}
+	}
+	return nil
+}
+
+// handOverListener brings lo up in the sandbox's network namespace, listens on the Runtime API
+// port there and sends the listening socket to Kiri.
+func handOverListener(ctrl *os.File) error {
+	s, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("socket: %w", err)
+	}
+	ifr, err := unix.NewIfreq("lo")
+	if err != nil {
+		unix.Close(s)
+		return fmt.Errorf("ifreq lo: %w", err)
+	}
+	if err := unix.IoctlIfreq(s, unix.SIOCGIFFLAGS, ifr); err != nil {
+		unix.Close(s)
+		return fmt.Errorf("get lo flags: %w", err)
+	}
+	ifr.SetUint16(ifr.Uint16() | unix.IFF_UP)
+	err = unix.IoctlIfreq(s, unix.SIOCSIFFLAGS, ifr)
+	unix.Close(s)
+	if err != nil {
+		return fmt.Errorf("bring lo up: %w", err)
+	}
+	ln, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("listen socket: %w", err)
+	}
+	defer unix.Close(ln)
+	if err := unix.SetsockoptInt(ln, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); err != nil {
+		return fmt.Errorf("reuseaddr: %w", err)
+	}
+	addr := &unix.SockaddrInet4{Port: sandboxRuntimeAPIPort, Addr: [4]byte{127, 0, 0, 1}}
+	if err := unix.Bind(ln, addr); err != nil {
+		return fmt.Errorf("bind 127.0.0.1:%d: %w", sandboxRuntimeAPIPort, err)
+	}
+	if err := unix.Listen(ln, 64); err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	rights := unix.UnixRights(ln)
+	if err := unix.Sendmsg(int(ctrl.Fd()), []byte{0, 0, 0, 1, 'L'}, rights, nil, 0); err != nil {
+		return fmt.Errorf("send listener: %w", err)
+	}
+	return nil
+}
+
+// dropPrivileges switches to uid/gid with no supplementary groups; a non-root uid loses every
+// capability on the switch.
+func dropPrivileges(uid, gid int) error {
+	if err := syscall.Setgroups(nil); err != nil {
+		return fmt.Errorf("setgroups: %w", err)
+	}
+	if err := syscall.Setresgid(gid, gid, gid); err != nil {
+		return fmt.Errorf("setresgid %d: %w", gid, err)
+	}
+	if err := syscall.Setresuid(uid, uid, uid); err != nil {
+		return fmt.Errorf("setresuid %d: %w", uid, err)
+	}
+	return nil
+}
+
+// writeFrame writes one length-prefixed message.
+func writeFrame(w io.Writer, p []byte) error {
+	buf := make([]byte, 4+len(p))
+	binary.BigEndian.PutUint32(buf, uint32(len(p)))
+	copy(buf[4:], p)
+	_, err := w.Write(buf)
+	return err
+}
+
+// readFrame reads one length-prefixed message.
+func readFrame(r io.Reader) ([]byte, error) {
+	var hdr [4]byte
+	if _, err := io.ReadFull(r, hdr[:]); err != nil {
+		return nil, err
+	}
+	n := binary.BigEndian.Uint32(hdr[:])
+	if n > 16<<20 {
+		return nil, errors.New("frame too large")
+	}
+	p := make([]byte, n)
+	_, err := io.ReadFull(r, p)
+	return p, err
+}
+
+// cleanAbs returns p cleaned, made absolute.
+func cleanAbs(p string) string {
+	a, err := filepath.Abs(p)
+	if err != nil {
+		return filepath.Clean(p)
+	}
+	return a
+}

@@ -1,0 +1,429 @@
+package runtime
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Lambda's sandbox user and group (sbx_user1051), as functions see them inside a user
+// namespace.
+const (
+	sandboxUID = 993
+	sandboxGID = 990
+	// nobody is the host identity sandboxed functions run as when Kiri runs as root.
+	nobody = 65534
+)
+
+// probeTimeout bounds one sandbox capability probe.
+const probeTimeout = 5 * time.Second
+
+// Features reports the isolation a Pool applies to instances.
+type Features struct {
+	// Init reports that instances start through the sandbox init (SandboxMain is wired).
+	Init bool
+	// UserNS, PIDNS, MountNS and NetNS report the namespaces instances get (NetNS only for
+	// functions with NoNetwork).
+	UserNS, PIDNS, MountNS, NetNS bool
+	// Seccomp reports the syscall filter.
+	Seccomp bool
+	// Cgroup is "v2", "v1" or "" (no memory/CPU limits).
+	Cgroup string
+	// CPULimit and PidsLimit report the cpu and pids controllers.
+	CPULimit, PidsLimit bool
+	// DropPrivileges reports that functions run as an unprivileged user.
+	DropPrivileges bool
+}
+
+// String lists the active features, e.g. "userns pidns mountns netns seccomp cgroup-v1 cpu pids".
+func (f Features) String() string {
+	var parts []string
+	add := func(on bool, name string) {
+		if on {
+			parts = append(parts, name)
+		}
+	}
+	add(f.UserNS, "userns")
+	add(f.PIDNS, "pidns")
+	add(f.MountNS, "mountns")
+	add(f.NetNS, "netns")
+	add(f.Seccomp, "seccomp")
+	add(f.Cgroup != "", "cgroup-"+f.Cgroup)
+	add(f.CPULimit, "cpu")
+	add(f.PidsLimit, "pids")
+	add(f.DropPrivileges, "unprivileged")
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, " ")
+}
+
+// sandbox starts instance processes with the isolation detected at New.
+type sandbox struct {
+	feat   Features
+	exe    string
+	cg     *cgroupRoot
+	flags  uintptr // namespaces every instance gets (without CLONE_NEWNET)
+	uidMap []syscall.SysProcIDMap
+	gidMap []syscall.SysProcIDMap
+	uid    int // switched to before exec; -1 keeps the init's
+	gid    int
+}
+
+// spawnSpec describes one instance process.
+type spawnSpec struct {
+	argv      []string
+	env       []string
+	dir       string
+	keep      []string
+	hide      []string
+	tmpMB     int
+	noNetwork bool
+	output    *os.File
+}
+
+// spawned is a started instance process.
+type spawned struct {
+	cmd      *exec.Cmd
+	listener net.Listener // the Runtime API listener inside a network-less sandbox
+}
+
+// newSandbox detects, once, which isolation this host allows.
+func newSandbox(mode SandboxMode, name string, log *slog.Logger) *sandbox {
+	s := &sandbox{uid: -1, gid: -1}
+	if mode == SandboxOff {
+		return s
+	}
+	if cg, err := setupCgroups(name); err != nil {
+		log.Warn("function sandbox: no cgroup memory limits", "err", err)
+	} else {
+		s.cg = cg
+		s.feat.Cgroup = cg.name()
+		s.feat.CPULimit = cg.cpu != ""
+		s.feat.PidsLimit = cg.pids != ""
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		log.Warn("function sandbox: no executable to re-execute", "err", err)
+		return s
+	}
+	s.exe = exe
+	s.detect(log)
+	return s
+}
+
+// attempt is one combination of isolation features to probe.
+type attempt struct {
+	userns, ns, netns bool
+}
+
+// detect probes namespace/seccomp combinations from strongest to weakest and keeps the first
+// the host allows.
+func (s *sandbox) detect(log *slog.Logger) {
+	root := os.Getuid() == 0
+	attempts := []attempt{{userns: true, ns: true, netns: true}, {userns: true, ns: true}}
+	if root {
+		attempts = append(attempts, attempt{ns: true, netns: true}, attempt{ns: true})
+	}
+	attempts = append(attempts, attempt{})
+	var firstErr error
+	for _, a := range attempts {
+		cand := s.configure(a, root)
+		err := cand.probe(a.netns, true)
+		if err != nil && a == (attempt{}) {
+			err = cand.probe(false, false) // a host without seccomp still gets cgroups
+		} else if err == nil {
+			cand.feat.Seccomp = true
+		}
+		if err != nil {
+			if firstErr == nil {
+				firstErr = err
+			}
+			continue
+		}
+		cand.feat.Init = true
+		*s = *cand
+		if firstErr != nil {
+			log.Debug("function sandbox: stronger isolation refused", "err", firstErr)
+		}
+		return
+	}
+	log.Warn("function sandbox: sandbox init unavailable, running plain processes", "err", firstErr)
+}
+
+// configure returns a copy of s set up for one attempt.
+func (s *sandbox) configure(a attempt, root bool) *sandbox {
+	c := *s
+	c.flags, c.uidMap, c.gidMap, c.uid, c.gid = 0, nil, nil, -1, -1
+	c.feat.UserNS, c.feat.PIDNS, c.feat.MountNS, c.feat.NetNS, c.feat.DropPrivileges = false, false, false, false, false
+	if a.ns {
+		c.flags |= unix.CLONE_NEWPID | unix.CLONE_NEWNS
+		c.feat.PIDNS, c.feat.MountNS = true, true
+	}
+	c.feat.NetNS = a.netns
+	switch {
+	case a.userns && root:
+		c.flags |= unix.CLONE_NEWUSER
+		c.feat.UserNS = true
+		c.uidMap = []syscall.SysProcIDMap{{ContainerID: 0, HostID: 0, Size: 1}, {ContainerID: sandboxUID, HostID: nobody, Size: 1}}
+		c.gidMap = []syscall.SysProcIDMap{{ContainerID: 0, HostID: 0, Size: 1}, {ContainerID: sandboxGID, HostID: nobody, Size: 1}}
+		c.uid, c.gid = sandboxUID, sandboxGID
+		c.feat.DropPrivileges = true
+	case a.userns:
+		c.flags |= unix.CLONE_NEWUSER
+		c.feat.UserNS = true
+		c.uidMap = []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getuid(), Size: 1}}
+		c.gidMap = []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getgid(), Size: 1}}
+	case root:
+		c.uid, c.gid = nobody, nobody
+		c.feat.DropPrivileges = true
+	}
+	return &c
+}
+
+// probe starts a sandbox init that sets everything up and reports instead of executing.
+func (s *sandbox) probe(netns, seccomp bool) error {
+	ctx, cancel := context.WithTimeout(context.Background(), probeTimeout)
+	defer cancel()
+	tmp, err := os.MkdirTemp("", "kiri-probe-")
+	if err != nil {
+		return fmt.Errorf("probe dir: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	keep := filepath.Join(tmp, "keep")
+	if err := os.Mkdir(keep, 0o755); err != nil {
+		return fmt.Errorf("probe dir: %w", err)
+	}
+	devnull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	defer devnull.Close()
+	sp := &spawnSpec{dir: keep, keep: []string{keep}, hide: []string{tmp}, tmpMB: 1, noNetwork: netns, output: devnull}
+	spec := s.initSpec(sp)
+	spec.Probe, spec.Seccomp = true, seccomp
+	cmd, ctrl, err := s.startInit(sp, spec, nil)
+	if err != nil {
+		return err
+	}
+	defer ctrl.Close()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	ctrl.SetReadDeadline(time.Now().Add(probeTimeout))
+	var answer []byte
+	if netns {
+		if ln, err := receiveListener(ctrl); err != nil {
+			answer = []byte(err.Error())
+		} else {
+			ln.Close()
+		}
+	}
+	if answer == nil {
+		answer, err = readFrame(ctrl)
+		if err != nil {
+			answer = []byte("no answer: " + err.Error())
+		}
+	}
+	select {
+	case err := <-done:
+		if string(answer) != "ok" {
+			return fmt.Errorf("probe (%s): %s (%v)", s.flagNames(netns), answer, err)
+		}
+		return err
+	case <-ctx.Done():
+		cmd.Process.Kill()
+		<-done
+		return fmt.Errorf("probe (%s): timed out; is runtime.SandboxMain called first in main?", s.flagNames(netns))
+	}
+}
+
+func (s *sandbox) flagNames(netns bool) string {
+	f := s.feat
+	f.NetNS = netns
+	return f.String()
+}
+
+// initSpec is the init's instructions for one instance.
+func (s *sandbox) initSpec(sp *spawnSpec) *initSpec {
+	spec := &initSpec{Argv: sp.argv, Env: sp.env, Dir: sp.dir, UID: s.uid, GID: s.gid, Seccomp: s.feat.Seccomp}
+	if s.feat.MountNS {
+		spec.Mount, spec.Proc, spec.TmpMB, spec.Keep, spec.Hide = true, s.feat.PIDNS, sp.tmpMB, sp.keep, sp.hide
+	}
+	spec.Listen = sp.noNetwork && s.feat.NetNS
+	return spec
+}
+
+// start starts an instance process, placing it in cg before it runs any function code.
+func (s *sandbox) start(sp *spawnSpec, cg *instanceCgroup) (*spawned, error) {
+	if !s.feat.Init {
+		return s.startPlain(sp, cg)
+	}
+	spec := s.initSpec(sp)
+	cmd, ctrl, err := s.startInit(sp, spec, cg)
+	if err != nil {
+		return nil, err
+	}
+	defer ctrl.Close()
+	out := &spawned{cmd: cmd}
+	if spec.Listen {
+		ctrl.SetReadDeadline(time.Now().Add(probeTimeout))
+		ln, err := receiveListener(ctrl)
+		if err != nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+			return nil, fmt.Errorf("sandbox listener: %w", err)
+		}
+		out.listener = ln
+	}
+	return out, nil
+}
+
+// startInit re-executes this binary as the sandbox init and sends it the spec.
+func (s *sandbox) startInit(sp *spawnSpec, spec *initSpec, cg *instanceCgroup) (*exec.Cmd, *os.File, error) {
+	raw, err := json.Marshal(spec)
+	if err != nil {
+		return nil, nil, fmt.Errorf("encode sandbox spec: %w", err)
+	}
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, nil, fmt.Errorf("control socket: %w", err)
+	}
+	// Non-blocking, so reads on Kiri's end honour deadlines.
+	if err := unix.SetNonblock(fds[0], true); err != nil {
+		unix.Close(fds[0])
+		unix.Close(fds[1])
+		return nil, nil, fmt.Errorf("control socket: %w", err)
+	}
+	parent, child := os.NewFile(uintptr(fds[0]), "ctrl"), os.NewFile(uintptr(fds[1]), "ctrl-child")
+	flags := s.flags
+	if spec.Listen {
+		flags |= unix.CLONE_NEWNET
+	}
+	cmd := &exec.Cmd{
+		Path: s.exe,
+		// A binary that forgot SandboxMain sees a test filter matching nothing (test binaries)
+		// or an unknown flag (kiri), and exits instead of starting a second server.
+		Args:       []string{"kiri-sandbox", "-test.run=^$"},
+		Env:        []string{initEnv + "=1"},
+		Stdout:     sp.output,
+		Stderr:     sp.output,
+		ExtraFiles: []*os.File{child},
+		SysProcAttr: &syscall.SysProcAttr{
+			Cloneflags:                 flags,
+			UidMappings:                s.uidMap,
+			GidMappings:                s.gidMap,
+			GidMappingsEnableSetgroups: len(s.gidMap) > 0,
+			Setpgid:                    true,
+		},
+	}
+	err = cmd.Start()
+	child.Close()
+	if err != nil {
+		parent.Close()
+		return nil, nil, fmt.Errorf("start sandbox init: %w", err)
+	}
+	if cg != nil {
+		if err := cg.add(cmd.Process.Pid); err != nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+			parent.Close()
+			return nil, nil, err
+		}
+	}
+	if err := writeFrame(parent, raw); err != nil {
+		cmd.Process.Kill()
+		cmd.Wait()
+		parent.Close()
+		return nil, nil, fmt.Errorf("send sandbox spec: %w", err)
+	}
+	return cmd, parent, nil
+}
+
+// startPlain starts the program directly: own process group, working directory and
+// environment, and the cgroup when there is one.
+func (s *sandbox) startPlain(sp *spawnSpec, cg *instanceCgroup) (*spawned, error) {
+	cmd := &exec.Cmd{
+		Path:        sp.argv[0],
+		Args:        sp.argv,
+		Env:         sp.env,
+		Dir:         sp.dir,
+		Stdout:      sp.output,
+		Stderr:      sp.output,
+		SysProcAttr: &syscall.SysProcAttr{Setpgid: true},
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	if cg != nil {
+		if err := cg.add(cmd.Process.Pid); err != nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+			return nil, err
+		}
+	}
+	return &spawned{cmd: cmd}, nil
+}
+
+// receiveListener receives the listening socket a network-less sandbox init sends, or the
+// init's error.
+func receiveListener(ctrl *os.File) (net.Listener, error) {
+	conn, err := ctrl.SyscallConn()
+	if err != nil {
+		return nil, err
+	}
+	// Read just the listener frame ("L"), so an error frame is left for readFrame.
+	buf := make([]byte, 5)
+	oob := make([]byte, unix.CmsgSpace(4))
+	var n, oobn int
+	var rerr error
+	err = conn.Read(func(fd uintptr) bool {
+		n, oobn, _, _, rerr = unix.Recvmsg(int(fd), buf, oob, unix.MSG_CMSG_CLOEXEC)
+		return rerr != unix.EAGAIN
+	})
+	if err == nil {
+		err = rerr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("receive listener: %w", err)
+	}
+	if oobn == 0 {
+		if n < 5 {
+			return nil, errors.New("sandbox init sent no listener")
+		}
+		size := int(binary.BigEndian.Uint32(buf[:4]))
+		rest := make([]byte, max(size-1, 0))
+		io.ReadFull(ctrl, rest)
+		return nil, errors.New(string(buf[4:]) + string(rest))
+	}
+	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
+	if err != nil || len(msgs) == 0 {
+		return nil, fmt.Errorf("parse listener message: %v", err)
+	}
+	fds, err := unix.ParseUnixRights(&msgs[0])
+	if err != nil || len(fds) == 0 {
+		return nil, fmt.Errorf("parse listener rights: %v", err)
+	}
+	f := os.NewFile(uintptr(fds[0]), "runtime-api")
+	defer f.Close()
+	return net.FileListener(f)
+}
+
+// kill ends an instance's whole sandbox: its process group, and with a pid namespace every
+// process in it (they die with its init).
+func killGroup(pid int) {
+	unix.Kill(-pid, unix.SIGKILL)
+	unix.Kill(pid, unix.SIGKILL)
+}

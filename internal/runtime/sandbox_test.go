@@ -1,0 +1,172 @@
+package runtime
+
+import (
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func requireFeature(t *testing.T, p *Pool, ok bool, what string) {
+	t.Helper()
+	if !ok {
+		t.Skipf("host does not allow %s (features: %s)", what, p.Features())
+	}
+}
+
+func TestSandboxIsolatesFunctions(t *testing.T) {
+	base := varTmpDir(t)
+	p := testPool(t, func(c *Config) { c.Dir = filepath.Join(base, "instances") })
+	f := p.Features()
+	requireFeature(t, p, f.MountNS && f.PIDNS, "mount and pid namespaces")
+	a, b := goFunctionIn(t, filepath.Join(base, "functions"), "alpha"), goFunctionIn(t, filepath.Join(base, "functions"), "beta")
+	os.WriteFile(filepath.Join(base, "data.db"), []byte("kiri data"), 0o644)
+
+	// beta leaves a file in its /tmp and stays warm.
+	if res, ans := invoke(t, p, b, ev{"action": "write", "path": "/tmp/beta-secret", "data": "beta's"}); ans.Err != "" || !ans.OK {
+		t.Fatalf("beta write /tmp: %s", res.Payload)
+	}
+	if _, ans := invoke(t, p, b, ev{"action": "read", "path": "/tmp/beta-secret"}); ans.Data != "beta's" {
+		t.Fatalf("beta cannot read its own /tmp: %+v", ans)
+	}
+	if _, ans := invoke(t, p, a, ev{"action": "read", "path": filepath.Join(a.CodeDir, "secret.txt")}); ans.Data != "code of alpha" {
+		t.Fatalf("alpha cannot read its own code: %+v", ans)
+	}
+
+	tests := []struct {
+		name  string
+		event ev
+	}{
+		{"other function's code", ev{"action": "read", "path": filepath.Join(b.CodeDir, "secret.txt")}},
+		{"other function's code dir", ev{"action": "list", "path": b.CodeDir}},
+		{"other function's /tmp", ev{"action": "read", "path": "/tmp/beta-secret"}},
+		{"instance scratch root", ev{"action": "list", "path": p.cfg.Dir}},
+		{"host data next to the code", ev{"action": "read", "path": filepath.Join(base, "data.db")}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			res, ans := invoke(t, p, a, tc.event)
+			t.Logf("alpha %v: err=%q", tc.event["path"], ans.Err)
+			if ans.Err == "" && (ans.Data != "" || ans.OK) {
+				t.Fatalf("alpha read %v: %s", tc.event["path"], res.Payload)
+			}
+		})
+	}
+
+	t.Run("code is read-only", func(t *testing.T) {
+		_, ans := invoke(t, p, a, ev{"action": "write", "path": filepath.Join(a.CodeDir, "x"), "data": "x"})
+		if !strings.Contains(ans.Err, "read-only") && !strings.Contains(ans.Err, "permission denied") {
+			t.Fatalf("write into code dir: %+v", ans)
+		}
+	})
+	t.Run("pid namespace hides host processes", func(t *testing.T) {
+		_, ans := invoke(t, p, a, ev{"action": "list", "path": "/proc"})
+		for name := range strings.SplitSeq(ans.Data, ",") {
+			if name != "1" && name[0] >= '0' && name[0] <= '9' {
+				t.Fatalf("function sees pid %s in /proc (%s)", name, ans.Data)
+			}
+		}
+	})
+	if f.DropPrivileges && f.UserNS {
+		t.Run("runs as Lambda's sandbox user", func(t *testing.T) {
+			if _, ans := invoke(t, p, a, ev{"action": "echo"}); ans.UID != sandboxUID {
+				t.Fatalf("uid %d, want %d", ans.UID, sandboxUID)
+			}
+		})
+	}
+}
+
+func TestSandboxTmpIsSizedByEphemeralStorage(t *testing.T) {
+	p := testPool(t)
+	requireFeature(t, p, p.Features().MountNS, "a mount namespace")
+	fn := goFunction(t, "tmpsize")
+	fn.EphemeralMB = 1
+	_, ans := invoke(t, p, fn, ev{"action": "write", "path": "/tmp/big", "data": strings.Repeat("x", 2<<20)})
+	if !strings.Contains(ans.Err, "no space left") {
+		t.Fatalf("writing 2 MB into a 1 MB /tmp: %+v", ans)
+	}
+}
+
+func TestSandboxSeccompDeniesPrivilegedSyscalls(t *testing.T) {
+	p := testPool(t)
+	requireFeature(t, p, p.Features().Seccomp, "seccomp")
+	fn := goFunction(t, "seccomp")
+	for _, action := range []string{"mount", "unshare"} {
+		_, ans := invoke(t, p, fn, ev{"action": action, "path": "/tmp"})
+		if !strings.Contains(ans.Err, "operation not permitted") {
+			t.Errorf("%s: %+v, want EPERM", action, ans)
+		}
+	}
+}
+
+func TestSandboxOutOfMemoryIsRuntimeOutOfMemory(t *testing.T) {
+	p := testPool(t)
+	requireFeature(t, p, p.Features().Cgroup != "", "cgroup memory limits")
+	fn := goFunction(t, "oom")
+	fn.MemoryMB = 128
+	res, _ := invoke(t, p, fn, ev{"action": "oom"})
+	if res.FunctionError != "Unhandled" || res.ErrorType != errOutOfMemory {
+		t.Fatalf("FunctionError=%q ErrorType=%q payload=%s", res.FunctionError, res.ErrorType, res.Payload)
+	}
+	want := `{"errorType":"Runtime.OutOfMemory","errorMessage":"RequestId: `
+	if !strings.HasPrefix(string(res.Payload), want) || !strings.Contains(string(res.Payload), "Runtime exited with error: signal: killed") {
+		t.Errorf("payload %s", res.Payload)
+	}
+	if res.MaxMemoryMB < 100 {
+		t.Errorf("MaxMemoryMB = %d, want near the 128 MB limit", res.MaxMemoryMB)
+	}
+}
+
+func TestSandboxNoNetworkBlocksOutboundButServesRuntimeAPI(t *testing.T) {
+	p := testPool(t)
+	requireFeature(t, p, p.Features().NetNS, "network namespaces")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	addr := ln.Addr().String()
+
+	open := goFunction(t, "net-open")
+	if _, ans := invoke(t, p, open, ev{"action": "connect", "addr": addr}); ans.Err != "" {
+		t.Fatalf("function with network cannot connect to %s: %s", addr, ans.Err)
+	}
+	closed := goFunction(t, "net-closed")
+	closed.NoNetwork = true
+	res, ans := invoke(t, p, closed, ev{"action": "connect", "addr": addr})
+	if ans.Err == "" {
+		t.Fatalf("NoNetwork function connected to %s: %s", addr, res.Payload)
+	}
+	// The function keeps working: warm invokes go through the in-namespace Runtime API.
+	if _, ans := invoke(t, p, closed, ev{"action": "echo", "data": "still here"}); ans.Data != "still here" {
+		t.Fatalf("NoNetwork function second invoke: %+v", ans)
+	}
+}
+
+func TestSandboxDetectionIsLogged(t *testing.T) {
+	p := testPool(t)
+	if p.Features().String() == "" {
+		t.Fatal("empty feature string")
+	}
+	off := testPool(t, func(c *Config) { c.Sandbox = SandboxOff })
+	if f := off.Features(); f.Init || f.MountNS || f.Cgroup != "" {
+		t.Fatalf("SandboxOff features: %s", f)
+	}
+	fn := goFunction(t, "plain")
+	if _, ans := invoke(t, off, fn, ev{"action": "echo", "data": "plain"}); ans.Data != "plain" {
+		t.Fatalf("plain process invoke: %+v", ans)
+	}
+	if _, ans := invoke(t, off, fn, ev{"action": "env"}); !strings.HasPrefix(ans.Env["TMPDIR"], off.cfg.Dir) {
+		t.Errorf("plain process TMPDIR %q, want under %s", ans.Env["TMPDIR"], off.cfg.Dir)
+	}
+}
