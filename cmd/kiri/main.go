@@ -21,6 +21,7 @@ import (
 
 	"github.com/kiri-run/kiri/internal/app"
 	"github.com/kiri-run/kiri/internal/auth"
+	"github.com/kiri-run/kiri/internal/runtime"
 	"github.com/kiri-run/kiri/internal/store"
 )
 
@@ -29,6 +30,8 @@ import (
 var version = ""
 
 func main() {
+	// Function instances start by re-executing this binary as their sandbox init.
+	runtime.SandboxMain()
 	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "kiri:", err)
 		os.Exit(1)
@@ -83,6 +86,10 @@ func parseServe(args []string, stderr io.Writer) (app.Config, error) {
 	fs.StringVar(&cfg.LogFormat, "log-format", env("LOG_FORMAT", "json"), "json or text (KIRI_LOG_FORMAT)")
 	fs.StringVar(&syncMode, "sync", env("SYNC", "normal"), "normal (survives kill -9) or full (also survives power loss) (KIRI_SYNC)")
 	fs.StringVar(&cfg.DB, "db", env("DB", ""), "metadata database: empty for SQLite in the data dir, or a postgres:// URL (KIRI_DB)")
+	fs.DurationVar(&cfg.FunctionIdleTimeout, "function-idle-timeout", envDuration("FUNCTION_IDLE_TIMEOUT", 10*time.Minute),
+		"reap function instances idle this long: scale to zero (KIRI_FUNCTION_IDLE_TIMEOUT)")
+	fs.DurationVar(&cfg.AsyncRetryDelay, "async-retry-delay", envDuration("ASYNC_RETRY_DELAY", time.Minute),
+		"wait before the first retry of a failed asynchronous invocation (KIRI_ASYNC_RETRY_DELAY)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -91,6 +98,16 @@ func parseServe(args []string, stderr io.Writer) (app.Config, error) {
 	}
 	cfg.Auth, cfg.Sync = auth.Mode(authMode), store.SyncMode(syncMode)
 	return cfg, nil
+}
+
+// envDuration reads KIRI_<name> as a duration, else def.
+func envDuration(name string, def time.Duration) time.Duration {
+	if v, ok := os.LookupEnv("KIRI_" + name); ok {
+		if d, err := time.ParseDuration(v); err == nil {
+			return d
+		}
+	}
+	return def
 }
 
 func serve(args []string, stderr io.Writer) error {

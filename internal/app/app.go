@@ -20,7 +20,10 @@ import (
 	"github.com/kiri-run/kiri/internal/blob"
 	"github.com/kiri-run/kiri/internal/dispatch"
 	"github.com/kiri-run/kiri/internal/edge"
+	"github.com/kiri-run/kiri/internal/meter"
+	"github.com/kiri-run/kiri/internal/runtime"
 	"github.com/kiri-run/kiri/internal/service/lambda"
+	"github.com/kiri-run/kiri/internal/service/logs"
 	"github.com/kiri-run/kiri/internal/service/s3"
 	"github.com/kiri-run/kiri/internal/service/sts"
 	"github.com/kiri-run/kiri/internal/store"
@@ -52,6 +55,12 @@ type Config struct {
 	Version string
 	// LogOutput receives logs. Default os.Stderr.
 	LogOutput io.Writer
+	// FunctionIdleTimeout is how long an idle function instance lives before it is reaped (scale
+	// to zero). Default 10m.
+	FunctionIdleTimeout time.Duration
+	// AsyncRetryDelay is the wait before the first retry of a failed asynchronous invocation.
+	// Default 1m, as Lambda.
+	AsyncRetryDelay time.Duration
 }
 
 // App is a running Kiri.
@@ -61,6 +70,7 @@ type App struct {
 	lock     *os.File
 	store    *store.Store
 	blobs    blob.Store
+	pool     *runtime.Pool
 	server   *http.Server
 	listener net.Listener
 	stop     context.CancelFunc
@@ -147,6 +157,12 @@ func Start(ctx context.Context, cfg Config) (_ *App, err error) {
 		return nil, err
 	}
 
+	// Listen before the services start: functions are told Kiri's endpoint, and requests that
+	// arrive early wait in the backlog until serving begins.
+	a.listener, err = net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
 	metrics := telemetry.NewMetrics()
 	node, err := a.nodeID()
 	if err != nil {
@@ -157,23 +173,53 @@ func Start(ctx context.Context, cfg Config) (_ *App, err error) {
 	if err != nil {
 		return nil, err
 	}
-	s3Svc, err := s3.New(ctx, s3.Deps{Store: a.store, Blobs: a.blobs, Relay: relay, Logger: log})
+	notify := &notifiers{}
+	s3Svc, err := s3.New(ctx, s3.Deps{Store: a.store, Blobs: a.blobs, Relay: relay, Logger: log, Notifier: notify})
 	if err != nil {
 		return nil, err
 	}
-	lambdaSvc, err := lambda.New(ctx, lambda.Deps{
+	logsSvc, err := logs.New(ctx, logs.Deps{Store: a.store, Relay: relay, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	usage, err := meter.New(ctx, a.store, log)
+	if err != nil {
+		return nil, err
+	}
+	a.pool, err = runtime.New(runtime.Config{
+		Dir:         filepath.Join(a.cfg.DataDir, "functions", "instances"),
+		HidePaths:   []string{a.cfg.DataDir},
+		Endpoint:    endpointURL(a.Addr()),
+		IdleTimeout: cfg.FunctionIdleTimeout,
+		Logs:        functionLogs{logsSvc},
+		Metrics:     metrics.Registerer(),
+		Logger:      log,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("start function runtime: %w", err)
+	}
+	lambdaDeps := lambda.Deps{
 		Store: a.store, Blobs: a.blobs, Relay: relay, Logger: log, Objects: s3Svc,
 		FunctionsDir: filepath.Join(a.cfg.DataDir, "functions"),
-		// Function URLs are only handed out once the listener is up, so its port is known.
 		URLBase: func(urlID, region string) string {
 			_, port, _ := net.SplitHostPort(a.Addr())
 			return "http://" + urlID + ".lambda-url." + region + ".localhost:" + port + "/"
 		},
-	})
+		Runtime: a.pool, Meter: usage, Drain: a.pool.Drain, AsyncRetryDelay: cfg.AsyncRetryDelay,
+	}
+	if cfg.Auth == auth.Strict {
+		// Functions sign their calls back to Kiri with their execution role's credentials.
+		lambdaDeps.Credentials = func(ctx context.Context, role, session string, d time.Duration) (string, string, string, error) {
+			k, err := stsSvc.RoleCredentials(ctx, "lambda.amazonaws.com", role, session, d)
+			return k.AccessKeyID, k.SecretAccessKey, k.SessionToken, err
+		}
+	}
+	lambdaSvc, err := lambda.New(ctx, lambdaDeps)
 	if err != nil {
 		return nil, err
 	}
-	apis := []*awsproto.Service{stsSvc.API(), s3Svc.API(), lambdaSvc.API()}
+	notify.lambda = lambdaSvc
+	apis := []*awsproto.Service{stsSvc.API(), s3Svc.API(), lambdaSvc.API(), logsSvc.API()}
 
 	authCfg := auth.Config{Mode: cfg.Auth, Temporary: stsSvc}
 	if cfg.KeysFile != "" {
@@ -194,12 +240,10 @@ func Start(ctx context.Context, cfg Config) (_ *App, err error) {
 		Health:  func(context.Context) map[string]string { return health },
 		CORS:    s3Svc,
 		Forms:   s3Svc,
+
+		FunctionURLs: lambdaSvc,
 	})
 
-	a.listener, err = net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
-	}
 	a.server = &http.Server{
 		Handler:           withLambdaCode(handler, lambdaSvc.CodeHandler()),
 		ReadHeaderTimeout: 30 * time.Second,
@@ -219,8 +263,13 @@ func Start(ctx context.Context, cfg Config) (_ *App, err error) {
 		defer a.wg.Done()
 		s3Svc.Run(runCtx)
 	}()
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		usage.Run(runCtx)
+	}()
 	go func() { a.served <- a.server.Serve(a.listener) }()
-	log.Info("kiri ready", "addr", a.Addr(), "data_dir", a.cfg.DataDir, "store", a.store.Dialect(),
+	log.Info("kiri ready", "addr", a.Addr(), "sandbox", a.pool.Features().String(), "data_dir", a.cfg.DataDir, "store", a.store.Dialect(),
 		"auth", string(cfg.Auth), "sync", string(cfg.Sync), "ephemeral", cfg.Ephemeral, "version", cfg.Version)
 	return a, nil
 }
@@ -247,6 +296,12 @@ func (a *App) Close(ctx context.Context) error {
 // release closes what Start opened, in reverse order.
 func (a *App) release() error {
 	var err error
+	if a.pool != nil {
+		a.pool.Close()
+	}
+	if a.listener != nil && a.server == nil {
+		a.listener.Close()
+	}
 	if a.store != nil {
 		err = a.store.Close()
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/kiri-run/kiri/internal/awsproto"
 	"github.com/kiri-run/kiri/internal/blob"
 	"github.com/kiri-run/kiri/internal/dispatch"
+	"github.com/kiri-run/kiri/internal/meter"
 	"github.com/kiri-run/kiri/internal/store"
 )
 
@@ -37,6 +38,19 @@ type Deps struct {
 	// Drain is called, after the change commits, with the pool-key prefix of a function whose
 	// code or configuration changed or that was deleted, so its old instances retire; may be nil.
 	Drain func(keyPrefix string)
+	// Runtime runs invocations; nil answers them with ServiceException.
+	Runtime Invoker
+	// Meter receives each invocation's requests and MB-ms; may be nil.
+	Meter *meter.Meter
+	// Credentials issues the temporary credentials of a function's execution role (Kiri's STS);
+	// nil hands functions fixed development credentials, which dev-mode auth accepts.
+	Credentials func(ctx context.Context, roleARN, session string, d time.Duration) (key, secret, token string, err error)
+	// AsyncRetryDelay is the wait before the first retry of a failed Event invocation; the second
+	// waits twice as long. Default 1 minute, as Lambda.
+	AsyncRetryDelay time.Duration
+	// Destinations delivers async invocation records to SQS, SNS and EventBridge ARNs; nil drops
+	// them with a log line. Lambda destinations are handled here.
+	Destinations Destinations
 }
 
 // Service is the Lambda control plane.
@@ -48,12 +62,16 @@ type Service struct {
 	deps    Deps
 	now     func() time.Time
 	codeKey []byte // signs GetFunction's code download URLs
+	creds   credentialCache
 }
 
 // New migrates Lambda's tables and registers its control-plane operations and outbox handlers.
 func New(ctx context.Context, d Deps) (*Service, error) {
 	if d.Logger == nil {
 		d.Logger = slog.Default()
+	}
+	if d.AsyncRetryDelay <= 0 {
+		d.AsyncRetryDelay = time.Minute
 	}
 	if err := d.Store.Migrate(ctx, "lambda", migrations); err != nil {
 		return nil, fmt.Errorf("migrate lambda: %w", err)
@@ -81,6 +99,8 @@ func New(ctx context.Context, d Deps) (*Service, error) {
 	s.registerInvokeConfigOps()
 	s.registerPolicyOps()
 	s.registerURLOps()
+	s.registerInvokeOps()
+	s.registerAsync()
 	d.Relay.Handle(topicState, s.settleState, dispatch.HandlerOptions{})
 	d.Relay.Handle(topicCodeGC, s.collectCode, dispatch.HandlerOptions{})
 	return s, nil

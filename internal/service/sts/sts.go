@@ -83,6 +83,20 @@ func New(ctx context.Context, st *store.Store, relay *dispatch.Relay, log *slog.
 // API returns the codec-facing service to mount on the router.
 func (s *Service) API() *awsproto.Service { return s.api }
 
+// RoleCredentials issues temporary credentials of a role for a Kiri service acting on its own
+// behalf, as Lambda assumes a function's execution role: AssumeRole without a caller, audited
+// as the service.
+func (s *Service) RoleCredentials(ctx context.Context, service, roleARN, session string, d time.Duration) (auth.Key, error) {
+	role, err := parseRoleARN(roleARN)
+	if err != nil {
+		return auth.Key{}, err
+	}
+	roleID := role.id()
+	principal := fmt.Sprintf("arn:%s:sts::%s:assumed-role/%s/%s", role.partition, role.account, role.name, session)
+	c := &awsproto.Call{RequestID: randomBase32(16), AccountID: role.account, PrincipalARN: service}
+	return s.issue(ctx, c, role.account, principal, roleID+":"+session, d, "AssumeRole")
+}
+
 func (s *Service) getCallerIdentity(ctx context.Context, _ *GetCallerIdentityRequest) (*GetCallerIdentityResponse, error) {
 	c := awsproto.CallFrom(ctx)
 	return &GetCallerIdentityResponse{

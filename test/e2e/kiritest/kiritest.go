@@ -37,6 +37,11 @@ type Options struct {
 	Sync store.SyncMode
 	// DB is the --db URL; default SQLite in the data dir.
 	DB string
+	// FunctionIdleTimeout reaps idle function instances; default Kiri's (10m).
+	FunctionIdleTimeout time.Duration
+	// AsyncRetryDelay is the wait before the first retry of a failed Event invocation; default
+	// 200ms, so tests see retries quickly.
+	AsyncRetryDelay time.Duration
 }
 
 // The default strict-mode identity.
@@ -80,6 +85,12 @@ func Start(t testing.TB, opts Options) *Server {
 		LogLevel:  "debug",
 		LogOutput: logs,
 		Version:   "test",
+
+		FunctionIdleTimeout: opts.FunctionIdleTimeout,
+		AsyncRetryDelay:     opts.AsyncRetryDelay,
+	}
+	if cfg.AsyncRetryDelay == 0 {
+		cfg.AsyncRetryDelay = 200 * time.Millisecond
 	}
 	if opts.Strict {
 		cfg.Auth = auth.Strict

@@ -1,0 +1,230 @@
+package lambda
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/kiri-run/kiri/internal/awsproto"
+	"github.com/kiri-run/kiri/internal/dispatch"
+	"github.com/kiri-run/kiri/internal/runtime"
+	"github.com/kiri-run/kiri/internal/store"
+	"github.com/kiri-run/kiri/internal/telemetry"
+)
+
+// topicAsync carries Event invocations: one outbox record per attempt, written in the same
+// transaction that accepts the invocation (or schedules its retry), so accepted events survive
+// restarts and a retry waits in the store, not in memory.
+const topicAsync = "lambda.async"
+
+// Lambda's defaults for asynchronous invocation.
+const (
+	defaultAsyncRetries = 2
+	defaultMaxEventAge  = 6 * time.Hour
+)
+
+// Destinations delivers asynchronous invocation records to queues, topics and event buses
+// (implemented by the services that own them).
+type Destinations interface {
+	// SendRecord delivers one record (JSON) to the destination ARN.
+	SendRecord(ctx context.Context, arn string, record []byte) error
+}
+
+// asyncEvent is the outbox payload of one attempt of an Event invocation.
+type asyncEvent struct {
+	Account       string          `json:"account"`
+	Region        string          `json:"region"`
+	Function      string          `json:"function"`
+	Qualifier     string          `json:"qualifier,omitempty"` // the version or alias invoked ("" = $LATEST)
+	RequestID     string          `json:"requestId"`
+	Payload       json.RawMessage `json:"payload,omitempty"`
+	ClientContext string          `json:"clientContext,omitempty"`
+	TraceID       string          `json:"traceId,omitempty"`
+	Accepted      time.Time       `json:"accepted"`
+	Attempt       int             `json:"attempt"` // 1-based
+}
+
+func (s *Service) registerAsync() {
+	s.deps.Relay.Handle(topicAsync, s.runAsync, dispatch.HandlerOptions{Concurrency: 64})
+}
+
+// enqueueAsync stores an accepted Event invocation.
+func (s *Service) enqueueAsync(ctx context.Context, inv *invocation) error {
+	return s.st.Write(ctx, func(tx *store.Tx) error { return s.enqueueAsyncTx(ctx, tx, inv) })
+}
+
+func (s *Service) enqueueAsyncTx(ctx context.Context, tx *store.Tx, inv *invocation) error {
+	qualifier := inv.t.alias
+	if qualifier == "" && strings.Count(inv.t.invokedARN, ":") == 7 {
+		qualifier = inv.t.version
+	}
+	ev := asyncEvent{
+		Account: inv.t.account, Region: inv.t.region, Function: inv.t.name, Qualifier: qualifier,
+		RequestID: inv.requestID, Payload: inv.payload, ClientContext: inv.clientContext, TraceID: inv.traceID,
+		Accepted: s.now().UTC(), Attempt: 1,
+	}
+	return enqueueAttempt(ctx, tx, ev, time.Time{})
+}
+
+func enqueueAttempt(ctx context.Context, tx *store.Tx, ev asyncEvent, at time.Time) error {
+	b, err := json.Marshal(ev)
+	if err != nil {
+		return err
+	}
+	return tx.Enqueue(store.OutboxRecord{Topic: topicAsync, Key: ev.RequestID, Payload: b, NotBefore: at, TraceParent: telemetry.TraceParent(ctx)})
+}
+
+// runAsync runs one attempt. A failed attempt is not handed back to the relay: the next attempt
+// (or the failure destination) is written to the store instead, as Lambda's retry policy says.
+func (s *Service) runAsync(ctx context.Context, rec store.OutboxRecord) error {
+	var ev asyncEvent
+	if err := json.Unmarshal(rec.Payload, &ev); err != nil {
+		return dispatch.Permanent(fmt.Errorf("decode async invocation: %w", err))
+	}
+	t, err := s.resolve(ctx, ev.Account, ev.Region, ev.Function, ev.Qualifier)
+	var apiErr *awsproto.Error
+	if errors.As(err, &apiErr) {
+		s.log.Info("async invocation dropped: function is gone", "function", ev.Function, "request_id", ev.RequestID, "err", err)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	retries, maxAge := defaultAsyncRetries, defaultMaxEventAge
+	if c := t.eventInvokeConfig; c != nil {
+		if c.Retries != nil {
+			retries = int(*c.Retries)
+		}
+		if c.MaxAge != nil {
+			maxAge = time.Duration(*c.MaxAge) * time.Second
+		}
+	}
+	if s.now().Sub(ev.Accepted) > maxAge {
+		return s.asyncDone(ctx, t, ev, nil, "EventAgeExceeded")
+	}
+	if t.state == statePending {
+		return s.retryAsync(ctx, ev, time.Second, false)
+	}
+	inv := &invocation{t: t, payload: ev.Payload, clientContext: ev.ClientContext, requestID: ev.RequestID, traceID: ev.TraceID}
+	res, err := s.run(ctx, inv, nil)
+	switch {
+	case errors.As(err, &apiErr) && apiErr.Code == "TooManyRequestsException":
+		// Throttles are retried, without spending an attempt, until the event is too old.
+		return s.retryAsync(ctx, ev, time.Second, false)
+	case err != nil:
+		return err // the relay retries with backoff
+	case res.FunctionError != "":
+		if ev.Attempt <= retries {
+			return s.retryAsync(ctx, ev, s.deps.AsyncRetryDelay*time.Duration(ev.Attempt), true)
+		}
+		return s.asyncDone(ctx, t, ev, res, "RetriesExhausted")
+	}
+	return s.asyncDone(ctx, t, ev, res, "Success")
+}
+
+func (s *Service) retryAsync(ctx context.Context, ev asyncEvent, delay time.Duration, spend bool) error {
+	if spend {
+		ev.Attempt++
+	}
+	return s.st.Write(ctx, func(tx *store.Tx) error { return enqueueAttempt(ctx, tx, ev, s.now().Add(delay)) })
+}
+
+// asyncDone sends the outcome of an Event invocation to its destination: on success the
+// on-success destination; on failure the on-failure destination, else the dead-letter queue.
+func (s *Service) asyncDone(ctx context.Context, t *target, ev asyncEvent, res *runtime.Result, condition string) error {
+	var dest string
+	if c := t.eventInvokeConfig; c != nil {
+		dest = c.OnFailure
+		if condition == "Success" {
+			dest = c.OnSuccess
+		}
+	}
+	if condition != "Success" {
+		s.log.Info("async invocation failed", "function", t.functionARN, "request_id", ev.RequestID, "condition", condition, "attempts", ev.Attempt)
+	}
+	if dest != "" {
+		return s.sendRecord(ctx, dest, destinationRecord(t, ev, res, condition))
+	}
+	if condition != "Success" && t.deadLetterTarget != "" {
+		// A dead-letter queue gets the event itself.
+		return s.sendRecord(ctx, t.deadLetterTarget, ev.Payload)
+	}
+	return nil
+}
+
+// destinationRecord is the invocation record Lambda sends to destinations.
+func destinationRecord(t *target, ev asyncEvent, res *runtime.Result, condition string) []byte {
+	type requestContext struct {
+		RequestID              string `json:"requestId"`
+		FunctionARN            string `json:"functionArn"`
+		Condition              string `json:"condition"`
+		ApproximateInvokeCount int    `json:"approximateInvokeCount"`
+	}
+	type responseContext struct {
+		StatusCode      int    `json:"statusCode"`
+		ExecutedVersion string `json:"executedVersion"`
+		FunctionError   string `json:"functionError,omitempty"`
+	}
+	rec := struct {
+		Version         string           `json:"version"`
+		Timestamp       string           `json:"timestamp"`
+		RequestContext  requestContext   `json:"requestContext"`
+		RequestPayload  json.RawMessage  `json:"requestPayload"`
+		ResponseContext *responseContext `json:"responseContext,omitempty"`
+		ResponsePayload json.RawMessage  `json:"responsePayload,omitempty"`
+	}{
+		Version: "1.0", Timestamp: time.Now().UTC().Format("2006-01-02T15:04:05.000Z"),
+		RequestContext: requestContext{RequestID: ev.RequestID, FunctionARN: t.functionARN + ":" + t.version, Condition: condition, ApproximateInvokeCount: ev.Attempt},
+		RequestPayload: orNull(ev.Payload),
+	}
+	if res != nil {
+		rec.ResponseContext = &responseContext{StatusCode: 200, ExecutedVersion: t.version, FunctionError: res.FunctionError}
+		if json.Valid(res.Payload) {
+			rec.ResponsePayload = res.Payload
+		}
+	}
+	b, _ := json.Marshal(rec)
+	return b
+}
+
+func orNull(b json.RawMessage) json.RawMessage {
+	if len(b) == 0 || !json.Valid(b) {
+		return json.RawMessage("null")
+	}
+	return b
+}
+
+// sendRecord delivers a record to a destination: Lambda functions are invoked asynchronously
+// here; other services through Deps.Destinations.
+func (s *Service) sendRecord(ctx context.Context, arn string, record []byte) error {
+	if strings.HasPrefix(arn, "arn:aws:lambda:") {
+		return s.invokeARNAsync(ctx, arn, record)
+	}
+	if s.deps.Destinations == nil {
+		s.log.Warn("async invocation record dropped: no delivery for this destination yet", "destination", arn)
+		return nil
+	}
+	return s.deps.Destinations.SendRecord(ctx, arn, record)
+}
+
+// invokeARNAsync accepts an Event invocation of the function an ARN names, for destinations and
+// S3 notifications.
+func (s *Service) invokeARNAsync(ctx context.Context, arn string, payload []byte) error {
+	parts := strings.Split(arn, ":")
+	if len(parts) < 7 {
+		return dispatch.Permanent(fmt.Errorf("not a function ARN: %q", arn))
+	}
+	t, err := s.resolve(ctx, parts[4], parts[3], arn, "")
+	var apiErr *awsproto.Error
+	if errors.As(err, &apiErr) {
+		s.log.Info("event for a missing function dropped", "function", arn, "err", err)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return s.enqueueAsync(ctx, &invocation{t: t, payload: payload, requestID: newRequestID(), traceID: ""})
+}
