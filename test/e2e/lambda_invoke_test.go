@@ -24,9 +24,9 @@ import (
 // echoAnswer is what testdata/lambda/echo returns.
 type echoAnswer struct {
 	Said, RequestID, FunctionName, Version, InvokedArn, Region, Endpoint, TaskRoot, Env string
-	MemoryMB                                                                          int `json:"memoryMb"`
-	RemainingMS                                                                       int64
-	ReadError, ReadContent, WriteError, ClientContext                                 string
+	MemoryMB                                                                            int `json:"memoryMb"`
+	RemainingMS                                                                         int64
+	ReadError, ReadContent, WriteError, ClientContext                                   string
 }
 
 func createEcho(t *testing.T, c *lambda.Client, name string, mut ...func(*lambda.CreateFunctionInput)) {

@@ -70,7 +70,7 @@ func newURLRequest(r *http.Request, body []byte, urlID, region, requestID string
 		RequestContext: urlRequestContext{
 			AccountID: "anonymous", APIID: urlID,
 			DomainName: urlID + ".lambda-url." + region + ".on.aws", DomainPrefix: urlID,
-			HTTP: urlHTTP{Method: r.Method, Path: r.URL.Path, Protocol: r.Proto, SourceIP: sourceIP(r), UserAgent: r.UserAgent()},
+			HTTP:      urlHTTP{Method: r.Method, Path: r.URL.Path, Protocol: r.Proto, SourceIP: sourceIP(r), UserAgent: r.UserAgent()},
 			RequestID: requestID, RouteKey: "$default", Stage: "$default",
 			Time: now.UTC().Format("02/Jan/2006:15:04:05 -0700"), TimeEpoch: now.UnixMilli(),
 		},
