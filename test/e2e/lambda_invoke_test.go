@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
@@ -343,4 +344,152 @@ func testThumbnail(t *testing.T, opts kiritest.Options, role string) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+}
+
+func TestLambdaFunctionURLModes(t *testing.T) {
+	srv := kiritest.Start(t, kiritest.Options{})
+	c := srv.Clients().Lambda
+	ctx := context.Background()
+	src := `export const handler = async (event) => ({statusCode: 200, body: event.requestContext.http.method + " " + event.rawPath});`
+	createTestFunction(t, c, "iam", kiritest.ZipSource(t, map[string]string{"index.mjs": src}), func(in *lambda.CreateFunctionInput) {
+		in.Runtime, in.Handler = types.RuntimeNodejs20x, aws.String("index.handler")
+	})
+	waitActive(t, c, "iam")
+	cfg, err := c.CreateFunctionUrlConfig(ctx, &lambda.CreateFunctionUrlConfigInput{FunctionName: aws.String("iam"), AuthType: types.FunctionUrlAuthTypeAwsIam,
+		Cors: &types.Cors{AllowOrigins: []string{"https://app.example"}, AllowMethods: []string{"GET", "POST"}, AllowHeaders: []string{"content-type"}, MaxAge: aws.Int32(60)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The host form: <url-id>.lambda-url.<region>.localhost, dialled at Kiri's address.
+	hostURL := aws.ToString(cfg.FunctionUrl)
+	dial := func(req *http.Request) *http.Response {
+		t.Helper()
+		req.URL.Host = strings.TrimPrefix(srv.URL, "http://")
+		req.Host = strings.TrimSuffix(strings.TrimPrefix(hostURL, "http://"), "/")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	req, _ := http.NewRequest("GET", hostURL+"hello", nil)
+	if resp := dial(req); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("unsigned request to an AWS_IAM URL: status %d, want 403", resp.StatusCode)
+	}
+	pre, _ := http.NewRequest("OPTIONS", hostURL+"hello", nil)
+	pre.Header.Set("Origin", "https://app.example")
+	pre.Header.Set("Access-Control-Request-Method", "POST")
+	resp := dial(pre)
+	if resp.StatusCode != 200 || resp.Header.Get("Access-Control-Allow-Origin") != "https://app.example" || resp.Header.Get("Access-Control-Max-Age") != "60" {
+		t.Errorf("preflight: %d %v", resp.StatusCode, resp.Header)
+	}
+	signed := signedURLRequest(t, srv, "GET", hostURL+"hello")
+	resp = dial(signed)
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || string(b) != "GET /hello" {
+		t.Errorf("signed request: %d %s", resp.StatusCode, b)
+	}
+
+	t.Run("response stream", func(t *testing.T) {
+		src := `export const handler = awslambda.streamifyResponse(async (event, stream) => {
+  stream = awslambda.HttpResponseStream.from(stream, {statusCode: 207, headers: {"x-mode": "stream"}});
+  stream.write("a"); await new Promise(r => setTimeout(r, 30)); stream.write("b"); stream.end();
+});`
+		createTestFunction(t, c, "streamurl", kiritest.ZipSource(t, map[string]string{"index.mjs": src}), func(in *lambda.CreateFunctionInput) {
+			in.Runtime, in.Handler = types.RuntimeNodejs20x, aws.String("index.handler")
+		})
+		waitActive(t, c, "streamurl")
+		cfg, err := c.CreateFunctionUrlConfig(ctx, &lambda.CreateFunctionUrlConfigInput{FunctionName: aws.String("streamurl"),
+			AuthType: types.FunctionUrlAuthTypeNone, InvokeMode: types.InvokeModeResponseStream})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.AddPermission(ctx, &lambda.AddPermissionInput{FunctionName: aws.String("streamurl"), StatementId: aws.String("public"),
+			Action: aws.String("lambda:InvokeFunctionUrl"), Principal: aws.String("*"), FunctionUrlAuthType: types.FunctionUrlAuthTypeNone}); err != nil {
+			t.Fatal(err)
+		}
+		hostURL = aws.ToString(cfg.FunctionUrl)
+		req, _ := http.NewRequest("GET", hostURL, nil)
+		resp := dial(req)
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 207 || resp.Header.Get("X-Mode") != "stream" || string(b) != "ab" {
+			t.Errorf("streamed URL: %d %v %q", resp.StatusCode, resp.Header, b)
+		}
+	})
+}
+
+func TestLambdaPayloadLimitsAndMetrics(t *testing.T) {
+	srv := kiritest.Start(t, kiritest.Options{})
+	c := srv.Clients().Lambda
+	createEcho(t, c, "limits")
+	big := []byte(`{"say":"` + strings.Repeat("x", 6*1024*1024) + `"}`)
+	_, err := c.Invoke(context.Background(), &lambda.InvokeInput{FunctionName: aws.String("limits"), Payload: big})
+	wantAPIError(t, err, "RequestEntityTooLargeException", "")
+	async := []byte(`{"say":"` + strings.Repeat("x", 300*1024) + `"}`)
+	_, err = c.Invoke(context.Background(), &lambda.InvokeInput{FunctionName: aws.String("limits"), Payload: async, InvocationType: types.InvocationTypeEvent})
+	wantAPIError(t, err, "RequestEntityTooLargeException", "")
+	invokeJSON(t, c, &lambda.InvokeInput{FunctionName: aws.String("limits"), Payload: []byte(`{"say":"x"}`)})
+	resp, err := http.Get(srv.URL + "/_kiri/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{"kiri_lambda_instances", "kiri_lambda_cold_starts_total", "kiri_lambda_invocations_total"} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+}
+
+func TestLambdaAsyncDestinations(t *testing.T) {
+	srv := kiritest.Start(t, kiritest.Options{})
+	cl := srv.Clients()
+	ctx := context.Background()
+	createEcho(t, cl.Lambda, "failing")
+	recorder := `export const handler = async (event) => { console.log("DESTINATION " + JSON.stringify(event)); return {}; };`
+	createTestFunction(t, cl.Lambda, "recorder", kiritest.ZipSource(t, map[string]string{"index.mjs": recorder}), func(in *lambda.CreateFunctionInput) {
+		in.Runtime, in.Handler = types.RuntimeNodejs20x, aws.String("index.handler")
+	})
+	waitActive(t, cl.Lambda, "recorder")
+	rec, _ := cl.Lambda.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: aws.String("recorder")})
+	if _, err := cl.Lambda.PutFunctionEventInvokeConfig(ctx, &lambda.PutFunctionEventInvokeConfigInput{FunctionName: aws.String("failing"),
+		MaximumRetryAttempts: aws.Int32(0), DestinationConfig: &types.DestinationConfig{OnFailure: &types.OnFailure{Destination: rec.Configuration.FunctionArn}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cl.Lambda.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("failing"), InvocationType: types.InvocationTypeEvent, Payload: []byte(`{"fail":"nope"}`)}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for logLines(t, cl.Logs, "/aws/lambda/recorder", "RetriesExhausted") == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("no failure record reached the destination\n%s", srv.Logs())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if n := logLines(t, cl.Logs, "/aws/lambda/failing", "nope"); n != 1 {
+		t.Errorf("with MaximumRetryAttempts 0 the event ran %d times, want 1", n)
+	}
+}
+
+// signedURLRequest signs a request to a function URL with SigV4 for the lambda service, as
+// AWS_IAM URLs require.
+func signedURLRequest(t *testing.T, srv *kiritest.Server, method, url string) *http.Request {
+	t.Helper()
+	req, err := http.NewRequest(method, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	creds, err := srv.Clients().Config.Credentials.Retrieve(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	const emptyHash = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+	req.Header.Set("X-Amz-Content-Sha256", emptyHash)
+	if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, emptyHash, "lambda", kiritest.Region, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	return req
 }

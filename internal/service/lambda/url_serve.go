@@ -37,7 +37,7 @@ func (s *Service) ServeFunctionURL(w http.ResponseWriter, r *http.Request, urlID
 	}
 	switch u.AuthType {
 	case "AWS_IAM":
-		if _, err := a.Verify(ctx, r, nil, auth.Target{Service: "lambda", Protocol: "rest-json"}); err != nil {
+		if id, err := a.Verify(ctx, r, nil, auth.Target{Service: "lambda", Protocol: "rest-json"}); err != nil || id.Anonymous {
 			writeURLError(w, http.StatusForbidden, "Forbidden")
 			return
 		}
