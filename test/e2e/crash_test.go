@@ -35,7 +35,7 @@ func TestCrashKeepsAcknowledgedWrites(t *testing.T) {
 	if testing.Short() {
 		t.Skip("crash test runs Kiri as a subprocess for several seconds")
 	}
-	paths := crashPaths()
+	paths := append(crashPaths(), newLambdaEventPath(t))
 	opts := kiritest.CrashOptions{
 		Paths:  paths,
 		Server: kiritest.Options{Strict: true},
