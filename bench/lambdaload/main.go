@@ -1,0 +1,216 @@
+// Command lambdaload measures Lambda invocations through the real aws-sdk-go-v2 client: warm
+// invoke latency (p50/p99) and invokes/s of a no-op Go function at each concurrency, the
+// platform overhead (client latency minus the function's own billed time is not separable from
+// the outside, so the figure reported is the whole round trip), cold starts (the REPORT line's
+// Init Duration), and the time to scale from zero to N concurrent instances.
+//
+//	go run ./bench/lambdaload -endpoint http://127.0.0.1:4566 -duration 10s -concurrency 1,16
+package main
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"encoding/base64"
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
+)
+
+func main() {
+	endpoint := flag.String("endpoint", "http://127.0.0.1:4566", "Kiri endpoint")
+	duration := flag.Duration("duration", 10*time.Second, "length of each warm phase")
+	concs := flag.String("concurrency", "1,16", "comma-separated concurrency levels")
+	scale := flag.Int("scale", 50, "instances for the scale-from-zero phase (0 skips it)")
+	colds := flag.Int("cold", 10, "cold starts to measure (0 skips them)")
+	flag.IntVar(&memory, "memory", 1769, "function MemorySize in MB")
+	flag.Parse()
+	ctx := context.Background()
+	cfg := aws.Config{Region: "us-east-1", BaseEndpoint: endpoint, RetryMaxAttempts: 1,
+		Credentials: credentials.NewStaticCredentialsProvider("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "")}
+	c := lambda.NewFromConfig(cfg)
+	zip, err := buildNoop()
+	if err != nil {
+		log.Fatal(err)
+	}
+	name := "lambdaload-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	if err := create(ctx, c, name, zip); err != nil {
+		log.Fatal(err)
+	}
+	defer c.DeleteFunction(ctx, &lambda.DeleteFunctionInput{FunctionName: &name})
+	fmt.Printf("endpoint %s  function %s\n", *endpoint, name)
+
+	if *colds > 0 {
+		coldStarts(ctx, c, name, *colds)
+	}
+	for _, s := range strings.Split(*concs, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 {
+			log.Fatalf("bad concurrency %q", s)
+		}
+		warm(ctx, c, name, n, *duration)
+	}
+	if *scale > 0 {
+		scaleOut(ctx, c, zip, *scale)
+	}
+}
+
+// buildNoop builds ./bench/lambdaload/noop as a Linux bootstrap and zips it.
+func buildNoop() ([]byte, error) {
+	dir, err := os.MkdirTemp("", "lambdaload")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	exe := filepath.Join(dir, "bootstrap")
+	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", exe, "./bench/lambdaload/noop")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("build noop: %v\n%s", err, out)
+	}
+	b, err := os.ReadFile(exe)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	h := &zip.FileHeader{Name: "bootstrap", Method: zip.Deflate}
+	h.SetMode(0o755)
+	w, _ := zw.CreateHeader(h)
+	w.Write(b)
+	zw.Close()
+	return buf.Bytes(), nil
+}
+
+func create(ctx context.Context, c *lambda.Client, name string, zip []byte) error {
+	_, err := c.CreateFunction(ctx, &lambda.CreateFunctionInput{
+		FunctionName: &name, Runtime: types.RuntimeProvidedal2023, Handler: aws.String("bootstrap"),
+		Role: aws.String("arn:aws:iam::000000000000:role/bench"), Code: &types.FunctionCode{ZipFile: zip},
+		// 1,769 MB is one full vCPU, so the function's CPU cap (proportional to memory, as in
+		// Lambda) does not throttle it and the figures show the platform, not the cap.
+		MemorySize: aws.Int32(int32(memory)),
+	})
+	if err != nil {
+		return err
+	}
+	return lambda.NewFunctionActiveV2Waiter(c).Wait(ctx, &lambda.GetFunctionInput{FunctionName: &name}, time.Minute)
+}
+
+// memory is the functions' MemorySize.
+var memory int
+
+var initRE = regexp.MustCompile(`Init Duration: ([0-9.]+) ms`)
+
+// coldStarts forces n cold starts by changing the configuration before each invoke (which
+// retires the warm instance) and reports the REPORT lines' Init Duration and the client latency.
+func coldStarts(ctx context.Context, c *lambda.Client, name string, n int) {
+	var inits, totals []time.Duration
+	for i := range n {
+		if _, err := c.UpdateFunctionConfiguration(ctx, &lambda.UpdateFunctionConfigurationInput{FunctionName: &name,
+			Description: aws.String("cold " + strconv.Itoa(i))}); err != nil {
+			log.Fatal(err)
+		}
+		if err := lambda.NewFunctionUpdatedV2Waiter(c).Wait(ctx, &lambda.GetFunctionInput{FunctionName: &name}, time.Minute); err != nil {
+			log.Fatal(err)
+		}
+		start := time.Now()
+		out, err := c.Invoke(ctx, &lambda.InvokeInput{FunctionName: &name, Payload: []byte(`{}`), LogType: types.LogTypeTail})
+		if err != nil {
+			log.Fatal(err)
+		}
+		totals = append(totals, time.Since(start))
+		logs, _ := base64.StdEncoding.DecodeString(aws.ToString(out.LogResult))
+		if m := initRE.FindSubmatch(logs); m != nil {
+			ms, _ := strconv.ParseFloat(string(m[1]), 64)
+			inits = append(inits, time.Duration(ms*float64(time.Millisecond)))
+		}
+	}
+	fmt.Printf("cold start (Init Duration): p50 %s  min %s  (n=%d);  client round trip p50 %s\n",
+		pct(inits, 50), pct(inits, 0), len(inits), pct(totals, 50))
+}
+
+// warm runs n clients invoking as fast as they can for d and reports latency and rate.
+func warm(ctx context.Context, c *lambda.Client, name string, n int, d time.Duration) {
+	// Warm up enough instances first.
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() { c.Invoke(ctx, &lambda.InvokeInput{FunctionName: &name, Payload: []byte(`{}`)}) })
+	}
+	wg.Wait()
+	var count, failed atomic.Int64
+	lat := make([][]time.Duration, n)
+	end := time.Now().Add(d)
+	start := time.Now()
+	for i := range n {
+		wg.Go(func() {
+			for time.Now().Before(end) {
+				t0 := time.Now()
+				out, err := c.Invoke(ctx, &lambda.InvokeInput{FunctionName: &name, Payload: []byte(`{"n":1}`)})
+				if err != nil || out.FunctionError != nil {
+					failed.Add(1)
+					continue
+				}
+				lat[i] = append(lat[i], time.Since(t0))
+				count.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	all := slices.Concat(lat...)
+	fmt.Printf("warm invoke, concurrency %2d: %6.0f invokes/s  p50 %s  p99 %s  (%d ok, %d failed)\n",
+		n, float64(count.Load())/elapsed.Seconds(), pct(all, 50), pct(all, 99), count.Load(), failed.Load())
+}
+
+// scaleOut creates a fresh function and invokes it n times at once with a function that holds
+// each instance briefly, timing until all n have answered.
+func scaleOut(ctx context.Context, c *lambda.Client, zip []byte, n int) {
+	name := "lambdaload-scale-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	if err := create(ctx, c, name, zip); err != nil {
+		log.Fatal(err)
+	}
+	defer c.DeleteFunction(ctx, &lambda.DeleteFunctionInput{FunctionName: &name})
+	var wg sync.WaitGroup
+	var cold atomic.Int64
+	start := time.Now()
+	for range n {
+		wg.Go(func() {
+			out, err := c.Invoke(ctx, &lambda.InvokeInput{FunctionName: &name, Payload: []byte(`{}`), LogType: types.LogTypeTail})
+			if err == nil {
+				if logs, _ := base64.StdEncoding.DecodeString(aws.ToString(out.LogResult)); strings.Contains(string(logs), "Init Duration") {
+					cold.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	fmt.Printf("scale from zero: %d concurrent invokes answered in %s (%d cold starts)\n", n, time.Since(start).Round(time.Millisecond), cold.Load())
+}
+
+func pct(ds []time.Duration, p int) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	i := len(s) * p / 100
+	if i >= len(s) {
+		i = len(s) - 1
+	}
+	return s[i].Round(10 * time.Microsecond)
+}
