@@ -171,7 +171,7 @@ func (s *Service) createAlias(ctx context.Context, in *CreateAliasRequest) (*Ali
 	if in.RoutingConfig != nil {
 		a.Weights = maps.Clone(in.RoutingConfig.AdditionalVersionWeights)
 	}
-	err = s.st.Write(ctx, func(tx *store.Tx) error {
+	err = s.write(ctx, func(tx *store.Tx) error {
 		if _, err := loadFunction(tx, r); err != nil {
 			return err
 		}
@@ -221,7 +221,7 @@ func (s *Service) updateAlias(ctx context.Context, in *UpdateAliasRequest) (*Ali
 	}
 	name := awsproto.Value(in.Name)
 	var a *aliasBody
-	err = s.st.Write(ctx, func(tx *store.Tx) error {
+	err = s.write(ctx, func(tx *store.Tx) error {
 		if _, err := loadFunction(tx, r); err != nil {
 			return err
 		}
@@ -261,7 +261,7 @@ func (s *Service) deleteAlias(ctx context.Context, in *DeleteAliasRequest) (*str
 		return nil, err
 	}
 	name := awsproto.Value(in.Name)
-	err = s.st.Write(ctx, func(tx *store.Tx) error {
+	err = s.write(ctx, func(tx *store.Tx) error {
 		if _, err := loadFunction(tx, r); err != nil {
 			return err
 		}

@@ -167,7 +167,7 @@ func (s *Service) checkCodeStorage(ctx context.Context, account, region string, 
 func (s *Service) pinCode(ctx context.Context, c code) error {
 	for attempt := 0; ; attempt++ {
 		busy := false
-		err := s.st.Write(ctx, func(tx *store.Tx) error {
+		err := s.write(ctx, func(tx *store.Tx) error {
 			var deleting bool
 			err := tx.QueryRow(`SELECT deleting FROM lambda_code WHERE sha = ?`, c.sha).Scan(&deleting)
 			if err == nil && deleting {
@@ -213,7 +213,7 @@ func releaseCode(tx *store.Tx, sha string) error {
 func (s *Service) collectCode(ctx context.Context, rec store.OutboxRecord) error {
 	sha := string(rec.Payload)
 	doomed := false
-	err := s.st.Write(ctx, func(tx *store.Tx) error {
+	err := s.write(ctx, func(tx *store.Tx) error {
 		var pinned int64
 		var deleting bool
 		err := tx.QueryRow(`SELECT pinned_until, deleting FROM lambda_code WHERE sha = ?`, sha).Scan(&pinned, &deleting)
@@ -250,7 +250,7 @@ func (s *Service) collectCode(ctx context.Context, rec store.OutboxRecord) error
 	if err := removeTree(filepath.Join(s.deps.FunctionsDir, "code", sha)); err != nil {
 		return err
 	}
-	return s.st.Write(ctx, func(tx *store.Tx) error {
+	return s.write(ctx, func(tx *store.Tx) error {
 		_, err := tx.Exec(`DELETE FROM lambda_code WHERE sha = ? AND deleting = ?`, sha, true)
 		return err
 	})

@@ -33,7 +33,7 @@ func (s *Service) putFunctionConcurrency(ctx context.Context, in *PutFunctionCon
 		return nil, err
 	}
 	n := awsproto.Value(in.ReservedConcurrentExecutions)
-	err = s.st.Write(ctx, func(tx *store.Tx) error {
+	err = s.write(ctx, func(tx *store.Tx) error {
 		row, err := loadFunction(tx, r)
 		if err != nil {
 			return err
@@ -72,7 +72,7 @@ func (s *Service) deleteFunctionConcurrency(ctx context.Context, in *DeleteFunct
 	if err != nil {
 		return nil, err
 	}
-	err = s.st.Write(ctx, func(tx *store.Tx) error {
+	err = s.write(ctx, func(tx *store.Tx) error {
 		row, err := loadFunction(tx, r)
 		if err != nil {
 			return err

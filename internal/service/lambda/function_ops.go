@@ -64,7 +64,7 @@ func (s *Service) createFunction(ctx context.Context, in *CreateFunctionRequest)
 	c.LastModified = now
 	c.State, c.StateReason, c.StateReasonCode = statePending, "The function is being created.", "Creating"
 	var out *fnConfig
-	err = s.st.Write(ctx, func(tx *store.Tx) error {
+	err = s.write(ctx, func(tx *store.Tx) error {
 		if _, err := loadFunction(tx, r); err == nil {
 			return conflict("Function already exist: %s", r.name)
 		} else if !isNotFound(err) {
@@ -99,7 +99,7 @@ func (s *Service) createFunction(ctx context.Context, in *CreateFunctionRequest)
 
 // abandonCode lets collection consider a zip stored for a change that did not commit.
 func (s *Service) abandonCode(ctx context.Context, sha string) {
-	err := s.st.Write(context.WithoutCancel(ctx), func(tx *store.Tx) error { return releaseCode(tx, sha) })
+	err := s.write(context.WithoutCancel(ctx), func(tx *store.Tx) error { return releaseCode(tx, sha) })
 	if err != nil {
 		s.log.Warn("schedule code collection", "sha", sha, "err", err)
 	}
@@ -199,7 +199,7 @@ func (s *Service) updateFunctionCode(ctx context.Context, in *UpdateFunctionCode
 	}
 	dryRun := awsproto.Value(in.DryRun)
 	var out *fnConfig
-	err = s.st.Write(ctx, func(tx *store.Tx) error {
+	err = s.write(ctx, func(tx *store.Tx) error {
 		row, err := loadFunction(tx, r)
 		if err != nil {
 			return err
@@ -262,7 +262,7 @@ func (s *Service) updateFunctionConfiguration(ctx context.Context, in *UpdateFun
 		return nil, err
 	}
 	var out *fnConfig
-	err = s.st.Write(ctx, func(tx *store.Tx) error {
+	err = s.write(ctx, func(tx *store.Tx) error {
 		if _, err := loadFunction(tx, r); err != nil {
 			return err
 		}
@@ -310,7 +310,7 @@ func (s *Service) deleteFunction(ctx context.Context, in *DeleteFunctionRequest)
 	case r.qualifier != "" && !isVersionNumber(r.qualifier):
 		return nil, invalidParameter("Deletion of aliases is not currently supported.")
 	}
-	err = s.st.Write(ctx, func(tx *store.Tx) error {
+	err = s.write(ctx, func(tx *store.Tx) error {
 		if _, err := loadFunction(tx, r); err != nil {
 			return err
 		}

@@ -140,7 +140,7 @@ func (s *Service) writeEventInvokeConfig(ctx context.Context, name, qualifier *s
 		return nil, invalidParameter("You must specify at least one of error handling or destination setting.")
 	}
 	var out *FunctionEventInvokeConfig
-	err := s.st.Write(ctx, func(tx *store.Tx) error {
+	err := s.write(ctx, func(tx *store.Tx) error {
 		r, err := s.invokeTarget(ctx, tx, name, qualifier)
 		if err != nil {
 			return err
@@ -186,7 +186,7 @@ func (s *Service) getEventInvokeConfig(ctx context.Context, in *GetFunctionEvent
 }
 
 func (s *Service) deleteEventInvokeConfig(ctx context.Context, in *DeleteFunctionEventInvokeConfigRequest) (*struct{}, error) {
-	err := s.st.Write(ctx, func(tx *store.Tx) error {
+	err := s.write(ctx, func(tx *store.Tx) error {
 		r, err := s.invokeTarget(ctx, tx, in.FunctionName, in.Qualifier)
 		if err != nil {
 			return err

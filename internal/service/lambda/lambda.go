@@ -63,6 +63,7 @@ type Service struct {
 	now     func() time.Time
 	codeKey []byte // signs GetFunction's code download URLs
 	creds   credentialCache
+	targets *targetCache // nil with PostgreSQL
 }
 
 // New migrates Lambda's tables and registers its control-plane operations and outbox handlers.
@@ -89,7 +90,7 @@ func New(ctx context.Context, d Deps) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Service{api: api, st: d.Store, blobs: d.Blobs, log: d.Logger.With("service", "lambda"), deps: d, now: time.Now, codeKey: make([]byte, 32)}
+	s := &Service{api: api, st: d.Store, blobs: d.Blobs, log: d.Logger.With("service", "lambda"), deps: d, now: time.Now, codeKey: make([]byte, 32), targets: newTargetCache(d.Store)}
 	rand.Read(s.codeKey)
 	s.registerFunctionOps()
 	s.registerVersionOps()

@@ -210,7 +210,7 @@ func (s *Service) addPermission(ctx context.Context, in *AddPermissionRequest) (
 		EventSourceToken: awsproto.Value(in.EventSourceToken), PrincipalOrgID: awsproto.Value(in.PrincipalOrgID),
 		FunctionURLAuthType: awsproto.Value(in.FunctionUrlAuthType), InvokedViaFunctionURL: awsproto.Value(in.InvokedViaFunctionUrl),
 	}
-	err = s.st.Write(ctx, func(tx *store.Tx) error {
+	err = s.write(ctx, func(tx *store.Tx) error {
 		owner, err := loadPolicyOwner(tx, r)
 		if err != nil {
 			return err
@@ -244,7 +244,7 @@ func (s *Service) removePermission(ctx context.Context, in *RemovePermissionRequ
 		return nil, err
 	}
 	sid := awsproto.Value(in.StatementId)
-	err = s.st.Write(ctx, func(tx *store.Tx) error {
+	err = s.write(ctx, func(tx *store.Tx) error {
 		owner, err := loadPolicyOwner(tx, r)
 		if err != nil {
 			return err

@@ -35,7 +35,7 @@ func (s *Service) settleState(ctx context.Context, rec store.OutboxRecord) error
 		return dispatch.Permanent(fmt.Errorf("decode state record: %w", err))
 	}
 	r := funcRef{account: sr.Account, region: sr.Region, name: sr.Name}
-	return s.st.Write(ctx, func(tx *store.Tx) error {
+	return s.write(ctx, func(tx *store.Tx) error {
 		c, ok, err := loadVersion(tx, r, latest)
 		if err != nil || !ok {
 			return err // a function deleted meanwhile has nothing to settle

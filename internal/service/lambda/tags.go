@@ -86,7 +86,7 @@ func (s *Service) untagResource(ctx context.Context, in *UntagResourceRequest) (
 // changeTags edits a function's tags; a change to the network tag retires running instances.
 func (s *Service) changeTags(ctx context.Context, r funcRef, edit func(map[string]string)) error {
 	var drain bool
-	err := s.st.Write(ctx, func(tx *store.Tx) error {
+	err := s.write(ctx, func(tx *store.Tx) error {
 		row, err := loadFunction(tx, r)
 		if err != nil {
 			return err

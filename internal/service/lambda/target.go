@@ -41,6 +41,8 @@ type target struct {
 	deadLetterTarget  string
 	// tags are the function's tags.
 	tags map[string]string
+	// routed is set when an alias with weighted routing picked the version.
+	routed bool
 }
 
 // poolPrefix is the prefix of every pool key of one function.
@@ -78,7 +80,18 @@ func (s *Service) resolve(ctx context.Context, account, region, function, qualif
 		return nil, lambdaError("AccessDeniedException", 403, "User is not authorized to access the function %s of account %s", r.name, r.account)
 	}
 	r.account, r.region = account, region
-	return s.resolveRef(ctx, s.reader(ctx), r)
+	if s.targets == nil {
+		return s.resolveRef(ctx, s.reader(ctx), r)
+	}
+	t, gen, ok := s.targets.get(r)
+	if ok {
+		return t, nil
+	}
+	t, err := s.resolveRef(ctx, s.reader(ctx), r)
+	if err == nil && !t.routed {
+		s.targets.put(r, t, gen)
+	}
+	return t, err
 }
 
 func (s *Service) resolveRef(ctx context.Context, q rowQuerier, r funcRef) (*target, error) {
@@ -93,6 +106,7 @@ func (s *Service) resolveRef(ctx context.Context, q rowQuerier, r funcRef) (*tar
 	t := &target{account: r.account, region: r.region, name: r.name, invokedARN: r.arn(), functionARN: r.unqualifiedARN()}
 	if alias != nil {
 		t.alias = alias.Name
+		t.routed = len(alias.Weights) > 0
 		if v := pickWeighted(alias.FunctionVersion, alias.Weights, rand.Float64()); v != alias.FunctionVersion {
 			routed, ok, err := loadVersion(q, r, v)
 			if err != nil {

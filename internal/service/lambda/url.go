@@ -116,7 +116,7 @@ func urlNotFound() error { return notFound("The resource you requested does not 
 
 func (s *Service) createURLConfig(ctx context.Context, in *CreateFunctionUrlConfigRequest) (*CreateFunctionUrlConfigResponse, error) {
 	var out FunctionUrlConfig
-	err := s.st.Write(ctx, func(tx *store.Tx) error {
+	err := s.write(ctx, func(tx *store.Tx) error {
 		r, err := s.urlRef(ctx, tx, in.FunctionName, in.Qualifier)
 		if err != nil {
 			return err
@@ -159,7 +159,7 @@ func (s *Service) getURLConfig(ctx context.Context, in *GetFunctionUrlConfigRequ
 
 func (s *Service) updateURLConfig(ctx context.Context, in *UpdateFunctionUrlConfigRequest) (*UpdateFunctionUrlConfigResponse, error) {
 	var o FunctionUrlConfig
-	err := s.st.Write(ctx, func(tx *store.Tx) error {
+	err := s.write(ctx, func(tx *store.Tx) error {
 		r, err := s.urlRef(ctx, tx, in.FunctionName, in.Qualifier)
 		if err != nil {
 			return err
@@ -192,7 +192,7 @@ func (s *Service) updateURLConfig(ctx context.Context, in *UpdateFunctionUrlConf
 }
 
 func (s *Service) deleteURLConfig(ctx context.Context, in *DeleteFunctionUrlConfigRequest) (*struct{}, error) {
-	err := s.st.Write(ctx, func(tx *store.Tx) error {
+	err := s.write(ctx, func(tx *store.Tx) error {
 		r, err := s.urlRef(ctx, tx, in.FunctionName, in.Qualifier)
 		if err != nil {
 			return err

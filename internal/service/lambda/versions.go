@@ -19,7 +19,7 @@ func (s *Service) publishVersion(ctx context.Context, in *PublishVersionRequest)
 		return nil, err
 	}
 	var out *fnConfig
-	err = s.st.Write(ctx, func(tx *store.Tx) error {
+	err = s.write(ctx, func(tx *store.Tx) error {
 		row, err := loadFunction(tx, r)
 		if err != nil {
 			return err
