@@ -32,6 +32,11 @@ var version = ""
 func main() {
 	// Function instances start by re-executing this binary as their sandbox init.
 	runtime.SandboxMain()
+	if os.Getenv("GOGC") == "" {
+		// Kiri's live heap is small, so collecting at 3x it rather than 2x costs a few MiB and
+		// saves collector CPU on busy request paths (measured: about 5% more 4 KiB S3 PUTs/s).
+		debug.SetGCPercent(200)
+	}
 	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "kiri:", err)
 		os.Exit(1)
