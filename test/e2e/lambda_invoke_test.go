@@ -86,6 +86,16 @@ func TestLambdaInvokeGoFunction(t *testing.T) {
 		t.Errorf("warm invoke reported an init:\n%s", logs)
 	}
 
+	t.Run("go1.x runs the executable its handler names", func(t *testing.T) {
+		createTestFunction(t, c, "legacy-go", kiritest.GoFunctionZipAs(t, "./testdata/lambda/echo", "main"), func(in *lambda.CreateFunctionInput) {
+			in.Runtime, in.Handler = types.RuntimeGo1x, aws.String("main")
+		})
+		waitActive(t, c, "legacy-go")
+		_, a := invokeJSON(t, c, &lambda.InvokeInput{FunctionName: aws.String("legacy-go"), Payload: []byte(`{"say":"go1"}`)})
+		if a.Said != "go1" || a.FunctionName != "legacy-go" {
+			t.Errorf("answer = %+v", a)
+		}
+	})
 	t.Run("function error", func(t *testing.T) {
 		out, _ := invokeJSON(t, c, &lambda.InvokeInput{FunctionName: aws.String("echo"), Payload: []byte(`{"fail":"boom"}`)})
 		if aws.ToString(out.FunctionError) != "Unhandled" || !strings.Contains(string(out.Payload), `"errorMessage":"boom"`) {

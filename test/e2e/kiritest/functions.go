@@ -25,7 +25,14 @@ type builtFunction struct {
 // zipped, ready for CreateFunction with runtime provided.al2023. Builds are cached.
 func GoFunctionZip(t testing.TB, pkg string) []byte {
 	t.Helper()
-	v, _ := builtFunctions.LoadOrStore(pkg, &builtFunction{})
+	return GoFunctionZipAs(t, pkg, "bootstrap")
+}
+
+// GoFunctionZipAs is GoFunctionZip with the executable named exe in the zip (go1.x functions
+// name theirs in Handler).
+func GoFunctionZipAs(t testing.TB, pkg, exe string) []byte {
+	t.Helper()
+	v, _ := builtFunctions.LoadOrStore(pkg+"\x00"+exe, &builtFunction{})
 	bf := v.(*builtFunction)
 	bf.once.Do(func() {
 		dir, err := os.MkdirTemp("", "kiri-fn-")
@@ -34,13 +41,13 @@ func GoFunctionZip(t testing.TB, pkg string) []byte {
 			return
 		}
 		defer os.RemoveAll(dir)
-		exe := filepath.Join(dir, "bootstrap")
-		cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", exe, pkg)
+		path := filepath.Join(dir, exe)
+		cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", path, pkg)
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
 		if bf.out, bf.err = cmd.CombinedOutput(); bf.err != nil {
 			return
 		}
-		bf.zip, bf.err = zipFiles(map[string]string{"bootstrap": exe})
+		bf.zip, bf.err = zipFiles(map[string]string{exe: path})
 	})
 	if bf.err != nil {
 		t.Fatalf("build function %s: %v\n%s", pkg, bf.err, bf.out)
