@@ -86,6 +86,25 @@ func TestLambdaInvokeGoFunction(t *testing.T) {
 		t.Errorf("warm invoke reported an init:\n%s", logs)
 	}
 
+	t.Run("qualifier runs the published version", func(t *testing.T) {
+		v, err := c.PublishVersion(context.Background(), &lambda.PublishVersionInput{FunctionName: aws.String("echo")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.UpdateFunctionConfiguration(context.Background(), &lambda.UpdateFunctionConfigurationInput{FunctionName: aws.String("echo"),
+			Environment: &types.Environment{Variables: map[string]string{"GREETING": "changed"}}}); err != nil {
+			t.Fatal(err)
+		}
+		waitUpdated(t, c, "echo")
+		out, a := invokeJSON(t, c, &lambda.InvokeInput{FunctionName: aws.String("echo"), Qualifier: v.Version, Payload: []byte(`{}`)})
+		if aws.ToString(out.ExecutedVersion) != aws.ToString(v.Version) || a.Version != aws.ToString(v.Version) || a.Env != "kia ora" {
+			t.Errorf("version %q answer %+v", aws.ToString(out.ExecutedVersion), a)
+		}
+		_, a = invokeJSON(t, c, &lambda.InvokeInput{FunctionName: aws.String("echo"), Payload: []byte(`{}`)})
+		if a.Env != "changed" {
+			t.Errorf("$LATEST after the update still runs the old configuration: %+v", a)
+		}
+	})
 	t.Run("go1.x runs the executable its handler names", func(t *testing.T) {
 		createTestFunction(t, c, "legacy-go", kiritest.GoFunctionZipAs(t, "./testdata/lambda/echo", "main"), func(in *lambda.CreateFunctionInput) {
 			in.Runtime, in.Handler = types.RuntimeGo1x, aws.String("main")
