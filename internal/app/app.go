@@ -269,7 +269,7 @@ func Start(ctx context.Context, cfg Config) (_ *App, err error) {
 		usage.Run(runCtx)
 	}()
 	go func() { a.served <- a.server.Serve(a.listener) }()
-	log.Info("kiri ready", "addr", a.Addr(), "sandbox", a.pool.Features().String(), "data_dir", a.cfg.DataDir, "store", a.store.Dialect(),
+	log.Info("kiri ready", "addr", a.Addr(), "data_dir", a.cfg.DataDir, "store", a.store.Dialect(),
 		"auth", string(cfg.Auth), "sync", string(cfg.Sync), "ephemeral", cfg.Ephemeral, "version", cfg.Version)
 	return a, nil
 }

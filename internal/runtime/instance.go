@@ -111,7 +111,7 @@ func (p *Pool) startInstance(ctx context.Context, fp *fnPool) (*instance, error)
 		}
 		return nil, &initFailure{errType: errInvalidEntry, msg: msg, stream: inst.stream}
 	}
-	noNet := fn.NoNetwork && p.sb.feat.NetNS
+	noNet := fn.NoNetwork && p.sandbox().feat.NetNS
 	addr := "127.0.0.1:" + strconv.Itoa(sandboxRuntimeAPIPort)
 	if !noNet {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -122,7 +122,7 @@ func (p *Pool) startInstance(ctx context.Context, fp *fnPool) (*instance, error)
 		addr = ln.Addr().String()
 	}
 	env := instanceEnv(fp.env, inst.stream, addr)
-	if !p.sb.feat.MountNS {
+	if !p.sandbox().feat.MountNS {
 		inst.dir = filepath.Join(p.cfg.Dir, inst.id)
 		if err := os.MkdirAll(filepath.Join(inst.dir, "tmp"), 0o777); err != nil {
 			inst.closeListener()
@@ -130,8 +130,8 @@ func (p *Pool) startInstance(ctx context.Context, fp *fnPool) (*instance, error)
 		}
 		env = append(env, "TMPDIR="+filepath.Join(inst.dir, "tmp"))
 	}
-	if p.sb.cg != nil {
-		cg, err := p.sb.cg.create(inst.id, fn.MemoryMB)
+	if p.sandbox().cg != nil {
+		cg, err := p.sandbox().cg.create(inst.id, fn.MemoryMB)
 		if err != nil {
 			inst.cleanup()
 			return nil, fmt.Errorf("runtime: %w", err)
@@ -144,7 +144,7 @@ func (p *Pool) startInstance(ctx context.Context, fp *fnPool) (*instance, error)
 		return nil, fmt.Errorf("runtime: output pipe: %w", err)
 	}
 	inst.started = time.Now()
-	proc, err := p.sb.start(&spawnSpec{
+	proc, err := p.sandbox().start(&spawnSpec{
 		argv: fp.argv, env: env, dir: fn.CodeDir, keep: fp.keep, hide: fp.hide,
 		tmpMB: fn.EphemeralMB, noNetwork: noNet, output: pw,
 	}, inst.cg)

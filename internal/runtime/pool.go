@@ -19,11 +19,16 @@ import (
 // Pool runs function instances: warm ones are reused, new ones start on demand up to the
 // concurrency limit, idle ones are reaped.
 type Pool struct {
-	cfg     Config
-	log     *slog.Logger
-	sb      *sandbox
-	ship    *shipper
-	metrics *metrics
+	cfg Config
+	log *slog.Logger
+	// sb is set once sandbox detection, which New starts in the background to keep it off
+	// Kiri's start-up path, has finished (sbReady closed); use sandbox().
+	sb         *sandbox
+	sbReady    chan struct{}
+	detectNow  chan struct{} // closed to start detection before detectDelay
+	detectOnce sync.Once
+	ship       *shipper
+	metrics    *metrics
 
 	scriptsMu sync.Mutex
 	scripts   map[string]*script // by runtime identifier
@@ -96,23 +101,55 @@ func New(cfg Config) (*Pool, error) {
 		return nil, err
 	}
 	log := cfg.Logger.With("component", "runtime")
-	start := time.Now()
-	sb := newSandbox(cfg.Sandbox, "kiri-"+strconv.Itoa(os.Getpid())+"-"+randomHex(4), log)
-	log.Info("function sandbox", "features", sb.feat.String(), "detect", time.Since(start).Round(time.Microsecond))
 	p := &Pool{
-		cfg: cfg, log: log, sb: sb, metrics: m,
+		cfg: cfg, log: log, sbReady: make(chan struct{}), detectNow: make(chan struct{}), metrics: m,
 		ship:     newShipper(cfg.Logs, cfg.LogFlushInterval, log),
 		scripts:  map[string]*script{},
 		fns:      map[string]*fnPool{},
 		stopReap: make(chan struct{}),
 	}
-	p.wg.Add(1)
+	p.wg.Add(2)
+	go p.detectSandbox()
 	go p.reap()
 	return p, nil
 }
 
-// Features reports the isolation active for instances.
-func (p *Pool) Features() Features { return p.sb.feat }
+// detectSandbox works out, once, which isolation the host allows (it starts a probe instance,
+// which takes tens of milliseconds) and logs what is active.
+func (p *Pool) detectSandbox() {
+	defer p.wg.Done()
+	// Let the process finish starting first: detection competes with it for CPU. A function
+	// invoked sooner waits for detection (sandbox) instead.
+	select {
+	case <-time.After(detectDelay):
+	case <-p.detectNow:
+	case <-p.stopReap:
+	}
+	start := time.Now()
+	p.sb = newSandbox(p.cfg.Sandbox, "kiri-"+strconv.Itoa(os.Getpid())+"-"+randomHex(4), p.log)
+	p.log.Info("function sandbox", "features", p.sb.feat.String(), "detect", time.Since(start).Round(time.Microsecond))
+	close(p.sbReady)
+}
+
+// detectDelay is how long after New sandbox detection starts unless something needs it sooner.
+const detectDelay = 100 * time.Millisecond
+
+// sandbox returns the detected sandbox, starting detection now if it has not begun and waiting
+// for it to finish.
+func (p *Pool) sandbox() *sandbox {
+	select {
+	case <-p.sbReady:
+		return p.sb
+	default:
+	}
+	p.detectOnce.Do(func() { close(p.detectNow) })
+	<-p.sbReady
+	return p.sb
+}
+
+// Features reports the isolation active for instances, waiting for detection if it is still
+// running.
+func (p *Pool) Features() Features { return p.sandbox().feat }
 
 // Invoke runs one invocation on a warm instance, or a new one when none is idle. It returns
 // ErrThrottled at the concurrency limit. Function failures (errors, timeouts, crashes) are
@@ -262,8 +299,8 @@ func (p *Pool) Close() error {
 	}
 	p.wg.Wait()
 	p.ship.close()
-	if p.sb.cg != nil {
-		p.sb.cg.remove()
+	if sb := p.sandbox(); sb.cg != nil {
+		sb.cg.remove()
 	}
 	os.RemoveAll(filepath.Join(p.cfg.Dir, "runtimes"))
 	return nil
@@ -365,7 +402,7 @@ func (p *Pool) prepare(fp *fnPool) error {
 		f.Environment = fp.userEnv
 		fp.argv = argv
 		fp.keep = append([]string{f.CodeDir}, extra...)
-		if p.sb.feat.MountNS && p.sb.feat.DropPrivileges {
+		if sb := p.sandbox(); sb.feat.MountNS && sb.feat.DropPrivileges {
 			fp.hide = append(fp.hide, untraversable(fp.keep)...)
 		}
 		fp.env = baseEnv(&f, runtimeDir, p.cfg.Endpoint)
