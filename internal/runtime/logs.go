@@ -89,7 +89,8 @@ func (s *shipper) run() {
 	}
 }
 
-// flush writes every pending stream, one AppendLogs call each.
+// flush writes every pending stream, one AppendLogs call each. The calls run concurrently, so a
+// store with group commit writes them in one transaction rather than one after another.
 func (s *shipper) flush(ctx context.Context) {
 	s.mu.Lock()
 	if len(s.order) == 0 {
@@ -99,11 +100,15 @@ func (s *shipper) flush(ctx context.Context) {
 	order, pending := s.order, s.pending
 	s.order, s.pending = nil, make(map[streamKey][]LogEvent, len(pending))
 	s.mu.Unlock()
+	var wg sync.WaitGroup
 	for _, k := range order {
-		if err := s.sink.AppendLogs(ctx, k.account, k.region, k.group, k.stream, pending[k]); err != nil {
-			s.log.Warn("ship function logs", "group", k.group, "stream", k.stream, "events", len(pending[k]), "err", err)
-		}
+		wg.Go(func() {
+			if err := s.sink.AppendLogs(ctx, k.account, k.region, k.group, k.stream, pending[k]); err != nil {
+				s.log.Warn("ship function logs", "group", k.group, "stream", k.stream, "events", len(pending[k]), "err", err)
+			}
+		})
 	}
+	wg.Wait()
 }
 
 // close flushes what is pending and stops the shipper.
