@@ -143,11 +143,15 @@ func (p *Pool) startInstance(ctx context.Context, fp *fnPool) (*instance, error)
 		inst.cleanup()
 		return nil, fmt.Errorf("runtime: output pipe: %w", err)
 	}
+	var spare *spareInit
+	if !noNet {
+		spare = p.spares.claim(p.sandbox())
+	}
 	inst.started = time.Now()
 	proc, err := p.sandbox().start(&spawnSpec{
 		argv: fp.argv, env: env, dir: fn.CodeDir, keep: fp.keep, hide: fp.hide,
 		tmpMB: fn.EphemeralMB, noNetwork: noNet, output: pw,
-	}, inst.cg)
+	}, inst.cg, spare)
 	pw.Close()
 	if err != nil {
 		pr.Close()

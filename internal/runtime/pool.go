@@ -29,6 +29,7 @@ type Pool struct {
 	detectOnce sync.Once
 	ship       *shipper
 	metrics    *metrics
+	spares     *spareInits
 
 	scriptsMu sync.Mutex
 	scripts   map[string]*script // by runtime identifier
@@ -92,6 +93,9 @@ func New(cfg Config) (*Pool, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.SpareInits == 0 {
+		cfg.SpareInits = defaultSpareInits
+	}
 	cfg.Dir = cleanAbs(cfg.Dir)
 	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("runtime: create %s: %w", cfg.Dir, err)
@@ -108,9 +112,14 @@ func New(cfg Config) (*Pool, error) {
 		fns:      map[string]*fnPool{},
 		stopReap: make(chan struct{}),
 	}
-	p.wg.Add(2)
+	p.spares = newSpareInits(cfg.SpareInits, cfg.IdleTimeout, p.sandbox, p.stopReap)
+	p.wg.Add(3)
 	go p.detectSandbox()
 	go p.reap()
+	go func() {
+		defer p.wg.Done()
+		p.spares.run()
+	}()
 	return p, nil
 }
 

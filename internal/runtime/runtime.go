@@ -144,6 +144,10 @@ type Config struct {
 	// Sandbox selects isolation: SandboxAuto (default) uses what the host allows, SandboxOff runs
 	// plain child processes.
 	Sandbox SandboxMode
+	// SpareInits is how many sandbox inits are kept pre-started while functions cold start, so
+	// a cold start skips re-executing Kiri. They are replaced in the background as cold starts
+	// use them and stopped after IdleTimeout without cold starts. Default 2; negative disables.
+	SpareInits int
 	// Logs stores function output; nil discards it.
 	Logs LogSink
 	// LogFlushInterval bounds how long function output waits before it is shipped. Default 200ms.

@@ -78,7 +78,7 @@ func SandboxMain() {
 // runInit reads the spec and builds the sandbox, then execs the program (or reports for a
 // probe).
 func runInit(ctrl *os.File) error {
-	raw, err := readFrame(ctrl)
+	raw, err := readSpec(ctrl)
 	if err != nil {
 		return fmt.Errorf("read spec: %w", err)
 	}
@@ -117,6 +117,61 @@ func runInit(ctrl *os.File) error {
 	syscall.CloseOnExec(ctrlFD)
 	err = syscall.Exec(spec.Argv[0], spec.Argv, spec.Env)
 	return fmt.Errorf("exec %s: %w", spec.Argv[0], err)
+}
+
+// readSpec reads the spec frame. A descriptor sent with it (a pre-started spare init learns
+// its instance's output pipe this way) becomes stdout and stderr.
+func readSpec(ctrl *os.File) ([]byte, error) {
+	var hdr [4]byte
+	oob := make([]byte, unix.CmsgSpace(4))
+	var n, oobn int
+	var err error
+	for {
+		n, oobn, _, _, err = unix.Recvmsg(ctrlFD, hdr[:], oob, unix.MSG_CMSG_CLOEXEC)
+		if err != unix.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if n == 0 {
+		return nil, io.EOF
+	}
+	if oobn > 0 {
+		if err := adoptOutput(oob[:oobn]); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := io.ReadFull(ctrl, hdr[n:]); err != nil {
+		return nil, err
+	}
+	size := binary.BigEndian.Uint32(hdr[:])
+	if size > 16<<20 {
+		return nil, errors.New("frame too large")
+	}
+	p := make([]byte, size)
+	_, err = io.ReadFull(ctrl, p)
+	return p, err
+}
+
+// adoptOutput makes the descriptor in a control message stdout and stderr.
+func adoptOutput(oob []byte) error {
+	msgs, err := unix.ParseSocketControlMessage(oob)
+	if err != nil || len(msgs) == 0 {
+		return fmt.Errorf("parse output message: %v", err)
+	}
+	fds, err := unix.ParseUnixRights(&msgs[0])
+	if err != nil || len(fds) == 0 {
+		return fmt.Errorf("parse output rights: %v", err)
+	}
+	for _, target := range []int{1, 2} {
+		if err := unix.Dup3(fds[0], target, 0); err != nil {
+			return fmt.Errorf("output to fd %d: %w", target, err)
+		}
+	}
+	unix.Close(fds[0])
+	return nil
 }
 
 // setupMounts gives the sandbox a private /tmp, covers hidden paths and re-attaches the kept
@@ -211,16 +266,18 @@ func handOverListener(ctrl *os.File) error {
 }
 
 // dropPrivileges switches to uid/gid with no supplementary groups; a non-root uid loses every
-// capability on the switch.
+// capability on the switch. Only the calling thread switches (syscall.Setresuid would signal
+// every thread of the init, which costs half a millisecond): the init's OS thread is locked and
+// execs next, and the exec ends every other thread, which only ever ran the init's own code.
 func dropPrivileges(uid, gid int) error {
-	if err := syscall.Setgroups(nil); err != nil {
-		return fmt.Errorf("setgroups: %w", err)
+	if _, _, errno := unix.RawSyscall(unix.SYS_SETGROUPS, 0, 0, 0); errno != 0 {
+		return fmt.Errorf("setgroups: %w", errno)
 	}
-	if err := syscall.Setresgid(gid, gid, gid); err != nil {
-		return fmt.Errorf("setresgid %d: %w", gid, err)
+	if _, _, errno := unix.RawSyscall(unix.SYS_SETRESGID, uintptr(gid), uintptr(gid), uintptr(gid)); errno != 0 {
+		return fmt.Errorf("setresgid %d: %w", gid, errno)
 	}
-	if err := syscall.Setresuid(uid, uid, uid); err != nil {
-		return fmt.Errorf("setresuid %d: %w", uid, err)
+	if _, _, errno := unix.RawSyscall(unix.SYS_SETRESUID, uintptr(uid), uintptr(uid), uintptr(uid)); errno != 0 {
+		return fmt.Errorf("setresuid %d: %w", uid, errno)
 	}
 	return nil
 }

@@ -266,12 +266,22 @@ func (s *sandbox) initSpec(sp *spawnSpec) *initSpec {
 	return spec
 }
 
-// start starts an instance process, placing it in cg before it runs any function code.
-func (s *sandbox) start(sp *spawnSpec, cg *instanceCgroup) (*spawned, error) {
+// start starts an instance process, placing it in cg before it runs any function code. A
+// spare init, when one is ready and the instance keeps the network, saves re-executing Kiri.
+func (s *sandbox) start(sp *spawnSpec, cg *instanceCgroup, spare *spareInit) (*spawned, error) {
 	if !s.feat.Init {
 		return s.startPlain(sp, cg)
 	}
 	spec := s.initSpec(sp)
+	if spare != nil && !spec.Listen {
+		if err := s.sendSpec(spare.cmd, spare.ctrl, spec, sp.output, cg); err == nil {
+			spare.ctrl.Close()
+			return &spawned{cmd: spare.cmd}, nil
+		}
+		// The spare died or could not be placed; sendSpec has reaped it. Start afresh.
+	} else if spare != nil {
+		spare.stop()
+	}
 	cmd, ctrl, err := s.startInit(sp, spec, cg)
 	if err != nil {
 		return nil, err
@@ -293,10 +303,24 @@ func (s *sandbox) start(sp *spawnSpec, cg *instanceCgroup) (*spawned, error) {
 
 // startInit re-executes this binary as the sandbox init and sends it the spec.
 func (s *sandbox) startInit(sp *spawnSpec, spec *initSpec, cg *instanceCgroup) (*exec.Cmd, *os.File, error) {
-	raw, err := json.Marshal(spec)
-	if err != nil {
-		return nil, nil, fmt.Errorf("encode sandbox spec: %w", err)
+	flags := s.flags
+	if spec.Listen {
+		flags |= unix.CLONE_NEWNET
 	}
+	cmd, ctrl, err := s.launchInit(flags, sp.output)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := s.sendSpec(cmd, ctrl, spec, nil, cg); err != nil {
+		return nil, nil, err
+	}
+	return cmd, ctrl, nil
+}
+
+// launchInit re-executes this binary as a sandbox init in new namespaces (flags). The init
+// waits for its spec on the returned control socket; output, when set, is its stdout and
+// stderr.
+func (s *sandbox) launchInit(flags uintptr, output *os.File) (*exec.Cmd, *os.File, error) {
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, nil, fmt.Errorf("control socket: %w", err)
@@ -308,18 +332,12 @@ func (s *sandbox) startInit(sp *spawnSpec, spec *initSpec, cg *instanceCgroup) (
 		return nil, nil, fmt.Errorf("control socket: %w", err)
 	}
 	parent, child := os.NewFile(uintptr(fds[0]), "ctrl"), os.NewFile(uintptr(fds[1]), "ctrl-child")
-	flags := s.flags
-	if spec.Listen {
-		flags |= unix.CLONE_NEWNET
-	}
 	cmd := &exec.Cmd{
 		Path: s.exe,
 		// A binary that forgot SandboxMain sees a test filter matching nothing (test binaries)
 		// or an unknown flag (kiri), and exits instead of starting a second server.
 		Args:       []string{"kiri-sandbox", "-test.run=^$"},
 		Env:        []string{initEnv + "=1"},
-		Stdout:     sp.output,
-		Stderr:     sp.output,
 		ExtraFiles: []*os.File{child},
 		SysProcAttr: &syscall.SysProcAttr{
 			Cloneflags:                 flags,
@@ -329,27 +347,73 @@ func (s *sandbox) startInit(sp *spawnSpec, spec *initSpec, cg *instanceCgroup) (
 			Setpgid:                    true,
 		},
 	}
+	if output != nil {
+		cmd.Stdout, cmd.Stderr = output, output
+	}
 	err = cmd.Start()
 	child.Close()
 	if err != nil {
 		parent.Close()
 		return nil, nil, fmt.Errorf("start sandbox init: %w", err)
 	}
+	return cmd, parent, nil
+}
+
+// sendSpec places a started init in cg and sends it the spec, with output to become its stdout
+// and stderr when set. On failure the init is killed and reaped and ctrl closed.
+func (s *sandbox) sendSpec(cmd *exec.Cmd, ctrl *os.File, spec *initSpec, output *os.File, cg *instanceCgroup) error {
+	fail := func(err error) error {
+		killGroup(cmd.Process.Pid)
+		cmd.Wait()
+		ctrl.Close()
+		return err
+	}
+	raw, err := json.Marshal(spec)
+	if err != nil {
+		return fail(fmt.Errorf("encode sandbox spec: %w", err))
+	}
 	if cg != nil {
 		if err := cg.add(cmd.Process.Pid); err != nil {
-			cmd.Process.Kill()
-			cmd.Wait()
-			parent.Close()
-			return nil, nil, err
+			return fail(err)
 		}
 	}
-	if err := writeFrame(parent, raw); err != nil {
-		cmd.Process.Kill()
-		cmd.Wait()
-		parent.Close()
-		return nil, nil, fmt.Errorf("send sandbox spec: %w", err)
+	frame := make([]byte, 4+len(raw))
+	binary.BigEndian.PutUint32(frame, uint32(len(raw)))
+	copy(frame[4:], raw)
+	if output != nil {
+		err = sendWithFD(ctrl, frame, int(output.Fd()))
+	} else {
+		_, err = ctrl.Write(frame)
 	}
-	return cmd, parent, nil
+	if err != nil {
+		return fail(fmt.Errorf("send sandbox spec: %w", err))
+	}
+	return nil
+}
+
+// sendWithFD writes p to the control socket with fd attached to its first bytes.
+func sendWithFD(ctrl *os.File, p []byte, fd int) error {
+	conn, err := ctrl.SyscallConn()
+	if err != nil {
+		return err
+	}
+	rights := unix.UnixRights(fd)
+	var n int
+	var werr error
+	err = conn.Write(func(cfd uintptr) bool {
+		n, werr = unix.SendmsgN(int(cfd), p, rights, nil, 0)
+		return werr != unix.EAGAIN
+	})
+	if err == nil {
+		err = werr
+	}
+	if err != nil {
+		return err
+	}
+	if n < len(p) {
+		_, err = ctrl.Write(p[n:])
+	}
+	return err
 }
 
 // startPlain starts the program directly: own process group, working directory and

@@ -1,0 +1,148 @@
+package runtime
+
+import (
+	"os"
+	"os/exec"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// defaultSpareInits is how many sandbox inits a pool keeps pre-started for cold starts.
+const defaultSpareInits = 2
+
+// spareNice is the nice value spares start with (when Kiri may undo it).
+const spareNice = 19
+
+// spareInit is a sandbox init already started with the default namespaces, blocked reading its
+// spec from the control socket. A cold start claims it and only pays for the mounts and the
+// exec of the function's program, not for re-executing Kiri.
+type spareInit struct {
+	cmd  *exec.Cmd
+	ctrl *os.File
+}
+
+// stop kills the spare and reaps it.
+func (s *spareInit) stop() {
+	killGroup(s.cmd.Process.Pid)
+	s.cmd.Wait()
+	s.ctrl.Close()
+}
+
+// spareInits keeps up to want spare inits while cold starts use them: each claim is replaced
+// in the background, and the spares are stopped once none has been claimed for idleAfter, or
+// when the pool closes. Spares are not instances: they hold no function code or identity.
+type spareInits struct {
+	want      int
+	idleAfter time.Duration
+	sandbox   func() *sandbox
+	kick      chan struct{} // buffered: a claim asks for a refill
+	renice    bool          // Kiri may raise priorities again (root), so spares start niced
+	stopped   <-chan struct{}
+
+	mu       sync.Mutex
+	ready    []*spareInit
+	lastUsed time.Time
+}
+
+func newSpareInits(want int, idleAfter time.Duration, sb func() *sandbox, stopped <-chan struct{}) *spareInits {
+	return &spareInits{
+		want: want, idleAfter: idleAfter, sandbox: sb, kick: make(chan struct{}, 1), stopped: stopped,
+		renice: os.Geteuid() == 0,
+	}
+}
+
+// claim returns a spare, or nil when none is ready, and asks for the spares to be topped up.
+// sb is the caller's sandbox; spares only exist when it starts instances through the init.
+func (s *spareInits) claim(sb *sandbox) *spareInit {
+	if s.want <= 0 || !sb.feat.Init {
+		return nil
+	}
+	s.mu.Lock()
+	s.lastUsed = time.Now()
+	var sp *spareInit
+	if len(s.ready) > 0 {
+		// The oldest: the likeliest to have finished starting.
+		sp = s.ready[0]
+		s.ready = append(s.ready[:0], s.ready[1:]...)
+	}
+	s.mu.Unlock()
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+	if sp != nil && s.renice {
+		unix.Setpriority(unix.PRIO_PGRP, sp.cmd.Process.Pid, 0)
+	}
+	return sp
+}
+
+// run tops the spares up after claims and stops them when unused or when the pool closes. The
+// pool owns it (Pool.wg).
+func (s *spareInits) run() {
+	idle := time.NewTimer(s.idleAfter)
+	idle.Stop()
+	defer idle.Stop()
+	for {
+		select {
+		case <-s.stopped:
+			s.dropAll()
+			return
+		case <-idle.C:
+			s.mu.Lock()
+			left := s.idleAfter - time.Since(s.lastUsed)
+			s.mu.Unlock()
+			if left > 0 {
+				idle.Reset(left)
+				continue
+			}
+			s.dropAll()
+			continue
+		case <-s.kick:
+		}
+		s.fill()
+		idle.Reset(s.idleAfter)
+	}
+}
+
+// fill starts spares until want are ready or the pool closes.
+func (s *spareInits) fill() {
+	sb := s.sandbox()
+	for {
+		s.mu.Lock()
+		n := len(s.ready)
+		s.mu.Unlock()
+		if n >= s.want {
+			return
+		}
+		select {
+		case <-s.stopped:
+			return
+		default:
+		}
+		cmd, ctrl, err := sb.launchInit(sb.flags, nil)
+		if err != nil {
+			return // the next cold start starts fresh and asks again
+		}
+		if s.renice {
+			// Start-up at the lowest priority, so refills do not slow the cold starts under
+			// way; claim restores the normal priority. Whole group: the init's threads too.
+			unix.Setpriority(unix.PRIO_PGRP, cmd.Process.Pid, spareNice)
+		}
+		s.mu.Lock()
+		s.ready = append(s.ready, &spareInit{cmd: cmd, ctrl: ctrl})
+		s.mu.Unlock()
+	}
+}
+
+// dropAll stops every ready spare.
+func (s *spareInits) dropAll() {
+	s.mu.Lock()
+	ready := s.ready
+	s.ready = nil
+	s.mu.Unlock()
+	for _, sp := range ready {
+		sp.stop()
+	}
+}
