@@ -2,9 +2,7 @@ package lambda
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"maps"
 	"sort"
@@ -45,20 +43,8 @@ func (a *aliasBody) render(r funcRef) *AliasConfiguration {
 }
 
 func loadAlias(q rowQuerier, r funcRef, name string) (*aliasBody, bool, error) {
-	var body string
-	err := q.QueryRow(`SELECT body FROM lambda_aliases WHERE account = ? AND region = ? AND name = ? AND alias = ?`,
-		r.account, r.region, r.name, name).Scan(&body)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, false, nil
-	}
-	if err != nil {
-		return nil, false, fmt.Errorf("load alias: %w", err)
-	}
-	var a aliasBody
-	if err := json.Unmarshal([]byte(body), &a); err != nil {
-		return nil, false, fmt.Errorf("decode alias: %w", err)
-	}
-	return &a, true, nil
+	return loadJSONRow[aliasBody](q, "alias", `SELECT body FROM lambda_aliases WHERE account = ? AND region = ? AND name = ? AND alias = ?`,
+		r.account, r.region, r.name, name)
 }
 
 func saveAlias(tx txExec, r funcRef, a *aliasBody) error {

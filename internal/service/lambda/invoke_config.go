@@ -2,9 +2,7 @@ package lambda
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"regexp"
 	"time"
@@ -92,20 +90,8 @@ func (s *Service) invokeTarget(ctx context.Context, q rowQuerier, name, qualifie
 }
 
 func loadInvokeConfig(q rowQuerier, r funcRef) (*invokeConfig, bool, error) {
-	var body string
-	err := q.QueryRow(`SELECT body FROM lambda_invoke_configs WHERE account = ? AND region = ? AND name = ? AND qualifier = ?`,
-		r.account, r.region, r.name, r.qualifier).Scan(&body)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, false, nil
-	}
-	if err != nil {
-		return nil, false, fmt.Errorf("load event invoke config: %w", err)
-	}
-	var c invokeConfig
-	if err := json.Unmarshal([]byte(body), &c); err != nil {
-		return nil, false, fmt.Errorf("decode event invoke config: %w", err)
-	}
-	return &c, true, nil
+	return loadJSONRow[invokeConfig](q, "event invoke config", `SELECT body FROM lambda_invoke_configs WHERE account = ? AND region = ? AND name = ? AND qualifier = ?`,
+		r.account, r.region, r.name, r.qualifier)
 }
 
 func saveInvokeConfig(tx txExec, r funcRef, c *invokeConfig) error {

@@ -120,3 +120,21 @@ func loadQualified(q rowQuerier, r funcRef, aliases bool) (*fnConfig, *aliasBody
 	}
 	return c, alias, nil
 }
+
+// loadJSONRow reads one JSON document column (query selects it by the four key args) into a T;
+// ok is false when there is no row. what names the document in errors.
+func loadJSONRow[T any](q rowQuerier, what, query string, args ...any) (*T, bool, error) {
+	var body string
+	err := q.QueryRow(query, args...).Scan(&body)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("load %s: %w", what, err)
+	}
+	var v T
+	if err := json.Unmarshal([]byte(body), &v); err != nil {
+		return nil, false, fmt.Errorf("decode %s: %w", what, err)
+	}
+	return &v, true, nil
+}

@@ -3,9 +3,7 @@ package lambda
 import (
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -82,20 +80,8 @@ func (s *Service) urlRef(ctx context.Context, q rowQuerier, name, qualifier *str
 }
 
 func loadURL(q rowQuerier, r funcRef) (*urlConfig, bool, error) {
-	var body string
-	err := q.QueryRow(`SELECT body FROM lambda_urls WHERE account = ? AND region = ? AND name = ? AND qualifier = ?`,
-		r.account, r.region, r.name, r.qualifier).Scan(&body)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, false, nil
-	}
-	if err != nil {
-		return nil, false, fmt.Errorf("load function url: %w", err)
-	}
-	var u urlConfig
-	if err := json.Unmarshal([]byte(body), &u); err != nil {
-		return nil, false, fmt.Errorf("decode function url: %w", err)
-	}
-	return &u, true, nil
+	return loadJSONRow[urlConfig](q, "function url", `SELECT body FROM lambda_urls WHERE account = ? AND region = ? AND name = ? AND qualifier = ?`,
+		r.account, r.region, r.name, r.qualifier)
 }
 
 func saveURL(tx txExec, r funcRef, u *urlConfig) error {
