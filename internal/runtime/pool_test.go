@@ -235,6 +235,7 @@ func TestPoolCloseStopsEverything(t *testing.T) {
 func TestInvokeHonoursContext(t *testing.T) {
 	p := testPool(t)
 	fn := goFunction(t, "ctx")
+	invoke(t, p, fn, ev{"action": "echo"}) // warm: the deadline must end the invocation, not the cold start
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	_, err := p.Invoke(ctx, fn, newRequest(ev{"action": "sleep", "ms": 400}))
