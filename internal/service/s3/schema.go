@@ -11,8 +11,9 @@ import (
 //
 // Each concern that needs tables of its own adds them as its own migration version:
 // 2 bucket configuration (bucket_config.go), 3 objects (object_schema.go), 4 multipart
-// (multipart_schema.go).
-var migrations = []store.Migration{schemaCore, schemaBuckets, schemaObjects, schemaMultipart, schemaSSE, schemaConfigKinds}
+// (multipart_schema.go), 5 encryption (sse_schema.go), 6 configuration kinds
+// (bucket_config.go), 7 object table layout (object_schema.go).
+var migrations = []store.Migration{schemaCore, schemaBuckets, schemaObjects, schemaMultipart, schemaSSE, schemaConfigKinds, schemaObjectLayout}
 
 var schemaCore = store.Migration{Version: 1, SQL: coreSQL, Postgres: collateKeys(coreSQL)}
 
