@@ -39,6 +39,7 @@ func (s *Store) openSQLite(ctx context.Context, cfg Config) error {
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous("+sync+")")
 	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "wal_autocheckpoint(0)") // the checkpointer does them (checkpoint.go)
 	q.Set("_txlock", "immediate")
 	// The path goes in verbatim (not URL-escaped): the driver strips everything after '?'.
 	dsn := "file:" + cfg.Path + "?" + q.Encode()
@@ -73,8 +74,17 @@ func (s *Store) openSQLite(ctx context.Context, cfg Config) error {
 	readers := max(4, 2*runtime.GOMAXPROCS(0))
 	rdb.SetMaxOpenConns(readers)
 	rdb.SetMaxIdleConns(readers)
+	cq := url.Values{}
+	cq.Add("_pragma", "busy_timeout("+strconv.Itoa(busyTimeoutMS)+")")
+	cdb, err := sql.Open("sqlite", "file:"+cfg.Path+"?"+cq.Encode())
+	if err != nil {
+		_ = wdb.Close()
+		_ = rdb.Close()
+		return fmt.Errorf("sqlite: open checkpointer %q: %w", cfg.Path, err)
+	}
 	s.wdb, s.rdb = wdb, rdb
 	s.wstmts, s.rstmts = newStmtCache(wdb, s.dialect, true), newStmtCache(rdb, s.dialect, false)
+	s.ckpt = newCheckpointer(s, cdb)
 	return nil
 }
 

@@ -60,6 +60,7 @@ type Store struct {
 	watchers watchers
 	commits  atomic.Uint64
 	writes   atomic.Uint64
+	ckpt     *checkpointer      // SQLite's WAL checkpoints; nil on PostgreSQL
 	cancel   context.CancelFunc // stops background goroutines (PostgreSQL listener)
 	bg       sync.WaitGroup
 }
@@ -160,7 +161,11 @@ func (s *Store) Close() error {
 	s.watchers.closeAll()
 	s.wstmts.close()
 	s.rstmts.close()
-	return errors.Join(s.wdb.Close(), s.rdb.Close())
+	var ckptErr error
+	if s.ckpt != nil {
+		ckptErr = s.ckpt.close()
+	}
+	return errors.Join(s.wdb.Close(), s.rdb.Close(), ckptErr)
 }
 
 // redactDSN hides the password of a URL-shaped DSN for error messages and logs.

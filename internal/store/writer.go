@@ -253,6 +253,9 @@ func (s *Store) runBatch(live []*writeReq, results []error) error {
 		return fmt.Errorf("store: commit write batch: %w", err)
 	}
 	s.commits.Add(1)
+	if s.ckpt != nil {
+		s.ckpt.poke()
+	}
 	for _, f := range after {
 		f()
 	}
