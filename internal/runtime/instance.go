@@ -420,7 +420,6 @@ func (inst *instance) finish(inv *invocation, res Result, status string, reuse b
 	if inv.req.Tail || p.ship.enabled() {
 		inst.emit(inv, endLine(inv.req.RequestID))
 		inst.emit(inv, reportLine(inv.req.RequestID, &res, status))
-		p.ship.flushSoon()
 	}
 	if inv.req.Tail {
 		inst.logs.mu.Lock()

@@ -20,8 +20,11 @@ type streamKey struct {
 	account, region, group, stream string
 }
 
-// shipper batches function log events and writes them to the LogSink: whenever an invocation
-// ends and at least every flush interval, never one write per line.
+// shipper batches function log events and writes them to the LogSink. The first event queued
+// after a flush starts the clock: what arrives within the flush interval is written with it, so
+// a busy function costs a few store writes a second, not one per invocation. A backlog of
+// shipFlushEvents events or shipFlushBytes bytes is written at once. Nothing runs while there is
+// nothing to ship.
 type shipper struct {
 	sink     LogSink
 	interval time.Duration
@@ -30,17 +33,27 @@ type shipper struct {
 	mu      sync.Mutex
 	pending map[streamKey][]LogEvent
 	order   []streamKey // streams in first-pending order
+	events  int         // events pending
+	bytes   int         // message bytes pending
 
-	kick chan struct{}
+	kick chan struct{} // the first event of a batch is pending
+	now  chan struct{} // flush without waiting for the interval
 	stop chan struct{}
 	done chan struct{}
 }
+
+// A backlog this large is shipped without waiting for the flush interval.
+const (
+	shipFlushEvents = 4096
+	shipFlushBytes  = 1 << 20
+)
 
 func newShipper(sink LogSink, interval time.Duration, log *slog.Logger) *shipper {
 	s := &shipper{
 		sink: sink, interval: interval, log: log,
 		pending: map[streamKey][]LogEvent{},
-		kick:    make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
+		kick:    make(chan struct{}, 1), now: make(chan struct{}, 1),
+		stop: make(chan struct{}), done: make(chan struct{}),
 	}
 	go s.run()
 	return s
@@ -55,35 +68,62 @@ func (s *shipper) add(k streamKey, events ...LogEvent) {
 		return
 	}
 	s.mu.Lock()
+	first := s.events == 0
 	q, ok := s.pending[k]
 	if !ok {
 		s.order = append(s.order, k)
 	}
 	s.pending[k] = append(q, events...)
+	s.events += len(events)
+	for _, e := range events {
+		s.bytes += len(e.Message)
+	}
+	full := s.events >= shipFlushEvents || s.bytes >= shipFlushBytes
 	s.mu.Unlock()
+	if first {
+		signal(s.kick)
+	}
+	if full {
+		signal(s.now)
+	}
 }
 
-// flushSoon asks for a flush without waiting for it.
-func (s *shipper) flushSoon() {
+// flushSoon asks for a flush now, without waiting for it.
+func (s *shipper) flushSoon() { signal(s.now) }
+
+// signal wakes whoever waits on a one-slot channel, without blocking.
+func signal(c chan struct{}) {
 	select {
-	case s.kick <- struct{}{}:
+	case c <- struct{}{}:
 	default:
 	}
 }
 
 func (s *shipper) run() {
 	defer close(s.done)
-	t := time.NewTicker(s.interval)
-	defer t.Stop()
+	final := func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		s.flush(ctx)
+		cancel()
+	}
+	t := time.NewTimer(s.interval)
+	t.Stop()
 	for {
 		select {
 		case <-s.stop:
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			s.flush(ctx)
-			cancel()
+			final()
 			return
 		case <-s.kick:
+		case <-s.now:
+		}
+		t.Reset(s.interval)
+		select {
+		case <-s.stop:
+			final()
+			return
 		case <-t.C:
+		case <-s.now:
+			t.Stop()
 		}
 		s.flush(context.Background())
 	}
@@ -99,6 +139,7 @@ func (s *shipper) flush(ctx context.Context) {
 	}
 	order, pending := s.order, s.pending
 	s.order, s.pending = nil, make(map[streamKey][]LogEvent, len(pending))
+	s.events, s.bytes = 0, 0
 	s.mu.Unlock()
 	var wg sync.WaitGroup
 	for _, k := range order {

@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"context"
+	"log/slog"
 	"regexp"
 	"strings"
 	"testing"
@@ -95,7 +96,7 @@ func TestLogsTimeoutLine(t *testing.T) {
 
 func TestLogsAreBatched(t *testing.T) {
 	sink := &memSink{}
-	p := testPool(t, func(c *Config) { c.Logs = sink; c.LogFlushInterval = time.Hour })
+	p := testPool(t, func(c *Config) { c.Logs = sink; c.LogFlushInterval = 300 * time.Millisecond })
 	fn := goFunction(t, "batched")
 	lines := make([]string, 200)
 	for i := range lines {
@@ -106,8 +107,30 @@ func TestLogsAreBatched(t *testing.T) {
 	sink.mu.Lock()
 	calls := sink.calls
 	sink.mu.Unlock()
-	if calls > 5 {
-		t.Errorf("%d AppendLogs calls for one invocation of 200 lines, want a few", calls)
+	if calls > 2 {
+		t.Errorf("%d AppendLogs calls for one invocation of 200 lines, want one or two", calls)
+	}
+}
+
+func TestShipperWaitsForTheIntervalOrABacklog(t *testing.T) {
+	sink := &memSink{}
+	s := newShipper(sink, time.Hour, slog.New(slog.DiscardHandler))
+	k := streamKey{"000000000000", "us-east-1", "/aws/lambda/f", "s"}
+	s.add(k, LogEvent{Time: time.Now(), Message: "one\n"})
+	time.Sleep(50 * time.Millisecond)
+	if n := len(sink.messages("/aws/lambda/f")); n != 0 {
+		t.Fatalf("%d events shipped before the interval or a backlog", n)
+	}
+	big := make([]LogEvent, shipFlushEvents)
+	for i := range big {
+		big[i] = LogEvent{Time: time.Now(), Message: "x\n"}
+	}
+	s.add(k, big...)
+	waitFor(t, "backlog shipped", func() bool { return len(sink.messages("/aws/lambda/f")) == shipFlushEvents+1 })
+	s.add(k, LogEvent{Time: time.Now(), Message: "last\n"})
+	s.close()
+	if n := len(sink.messages("/aws/lambda/f")); n != shipFlushEvents+2 {
+		t.Fatalf("close shipped %d events in all, want %d", n, shipFlushEvents+2)
 	}
 }
 
