@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/kiri-run/kiri/internal/awsproto"
@@ -66,6 +67,20 @@ func (s *Service) AppendLogs(ctx context.Context, account, region, groupName, st
 	return nil
 }
 
+// insertRows are the row counts of the multi-row INSERTs insertEvents uses, largest first.
+var insertRows = []int{64, 16, 4, 1}
+
+// insertEventsSQL holds the INSERT statement for each of insertRows.
+var insertEventsSQL = func() map[int]string {
+	m := map[int]string{}
+	for _, n := range insertRows {
+		q := `INSERT INTO logs_events (group_id, stream_id, ts, ingested, size, message) VALUES (?, ?, ?, ?, ?, ?)`
+		q += strings.Repeat(`, (?, ?, ?, ?, ?, ?)`, n-1)
+		m[n] = q
+	}
+	return m
+}()
+
 // record is one event to store.
 type record struct {
 	ts      int64
@@ -89,12 +104,28 @@ func insertEvents(tx *store.Tx, gid, sid int64, batch []record, now int64) (int6
 	first, last := batch[0].ts, batch[0].ts
 	var size int64
 	for _, r := range batch {
-		if _, err := tx.Exec(`INSERT INTO logs_events (group_id, stream_id, ts, ingested, size, message) VALUES (?, ?, ?, ?, ?, ?)`,
-			gid, sid, r.ts, now, len(r.message), r.message); err != nil {
-			return 0, err
-		}
 		first, last = min(first, r.ts), max(last, r.ts)
 		size += int64(len(r.message))
+	}
+	// Rows go in by multi-row INSERTs of a few fixed sizes, so the statements stay few and
+	// cached while a batch of a thousand events costs a few dozen statements, not a thousand.
+	args := make([]any, 0, 6*insertRows[0])
+	for rest := batch; len(rest) > 0; {
+		n := insertRows[len(insertRows)-1]
+		for _, size := range insertRows {
+			if len(rest) >= size {
+				n = size
+				break
+			}
+		}
+		args = args[:0]
+		for _, r := range rest[:n] {
+			args = append(args, gid, sid, r.ts, now, len(r.message), r.message)
+		}
+		if _, err := tx.Exec(insertEventsSQL[n], args...); err != nil {
+			return 0, err
+		}
+		rest = rest[n:]
 	}
 	var seq int64
 	err := tx.QueryRow(`UPDATE logs_streams SET
