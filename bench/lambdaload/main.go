@@ -144,7 +144,11 @@ func coldStarts(ctx context.Context, c *lambda.Client, name string, n int) {
 		pct(inits, 50), pct(inits, 0), len(inits), pct(totals, 50))
 }
 
-// warm runs n clients invoking as fast as they can for d and reports latency and rate.
+// warm runs n clients invoking as fast as they can for d and reports latency, rate and the
+// platform overhead: each invoke asks for its log tail, and the overhead is the client's round
+// trip minus the REPORT line's Duration (the function's own time, from the event's hand-over
+// to its response). The round trip includes the SDK's own work on both ends, so the overhead
+// is an upper bound on what Kiri adds.
 func warm(ctx context.Context, c *lambda.Client, name string, n int, d time.Duration) {
 	// Warm up enough instances first.
 	var wg sync.WaitGroup
@@ -154,28 +158,39 @@ func warm(ctx context.Context, c *lambda.Client, name string, n int, d time.Dura
 	wg.Wait()
 	var count, failed atomic.Int64
 	lat := make([][]time.Duration, n)
+	over := make([][]time.Duration, n)
 	end := time.Now().Add(d)
 	start := time.Now()
 	for i := range n {
 		wg.Go(func() {
 			for time.Now().Before(end) {
 				t0 := time.Now()
-				out, err := c.Invoke(ctx, &lambda.InvokeInput{FunctionName: &name, Payload: []byte(`{"n":1}`)})
+				out, err := c.Invoke(ctx, &lambda.InvokeInput{FunctionName: &name, Payload: []byte(`{"n":1}`), LogType: types.LogTypeTail})
+				rt := time.Since(t0)
 				if err != nil || out.FunctionError != nil {
 					failed.Add(1)
 					continue
 				}
-				lat[i] = append(lat[i], time.Since(t0))
+				lat[i] = append(lat[i], rt)
 				count.Add(1)
+				logs, _ := base64.StdEncoding.DecodeString(aws.ToString(out.LogResult))
+				if m := durationRE.FindSubmatch(logs); m != nil {
+					ms, _ := strconv.ParseFloat(string(m[1]), 64)
+					over[i] = append(over[i], rt-time.Duration(ms*float64(time.Millisecond)))
+				}
 			}
 		})
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
-	all := slices.Concat(lat...)
-	fmt.Printf("warm invoke, concurrency %2d: %6.0f invokes/s  p50 %s  p99 %s  (%d ok, %d failed)\n",
-		n, float64(count.Load())/elapsed.Seconds(), pct(all, 50), pct(all, 99), count.Load(), failed.Load())
+	all, overAll := slices.Concat(lat...), slices.Concat(over...)
+	fmt.Printf("warm invoke, concurrency %2d: %6.0f invokes/s  p50 %s  p99 %s  overhead p50 %s  p99 %s  (%d ok, %d failed)\n",
+		n, float64(count.Load())/elapsed.Seconds(), pct(all, 50), pct(all, 99), pct(overAll, 50), pct(overAll, 99), count.Load(), failed.Load())
 }
+
+// durationRE finds the REPORT line's Duration (not Billed Duration: that one is preceded by
+// "Billed ").
+var durationRE = regexp.MustCompile(`\tDuration: ([0-9.]+) ms`)
 
 // scaleOut creates a fresh function and invokes it n times at once with a function that holds
 // each instance briefly, timing until all n have answered.
