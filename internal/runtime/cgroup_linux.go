@@ -38,6 +38,7 @@ type instanceCgroup struct {
 	dirs  []string
 	mem   string
 	cpu   string
+	pids  string
 	peak  *os.File // memory.max_usage_in_bytes (v1) or memory.peak (v2)
 	memMB int
 }
@@ -221,7 +222,20 @@ func (r *cgroupRoot) remove() {
 // create makes an instance's cgroup with its memory and pids limits. CPU is limited later
 // (limitCPU) so start-up runs at full speed, like Lambda's init phase.
 func (r *cgroupRoot) create(id string, memMB int) (*instanceCgroup, error) {
-	g := &instanceCgroup{root: r, memMB: memMB}
+	g, err := r.createEmpty(id)
+	if err != nil {
+		return nil, err
+	}
+	if err := g.setMemory(memMB); err != nil {
+		g.remove()
+		return nil, err
+	}
+	return g, nil
+}
+
+// createEmpty makes a cgroup with no limits yet: a spare init waits in one (spare_linux.go).
+func (r *cgroupRoot) createEmpty(id string) (*instanceCgroup, error) {
+	g := &instanceCgroup{root: r}
 	seen := map[string]bool{}
 	for _, base := range []string{r.mem, r.cpu, r.pids} {
 		if base == "" || seen[base] {
@@ -239,31 +253,39 @@ func (r *cgroupRoot) create(id string, memMB int) (*instanceCgroup, error) {
 	if r.cpu != "" {
 		g.cpu = filepath.Join(r.cpu, id)
 	}
-	limit := strconv.Itoa(memMB << 20)
-	var err error
-	if r.v2 {
-		err = writeCg(g.mem, "memory.max", limit)
-		if err == nil {
-			writeCg(g.mem, "memory.swap.max", "0")
-			g.peak, _ = os.Open(filepath.Join(g.mem, "memory.peak"))
-		}
-	} else {
-		err = writeCg(g.mem, "memory.limit_in_bytes", limit)
-		if err == nil {
-			// Without swap accounting this file is missing; the limit above still holds.
-			writeCg(g.mem, "memory.memsw.limit_in_bytes", limit)
-			writeCg(g.mem, "memory.swappiness", "0")
-			g.peak, _ = os.Open(filepath.Join(g.mem, "memory.max_usage_in_bytes"))
-		}
-	}
-	if err != nil {
-		g.remove()
-		return nil, err
-	}
 	if r.pids != "" {
-		writeCg(filepath.Join(r.pids, id), "pids.max", strconv.Itoa(pidsMax))
+		g.pids = filepath.Join(r.pids, id)
 	}
+	peak := "memory.max_usage_in_bytes"
+	if r.v2 {
+		peak = "memory.peak"
+	}
+	g.peak, _ = os.Open(filepath.Join(g.mem, peak))
 	return g, nil
+}
+
+// setMemory sets the memory limit (no swap) and the pids limit of a cgroup for a function of
+// memMB megabytes.
+func (g *instanceCgroup) setMemory(memMB int) error {
+	g.memMB = memMB
+	limit := strconv.Itoa(memMB << 20)
+	if g.root.v2 {
+		if err := writeCg(g.mem, "memory.max", limit); err != nil {
+			return err
+		}
+		writeCg(g.mem, "memory.swap.max", "0")
+	} else {
+		if err := writeCg(g.mem, "memory.limit_in_bytes", limit); err != nil {
+			return err
+		}
+		// Without swap accounting this file is missing; the limit above still holds.
+		writeCg(g.mem, "memory.memsw.limit_in_bytes", limit)
+		writeCg(g.mem, "memory.swappiness", "0")
+	}
+	if g.pids != "" {
+		writeCg(g.pids, "pids.max", strconv.Itoa(pidsMax))
+	}
+	return nil
 }
 
 // add moves a process into every controller of the cgroup.

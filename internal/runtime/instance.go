@@ -130,28 +130,44 @@ func (p *Pool) startInstance(ctx context.Context, fp *fnPool) (*instance, error)
 		}
 		env = append(env, "TMPDIR="+filepath.Join(inst.dir, "tmp"))
 	}
-	if p.sandbox().cg != nil {
-		cg, err := p.sandbox().cg.create(inst.id, fn.MemoryMB)
-		if err != nil {
-			inst.cleanup()
-			return nil, fmt.Errorf("runtime: %w", err)
-		}
-		inst.cg = cg
-	}
-	pr, pw, err := os.Pipe()
-	if err != nil {
-		inst.cleanup()
-		return nil, fmt.Errorf("runtime: output pipe: %w", err)
-	}
 	var spare *spareInit
 	if !noNet {
 		spare = p.spares.claim(p.sandbox())
+	}
+	// place is the cgroup the sandbox still has to move the process into: none when the
+	// spare already waits in the cgroup this instance adopts.
+	var place *instanceCgroup
+	if spare != nil && spare.cg != nil {
+		if err := spare.cg.setMemory(fn.MemoryMB); err != nil {
+			spare.stop()
+			inst.cleanup()
+			return nil, fmt.Errorf("runtime: %w", err)
+		}
+		inst.cg, spare.cg = spare.cg, nil
+	} else if p.sandbox().cg != nil {
+		cg, err := p.sandbox().cg.create(inst.id, fn.MemoryMB)
+		if err != nil {
+			if spare != nil {
+				spare.stop()
+			}
+			inst.cleanup()
+			return nil, fmt.Errorf("runtime: %w", err)
+		}
+		inst.cg, place = cg, cg
+	}
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		if spare != nil {
+			spare.stop()
+		}
+		inst.cleanup()
+		return nil, fmt.Errorf("runtime: output pipe: %w", err)
 	}
 	inst.started = time.Now()
 	proc, err := p.sandbox().start(&spawnSpec{
 		argv: fp.argv, env: env, dir: fn.CodeDir, keep: fp.keep, hide: fp.hide,
 		tmpMB: fn.EphemeralMB, noNetwork: noNet, output: pw,
-	}, inst.cg, spare)
+	}, inst.cg, place, spare)
 	pw.Close()
 	if err != nil {
 		pr.Close()

@@ -266,15 +266,16 @@ func (s *sandbox) initSpec(sp *spawnSpec) *initSpec {
 	return spec
 }
 
-// start starts an instance process, placing it in cg before it runs any function code. A
-// spare init, when one is ready and the instance keeps the network, saves re-executing Kiri.
-func (s *sandbox) start(sp *spawnSpec, cg *instanceCgroup, spare *spareInit) (*spawned, error) {
+// start starts an instance process in cg before it runs any function code. A spare init, when
+// one is ready and the instance keeps the network, saves re-executing Kiri; place is the cgroup
+// the spare still has to be moved into, nil when it already waits in cg.
+func (s *sandbox) start(sp *spawnSpec, cg, place *instanceCgroup, spare *spareInit) (*spawned, error) {
 	if !s.feat.Init {
 		return s.startPlain(sp, cg)
 	}
 	spec := s.initSpec(sp)
 	if spare != nil && !spec.Listen {
-		if err := s.sendSpec(spare.cmd, spare.ctrl, spec, sp.output, cg); err == nil {
+		if err := s.sendSpec(spare.cmd, spare.ctrl, spec, sp.output, place); err == nil {
 			spare.ctrl.Close()
 			return &spawned{cmd: spare.cmd}, nil
 		}

@@ -18,16 +18,25 @@ const spareNice = 19
 // spareInit is a sandbox init already started with the default namespaces, blocked reading its
 // spec from the control socket. A cold start claims it and only pays for the mounts and the
 // exec of the function's program, not for re-executing Kiri.
+//
+// With cgroups, the spare already sits in a cgroup of its own that the claiming instance
+// adopts, setting its limits. Moving a process into a cgroup v1 hierarchy waits for an RCU
+// grace period, several milliseconds on this kind of host, which is too long for a cold start
+// to pay.
 type spareInit struct {
 	cmd  *exec.Cmd
 	ctrl *os.File
+	cg   *instanceCgroup // nil without cgroups; the claimer owns it afterwards
 }
 
-// stop kills the spare and reaps it.
+// stop kills the spare, reaps it and removes its cgroup.
 func (s *spareInit) stop() {
 	killGroup(s.cmd.Process.Pid)
 	s.cmd.Wait()
 	s.ctrl.Close()
+	if s.cg != nil {
+		s.cg.remove()
+	}
 }
 
 // spareInits keeps up to want spare inits while cold starts use them: each claim is replaced
@@ -130,8 +139,19 @@ func (s *spareInits) fill() {
 			// way; claim restores the normal priority. Whole group: the init's threads too.
 			unix.Setpriority(unix.PRIO_PGRP, cmd.Process.Pid, spareNice)
 		}
+		sp := &spareInit{cmd: cmd, ctrl: ctrl}
+		if sb.cg != nil {
+			// Without a cgroup the spare still serves; the instance then moves it itself.
+			if cg, err := sb.cg.createEmpty(randomHex(16)); err == nil {
+				if cg.add(cmd.Process.Pid) == nil {
+					sp.cg = cg
+				} else {
+					cg.remove()
+				}
+			}
+		}
 		s.mu.Lock()
-		s.ready = append(s.ready, &spareInit{cmd: cmd, ctrl: ctrl})
+		s.ready = append(s.ready, sp)
 		s.mu.Unlock()
 	}
 }

@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"errors"
 	"os"
 	"slices"
 	"strconv"
@@ -122,10 +123,19 @@ func TestSpareInitsServeColdStarts(t *testing.T) {
 	})
 
 	spares = waitSpares(t, p, defaultSpareInits)
+	root := p.sandbox().cg
 	p.Close()
 	for _, pid := range spares {
 		if !gone(pid) {
 			t.Errorf("spare init %d outlived Close", pid)
+		}
+	}
+	if root != nil {
+		// Spares wait in cgroups of their own; Close removes them, so the pool's goes too.
+		for _, d := range []string{root.mem, root.cpu, root.pids} {
+			if _, err := os.Stat(d); d != "" && !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("cgroup %s left after Close: %v", d, err)
+			}
 		}
 	}
 }
