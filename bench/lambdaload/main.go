@@ -63,7 +63,7 @@ func main() {
 		if err != nil || n < 1 {
 			log.Fatalf("bad concurrency %q", s)
 		}
-		warm(ctx, c, name, n, *duration)
+		warm(ctx, cfg, name, n, *duration)
 	}
 	if *scale > 0 {
 		scaleOut(ctx, c, zip, *scale)
@@ -149,11 +149,17 @@ func coldStarts(ctx context.Context, c *lambda.Client, name string, n int) {
 // trip minus the REPORT line's Duration (the function's own time, from the event's hand-over
 // to its response). The round trip includes the SDK's own work on both ends, so the overhead
 // is an upper bound on what Kiri adds.
-func warm(ctx context.Context, c *lambda.Client, name string, n int, d time.Duration) {
+func warm(ctx context.Context, cfg aws.Config, name string, n int, d time.Duration) {
+	// One client, and so one connection pool, per worker: a shared client keeps only 10 idle
+	// connections per host and would open new ones all the time above that.
+	clients := make([]*lambda.Client, n)
+	for i := range clients {
+		clients[i] = lambda.NewFromConfig(cfg)
+	}
 	// Warm up enough instances first.
 	var wg sync.WaitGroup
-	for range n {
-		wg.Go(func() { c.Invoke(ctx, &lambda.InvokeInput{FunctionName: &name, Payload: []byte(`{}`)}) })
+	for i := range n {
+		wg.Go(func() { clients[i].Invoke(ctx, &lambda.InvokeInput{FunctionName: &name, Payload: []byte(`{}`)}) })
 	}
 	wg.Wait()
 	var count, failed atomic.Int64
@@ -163,6 +169,7 @@ func warm(ctx context.Context, c *lambda.Client, name string, n int, d time.Dura
 	start := time.Now()
 	for i := range n {
 		wg.Go(func() {
+			c := clients[i]
 			for time.Now().Before(end) {
 				t0 := time.Now()
 				out, err := c.Invoke(ctx, &lambda.InvokeInput{FunctionName: &name, Payload: []byte(`{"n":1}`), LogType: types.LogTypeTail})
