@@ -48,6 +48,7 @@ type instance struct {
 	dir    string // scratch directory, when the sandbox has no private /tmp
 
 	started   time.Time
+	spare     atomic.Bool // started from a spare init that is not replaced yet
 	readyOnce sync.Once
 	ready     chan struct{} // closed on the first /next
 	readyAt   time.Time
@@ -163,6 +164,7 @@ func (p *Pool) startInstance(ctx context.Context, fp *fnPool) (*instance, error)
 		inst.cleanup()
 		return nil, fmt.Errorf("runtime: output pipe: %w", err)
 	}
+	inst.spare.Store(spare != nil)
 	inst.started = time.Now()
 	proc, err := p.sandbox().start(&spawnSpec{
 		argv: fp.argv, env: env, dir: fn.CodeDir, keep: fp.keep, hide: fp.hide,
@@ -172,6 +174,7 @@ func (p *Pool) startInstance(ctx context.Context, fp *fnPool) (*instance, error)
 	if err != nil {
 		pr.Close()
 		inst.cleanup()
+		inst.refillSpares()
 		return nil, fmt.Errorf("runtime: start instance of %s: %w", fn.Name, err)
 	}
 	inst.proc = proc
@@ -206,6 +209,14 @@ func (p *Pool) startInstance(ctx context.Context, fp *fnPool) (*instance, error)
 	return inst, nil
 }
 
+// refillSpares tops the spare inits up once, after the cold start that took one has answered
+// (or failed): see spareInits.claim.
+func (inst *instance) refillSpares() {
+	if inst.spare.Swap(false) {
+		inst.pool.spares.refill()
+	}
+}
+
 // wait reaps the process and tears the instance down.
 func (inst *instance) wait() {
 	err := inst.proc.cmd.Wait()
@@ -214,6 +225,7 @@ func (inst *instance) wait() {
 	}
 	inst.exitErr = err
 	close(inst.dead)
+	inst.refillSpares()
 	inst.srv.Close()
 	if inv := inst.cur.Load(); inv != nil {
 		inst.crashed(inv)
@@ -441,6 +453,9 @@ func (inst *instance) finish(inv *invocation, res Result, status string, reuse b
 		inst.logs.mu.Lock()
 		res.LogTail = append([]byte(nil), lastBytes(inv.tail, tailBytes)...)
 		inst.logs.mu.Unlock()
+	}
+	if inv.cold {
+		defer inst.refillSpares() // after the cold start has answered
 	}
 	inst.cur.CompareAndSwap(inv, nil)
 	switch {

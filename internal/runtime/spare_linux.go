@@ -62,8 +62,12 @@ func newSpareInits(want int, idleAfter time.Duration, sb func() *sandbox, stoppe
 	}
 }
 
-// claim returns a spare, or nil when none is ready, and asks for the spares to be topped up.
-// sb is the caller's sandbox; spares only exist when it starts instances through the init.
+// claim returns a spare, or nil when none is ready. Without a spare it asks for the spares to
+// be topped up at once; with one, the caller calls refill once its cold start has answered.
+// Starting a spare forks Kiri and moves the spare into its cgroup, and on cgroup v1 a move
+// makes every fork and thread creation on the host wait for an RCU grace period: the cold
+// start that just took a spare would wait too. sb is the caller's sandbox; spares only exist
+// when it starts instances through the init.
 func (s *spareInits) claim(sb *sandbox) *spareInit {
 	if s.want <= 0 || !sb.feat.Init {
 		return nil
@@ -77,14 +81,21 @@ func (s *spareInits) claim(sb *sandbox) *spareInit {
 		s.ready = append(s.ready[:0], s.ready[1:]...)
 	}
 	s.mu.Unlock()
-	select {
-	case s.kick <- struct{}{}:
-	default:
+	if sp == nil {
+		s.refill()
 	}
 	if sp != nil && s.renice {
 		unix.Setpriority(unix.PRIO_PGRP, sp.cmd.Process.Pid, 0)
 	}
 	return sp
+}
+
+// refill asks for the spares to be topped up.
+func (s *spareInits) refill() {
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
 }
 
 // run tops the spares up after claims and stops them when unused or when the pool closes. The
