@@ -337,8 +337,10 @@ func (s *sandbox) launchInit(flags uintptr, output *os.File) (*exec.Cmd, *os.Fil
 		Path: s.exe,
 		// A binary that forgot SandboxMain sees a test filter matching nothing (test binaries)
 		// or an unknown flag (kiri), and exits instead of starting a second server.
-		Args:       []string{"kiri-sandbox", "-test.run=^$"},
-		Env:        []string{initEnv + "=1"},
+		Args: []string{"kiri-sandbox", "-test.run=^$"},
+		// One P: the init only waits for its spec and execs, and every thread it has must
+		// exit before that exec completes.
+		Env:        []string{initEnv + "=1", "GOMAXPROCS=1"},
 		ExtraFiles: []*os.File{child},
 		SysProcAttr: &syscall.SysProcAttr{
 			Cloneflags:                 flags,
