@@ -3,9 +3,9 @@ module github.com/kiri-run/kiri
 go 1.26.8
 
 require (
+	github.com/aws/aws-lambda-go v1.55.1 // tests only: unmodified aws-lambda-go functions run in Kiri
 	github.com/aws/aws-sdk-go-v2 v1.47.7 // tests only: real AWS clients drive Kiri
 	github.com/aws/aws-sdk-go-v2/aws/protocol/eventstream v1.7.26 // event stream framing (vnd.amazon.eventstream) for streaming responses; AWS-maintained, pure Go
-	github.com/aws/aws-lambda-go v1.55.1 // tests only: unmodified aws-lambda-go functions run in Kiri
 	github.com/aws/aws-sdk-go-v2/config v1.33.15 // tests only: SDK inside test functions reaches Kiri via AWS_ENDPOINT_URL
 	github.com/aws/aws-sdk-go-v2/credentials v1.20.15
 	github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs v1.92.0
@@ -17,6 +17,7 @@ require (
 	github.com/aws/aws-sdk-go-v2/service/sts v1.51.8
 	github.com/aws/smithy-go v1.28.8 // tests only: typed AWS errors
 	github.com/jackc/pgx/v5 v5.12.0 // PostgreSQL store backend for scale-out; pure Go
+	github.com/minio/crc64nvme v1.1.1 // CRC64NVME, S3's default object checksum, with a precomputed table and SIMD; MinIO-maintained (hash/crc64 rebuilds its table on every write for this polynomial)
 	github.com/prometheus/client_golang v1.25.0 // /_kiri/metrics in the Prometheus text format
 	go.opentelemetry.io/otel v1.47.0 // W3C trace context propagation (API only, no SDK)
 	go.opentelemetry.io/otel/trace v1.47.0
@@ -44,6 +45,7 @@ require (
 	github.com/jackc/pgpassfile v1.0.0 // indirect
 	github.com/jackc/pgservicefile v0.0.0-20240606120523-5a60cdf6a761 // indirect
 	github.com/jackc/puddle/v2 v2.2.3 // indirect
+	github.com/klauspost/cpuid/v2 v2.2.9 // indirect
 	github.com/mattn/go-isatty v0.0.24 // indirect
 	github.com/munnerz/goautoneg v0.0.0-20191010083416-a7dc8b61c822 // indirect
 	github.com/ncruces/go-strftime v1.1.0 // indirect

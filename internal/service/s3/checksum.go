@@ -7,9 +7,10 @@ import (
 	"encoding/base64"
 	"hash"
 	"hash/crc32"
-	"hash/crc64"
 	"io"
 	"strings"
+
+	"github.com/minio/crc64nvme"
 )
 
 // Checksum algorithms as S3 names them.
@@ -24,12 +25,7 @@ const (
 // checksumAlgorithms lists every flexible checksum S3 supports.
 var checksumAlgorithms = []string{algoCRC32, algoCRC32C, algoCRC64NVME, algoSHA1, algoSHA256}
 
-var (
-	castagnoli = crc32.MakeTable(crc32.Castagnoli)
-	// nvme is CRC-64/NVME (poly 0xad93d23594c93659, reflected, init and xorout all ones);
-	// hash/crc64 takes the reversed polynomial and applies the inversions itself.
-	nvme = crc64.MakeTable(0x9a6c9329ac4bc9b5)
-)
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // newChecksum returns a hash for an S3 checksum algorithm name, or nil if it is unknown.
 func newChecksum(algo string) hash.Hash {
@@ -39,7 +35,7 @@ func newChecksum(algo string) hash.Hash {
 	case algoCRC32C:
 		return crc32.New(castagnoli)
 	case algoCRC64NVME:
-		return crc64.New(nvme)
+		return crc64nvme.New()
 	case algoSHA1:
 		return sha1.New()
 	case algoSHA256:
