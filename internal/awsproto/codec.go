@@ -3,6 +3,7 @@ package awsproto
 import (
 	"fmt"
 	"io"
+	"net/textproto"
 	"reflect"
 	"strings"
 	"time"
@@ -66,6 +67,7 @@ type field struct {
 	required bool
 	location string // "", "header", "headers", "uri", "querystring", "statusCode"
 	wire     string // locationName, else member name
+	header   string // wire in canonical MIME form, the key of an http.Header
 	path     string // lowerCamel name for validation messages
 }
 
@@ -246,6 +248,7 @@ func (p *planner) planStruct(c *codec) error {
 		if ref.LocationName != "" {
 			f.wire = ref.LocationName
 		}
+		f.header = textproto.CanonicalMIMEHeaderKey(f.wire)
 		c.fields = append(c.fields, f)
 		switch {
 		case s.Payload == name:

@@ -140,7 +140,7 @@ func claimedQuery(c *codec, k string) bool {
 }
 
 func decodeHeader(f *field, fv reflect.Value, h http.Header) error {
-	vals := h.Values(f.wire)
+	vals := h[f.header]
 	if len(vals) == 0 {
 		return nil
 	}
@@ -207,7 +207,7 @@ func (s *Service) encodeREST(w http.ResponseWriter, req *http.Request, call *Cal
 		}
 		switch f.location {
 		case "header":
-			h.Set(f.wire, headerText(f, fv))
+			h[f.header] = []string{headerText(f, fv)}
 		case "headers":
 			iter := fv.MapRange()
 			for iter.Next() {
