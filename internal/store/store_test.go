@@ -30,6 +30,7 @@ func TestWrite(t *testing.T) {
 				{"write sees its own changes and reads see committed ones", testReadYourWrites},
 				{"blob and boolean columns round-trip", testTypesRoundTrip},
 				{"after-commit hooks run only for committed writes", testAfterCommit},
+				{"after-batch hooks run for every write, failed or not", testAfterBatch},
 			}
 			for _, tc := range tests {
 				t.Run(tc.name, func(t *testing.T) {
@@ -409,6 +410,38 @@ func TestOpenRejectsBadConfig(t *testing.T) {
 				t.Errorf("error leaks the password: %v", err)
 			}
 		})
+	}
+}
+
+func testAfterBatch(t *testing.T, s *store.Store) {
+	var ran [3]atomic.Bool
+	fns := []func(*store.Tx) error{
+		func(tx *store.Tx) error {
+			tx.AfterBatch(func() { ran[0].Store(true) })
+			return insertItem(11)(tx)
+		},
+		func(tx *store.Tx) error {
+			tx.AfterBatch(func() { ran[1].Store(true) })
+			return errors.New("refused")
+		},
+		func(tx *store.Tx) error {
+			tx.AfterBatch(func() { ran[2].Store(true) })
+			return insertItem(11)(tx) // duplicate key: fails in the database
+		},
+	}
+	queueWrites(t, s, fns)
+	for i := range ran {
+		if !ran[i].Load() {
+			t.Errorf("write %d: after-batch hook did not run", i)
+		}
+	}
+	// A hook has run by the time its Write returns.
+	var done atomic.Bool
+	if err := s.Write(context.Background(), func(tx *store.Tx) error {
+		tx.AfterBatch(func() { done.Store(true) })
+		return errors.New("refused")
+	}); err == nil || !done.Load() {
+		t.Errorf("Write = %v, hook ran = %v; want the error and the hook", err, done.Load())
 	}
 }
 

@@ -47,12 +47,18 @@ type Tx struct {
 	enqueued int
 	finished bool
 	after    []func()
+	ended    []func()
 }
 
 // AfterCommit registers f to run once the transaction that holds this Write has committed. It
 // is not run when the Write function fails or the commit does not happen. f runs on the writer
 // goroutine and must be quick (e.g. invalidating a cache entry).
 func (t *Tx) AfterCommit(f func()) { t.after = append(t.after, f) }
+
+// AfterBatch registers f to run once the transaction that holds this Write has ended,
+// committed or rolled back, whether or not the Write function succeeded, and before the writer
+// starts its next transaction. f runs on the writer goroutine and must be quick.
+func (t *Tx) AfterBatch(f func()) { t.ended = append(t.ended, f) }
 
 // errTxFinished is returned by a Tx used after its Write function returned.
 var errTxFinished = errors.New("store: Tx used after its Write function returned")
@@ -219,13 +225,21 @@ func (s *Store) runBatch(live []*writeReq, results []error) error {
 	single := len(live) == 1
 	enqueued := 0
 	anyOK := false
-	var after []func()
+	var after, ended []func()
+	defer func() {
+		for _, f := range ended {
+			f()
+		}
+	}()
 	for i, r := range live {
 		tx := &Tx{s: s, tx: sqlTx}
 		if single {
 			results[i] = runFn(tx, r.fn)
 		} else {
 			results[i], err = runInSavepoint(sqlTx, tx, r.fn)
+		}
+		ended = append(ended, tx.ended...)
+		if !single {
 			if err != nil {
 				_ = sqlTx.Rollback()
 				return err
