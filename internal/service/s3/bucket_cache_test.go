@@ -2,9 +2,13 @@ package s3
 
 import "testing"
 
+func newTestBucketCache() *bucketCache {
+	return &bucketCache{m: map[string]bucket{}, pending: map[string]int{}}
+}
+
 func TestBucketCache(t *testing.T) {
 	t.Run("a load is kept and served", func(t *testing.T) {
-		c := &bucketCache{m: map[string]bucket{}}
+		c := newTestBucketCache()
 		_, gen, ok := c.get("b")
 		if ok {
 			t.Fatal("empty cache hit")
@@ -14,22 +18,38 @@ func TestBucketCache(t *testing.T) {
 			t.Fatalf("get = %+v, %v", got, ok)
 		}
 	})
-	t.Run("a load that overlapped a committed change is not kept", func(t *testing.T) {
-		c := &bucketCache{m: map[string]bucket{}}
+	t.Run("a load that overlapped a change is not kept", func(t *testing.T) {
+		c := newTestBucketCache()
 		_, gen, _ := c.get("b")
-		c.invalidate("b") // a write committed while the row was being read
+		c.begin("b") // a write of the row while it was being read
+		c.end("b")
 		c.put(bucket{Name: "b"}, gen)
 		if _, _, ok := c.get("b"); ok {
 			t.Fatal("stale row kept")
 		}
 	})
-	t.Run("invalidation drops the entry", func(t *testing.T) {
-		c := &bucketCache{m: map[string]bucket{}}
+	t.Run("a change drops the entry at once", func(t *testing.T) {
+		c := newTestBucketCache()
 		_, gen, _ := c.get("b")
 		c.put(bucket{Name: "b"}, gen)
-		c.invalidate("b")
+		c.begin("b")
 		if _, _, ok := c.get("b"); ok {
-			t.Fatal("invalidated row served")
+			t.Fatal("row served while a write of it is pending")
+		}
+	})
+	t.Run("nothing is kept while a change is pending", func(t *testing.T) {
+		c := newTestBucketCache()
+		c.begin("b")
+		_, gen, _ := c.get("b") // a read that began after the write, before its commit
+		c.put(bucket{Name: "b", Versioning: ""}, gen)
+		if _, _, ok := c.get("b"); ok {
+			t.Fatal("pre-commit row kept while the write is pending")
+		}
+		c.end("b")
+		_, gen, _ = c.get("b")
+		c.put(bucket{Name: "b", Versioning: "Enabled"}, gen)
+		if got, _, ok := c.get("b"); !ok || got.Versioning != "Enabled" {
+			t.Fatalf("after the batch ended: get = %+v, %v", got, ok)
 		}
 	})
 }

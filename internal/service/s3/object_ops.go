@@ -276,7 +276,7 @@ func (s *Service) commitObject(ctx context.Context, w *objectWrite, bd body) (bu
 		var err error
 		// Every caller decided access before storing the body; the transaction re-reads only
 		// the bucket, whose versioning state the new version follows.
-		if b, err = loadBucket(tx, o.Bucket); err != nil {
+		if b, err = s.loadBucketInTx(tx, o.Bucket); err != nil {
 			return err
 		}
 		if o.Owner == "" {
