@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"time"
 )
 
 // Call carries one request's facts between the edge, auth and a service handler.
@@ -21,6 +22,9 @@ type Call struct {
 	ResponseHeader http.Header
 	// Status, when non-zero, overrides the HTTP status of a successful response (e.g. S3's 206).
 	Status int
+	// FunctionTime is how long the request waited on a function's own run (its REPORT line's
+	// Duration). The edge leaves it out of the platform overhead it records.
+	FunctionTime time.Duration
 }
 
 type callKey struct{}

@@ -104,6 +104,9 @@ func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		op = "unknown"
 	}
 	e.cfg.Metrics.ObserveRequest(service, op, status, d)
+	if call.FunctionTime > 0 {
+		e.cfg.Metrics.ObserveOverhead(service, op, d-call.FunctionTime)
+	}
 	e.cfg.Logger.LogAttrs(ctx, slog.LevelInfo, "request",
 		slog.String("request_id", call.RequestID),
 		slog.String("service", service),

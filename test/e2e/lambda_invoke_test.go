@@ -466,7 +466,9 @@ func TestLambdaPayloadLimitsAndMetrics(t *testing.T) {
 	}
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	for _, want := range []string{"kiri_lambda_instances", "kiri_lambda_cold_starts_total", "kiri_lambda_invocations_total"} {
+	for _, want := range []string{"kiri_lambda_instances", "kiri_lambda_cold_starts_total", "kiri_lambda_invocations_total",
+		// The one invoke that ran the function; the refused ones ran nothing.
+		`kiri_platform_overhead_seconds_count{operation="Invoke",service="lambda"} 1`} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("metrics lack %s", want)
 		}

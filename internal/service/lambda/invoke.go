@@ -237,6 +237,11 @@ func (s *Service) run(ctx context.Context, inv *invocation, stream runtime.Respo
 	if err != nil {
 		return nil, awsproto.Errorf("ServiceException", http.StatusInternalServerError, "%v", err)
 	}
+	if call := awsproto.CallFrom(ctx); call != nil {
+		// The edge records the rest of the request as platform overhead. A cold start's
+		// Init Duration counts as the function's: cold starts are measured on their own.
+		call.FunctionTime = res.Duration + res.InitDuration
+	}
 	s.deps.Meter.Add(meter.Usage{Account: inv.t.account, Region: inv.t.region, Resource: inv.t.functionARN, Kind: meter.LambdaRequests, Quantity: 1})
 	s.deps.Meter.Add(meter.Usage{Account: inv.t.account, Region: inv.t.region, Resource: inv.t.functionARN, Kind: meter.LambdaMBMilliseconds,
 		Quantity: res.BilledDuration.Milliseconds() * int64(inv.t.memoryMB)})
