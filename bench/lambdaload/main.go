@@ -14,7 +14,11 @@ import (
 	"encoding/base64"
 	"flag"
 	"fmt"
+	"io"
 	"log"
+	"maps"
+	"math"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -64,7 +68,7 @@ func main() {
 		if err != nil || n < 1 {
 			log.Fatalf("bad concurrency %q", s)
 		}
-		warm(ctx, cfg, name, n, *duration)
+		warm(ctx, cfg, *endpoint, name, n, *duration)
 	}
 	if *scale > 0 {
 		scaleOut(ctx, c, zip, *scale)
@@ -161,7 +165,7 @@ func coldStarts(ctx context.Context, c *lambda.Client, name string, n int) {
 // trip minus the REPORT line's Duration (the function's own time, from the event's hand-over
 // to its response). The round trip includes the SDK's own work on both ends, so the overhead
 // is an upper bound on what Kiri adds.
-func warm(ctx context.Context, cfg aws.Config, name string, n int, d time.Duration) {
+func warm(ctx context.Context, cfg aws.Config, endpoint, name string, n int, d time.Duration) {
 	// One client, and so one connection pool, per worker: a shared client keeps only 10 idle
 	// connections per host and would open new ones all the time above that.
 	clients := make([]*lambda.Client, n)
@@ -174,6 +178,7 @@ func warm(ctx context.Context, cfg aws.Config, name string, n int, d time.Durati
 		wg.Go(func() { clients[i].Invoke(ctx, &lambda.InvokeInput{FunctionName: &name, Payload: []byte(`{}`)}) })
 	}
 	wg.Wait()
+	before := overheadBuckets(endpoint)
 	var count, failed atomic.Int64
 	lat := make([][]time.Duration, n)
 	over := make([][]time.Duration, n)
@@ -205,6 +210,67 @@ func warm(ctx context.Context, cfg aws.Config, name string, n int, d time.Durati
 	all, overAll := slices.Concat(lat...), slices.Concat(over...)
 	fmt.Printf("warm invoke, concurrency %2d: %6.0f invokes/s  p50 %s  p99 %s  overhead p50 %s  p99 %s  (%d ok, %d failed)\n",
 		n, float64(count.Load())/elapsed.Seconds(), pct(all, 50), pct(all, 99), pct(overAll, 50), pct(overAll, 99), count.Load(), failed.Load())
+	if after := overheadBuckets(endpoint); after != nil && before != nil {
+		fmt.Printf("  server-side platform overhead (kiri_platform_overhead_seconds): p50 %s  p99 %s\n",
+			histQuantile(before, after, 0.50), histQuantile(before, after, 0.99))
+	}
+}
+
+// overheadBuckets scrapes Kiri's platform overhead histogram for Invoke: cumulative counts by
+// upper bound, or nil when the endpoint has no such metric.
+func overheadBuckets(endpoint string) map[float64]float64 {
+	resp, err := http.Get(strings.TrimSuffix(endpoint, "/") + "/_kiri/metrics")
+	if err != nil {
+		return nil
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	m := map[float64]float64{}
+	for line := range strings.Lines(string(b)) {
+		rest, ok := strings.CutPrefix(line, `kiri_platform_overhead_seconds_bucket{operation="Invoke",service="lambda",le="`)
+		if !ok {
+			continue
+		}
+		le, count, ok := strings.Cut(rest, `"} `)
+		if !ok {
+			continue
+		}
+		bound, err1 := strconv.ParseFloat(le, 64)
+		n, err2 := strconv.ParseFloat(strings.TrimSpace(count), 64)
+		if err1 == nil && err2 == nil {
+			m[bound] = n
+		}
+	}
+	if len(m) == 0 {
+		return nil
+	}
+	return m
+}
+
+// histQuantile estimates quantile q of the observations made between two scrapes of a
+// cumulative histogram, interpolating linearly inside the bucket, as Prometheus does.
+func histQuantile(before, after map[float64]float64, q float64) time.Duration {
+	bounds := slices.Sorted(maps.Keys(after))
+	total := after[math.Inf(1)] - before[math.Inf(1)]
+	if total <= 0 {
+		return 0
+	}
+	rank, prevBound, prevCount := q*total, 0.0, 0.0
+	for _, ub := range bounds {
+		c := after[ub] - before[ub]
+		if c >= rank {
+			if math.IsInf(ub, 1) {
+				return time.Duration(prevBound * float64(time.Second))
+			}
+			frac := 0.0
+			if c > prevCount {
+				frac = (rank - prevCount) / (c - prevCount)
+			}
+			return time.Duration((prevBound + frac*(ub-prevBound)) * float64(time.Second)).Round(time.Microsecond)
+		}
+		prevBound, prevCount = ub, c
+	}
+	return 0
 }
 
 // durationRE finds the REPORT line's Duration (not Billed Duration: that one is preceded by
