@@ -135,6 +135,7 @@ func (p *Pool) startInstance(ctx context.Context, fp *fnPool) (*instance, error)
 	if !noNet {
 		spare = p.spares.claim(p.sandbox())
 	}
+	inst.spare.Store(spare != nil)
 	// place is the cgroup the sandbox still has to move the process into: none when the
 	// spare already waits in the cgroup this instance adopts.
 	var place *instanceCgroup
@@ -142,6 +143,7 @@ func (p *Pool) startInstance(ctx context.Context, fp *fnPool) (*instance, error)
 		if err := spare.cg.setMemory(fn.MemoryMB); err != nil {
 			spare.stop()
 			inst.cleanup()
+			inst.refillSpares()
 			return nil, fmt.Errorf("runtime: %w", err)
 		}
 		inst.cg, spare.cg = spare.cg, nil
@@ -152,6 +154,7 @@ func (p *Pool) startInstance(ctx context.Context, fp *fnPool) (*instance, error)
 				spare.stop()
 			}
 			inst.cleanup()
+			inst.refillSpares()
 			return nil, fmt.Errorf("runtime: %w", err)
 		}
 		inst.cg, place = cg, cg
@@ -162,9 +165,9 @@ func (p *Pool) startInstance(ctx context.Context, fp *fnPool) (*instance, error)
 			spare.stop()
 		}
 		inst.cleanup()
+		inst.refillSpares()
 		return nil, fmt.Errorf("runtime: output pipe: %w", err)
 	}
-	inst.spare.Store(spare != nil)
 	inst.started = time.Now()
 	proc, err := p.sandbox().start(&spawnSpec{
 		argv: fp.argv, env: env, dir: fn.CodeDir, keep: fp.keep, hide: fp.hide,
