@@ -103,14 +103,15 @@ func queueWrites(t *testing.T, s *store.Store, fns []func(*store.Tx) error) []er
 	release := blockWriter(t, s)
 	errs := make([]error, len(fns))
 	var wg sync.WaitGroup
+	deadline := time.Now().Add(10 * time.Second)
 	for i, fn := range fns {
 		wg.Go(func() { errs[i] = s.Write(context.Background(), fn) })
+		// One at a time, so the batch runs them in the order given.
+		for store.QueuedWrites(s) < i+1 && time.Now().Before(deadline) {
+			time.Sleep(100 * time.Microsecond)
+		}
 	}
-	// Release the writer only once every write is queued, so they share one batch.
-	deadline := time.Now().Add(10 * time.Second)
-	for store.QueuedWrites(s) < len(fns) && time.Now().Before(deadline) {
-		time.Sleep(time.Millisecond)
-	}
+	// Every write is queued: released now, they share one batch.
 	release()
 	wg.Wait()
 	return errs
