@@ -91,12 +91,7 @@ func (s *spareInits) claim(sb *sandbox) *spareInit {
 }
 
 // refill asks for the spares to be topped up.
-func (s *spareInits) refill() {
-	select {
-	case s.kick <- struct{}{}:
-	default:
-	}
-}
+func (s *spareInits) refill() { signal(s.kick) }
 
 // run tops the spares up after claims and stops them when unused or when the pool closes. The
 // pool owns it (Pool.wg).
