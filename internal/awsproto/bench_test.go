@@ -71,3 +71,17 @@ func BenchmarkCodecRESTXML(b *testing.B) {
 	req := httptest.NewRequest("GET", "/bucket?list-type=2&prefix=photos%2F2024%2F&max-keys=100", nil)
 	benchServe(b, s, req, nil)
 }
+
+// BenchmarkResolveS3GetObject resolves the SDK's GetObject request: its template is S3's
+// least specific, so it is tried after every other GET route.
+func BenchmarkResolveS3GetObject(b *testing.B) {
+	s := mustService(b, "s3", awsproto.ServiceOptions{SkipEnumValidation: true})
+	router := awsproto.NewRouter(s)
+	req := httptest.NewRequest("GET", "/bucket/small/03/00001234?x-id=GetObject", nil)
+	b.ReportAllocs()
+	for b.Loop() {
+		if rt, err := router.Resolve(req, "s3"); err != nil || rt.Operation != "GetObject" {
+			b.Fatalf("Resolve: %v %v", rt, err)
+		}
+	}
+}

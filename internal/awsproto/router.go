@@ -150,16 +150,22 @@ func (r *restRoute) match(path string, labels []string) ([]string, bool) {
 	return labels, true
 }
 
-func (r *restRoute) queryFits(q url.Values, strict bool, h http.Header) bool {
+// queryLitsFit reports whether the query holds the literals of the route's template
+// (`?acl`, `?x-id=GetObject`). Checking them first rules out most routes sharing a path
+// without unescaping its labels.
+func (r *restRoute) queryLitsFit(q url.Values) bool {
 	for _, l := range r.queryLits {
 		vs, ok := q[l.key]
 		if !ok || (l.hasValue && (len(vs) == 0 || vs[0] != l.value)) {
 			return false
 		}
 	}
-	if !strict {
-		return true
-	}
+	return true
+}
+
+// requiredFit reports whether the request carries the route's required query parameters and
+// headers: the strict pass of resolveREST prefers the routes whose required members are there.
+func (r *restRoute) requiredFit(q url.Values, h http.Header) bool {
 	for _, k := range r.reqQuery {
 		if _, ok := q[k]; !ok {
 			return false
@@ -181,11 +187,11 @@ func (s *Service) resolveREST(req *http.Request, q url.Values) (*Route, bool) {
 	path := req.URL.EscapedPath()
 	for _, strict := range []bool{true, false} {
 		for _, r := range s.routes {
-			if r.method != req.Method {
+			if r.method != req.Method || !r.queryLitsFit(q) || (strict && !r.requiredFit(q, req.Header)) {
 				continue
 			}
 			labels, ok := r.match(path, nil)
-			if !ok || !r.queryFits(q, strict, req.Header) {
+			if !ok {
 				continue
 			}
 			return &Route{Service: s, Operation: r.op, rest: r, labels: labels, query: q}, true
