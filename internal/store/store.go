@@ -121,7 +121,14 @@ func (s *Store) Query(ctx context.Context, query string, args ...any) (*sql.Rows
 }
 
 // QueryRow runs a read-only query expected to return at most one row on the read pool.
+//
+// On SQLite, a QueryRow that has started runs to its end even if ctx is cancelled: it reads
+// local pages, and watching ctx would cost two goroutines per query (database/sql's and the
+// driver's), about a sixth of a point read. A ctx already done still stops it before it starts.
 func (s *Store) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if s.dialect == dialectSQLite && ctx.Err() == nil {
+		ctx = context.WithoutCancel(ctx)
+	}
 	if st, err := s.rstmts.get(ctx, query); err == nil {
 		return st.QueryRowContext(ctx, args...)
 	}

@@ -31,6 +31,7 @@ func TestWrite(t *testing.T) {
 				{"blob and boolean columns round-trip", testTypesRoundTrip},
 				{"after-commit hooks run only for committed writes", testAfterCommit},
 				{"after-batch hooks run for every write, failed or not", testAfterBatch},
+				{"read with ctx already done is refused", testReadCancelledBeforeRun},
 			}
 			for _, tc := range tests {
 				t.Run(tc.name, func(t *testing.T) {
@@ -218,6 +219,18 @@ func testCancelledBeforeQueue(t *testing.T, s *store.Store) {
 	err := s.Write(ctx, func(tx *store.Tx) error { t.Error("ran"); return nil })
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("err = %v, want context.Canceled", err)
+	}
+}
+
+func testReadCancelledBeforeRun(t *testing.T, s *store.Store) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var n int
+	if err := s.QueryRow(ctx, "SELECT COUNT(*) FROM items").Scan(&n); !errors.Is(err, context.Canceled) {
+		t.Errorf("QueryRow err = %v, want context.Canceled", err)
+	}
+	if err := s.QueryRow(context.Background(), "SELECT COUNT(*) FROM items").Scan(&n); err != nil {
+		t.Errorf("QueryRow after a cancelled one: %v", err)
 	}
 }
 
