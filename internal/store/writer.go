@@ -68,6 +68,12 @@ func (t *Tx) Exec(query string, args ...any) (sql.Result, error) {
 	if t.finished {
 		return nil, errTxFinished
 	}
+	return t.exec(query, args...)
+}
+
+// exec runs a statement through the writer's statement cache, finished or not: the writer
+// uses it for the savepoints around a Write function.
+func (t *Tx) exec(query string, args ...any) (sql.Result, error) {
 	ctx := context.Background()
 	if st, err := t.s.wstmts.get(ctx, query); err == nil {
 		return t.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
@@ -236,7 +242,7 @@ func (s *Store) runBatch(live []*writeReq, results []error) error {
 		if single {
 			results[i] = runFn(tx, r.fn)
 		} else {
-			results[i], err = runInSavepoint(sqlTx, tx, r.fn)
+			results[i], err = runInSavepoint(tx, r.fn)
 		}
 		ended = append(ended, tx.ended...)
 		if !single {
@@ -286,24 +292,23 @@ func (s *Store) runBatch(live []*writeReq, results []error) error {
 
 // runInSavepoint runs fn between SAVEPOINT and RELEASE, rolling back to the savepoint when fn
 // fails. fnErr is fn's own outcome; err reports that the transaction itself is unusable.
-func runInSavepoint(sqlTx *sql.Tx, tx *Tx, fn func(*Tx) error) (fnErr, err error) {
-	ctx := context.Background()
-	if _, err := sqlTx.ExecContext(ctx, "SAVEPOINT kiri_w"); err != nil {
+func runInSavepoint(tx *Tx, fn func(*Tx) error) (fnErr, err error) {
+	if _, err := tx.exec("SAVEPOINT kiri_w"); err != nil {
 		return nil, fmt.Errorf("store: savepoint: %w", err)
 	}
 	fnErr = runFn(tx, fn)
 	if fnErr == nil {
-		_, err := sqlTx.ExecContext(ctx, "RELEASE SAVEPOINT kiri_w")
+		_, err := tx.exec("RELEASE SAVEPOINT kiri_w")
 		if err == nil {
 			return nil, nil
 		}
 		// PostgreSQL refuses RELEASE when fn swallowed a statement error; undo fn instead.
 		fnErr = fmt.Errorf("store: write left the transaction unusable: %w", err)
 	}
-	if _, err := sqlTx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT kiri_w"); err != nil {
+	if _, err := tx.exec("ROLLBACK TO SAVEPOINT kiri_w"); err != nil {
 		return fnErr, fmt.Errorf("store: rollback to savepoint: %w", err)
 	}
-	if _, err := sqlTx.ExecContext(ctx, "RELEASE SAVEPOINT kiri_w"); err != nil {
+	if _, err := tx.exec("RELEASE SAVEPOINT kiri_w"); err != nil {
 		return fnErr, fmt.Errorf("store: release savepoint: %w", err)
 	}
 	return fnErr, nil
