@@ -170,7 +170,7 @@ func scanObject(r scanner) (object, error) {
 		raw string
 		dst any
 	}{{headers, &o.Headers}, {meta, &o.Metadata}, {sums, &o.Checksums}, {tags, &o.Tags}, {parts, &o.Parts}} {
-		if f.raw != "" {
+		if f.raw != "" && f.raw != "null" { // mustJSON stores an empty map or slice as null
 			if err := json.Unmarshal([]byte(f.raw), f.dst); err != nil {
 				return object{}, err
 			}
