@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/kiri-run/kiri/internal/wildcard"
 )
 
 // bucketPolicy is a parsed bucket policy document, ready to evaluate.
@@ -184,7 +186,7 @@ func checkPolicy(doc, bucketName string) (*bucketPolicy, error) {
 			}
 			rest, ok := strings.CutPrefix(r, "arn:aws:s3:::")
 			name, _, _ := strings.Cut(rest, "/")
-			if !ok || !wildMatch(name, bucketName, false) {
+			if !ok || !wildcard.Match(name, bucketName) {
 				return nil, errMalformedPolicy("Policy has invalid resource")
 			}
 		}
@@ -270,48 +272,11 @@ func (pp *policyPrincipal) matches(c principal) bool {
 
 func anyWildMatch(patterns []string, s string, fold bool) bool {
 	for _, p := range patterns {
-		if wildMatch(p, s, fold) {
+		if fold && wildcard.MatchFold(p, s) || !fold && wildcard.Match(p, s) {
 			return true
 		}
 	}
 	return false
-}
-
-// wildMatch matches s against an IAM pattern where * is any run of characters and ? any one.
-func wildMatch(pattern, s string, fold bool) bool {
-	if fold {
-		pattern, s = strings.ToLower(pattern), strings.ToLower(s)
-	}
-	px, sx := 0, 0
-	nextPx, nextSx := -1, -1
-	for px < len(pattern) || sx < len(s) {
-		if px < len(pattern) {
-			switch c := pattern[px]; c {
-			case '*':
-				nextPx, nextSx = px, sx+1
-				px++
-				continue
-			case '?':
-				if sx < len(s) {
-					px++
-					sx++
-					continue
-				}
-			default:
-				if sx < len(s) && s[sx] == c {
-					px++
-					sx++
-					continue
-				}
-			}
-		}
-		if nextSx > 0 && nextSx <= len(s) {
-			px, sx = nextPx, nextSx
-			continue
-		}
-		return false
-	}
-	return true
 }
 
 // conditionHolds evaluates one condition operator on one key. Missing keys: an ...IfExists
@@ -387,8 +352,10 @@ func compareCondition(op, got, want string) bool {
 		return got == want
 	case "StringEqualsIgnoreCase":
 		return strings.EqualFold(got, want)
-	case "StringLike", "ArnLike":
-		return wildMatch(want, got, false)
+	case "StringLike":
+		return wildcard.Match(want, got)
+	case "ArnLike":
+		return wildcard.ARNLike(want, got)
 	case "Bool":
 		return strings.EqualFold(got, want)
 	case "NumericEquals", "NumericLessThan", "NumericLessThanEquals", "NumericGreaterThan", "NumericGreaterThanEquals":

@@ -2,33 +2,8 @@ package s3
 
 import "testing"
 
-func TestWildMatch(t *testing.T) {
-	cases := []struct {
-		name, pattern, s string
-		fold, want       bool
-	}{
-		{"star matches everything", "*", "anything/at/all", false, true},
-		{"star matches empty", "a*", "a", false, true},
-		{"prefix star", "arn:aws:s3:::b/*", "arn:aws:s3:::b/k/x", false, true},
-		{"prefix star needs the prefix", "arn:aws:s3:::b/*", "arn:aws:s3:::bb/k", false, false},
-		{"question mark is one character", "s3:Get?bject", "s3:GetObject", false, true},
-		{"question mark needs a character", "ab?", "ab", false, false},
-		{"middle star backtracks", "a*b*c", "axxbyybzc", false, true},
-		{"actions fold case", "s3:get*", "s3:GetObject", true, true},
-		{"resources keep case", "arn:aws:s3:::B/*", "arn:aws:s3:::b/k", false, false},
-		{"literal mismatch", "s3:PutObject", "s3:GetObject", true, false},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			if got := wildMatch(c.pattern, c.s, c.fold); got != c.want {
-				t.Fatalf("wildMatch(%q, %q) = %v, want %v", c.pattern, c.s, got, c.want)
-			}
-		})
-	}
-}
-
 func TestConditionHolds(t *testing.T) {
-	ctx := map[string][]string{"s3:prefix": {"public/a"}, "s3:max-keys": {"10"}, "aws:SecureTransport": {"false"}}
+	ctx := map[string][]string{"aws:SourceArn": {"arn:aws:sqs:us-east-1:111122223333:q"}, "s3:prefix": {"public/a"}, "s3:max-keys": {"10"}, "aws:SecureTransport": {"false"}}
 	value := func(k string) ([]string, bool) { v, ok := ctx[k]; return v, ok }
 	cases := []struct {
 		name, op, key string
@@ -36,6 +11,8 @@ func TestConditionHolds(t *testing.T) {
 		holds         bool
 	}{
 		{"string like matches", "StringLike", "s3:prefix", []string{"public/*"}, true},
+		{"arn like matches part by part", "ArnLike", "aws:SourceArn", []string{"arn:aws:sqs:*:111122223333:*"}, true},
+		{"arn like keeps a star within its part", "ArnLike", "aws:SourceArn", []string{"arn:aws:sqs:*"}, false},
 		{"string like misses", "StringLike", "s3:prefix", []string{"private/*"}, false},
 		{"string not like holds when nothing matches", "StringNotLike", "s3:prefix", []string{"private/*"}, true},
 		{"string equals any listed value", "StringEquals", "s3:prefix", []string{"x", "public/a"}, true},
