@@ -8,6 +8,7 @@ import (
 	"github.com/kiri-run/kiri/internal/runtime"
 	"github.com/kiri-run/kiri/internal/service/lambda"
 	"github.com/kiri-run/kiri/internal/service/logs"
+	"github.com/kiri-run/kiri/internal/service/s3"
 )
 
 // notifiers routes S3 event notifications to the service that owns each destination ARN.
@@ -16,16 +17,19 @@ type notifiers struct {
 	lambda *lambda.Service
 }
 
-func (n *notifiers) DestinationExists(ctx context.Context, arn string) (bool, error) {
+// s3Principal is the service principal S3 delivers event notifications as.
+const s3Principal = "s3.amazonaws.com"
+
+func (n *notifiers) DestinationAccepts(ctx context.Context, arn string, src s3.NotificationSource) (bool, error) {
 	if strings.HasPrefix(arn, "arn:aws:lambda:") && n.lambda != nil {
-		return n.lambda.DestinationExists(ctx, arn)
+		return n.lambda.InvokableBy(ctx, arn, s3Principal, src.BucketARN, src.Account)
 	}
 	return false, nil
 }
 
-func (n *notifiers) Deliver(ctx context.Context, arn string, event []byte) error {
+func (n *notifiers) Deliver(ctx context.Context, arn string, src s3.NotificationSource, event []byte) error {
 	if strings.HasPrefix(arn, "arn:aws:lambda:") && n.lambda != nil {
-		return n.lambda.Deliver(ctx, arn, event)
+		return n.lambda.DeliverEvent(ctx, arn, s3Principal, src.BucketARN, src.Account, event)
 	}
 	return nil
 }

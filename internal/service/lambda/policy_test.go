@@ -34,3 +34,36 @@ func TestPolicyStatementRendering(t *testing.T) {
 		t.Fatalf("policy:\n got %s\nwant %s", doc, want)
 	}
 }
+
+func TestPermissionAllowsService(t *testing.T) {
+	const s3 = "s3.amazonaws.com"
+	const bucket = "arn:aws:s3:::photos"
+	base := permission{Action: "lambda:InvokeFunction", Principal: s3}
+	with := func(f func(p *permission)) permission { p := base; f(&p); return p }
+	cases := []struct {
+		name string
+		p    permission
+		want bool
+	}{
+		{"service principal without conditions", base, true},
+		{"every action", with(func(p *permission) { p.Action = "lambda:*" }), true},
+		{"another action", with(func(p *permission) { p.Action = "lambda:GetFunction" }), false},
+		{"everyone", with(func(p *permission) { p.Principal = "*" }), true},
+		{"another service", with(func(p *permission) { p.Principal = "sqs.amazonaws.com" }), false},
+		{"an account is not the service", with(func(p *permission) { p.Principal = "111122223333" }), false},
+		{"the bucket", with(func(p *permission) { p.SourceArn = bucket }), true},
+		{"a bucket pattern", with(func(p *permission) { p.SourceArn = "arn:aws:s3:::photo?" }), true},
+		{"another bucket", with(func(p *permission) { p.SourceArn = "arn:aws:s3:::photos-out" }), false},
+		{"the owner", with(func(p *permission) { p.SourceAccount = "111122223333" }), true},
+		{"another owner", with(func(p *permission) { p.SourceAccount = "999999999999" }), false},
+		{"an event source token S3 cannot send", with(func(p *permission) { p.EventSourceToken = "tok" }), false},
+		{"an organization S3 is not in", with(func(p *permission) { p.PrincipalOrgID = "o-abc" }), false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := c.p.allowsService(s3, bucket, "111122223333"); got != c.want {
+				t.Fatalf("allowsService = %v, want %v for %+v", got, c.want, c.p)
+			}
+		})
+	}
+}

@@ -22,11 +22,24 @@ import (
 // Notifier delivers S3 event notifications to their destinations. Services that can be
 // destinations (Lambda, SQS, SNS, EventBridge) implement it as they land.
 type Notifier interface {
-	// DestinationExists reports whether a notification destination ARN names a resource that
-	// exists and that S3 may deliver to.
-	DestinationExists(ctx context.Context, arn string) (bool, error)
-	// Deliver sends one event (the AWS S3 event JSON) to the destination ARN.
-	Deliver(ctx context.Context, arn string, event []byte) error
+	// DestinationAccepts reports whether a notification destination ARN names a resource that
+	// exists and whose resource policy lets S3 deliver events from src.
+	DestinationAccepts(ctx context.Context, arn string, src NotificationSource) (bool, error)
+	// Deliver sends one event (the AWS S3 event JSON) from src to the destination ARN. src is
+	// zero for events queued before sources were recorded.
+	Deliver(ctx context.Context, arn string, src NotificationSource, event []byte) error
+}
+
+// NotificationSource is the bucket events come from, as a destination's resource policy sees
+// S3's deliveries: the bucket's ARN (aws:SourceArn) and owner (aws:SourceAccount).
+type NotificationSource struct {
+	BucketARN string
+	Account   string
+}
+
+// notificationSource is the source of b's events.
+func notificationSource(b bucket) NotificationSource {
+	return NotificationSource{BucketARN: "arn:aws:s3:::" + b.Name, Account: b.Account}
 }
 
 // topicNotification names outbox records that carry one event to one destination.
@@ -80,7 +93,7 @@ func (s *Service) putBucketNotificationConfiguration(ctx context.Context, in *Pu
 		return nil, err
 	}
 	if !awsproto.Value(in.SkipDestinationValidation) {
-		if err := s.validateDestinations(ctx, rules); err != nil {
+		if err := s.validateDestinations(ctx, notificationSource(b), rules); err != nil {
 			return nil, err
 		}
 	}
@@ -109,7 +122,7 @@ func (s *Service) putBucketNotificationConfiguration(ctx context.Context, in *Pu
 				"Service": "Amazon S3", "Event": "s3:TestEvent", "Time": now.Format("2006-01-02T15:04:05.000Z"),
 				"Bucket": b.Name, "RequestId": c.RequestID, "HostId": hostID(c.RequestID),
 			})
-			if err := s.enqueueNotification(ctx, tx, r.Destination, event); err != nil {
+			if err := s.enqueueNotification(ctx, tx, b, r.Destination, event); err != nil {
 				return err
 			}
 		}
@@ -259,7 +272,7 @@ func eventMatches(pattern, name string) bool {
 	return pattern == name
 }
 
-func (s *Service) validateDestinations(ctx context.Context, rules []notifyRule) error {
+func (s *Service) validateDestinations(ctx context.Context, src NotificationSource, rules []notifyRule) error {
 	var bad []string
 	for _, r := range rules {
 		if r.Destination == eventBridgeDestination {
@@ -268,7 +281,7 @@ func (s *Service) validateDestinations(ctx context.Context, rules []notifyRule) 
 		ok := false
 		if s.deps.Notifier != nil {
 			var err error
-			if ok, err = s.deps.Notifier.DestinationExists(ctx, r.Destination); err != nil {
+			if ok, err = s.deps.Notifier.DestinationAccepts(ctx, r.Destination, src); err != nil {
 				return err
 			}
 		}
@@ -312,7 +325,7 @@ func (s *Service) emit(ctx context.Context, tx *store.Tx, b bucket, eventName st
 		if err != nil {
 			return err
 		}
-		if err := s.enqueueNotification(ctx, tx, r.Destination, event); err != nil {
+		if err := s.enqueueNotification(ctx, tx, b, r.Destination, event); err != nil {
 			return err
 		}
 	}
@@ -331,14 +344,17 @@ func ruleMatches(r notifyRule, eventName, key string) bool {
 	return false
 }
 
-// notification is the outbox payload: one event for one destination.
+// notification is the outbox payload: one event from one bucket for one destination.
 type notification struct {
 	Destination string          `json:"dest"`
 	Event       json.RawMessage `json:"event"`
+	BucketARN   string          `json:"bucketArn,omitempty"`
+	Account     string          `json:"account,omitempty"`
 }
 
-func (s *Service) enqueueNotification(ctx context.Context, tx *store.Tx, dest string, event []byte) error {
-	payload, err := json.Marshal(notification{Destination: dest, Event: event})
+func (s *Service) enqueueNotification(ctx context.Context, tx *store.Tx, b bucket, dest string, event []byte) error {
+	src := notificationSource(b)
+	payload, err := json.Marshal(notification{Destination: dest, Event: event, BucketARN: src.BucketARN, Account: src.Account})
 	if err != nil {
 		return err
 	}
@@ -353,7 +369,7 @@ func (s *Service) deliverNotification(ctx context.Context, rec store.OutboxRecor
 	if s.deps.Notifier == nil {
 		return dispatch.Permanent(fmt.Errorf("no service delivers to %s", n.Destination))
 	}
-	return s.deps.Notifier.Deliver(ctx, n.Destination, n.Event)
+	return s.deps.Notifier.Deliver(ctx, n.Destination, NotificationSource{BucketARN: n.BucketARN, Account: n.Account}, n.Event)
 }
 
 // s3Event is the JSON S3 sends to notification destinations (event version 2.1).

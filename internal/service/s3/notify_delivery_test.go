@@ -29,20 +29,24 @@ import (
 // recordingNotifier stands in for the destination services: it knows one queue and records
 // what it is sent.
 type recordingNotifier struct {
-	mu     sync.Mutex
-	events map[string][][]byte
+	mu      sync.Mutex
+	events  map[string][][]byte
+	sources []NotificationSource
 }
 
 const testQueueARN = "arn:aws:sqs:us-east-1:000000000000:uploads"
 
-func (n *recordingNotifier) DestinationExists(ctx context.Context, arn string) (bool, error) {
-	return arn == testQueueARN, nil
+// DestinationAccepts accepts the queue for the bucket "photos" only, standing in for a
+// queue policy that names the bucket.
+func (n *recordingNotifier) DestinationAccepts(ctx context.Context, arn string, src NotificationSource) (bool, error) {
+	return arn == testQueueARN && src.BucketARN == "arn:aws:s3:::photos" && src.Account != "", nil
 }
 
-func (n *recordingNotifier) Deliver(ctx context.Context, arn string, event []byte) error {
+func (n *recordingNotifier) Deliver(ctx context.Context, arn string, src NotificationSource, event []byte) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.events[arn] = append(n.events[arn], event)
+	n.sources = append(n.sources, src)
 	return nil
 }
 
@@ -106,6 +110,11 @@ func TestNotificationsDeliveredThroughOutbox(t *testing.T) {
 	if test["Event"] != "s3:TestEvent" || test["Bucket"] != "photos" {
 		t.Fatalf("first delivery %v, want the s3:TestEvent", test)
 	}
+	n.mu.Lock()
+	if src := n.sources[0]; src.BucketARN != "arn:aws:s3:::photos" || src.Account == "" {
+		t.Errorf("delivery source %+v, want the bucket's ARN and owner", src)
+	}
+	n.mu.Unlock()
 
 	for _, key := range []string{"photos/cat.png", "other/dog.png"} {
 		if _, err := c.PutObject(ctx, &s3sdk.PutObjectInput{Bucket: aws.String("photos"), Key: aws.String(key), Body: bytes.NewReader([]byte("meow"))}); err != nil {
