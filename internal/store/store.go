@@ -124,7 +124,8 @@ func (s *Store) Query(ctx context.Context, query string, args ...any) (*sql.Rows
 //
 // On SQLite, a QueryRow that has started runs to its end even if ctx is cancelled: it reads
 // local pages, and watching ctx would cost two goroutines per query (database/sql's and the
-// driver's), about a sixth of a point read. A ctx already done still stops it before it starts.
+// driver's), more than a quarter of a point read. A ctx already done still stops it before it
+// starts.
 func (s *Store) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
 	if s.dialect == dialectSQLite && ctx.Err() == nil {
 		ctx = context.WithoutCancel(ctx)
