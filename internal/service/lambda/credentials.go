@@ -8,7 +8,9 @@ import (
 )
 
 // roleSessionDuration is how long issued execution-role credentials last; they are renewed when
-// half of that has passed.
+// half of that has passed. Instances keep the credentials they started with, so renewed
+// credentials also start a new generation of instances (see function): no instance serves an
+// invocation with credentials that have less than half their life left.
 const roleSessionDuration = 12 * time.Hour
 
 // devCredentials are what functions get when Kiri issues no real ones (dev-mode auth takes any key).
@@ -23,29 +25,32 @@ type credentialCache struct {
 }
 
 type roleCredentials struct {
-	env   map[string]string
-	renew time.Time
+	env map[string]string
+	// issued names the credentials' generation; renew is when to replace them.
+	issued, renew time.Time
 }
 
-// credentials returns the environment variables that give a function its execution role.
-func (s *Service) credentials(ctx context.Context, t *target) (map[string]string, error) {
+// credentials returns the environment variables that give a function its execution role, and
+// when they were issued (zero for dev-mode credentials, which never expire).
+func (s *Service) credentials(ctx context.Context, t *target) (map[string]string, time.Time, error) {
 	if s.deps.Credentials == nil {
-		return devCredentials, nil
+		return devCredentials, time.Time{}, nil
 	}
 	now := s.now()
 	s.creds.mu.Lock()
 	c, ok := s.creds.roles[t.role]
 	s.creds.mu.Unlock()
 	if ok && now.Before(c.renew) {
-		return c.env, nil
+		return c.env, c.issued, nil
 	}
 	key, secret, token, err := s.deps.Credentials(ctx, t.role, t.name, roleSessionDuration)
 	if err != nil {
-		return nil, lambdaError("ServiceException", http.StatusInternalServerError, "Lambda was unable to assume the execution role %s: %v", t.role, err)
+		return nil, time.Time{}, lambdaError("ServiceException", http.StatusInternalServerError, "Lambda was unable to assume the execution role %s: %v", t.role, err)
 	}
 	c = roleCredentials{
-		env:   map[string]string{"AWS_ACCESS_KEY_ID": key, "AWS_SECRET_ACCESS_KEY": secret, "AWS_SESSION_TOKEN": token},
-		renew: now.Add(roleSessionDuration / 2),
+		env:    map[string]string{"AWS_ACCESS_KEY_ID": key, "AWS_SECRET_ACCESS_KEY": secret, "AWS_SESSION_TOKEN": token},
+		issued: now,
+		renew:  now.Add(roleSessionDuration / 2),
 	}
 	s.creds.mu.Lock()
 	if s.creds.roles == nil {
@@ -53,5 +58,5 @@ func (s *Service) credentials(ctx context.Context, t *target) (map[string]string
 	}
 	s.creds.roles[t.role] = c
 	s.creds.mu.Unlock()
-	return c.env, nil
+	return c.env, c.issued, nil
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/kiri-run/kiri/internal/awsproto"
@@ -258,15 +259,21 @@ func (s *Service) function(ctx context.Context, t *target) (*runtime.Function, e
 	for k, v := range t.env {
 		env[k] = v
 	}
-	creds, err := s.credentials(ctx, t)
+	creds, issued, err := s.credentials(ctx, t)
 	if err != nil {
 		return nil, err
 	}
 	for k, v := range creds {
 		env[k] = v
 	}
+	key := t.poolKey()
+	if !issued.IsZero() {
+		// Instances keep the credentials they start with: renewed credentials start new
+		// instances, and the old ones are reaped once idle.
+		key += "#" + strconv.FormatInt(issued.UnixNano(), 36)
+	}
 	return &runtime.Function{
-		Key: t.poolKey(), Account: t.account, Region: t.region,
+		Key: key, Account: t.account, Region: t.region,
 		Name: t.name, Version: t.version, ARN: t.invokedARN,
 		Runtime: t.runtime, Handler: t.handler, CodeDir: dir, Environment: env,
 		MemoryMB: int(t.memoryMB), Timeout: time.Duration(t.timeout) * time.Second, EphemeralMB: int(t.ephemeralMB),
