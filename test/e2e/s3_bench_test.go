@@ -76,6 +76,18 @@ func BenchmarkS3SmallObjects(b *testing.B) {
 			return roundTrip(hc, req)
 		})
 	})
+	// A page of 1,000 keys, through the SDK (ListObjectsV2 has no presigned form).
+	b.Run("LIST", func(b *testing.B) {
+		for b.Loop() {
+			out, err := c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String("small/")})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if len(out.Contents) != 1000 {
+				b.Fatalf("a page lists %d keys, want 1000", len(out.Contents))
+			}
+		}
+	})
 }
 
 func roundTrip(hc *http.Client, req *http.Request) error {

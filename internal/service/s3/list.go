@@ -16,8 +16,10 @@ import (
 // defaultMaxKeys is the page size of listings that ask for none (and the most S3 returns).
 const defaultMaxKeys = 1000
 
-// listColumns are objectColumns without the bodies: listings never need them.
-var listColumns = strings.NewReplacer("inline_data", "NULL", "parts,", "'' AS parts,").Replace(objectColumns)
+// listColumns are objectColumns without what listings never need: the bodies, and the columns
+// stored after the inline body, whose reading would load its overflow pages.
+var listColumns = strings.NewReplacer("metadata,", "'' AS metadata,", "tags,", "'' AS tags,", "parts,", "'' AS parts,",
+	"inline_data", "NULL", "blob_key", "'' AS blob_key").Replace(objectColumns)
 
 // listCursor is a position in a listing: rows with okey > Key, or okey = Key and seq < Seq.
 // Seq = math.MaxInt64 makes Key itself included; Seq = 0 excludes it.
