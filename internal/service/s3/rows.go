@@ -252,25 +252,32 @@ func putVersion(tx *store.Tx, versioning string, o *object) error {
 }
 
 // replaceNullVersion is putVersion for a bucket that was never versioned, whose keys have only
-// the "null" version: one read of the old row (for its seq and bytes) and one upsert.
+// the "null" version. Most puts make a new key, so it first tries a plain insert; only if the
+// key has a row does it read the old row (for its seq and bytes) and overwrite it.
 func replaceNullVersion(tx *store.Tx, o *object) error {
-	var seq int64
-	var blobKey, parts string
-	err := tx.QueryRow(`SELECT seq, blob_key, parts FROM s3_objects WHERE bucket = ? AND okey = ? AND version_id = ?`,
-		o.Bucket, o.Key, nullVersion).Scan(&seq, &blobKey, &parts)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+	o.Seq, o.IsLatest, o.VersionID = 1, true, nullVersion
+	args := []any{o.Bucket, o.Key, o.VersionID, o.Seq, o.IsLatest, o.DeleteMarker, o.Size, o.ETag, o.LastModified.UnixMilli(), o.Owner,
+		mustJSON(o.Headers), mustJSON(o.Metadata), mustJSON(o.Checksums), mustJSON(o.Tags), o.StorageClass, mustJSON(o.Parts),
+		o.Inline, o.BlobKey}
+	res, err := tx.Exec(`INSERT INTO s3_objects (`+objectColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (bucket, okey, version_id) DO NOTHING`, args...)
+	if err != nil {
 		return err
 	}
-	o.Seq, o.IsLatest, o.VersionID = seq+1, true, nullVersion
-	if _, err := tx.Exec(`INSERT INTO s3_objects (`+objectColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (bucket, okey, version_id) DO UPDATE SET seq = excluded.seq, is_latest = excluded.is_latest,
-		delete_marker = excluded.delete_marker, size = excluded.size, etag = excluded.etag, last_modified = excluded.last_modified,
-		owner = excluded.owner, headers = excluded.headers, metadata = excluded.metadata, checksums = excluded.checksums,
-		tags = excluded.tags, storage_class = excluded.storage_class, parts = excluded.parts, inline_data = excluded.inline_data,
-		blob_key = excluded.blob_key`,
-		o.Bucket, o.Key, o.VersionID, o.Seq, o.IsLatest, o.DeleteMarker, o.Size, o.ETag, o.LastModified.UnixMilli(), o.Owner,
-		mustJSON(o.Headers), mustJSON(o.Metadata), mustJSON(o.Checksums), mustJSON(o.Tags), o.StorageClass, mustJSON(o.Parts),
-		o.Inline, o.BlobKey); err != nil {
+	if n, err := res.RowsAffected(); err != nil || n == 1 {
+		return err
+	}
+	var seq int64
+	var blobKey, parts string
+	if err := tx.QueryRow(`SELECT seq, blob_key, parts FROM s3_objects WHERE bucket = ? AND okey = ? AND version_id = ?`,
+		o.Bucket, o.Key, nullVersion).Scan(&seq, &blobKey, &parts); err != nil {
+		return err
+	}
+	o.Seq = seq + 1
+	args[3] = o.Seq
+	if _, err := tx.Exec(`UPDATE s3_objects SET seq = ?, is_latest = ?, delete_marker = ?, size = ?, etag = ?, last_modified = ?,
+		owner = ?, headers = ?, metadata = ?, checksums = ?, tags = ?, storage_class = ?, parts = ?, inline_data = ?, blob_key = ?
+		WHERE bucket = ? AND okey = ? AND version_id = ?`, append(args[3:], args[:3]...)...); err != nil {
 		return err
 	}
 	return releaseBlobs(tx, blobKey, parts)

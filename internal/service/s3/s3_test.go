@@ -76,3 +76,48 @@ func TestHandlersFitModel(t *testing.T) {
 		})
 	}
 }
+
+// TestReplaceNullVersion checks both of an unversioned put's paths on every backend: a new key
+// is inserted at seq 1, and an existing one is overwritten whole, one seq on, with its old
+// blob queued for collection.
+func TestReplaceNullVersion(t *testing.T) {
+	for _, b := range storetest.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			ctx := context.Background()
+			st := storetest.Open(t, b.Config(t))
+			if err := st.Migrate(ctx, "s3", migrations); err != nil {
+				t.Fatal(err)
+			}
+			put := func(o *object) {
+				t.Helper()
+				if err := st.Write(ctx, func(tx *store.Tx) error { return putVersion(tx, "", o) }); err != nil {
+					t.Fatal(err)
+				}
+			}
+			first := &object{Bucket: "bkt", Key: "k", LastModified: time.UnixMilli(1000), ETag: `"a"`, Size: 9,
+				BlobKey: "old-blob", Metadata: map[string]string{"m": "1"}}
+			put(first)
+			if first.Seq != 1 || first.VersionID != nullVersion || !first.IsLatest {
+				t.Fatalf("new key: seq %d, version %q, latest %v; want 1, %q, true", first.Seq, first.VersionID, first.IsLatest, nullVersion)
+			}
+			second := &object{Bucket: "bkt", Key: "k", LastModified: time.UnixMilli(2000), ETag: `"b"`, Size: 2,
+				Inline: []byte("hi"), StorageClass: "STANDARD_IA"}
+			put(second)
+			if second.Seq != 2 {
+				t.Fatalf("overwrite: seq %d, want 2", second.Seq)
+			}
+			got, err := loadObject(readQuerier{ctx: ctx, st: st}, "bkt", "k", "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Seq != 2 || got.ETag != `"b"` || got.Size != 2 || string(got.Inline) != "hi" || got.BlobKey != "" ||
+				got.Metadata != nil || got.StorageClass != "STANDARD_IA" || got.LastModified.UnixMilli() != 2000 {
+				t.Fatalf("after the overwrite the row is %+v", got)
+			}
+			var n int
+			if err := st.QueryRow(ctx, "SELECT COUNT(*) FROM kiri_outbox WHERE topic = ? AND payload = ?", topicBlobGC, []byte("old-blob")).Scan(&n); err != nil || n != 1 {
+				t.Fatalf("old blob queued for collection %d times (%v), want 1", n, err)
+			}
+		})
+	}
+}
