@@ -1,6 +1,8 @@
 // Package blob stores byte streams (object bodies, function code) durably. Metadata that points
 // at a blob is committed to the store only after Put has returned, so a crash never leaves
-// metadata naming bytes that are not there.
+// metadata naming bytes that are not there. The converse, a blob a crash left that no metadata
+// names, is the caller's to collect: callers record a blob in the store before they write it
+// (S3's pending keys, Lambda's code pins) and collect those whose write never committed.
 package blob
 
 import (

@@ -41,6 +41,7 @@ func TestCrashKeepsAcknowledgedWrites(t *testing.T) {
 		Server: kiritest.Options{Strict: true},
 		Settle: func(t *testing.T, p *kiritest.Process, acks map[string][]string) {
 			settleOutbox(t, p, acks)
+			settleBlobs(t, p)
 			logInterrupted(t, paths)
 		},
 	}
@@ -172,6 +173,79 @@ func settleOutbox(t *testing.T, p *kiritest.Process, acks map[string][]string) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// settleBlobs checks that the crashes left no object blob behind that nothing names: a body
+// written to a blob by a PUT or an UploadPart the kill cut short before its commit. Blobs of
+// deleted and overwritten objects are collected through the outbox, so it waits for them too.
+func settleBlobs(t *testing.T, p *kiritest.Process) {
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(p.DataDir(), "kiri.db")+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		named := namedObjectBlobs(t, db)
+		files, err := filepath.Glob(filepath.Join(p.DataDir(), "blobs", "*", "obj-*"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var orphans []string
+		for _, f := range files {
+			if !named[filepath.Base(f)] {
+				orphans = append(orphans, filepath.Base(f))
+			}
+		}
+		if len(orphans) == 0 {
+			t.Logf("blobs: all %d object blobs on disk are named by an object or a part", len(files))
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d object blobs on disk are named by no object or part, e.g. %s", len(orphans), len(files), orphans[0])
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// namedObjectBlobs reads the blob keys S3's rows name: objects' bodies, completed multipart
+// objects' parts, and parts of uploads in progress.
+func namedObjectBlobs(t *testing.T, db *sql.DB) map[string]bool {
+	named := make(map[string]bool)
+	for _, q := range []string{
+		`SELECT blob_key FROM s3_objects WHERE blob_key != ''`,
+		`SELECT blob_key FROM s3_parts WHERE blob_key != ''`,
+	} {
+		rows, err := db.Query(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var k string
+			rows.Scan(&k)
+			named[k] = true
+		}
+		rows.Close()
+	}
+	rows, err := db.Query(`SELECT parts FROM s3_objects WHERE parts != '' AND parts != 'null'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var raw string
+		rows.Scan(&raw)
+		var parts []struct {
+			BlobKey string `json:"b"`
+		}
+		if err := json.Unmarshal([]byte(raw), &parts); err != nil {
+			t.Fatalf("parts column %q: %v", raw, err)
+		}
+		for _, p := range parts {
+			named[p.BlobKey] = true
+		}
+	}
+	return named
 }
 
 func auditGaps(t *testing.T, db *sql.DB, want map[string]bool) (missing, pending int) {

@@ -74,6 +74,9 @@ func (s *Service) storeBodyWith(ctx context.Context, r io.Reader, enc cipher.Str
 		return body{}, err
 	}
 	key := newBlobKey()
+	if err := s.notePending(ctx, key); err != nil {
+		return body{}, err
+	}
 	var src io.Reader = io.TeeReader(io.MultiReader(bytes.NewReader(buf[:n]), r), d)
 	if enc != nil {
 		src = cipher.StreamReader{S: enc, R: src}

@@ -350,6 +350,9 @@ func putPart(tx *store.Tx, bucketName, key, id string, p partRow) error {
 	if _, err := loadUpload(tx, bucketName, key, id); err != nil {
 		return err
 	}
+	if err := claimBlob(tx, p.BlobKey); err != nil {
+		return err
+	}
 	var old string
 	err := tx.QueryRow(`SELECT blob_key FROM s3_parts WHERE upload_id = ? AND part_number = ?`, id, p.Number).Scan(&old)
 	switch {

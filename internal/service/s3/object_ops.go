@@ -288,6 +288,9 @@ func (s *Service) commitObject(ctx context.Context, w *objectWrite, bd body) (bu
 		if err := applyObjectLock(tx, b, o, s.now()); err != nil {
 			return err
 		}
+		if err := claimBlob(tx, o.BlobKey); err != nil {
+			return err
+		}
 		if err := putVersion(tx, b.Versioning, o); err != nil {
 			return err
 		}

@@ -39,6 +39,8 @@ type Service struct {
 	deps  Deps
 	// buckets caches bucket rows for reads (nil with PostgreSQL; see bucket_cache.go).
 	buckets *bucketCache
+	// started is when New ran, before this process could store any body (see pending.go).
+	started time.Time
 }
 
 // xmlRoots names the root element of outputs the model leaves unnamed.
@@ -81,6 +83,7 @@ func New(ctx context.Context, d Deps) (*Service, error) {
 		return nil, err
 	}
 	s := &Service{api: api, st: d.Store, blobs: d.Blobs, log: d.Logger.With("service", "s3"), now: time.Now, deps: d, buckets: newBucketCache(d.Store)}
+	s.started = s.now()
 	s.registerBucketOps()
 	s.registerObjectOps()
 	s.registerMultipartOps()
@@ -92,7 +95,11 @@ func New(ctx context.Context, d Deps) (*Service, error) {
 // API returns the codec-facing service to mount on the router.
 func (s *Service) API() *awsproto.Service { return s.api }
 
-// Run does S3's background work (lifecycle expiration) until ctx ends.
+// Run does S3's background work (lifecycle expiration, collecting blobs no object names) until
+// ctx ends.
 func (s *Service) Run(ctx context.Context) {
+	done := make(chan struct{})
+	go func() { s.runPendingSweeps(ctx); close(done) }()
 	s.runLifecycle(ctx)
+	<-done
 }

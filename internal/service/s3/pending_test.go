@@ -1,0 +1,116 @@
+package s3
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/kiri-run/kiri/internal/awsproto"
+	"github.com/kiri-run/kiri/internal/blob"
+	"github.com/kiri-run/kiri/internal/dispatch"
+	"github.com/kiri-run/kiri/internal/store"
+	"github.com/kiri-run/kiri/internal/store/storetest"
+)
+
+// TestPendingBlobs checks that a blob stored for a write that never commits is collected, and
+// one whose row commits is kept: on SQLite by the sweep at start, on every backend once the
+// key has been pending for pendingGrace.
+func TestPendingBlobs(t *testing.T) {
+	for _, b := range storetest.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			ctx := context.Background()
+			log := slog.New(slog.NewTextHandler(io.Discard, nil))
+			st := storetest.Open(t, b.Config(t))
+			blobs, err := blob.OpenFS(filepath.Join(t.TempDir(), "blobs"), blob.FSOptions{NoSync: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			open := func() *Service {
+				svc, err := New(ctx, Deps{Store: st, Blobs: blobs, Relay: dispatch.NewRelay(st, log, ""), Logger: log})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return svc
+			}
+			large := bytes.Repeat([]byte("b"), inlineLimit+1)
+			storeLarge := func(svc *Service) body {
+				t.Helper()
+				bd, err := svc.storeBody(ctx, bytes.NewReader(large))
+				if err != nil || bd.BlobKey == "" {
+					t.Fatalf("store a large body: %v, blob %q", err, bd.BlobKey)
+				}
+				return bd
+			}
+			commit := func(svc *Service, key string, bd body) error {
+				return st.Write(ctx, func(tx *store.Tx) error {
+					if err := claimBlob(tx, bd.BlobKey); err != nil {
+						return err
+					}
+					return putVersion(tx, "", &object{Bucket: "bkt", Key: key, LastModified: svc.now(), Size: bd.Size, BlobKey: bd.BlobKey})
+				})
+			}
+			queued := func(key string) bool {
+				t.Helper()
+				var n int
+				if err := st.QueryRow(ctx, "SELECT COUNT(*) FROM kiri_outbox WHERE topic = ? AND payload = ?", topicBlobGC, []byte(key)).Scan(&n); err != nil {
+					t.Fatal(err)
+				}
+				return n > 0
+			}
+
+			first := open()
+			kept, lost := storeLarge(first), storeLarge(first)
+			if err := commit(first, "kept", kept); err != nil {
+				t.Fatal(err)
+			}
+			// "lost" is never committed: its process is gone. The next process sweeps, on SQLite
+			// at start (the cutoff is when it started).
+			time.Sleep(2 * time.Millisecond)
+			second := open()
+			inFlight := storeLarge(second) // this process's own write, still streaming
+			cutoff := second.started
+			if b.Name != "sqlite" {
+				cutoff = second.now().Add(-pendingGrace) // too early to take anything
+			}
+			n, err := second.sweepPending(ctx, cutoff)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if b.Name == "sqlite" {
+				if n != 1 || !queued(lost.BlobKey) || queued(kept.BlobKey) || queued(inFlight.BlobKey) {
+					t.Fatalf("sweep at start took %d keys; lost queued %v, kept queued %v, in flight queued %v; want 1, true, false, false",
+						n, queued(lost.BlobKey), queued(kept.BlobKey), queued(inFlight.BlobKey))
+				}
+			} else if n != 0 {
+				t.Fatalf("a sweep of keys pending for %s took %d of keys just stored", pendingGrace, n)
+			}
+			if err := commit(second, "in-flight", inFlight); err != nil {
+				t.Fatalf("a write of this process commits after the sweep at start: %v", err)
+			}
+
+			// A write pending longer than pendingGrace loses its blob and must not commit.
+			slow := storeLarge(second)
+			second.now = func() time.Time { return time.Now().Add(pendingGrace + time.Minute) }
+			if n, err := second.sweepPending(ctx, second.now().Add(-pendingGrace)); err != nil || n < 1 || !queued(slow.BlobKey) {
+				t.Fatalf("sweep of keys pending past the grace: %d, %v; slow write queued %v", n, err, queued(slow.BlobKey))
+			}
+			if err := commit(second, "slow", slow); err == nil {
+				t.Fatal("a write whose blob was swept committed")
+			}
+			var apiErr *awsproto.Error
+			if _, err := loadObject(readQuerier{ctx: ctx, st: st}, "bkt", "slow", ""); !errors.As(err, &apiErr) || apiErr.Code != "NoSuchKey" {
+				t.Fatalf("the refused write left an object: %v", err)
+			}
+			for _, key := range []string{"kept", "in-flight"} {
+				if _, err := loadObject(readQuerier{ctx: ctx, st: st}, "bkt", key, ""); err != nil {
+					t.Fatalf("object %s: %v", key, err)
+				}
+			}
+		})
+	}
+}
