@@ -41,8 +41,9 @@ func BenchmarkS3SmallObjects(b *testing.B) {
 		}
 		getURLs[i] = p.URL
 	}
-	// PUT URLs are presigned before the timer starts, a pool of them reused round robin.
-	putURLs := make([]string, 4096)
+	// PUT URLs are presigned before the timer starts, a pool of them reused round robin: large
+	// enough that a run of a few seconds writes new keys, as bench/s3load does.
+	putURLs := make([]string, 1<<16)
 	for i := range putURLs {
 		p, err := pc.PresignPutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(fmt.Sprintf("put/%08d", i))})
 		if err != nil {
