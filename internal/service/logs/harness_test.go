@@ -20,6 +20,7 @@ import (
 	"github.com/kiri-run/kiri/internal/store"
 	"github.com/kiri-run/kiri/internal/store/storetest"
 	"github.com/kiri-run/kiri/internal/telemetry"
+	"github.com/kiri-run/kiri/test/sdkretry"
 )
 
 const testAccount = "000000000000"
@@ -77,10 +78,10 @@ func newHarness(t *testing.T, opts harnessOptions) *harness {
 
 func newClient(url, region string) *cloudwatchlogs.Client {
 	return cloudwatchlogs.New(cloudwatchlogs.Options{
-		Region:           region,
-		Credentials:      credentials.NewStaticCredentialsProvider("AKIAIOSFODNN7EXAMPLE", "secret", ""),
-		BaseEndpoint:     aws.String(url),
-		RetryMaxAttempts: 1,
+		Region:       region,
+		Credentials:  credentials.NewStaticCredentialsProvider("AKIAIOSFODNN7EXAMPLE", "secret", ""),
+		BaseEndpoint: aws.String(url),
+		Retryer:      sdkretry.New(),
 	})
 }
 

@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/kiri-run/kiri/test/sdkretry"
 )
 
 // Region is the region test clients sign for.
@@ -43,8 +45,9 @@ func (s *Server) ClientsAs(accessKey, secretKey, sessionToken string) *Clients {
 		Region:       Region,
 		Credentials:  credentials.NewStaticCredentialsProvider(accessKey, secretKey, sessionToken),
 		BaseEndpoint: aws.String(s.URL),
-		// Tests assert on single responses; the SDK's retries would hide them.
-		RetryMaxAttempts: 1,
+		// Tests assert on single responses; the SDK's retries would hide them. Only a
+		// connection the client closed itself is retried (see sdkretry).
+		Retryer: sdkretry.New,
 	}
 	return &Clients{
 		Config:   cfg,
