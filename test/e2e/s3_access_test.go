@@ -290,3 +290,146 @@ func TestS3AccessForeignObject(t *testing.T) {
 	_, err = f.owner.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String("shared"), Key: aws.String("theirs")})
 	expectAllowed(t, "bucket owner deletes any object", err)
 }
+
+// TestS3ObjectOwnership checks who owns what another account writes into a bucket, under each
+// Object Ownership setting, for PutObject, CopyObject and multipart uploads, and which ACLs a
+// bucket whose ACLs are disabled (BucketOwnerEnforced) takes.
+func TestS3ObjectOwnership(t *testing.T) {
+	f := startAccessFixture(t)
+	ctx := t.Context()
+	ownerID, writerID := canonicalIDOf(t, f.owner), canonicalIDOf(t, f.other)
+	objectOwner := func(t *testing.T, bucket, key string) string {
+		t.Helper()
+		out, err := f.owner.GetObjectAcl(ctx, &s3.GetObjectAclInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+		if err != nil {
+			out, err = f.other.GetObjectAcl(ctx, &s3.GetObjectAclInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+		}
+		if err != nil {
+			t.Fatalf("GetObjectAcl %s: %v", key, err)
+		}
+		return aws.ToString(out.Owner.ID)
+	}
+	// write puts key through path as the other account, with a canned ACL, and returns the
+	// owner ListParts showed for a multipart upload ("" otherwise).
+	write := func(t *testing.T, bucket, path, key string, acl s3types.ObjectCannedACL) (string, error) {
+		t.Helper()
+		switch path {
+		case "put":
+			_, err := f.other.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: strings.NewReader("x"), ACL: acl})
+			return "", err
+		case "copy":
+			_, err := f.other.CopyObject(ctx, &s3.CopyObjectInput{Bucket: aws.String(bucket), Key: aws.String(key),
+				CopySource: aws.String(bucket + "/source"), ACL: acl})
+			return "", err
+		}
+		cu, err := f.other.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String(bucket), Key: aws.String(key), ACL: acl})
+		if err != nil {
+			return "", err
+		}
+		lp, err := f.other.ListParts(ctx, &s3.ListPartsInput{Bucket: aws.String(bucket), Key: aws.String(key), UploadId: cu.UploadId})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := aws.ToString(lp.Initiator.ID); got != writerID {
+			t.Errorf("ListParts initiator %s, want the writer %s", got, writerID)
+		}
+		up, err := f.other.UploadPart(ctx, &s3.UploadPartInput{Bucket: aws.String(bucket), Key: aws.String(key), UploadId: cu.UploadId,
+			PartNumber: aws.Int32(1), Body: strings.NewReader("x")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.other.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: aws.String(bucket), Key: aws.String(key),
+			UploadId: cu.UploadId, MultipartUpload: &s3types.CompletedMultipartUpload{Parts: []s3types.CompletedPart{{PartNumber: aws.Int32(1), ETag: up.ETag}}}}); err != nil {
+			t.Fatal(err)
+		}
+		return aws.ToString(lp.Owner.ID), nil
+	}
+	for _, tc := range []struct {
+		ownership s3types.ObjectOwnership
+		acl       s3types.ObjectCannedACL
+		owner     string // "": the write is refused with AccessControlListNotSupported
+	}{
+		{s3types.ObjectOwnershipBucketOwnerEnforced, "", ownerID},
+		{s3types.ObjectOwnershipBucketOwnerEnforced, s3types.ObjectCannedACLBucketOwnerFullControl, ownerID},
+		{s3types.ObjectOwnershipBucketOwnerEnforced, s3types.ObjectCannedACLPrivate, ""},
+		{s3types.ObjectOwnershipBucketOwnerEnforced, s3types.ObjectCannedACLPublicRead, ""},
+		{s3types.ObjectOwnershipBucketOwnerPreferred, "", writerID},
+		{s3types.ObjectOwnershipBucketOwnerPreferred, s3types.ObjectCannedACLBucketOwnerFullControl, ownerID},
+		{s3types.ObjectOwnershipBucketOwnerPreferred, s3types.ObjectCannedACLPrivate, writerID},
+		{s3types.ObjectOwnershipObjectWriter, s3types.ObjectCannedACLBucketOwnerFullControl, writerID},
+	} {
+		bucket := strings.ToLower(fmt.Sprintf("own-%s-%s", tc.ownership, tc.acl))
+		bucket = strings.TrimSuffix(bucket, "-")
+		t.Run(bucket, func(t *testing.T) {
+			if _, err := f.owner.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket), ObjectOwnership: tc.ownership}); err != nil {
+				t.Fatal(err)
+			}
+			policy := fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"%s"},"Action":"s3:*","Resource":["arn:aws:s3:::%s","arn:aws:s3:::%s/*"]}]}`,
+				f.otherAccount, bucket, bucket)
+			if _, err := f.owner.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String(bucket), Policy: aws.String(policy)}); err != nil {
+				t.Fatal(err)
+			}
+			put(t, f.other, bucket, "source", "")
+			for _, path := range []string{"put", "copy", "multipart"} {
+				key := path + "-object"
+				uploadOwner, err := write(t, bucket, path, key, tc.acl)
+				if tc.owner == "" {
+					var ae interface{ ErrorCode() string }
+					if !errors.As(err, &ae) || ae.ErrorCode() != "AccessControlListNotSupported" {
+						t.Fatalf("%s with ACL %s: %v, want AccessControlListNotSupported", path, tc.acl, err)
+					}
+					continue
+				}
+				if err != nil {
+					t.Fatalf("%s with ACL %q: %v", path, tc.acl, err)
+				}
+				if got := objectOwner(t, bucket, key); got != tc.owner {
+					t.Errorf("%s with ACL %q: owner %s, want %s", path, tc.acl, got, tc.owner)
+				}
+				if path == "multipart" && uploadOwner != tc.owner {
+					t.Errorf("ListParts owner %s, want %s", uploadOwner, tc.owner)
+				}
+			}
+		})
+	}
+}
+
+// canonicalIDOf is the canonical user id S3 gives the account c signs as.
+func canonicalIDOf(t *testing.T, c *s3.Client) string {
+	t.Helper()
+	out, err := c.ListBuckets(t.Context(), &s3.ListBucketsInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return aws.ToString(out.Owner.ID)
+}
+
+// TestS3MultipartACL checks that the ACL a CreateMultipartUpload asks for is the completed
+// object's, as for a PutObject.
+func TestS3MultipartACL(t *testing.T) {
+	f := startAccessFixture(t)
+	ctx := t.Context()
+	mustCreateBucket(t, f.owner, "mpu-acl")
+	for _, tc := range []struct {
+		acl    s3types.ObjectCannedACL
+		status int // of an anonymous GET
+	}{{s3types.ObjectCannedACLPublicRead, http.StatusOK}, {"", http.StatusForbidden}} {
+		key := "object-" + string(tc.acl)
+		cu, err := f.owner.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String("mpu-acl"), Key: aws.String(key), ACL: tc.acl})
+		if err != nil {
+			t.Fatal(err)
+		}
+		up, err := f.owner.UploadPart(ctx, &s3.UploadPartInput{Bucket: aws.String("mpu-acl"), Key: aws.String(key), UploadId: cu.UploadId,
+			PartNumber: aws.Int32(1), Body: strings.NewReader("multipart body")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.owner.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: aws.String("mpu-acl"), Key: aws.String(key),
+			UploadId: cu.UploadId, MultipartUpload: &s3types.CompletedMultipartUpload{Parts: []s3types.CompletedPart{{PartNumber: aws.Int32(1), ETag: up.ETag}}}}); err != nil {
+			t.Fatal(err)
+		}
+		if status, body := f.anonymous(t, http.MethodGet, "/mpu-acl/"+key, ""); status != tc.status {
+			t.Errorf("anonymous GET of an object uploaded with ACL %q: %d %.200s, want %d", tc.acl, status, body, tc.status)
+		}
+	}
+}

@@ -301,17 +301,18 @@ func (s *Service) putBucketACL(ctx context.Context, in *PutBucketAclRequest) (*s
 		if err != nil {
 			return err
 		}
-		p, err := requestedACL(in.AccessControlPolicy, aclRequest{
+		r := aclRequest{
 			Canned: awsproto.Value(in.ACL), FullControl: awsproto.Value(in.GrantFullControl), Read: awsproto.Value(in.GrantRead),
 			ReadACP: awsproto.Value(in.GrantReadACP), Write: awsproto.Value(in.GrantWrite), WriteACP: awsproto.Value(in.GrantWriteACP),
-		}, b.Account, b.Account, true)
+		}
+		p, err := requestedACL(in.AccessControlPolicy, r, b.Account, b.Account, true)
 		if err != nil {
 			return err
 		}
 		if err := blockPublicACL(tx, name, p); err != nil {
 			return err
 		}
-		if b.Ownership == "BucketOwnerEnforced" && !p.ownerOnly(b.Account) {
+		if b.Ownership == "BucketOwnerEnforced" && !bucketOwnerFullControl(r, p, b.Account) {
 			return errACLNotSupported()
 		}
 		return s.putConfig(tx, name, configACL, p)
@@ -329,8 +330,10 @@ func (s *Service) getBucketACL(ctx context.Context, in *GetBucketAclRequest) (*G
 		return nil, err
 	}
 	p := defaultACL(b.Account)
-	if _, err := loadConfigJSON(q, b.Name, configACL, p); err != nil {
-		return nil, err
+	if b.Ownership != "BucketOwnerEnforced" { // ACLs disabled: the owner's full control, always
+		if _, err := loadConfigJSON(q, b.Name, configACL, p); err != nil {
+			return nil, err
+		}
 	}
 	owner, grants := aclToAPI(p)
 	nameAccount(b.Account, owner, grants)
@@ -394,14 +397,15 @@ func (s *Service) putObjectACL(ctx context.Context, in *PutObjectAclRequest) (*P
 		if err := authorizeForeignObject(ctx, tx, b, &o, "s3:PutObjectAcl"); err != nil {
 			return err
 		}
-		p, err := requestedACL(in.AccessControlPolicy, aclRequest{
+		r := aclRequest{
 			Canned: awsproto.Value(in.ACL), FullControl: awsproto.Value(in.GrantFullControl), Read: awsproto.Value(in.GrantRead),
 			ReadACP: awsproto.Value(in.GrantReadACP), Write: awsproto.Value(in.GrantWrite), WriteACP: awsproto.Value(in.GrantWriteACP),
-		}, owner, b.Account, false)
+		}
+		p, err := requestedACL(in.AccessControlPolicy, r, owner, b.Account, false)
 		if err != nil {
 			return err
 		}
-		if b.Ownership == "BucketOwnerEnforced" && !p.ownerOnly(owner) {
+		if b.Ownership == "BucketOwnerEnforced" && !bucketOwnerFullControl(r, p, b.Account) {
 			return errACLNotSupported()
 		}
 		if err := blockPublicACL(tx, name, p); err != nil {
@@ -438,6 +442,10 @@ func (s *Service) getObjectACL(ctx context.Context, in *GetObjectAclRequest) (*G
 	p, err := loadObjectACL(q, &o)
 	if err != nil {
 		return nil, err
+	}
+	if b.Ownership == "BucketOwnerEnforced" {
+		// ACLs are disabled: reads show the bucket owner's full control of everything.
+		o.Owner, p = b.Account, defaultACL(b.Account)
 	}
 	if o.VersionID != nullVersion || in.VersionId != nil {
 		callOf(ctx).ResponseHeader.Set("x-amz-version-id", o.VersionID)

@@ -55,23 +55,28 @@ type upload struct {
 	StorageClass      string
 	ChecksumAlgorithm string
 	ChecksumType      string
+	// ACL is the ACL the object is to have, as CreateMultipartUpload asked for it.
+	ACL aclRequest
+	// Initiator is the account that began the upload ("": Owner).
+	Initiator string
 }
 
-const uploadColumns = `upload_id, bucket, okey, initiated, owner, headers, metadata, tags, storage_class, checksum_algorithm, checksum_type`
+const uploadColumns = `upload_id, bucket, okey, initiated, owner, headers, metadata, tags, storage_class, checksum_algorithm, checksum_type,
+	acl, initiator`
 
 func scanUpload(r scanner) (upload, error) {
 	var u upload
 	var initiated int64
-	var headers, meta, tags string
+	var headers, meta, tags, acl string
 	if err := r.Scan(&u.ID, &u.Bucket, &u.Key, &initiated, &u.Owner, &headers, &meta, &tags, &u.StorageClass,
-		&u.ChecksumAlgorithm, &u.ChecksumType); err != nil {
+		&u.ChecksumAlgorithm, &u.ChecksumType, &acl, &u.Initiator); err != nil {
 		return upload{}, err
 	}
 	u.Initiated = time.UnixMilli(initiated).UTC()
 	for _, f := range []struct {
 		raw string
 		dst any
-	}{{headers, &u.Headers}, {meta, &u.Metadata}, {tags, &u.Tags}} {
+	}{{headers, &u.Headers}, {meta, &u.Metadata}, {tags, &u.Tags}, {acl, &u.ACL}} {
 		if f.raw != "" && f.raw != "null" {
 			if err := json.Unmarshal([]byte(f.raw), f.dst); err != nil {
 				return upload{}, fmt.Errorf("decode upload %s: %w", u.ID, err)
@@ -79,6 +84,16 @@ func scanUpload(r scanner) (upload, error) {
 		}
 	}
 	return u, nil
+}
+
+// initiatorOf names the account that began an upload.
+func initiatorOf(u upload) *Initiator {
+	who := u.Initiator
+	if who == "" {
+		who = u.Owner
+	}
+	o := ownerOf(who)
+	return &Initiator{ID: o.ID, DisplayName: o.DisplayName}
 }
 
 // loadUpload reads an upload of bucket/key; any other upload id is NoSuchUpload.
@@ -106,8 +121,16 @@ func (s *Service) createMultipartUpload(ctx context.Context, in *CreateMultipart
 	if err != nil {
 		return nil, err
 	}
+	acl := objectACLRequest(in.ACL, in.GrantFullControl, in.GrantRead, in.GrantReadACP, in.GrantWriteACP)
+	caller := callerAccount(ctx)
+	if p, err := checkObjectACL(b, ownerFor(b, caller, acl), acl); err != nil {
+		return nil, err
+	} else if err := blockPublicACL(s.reader(ctx), bucketName, p); err != nil {
+		return nil, err
+	}
 	u := upload{
-		ID: newUploadID(), Bucket: bucketName, Key: key, Initiated: s.now().UTC(), Owner: callerAccount(ctx),
+		ID: newUploadID(), Bucket: bucketName, Key: key, Initiated: s.now().UTC(), Owner: ownerFor(b, caller, acl),
+		Initiator: caller, ACL: acl,
 		Metadata: in.Metadata, StorageClass: orZero(in.StorageClass),
 		Headers: objectHeaders{
 			ContentType: orZero(in.ContentType), ContentEncoding: orZero(in.ContentEncoding),
@@ -166,9 +189,13 @@ func (s *Service) createMultipartUpload(ctx context.Context, in *CreateMultipart
 		if _, err := loadBucket(tx, bucketName); err != nil {
 			return err
 		}
-		_, err := tx.Exec(`INSERT INTO s3_uploads (`+uploadColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		acl := ""
+		if u.ACL != (aclRequest{}) {
+			acl = mustJSON(u.ACL)
+		}
+		_, err := tx.Exec(`INSERT INTO s3_uploads (`+uploadColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			u.ID, u.Bucket, u.Key, u.Initiated.UnixMilli(), u.Owner, mustJSON(u.Headers), mustJSON(u.Metadata),
-			mustJSON(u.Tags), u.StorageClass, u.ChecksumAlgorithm, u.ChecksumType)
+			mustJSON(u.Tags), u.StorageClass, u.ChecksumAlgorithm, u.ChecksumType, acl, u.Initiator)
 		return err
 	})
 	if err != nil {
@@ -575,6 +602,9 @@ func (s *Service) completeMultipartUpload(ctx context.Context, in *CompleteMulti
 		if err := putVersion(tx, b.Versioning, &obj); err != nil {
 			return err
 		}
+		if err := applyObjectACL(tx, b, &obj, u.ACL); err != nil {
+			return err
+		}
 		if err := dropUpload(tx, id, obj.Parts); err != nil {
 			return err
 		}
@@ -829,10 +859,9 @@ func (s *Service) listParts(ctx context.Context, in *ListPartsRequest) (*ListPar
 		return nil, fmt.Errorf("list parts of %s: %w", id, err)
 	}
 	defer rows.Close()
-	owner := ownerOf(u.Owner)
 	out := &ListPartsOutput{
 		Bucket: &bucketName, Key: &key, UploadId: &id, MaxParts: &maxParts, PartNumberMarker: &marker,
-		StorageClass: refOf(u.StorageClass), Owner: owner, Initiator: &Initiator{ID: owner.ID, DisplayName: owner.DisplayName},
+		StorageClass: refOf(u.StorageClass), Owner: ownerOf(u.Owner), Initiator: initiatorOf(u),
 		IsTruncated: refOf(false), Parts: []Part{},
 	}
 	if u.ChecksumAlgorithm != "" {
@@ -908,9 +937,8 @@ func (s *Service) listMultipartUploads(ctx context.Context, in *ListMultipartUpl
 		out.EncodingType = refOf("url")
 	}
 	for _, u := range page.uploads {
-		owner := ownerOf(u.Owner)
 		mu := MultipartUpload{Key: enc(u.Key), UploadId: refOf(u.ID), Initiated: refOf(u.Initiated), StorageClass: refOf(u.StorageClass),
-			Owner: owner, Initiator: &Initiator{ID: owner.ID, DisplayName: owner.DisplayName}}
+			Owner: ownerOf(u.Owner), Initiator: initiatorOf(u)}
 		if u.ChecksumAlgorithm != "" {
 			mu.ChecksumAlgorithm, mu.ChecksumType = refOf(u.ChecksumAlgorithm), refOf(u.ChecksumType)
 		}

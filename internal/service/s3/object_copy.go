@@ -81,7 +81,7 @@ func (s *Service) copyObject(ctx context.Context, in *CopyObjectRequest) (*CopyO
 		return nil, err
 	}
 	acl := objectACLRequest(in.ACL, in.GrantFullControl, in.GrantRead, in.GrantReadACP, in.GrantWriteACP)
-	if p, err := checkObjectACL(dst, callerAccount(ctx), acl); err != nil {
+	if p, err := checkObjectACL(dst, ownerFor(dst, callerAccount(ctx), acl), acl); err != nil {
 		return nil, err
 	} else if err := blockPublicACL(s.reader(ctx), bucketName, p); err != nil {
 		return nil, err

@@ -221,7 +221,7 @@ func (s *Service) preparePut(ctx context.Context, in *PutObjectRequest) (objectW
 	if w.Obj.Headers.ContentType == "" {
 		w.Obj.Headers.ContentType = "binary/octet-stream"
 	}
-	if p, err := checkObjectACL(b, w.Obj.Owner, w.ACL); err != nil {
+	if p, err := checkObjectACL(b, ownerFor(b, w.Obj.Owner, w.ACL), w.ACL); err != nil {
 		return objectWrite{}, integrity{}, err
 	} else if err := blockPublicACL(s.reader(ctx), bucketName, p); err != nil {
 		return objectWrite{}, integrity{}, err
@@ -279,9 +279,7 @@ func (s *Service) commitObject(ctx context.Context, w *objectWrite, bd body) (bu
 		if b, err = s.loadBucketInTx(tx, o.Bucket); err != nil {
 			return err
 		}
-		if o.Owner == "" {
-			o.Owner = b.Account // an anonymous writer's object belongs to the bucket owner
-		}
+		o.Owner = ownerFor(b, o.Owner, w.ACL)
 		if err := w.Cond.check(tx, o.Bucket, o.Key); err != nil {
 			return err
 		}
@@ -689,10 +687,27 @@ func checkObjectACL(b bucket, owner string, r aclRequest) (*aclPolicy, error) {
 	if err != nil || p == nil {
 		return nil, err
 	}
-	if b.Ownership == "BucketOwnerEnforced" && !p.ownerOnly(owner) {
+	if b.Ownership == "BucketOwnerEnforced" && !bucketOwnerFullControl(r, p, b.Account) {
 		return nil, errACLNotSupported()
 	}
 	return p, nil
+}
+
+// ownerFor is who owns an object writer creates in b: the bucket owner if the bucket enforces
+// that it owns what is written, or prefers it and the write grants it bucket-owner-full-control;
+// otherwise the writer. An anonymous writer's object belongs to the bucket owner.
+func ownerFor(b bucket, writer string, r aclRequest) string {
+	if writer == "" || b.Ownership == "BucketOwnerEnforced" ||
+		b.Ownership == "BucketOwnerPreferred" && r.Canned == "bucket-owner-full-control" {
+		return b.Account
+	}
+	return writer
+}
+
+// bucketOwnerFullControl reports whether an ACL request is one a bucket whose ACLs are disabled
+// (BucketOwnerEnforced) accepts: bucket-owner-full-control, or the same in grant headers.
+func bucketOwnerFullControl(r aclRequest, p *aclPolicy, bucketOwner string) bool {
+	return (r.Canned == "" || r.Canned == "bucket-owner-full-control") && p.ownerOnly(bucketOwner)
 }
 
 // errDeleteMarkerMethod is S3's answer to reading a delete marker by its version id.

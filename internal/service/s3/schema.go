@@ -13,7 +13,7 @@ import (
 // 2 bucket configuration (bucket_config.go), 3 objects (object_schema.go), 4 multipart
 // (multipart_schema.go), 5 encryption (sse_schema.go), 6 configuration kinds
 // (bucket_config.go), 7 object table layout (object_schema.go).
-var migrations = []store.Migration{schemaCore, schemaBuckets, schemaObjects, schemaMultipart, schemaSSE, schemaConfigKinds, schemaObjectLayout, schemaPendingBlobs}
+var migrations = []store.Migration{schemaCore, schemaBuckets, schemaObjects, schemaMultipart, schemaSSE, schemaConfigKinds, schemaObjectLayout, schemaPendingBlobs, schemaUploadACL}
 
 var schemaCore = store.Migration{Version: 1, SQL: coreSQL, Postgres: collateKeys(coreSQL)}
 
