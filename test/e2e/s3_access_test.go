@@ -433,3 +433,28 @@ func TestS3MultipartACL(t *testing.T) {
 		}
 	}
 }
+
+// TestS3DisableACLsNeedsOwnerOnlyBucketACL checks that a bucket whose ACL grants others cannot
+// have its ACLs disabled until that ACL is reset.
+func TestS3DisableACLsNeedsOwnerOnlyBucketACL(t *testing.T) {
+	f := startAccessFixture(t)
+	ctx := t.Context()
+	if _, err := f.owner.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("was-public"), ACL: s3types.BucketCannedACLPublicRead}); err != nil {
+		t.Fatal(err)
+	}
+	enforce := func() error {
+		_, err := f.owner.PutBucketOwnershipControls(ctx, &s3.PutBucketOwnershipControlsInput{Bucket: aws.String("was-public"),
+			OwnershipControls: &s3types.OwnershipControls{Rules: []s3types.OwnershipControlsRule{{ObjectOwnership: s3types.ObjectOwnershipBucketOwnerEnforced}}}})
+		return err
+	}
+	var ae interface{ ErrorCode() string }
+	if err := enforce(); !errors.As(err, &ae) || ae.ErrorCode() != "InvalidBucketAclWithObjectOwnership" {
+		t.Fatalf("disabling the ACLs of a public-read bucket: %v, want InvalidBucketAclWithObjectOwnership", err)
+	}
+	if _, err := f.owner.PutBucketAcl(ctx, &s3.PutBucketAclInput{Bucket: aws.String("was-public"), ACL: s3types.BucketCannedACLPrivate}); err != nil {
+		t.Fatal(err)
+	}
+	if err := enforce(); err != nil {
+		t.Fatalf("disabling the ACLs once the bucket ACL is private: %v", err)
+	}
+}

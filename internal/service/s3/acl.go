@@ -290,6 +290,12 @@ func requestedACL(body *AccessControlPolicy, hdr aclRequest, owner, bucketOwner 
 	return fromHeaders, nil
 }
 
+// errBucketACLWithOwnership refuses to disable the ACLs of a bucket whose ACL grants others.
+func errBucketACLWithOwnership() *awsproto.Error {
+	return awsproto.Errorf("InvalidBucketAclWithObjectOwnership", 400,
+		"Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting")
+}
+
 func errACLNotSupported() *awsproto.Error {
 	return awsproto.Errorf("AccessControlListNotSupported", 400, "The bucket does not allow ACLs")
 }

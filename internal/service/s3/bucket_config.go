@@ -402,11 +402,22 @@ func (s *Service) deleteBucketEncryption(ctx context.Context, in *DeleteBucketEn
 // setOwnership writes s3_buckets.ownership ("" removes the controls).
 func (s *Service) setOwnership(ctx context.Context, bucketName, ownership string) error {
 	return s.st.Write(ctx, func(tx *store.Tx) error {
-		if _, err := s.authorize(ctx, tx, bucketName, "s3:PutBucketOwnershipControls"); err != nil {
+		b, err := s.authorize(ctx, tx, bucketName, "s3:PutBucketOwnershipControls")
+		if err != nil {
 			return err
 		}
+		if ownership == "BucketOwnerEnforced" {
+			// ACLs can be disabled only once the bucket's ACL grants nobody but its owner.
+			acl := defaultACL(b.Account)
+			if _, err := loadConfigJSON(tx, bucketName, configACL, acl); err != nil {
+				return err
+			}
+			if !acl.ownerOnly(b.Account) {
+				return errBucketACLWithOwnership()
+			}
+		}
 		s.bucketChanged(tx, bucketName)
-		_, err := tx.Exec(`UPDATE s3_buckets SET ownership = ? WHERE name = ?`, ownership, bucketName)
+		_, err = tx.Exec(`UPDATE s3_buckets SET ownership = ? WHERE name = ?`, ownership, bucketName)
 		return err
 	})
 }

@@ -172,8 +172,7 @@ func (s *Service) createBucket(ctx context.Context, in *CreateBucketRequest) (*C
 		return nil, err
 	}
 	if ownership == "BucketOwnerEnforced" && acl != nil && !acl.ownerOnly(account) {
-		return nil, awsproto.Errorf("InvalidBucketAclWithObjectOwnership", 400,
-			"Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting")
+		return nil, errBucketACLWithOwnership()
 	}
 	var tags []tag
 	if cfg := in.CreateBucketConfiguration; cfg != nil && len(cfg.Tags) > 0 {
