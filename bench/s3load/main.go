@@ -29,6 +29,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -184,6 +185,7 @@ func smallPuts(ctx context.Context, c config, clients []*s3.Client) ([]string, e
 	body := randomBytes(c.smallSize, 1)
 	var mu sync.Mutex
 	var keys []string
+	before := sampleCPU(c.pid)
 	n, elapsed, lat, err := forDuration(ctx, c, clients, func(ctx context.Context, cl *s3.Client, w, i int) error {
 		key := fmt.Sprintf("small/%02d/%08d", w, i)
 		if _, err := cl.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(c.bucket), Key: aws.String(key), Body: bytes.NewReader(body)}); err != nil {
@@ -198,10 +200,12 @@ func smallPuts(ctx context.Context, c config, clients []*s3.Client) ([]string, e
 		return nil, err
 	}
 	fmt.Printf("PUT %d B: %8.0f ops/s  (%d ops in %s; %s)\n", c.smallSize, float64(n)/elapsed.Seconds(), n, elapsed.Round(time.Millisecond), lat)
+	printCPU(c.pid, before, sampleCPU(c.pid), n)
 	return keys, nil
 }
 
 func smallGets(ctx context.Context, c config, clients []*s3.Client, keys []string) error {
+	before := sampleCPU(c.pid)
 	n, elapsed, lat, err := forDuration(ctx, c, clients, func(ctx context.Context, cl *s3.Client, w, i int) error {
 		key := keys[rand.IntN(len(keys))]
 		out, err := cl.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(c.bucket), Key: aws.String(key)})
@@ -219,6 +223,7 @@ func smallGets(ctx context.Context, c config, clients []*s3.Client, keys []strin
 		return err
 	}
 	fmt.Printf("GET %d B: %8.0f ops/s  (%d ops over %d keys in %s; %s)\n", c.smallSize, float64(n)/elapsed.Seconds(), n, len(keys), elapsed.Round(time.Millisecond), lat)
+	printCPU(c.pid, before, sampleCPU(c.pid), n)
 	return nil
 }
 
@@ -318,6 +323,48 @@ func (s *rssSampler) stop() int {
 		s.peak = max(s.peak, vmRSS(s.pid))
 	}
 	return s.peak
+}
+
+// cpuSample is CPU time used so far by the server (pid) and by this process.
+type cpuSample struct{ server, self time.Duration }
+
+// sampleCPU reads the server's user+system time from /proc (clock ticks of 10 ms, as on every
+// Linux this runs on) and this process's from getrusage.
+func sampleCPU(pid int) cpuSample {
+	var s cpuSample
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
+		s.self = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	if pid == 0 {
+		return s
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return s
+	}
+	// The command name (field 2) may hold spaces; the fields after it start past its ')'.
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	if len(f) > 12 {
+		utime, _ := strconv.ParseInt(f[11], 10, 64)
+		stime, _ := strconv.ParseInt(f[12], 10, 64)
+		s.server = time.Duration(utime+stime) * 10 * time.Millisecond
+	}
+	return s
+}
+
+// printCPU reports CPU time per operation between two samples: the server's (with -pid) and
+// this load tool's, whose SDK clients cost about as much as the server does.
+func printCPU(pid int, before, after cpuSample, ops int64) {
+	if ops == 0 {
+		return
+	}
+	per := func(d time.Duration) int64 { return d.Microseconds() / ops }
+	if pid != 0 {
+		fmt.Printf("  CPU per op: server %d µs, load tool %d µs\n", per(after.server-before.server), per(after.self-before.self))
+	} else {
+		fmt.Printf("  CPU per op: load tool %d µs\n", per(after.self-before.self))
+	}
 }
 
 // vmRSS reads a process's resident set size in KiB from /proc, or 0 if it cannot.
