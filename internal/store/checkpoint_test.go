@@ -15,15 +15,7 @@ import (
 // open, and that the WAL does not keep them all.
 func TestCheckpointerCopiesTheWALWhileOpen(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "kiri.db")
-	s, err := Open(ctx, Config{Path: path})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if err := s.Migrate(ctx, "t", []Migration{{Version: 1, SQL: "CREATE TABLE blobs (id INTEGER PRIMARY KEY, v BLOB)"}}); err != nil {
-		t.Fatal(err)
-	}
+	s, path := openBlobs(t)
 	before := fileSize(t, path)
 	value := []byte(strings.Repeat("x", 4096))
 	for i := range 600 { // about 5 MiB: several thousand pages
@@ -41,6 +33,21 @@ func TestCheckpointerCopiesTheWALWhileOpen(t *testing.T) {
 	}
 }
 
+// openBlobs opens a SQLite store, closed when the test ends, with a table of blobs.
+func openBlobs(t *testing.T) (*Store, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "kiri.db")
+	s, err := Open(context.Background(), Config{Path: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if err := s.Migrate(context.Background(), "t", []Migration{{Version: 1, SQL: "CREATE TABLE blobs (id INTEGER PRIMARY KEY, v BLOB)"}}); err != nil {
+		t.Fatal(err)
+	}
+	return s, path
+}
+
 func fileSize(t *testing.T, path string) int64 {
 	t.Helper()
 	fi, err := os.Stat(path)
@@ -54,15 +61,7 @@ func fileSize(t *testing.T, path string) int64 {
 // and after the checkpointer rewrites the pages they have cached.
 func TestReadersSeeCheckpointedPages(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "kiri.db")
-	s, err := Open(ctx, Config{Path: path})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if err := s.Migrate(ctx, "t", []Migration{{Version: 1, SQL: "CREATE TABLE blobs (id INTEGER PRIMARY KEY, v BLOB)"}}); err != nil {
-		t.Fatal(err)
-	}
+	s, path := openBlobs(t)
 	const rows = 300
 	fill := func(round byte) {
 		t.Helper()

@@ -189,3 +189,21 @@ func redactDSN(dsn string) string {
 	}
 	return dsn[:scheme+3] + creds + dsn[at:]
 }
+
+// Strings reads a one-column result into a slice and closes the rows. It takes a query's two
+// results as they come: store.Strings(tx.Query(...)).
+func Strings(rows *sql.Rows, err error) ([]string, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}

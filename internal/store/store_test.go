@@ -494,3 +494,26 @@ func testAfterCommit(t *testing.T, s *store.Store) {
 		t.Errorf("hook ran before its write was visible to reads")
 	}
 }
+
+func TestStrings(t *testing.T) {
+	for _, b := range backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			ctx := context.Background()
+			s := open(t, b.Config(t))
+			got, err := store.Strings(s.Query(ctx, "SELECT 'b' AS v UNION ALL SELECT 'a' ORDER BY v"))
+			if err != nil || strings.Join(got, ",") != "a,b" {
+				t.Fatalf("Strings = %q, %v; want [a b]", got, err)
+			}
+			if got, err := store.Strings(s.Query(ctx, "SELECT 'x' WHERE 1 = 0")); err != nil || got != nil {
+				t.Fatalf("Strings of no rows = %q, %v; want nil, nil", got, err)
+			}
+			boom := errors.New("boom")
+			if _, err := store.Strings(nil, boom); !errors.Is(err, boom) {
+				t.Fatalf("Strings passes on the query's error: %v", err)
+			}
+			if _, err := store.Strings(s.Query(ctx, "SELECT NULL")); err == nil {
+				t.Fatal("Strings of a NULL: no error")
+			}
+		})
+	}
+}

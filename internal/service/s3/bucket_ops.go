@@ -273,21 +273,8 @@ func (s *Service) deleteBucket(ctx context.Context, in *DeleteBucketRequest) (*s
 
 // abortAllUploads drops a bucket's incomplete multipart uploads and frees their parts' bytes.
 func abortAllUploads(tx *store.Tx, bucketName string) error {
-	rows, err := tx.Query(`SELECT upload_id FROM s3_uploads WHERE bucket = ?`, bucketName)
+	ids, err := store.Strings(tx.Query(`SELECT upload_id FROM s3_uploads WHERE bucket = ?`, bucketName))
 	if err != nil {
-		return err
-	}
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return err
 	}
 	for _, id := range ids {
@@ -300,21 +287,8 @@ func abortAllUploads(tx *store.Tx, bucketName string) error {
 
 // abortUploadRows deletes one upload and its parts, scheduling the parts' blobs for collection.
 func abortUploadRows(tx *store.Tx, uploadID string) error {
-	rows, err := tx.Query(`SELECT blob_key FROM s3_parts WHERE upload_id = ?`, uploadID)
+	keys, err := store.Strings(tx.Query(`SELECT blob_key FROM s3_parts WHERE upload_id = ?`, uploadID))
 	if err != nil {
-		return err
-	}
-	var keys []string
-	for rows.Next() {
-		var k string
-		if err := rows.Scan(&k); err != nil {
-			rows.Close()
-			return err
-		}
-		keys = append(keys, k)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return err
 	}
 	for _, k := range keys {

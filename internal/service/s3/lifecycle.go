@@ -336,20 +336,11 @@ func (s *Service) applyLifecycle(ctx context.Context, bucketName string, rules [
 }
 
 func (s *Service) keysAfter(ctx context.Context, bucketName, after string, limit int) ([]string, error) {
-	rows, err := s.st.Query(ctx, `SELECT DISTINCT okey FROM s3_objects WHERE bucket = ? AND okey > ? ORDER BY okey LIMIT ?`, bucketName, after, limit)
+	keys, err := store.Strings(s.st.Query(ctx, `SELECT DISTINCT okey FROM s3_objects WHERE bucket = ? AND okey > ? ORDER BY okey LIMIT ?`, bucketName, after, limit))
 	if err != nil {
 		return nil, fmt.Errorf("list keys: %w", err)
 	}
-	defer rows.Close()
-	var keys []string
-	for rows.Next() {
-		var k string
-		if err := rows.Scan(&k); err != nil {
-			return nil, err
-		}
-		keys = append(keys, k)
-	}
-	return keys, rows.Err()
+	return keys, nil
 }
 
 // versionsOf returns every version of a key, newest first.

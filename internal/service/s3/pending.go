@@ -67,22 +67,9 @@ func (s *Service) sweepPending(ctx context.Context, cutoff time.Time) (int, erro
 		n := 0
 		err := s.st.Write(ctx, func(tx *store.Tx) error {
 			n = 0
-			rows, err := tx.Query(`DELETE FROM s3_pending_blobs WHERE blob_key IN
-				(SELECT blob_key FROM s3_pending_blobs WHERE created < ? LIMIT ?) RETURNING blob_key`, cutoff.UnixMilli(), pendingSweepBatch)
+			keys, err := store.Strings(tx.Query(`DELETE FROM s3_pending_blobs WHERE blob_key IN
+				(SELECT blob_key FROM s3_pending_blobs WHERE created < ? LIMIT ?) RETURNING blob_key`, cutoff.UnixMilli(), pendingSweepBatch))
 			if err != nil {
-				return err
-			}
-			var keys []string
-			for rows.Next() {
-				var k string
-				if err := rows.Scan(&k); err != nil {
-					rows.Close()
-					return err
-				}
-				keys = append(keys, k)
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
 				return err
 			}
 			for _, k := range keys {
