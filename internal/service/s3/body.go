@@ -82,7 +82,7 @@ func (s *Service) storeBodyWith(ctx context.Context, r io.Reader, enc cipher.Str
 		src = cipher.StreamReader{S: enc, R: src}
 	}
 	if _, err := s.blobs.Put(ctx, key, src); err != nil {
-		s.blobs.Delete(context.WithoutCancel(ctx), key)
+		s.dropBlob(ctx, key)
 		return body{}, err
 	}
 	return body{BlobKey: key, Size: d.size, ETag: d.etag(), MD5: d.md5.Sum(nil), Sums: d.checksums()}, nil
@@ -91,7 +91,7 @@ func (s *Service) storeBodyWith(ctx context.Context, r io.Reader, enc cipher.Str
 // discardBody frees a stored body that will not be committed (a failed precondition, say).
 func (s *Service) discardBody(ctx context.Context, b body) {
 	if b.BlobKey != "" {
-		s.blobs.Delete(context.WithoutCancel(ctx), b.BlobKey)
+		s.dropBlob(ctx, b.BlobKey)
 	}
 }
 

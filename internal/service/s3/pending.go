@@ -2,9 +2,11 @@ package s3
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
+	"github.com/kiri-run/kiri/internal/blob"
 	"github.com/kiri-run/kiri/internal/store"
 )
 
@@ -41,6 +43,22 @@ func (s *Service) notePending(ctx context.Context, key string) error {
 		_, err := tx.Exec(`INSERT INTO s3_pending_blobs (blob_key, created) VALUES (?, ?)`, key, s.now().UnixMilli())
 		return err
 	})
+}
+
+// dropBlob deletes a blob whose write will not commit, then its pending key. A crash in between
+// leaves only the key, which a sweep clears.
+func (s *Service) dropBlob(ctx context.Context, key string) {
+	ctx = context.WithoutCancel(ctx)
+	if err := s.blobs.Delete(ctx, key); err != nil && !errors.Is(err, blob.ErrNotFound) {
+		s.log.Warn("delete blob of a discarded body", "blob", key, "err", err)
+		return // the sweep collects it
+	}
+	if err := s.st.Write(ctx, func(tx *store.Tx) error {
+		_, err := tx.Exec(`DELETE FROM s3_pending_blobs WHERE blob_key = ?`, key)
+		return err
+	}); err != nil {
+		s.log.Warn("forget a discarded body's pending blob", "blob", key, "err", err)
+	}
 }
 
 // claimBlob takes a stored body's blob out of the pending keys, in the transaction that commits

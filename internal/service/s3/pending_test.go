@@ -106,6 +106,18 @@ func TestPendingBlobs(t *testing.T) {
 			if _, err := loadObject(readQuerier{ctx: ctx, st: st}, "bkt", "slow", ""); !errors.As(err, &apiErr) || apiErr.Code != "NoSuchKey" {
 				t.Fatalf("the refused write left an object: %v", err)
 			}
+			// A body discarded before its commit (a failed precondition, say) leaves neither its
+			// blob nor its pending key.
+			second.now = time.Now
+			discarded := storeLarge(second)
+			second.discardBody(ctx, discarded)
+			var pending int
+			if err := st.QueryRow(ctx, "SELECT COUNT(*) FROM s3_pending_blobs WHERE blob_key = ?", discarded.BlobKey).Scan(&pending); err != nil || pending != 0 {
+				t.Fatalf("a discarded body's key is still pending (%d, %v)", pending, err)
+			}
+			if _, err := blobs.Size(ctx, discarded.BlobKey); !errors.Is(err, blob.ErrNotFound) {
+				t.Fatalf("a discarded body's blob is still there: %v", err)
+			}
 			for _, key := range []string{"kept", "in-flight"} {
 				if _, err := loadObject(readQuerier{ctx: ctx, st: st}, "bkt", key, ""); err != nil {
 					t.Fatalf("object %s: %v", key, err)
