@@ -241,18 +241,11 @@ func (s *Service) deleteBucketLifecycle(ctx context.Context, in *DeleteBucketLif
 // runLifecycle applies buckets' lifecycle expiration rules until ctx ends.
 func (s *Service) runLifecycle(ctx context.Context) {
 	clock := lifecycleClockFromEnv()
-	t := time.NewTicker(clock.interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if err := s.lifecyclePass(ctx, clock); err != nil && ctx.Err() == nil {
-				s.log.Error("lifecycle pass", "err", err)
-			}
+	every(ctx, clock.interval, func() {
+		if err := s.lifecyclePass(ctx, clock); err != nil && ctx.Err() == nil {
+			s.log.Error("lifecycle pass", "err", err)
 		}
-	}
+	})
 }
 
 // lifecyclePass applies every bucket's lifecycle rules once, then drops ACL rows of versions

@@ -120,14 +120,5 @@ func (s *Service) runPendingSweeps(ctx context.Context) {
 	if s.st.Dialect() == "sqlite" {
 		sweep(s.started, "written by a process that ended before committing them")
 	}
-	t := time.NewTicker(pendingSweepEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			sweep(s.now().Add(-pendingGrace), "pending longer than "+pendingGrace.String())
-		}
-	}
+	every(ctx, pendingSweepEvery, func() { sweep(s.now().Add(-pendingGrace), "pending longer than "+pendingGrace.String()) })
 }

@@ -103,3 +103,17 @@ func (s *Service) Run(ctx context.Context) {
 	s.runLifecycle(ctx)
 	<-done
 }
+
+// every runs f each interval until ctx ends.
+func every(ctx context.Context, interval time.Duration, f func()) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			f()
+		}
+	}
+}
