@@ -403,7 +403,9 @@ exports.handler = async () => {
 `})
 	in := start(t, nodeRuntime, code, "index.handler")
 	in.invoke(t, invocation{ID: "log-req"})
-	out := in.waitOutput(t, "careful")
+	// stdout (log, debug) and stderr (warn, error) are read apart: wait for the last line of each.
+	in.waitOutput(t, "two\rlines")
+	out := in.waitOutput(t, "{ a: 1 }")
 	ts := `\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z`
 	for _, want := range []string{
 		`(?m)^` + ts + `\tundefined\tINFO\tinit log$`,

@@ -251,6 +251,8 @@ def lambda_handler(event, context):
 	if string(p.Body) != "null" {
 		t.Errorf("body = %s, want null", p.Body)
 	}
+	// print (stdout) and logging (stderr) are read apart: wait for the last line of each.
+	in.waitOutput(t, "plain print\n")
 	out := in.waitOutput(t, "warned here")
 	if !strings.Contains(out, "init print\n") || !strings.Contains(out, "plain print\n") {
 		t.Errorf("prints missing from output: %q", out)
