@@ -35,8 +35,9 @@ var emptyHash = sha256.Sum256(nil)
 
 // DecodeChunked replaces the body of an aws-chunked request with a reader of the decoded
 // bytes. A request is aws-chunked when its payload hash is a STREAMING-* claim (sc is then the
-// Identity's Streaming context) or its Content-Encoding holds aws-chunked; any other request is
-// left alone. In strict mode (sc.Verifies) the chunk signatures of a
+// Identity's Streaming context). Content-Encoding does not decide it: as S3 does, a plain body
+// whose Content-Encoding names aws-chunked is stored as sent, with aws-chunked dropped from
+// the encoding it keeps. In strict mode (sc.Verifies) the chunk signatures of a
 // STREAMING-AWS4-HMAC-SHA256-PAYLOAD[-TRAILER] body, and its trailer signature, are checked as
 // the body is read.
 //
@@ -50,8 +51,14 @@ var emptyHash = sha256.Sum256(nil)
 // They are sticky, and a consumer must discard what it stored on any error other than io.EOF.
 func DecodeChunked(r *http.Request, sc *StreamingContext) error {
 	claim := r.Header.Get(headerContentSHA256)
-	encodings, chunked := withoutAWSChunked(r.Header.Values("Content-Encoding"))
-	if sc == nil && !chunked && !isStreaming(claim) {
+	encodings, named := withoutAWSChunked(r.Header.Values("Content-Encoding"))
+	if named {
+		r.Header.Del("Content-Encoding")
+		for _, e := range encodings {
+			r.Header.Add("Content-Encoding", e)
+		}
+	}
+	if sc == nil && !isStreaming(claim) {
 		return nil
 	}
 	want := int64(-1)
@@ -72,10 +79,6 @@ func DecodeChunked(r *http.Request, sc *StreamingContext) error {
 		r.Header.Set("Content-Length", strconv.FormatInt(want, 10))
 	} else {
 		r.Header.Del("Content-Length")
-	}
-	r.Header.Del("Content-Encoding")
-	for _, e := range encodings {
-		r.Header.Add("Content-Encoding", e)
 	}
 	return nil
 }

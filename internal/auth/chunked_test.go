@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -148,6 +149,25 @@ func TestDecodeChunkedRewritesTheRequest(t *testing.T) {
 	}
 	if got := DeclaredChecksumTrailers(r); len(got) != 1 || got[0] != "CRC32C" {
 		t.Fatalf("declared trailers = %q", got)
+	}
+}
+
+func TestDecodeChunkedKeepsPlainBodiesNamedAWSChunked(t *testing.T) {
+	for _, enc := range []string{"aws-chunked", "gzip, aws-chunked", "aws-chunked, aws-chunked"} {
+		r, _ := http.NewRequest(http.MethodPut, "http://"+testHost+"/b/k", strings.NewReader("plain"))
+		r.Header.Set("X-Amz-Content-Sha256", UnsignedPayload)
+		r.Header.Set("Content-Encoding", enc)
+		body := r.Body
+		if err := DecodeChunked(r, nil); err != nil || r.Body != body {
+			t.Fatalf("%q: plain body was replaced (err %v)", enc, err)
+		}
+		want := []string(nil)
+		if strings.HasPrefix(enc, "gzip") {
+			want = []string{"gzip"}
+		}
+		if got := r.Header.Values("Content-Encoding"); !slices.Equal(got, want) {
+			t.Fatalf("%q: content-encoding = %q, want %q", enc, got, want)
+		}
 	}
 }
 

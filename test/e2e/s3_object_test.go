@@ -950,3 +950,26 @@ func TestS3ListObjectsPagesPastOneThousandKeys(t *testing.T) {
 		t.Fatalf("v1 after marker = %d keys truncated %v, %v", len(v1.Contents), aws.ToBool(v1.IsTruncated), err)
 	}
 }
+
+// A Content-Encoding naming aws-chunked does not make a plain body aws-chunked: S3 stores the
+// body as sent and keeps the other codings (s3-tests' test_object_content_encoding_aws_chunked).
+func TestS3ContentEncodingNamingAWSChunked(t *testing.T) {
+	f := newObjectFixture(t)
+	for _, tc := range []struct{ sent, kept string }{
+		{"gzip", "gzip"},
+		{"deflate, gzip", "deflate, gzip"},
+		{"gzip, aws-chunked", "gzip"},
+		{"aws-chunked, gzip", "gzip"},
+		{"aws-chunked", ""},
+		{"aws-chunked, aws-chunked", ""},
+	} {
+		f.put(t, "encoded", []byte("plain bytes"), func(in *s3.PutObjectInput) { in.ContentEncoding = aws.String(tc.sent) })
+		out, got, err := f.get(t, &s3.GetObjectInput{Key: aws.String("encoded")})
+		if err != nil {
+			t.Fatalf("%q: GetObject: %v", tc.sent, err)
+		}
+		if string(got) != "plain bytes" || aws.ToString(out.ContentEncoding) != tc.kept {
+			t.Errorf("%q: GET = %q with Content-Encoding %q, want %q", tc.sent, got, aws.ToString(out.ContentEncoding), tc.kept)
+		}
+	}
+}
