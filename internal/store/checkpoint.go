@@ -26,6 +26,11 @@ const (
 	checkpointRestartFrames = 16384
 )
 
+// walSizeLimit is the size the WAL file is cut back to when it starts over from its beginning
+// (SQLite's journal_size_limit). Without it the file keeps its largest size for ever: 140 MB
+// after a burst of 200,000 small S3 PUTs. It is a variable so that tests can lower it.
+var walSizeLimit int64 = 64 << 20
+
 // checkpointer runs WAL checkpoints off the writer's path.
 type checkpointer struct {
 	s    *Store

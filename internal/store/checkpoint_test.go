@@ -91,3 +91,30 @@ func TestReadersSeeCheckpointedPages(t *testing.T) {
 	fill('a')
 	fill('n') // the same pages again, rewritten in the file
 }
+
+// TestWALIsCutBackWhenItStartsOver checks that a WAL grown past walSizeLimit is truncated to
+// it once a checkpoint has copied it all and the next write starts the log over.
+func TestWALIsCutBackWhenItStartsOver(t *testing.T) {
+	defer func(old int64) { walSizeLimit = old }(walSizeLimit)
+	walSizeLimit = 256 << 10
+	ctx := context.Background()
+	s, path := openBlobs(t)
+	write := func(n int) {
+		t.Helper()
+		for i := range n {
+			v := bytes.Repeat([]byte{byte(i)}, 4096)
+			if err := s.Write(ctx, func(tx *Tx) error { _, err := tx.Exec("INSERT INTO blobs (v) VALUES (?)", v); return err }); err != nil {
+				t.Fatalf("write %d: %v", i, err)
+			}
+		}
+	}
+	write(300) // about 2.5 MiB of WAL frames, written faster than the checkpointer's interval
+	if n := fileSize(t, path+"-wal"); n <= walSizeLimit {
+		t.Fatalf("the WAL holds %d bytes after 300 writes; the test needs more than %d", n, walSizeLimit)
+	}
+	s.ckpt.checkpoint("RESTART")
+	write(1)
+	if n := fileSize(t, path+"-wal"); n > walSizeLimit {
+		t.Fatalf("the WAL holds %d bytes after it started over, more than the %d limit", n, walSizeLimit)
+	}
+}

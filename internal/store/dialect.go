@@ -40,6 +40,7 @@ func (s *Store) openSQLite(ctx context.Context, cfg Config) error {
 	q.Add("_pragma", "synchronous("+sync+")")
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "wal_autocheckpoint(0)") // the checkpointer does them (checkpoint.go)
+	q.Add("_pragma", "journal_size_limit("+strconv.FormatInt(walSizeLimit, 10)+")")
 	q.Set("_txlock", "immediate")
 	// The path goes in verbatim (not URL-escaped): the driver strips everything after '?'.
 	dsn := "file:" + cfg.Path + "?" + q.Encode()
