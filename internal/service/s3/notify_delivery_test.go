@@ -4,10 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http/httptest"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -19,8 +16,6 @@ import (
 
 	"github.com/kiri-run/kiri/internal/auth"
 	"github.com/kiri-run/kiri/internal/awsproto"
-	"github.com/kiri-run/kiri/internal/blob"
-	"github.com/kiri-run/kiri/internal/dispatch"
 	"github.com/kiri-run/kiri/internal/edge"
 	"github.com/kiri-run/kiri/internal/store/storetest"
 	"github.com/kiri-run/kiri/internal/telemetry"
@@ -60,14 +55,10 @@ func (n *recordingNotifier) received(arn string) [][]byte {
 func startWithNotifier(t *testing.T, notifier Notifier) *s3sdk.Client {
 	t.Helper()
 	ctx := context.Background()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	st := storetest.Open(t, storetest.SQLiteConfig(t))
-	blobs, err := blob.OpenFS(filepath.Join(t.TempDir(), "blobs"), blob.FSOptions{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	relay := dispatch.NewRelay(st, log, "")
-	svc, err := New(ctx, Deps{Store: st, Blobs: blobs, Relay: relay, Logger: log, Notifier: notifier})
+	deps := testDeps(t, storetest.Open(t, storetest.SQLiteConfig(t)))
+	deps.Notifier = notifier
+	log, relay := deps.Logger, deps.Relay
+	svc, err := New(ctx, deps)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,15 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
-	"log/slog"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/kiri-run/kiri/internal/awsproto"
 	"github.com/kiri-run/kiri/internal/blob"
-	"github.com/kiri-run/kiri/internal/dispatch"
 	"github.com/kiri-run/kiri/internal/store"
 	"github.com/kiri-run/kiri/internal/store/storetest"
 )
@@ -24,14 +20,11 @@ func TestPendingBlobs(t *testing.T) {
 	for _, b := range storetest.Backends() {
 		t.Run(b.Name, func(t *testing.T) {
 			ctx := context.Background()
-			log := slog.New(slog.NewTextHandler(io.Discard, nil))
 			st := storetest.Open(t, b.Config(t))
-			blobs, err := blob.OpenFS(filepath.Join(t.TempDir(), "blobs"), blob.FSOptions{NoSync: true})
-			if err != nil {
-				t.Fatal(err)
-			}
+			deps := testDeps(t, st)
+			blobs := deps.Blobs
 			open := func() *Service {
-				svc, err := New(ctx, Deps{Store: st, Blobs: blobs, Relay: dispatch.NewRelay(st, log, ""), Logger: log})
+				svc, err := New(ctx, deps)
 				if err != nil {
 					t.Fatal(err)
 				}

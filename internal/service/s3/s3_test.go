@@ -15,6 +15,17 @@ import (
 	"github.com/kiri-run/kiri/internal/store/storetest"
 )
 
+// testDeps gives a Service over st a throwaway blob directory, a relay and a silent logger.
+func testDeps(t *testing.T, st *store.Store) Deps {
+	t.Helper()
+	blobs, err := blob.OpenFS(filepath.Join(t.TempDir(), "blobs"), blob.FSOptions{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	return Deps{Store: st, Blobs: blobs, Relay: dispatch.NewRelay(st, log, ""), Logger: log}
+}
+
 // TestHandlersFitModel migrates S3's schema on every store backend, then loads the S3 model and
 // binds every handler, as the first request would: a handler whose types do not fit its
 // operation fails here rather than in production. Keys must sort in UTF-8 byte order, as S3
@@ -22,13 +33,8 @@ import (
 func TestHandlersFitModel(t *testing.T) {
 	for _, b := range storetest.Backends() {
 		t.Run(b.Name, func(t *testing.T) {
-			log := slog.New(slog.NewTextHandler(io.Discard, nil))
 			st := storetest.Open(t, b.Config(t))
-			blobs, err := blob.OpenFS(filepath.Join(t.TempDir(), "blobs"), blob.FSOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			svc, err := New(context.Background(), Deps{Store: st, Blobs: blobs, Relay: dispatch.NewRelay(st, log, ""), Logger: log})
+			svc, err := New(context.Background(), testDeps(t, st))
 			if err != nil {
 				t.Fatal(err)
 			}
