@@ -4,14 +4,11 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"sync"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 )
 
-// outboxChannel is the PostgreSQL LISTEN/NOTIFY channel that announces committed outbox records.
-const outboxChannel = "kiri_outbox"
+// outboxTopic is the notification topic (Subscribe) that announces committed outbox records.
+const outboxTopic = "kiri_outbox"
 
 // OutboxRecord is one unit of durable asynchronous work, written in the same transaction as the
 // change that causes it.
@@ -63,7 +60,7 @@ func (t *Tx) Enqueue(rec OutboxRecord) error {
 	if err != nil {
 		return fmt.Errorf("enqueue outbox record (topic %q): %w", rec.Topic, err)
 	}
-	t.enqueued++
+	t.Notify(outboxTopic, "")
 	return nil
 }
 
@@ -71,7 +68,14 @@ func (t *Tx) Enqueue(rec OutboxRecord) error {
 // deliverable: after a local commit that enqueued records and, on PostgreSQL, when another node
 // announces one. Signals coalesce. Call stop to unsubscribe.
 func (s *Store) WatchOutbox() (signals <-chan struct{}, stop func()) {
-	return s.watchers.add()
+	ch := make(chan struct{}, 1)
+	stop = s.Subscribe(outboxTopic, func(string) {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	})
+	return ch, stop
 }
 
 // ClaimOutbox leases up to limit deliverable records of topic to owner until now+lease, in ID
@@ -246,90 +250,4 @@ func (s *Store) DeadLetters(ctx context.Context, topic string, limit int) ([]Dea
 		return nil, fmt.Errorf("list dead letters (topic %q): %w", topic, err)
 	}
 	return out, nil
-}
-
-// watchers fans commit signals out to WatchOutbox subscribers.
-type watchers struct {
-	mu   sync.Mutex
-	next int
-	m    map[int]chan struct{}
-}
-
-// add subscribes a new channel with room for one coalesced signal.
-func (w *watchers) add() (<-chan struct{}, func()) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.m == nil {
-		w.m = map[int]chan struct{}{}
-	}
-	id := w.next
-	w.next++
-	ch := make(chan struct{}, 1)
-	w.m[id] = ch
-	return ch, func() {
-		w.mu.Lock()
-		defer w.mu.Unlock()
-		delete(w.m, id)
-	}
-}
-
-// signal wakes every subscriber without blocking.
-func (w *watchers) signal() {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	for _, ch := range w.m {
-		select {
-		case ch <- struct{}{}:
-		default:
-		}
-	}
-}
-
-// closeAll drops every subscriber; their channels simply stop receiving.
-func (w *watchers) closeAll() {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	clear(w.m)
-}
-
-// listenOutbox relays PostgreSQL notifications from other nodes to local watchers until ctx
-// ends, reconnecting after failures.
-func (s *Store) listenOutbox(ctx context.Context, dsn string) {
-	defer s.bg.Done()
-	for ctx.Err() == nil {
-		err := s.listenOnce(ctx, dsn)
-		if ctx.Err() != nil {
-			return
-		}
-		s.log.Warn("outbox listener lost its connection; reconnecting", "err", err)
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(time.Second):
-		}
-	}
-}
-
-// listenOnce holds one LISTEN connection until it fails or ctx ends.
-func (s *Store) listenOnce(ctx context.Context, dsn string) error {
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		return fmt.Errorf("connect: %w", err)
-	}
-	defer func() {
-		closeCtx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		_ = conn.Close(closeCtx)
-	}()
-	if _, err := conn.Exec(ctx, "LISTEN "+outboxChannel); err != nil {
-		return fmt.Errorf("listen: %w", err)
-	}
-	// Records may have been announced while no connection listened.
-	s.watchers.signal()
-	for {
-		if _, err := conn.WaitForNotification(ctx); err != nil {
-			return fmt.Errorf("wait for notification: %w", err)
-		}
-		s.watchers.signal()
-	}
 }

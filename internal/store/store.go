@@ -57,12 +57,12 @@ type Store struct {
 	stop   chan struct{}
 	done   chan struct{}
 
-	watchers watchers
-	commits  atomic.Uint64
-	writes   atomic.Uint64
-	ckpt     *checkpointer      // SQLite's WAL checkpoints; nil on PostgreSQL
-	cancel   context.CancelFunc // stops background goroutines (PostgreSQL listener)
-	bg       sync.WaitGroup
+	subs    subscribers
+	commits atomic.Uint64
+	writes  atomic.Uint64
+	ckpt    *checkpointer      // SQLite's WAL checkpoints; nil on PostgreSQL
+	cancel  context.CancelFunc // stops background goroutines (PostgreSQL listener)
+	bg      sync.WaitGroup
 }
 
 // Open opens the store selected by cfg, applies connection settings, runs the store's own
@@ -100,7 +100,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	go s.runWriter()
 	if s.dialect == dialectPostgres {
 		s.bg.Add(1)
-		go s.listenOutbox(bgCtx, cfg.DSN)
+		go s.listen(bgCtx, cfg.DSN)
 	}
 	if err := s.migrateSelf(ctx); err != nil {
 		_ = s.Close()
@@ -166,7 +166,6 @@ func (s *Store) Close() error {
 		s.cancel()
 	}
 	s.bg.Wait()
-	s.watchers.closeAll()
 	s.wstmts.close()
 	s.rstmts.close()
 	var ckptErr error

@@ -45,7 +45,7 @@ type Tx struct {
 	s        *Store
 	tx       *sql.Tx
 	rows     []*sql.Rows
-	enqueued int
+	notes    []note
 	finished bool
 	after    []func()
 	ended    []func()
@@ -234,7 +234,7 @@ func (s *Store) runBatch(live []*writeReq, results []error) error {
 		return fmt.Errorf("store: begin write batch: %w", err)
 	}
 	single := len(live) == 1
-	enqueued := 0
+	var notes []note
 	anyOK := false
 	var after, ended []func()
 	defer func() {
@@ -258,7 +258,7 @@ func (s *Store) runBatch(live []*writeReq, results []error) error {
 		}
 		if results[i] == nil {
 			anyOK = true
-			enqueued += tx.enqueued
+			notes = append(notes, tx.notes...)
 			after = append(after, tx.after...)
 		}
 	}
@@ -268,10 +268,11 @@ func (s *Store) runBatch(live []*writeReq, results []error) error {
 		}
 		return nil
 	}
-	if enqueued > 0 && s.dialect == dialectPostgres {
-		if _, err := sqlTx.ExecContext(ctx, "NOTIFY "+outboxChannel); err != nil {
+	notes = dedupNotes(notes)
+	if len(notes) > 0 && s.dialect == dialectPostgres {
+		if err := notifyPostgres(ctx, sqlTx, notes); err != nil {
 			_ = sqlTx.Rollback()
-			return fmt.Errorf("store: notify outbox: %w", err)
+			return fmt.Errorf("store: %w", err)
 		}
 	}
 	if err := sqlTx.Commit(); err != nil {
@@ -289,8 +290,8 @@ func (s *Store) runBatch(live []*writeReq, results []error) error {
 			s.writes.Add(1)
 		}
 	}
-	if enqueued > 0 {
-		s.watchers.signal()
+	for _, n := range notes {
+		s.subs.publish(n.topic, n.payload)
 	}
 	return nil
 }
