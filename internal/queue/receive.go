@@ -1,0 +1,485 @@
+package queue
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/kiri-run/kiri/internal/store"
+)
+
+// ReceiveOptions says how to receive.
+type ReceiveOptions struct {
+	// Max is the most messages to return; default 1.
+	Max int
+	// Visibility is how long received messages stay invisible (their lease). It may be zero: the
+	// messages then stay due, as an SQS receive with VisibilityTimeout 0 leaves them.
+	Visibility time.Duration
+	// Wait is how long to wait for a message when none is due (long polling); zero returns at once.
+	Wait time.Duration
+	// Ordered keeps each group's order: a group's messages come in send order, and none while
+	// an earlier one of the group is in flight or delayed. Messages without a group are unaffected.
+	Ordered bool
+	// OnePerGroup, stricter than Ordered, takes only the first message of each group, so a group
+	// has at most one message in flight: what a consumer that delivers concurrently needs.
+	OnePerGroup bool
+	// MaxReceives, when positive, moves a message already received that many times to DeadLetter
+	// instead of receiving it again.
+	MaxReceives int
+	// DeadLetter is the queue MaxReceives moves messages to.
+	DeadLetter string
+	// DeadLetterRetention, when positive, makes a moved message expire that long after it was
+	// first sent (SQS keeps a message's original enqueue time in its dead-letter queue).
+	DeadLetterRetention time.Duration
+	// Owner prefixes the receipt token, so an owner's leases can be found again after a crash
+	// (see ReleaseLeases); "" for none. It may not contain '.', '%' or '_'.
+	Owner string
+}
+
+// Received is a received message and the receipt of its lease.
+type Received struct {
+	Message
+	Receipt Receipt
+}
+
+// Receive leases up to o.Max due messages of queue, waiting up to o.Wait for one to become due.
+// It returns no messages and no error when the wait ends empty or ctx ends.
+func (e *Engine) Receive(ctx context.Context, queue string, o ReceiveOptions) ([]Received, error) {
+	if o.Max <= 0 {
+		o.Max = 1
+	}
+	if o.Wait <= 0 {
+		return e.receiveOnce(ctx, queue, o)
+	}
+	deadline := time.NewTimer(o.Wait)
+	defer deadline.Stop()
+	first := true
+	for {
+		// Take the wake-up channel before looking, so a send that lands after the look still
+		// wakes this wait.
+		wake := e.signals.channel(queue)
+		if first || e.anyDue(ctx, queue) {
+			got, err := e.receiveOnce(ctx, queue, o)
+			if err != nil || len(got) > 0 {
+				return got, err
+			}
+		}
+		first = false
+		next := e.nextDue(ctx, queue)
+		var timer <-chan time.Time
+		if !next.IsZero() {
+			t := time.NewTimer(max(next.Sub(e.now()), time.Millisecond))
+			defer t.Stop()
+			timer = t.C
+		}
+		select {
+		case <-ctx.Done():
+			return nil, nil
+		case <-deadline.C:
+			return nil, nil
+		case <-wake:
+		case <-timer:
+		}
+	}
+}
+
+// anyDue reads, without the writer, whether queue has a due message.
+func (e *Engine) anyDue(ctx context.Context, queue string) bool {
+	var one int
+	err := e.st.QueryRow(ctx, "SELECT 1 FROM kiri_queue_messages WHERE queue = ? AND visible_at <= ? LIMIT 1",
+		queue, e.now().UnixNano()).Scan(&one)
+	return err == nil
+}
+
+// nextDue is when queue's next not-yet-due message becomes due, or zero.
+func (e *Engine) nextDue(ctx context.Context, queue string) time.Time {
+	var at *int64
+	err := e.st.QueryRow(ctx, "SELECT MIN(visible_at) FROM kiri_queue_messages WHERE queue = ? AND visible_at > ?",
+		queue, e.now().UnixNano()).Scan(&at)
+	if err != nil || at == nil {
+		return time.Time{}
+	}
+	return time.Unix(0, *at)
+}
+
+// receiveOnce leases what is due now.
+func (e *Engine) receiveOnce(ctx context.Context, queue string, o ReceiveOptions) ([]Received, error) {
+	var out []Received
+	err := e.st.Write(ctx, func(tx *store.Tx) error {
+		out = out[:0]
+		var err error
+		out, err = e.lease(tx, queue, o)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("receive from %s: %w", queue, err)
+	}
+	return out, nil
+}
+
+// candidate is a due message a receive may take.
+type candidate struct {
+	id       int64
+	receives int
+	sent     int64
+}
+
+// lease takes up to o.Max due messages of queue in tx.
+func (e *Engine) lease(tx *store.Tx, queue string, o ReceiveOptions) ([]Received, error) {
+	now := e.now().UnixNano()
+	cands, err := e.candidates(tx, queue, o, now)
+	if err != nil {
+		return nil, err
+	}
+	token := randomHex(8)
+	if o.Owner != "" {
+		token = o.Owner + "-" + token
+	}
+	until := now + int64(o.Visibility)
+	out := make([]Received, 0, len(cands))
+	for _, c := range cands {
+		if o.MaxReceives > 0 && c.receives >= o.MaxReceives && o.DeadLetter != "" {
+			if err := e.moveToDeadLetter(tx, c, o, now); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		m, err := scanMessage(tx.QueryRow(`UPDATE kiri_queue_messages
+			SET visible_at = ?, receipt = ?, receives = receives + 1,
+			    first_receive_at = CASE WHEN first_receive_at = 0 THEN ? ELSE first_receive_at END
+			WHERE id = ? RETURNING `+messageColumns, until, token, now, c.id))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, Received{Message: m, Receipt: Receipt{ID: m.ID, Token: token}})
+	}
+	if o.Visibility == 0 && len(out) > 0 {
+		tx.Notify(notifyTopic, queue)
+	}
+	return out, nil
+}
+
+// candidates lists up to o.Max messages of queue due at now, in the order a receive takes them.
+func (e *Engine) candidates(tx *store.Tx, queue string, o ReceiveOptions, now int64) ([]candidate, error) {
+	lock := ""
+	if e.pg {
+		lock = " FOR UPDATE SKIP LOCKED"
+	}
+	var q string
+	if o.OnePerGroup {
+		q = `SELECT m.id, m.receives, m.sent_at FROM kiri_queue_messages m
+			WHERE m.queue = ? AND m.visible_at <= ?
+			  AND (m.grp = '' OR NOT EXISTS (SELECT 1 FROM kiri_queue_messages p
+				WHERE p.queue = m.queue AND p.grp = m.grp AND p.grp <> '' AND p.id < m.id))
+			ORDER BY m.id LIMIT ?` + lock
+	} else if o.Ordered {
+		// A grouped message is a candidate only when no earlier message of its group is
+		// invisible (in flight or delayed); earlier visible ones come first by id.
+		q = `SELECT m.id, m.receives, m.sent_at FROM kiri_queue_messages m
+			WHERE m.queue = ? AND m.visible_at <= ?
+			  AND (m.grp = '' OR NOT EXISTS (SELECT 1 FROM kiri_queue_messages p
+				WHERE p.queue = m.queue AND p.grp = m.grp AND p.grp <> '' AND p.id < m.id AND p.visible_at > ?))
+			ORDER BY m.id LIMIT ?` + lock
+	} else {
+		q = `SELECT id, receives, sent_at FROM kiri_queue_messages
+			WHERE queue = ? AND visible_at <= ? ORDER BY visible_at, id LIMIT ?` + lock
+	}
+	args := []any{queue, now, o.Max}
+	if o.Ordered && !o.OnePerGroup {
+		args = []any{queue, now, now, o.Max}
+	}
+	rows, err := tx.Query(q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []candidate
+	for rows.Next() {
+		var c candidate
+		if err := rows.Scan(&c.id, &c.receives, &c.sent); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// moveToDeadLetter moves a candidate to o.DeadLetter, due at once, lease and error cleared.
+func (e *Engine) moveToDeadLetter(tx *store.Tx, c candidate, o ReceiveOptions, now int64) error {
+	var expires int64
+	if o.DeadLetterRetention > 0 {
+		expires = c.sent + int64(o.DeadLetterRetention)
+		e.expiry.note(tx, expires)
+	}
+	if _, err := tx.Exec(`UPDATE kiri_queue_messages SET queue = ?, visible_at = ?, receipt = '', expires_at = ? WHERE id = ?`,
+		o.DeadLetter, now, expires, c.id); err != nil {
+		return fmt.Errorf("move message %d to %s: %w", c.id, o.DeadLetter, err)
+	}
+	tx.Notify(notifyTopic, o.DeadLetter)
+	return nil
+}
+
+// Delete removes the message r leases from queue. It reports false, with no error, when r no
+// longer holds the message (deleted already, or received again since): SQS answers such deletes
+// with success.
+func (e *Engine) Delete(ctx context.Context, queue string, r Receipt) (bool, error) {
+	res, err := e.DeleteBatch(ctx, queue, []Receipt{r})
+	if err != nil {
+		return false, err
+	}
+	return res[0], nil
+}
+
+// DeleteBatch deletes several leased messages in one commit, reporting each one's outcome.
+func (e *Engine) DeleteBatch(ctx context.Context, queue string, rs []Receipt) ([]bool, error) {
+	out := make([]bool, len(rs))
+	err := e.st.Write(ctx, func(tx *store.Tx) error {
+		for i, r := range rs {
+			res, err := tx.Exec("DELETE FROM kiri_queue_messages WHERE id = ? AND queue = ? AND receipt = ?", r.ID, queue, r.Token)
+			if err != nil {
+				return err
+			}
+			n, err := res.RowsAffected()
+			if err != nil {
+				return err
+			}
+			out[i] = n > 0
+		}
+		if e.hasGroups(queue) {
+			// A deletion may unblock the next message of an ordered group.
+			tx.Notify(notifyTopic, queue)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("delete from %s: %w", queue, err)
+	}
+	return out, nil
+}
+
+// hasGroups is a hint that deletions in queue may unblock ordered receivers. Queues are not
+// typed, so every deletion announces the queue; waking a waiter costs one indexed read.
+func (e *Engine) hasGroups(string) bool { return true }
+
+// ChangeVisibility makes the message r leases due again after d (0: at once). It returns
+// ErrNotInFlight when r no longer holds an unexpired lease.
+func (e *Engine) ChangeVisibility(ctx context.Context, queue string, r Receipt, d time.Duration) error {
+	errs, err := e.ChangeVisibilityBatch(ctx, queue, []Receipt{r}, []time.Duration{d})
+	if err != nil {
+		return err
+	}
+	return errs[0]
+}
+
+// ChangeVisibilityBatch changes several leases in one commit; errs[i] is nil or ErrNotInFlight.
+func (e *Engine) ChangeVisibilityBatch(ctx context.Context, queue string, rs []Receipt, ds []time.Duration) (errs []error, err error) {
+	errs = make([]error, len(rs))
+	err = e.st.Write(ctx, func(tx *store.Tx) error {
+		now := e.now().UnixNano()
+		for i, r := range rs {
+			res, err := tx.Exec(`UPDATE kiri_queue_messages SET visible_at = ?
+				WHERE id = ? AND queue = ? AND receipt = ? AND visible_at > ?`, now+int64(ds[i]), r.ID, queue, r.Token, now)
+			if err != nil {
+				return err
+			}
+			if n, err := res.RowsAffected(); err != nil {
+				return err
+			} else if n == 0 {
+				errs[i] = ErrNotInFlight
+			}
+		}
+		tx.Notify(notifyTopic, queue)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("change visibility in %s: %w", queue, err)
+	}
+	return errs, nil
+}
+
+// Release gives a leased message back, due at at, noting cause as its last error. It does
+// nothing when r no longer holds the message.
+func (e *Engine) Release(ctx context.Context, queue string, r Receipt, at time.Time, cause string) error {
+	err := e.st.Write(ctx, func(tx *store.Tx) error {
+		_, err := tx.Exec(`UPDATE kiri_queue_messages SET visible_at = ?, receipt = '', last_error = ?
+			WHERE id = ? AND queue = ? AND receipt = ?`, at.UnixNano(), cause, r.ID, queue, r.Token)
+		tx.Notify(notifyTopic, queue)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("release message %d of %s: %w", r.ID, queue, err)
+	}
+	return nil
+}
+
+// MoveLeased moves the message r leases to queue to, due at once, noting cause. It does
+// nothing when r no longer holds the message.
+func (e *Engine) MoveLeased(ctx context.Context, from string, r Receipt, to, cause string) error {
+	err := e.st.Write(ctx, func(tx *store.Tx) error {
+		_, err := tx.Exec(`UPDATE kiri_queue_messages SET queue = ?, visible_at = ?, receipt = '', last_error = ?
+			WHERE id = ? AND queue = ? AND receipt = ?`, to, e.now().UnixNano(), cause, r.ID, from, r.Token)
+		tx.Notify(notifyTopic, to)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("move message %d from %s to %s: %w", r.ID, from, to, err)
+	}
+	return nil
+}
+
+// ReleaseLeases makes due at once every message of queue leased by owner (see
+// ReceiveOptions.Owner). A node calls it on start for the leases a crash left behind.
+func (e *Engine) ReleaseLeases(ctx context.Context, queue, owner string) (int64, error) {
+	var n int64
+	err := e.st.Write(ctx, func(tx *store.Tx) error {
+		res, err := tx.Exec(`UPDATE kiri_queue_messages SET visible_at = ?, receipt = ''
+			WHERE queue = ? AND receipt LIKE ?`, e.now().UnixNano(), queue, owner+"-%")
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		if n > 0 {
+			tx.Notify(notifyTopic, queue)
+		}
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("release leases of %s in %s: %w", owner, queue, err)
+	}
+	return n, nil
+}
+
+// ExtendLeases pushes the visibility of every message of queue leased by owner to until.
+func (e *Engine) ExtendLeases(ctx context.Context, queue, owner string, until time.Time) error {
+	err := e.st.Write(ctx, func(tx *store.Tx) error {
+		_, err := tx.Exec(`UPDATE kiri_queue_messages SET visible_at = ? WHERE queue = ? AND receipt LIKE ? AND visible_at > ?`,
+			until.UnixNano(), queue, owner+"-%", e.now().UnixNano())
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("extend leases of %s in %s: %w", owner, queue, err)
+	}
+	return nil
+}
+
+// Purge deletes every message of queue sent before now, in tx.
+func (e *Engine) Purge(tx *store.Tx, queue string) (int64, error) {
+	res, err := tx.Exec("DELETE FROM kiri_queue_messages WHERE queue = ? AND sent_at <= ?", queue, e.now().UnixNano())
+	if err != nil {
+		return 0, fmt.Errorf("purge %s: %w", queue, err)
+	}
+	return res.RowsAffected()
+}
+
+// Drop deletes queue's messages and deduplication ids, in tx.
+func (e *Engine) Drop(tx *store.Tx, queue string) error {
+	if _, err := tx.Exec("DELETE FROM kiri_queue_messages WHERE queue = ?", queue); err != nil {
+		return fmt.Errorf("drop %s: %w", queue, err)
+	}
+	if _, err := tx.Exec("DELETE FROM kiri_queue_dedup WHERE queue = ?", queue); err != nil {
+		return fmt.Errorf("drop %s: %w", queue, err)
+	}
+	return nil
+}
+
+// SetRetention makes every message of queue expire retention after it was sent, in tx.
+func (e *Engine) SetRetention(tx *store.Tx, queue string, retention time.Duration) error {
+	if _, err := tx.Exec("UPDATE kiri_queue_messages SET expires_at = sent_at + ? WHERE queue = ?", int64(retention), queue); err != nil {
+		return fmt.Errorf("set retention of %s: %w", queue, err)
+	}
+	var first *int64
+	if err := tx.QueryRow("SELECT MIN(expires_at) FROM kiri_queue_messages WHERE queue = ? AND expires_at > 0", queue).Scan(&first); err != nil {
+		return fmt.Errorf("set retention of %s: %w", queue, err)
+	}
+	if first != nil {
+		e.expiry.note(tx, *first)
+	}
+	return nil
+}
+
+// Move moves up to limit due messages from one queue to another, oldest first, due at once;
+// a redrive. It reports how many moved.
+func (e *Engine) Move(ctx context.Context, from, to string, limit int, retention time.Duration) (int, error) {
+	var n int
+	err := e.st.Write(ctx, func(tx *store.Tx) error {
+		n = 0
+		cands, err := e.candidates(tx, from, ReceiveOptions{Max: limit}, e.now().UnixNano())
+		if err != nil {
+			return err
+		}
+		o := ReceiveOptions{DeadLetter: to, DeadLetterRetention: retention}
+		for _, c := range cands {
+			if err := e.moveToDeadLetter(tx, c, o, e.now().UnixNano()); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("move messages from %s to %s: %w", from, to, err)
+	}
+	return n, nil
+}
+
+// Stats counts a queue's messages.
+type Stats struct {
+	// Visible messages are due: a receive would take them.
+	Visible int64
+	// InFlight messages are leased.
+	InFlight int64
+	// Delayed messages are not due yet and not leased (delays, timers, retries waiting).
+	Delayed int64
+	// Oldest is when the oldest message was sent; zero when the queue is empty.
+	Oldest time.Time
+}
+
+// Stats counts queue's messages now.
+func (e *Engine) Stats(ctx context.Context, queue string) (Stats, error) {
+	now := e.now().UnixNano()
+	var s Stats
+	var oldest *int64
+	err := e.st.QueryRow(ctx, `SELECT
+			COALESCE(SUM(CASE WHEN visible_at <= ? THEN 1 ELSE 0 END), 0),
+			COALESCE(SUM(CASE WHEN visible_at > ? AND receipt <> '' THEN 1 ELSE 0 END), 0),
+			COALESCE(SUM(CASE WHEN visible_at > ? AND receipt = '' THEN 1 ELSE 0 END), 0),
+			MIN(sent_at)
+		FROM kiri_queue_messages WHERE queue = ?`, now, now, now, queue).Scan(&s.Visible, &s.InFlight, &s.Delayed, &oldest)
+	if err != nil {
+		return Stats{}, fmt.Errorf("count messages of %s: %w", queue, err)
+	}
+	if oldest != nil {
+		s.Oldest = time.Unix(0, *oldest)
+	}
+	return s, nil
+}
+
+// Peek lists up to limit messages of queue in id order without leasing them, for inspection
+// (dead letters, tests).
+func (e *Engine) Peek(ctx context.Context, queue string, limit int) ([]Message, error) {
+	rows, err := e.st.Query(ctx, "SELECT "+messageColumns+" FROM kiri_queue_messages WHERE queue = ? ORDER BY id LIMIT ?", queue, limit)
+	if err != nil {
+		return nil, fmt.Errorf("peek at %s: %w", queue, err)
+	}
+	defer rows.Close()
+	var out []Message
+	for rows.Next() {
+		m, err := scanMessage(rows)
+		if err != nil {
+			return nil, fmt.Errorf("peek at %s: %w", queue, err)
+		}
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("peek at %s: %w", queue, err)
+	}
+	return out, nil
+}
+
+// unixTime is t nanoseconds after the epoch, or the zero time for 0.
+func unixTime(t int64) time.Time {
+	if t == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, t)
+}

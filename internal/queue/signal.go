@@ -1,0 +1,168 @@
+package queue
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/kiri-run/kiri/internal/store"
+)
+
+// signals wakes the waiters of a queue. A waiter takes the queue's channel, looks for work, and
+// waits on the channel only if it found none; a wake-up closes the channel, so a wake-up that
+// lands between the look and the wait is not lost. Only queues with a waiter have a channel.
+type signals struct {
+	mu sync.Mutex
+	m  map[string]chan struct{}
+}
+
+// channel returns the channel the next wake-up of queue closes.
+func (s *signals) channel(queue string) <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.m == nil {
+		s.m = map[string]chan struct{}{}
+	}
+	ch, ok := s.m[queue]
+	if !ok {
+		ch = make(chan struct{})
+		s.m[queue] = ch
+	}
+	return ch
+}
+
+// wake wakes every waiter of queue.
+func (s *signals) wake(queue string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ch, ok := s.m[queue]; ok {
+		close(ch)
+		delete(s.m, queue)
+	}
+}
+
+// all wakes every waiter of every queue.
+func (s *signals) all() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for q, ch := range s.m {
+		close(ch)
+		delete(s.m, q)
+	}
+}
+
+// Wake wakes the waiters of queue, as a send to it would. Tests that move the clock use it.
+func (e *Engine) Wake(queue string) { e.signals.wake(queue) }
+
+// expiry drops expired messages and deduplication ids. It sleeps until the earliest expiry it
+// knows of; a commit that sets an earlier one pokes it.
+type expiry struct {
+	mu   sync.Mutex
+	next int64 // earliest expiry noted since the last sweep; 0 for none
+	poke chan struct{}
+}
+
+func (x *expiry) init() { x.poke = make(chan struct{}, 1) }
+
+// note records, once tx commits, that something expires at at.
+func (x *expiry) note(tx *store.Tx, at int64) {
+	tx.AfterCommit(func() {
+		x.mu.Lock()
+		earlier := x.next == 0 || at < x.next
+		if earlier {
+			x.next = at
+		}
+		x.mu.Unlock()
+		if earlier {
+			select {
+			case x.poke <- struct{}{}:
+			default:
+			}
+		}
+	})
+}
+
+// sweepBatch bounds the rows one sweep transaction deletes.
+const sweepBatch = 1000
+
+// runExpiry sweeps expired rows until ctx ends.
+func (e *Engine) runExpiry(ctx context.Context) {
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		next, err := e.sweepExpired(ctx)
+		if err != nil && ctx.Err() == nil {
+			e.log.Error("drop expired messages", "err", err)
+			next = e.now().Add(time.Minute)
+		}
+		e.expiry.mu.Lock()
+		if e.expiry.next != 0 && (next.IsZero() || e.expiry.next < next.UnixNano()) {
+			next = time.Unix(0, e.expiry.next)
+		}
+		e.expiry.next = 0
+		e.expiry.mu.Unlock()
+		var wait <-chan time.Time
+		if !next.IsZero() {
+			timer.Reset(max(next.Sub(e.now()), time.Millisecond))
+			wait = timer.C
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-e.expiry.poke:
+		case <-wait:
+		}
+		timer.Stop()
+	}
+}
+
+// sweepExpired deletes what has expired and returns when the next row expires (zero: none).
+func (e *Engine) sweepExpired(ctx context.Context) (time.Time, error) {
+	for {
+		now := e.now().UnixNano()
+		var n int64
+		err := e.st.Write(ctx, func(tx *store.Tx) error {
+			n = 0
+			for _, q := range []string{
+				`DELETE FROM kiri_queue_messages WHERE id IN (
+					SELECT id FROM kiri_queue_messages WHERE expires_at > 0 AND expires_at <= ? LIMIT ?)`,
+				`DELETE FROM kiri_queue_dedup WHERE (queue, dedup) IN (
+					SELECT queue, dedup FROM kiri_queue_dedup WHERE expires_at <= ? LIMIT ?)`,
+			} {
+				res, err := tx.Exec(q, now, sweepBatch)
+				if err != nil {
+					return err
+				}
+				k, err := res.RowsAffected()
+				if err != nil {
+					return err
+				}
+				n = max(n, k)
+			}
+			return nil
+		})
+		if err != nil {
+			return time.Time{}, err
+		}
+		if n < sweepBatch {
+			break
+		}
+	}
+	var a, b *int64
+	if err := e.st.QueryRow(ctx, "SELECT MIN(expires_at) FROM kiri_queue_messages WHERE expires_at > 0").Scan(&a); err != nil {
+		return time.Time{}, err
+	}
+	if err := e.st.QueryRow(ctx, "SELECT MIN(expires_at) FROM kiri_queue_dedup").Scan(&b); err != nil {
+		return time.Time{}, err
+	}
+	switch {
+	case a == nil && b == nil:
+		return time.Time{}, nil
+	case a == nil:
+		return time.Unix(0, *b), nil
+	case b == nil:
+		return time.Unix(0, *a), nil
+	default:
+		return time.Unix(0, min(*a, *b)), nil
+	}
+}
