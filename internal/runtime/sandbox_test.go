@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func requireFeature(t *testing.T, p *Pool, ok bool, what string) {
@@ -100,11 +101,17 @@ func TestSandboxSeccompDeniesPrivilegedSyscalls(t *testing.T) {
 	}
 }
 
+// oomTimeout is how long a function running out of memory is given. At 128 MB a function gets
+// 7% of a CPU, as in Lambda; where the cpu controller enforces that share, filling 128 MB and
+// the kernel's reclaim before the OOM kill take about 12 s.
+const oomTimeout = time.Minute
+
 func TestSandboxOutOfMemoryIsRuntimeOutOfMemory(t *testing.T) {
 	p := testPool(t)
 	requireFeature(t, p, p.Features().Cgroup != "", "cgroup memory limits")
 	fn := goFunction(t, "oom")
 	fn.MemoryMB = 128
+	fn.Timeout = oomTimeout
 	res, _ := invoke(t, p, fn, ev{"action": "oom"})
 	if res.FunctionError != "Unhandled" || res.ErrorType != errOutOfMemory {
 		t.Fatalf("FunctionError=%q ErrorType=%q payload=%s", res.FunctionError, res.ErrorType, res.Payload)

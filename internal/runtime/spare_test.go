@@ -115,6 +115,7 @@ func TestSpareInitsServeColdStarts(t *testing.T) {
 		requireFeature(t, p, f.Cgroup != "", "cgroup memory limits")
 		oom := goFunction(t, "oom")
 		oom.MemoryMB = 128
+		oom.Timeout = oomTimeout
 		waitSpares(t, p, defaultSpareInits)
 		res, _ := invoke(t, p, oom, ev{"action": "oom"})
 		if res.ErrorType != errOutOfMemory {
