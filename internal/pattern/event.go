@@ -1,0 +1,79 @@
+package pattern
+
+import (
+	"errors"
+)
+
+// Event is an event flattened once for matching against any number of patterns: its leaf
+// values by dotted field path, each with the array elements it sits in. An Event is
+// read-only after it is built and safe for concurrent use.
+type Event struct {
+	leaves     []leaf
+	paths      map[string][]int32 // leaf indexes by path
+	arrayPaths []string           // the field path of each array, by array id
+}
+
+// leaf is one scalar value of the event.
+type leaf struct {
+	path  string
+	kind  kind
+	text  string // string contents, number text, or true/false/null
+	num   float64
+	numOK bool   // num holds the exact value of a number event-ruler can compare
+	trail []step // the array elements, outermost first, that contain the value
+}
+
+// step is "element index of array": arrays are numbered in document order.
+type step struct {
+	array, index int32
+}
+
+// ErrEventNotObject is returned for an event whose JSON is not an object.
+var ErrEventNotObject = errors.New("event is not a JSON object")
+
+// ParseEvent parses and flattens a JSON event. Numbers keep their text, so 300.0 equals
+// the pattern value 300 by number and "300.0" only by text, as in EventBridge.
+func ParseEvent(data []byte) (*Event, error) {
+	v, err := parseJSON(data)
+	if err != nil {
+		return nil, err
+	}
+	if v.kind != kindObject {
+		return nil, ErrEventNotObject
+	}
+	return eventOf(v), nil
+}
+
+// eventOf flattens a parsed JSON object.
+func eventOf(v value) *Event {
+	e := &Event{paths: map[string][]int32{}}
+	e.add(v, "", nil)
+	return e
+}
+
+// add flattens v, found at path inside the array elements trail, into e.
+func (e *Event) add(v value, path string, trail []step) {
+	switch v.kind {
+	case kindObject:
+		for _, m := range v.members {
+			e.add(m.val, joinPath(path, m.name), trail)
+		}
+	case kindArray:
+		id := int32(len(e.arrayPaths))
+		e.arrayPaths = append(e.arrayPaths, path)
+		for i, item := range v.items {
+			t := append(trail[:len(trail):len(trail)], step{array: id, index: int32(i)})
+			e.add(item, path, t)
+		}
+	default:
+		l := leaf{path: path, kind: v.kind, text: v.text, trail: trail}
+		if v.kind == kindNumber {
+			l.num, l.numOK = comparableNumber(v.text)
+		}
+		e.paths[path] = append(e.paths[path], int32(len(e.leaves)))
+		e.leaves = append(e.leaves, l)
+	}
+}
+
+// hasArrays reports whether any leaf sits inside an array.
+func (e *Event) hasArrays() bool { return len(e.arrayPaths) > 0 }
