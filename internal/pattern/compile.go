@@ -292,6 +292,10 @@ func (c *compiler) anythingBut(expr, arg value) (matcher, error) {
 		kindOf = arg.members[0].name
 		switch kindOf {
 		case "prefix":
+			// SNS takes one prefix string, as AWS's older engine did.
+			if c.d.sns && arg.members[0].val.kind != kindString {
+				return matcher{}, refuse("prefix match pattern must be a string")
+			}
 		case "suffix", "equals-ignore-case", "wildcard":
 			if c.d.sns {
 				return matcher{}, refuse("Unsupported anything-but pattern: " + kindOf)

@@ -61,8 +61,9 @@ func (fc *FilterCriteria) Matches(record *Event) bool {
 //   - an SQS record ("eventSource": "aws:sqs") has its "body" string replaced by the JSON
 //     it holds, when it is valid JSON; otherwise the body stays a plain string, which only
 //     a pattern on the string matches;
-//   - a Kinesis record ("eventSource": "aws:kinesis") has "kinesis.data" base64-decoded and
-//     replaced by the JSON it holds, when it holds valid JSON; otherwise it is unchanged;
+//   - a Kinesis record ("eventSource": "aws:kinesis") is filtered on its "kinesis" object, as
+//     Lambda documents ({"partitionKey": [...]}, {"data": {...}}), with "data" base64-decoded
+//     and replaced by the JSON it holds when it holds valid JSON;
 //   - any other record (DynamoDB streams among them) is matched as it is.
 //
 // The poller calls RecordEvent once per record and FilterCriteria.Matches on the result;
@@ -84,7 +85,8 @@ func RecordEvent(record []byte) (*Event, error) {
 		}
 	case "aws:kinesis":
 		if k := memberOf(&v, "kinesis"); k != nil && k.kind == kindObject {
-			if data := memberOf(k, "data"); data != nil && data.kind == kindString {
+			v = *k
+			if data := memberOf(&v, "data"); data != nil && data.kind == kindString {
 				if raw, err := base64.StdEncoding.DecodeString(data.text); err == nil {
 					if parsed, err := parseJSON(raw); err == nil {
 						*data = parsed

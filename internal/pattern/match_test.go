@@ -1,6 +1,7 @@
 package pattern
 
 import (
+	"slices"
 	"testing"
 )
 
@@ -122,4 +123,10 @@ func TestWideArraysMatchQuickly(t *testing.T) {
 	if got, _ := p.Matches(ev); !got {
 		t.Fatal("a single field in the array should match")
 	}
+}
+
+func sorted(names []string) []string {
+	out := append([]string{}, names...)
+	slices.Sort(out)
+	return out
 }
