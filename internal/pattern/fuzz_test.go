@@ -80,6 +80,15 @@ func FuzzParseJSON(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		v, err := parseJSON(data)
+		ev, evErr := ParseEvent(data)
+		switch {
+		case err == nil && v.kind == kindObject:
+			if evErr != nil || !reflect.DeepEqual(ev, eventOf(v)) {
+				t.Fatalf("ParseEvent(%q) = %+v, %v; want %+v", data, ev, evErr, eventOf(v))
+			}
+		case evErr == nil:
+			t.Fatalf("ParseEvent(%q) took what parseJSON refuses or is no object (%v)", data, err)
+		}
 		if (err == nil) != json.Valid(data) {
 			if err == errTooDeep || strings.Contains(fmt.Sprint(err), "too deep") {
 				return
