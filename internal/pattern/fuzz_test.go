@@ -178,7 +178,11 @@ func FuzzMachine(f *testing.F) {
 			slices.Sort(got)
 			var want []int
 			for name, p := range patterns {
-				if p.MatchesEvent(ev) {
+				ok := p.MatchesEvent(ev)
+				if ok != bruteMatch(&p.root, ev) {
+					t.Fatalf("pattern %d against %s: MatchesEvent %v, brute force %v", name, src, ok, !ok)
+				}
+				if ok {
 					want = append(want, name)
 				}
 			}
@@ -290,9 +294,77 @@ func genEvent(r *rand.Rand) string {
 	if r.IntN(3) != 0 {
 		var elems []string
 		for i := r.IntN(4); i > 0; i-- {
-			elems = append(elems, `{"x":`+leafOrArray()+`,"y":`+leafOrArray()+`}`)
+			elem := `{"x":` + leafOrArray() + `,"y":` + leafOrArray() + `}`
+			if r.IntN(4) == 0 {
+				elem = `[` + elem + `,{"x":` + leafOrArray() + `}]`
+			}
+			elems = append(elems, elem)
 		}
 		parts = append(parts, `"arr":[`+strings.Join(elems, ",")+`]`)
 	}
 	return `{` + strings.Join(parts, ",") + `}`
+}
+
+// bruteMatch is the definition MatchesEvent implements, by exhaustion: some alternative of
+// the pattern's $or expansion has, for each field, either no leaf at all (exists:false) or a
+// matching leaf, such that no two chosen leaves sit in different elements of one array.
+func bruteMatch(n *node, ev *Event) bool {
+	for _, alt := range expandNode(n) {
+		if bruteAlternative(alt, ev, nil) {
+			return true
+		}
+	}
+	return false
+}
+
+func expandNode(n *node) [][]*field {
+	alts := [][]*field{nil}
+	for i := range n.fields {
+		alts[0] = append(alts[0], &n.fields[i])
+	}
+	for _, group := range n.ors {
+		var next [][]*field
+		for _, a := range alts {
+			for _, b := range group {
+				for _, e := range expandNode(b) {
+					next = append(next, append(append([]*field{}, a...), e...))
+				}
+			}
+		}
+		alts = next
+	}
+	return alts
+}
+
+func bruteAlternative(fields []*field, ev *Event, chosen [][]step) bool {
+	if len(fields) == 0 {
+		return true
+	}
+	f := fields[0]
+	idx := ev.paths[f.path]
+	if len(idx) == 0 {
+		return f.absentOK && bruteAlternative(fields[1:], ev, chosen)
+	}
+	for _, i := range idx {
+		l := &ev.leaves[i]
+		if !f.matches(l) {
+			continue
+		}
+		agree := true
+		for _, c := range chosen {
+			at := map[int32]int32{}
+			for _, s := range c {
+				at[s.array] = s.index
+			}
+			for _, s := range l.trail {
+				if j, ok := at[s.array]; ok && j != s.index {
+					agree = false
+				}
+			}
+		}
+		if agree && bruteAlternative(fields[1:], ev, append(chosen, l.trail)) {
+			return true
+		}
+	}
+	return false
 }

@@ -19,8 +19,11 @@ func (p *Pattern) MatchesEvent(ev *Event) bool {
 	if p.matchAll {
 		return true
 	}
-	if !ev.hasArrays() {
-		return matchFlat(&p.root, ev)
+	// Array elements only narrow a match: without them first, a search that must fail
+	// usually fails here at once.
+	flat := matchFlat(&p.root, ev)
+	if !flat || !ev.hasArrays() {
+		return flat
 	}
 	s := search{ev: ev, shared: p.shared}
 	return s.node(&p.root, func() bool { return true })
