@@ -2,6 +2,7 @@ package pattern
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 )
 
@@ -73,6 +74,9 @@ func BenchmarkMachine(b *testing.B) {
 				matched = len(got)
 			}
 			b.ReportMetric(float64(matched), "matches")
+			ev, _ := ParseEvent(benchEvent)
+			cands := slices.Compact(slices.Sorted(slices.Values(m.idx.candidates(ev, nil))))
+			b.ReportMetric(float64(len(cands)), "candidates")
 		})
 	}
 }

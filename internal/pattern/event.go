@@ -9,12 +9,16 @@ import (
 // read-only after it is built and safe for concurrent use.
 type Event struct {
 	leaves     []leaf
-	paths      map[string][]int32 // leaf indexes by path
-	arrayPaths []string           // the field path of each array, by array id
+	paths      map[string]span // the leaves of each path, chained through leaf.next
+	arrayPaths []string        // the field path of each array, by array id
 }
+
+// span is the first and last leaf of one path.
+type span struct{ first, last int32 }
 
 // leaf is one scalar value of the event.
 type leaf struct {
+	next  int32 // the next leaf with the same path, or -1
 	path  string
 	kind  kind
 	text  string // string contents, number text, or true/false/null
@@ -42,7 +46,7 @@ func ParseEvent(data []byte) (*Event, error) {
 		}
 		return nil, ErrEventNotObject
 	}
-	e := &Event{paths: map[string][]int32{}}
+	e := &Event{paths: make(map[string]span, len(data)/32), leaves: make([]leaf, 0, len(data)/24)}
 	if err := e.scan(&s, "", nil); err != nil {
 		return nil, err
 	}
@@ -135,7 +139,7 @@ func (e *Event) scan(s *scanner, path string, trail []step) error {
 
 // eventOf flattens a parsed JSON object.
 func eventOf(v value) *Event {
-	e := &Event{paths: map[string][]int32{}}
+	e := &Event{paths: map[string]span{}}
 	e.add(v, "", nil)
 	return e
 }
@@ -155,13 +159,27 @@ func (e *Event) add(v value, path string, trail []step) {
 			e.add(item, path, t)
 		}
 	default:
-		l := leaf{path: path, kind: v.kind, text: v.text, trail: trail}
+		l := leaf{next: -1, path: path, kind: v.kind, text: v.text, trail: trail}
 		if v.kind == kindNumber {
 			l.num, l.numOK = comparableNumber(v.text)
 		}
-		e.paths[path] = append(e.paths[path], int32(len(e.leaves)))
+		i := int32(len(e.leaves))
+		if sp, ok := e.paths[path]; ok {
+			e.leaves[sp.last].next = i
+			e.paths[path] = span{sp.first, i}
+		} else {
+			e.paths[path] = span{i, i}
+		}
 		e.leaves = append(e.leaves, l)
 	}
+}
+
+// first returns the index of the first leaf at path, or -1.
+func (e *Event) first(path string) int32 {
+	if sp, ok := e.paths[path]; ok {
+		return sp.first
+	}
+	return -1
 }
 
 // hasArrays reports whether any leaf sits inside an array.

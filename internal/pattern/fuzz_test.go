@@ -341,11 +341,11 @@ func bruteAlternative(fields []*field, ev *Event, chosen [][]step) bool {
 		return true
 	}
 	f := fields[0]
-	idx := ev.paths[f.path]
-	if len(idx) == 0 {
+	i := ev.first(f.path)
+	if i < 0 {
 		return f.absentOK && bruteAlternative(fields[1:], ev, chosen)
 	}
-	for _, i := range idx {
+	for ; i >= 0; i = ev.leaves[i].next {
 		l := &ev.leaves[i]
 		if !f.matches(l) {
 			continue

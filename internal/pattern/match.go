@@ -52,11 +52,11 @@ func matchFlat(n *node, ev *Event) bool {
 }
 
 func anyLeaf(f *field, ev *Event) bool {
-	idx := ev.paths[f.path]
-	if len(idx) == 0 {
+	i := ev.first(f.path)
+	if i < 0 {
 		return f.absentOK
 	}
-	for _, i := range idx {
+	for ; i >= 0; i = ev.leaves[i].next {
 		if f.matches(&ev.leaves[i]) {
 			return true
 		}
@@ -91,12 +91,12 @@ func (s *search) fields(n *node, i int, k func() bool) bool {
 		return s.groups(n, 0, k)
 	}
 	f := &n.fields[i]
-	idx := s.ev.paths[f.path]
-	if len(idx) == 0 {
+	li := s.ev.first(f.path)
+	if li < 0 {
 		return f.absentOK && s.fields(n, i+1, k)
 	}
 	var tried [][]step
-	for _, li := range idx {
+	for ; li >= 0; li = s.ev.leaves[li].next {
 		l := &s.ev.leaves[li]
 		if !f.matches(l) || !s.consistent(l.trail) {
 			continue
