@@ -21,6 +21,7 @@ import (
 	"github.com/kiri-run/kiri/internal/dispatch"
 	"github.com/kiri-run/kiri/internal/edge"
 	"github.com/kiri-run/kiri/internal/meter"
+	"github.com/kiri-run/kiri/internal/queue"
 	"github.com/kiri-run/kiri/internal/runtime"
 	"github.com/kiri-run/kiri/internal/service/lambda"
 	"github.com/kiri-run/kiri/internal/service/logs"
@@ -169,6 +170,12 @@ func Start(ctx context.Context, cfg Config) (_ *App, err error) {
 		return nil, err
 	}
 	relay := dispatch.NewRelay(a.store, log, node)
+	engine, err := queue.New(ctx, a.store, queue.Config{Logger: log, Node: node})
+	if err != nil {
+		return nil, err
+	}
+	targets := dispatch.NewRegistry(a.store, engine, log, nil)
+	_ = targets
 	stsSvc, err := sts.New(ctx, a.store, relay, log)
 	if err != nil {
 		return nil, err
@@ -257,6 +264,14 @@ func Start(ctx context.Context, cfg Config) (_ *App, err error) {
 		if err := relay.Run(runCtx); err != nil && !errors.Is(err, context.Canceled) {
 			log.Error("outbox relay stopped", "err", err)
 		}
+	}()
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		if err := engine.Run(runCtx); err != nil {
+			log.Error("queue engine stopped", "err", err)
+		}
+		engine.Close()
 	}()
 	a.wg.Add(1)
 	go func() {
