@@ -71,6 +71,7 @@ func New(cfg Config) *Edge {
 
 // ServeHTTP implements http.Handler.
 func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	continueIfExpected(w, r)
 	urlID, isURL := functionURL(r)
 	if strings.HasPrefix(r.URL.Path, "/_kiri/") && !isURL {
 		e.serveKiri(w, r)
@@ -170,6 +171,17 @@ func (e *Edge) serveAPI(ctx context.Context, w http.ResponseWriter, r *http.Requ
 	call.PrincipalARN = id.PrincipalARN
 	call.UserID = id.UserID
 	route.Serve(w, r, call)
+}
+
+// continueIfExpected sends the interim 100 Continue a request with "Expect: 100-continue" asks
+// for, before anything else, as S3 does for every such request. net/http would send it only
+// on the handler's first body read, and never for an empty body; boto3 asks even for empty
+// uploads, and a final answer without the interim one leaves its connection expecting the
+// wrong status line, so that the next request on it waits for its read timeout.
+func continueIfExpected(w http.ResponseWriter, r *http.Request) {
+	if r.ProtoAtLeast(1, 1) && strings.EqualFold(strings.TrimSpace(r.Header.Get("Expect")), "100-continue") {
+		w.WriteHeader(http.StatusContinue)
+	}
 }
 
 // writeUnrouted answers a request no service claims. No AWS protocol applies, so it uses the

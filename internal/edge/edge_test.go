@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"bufio"
 	"context"
 	"io"
 	"log/slog"
@@ -9,6 +10,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -121,6 +123,53 @@ func TestKiriRoutes(t *testing.T) {
 			e.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, tc.path, nil))
 			if rec.Code != tc.status || !strings.Contains(rec.Body.String(), tc.want) {
 				t.Fatalf("%d %s, want %d containing %s", rec.Code, rec.Body.String(), tc.status, tc.want)
+			}
+		})
+	}
+}
+
+// TestInterimContinue checks on the wire that every request asking for 100 Continue gets it
+// before its final answer, whatever its body length and whoever serves it.
+func TestInterimContinue(t *testing.T) {
+	e := New(Config{
+		Router:  awsproto.NewRouter(),
+		Auth:    auth.New(auth.Config{Mode: auth.Dev}),
+		Metrics: telemetry.NewMetrics(),
+		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	srv := httptest.NewServer(e)
+	defer srv.Close()
+	cases := []struct {
+		name, request, final string
+	}{
+		{"empty upload", "PUT /bucket/key HTTP/1.1\r\nHost: localhost\r\nExpect: 100-continue\r\nContent-Length: 0\r\n\r\n", "HTTP/1.1 404"},
+		{"upload with a body", "PUT /bucket/key HTTP/1.1\r\nHost: localhost\r\nExpect: 100-Continue\r\nContent-Length: 3\r\n\r\n", "HTTP/1.1 404"},
+		{"kiri route", "POST /_kiri/health HTTP/1.1\r\nHost: localhost\r\nExpect: 100-continue\r\nContent-Length: 0\r\n\r\n", "HTTP/1.1 200"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			conn.SetDeadline(time.Now().Add(5 * time.Second))
+			if _, err := io.WriteString(conn, tc.request); err != nil {
+				t.Fatal(err)
+			}
+			br := bufio.NewReader(conn)
+			line, err := br.ReadString('\n')
+			if err != nil || line != "HTTP/1.1 100 Continue\r\n" {
+				t.Fatalf("first line %q, %v; want the interim 100 Continue", line, err)
+			}
+			if blank, _ := br.ReadString('\n'); blank != "\r\n" {
+				t.Fatalf("interim response continues with %q", blank)
+			}
+			if strings.Contains(tc.request, "Content-Length: 3") {
+				io.WriteString(conn, "abc")
+			}
+			if line, _ = br.ReadString('\n'); !strings.HasPrefix(line, tc.final) {
+				t.Fatalf("final status line %q, want %s", line, tc.final)
 			}
 		})
 	}
