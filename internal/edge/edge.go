@@ -37,7 +37,7 @@ type Config struct {
 }
 
 // FunctionURLs serves HTTP requests to Lambda function URLs, addressed by host
-// (<url-id>.lambda-url.<region>.localhost) or by path (/_kiri/lambda-url/<url-id>/…, which the
+// (<url-id>.lambda-url.<region>.localhost, or under localhost.localstack.cloud) or by path (/_kiri/lambda-url/<url-id>/…, which the
 // edge strips to the path the function sees). The handler authenticates AWS_IAM URLs itself
 // with the authenticator it is given.
 type FunctionURLs interface {
@@ -120,10 +120,11 @@ func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (e *Edge) serveAPI(ctx context.Context, w http.ResponseWriter, r *http.Request, call *awsproto.Call) {
-	if bucket, ok := virtualHostedBucket(r.Host); ok {
+	sig := auth.Parse(r)
+	// Only S3 is addressed by host: a request signed for another service keeps its path.
+	if bucket, ok := virtualHostedBucket(r.Host); ok && (sig.Service == "" || sig.Service == "s3") {
 		toPathStyle(r, bucket)
 	}
-	sig := auth.Parse(r)
 	// A preflight, or an OPTIONS without an Origin that is unsigned or signed for S3, which S3
 	// answers 400.
 	if r.Method == http.MethodOptions && e.cfg.CORS != nil && (r.Header.Get("Origin") != "" || sig.Service == "s3" || sig.Service == "") {

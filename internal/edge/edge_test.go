@@ -37,6 +37,23 @@ func TestVirtualHostedBucket(t *testing.T) {
 		{"abc123.lambda-url.us-east-1.localhost:4566", "", false},
 		{"api1.execute-api.localhost:4566", "", false},
 		{"example.com", "", false},
+		{"photos.s3.eu-west-1.localhost:4566", "photos", true},
+		{"s3.eu-west-1.localhost", "", false},
+		{"my.s3.bucket.localhost", "my.s3.bucket", true},
+		{"photos.localhost.", "photos", true},
+		// LocalStack's names.
+		{"photos.localhost.localstack.cloud:4566", "photos", true},
+		{"photos.s3.localhost.localstack.cloud:4566", "photos", true},
+		{"photos.s3.us-gov-west-1.localhost.localstack.cloud", "photos", true},
+		{"my.dotted.bucket.s3.localhost.localstack.cloud", "my.dotted.bucket", true},
+		{"localhost.localstack.cloud:4566", "", false},
+		{"s3.localhost.localstack.cloud:4566", "", false},
+		{"s3.ap-southeast-2.localhost.localstack.cloud:4566", "", false},
+		{"abc123.lambda-url.us-east-1.localhost.localstack.cloud:4566", "", false},
+		{"api1.execute-api.localhost.localstack.cloud:4566", "", false},
+		{"localstack.cloud", "", false},
+		{"photos.localstack.cloud", "", false},
+		{"evil-localhost.localstack.cloud", "", false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.host, func(t *testing.T) {
@@ -45,6 +62,30 @@ func TestVirtualHostedBucket(t *testing.T) {
 				t.Fatalf("= %q, %v; want %q, %v", bucket, ok, tc.bucket, tc.ok)
 			}
 		})
+	}
+}
+
+func TestLocalName(t *testing.T) {
+	cases := []struct {
+		host, name string
+		ok         bool
+	}{
+		{"localhost", "", true},
+		{"LOCALHOST:4566", "", true},
+		{"a.b.localhost", "a.b", true},
+		{"localhost.localstack.cloud:4566", "", true},
+		{"x.localhost.localstack.cloud", "x", true},
+		{"notlocalhost", "", false},
+		{"localhost.example.com", "", false},
+		{"127.0.0.1:4566", "", false},
+		{"[::1]:4566", "", false},
+		{"", "", false},
+	}
+	for _, tc := range cases {
+		name, ok := localName(tc.host)
+		if name != tc.name || ok != tc.ok {
+			t.Errorf("localName(%q) = %q, %v; want %q, %v", tc.host, name, ok, tc.name, tc.ok)
+		}
 	}
 }
 
@@ -84,18 +125,24 @@ func TestVirtualHostedRequestsReachS3(t *testing.T) {
 	dial := func(ctx context.Context, network, _ string) (net.Conn, error) {
 		return (&net.Dialer{}).DialContext(ctx, network, srv.Listener.Addr().String())
 	}
-	client := s3.New(s3.Options{
-		Region:       "us-east-1",
-		Credentials:  credentials.NewStaticCredentialsProvider("AKID", "SECRET", ""),
-		BaseEndpoint: aws.String("http://localhost:" + port),
-		HTTPClient:   &http.Client{Transport: &http.Transport{DialContext: dial}},
-	})
-	out, err := client.ListObjectsV2(t.Context(), &s3.ListObjectsV2Input{Bucket: aws.String("photos"), Prefix: aws.String("cats/")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if aws.ToString(out.Name) != "photos" || aws.ToString(out.Prefix) != "cats/" {
-		t.Fatalf("S3 saw bucket %q prefix %q", aws.ToString(out.Name), aws.ToString(out.Prefix))
+	// Kiri's own names, and LocalStack's: an SDK pointed at any of these endpoints puts the
+	// bucket in the host name.
+	for _, endpoint := range []string{"localhost", "s3.localhost", "localhost.localstack.cloud", "s3.localhost.localstack.cloud"} {
+		t.Run(endpoint, func(t *testing.T) {
+			client := s3.New(s3.Options{
+				Region:       "us-east-1",
+				Credentials:  credentials.NewStaticCredentialsProvider("AKID", "SECRET", ""),
+				BaseEndpoint: aws.String("http://" + endpoint + ":" + port),
+				HTTPClient:   &http.Client{Transport: &http.Transport{DialContext: dial}},
+			})
+			out, err := client.ListObjectsV2(t.Context(), &s3.ListObjectsV2Input{Bucket: aws.String("photos"), Prefix: aws.String("cats/")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if aws.ToString(out.Name) != "photos" || aws.ToString(out.Prefix) != "cats/" {
+				t.Fatalf("S3 saw bucket %q prefix %q", aws.ToString(out.Name), aws.ToString(out.Prefix))
+			}
+		})
 	}
 }
 
