@@ -81,7 +81,7 @@ func parseServe(args []string, stderr io.Writer) (app.Config, error) {
 		return def
 	}
 	ephemeral, _ := strconv.ParseBool(env("EPHEMERAL", "false"))
-	var authMode, syncMode string
+	var authMode, syncMode, allowedHosts string
 	fs.StringVar(&cfg.Addr, "addr", env("ADDR", "127.0.0.1:4566"), "listen address (KIRI_ADDR)")
 	fs.StringVar(&cfg.DataDir, "data-dir", env("DATA_DIR", app.DefaultDataDir()), "data directory (KIRI_DATA_DIR)")
 	fs.BoolVar(&cfg.Ephemeral, "ephemeral", ephemeral, "keep data in a temporary directory removed on exit (KIRI_EPHEMERAL)")
@@ -95,6 +95,8 @@ func parseServe(args []string, stderr io.Writer) (app.Config, error) {
 		"reap function instances idle this long: scale to zero (KIRI_FUNCTION_IDLE_TIMEOUT)")
 	fs.DurationVar(&cfg.AsyncRetryDelay, "async-retry-delay", envDuration("ASYNC_RETRY_DELAY", time.Minute),
 		"wait before the first retry of a failed asynchronous invocation (KIRI_ASYNC_RETRY_DELAY)")
+	fs.StringVar(&allowedHosts, "allowed-hosts", env("ALLOWED_HOSTS", ""),
+		"comma-separated host names dev mode also serves and takes browser requests from, e.g. myapp.test,.dev.test (KIRI_ALLOWED_HOSTS)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -102,6 +104,11 @@ func parseServe(args []string, stderr io.Writer) (app.Config, error) {
 		return cfg, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
 	cfg.Auth, cfg.Sync = auth.Mode(authMode), store.SyncMode(syncMode)
+	for _, h := range strings.Split(allowedHosts, ",") {
+		if h = strings.TrimSpace(h); h != "" {
+			cfg.AllowedHosts = append(cfg.AllowedHosts, h)
+		}
+	}
 	return cfg, nil
 }
 

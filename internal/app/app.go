@@ -61,6 +61,10 @@ type Config struct {
 	// AsyncRetryDelay is the wait before the first retry of a failed asynchronous invocation.
 	// Default 1m, as Lambda.
 	AsyncRetryDelay time.Duration
+	// AllowedHosts are host names dev mode serves, and whose pages may call it, beside loopback
+	// addresses, localhost and the names under .localhost and localhost.localstack.cloud.
+	// ".example.test" is that domain and its subdomains, "*" any name. Default none.
+	AllowedHosts []string
 }
 
 // App is a running Kiri.
@@ -242,6 +246,7 @@ func Start(ctx context.Context, cfg Config) (_ *App, err error) {
 		Forms:   s3Svc,
 
 		FunctionURLs: lambdaSvc,
+		AllowedHosts: cfg.AllowedHosts,
 	})
 
 	a.server = &http.Server{

@@ -167,7 +167,7 @@ func TestKiriRoutes(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.path, func(t *testing.T) {
 			rec := httptest.NewRecorder()
-			e.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, tc.path, nil))
+			e.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "http://127.0.0.1:4566"+tc.path, nil))
 			if rec.Code != tc.status || !strings.Contains(rec.Body.String(), tc.want) {
 				t.Fatalf("%d %s, want %d containing %s", rec.Code, rec.Body.String(), tc.status, tc.want)
 			}

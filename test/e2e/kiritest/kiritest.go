@@ -42,6 +42,8 @@ type Options struct {
 	// AsyncRetryDelay is the wait before the first retry of a failed Event invocation; default
 	// 200ms, so tests see retries quickly.
 	AsyncRetryDelay time.Duration
+	// AllowedHosts are further host names dev mode serves (--allowed-hosts).
+	AllowedHosts []string
 }
 
 // The default strict-mode identity.
@@ -88,6 +90,7 @@ func Start(t testing.TB, opts Options) *Server {
 
 		FunctionIdleTimeout: opts.FunctionIdleTimeout,
 		AsyncRetryDelay:     opts.AsyncRetryDelay,
+		AllowedHosts:        opts.AllowedHosts,
 	}
 	if cfg.AsyncRetryDelay == 0 {
 		cfg.AsyncRetryDelay = 200 * time.Millisecond
