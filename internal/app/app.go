@@ -61,6 +61,9 @@ type Config struct {
 	// AsyncRetryDelay is the wait before the first retry of a failed asynchronous invocation.
 	// Default 1m, as Lambda.
 	AsyncRetryDelay time.Duration
+	// BodyIdleTimeout is how long a request body may send nothing before the request fails
+	// with RequestTimeout, as S3's does. Default 20s.
+	BodyIdleTimeout time.Duration
 	// AllowedHosts are host names dev mode serves, and whose pages may call it, beside loopback
 	// addresses, localhost and the names under .localhost and localhost.localstack.cloud.
 	// ".example.test" is that domain and its subdomains, "*" any name. Default none.
@@ -103,6 +106,9 @@ func (c *Config) applyDefaults() error {
 	}
 	if c.LogFormat == "" {
 		c.LogFormat = "json"
+	}
+	if c.BodyIdleTimeout == 0 {
+		c.BodyIdleTimeout = 20 * time.Second
 	}
 	if c.LogOutput == nil {
 		c.LogOutput = os.Stderr
@@ -247,6 +253,8 @@ func Start(ctx context.Context, cfg Config) (_ *App, err error) {
 
 		FunctionURLs: lambdaSvc,
 		AllowedHosts: cfg.AllowedHosts,
+
+		BodyIdleTimeout: cfg.BodyIdleTimeout,
 	})
 
 	a.server = &http.Server{

@@ -190,7 +190,7 @@ func (a *Authenticator) devIdentity(ctx context.Context, sig *Signature) (*Ident
 	if a.temp != nil && isTemporaryKeyID(sig.AccessKeyID) {
 		k, ok, err := a.temp.LookupTemporaryKey(ctx, sig.AccessKeyID)
 		if err != nil {
-			return nil, &failure{kind: failInternal, message: "temporary credentials could not be looked up"}
+			return nil, &failure{kind: failInternal, message: "temporary credentials could not be looked up", cause: err}
 		}
 		if ok {
 			id.AccountID, id.PrincipalARN, id.UserID = k.AccountID, k.PrincipalARN, k.UserID
@@ -272,7 +272,7 @@ func (a *Authenticator) lookupKey(ctx context.Context, sig *Signature) (Key, *fa
 	if a.temp != nil && isTemporaryKeyID(sig.AccessKeyID) {
 		k, ok, err := a.temp.LookupTemporaryKey(ctx, sig.AccessKeyID)
 		if err != nil {
-			return Key{}, &failure{kind: failInternal, message: "temporary credentials could not be looked up"}
+			return Key{}, &failure{kind: failInternal, message: "temporary credentials could not be looked up", cause: err}
 		}
 		if ok {
 			k.AccessKeyID = sig.AccessKeyID

@@ -666,6 +666,9 @@ func TestVerifyTemporaryKeyLookupFailure(t *testing.T) {
 	if strings.Contains(e.Message, "database") {
 		t.Errorf("message %q exposes internals", e.Message)
 	}
+	if e.Cause == nil || e.Cause.Error() != "database is locked" {
+		t.Errorf("cause %v, want the store's error for the log", e.Cause)
+	}
 }
 
 func TestVerifyRejectsOversizedBody(t *testing.T) {

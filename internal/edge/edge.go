@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -34,6 +35,9 @@ type Config struct {
 	Forms FormUploads
 	// FunctionURLs serves Lambda function URLs (optional).
 	FunctionURLs FunctionURLs
+	// BodyIdleTimeout is how long a request body may send nothing before the request fails
+	// with RequestTimeout (400), as S3's does after about 20 seconds. 0 means no limit.
+	BodyIdleTimeout time.Duration
 	// AllowedHosts are host names dev mode serves beside loopback addresses, localhost and the
 	// names under .localhost and localhost.localstack.cloud; pages from these sites may call
 	// Kiri too. ".example.test" or "*.example.test" is that domain and its subdomains, "*" any
@@ -80,6 +84,9 @@ func New(cfg Config) *Edge {
 // ServeHTTP implements http.Handler.
 func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	continueIfExpected(w, r)
+	if r.Body != nil && r.Body != http.NoBody {
+		r.Body = &requestBody{body: r.Body, rc: http.NewResponseController(w), idle: e.cfg.BodyIdleTimeout, length: r.ContentLength}
+	}
 	urlID, isURL := functionURL(r)
 	if strings.HasPrefix(r.URL.Path, "/_kiri/") && !isURL {
 		if msg := e.refusal(r); msg != "" {
@@ -124,7 +131,7 @@ func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if call.FunctionTime > 0 {
 		e.cfg.Metrics.ObserveOverhead(service, op, d-call.FunctionTime)
 	}
-	e.cfg.Logger.LogAttrs(ctx, slog.LevelInfo, "request",
+	attrs := []slog.Attr{
 		slog.String("request_id", call.RequestID),
 		slog.String("service", service),
 		slog.String("operation", op),
@@ -132,7 +139,24 @@ func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		slog.Duration("duration", d),
 		slog.String("account", call.AccountID),
 		slog.String("trace_id", telemetry.TraceID(ctx)),
-	)
+	}
+	level := slog.LevelInfo
+	if call.Cause != nil {
+		// The client saw only an internal error; the log says what it was.
+		level = slog.LevelError
+		attrs = append(attrs, slog.String("error", causeText(call.Cause)))
+	}
+	e.cfg.Logger.LogAttrs(ctx, level, "request", attrs...)
+}
+
+// causeText describes the failure behind an internal error, with the cause an *awsproto.Error
+// keeps from its client.
+func causeText(err error) string {
+	var ae *awsproto.Error
+	if errors.As(err, &ae) && ae.Cause != nil {
+		return err.Error() + ": " + ae.Cause.Error()
+	}
+	return err.Error()
 }
 
 func (e *Edge) serveAPI(ctx context.Context, w http.ResponseWriter, r *http.Request, call *awsproto.Call) {

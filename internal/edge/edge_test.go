@@ -2,7 +2,11 @@ package edge
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -217,6 +221,83 @@ func TestInterimContinue(t *testing.T) {
 			}
 			if line, _ = br.ReadString('\n'); !strings.HasPrefix(line, tc.final) {
 				t.Fatalf("final status line %q, want %s", line, tc.final)
+			}
+		})
+	}
+}
+
+// failingKeys is a temporary key store that cannot be read.
+type failingKeys struct{}
+
+func (failingKeys) LookupTemporaryKey(context.Context, string) (auth.Key, bool, error) {
+	return auth.Key{}, false, errors.New("database is locked")
+}
+
+// TestInternalErrorsAreLogged checks that a 500 the client sees only as InternalFailure is
+// logged once, at error level, with its request id and its cause.
+func TestInternalErrorsAreLogged(t *testing.T) {
+	svc, err := awsproto.NewService("sts", awsproto.ServiceOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type output struct {
+		Account *string `aws:"Account"`
+	}
+	var fail func() error
+	awsproto.Handle(svc, "GetCallerIdentity", func(ctx context.Context, in *struct{}) (*output, error) {
+		return nil, fail()
+	})
+	cases := []struct {
+		name  string
+		fail  func() error
+		authz string
+		want  []string
+	}{
+		{"handler error", func() error { return fmt.Errorf("open table: %w", errors.New("disk on fire")) }, "",
+			[]string{"open table: disk on fire"}},
+		{"handler panic", func() error { panic("boom") }, "", []string{"handler panic: boom", "goroutine "}},
+		{"temporary key store failure", nil,
+			"AWS4-HMAC-SHA256 Credential=ASIAEXAMPLE/20240501/us-east-1/sts/aws4_request, SignedHeaders=host, Signature=x",
+			[]string{"temporary credentials could not be looked up: database is locked"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			fail = tc.fail
+			var logs bytes.Buffer
+			e := New(Config{
+				Router:  awsproto.NewRouter(svc),
+				Auth:    auth.New(auth.Config{Mode: auth.Dev, Temporary: failingKeys{}}),
+				Metrics: telemetry.NewMetrics(),
+				Logger:  slog.New(slog.NewJSONHandler(&logs, nil)),
+			})
+			r := httptest.NewRequest(http.MethodPost, "http://127.0.0.1:4566/", strings.NewReader("Action=GetCallerIdentity&Version=2011-06-15"))
+			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			if tc.authz != "" {
+				r.Header.Set("Authorization", tc.authz)
+				r.Header.Set("X-Amz-Date", "20240501T120000Z")
+			}
+			rec := httptest.NewRecorder()
+			e.ServeHTTP(rec, r)
+			if rec.Code != http.StatusInternalServerError || strings.Contains(rec.Body.String(), "disk") {
+				t.Fatalf("%d %s, want a 500 that keeps its cause", rec.Code, rec.Body.String())
+			}
+			var line struct {
+				Level, Msg, Error string
+				RequestID         string `json:"request_id"`
+			}
+			if n := strings.Count(logs.String(), "\n"); n != 1 {
+				t.Fatalf("%d log lines, want 1:\n%s", n, logs.String())
+			}
+			if err := json.Unmarshal(logs.Bytes(), &line); err != nil {
+				t.Fatal(err)
+			}
+			if line.Level != "ERROR" || line.Msg != "request" || line.RequestID != rec.Header().Get("X-Amzn-Requestid") || line.RequestID == "" {
+				t.Fatalf("log line %+v, want the request at ERROR with id %s", line, rec.Header().Get("X-Amzn-Requestid"))
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(line.Error, w) {
+					t.Errorf("logged error %q lacks %q", line.Error, w)
+				}
 			}
 		})
 	}

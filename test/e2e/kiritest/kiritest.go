@@ -44,6 +44,8 @@ type Options struct {
 	AsyncRetryDelay time.Duration
 	// AllowedHosts are further host names dev mode serves (--allowed-hosts).
 	AllowedHosts []string
+	// BodyIdleTimeout fails requests whose body stalls this long; default Kiri's (20s).
+	BodyIdleTimeout time.Duration
 }
 
 // The default strict-mode identity.
@@ -91,6 +93,7 @@ func Start(t testing.TB, opts Options) *Server {
 		FunctionIdleTimeout: opts.FunctionIdleTimeout,
 		AsyncRetryDelay:     opts.AsyncRetryDelay,
 		AllowedHosts:        opts.AllowedHosts,
+		BodyIdleTimeout:     opts.BodyIdleTimeout,
 	}
 	if cfg.AsyncRetryDelay == 0 {
 		cfg.AsyncRetryDelay = 200 * time.Millisecond
