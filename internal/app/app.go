@@ -45,7 +45,8 @@ type Config struct {
 	KeysFile string
 	// LogLevel is debug, info, warn or error. Default info.
 	LogLevel string
-	// LogFormat is json or text. Default json.
+	// LogFormat is json, text (logfmt) or pretty (for a person at a terminal: a banner, then
+	// one short line a request). Default json.
 	LogFormat string
 	// Sync is normal (survives kill -9) or full (also survives power loss). Default normal.
 	Sync store.SyncMode
@@ -281,9 +282,20 @@ func Start(ctx context.Context, cfg Config) (_ *App, err error) {
 		defer a.wg.Done()
 		usage.Run(runCtx)
 	}()
+	if cfg.LogFormat == "pretty" {
+		services := make([]string, len(apis))
+		for i, s := range apis {
+			services[i] = s.Name()
+		}
+		writeBanner(cfg.LogOutput, bannerInfo{
+			Version: cfg.Version, Endpoint: endpointURL(a.Addr()), DataDir: a.cfg.DataDir, Store: a.store.Dialect(),
+			Ephemeral: cfg.Ephemeral, Auth: cfg.Auth, KeysFile: cfg.KeysFile, Services: services,
+		})
+	} else {
+		log.Info("kiri ready", "addr", a.Addr(), "data_dir", a.cfg.DataDir, "store", a.store.Dialect(),
+			"auth", string(cfg.Auth), "sync", string(cfg.Sync), "ephemeral", cfg.Ephemeral, "version", cfg.Version)
+	}
 	go func() { a.served <- a.server.Serve(a.listener) }()
-	log.Info("kiri ready", "addr", a.Addr(), "data_dir", a.cfg.DataDir, "store", a.store.Dialect(),
-		"auth", string(cfg.Auth), "sync", string(cfg.Sync), "ephemeral", cfg.Ephemeral, "version", cfg.Version)
 	return a, nil
 }
 

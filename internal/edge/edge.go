@@ -135,6 +135,8 @@ func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		slog.String("request_id", call.RequestID),
 		slog.String("service", service),
 		slog.String("operation", op),
+		slog.String("method", r.Method),
+		slog.String("path", r.URL.Path),
 		slog.Int("status", status),
 		slog.Duration("duration", d),
 		slog.String("account", call.AccountID),

@@ -46,6 +46,8 @@ type Options struct {
 	AllowedHosts []string
 	// BodyIdleTimeout fails requests whose body stalls this long; default Kiri's (20s).
 	BodyIdleTimeout time.Duration
+	// LogFormat is the --log-format; default json.
+	LogFormat string
 }
 
 // The default strict-mode identity.
@@ -87,6 +89,7 @@ func Start(t testing.TB, opts Options) *Server {
 		Sync:      opts.Sync,
 		DB:        opts.DB,
 		LogLevel:  "debug",
+		LogFormat: opts.LogFormat,
 		LogOutput: logs,
 		Version:   "test",
 
