@@ -200,7 +200,11 @@ func (e *Edge) serveAPI(ctx context.Context, w http.ResponseWriter, r *http.Requ
 	svc := route.Service
 	call.Service = svc.Name()
 	call.Operation = route.Operation
-	if call.Service == "s3" && !e.admitS3(r, call, origin, foreign) || call.Service != "s3" && foreign {
+	admitted := !foreign
+	if call.Service == "s3" {
+		admitted = e.admitS3(r, call, origin, foreign)
+	}
+	if !admitted {
 		svc.WriteError(w, r, call, refusalError(svc.Protocol(), originRefusal(origin)))
 		return
 	}

@@ -15,8 +15,9 @@ import (
 // another site could otherwise post to 127.0.0.1:4566 (a cross-origin "simple" request, which
 // no preflight stops) or rebind its own host name to 127.0.0.1. In dev mode the edge serves
 // only requests addressed to a local host name, and refuses requests a browser sends on behalf
-// of a page from a foreign site unless S3's CORS configuration of the bucket admits that site.
-// Strict mode checks neither: every request there is signed, or subject to S3's access rules.
+// of a page from a foreign site unless a CORS configuration (the bucket's, the function URL's)
+// admits that site. Strict mode checks neither: every request there is signed, or subject to
+// S3's access rules.
 
 // allowHint tells how to let dev mode serve host.
 func allowHint(host string) string {
