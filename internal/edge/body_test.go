@@ -3,7 +3,6 @@ package edge
 import (
 	"bufio"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -59,18 +58,12 @@ func TestBodyReadErrorsAreTheClients(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			conn, err := net.Dial("tcp", srv.Listener.Addr().String())
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer conn.Close()
-			io.WriteString(conn, tc.request)
+			conn := sendRaw(t, srv, tc.request)
 			if tc.closeWrite {
-				conn.(*net.TCPConn).CloseWrite()
+				conn.CloseWrite()
 			}
-			conn.SetReadDeadline(time.Now().Add(5 * time.Second))
 			http.ReadResponse(bufio.NewReader(conn), nil)
-			err = <-seen
+			err := <-seen
 			ae, ok := err.(*awsproto.Error)
 			if !ok || ae.Code != tc.code || ae.Status != http.StatusBadRequest {
 				t.Fatalf("read error %v (%T), want %s 400", err, err, tc.code)

@@ -199,15 +199,7 @@ func TestInterimContinue(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			conn, err := net.Dial("tcp", srv.Listener.Addr().String())
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer conn.Close()
-			conn.SetDeadline(time.Now().Add(5 * time.Second))
-			if _, err := io.WriteString(conn, tc.request); err != nil {
-				t.Fatal(err)
-			}
+			conn := sendRaw(t, srv, tc.request)
 			br := bufio.NewReader(conn)
 			line, err := br.ReadString('\n')
 			if err != nil || line != "HTTP/1.1 100 Continue\r\n" {
@@ -301,4 +293,20 @@ func TestInternalErrorsAreLogged(t *testing.T) {
 			}
 		})
 	}
+}
+
+// sendRaw opens a connection to srv, sends request as it is and returns the connection, which
+// the test's end closes.
+func sendRaw(t *testing.T, srv *httptest.Server, request string) *net.TCPConn {
+	t.Helper()
+	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	conn.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.WriteString(conn, request); err != nil {
+		t.Fatal(err)
+	}
+	return conn.(*net.TCPConn)
 }

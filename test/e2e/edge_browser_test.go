@@ -18,8 +18,8 @@ import (
 )
 
 // browserRequest sends what a browser sends for a page: no signature, the page's Origin, and
-// the Host the page's URL named. It returns the status and body.
-func browserRequest(t *testing.T, srv *kiritest.Server, method, path, host string, header map[string]string, body string) (int, string) {
+// the Host the page's URL named. It returns the response, its body read, and the body.
+func browserRequest(t *testing.T, srv *kiritest.Server, method, path, host string, header map[string]string, body string) (*http.Response, string) {
 	t.Helper()
 	req, err := http.NewRequestWithContext(t.Context(), method, srv.URL+path, strings.NewReader(body))
 	if err != nil {
@@ -37,7 +37,7 @@ func browserRequest(t *testing.T, srv *kiritest.Server, method, path, host strin
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	return resp, string(b)
 }
 
 // TestDevModeRefusesForeignPages checks that a web page on another site cannot use a dev-mode
@@ -68,9 +68,9 @@ func TestDevModeRefusesForeignPages(t *testing.T) {
 	}
 
 	t.Run("foreign page cannot write objects", func(t *testing.T) {
-		status, body := browserRequest(t, srv, http.MethodPut, "/private/planted.txt", "", from("https://evil.example"), "x")
-		if status != http.StatusForbidden || !strings.Contains(body, "<Code>AccessDenied</Code>") || !strings.Contains(body, "--allowed-hosts evil.example") {
-			t.Fatalf("%d %s, want 403 AccessDenied naming the flag", status, body)
+		resp, body := browserRequest(t, srv, http.MethodPut, "/private/planted.txt", "", from("https://evil.example"), "x")
+		if resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "<Code>AccessDenied</Code>") || !strings.Contains(body, "--allowed-hosts evil.example") {
+			t.Fatalf("%d %s, want 403 AccessDenied naming the flag", resp.StatusCode, body)
 		}
 		if exists("private", "planted.txt") {
 			t.Fatal("the refused PUT stored the object")
@@ -78,51 +78,43 @@ func TestDevModeRefusesForeignPages(t *testing.T) {
 	})
 	t.Run("foreign page cannot invoke functions", func(t *testing.T) {
 		createEcho(t, clients.Lambda, "victim")
-		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/2015-03-31/functions/victim/invocations", strings.NewReader("{}"))
-		req.Header.Set("Content-Type", "text/plain")
-		req.Header.Set("Origin", "https://evil.example")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
+		resp, body := browserRequest(t, srv, http.MethodPost, "/2015-03-31/functions/victim/invocations", "", from("https://evil.example"), "{}")
 		if resp.StatusCode != http.StatusForbidden || resp.Header.Get("X-Amzn-Errortype") != "AccessDeniedException" ||
-			!strings.Contains(string(body), "does not let web pages from other sites call it") {
+			!strings.Contains(body, "does not let web pages from other sites call it") {
 			t.Fatalf("%d %v %s, want 403 AccessDeniedException", resp.StatusCode, resp.Header, body)
 		}
 		// The same request from no page (a script, an SDK) invokes the function.
-		if status, body := browserRequest(t, srv, http.MethodPost, "/2015-03-31/functions/victim/invocations", "", textPlain, "{}"); status != http.StatusOK {
-			t.Fatalf("unsigned invoke without an Origin: %d %s", status, body)
+		if resp, body := browserRequest(t, srv, http.MethodPost, "/2015-03-31/functions/victim/invocations", "", textPlain, "{}"); resp.StatusCode != http.StatusOK {
+			t.Fatalf("unsigned invoke without an Origin: %d %s", resp.StatusCode, body)
 		}
 	})
 	t.Run("rebound host name is refused", func(t *testing.T) {
-		status, body := browserRequest(t, srv, http.MethodGet, "/", "attacker.example:4566", nil, "")
-		if status != http.StatusForbidden || !strings.Contains(body, `Host &quot;attacker.example&quot;`) {
-			t.Fatalf("%d %s, want 403 naming the host", status, body)
+		resp, body := browserRequest(t, srv, http.MethodGet, "/", "attacker.example:4566", nil, "")
+		if resp.StatusCode != http.StatusForbidden || !strings.Contains(body, `Host &quot;attacker.example&quot;`) {
+			t.Fatalf("%d %s, want 403 naming the host", resp.StatusCode, body)
 		}
-		status, _ = browserRequest(t, srv, http.MethodPut, "/private/rebound.txt", "attacker.example", textPlain, "x")
-		if status != http.StatusForbidden || exists("private", "rebound.txt") {
-			t.Fatalf("PUT through a rebound name: %d", status)
+		resp, _ = browserRequest(t, srv, http.MethodPut, "/private/rebound.txt", "attacker.example", textPlain, "x")
+		if resp.StatusCode != http.StatusForbidden || exists("private", "rebound.txt") {
+			t.Fatalf("PUT through a rebound name: %d", resp.StatusCode)
 		}
 	})
 	t.Run("local and allowed pages work", func(t *testing.T) {
 		for _, origin := range []string{"http://localhost:3000", "http://127.0.0.1:5173", "http://app.localhost:8080", "http://myapp.test:3000"} {
-			if status, body := browserRequest(t, srv, http.MethodPut, "/private/local.txt", "", from(origin), "x"); status != http.StatusOK {
-				t.Fatalf("PUT from %s: %d %s", origin, status, body)
+			if resp, body := browserRequest(t, srv, http.MethodPut, "/private/local.txt", "", from(origin), "x"); resp.StatusCode != http.StatusOK {
+				t.Fatalf("PUT from %s: %d %s", origin, resp.StatusCode, body)
 			}
 		}
-		if status, body := browserRequest(t, srv, http.MethodGet, "/private/local.txt", "myapp.test:4566", nil, ""); status != http.StatusOK {
-			t.Fatalf("GET through an allowed host: %d %s", status, body)
+		if resp, body := browserRequest(t, srv, http.MethodGet, "/private/local.txt", "myapp.test:4566", nil, ""); resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET through an allowed host: %d %s", resp.StatusCode, body)
 		}
 	})
 	t.Run("the bucket's CORS rules admit their sites", func(t *testing.T) {
-		status, body := browserRequest(t, srv, http.MethodPut, "/shop/cart.txt", "", from("https://shop.example"), "x")
-		if status != http.StatusOK || !exists("shop", "cart.txt") {
-			t.Fatalf("PUT admitted by CORS: %d %s", status, body)
+		resp, body := browserRequest(t, srv, http.MethodPut, "/shop/cart.txt", "", from("https://shop.example"), "x")
+		if resp.StatusCode != http.StatusOK || !exists("shop", "cart.txt") {
+			t.Fatalf("PUT admitted by CORS: %d %s", resp.StatusCode, body)
 		}
-		if status, _ := browserRequest(t, srv, http.MethodPut, "/private/cart.txt", "", from("https://shop.example"), "x"); status != http.StatusForbidden {
-			t.Fatalf("PUT to a bucket whose CORS does not admit the site: %d", status)
+		if resp, _ := browserRequest(t, srv, http.MethodPut, "/private/cart.txt", "", from("https://shop.example"), "x"); resp.StatusCode != http.StatusForbidden {
+			t.Fatalf("PUT to a bucket whose CORS does not admit the site: %d", resp.StatusCode)
 		}
 	})
 	t.Run("browser upload form from a site the CORS rules admit", func(t *testing.T) {
@@ -133,12 +125,12 @@ func TestDevModeRefusesForeignPages(t *testing.T) {
 		fw.Write([]byte("pixels"))
 		mw.Close()
 		header := map[string]string{"Content-Type": mw.FormDataContentType(), "Origin": "https://shop.example"}
-		if status, body := browserRequest(t, srv, http.MethodPost, "/shop", "", header, form.String()); status/100 != 2 || !exists("shop", "uploads/photo.txt") {
-			t.Fatalf("form upload: %d %s", status, body)
+		if resp, body := browserRequest(t, srv, http.MethodPost, "/shop", "", header, form.String()); resp.StatusCode/100 != 2 || !exists("shop", "uploads/photo.txt") {
+			t.Fatalf("form upload: %d %s", resp.StatusCode, body)
 		}
 		header["Origin"] = "https://evil.example"
-		if status, _ := browserRequest(t, srv, http.MethodPost, "/private", "", header, form.String()); status != http.StatusForbidden {
-			t.Fatalf("form upload from a foreign site: %d", status)
+		if resp, _ := browserRequest(t, srv, http.MethodPost, "/private", "", header, form.String()); resp.StatusCode != http.StatusForbidden {
+			t.Fatalf("form upload from a foreign site: %d", resp.StatusCode)
 		}
 	})
 	t.Run("function URL CORS admits its sites", func(t *testing.T) {
@@ -153,11 +145,11 @@ func TestDevModeRefusesForeignPages(t *testing.T) {
 			t.Fatal(err)
 		}
 		host := strings.TrimSuffix(strings.TrimPrefix(aws.ToString(cfg.FunctionUrl), "http://"), "/")
-		if status, body := browserRequest(t, srv, http.MethodPost, "/", host, from("https://app.example"), "{}"); status != http.StatusOK {
-			t.Fatalf("function URL from an admitted site: %d %s", status, body)
+		if resp, body := browserRequest(t, srv, http.MethodPost, "/", host, from("https://app.example"), "{}"); resp.StatusCode != http.StatusOK {
+			t.Fatalf("function URL from an admitted site: %d %s", resp.StatusCode, body)
 		}
-		if status, body := browserRequest(t, srv, http.MethodPost, "/", host, from("https://evil.example"), "{}"); status != http.StatusForbidden {
-			t.Fatalf("function URL from a foreign site: %d %s", status, body)
+		if resp, body := browserRequest(t, srv, http.MethodPost, "/", host, from("https://evil.example"), "{}"); resp.StatusCode != http.StatusForbidden {
+			t.Fatalf("function URL from a foreign site: %d %s", resp.StatusCode, body)
 		}
 	})
 }
