@@ -46,7 +46,8 @@ type Config struct {
 	KeysFile string
 	// LogLevel is debug, info, warn or error. Default info.
 	LogLevel string
-	// LogFormat is json or text. Default json.
+	// LogFormat is json, text (logfmt) or pretty (for a person at a terminal: a banner, then
+	// one short line a request). Default json.
 	LogFormat string
 	// Sync is normal (survives kill -9) or full (also survives power loss). Default normal.
 	Sync store.SyncMode
@@ -62,6 +63,13 @@ type Config struct {
 	// AsyncRetryDelay is the wait before the first retry of a failed asynchronous invocation.
 	// Default 1m, as Lambda.
 	AsyncRetryDelay time.Duration
+	// BodyIdleTimeout is how long a request body may send nothing before the request fails
+	// with RequestTimeout, as S3's does. Default 20s.
+	BodyIdleTimeout time.Duration
+	// AllowedHosts are host names dev mode serves, and whose pages may call it, beside loopback
+	// addresses, localhost and the names under .localhost and localhost.localstack.cloud.
+	// ".example.test" is that domain and its subdomains, "*" any name. Default none.
+	AllowedHosts []string
 }
 
 // App is a running Kiri.
@@ -100,6 +108,9 @@ func (c *Config) applyDefaults() error {
 	}
 	if c.LogFormat == "" {
 		c.LogFormat = "json"
+	}
+	if c.BodyIdleTimeout == 0 {
+		c.BodyIdleTimeout = 20 * time.Second
 	}
 	if c.LogOutput == nil {
 		c.LogOutput = os.Stderr
@@ -249,6 +260,9 @@ func Start(ctx context.Context, cfg Config) (_ *App, err error) {
 		Forms:   s3Svc,
 
 		FunctionURLs: lambdaSvc,
+		AllowedHosts: cfg.AllowedHosts,
+
+		BodyIdleTimeout: cfg.BodyIdleTimeout,
 	})
 
 	a.server = &http.Server{
@@ -283,9 +297,20 @@ func Start(ctx context.Context, cfg Config) (_ *App, err error) {
 		defer a.wg.Done()
 		usage.Run(runCtx)
 	}()
+	if cfg.LogFormat == "pretty" {
+		services := make([]string, len(apis))
+		for i, s := range apis {
+			services[i] = s.Name()
+		}
+		writeBanner(cfg.LogOutput, bannerInfo{
+			Version: cfg.Version, Endpoint: endpointURL(a.Addr()), DataDir: a.cfg.DataDir, Store: a.store.Dialect(),
+			Ephemeral: cfg.Ephemeral, Auth: cfg.Auth, KeysFile: cfg.KeysFile, Services: services,
+		})
+	} else {
+		log.Info("kiri ready", "addr", a.Addr(), "data_dir", a.cfg.DataDir, "store", a.store.Dialect(),
+			"auth", string(cfg.Auth), "sync", string(cfg.Sync), "ephemeral", cfg.Ephemeral, "version", cfg.Version)
+	}
 	go func() { a.served <- a.server.Serve(a.listener) }()
-	log.Info("kiri ready", "addr", a.Addr(), "data_dir", a.cfg.DataDir, "store", a.store.Dialect(),
-		"auth", string(cfg.Auth), "sync", string(cfg.Sync), "ephemeral", cfg.Ephemeral, "version", cfg.Version)
 	return a, nil
 }
 

@@ -134,9 +134,11 @@ func (id *Identity) LogValue() slog.Value {
 		slog.String("principal", id.PrincipalARN), slog.Bool("anonymous", id.Anonymous))
 }
 
-// Verify checks sig against the request. Dev mode: never verifies (any key works, account
-// 000000000000, principal arn:aws:iam::000000000000:root) — except a temporary key issued by STS
-// still resolves to its stored identity (account, assumed-role ARN). Strict mode: verifies the
+// Verify checks sig against the request. Dev mode: never verifies signatures (any key works,
+// account 000000000000, principal arn:aws:iam::000000000000:root), but a readable signing time
+// is held to the same expiry (X-Amz-Expires, SigV2 Expires) and 15 minute skew as in strict mode,
+// so that presigned URLs expire; a temporary key issued by STS still resolves to its stored
+// identity (account, assumed-role ARN). Strict mode: verifies the
 // signature, the expiry/skew, the session token of temporary keys; anonymous is refused unless
 // t.AllowAnonymous. Errors are *awsproto.Error values with AWS's code per service.
 //
@@ -161,6 +163,9 @@ func (a *Authenticator) Verify(ctx context.Context, r *http.Request, sig *Signat
 	var f *failure
 	if a.mode == Dev {
 		id, f = a.devIdentity(ctx, sig)
+		if f == nil && sig.failure == nil && !sig.Anonymous {
+			f = a.checkTime(sig)
+		}
 	} else {
 		id, f = a.strictIdentity(ctx, r, sig, t)
 	}
@@ -170,7 +175,7 @@ func (a *Authenticator) Verify(ctx context.Context, r *http.Request, sig *Signat
 	return id, nil
 }
 
-// devIdentity trusts whatever the request claims, malformed or not; an
+// devIdentity trusts whatever identity the request claims, malformed or not; an
 // unsigned request also acts as the dev account (with Anonymous set). Only
 // SigV4a is refused, because its bodies could not be decoded later (SigV2 goes to sigv2.go).
 func (a *Authenticator) devIdentity(ctx context.Context, sig *Signature) (*Identity, *failure) {
@@ -185,7 +190,7 @@ func (a *Authenticator) devIdentity(ctx context.Context, sig *Signature) (*Ident
 	if a.temp != nil && isTemporaryKeyID(sig.AccessKeyID) {
 		k, ok, err := a.temp.LookupTemporaryKey(ctx, sig.AccessKeyID)
 		if err != nil {
-			return nil, &failure{kind: failInternal, message: "temporary credentials could not be looked up"}
+			return nil, &failure{kind: failInternal, message: "temporary credentials could not be looked up", cause: err}
 		}
 		if ok {
 			id.AccountID, id.PrincipalARN, id.UserID = k.AccountID, k.PrincipalARN, k.UserID
@@ -267,7 +272,7 @@ func (a *Authenticator) lookupKey(ctx context.Context, sig *Signature) (Key, *fa
 	if a.temp != nil && isTemporaryKeyID(sig.AccessKeyID) {
 		k, ok, err := a.temp.LookupTemporaryKey(ctx, sig.AccessKeyID)
 		if err != nil {
-			return Key{}, &failure{kind: failInternal, message: "temporary credentials could not be looked up"}
+			return Key{}, &failure{kind: failInternal, message: "temporary credentials could not be looked up", cause: err}
 		}
 		if ok {
 			k.AccessKeyID = sig.AccessKeyID

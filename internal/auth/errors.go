@@ -15,6 +15,7 @@ type failure struct {
 	kind    failureKind
 	message string            // "" → the kind's standard AWS message
 	fields  map[string]string // extra error fields (S3 puts these in its XML)
+	cause   error             // what made an internal failure, for logs
 }
 
 type failureKind int
@@ -142,6 +143,7 @@ func targetError(f *failure, t Target) *awsproto.Error {
 		msg = f.message
 	}
 	e := awsproto.Errorf(code, status, "%s", msg)
+	e.Cause = f.cause
 	if s3 && len(f.fields) > 0 {
 		e.Fields = f.fields
 	}

@@ -51,7 +51,10 @@ func TestVerifySigV2(t *testing.T) {
 			header:   map[string]string{"Authorization": "AWS " + testKeyID + ":bWq2s1WEIj+Ydj0vQ697zp+IXMU=", "Date": "Tue, 27 Mar 2007 19:36:42 +0000"},
 			wantCode: "RequestTimeTooSkewed", status: 403},
 		{name: "dev mode accepts any SigV2 signature", mode: Dev, now: docTime, method: "GET",
-			uri: "/b/k?AWSAccessKeyId=anything&Expires=1&Signature=bad"},
+			uri: "/b/k?AWSAccessKeyId=anything&Expires=1175139620&Signature=bad"},
+		{name: "dev mode refuses an expired SigV2 presigned URL", mode: Dev, now: time.Unix(1175139621, 0), method: "GET",
+			uri:      "/b/k?AWSAccessKeyId=anything&Expires=1175139620&Signature=bad",
+			wantCode: "AccessDenied", status: 403},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -7,6 +7,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -514,9 +516,16 @@ func TestVerifyDevMode(t *testing.T) {
 				PrincipalARN: "arn:aws:iam::000000000000:root", UserID: DevAccountID},
 		},
 		{
-			name: "expired signature is not checked",
+			name: "wrong signature is not checked",
 			req: request{url: "/bucket/k", payloadHash: UnsignedPayload, contentSHA: true,
-				signedAt: testNow.Add(-48 * time.Hour)}.sign(t),
+				creds: credsOf(testKeyID, "not-the-secret", "")}.sign(t),
+			want: Identity{AccessKeyID: testKeyID, AccountID: DevAccountID, Region: "us-east-1",
+				PrincipalARN: "arn:aws:iam::000000000000:root", UserID: DevAccountID},
+		},
+		{
+			name: "presigned URL with a wrong signature works until it expires",
+			req: request{url: "/bucket/k", creds: credsOf(testKeyID, "not-the-secret", ""), expires: "60",
+				signedAt: testNow.Add(-59 * time.Second)}.presign(t),
 			want: Identity{AccessKeyID: testKeyID, AccountID: DevAccountID, Region: "us-east-1",
 				PrincipalARN: "arn:aws:iam::000000000000:root", UserID: DevAccountID},
 		},
@@ -546,6 +555,99 @@ func TestVerifyDevMode(t *testing.T) {
 	}
 }
 
+// TestVerifyDevModeEnforcesTime checks that dev mode refuses what strict mode refuses for its
+// time alone (expired presigned URLs, skewed signatures), with the same error.
+func TestVerifyDevModeEnforcesTime(t *testing.T) {
+	s3Get := request{url: "/bucket/k", payloadHash: UnsignedPayload, contentSHA: true}
+	sts := request{method: http.MethodPost, url: "/", service: "sts", body: "Action=GetCallerIdentity&Version=2011-06-15"}
+	at := func(q request, signedAt time.Time, expires string) request {
+		q.signedAt, q.expires = signedAt, expires
+		return q
+	}
+	tests := []struct {
+		name     string
+		req      func() *http.Request
+		target   Target
+		wantCode string
+		wantMsg  string
+	}{
+		{name: "expired SigV4 presigned URL", target: targetS3,
+			req:      func() *http.Request { return at(s3Get, testNow.Add(-61*time.Second), "60").presign(t) },
+			wantCode: "AccessDenied", wantMsg: "Request has expired"},
+		{name: "SigV4 presigned URL dated in the future", target: targetS3,
+			req:      func() *http.Request { return at(s3Get, testNow.Add(16*time.Minute), "60").presign(t) },
+			wantCode: "AccessDenied", wantMsg: "Request is not valid yet"},
+		{name: "expired presigned STS URL", target: targetSTS,
+			req:      func() *http.Request { return at(sts, testNow.Add(-2*time.Minute), "60").presign(t) },
+			wantCode: "AccessDenied", wantMsg: "Request has expired"},
+		{name: "S3 header signature too old", target: targetS3,
+			req:      func() *http.Request { return at(s3Get, testNow.Add(-16*time.Minute), "").sign(t) },
+			wantCode: "RequestTimeTooSkewed", wantMsg: "The difference between the request time and the current time is too large."},
+		{name: "S3 header signature from the future", target: targetS3,
+			req:      func() *http.Request { return at(s3Get, testNow.Add(16*time.Minute), "").sign(t) },
+			wantCode: "RequestTimeTooSkewed", wantMsg: "The difference between the request time and the current time is too large."},
+		{name: "STS header signature too old", target: targetSTS,
+			req:      func() *http.Request { return at(sts, testNow.Add(-16*time.Minute), "").sign(t) },
+			wantCode: "SignatureDoesNotMatch", wantMsg: "Signature expired: 20240501T114400Z is now earlier than 20240501T114500Z"},
+		{name: "expired SigV2 presigned URL", target: targetS3,
+			req: func() *http.Request {
+				uri := "/bucket/k?AWSAccessKeyId=" + testKeyID + "&Expires=" + strconv.FormatInt(testNow.Unix()-1, 10) + "&Signature=x"
+				return sigV2Request(t, uri, nil)
+			},
+			wantCode: "AccessDenied", wantMsg: "Request has expired"},
+		{name: "SigV2 header signature too old", target: targetS3,
+			req: func() *http.Request {
+				return sigV2Request(t, "/bucket/k", map[string]string{"Authorization": "AWS " + testKeyID + ":x",
+					"Date": testNow.Add(-16 * time.Minute).Format(http.TimeFormat)})
+			},
+			wantCode: "RequestTimeTooSkewed", wantMsg: "The difference between the request time and the current time is too large."},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, strictErr := newTestAuthenticator(Strict).Verify(context.Background(), tc.req(), nil, tc.target)
+			_, devErr := newTestAuthenticator(Dev).Verify(context.Background(), tc.req(), nil, tc.target)
+			e := wantAWSError(t, devErr, tc.wantCode, http.StatusForbidden)
+			if !strings.HasPrefix(e.Message, tc.wantMsg) {
+				t.Errorf("message %q, want %q", e.Message, tc.wantMsg)
+			}
+			if !reflect.DeepEqual(devErr, strictErr) {
+				t.Errorf("dev mode answers %#v\nstrict mode    %#v", devErr, strictErr)
+			}
+		})
+	}
+}
+
+// TestVerifyDevModeToleratesUnreadableTimes keeps dev mode's trust in malformed claims: only a
+// time it can read is held against the clock.
+func TestVerifyDevModeToleratesUnreadableTimes(t *testing.T) {
+	for name, r := range map[string]*http.Request{
+		"SigV2 presigned URL without Expires": sigV2Request(t, "/bucket/k?AWSAccessKeyId=a&Signature=x", nil),
+		"SigV2 Expires that is not a number":  sigV2Request(t, "/bucket/k?AWSAccessKeyId=a&Expires=soon&Signature=x", nil),
+		"SigV2 header without a date":         sigV2Request(t, "/bucket/k", map[string]string{"Authorization": "AWS a:x"}),
+		"SigV4 header without a date": func() *http.Request {
+			r := mustRequest(t, http.MethodGet, "/bucket/k")
+			r.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=a/20240501/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=x")
+			return r
+		}(),
+	} {
+		t.Run(name, func(t *testing.T) {
+			if _, err := newTestAuthenticator(Dev).Verify(context.Background(), r, nil, targetS3); err != nil {
+				t.Fatalf("Verify: %v", err)
+			}
+		})
+	}
+}
+
+func sigV2Request(t *testing.T, uri string, header map[string]string) *http.Request {
+	t.Helper()
+	r := mustRequest(t, http.MethodGet, uri)
+	setRequestURI(r, uri)
+	for k, v := range header {
+		r.Header.Set(k, v)
+	}
+	return r
+}
+
 func mustRequest(t *testing.T, method, path string) *http.Request {
 	t.Helper()
 	r, err := http.NewRequest(method, "http://"+testHost+path, nil)
@@ -563,6 +665,9 @@ func TestVerifyTemporaryKeyLookupFailure(t *testing.T) {
 	e := wantAWSError(t, err, "InternalError", 500)
 	if strings.Contains(e.Message, "database") {
 		t.Errorf("message %q exposes internals", e.Message)
+	}
+	if e.Cause == nil || e.Cause.Error() != "database is locked" {
+		t.Errorf("cause %v, want the store's error for the log", e.Cause)
 	}
 }
 

@@ -25,6 +25,9 @@ type Call struct {
 	// FunctionTime is how long the request waited on a function's own run (its REPORT line's
 	// Duration). The edge leaves it out of the platform overhead it records.
 	FunctionTime time.Duration
+	// Cause is the failure behind a 5xx error answer, set by WriteError for the edge to log:
+	// the client sees only the protocol's internal error.
+	Cause error
 }
 
 type callKey struct{}
@@ -46,7 +49,12 @@ type Error struct {
 	Message string
 	Status  int               // HTTP status; 0 means: from the model's exception shape, else 400
 	Fields  map[string]string // extra members of the error body (S3's Key, BucketName…), encoded sorted by key
+	// Cause is what led to an internal error, for logs; it is never sent (optional).
+	Cause error
 }
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Cause }
 
 // Error returns "Code: Message".
 func (e *Error) Error() string {

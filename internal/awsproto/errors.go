@@ -16,7 +16,8 @@ func (s *Service) internalError() *Error {
 }
 
 // WriteError encodes err in s's protocol (edge uses it for auth failures). Any error that is not
-// *Error becomes the protocol's internal error (500): InternalFailure / InternalError (S3).
+// *Error becomes the protocol's internal error (500): InternalFailure / InternalError (S3). The
+// error behind a 5xx answer is kept in call.Cause for the edge's log.
 func (s *Service) WriteError(w http.ResponseWriter, req *http.Request, call *Call, err error) {
 	if call == nil {
 		call = &Call{}
@@ -35,6 +36,9 @@ func (s *Service) WriteError(w http.ResponseWriter, req *http.Request, call *Cal
 		if sh != nil && sh.Error != nil && sh.Error.HTTPStatusCode != 0 {
 			status = sh.Error.HTTPStatusCode
 		}
+	}
+	if status >= 500 {
+		call.Cause = err
 	}
 	s.setCommonHeaders(w.Header(), call)
 	fault := "Sender"

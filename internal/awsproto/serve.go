@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"reflect"
+	"runtime/debug"
 	"strconv"
 )
 
@@ -81,7 +82,7 @@ func (rt *Route) Serve(w http.ResponseWriter, req *http.Request, call *Call) {
 func safeCall(b *binding, ctx context.Context, in reflect.Value) (out reflect.Value, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			err = fmt.Errorf("handler panic: %v", p)
+			err = fmt.Errorf("handler panic: %v\n%s", p, debug.Stack())
 		}
 	}()
 	return b.call(ctx, in)
@@ -110,8 +111,13 @@ func (s *Service) validationError(op string, problems []string) *Error {
 	return Errorf("ValidationException", 400, "%s", msg)
 }
 
-// serializationError is the protocol's answer to a body or value it cannot parse.
+// serializationError is the protocol's answer to a body or value it cannot parse. A body that
+// failed with an *Error of its own (the edge's IncompleteBody, RequestTimeout) keeps it.
 func (s *Service) serializationError(err error) *Error {
+	var ae *Error
+	if errors.As(err, &ae) {
+		return ae
+	}
 	switch s.protocol {
 	case "rest-xml":
 		if errors.Is(err, errXML) {

@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -34,14 +35,24 @@ type Config struct {
 	Forms FormUploads
 	// FunctionURLs serves Lambda function URLs (optional).
 	FunctionURLs FunctionURLs
+	// BodyIdleTimeout is how long a request body may send nothing before the request fails
+	// with RequestTimeout (400), as S3's does after about 20 seconds. 0 means no limit.
+	BodyIdleTimeout time.Duration
+	// AllowedHosts are host names dev mode serves beside loopback addresses, localhost and the
+	// names under .localhost and localhost.localstack.cloud; pages from these sites may call
+	// Kiri too. ".example.test" or "*.example.test" is that domain and its subdomains, "*" any
+	// name (optional).
+	AllowedHosts []string
 }
 
 // FunctionURLs serves HTTP requests to Lambda function URLs, addressed by host
-// (<url-id>.lambda-url.<region>.localhost) or by path (/_kiri/lambda-url/<url-id>/…, which the
+// (<url-id>.lambda-url.<region>.localhost, or under localhost.localstack.cloud) or by path (/_kiri/lambda-url/<url-id>/…, which the
 // edge strips to the path the function sees). The handler authenticates AWS_IAM URLs itself
 // with the authenticator it is given.
 type FunctionURLs interface {
 	ServeFunctionURL(w http.ResponseWriter, r *http.Request, urlID string, a *auth.Authenticator)
+	// AdmitsOrigin reports whether the URL's CORS configuration lets pages from origin call it.
+	AdmitsOrigin(ctx context.Context, urlID, origin string) bool
 }
 
 // FormUploads takes S3's browser-based uploads: a multipart/form-data POST to a bucket. Such
@@ -61,18 +72,27 @@ type CORS interface {
 
 // Edge is the http.Handler in front of every service.
 type Edge struct {
-	cfg Config
+	cfg   Config
+	guard guard
 }
 
 // New returns an Edge serving cfg's router.
 func New(cfg Config) *Edge {
-	return &Edge{cfg: cfg}
+	return &Edge{cfg: cfg, guard: newGuard(cfg.Auth.Mode(), cfg.AllowedHosts)}
 }
 
 // ServeHTTP implements http.Handler.
 func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	continueIfExpected(w, r)
+	if r.Body != nil && r.Body != http.NoBody {
+		r.Body = &requestBody{body: r.Body, rc: http.NewResponseController(w), idle: e.cfg.BodyIdleTimeout, length: r.ContentLength}
+	}
 	urlID, isURL := functionURL(r)
 	if strings.HasPrefix(r.URL.Path, "/_kiri/") && !isURL {
+		if msg := e.refusal(r); msg != "" {
+			writePlainError(w, r, "", http.StatusForbidden, "AccessDeniedException", msg)
+			return
+		}
 		e.serveKiri(w, r)
 		return
 	}
@@ -86,7 +106,11 @@ func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	if isURL && e.cfg.FunctionURLs != nil {
 		call.Service, call.Operation = "lambda", "InvokeFunctionUrl"
-		e.cfg.FunctionURLs.ServeFunctionURL(rec, r, urlID, e.cfg.Auth)
+		if msg := e.functionURLRefusal(r, urlID); msg != "" {
+			writePlainError(rec, r, call.RequestID, http.StatusForbidden, "AccessDeniedException", msg)
+		} else {
+			e.cfg.FunctionURLs.ServeFunctionURL(rec, r, urlID, e.cfg.Auth)
+		}
 	} else {
 		e.serveAPI(ctx, rec, r, call)
 	}
@@ -107,24 +131,49 @@ func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if call.FunctionTime > 0 {
 		e.cfg.Metrics.ObserveOverhead(service, op, d-call.FunctionTime)
 	}
-	e.cfg.Logger.LogAttrs(ctx, slog.LevelInfo, "request",
+	attrs := []slog.Attr{
 		slog.String("request_id", call.RequestID),
 		slog.String("service", service),
 		slog.String("operation", op),
+		slog.String("method", r.Method),
+		slog.String("path", r.URL.Path),
 		slog.Int("status", status),
 		slog.Duration("duration", d),
 		slog.String("account", call.AccountID),
 		slog.String("trace_id", telemetry.TraceID(ctx)),
-	)
+	}
+	level := slog.LevelInfo
+	if call.Cause != nil {
+		// The client saw only an internal error; the log says what it was.
+		level = slog.LevelError
+		attrs = append(attrs, slog.String("error", causeText(call.Cause)))
+	}
+	e.cfg.Logger.LogAttrs(ctx, level, "request", attrs...)
+}
+
+// causeText describes the failure behind an internal error, with the cause an *awsproto.Error
+// keeps from its client.
+func causeText(err error) string {
+	var ae *awsproto.Error
+	if errors.As(err, &ae) && ae.Cause != nil {
+		return err.Error() + ": " + ae.Cause.Error()
+	}
+	return err.Error()
 }
 
 func (e *Edge) serveAPI(ctx context.Context, w http.ResponseWriter, r *http.Request, call *awsproto.Call) {
-	if bucket, ok := virtualHostedBucket(r.Host); ok {
+	sig := auth.Parse(r)
+	// Only S3 is addressed by host: a request signed for another service keeps its path.
+	if bucket, ok := virtualHostedBucket(r.Host); ok && (sig.Service == "" || sig.Service == "s3") {
 		toPathStyle(r, bucket)
 	}
-	sig := auth.Parse(r)
+	if msg := e.guard.hostRefusal(r); msg != "" {
+		e.refuse(w, r, call, sig, msg)
+		return
+	}
+	origin, foreign := e.guard.foreignSite(r)
 	// A preflight, or an OPTIONS without an Origin that is unsigned or signed for S3, which S3
-	// answers 400.
+	// answers 400. A preflight asks the bucket's CORS rules, which decide for foreign sites.
 	if r.Method == http.MethodOptions && e.cfg.CORS != nil && (r.Header.Get("Origin") != "" || sig.Service == "s3" || sig.Service == "") {
 		call.Service, call.Operation = "s3", "PreflightRequest"
 		e.cfg.CORS.Preflight(w, r)
@@ -132,26 +181,32 @@ func (e *Edge) serveAPI(ctx context.Context, w http.ResponseWriter, r *http.Requ
 	}
 	if e.cfg.Forms != nil && isFormUpload(r) {
 		call.Service, call.Operation = "s3", "PostObject"
-		if e.cfg.CORS != nil && r.Header.Get("Origin") != "" {
-			for k, v := range e.cfg.CORS.CORSHeaders(r) {
-				call.ResponseHeader[k] = v
-			}
+		if !e.admitS3(r, call, origin, foreign) {
+			e.refuse(w, r, call, sig, originRefusal(origin))
+			return
 		}
 		e.cfg.Forms.PostObject(w, r, e.cfg.Auth)
 		return
 	}
 	route, err := e.cfg.Router.Resolve(r, sig.Service)
 	if err != nil {
-		writeUnrouted(w, r, call, err)
+		if foreign {
+			writePlainError(w, r, call.RequestID, http.StatusForbidden, "AccessDeniedException", originRefusal(origin))
+			return
+		}
+		writePlainError(w, r, call.RequestID, http.StatusNotFound, "UnknownOperationException", err.Error())
 		return
 	}
 	svc := route.Service
 	call.Service = svc.Name()
 	call.Operation = route.Operation
-	if call.Service == "s3" && e.cfg.CORS != nil && r.Header.Get("Origin") != "" {
-		for k, v := range e.cfg.CORS.CORSHeaders(r) {
-			call.ResponseHeader[k] = v
-		}
+	admitted := !foreign
+	if call.Service == "s3" {
+		admitted = e.admitS3(r, call, origin, foreign)
+	}
+	if !admitted {
+		svc.WriteError(w, r, call, refusalError(svc.Protocol(), originRefusal(origin)))
+		return
 	}
 	// S3 decides access for unsigned requests itself (ACLs and bucket policies).
 	id, err := e.cfg.Auth.Verify(ctx, r, sig, auth.Target{Service: svc.Name(), Protocol: svc.Protocol(), AllowAnonymous: svc.Name() == "s3"})
@@ -172,16 +227,85 @@ func (e *Edge) serveAPI(ctx context.Context, w http.ResponseWriter, r *http.Requ
 	route.Serve(w, r, call)
 }
 
-// writeUnrouted answers a request no service claims. No AWS protocol applies, so it uses the
-// plain JSON error shape AWS's own front ends use for unknown routes.
-func writeUnrouted(w http.ResponseWriter, r *http.Request, call *awsproto.Call, err error) {
+// continueIfExpected sends the interim 100 Continue a request with "Expect: 100-continue" asks
+// for, before anything else, as S3 does for every such request. net/http would send it only
+// on the handler's first body read, and never for an empty body; boto3 asks even for empty
+// uploads, and a final answer without the interim one leaves its connection expecting the
+// wrong status line, so that the next request on it waits for its read timeout.
+func continueIfExpected(w http.ResponseWriter, r *http.Request) {
+	if r.ProtoAtLeast(1, 1) && strings.EqualFold(strings.TrimSpace(r.Header.Get("Expect")), "100-continue") {
+		w.WriteHeader(http.StatusContinue)
+	}
+}
+
+// refusal explains why dev mode does not serve r, a request for Kiri's own routes, or
+// returns "".
+func (e *Edge) refusal(r *http.Request) string {
+	if msg := e.guard.hostRefusal(r); msg != "" {
+		return msg
+	}
+	if origin, foreign := e.guard.foreignSite(r); foreign {
+		return originRefusal(origin)
+	}
+	return ""
+}
+
+// functionURLRefusal is refusal for a request to function URL urlID, whose CORS configuration
+// may admit a foreign site.
+func (e *Edge) functionURLRefusal(r *http.Request, urlID string) string {
+	if msg := e.guard.hostRefusal(r); msg != "" {
+		return msg
+	}
+	if origin, foreign := e.guard.foreignSite(r); foreign && (origin == "" || !e.cfg.FunctionURLs.AdmitsOrigin(r.Context(), urlID, origin)) {
+		return originRefusal(origin)
+	}
+	return ""
+}
+
+// refuse answers a request dev mode does not serve with AccessDenied in the protocol of the
+// service it addresses, or in the plain JSON shape when no service claims it.
+func (e *Edge) refuse(w http.ResponseWriter, r *http.Request, call *awsproto.Call, sig *auth.Signature, msg string) {
+	route, err := e.cfg.Router.Resolve(r, sig.Service)
+	if err != nil {
+		writePlainError(w, r, call.RequestID, http.StatusForbidden, "AccessDeniedException", msg)
+		return
+	}
+	if call.Service == "" {
+		call.Service, call.Operation = route.Service.Name(), route.Operation
+	}
+	route.Service.WriteError(w, r, call, refusalError(route.Service.Protocol(), msg))
+}
+
+// admitS3 adds the CORS headers of the bucket r addresses to the response of a request from a
+// browser, and reports whether the request may go on: it may unless it comes from a foreign
+// site that the bucket's CORS rules do not admit.
+func (e *Edge) admitS3(r *http.Request, call *awsproto.Call, origin string, foreign bool) bool {
+	if e.cfg.CORS == nil {
+		return !foreign
+	}
+	if r.Header.Get("Origin") != "" {
+		h := e.cfg.CORS.CORSHeaders(r)
+		for k, v := range h {
+			call.ResponseHeader[k] = v
+		}
+		return !foreign || h != nil
+	}
+	// The site came from the Referer of a cross-site request without an Origin.
+	return !foreign || origin != "" && e.cfg.CORS.CORSHeaders(withOrigin(r, origin)) != nil
+}
+
+// writePlainError answers a request no AWS protocol applies to (no service claims it, Kiri's
+// own routes) in the plain JSON error shape AWS's own front ends use for unknown routes.
+func writePlainError(w http.ResponseWriter, r *http.Request, requestID string, status int, code, msg string) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
-	h.Set("x-amzn-RequestId", call.RequestID)
-	h.Set("X-Amzn-ErrorType", "UnknownOperationException")
-	w.WriteHeader(http.StatusNotFound)
+	if requestID != "" {
+		h.Set("x-amzn-RequestId", requestID)
+	}
+	h.Set("X-Amzn-ErrorType", code)
+	w.WriteHeader(status)
 	if r.Method != http.MethodHead {
-		json.NewEncoder(w).Encode(map[string]string{"__type": "UnknownOperationException", "message": err.Error()})
+		json.NewEncoder(w).Encode(map[string]string{"__type": code, "message": msg})
 	}
 }
 

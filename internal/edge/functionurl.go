@@ -1,7 +1,6 @@
 package edge
 
 import (
-	"net"
 	"net/http"
 	"strings"
 )
@@ -12,13 +11,10 @@ const functionURLPath = "/_kiri/lambda-url/"
 // functionURL reports whether r addresses a Lambda function URL and which one. For the path form
 // it rewrites r's path to the part after the URL id, which is what the function sees.
 func functionURL(r *http.Request) (string, bool) {
-	host := r.Host
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		host = h
-	}
-	host = strings.ToLower(host)
-	if id, rest, ok := strings.Cut(host, ".lambda-url."); ok && strings.HasSuffix(rest, ".localhost") && validURLID(id) {
-		return id, true
+	if name, ok := localName(r.Host); ok {
+		if id, region, ok := strings.Cut(name, ".lambda-url."); ok && region != "" && validURLID(id) {
+			return id, true
+		}
 	}
 	tail, ok := strings.CutPrefix(r.URL.Path, functionURLPath)
 	if !ok {

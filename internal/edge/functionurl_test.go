@@ -14,6 +14,9 @@ func TestFunctionURL(t *testing.T) {
 	}{
 		{"host form", id + ".lambda-url.us-east-1.localhost:4566", "/a/b?x=1", id, "/a/b", true},
 		{"host form is case-insensitive", "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345.lambda-url.eu-west-1.localhost", "/", id, "/", true},
+		{"LocalStack host form", id + ".lambda-url.us-east-1.localhost.localstack.cloud:4566", "/a", id, "/a", true},
+		{"host form needs a region", id + ".lambda-url.localhost", "/a", "", "/a", false},
+		{"host form needs a local root", id + ".lambda-url.us-east-1.example.com", "/a", "", "/a", false},
 		{"path form strips the prefix", "127.0.0.1:4566", "/_kiri/lambda-url/" + id + "/items/7", id, "/items/7", true},
 		{"path form root", "127.0.0.1:4566", "/_kiri/lambda-url/" + id, id, "/", true},
 		{"short id is not a URL", "abc.lambda-url.us-east-1.localhost", "/", "", "/", false},

@@ -111,3 +111,28 @@ func TestUnknownOperationsGetProtocolErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestPrettyLogsForAPerson checks what a person at a terminal sees: a banner that says where
+// Kiri serves and how to point the AWS CLI at it, then one short line a request.
+func TestPrettyLogsForAPerson(t *testing.T) {
+	srv := kiritest.Start(t, kiritest.Options{LogFormat: "pretty"})
+	if _, err := srv.Clients().STS.GetCallerIdentity(t.Context(), &sts.GetCallerIdentityInput{}); err != nil {
+		t.Fatal(err)
+	}
+	logs := srv.Logs()
+	for _, want := range []string{
+		"Kiri test is serving on " + srv.URL,
+		"services  STS, S3, Lambda, CloudWatch Logs",
+		"(temporary: removed on exit)",
+		"auth      dev: any access key works, account 000000000000",
+		"export AWS_ENDPOINT_URL=" + srv.URL,
+		" 200 sts.GetCallerIdentity POST / ",
+	} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("logs lack %q:\n%s", want, logs)
+		}
+	}
+	if strings.Contains(logs, `{"time"`) {
+		t.Errorf("pretty logs hold JSON:\n%s", logs)
+	}
+}

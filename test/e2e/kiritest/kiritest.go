@@ -42,6 +42,12 @@ type Options struct {
 	// AsyncRetryDelay is the wait before the first retry of a failed Event invocation; default
 	// 200ms, so tests see retries quickly.
 	AsyncRetryDelay time.Duration
+	// AllowedHosts are further host names dev mode serves (--allowed-hosts).
+	AllowedHosts []string
+	// BodyIdleTimeout fails requests whose body stalls this long; default Kiri's (20s).
+	BodyIdleTimeout time.Duration
+	// LogFormat is the --log-format; default json.
+	LogFormat string
 }
 
 // The default strict-mode identity.
@@ -83,11 +89,14 @@ func Start(t testing.TB, opts Options) *Server {
 		Sync:      opts.Sync,
 		DB:        opts.DB,
 		LogLevel:  "debug",
+		LogFormat: opts.LogFormat,
 		LogOutput: logs,
 		Version:   "test",
 
 		FunctionIdleTimeout: opts.FunctionIdleTimeout,
 		AsyncRetryDelay:     opts.AsyncRetryDelay,
+		AllowedHosts:        opts.AllowedHosts,
+		BodyIdleTimeout:     opts.BodyIdleTimeout,
 	}
 	if cfg.AsyncRetryDelay == 0 {
 		cfg.AsyncRetryDelay = 200 * time.Millisecond
