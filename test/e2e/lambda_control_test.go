@@ -203,7 +203,12 @@ func TestLambdaCreateValidation(t *testing.T) {
 	}{
 		{"unknown runtime is an invalid parameter", func(in *lambda.CreateFunctionInput) { in.Runtime = "cobol9" }, "InvalidParameterValueException", "Value cobol9 at 'runtime' failed to satisfy constraint"},
 		{"unsupported runtime is an invalid parameter", func(in *lambda.CreateFunctionInput) { in.Runtime = types.RuntimeJava21 }, "InvalidParameterValueException", "at 'runtime'"},
-		{"deprecated runtime is refused", func(in *lambda.CreateFunctionInput) { in.Runtime = types.RuntimePython27 }, "InvalidParameterValueException", "The runtime parameter of python2.7 is no longer supported"},
+		{"deprecated runtime is refused", func(in *lambda.CreateFunctionInput) { in.Runtime = types.RuntimePython27 }, "InvalidParameterValueException",
+			"The runtime parameter of python2.7 is no longer supported for creating or updating AWS Lambda functions. We recommend you use the new runtime (python3.14) while creating or updating functions."},
+		{"deprecated nodejs18.x is refused", func(in *lambda.CreateFunctionInput) { in.Runtime = types.RuntimeNodejs18x }, "InvalidParameterValueException",
+			"The runtime parameter of nodejs18.x is no longer supported for creating or updating AWS Lambda functions. We recommend you use the new runtime (nodejs24.x) while creating or updating functions."},
+		{"deprecated go1.x is refused", func(in *lambda.CreateFunctionInput) { in.Runtime = types.RuntimeGo1x }, "InvalidParameterValueException",
+			"The runtime parameter of go1.x is no longer supported for creating or updating AWS Lambda functions. We recommend you use the new runtime (provided.al2023) while creating or updating functions."},
 		{"malformed role fails validation", func(in *lambda.CreateFunctionInput) { in.Role = aws.String("r1") }, "ValidationException", "at 'role' failed to satisfy constraint"},
 		{"memory below 128 fails validation", func(in *lambda.CreateFunctionInput) { in.MemorySize = aws.Int32(64) }, "ValidationException", "greater than or equal to 128"},
 		{"memory above 10240 fails validation", func(in *lambda.CreateFunctionInput) { in.MemorySize = aws.Int32(10241) }, "ValidationException", "less than or equal to 10240"},
@@ -230,7 +235,8 @@ func TestLambdaCreateValidation(t *testing.T) {
 			wantAPIError(t, err, tc.code, tc.msg)
 		})
 	}
-	for _, rt := range []types.Runtime{types.RuntimeProvidedal2023, types.RuntimeProvidedal2, types.RuntimeGo1x, types.RuntimePython39, types.RuntimePython313, types.RuntimeNodejs18x, types.RuntimeNodejs22x} {
+	for _, rt := range []types.Runtime{types.RuntimeProvidedal2023, types.RuntimeProvidedal2, types.RuntimePython39, types.RuntimePython313,
+		types.RuntimePython314, types.RuntimeNodejs20x, types.RuntimeNodejs22x, types.RuntimeNodejs24x} {
 		in := base()
 		in.FunctionName = aws.String("rt-" + strings.NewReplacer(".", "-").Replace(string(rt)))
 		in.Runtime = rt
@@ -238,6 +244,9 @@ func TestLambdaCreateValidation(t *testing.T) {
 			t.Errorf("runtime %s: %v", rt, err)
 		}
 	}
+	waitActive(t, c, "rt-python3-14")
+	_, err := c.UpdateFunctionConfiguration(t.Context(), &lambda.UpdateFunctionConfigurationInput{FunctionName: aws.String("rt-python3-14"), Runtime: types.RuntimePython38})
+	wantAPIError(t, err, "InvalidParameterValueException", "The runtime parameter of python3.8 is no longer supported for creating or updating AWS Lambda functions.")
 }
 
 func TestLambdaListFunctionsPaginates(t *testing.T) {

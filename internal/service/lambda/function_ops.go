@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 
 	"github.com/kiri-run/kiri/internal/awsproto"
 	"github.com/kiri-run/kiri/internal/store"
@@ -214,6 +215,9 @@ func (s *Service) updateFunctionCode(ctx context.Context, in *UpdateFunctionCode
 		if rev := awsproto.Value(in.RevisionId); rev != "" && rev != c.RevisionID {
 			return revisionMismatch("GetFunction/GetAlias")
 		}
+		if slices.Contains(deprecatedRuntimes, c.Runtime) {
+			return deprecatedRuntime(c.Runtime)
+		}
 		old := c.CodeSha
 		c.CodeSha, c.CodeSize = cd.sha, cd.size
 		if in.Architectures != nil {
@@ -283,6 +287,10 @@ func (s *Service) updateFunctionConfiguration(ctx context.Context, in *UpdateFun
 			VpcConfig: in.VpcConfig, LoggingConfig: in.LoggingConfig,
 		}); err != nil {
 			return err
+		}
+		if slices.Contains(deprecatedRuntimes, c.Runtime) {
+			// A function on a deprecated runtime can only be moved to a supported one.
+			return deprecatedRuntime(c.Runtime)
 		}
 		s.markUpdating(c)
 		out = c

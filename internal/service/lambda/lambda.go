@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/kiri-run/kiri/internal/awsproto"
@@ -86,7 +85,7 @@ func New(ctx context.Context, d Deps) (*Service, error) {
 	if err := os.MkdirAll(filepath.Join(d.FunctionsDir, "tmp"), 0o755); err != nil {
 		return nil, fmt.Errorf("create functions dir: %w", err)
 	}
-	api, err := awsproto.NewService("lambda", awsproto.ServiceOptions{ValidationError: validationError})
+	api, err := awsproto.NewService("lambda", awsproto.ServiceOptions{HandlerEnums: []string{"Runtime"}})
 	if err != nil {
 		return nil, err
 	}
@@ -109,19 +108,6 @@ func New(ctx context.Context, d Deps) (*Service, error) {
 
 // API returns the codec-facing service to mount on the router.
 func (s *Service) API() *awsproto.Service { return s.api }
-
-// validationError words model-validation failures as Lambda does: an unknown runtime is an
-// InvalidParameterValueException, everything else a ValidationException.
-func validationError(_ string, problems []string) *awsproto.Error {
-	for _, p := range problems {
-		if strings.Contains(p, "at 'runtime' failed to satisfy constraint: Member must satisfy enum value set") {
-			value := strings.TrimPrefix(p, "Value '")
-			value, _, _ = strings.Cut(value, "'")
-			return unknownRuntime(value)
-		}
-	}
-	return nil
-}
 
 // drain retires the instances of a function after a committed change.
 func (s *Service) drain(r funcRef) {
