@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -771,4 +772,68 @@ func TestLambdaZipOver50MBIsTooLarge(t *testing.T) {
 	_, err := c.CreateFunction(t.Context(), &lambda.CreateFunctionInput{FunctionName: aws.String("big"), Runtime: types.RuntimeProvidedal2023,
 		Handler: aws.String("bootstrap"), Role: aws.String(lambdaRole), Code: &types.FunctionCode{ZipFile: b.Bytes()}})
 	wantAPIError(t, err, "RequestEntityTooLargeException", "Request must be smaller than")
+}
+
+// unsafeZip builds a zip whose one entry has the given name, mode and body (a symlink's
+// target for a symlink).
+func unsafeZip(t *testing.T, name string, mode os.FileMode, body string) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	w := zip.NewWriter(&b)
+	h := &zip.FileHeader{Name: name, Method: zip.Deflate}
+	h.SetMode(mode)
+	f, err := w.CreateHeader(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Write([]byte(body))
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// TestLambdaRefusesUnsafeCodeAtTheDoor checks that code which cannot be unpacked inside the code
+// directory is refused by CreateFunction and UpdateFunctionCode, inline or from S3, with
+// Lambda's error, and that a refused update leaves the function running its old code.
+func TestLambdaRefusesUnsafeCodeAtTheDoor(t *testing.T) {
+	srv := kiritest.Start(t, kiritest.Options{})
+	cl := srv.Clients()
+	c := cl.Lambda
+	ctx := t.Context()
+	const msg = "Could not unzip uploaded file. Please check your file, then try to upload again."
+	bad := map[string][]byte{
+		"parent path":      unsafeZip(t, "../../evil", 0o755, "#!/bin/sh\n"),
+		"absolute path":    unsafeZip(t, "/tmp/evil", 0o755, "#!/bin/sh\n"),
+		"escaping symlink": unsafeZip(t, "bootstrap", os.ModeSymlink|0o777, "../../../../bin/sh"),
+		"absolute symlink": unsafeZip(t, "bootstrap", os.ModeSymlink|0o777, "/bin/sh"),
+	}
+	if _, err := cl.S3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("code")}); err != nil {
+		t.Fatal(err)
+	}
+	good := kiritest.GoFunctionZip(t, "./testdata/lambda/echo")
+	createTestFunction(t, c, "keeper", good)
+	waitActive(t, c, "keeper")
+	for name, z := range bad {
+		t.Run(name, func(t *testing.T) {
+			_, err := c.CreateFunction(ctx, &lambda.CreateFunctionInput{FunctionName: aws.String("bad"), Runtime: types.RuntimeProvidedal2023,
+				Handler: aws.String("bootstrap"), Role: aws.String(lambdaRole), Code: &types.FunctionCode{ZipFile: z}})
+			wantAPIError(t, err, "InvalidParameterValueException", msg)
+			_, err = c.UpdateFunctionCode(ctx, &lambda.UpdateFunctionCodeInput{FunctionName: aws.String("keeper"), ZipFile: z})
+			wantAPIError(t, err, "InvalidParameterValueException", msg)
+			key := strings.ReplaceAll(name, " ", "-") + ".zip"
+			if _, err := cl.S3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("code"), Key: aws.String(key), Body: bytes.NewReader(z)}); err != nil {
+				t.Fatal(err)
+			}
+			_, err = c.UpdateFunctionCode(ctx, &lambda.UpdateFunctionCodeInput{FunctionName: aws.String("keeper"), S3Bucket: aws.String("code"), S3Key: aws.String(key)})
+			wantAPIError(t, err, "InvalidParameterValueException", msg)
+		})
+	}
+	if _, err := c.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: aws.String("bad")}); err == nil {
+		t.Error("a function was created with refused code")
+	}
+	out, err := c.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("keeper"), Payload: []byte(`{"say":"still here"}`)})
+	if err != nil || out.FunctionError != nil || !strings.Contains(string(out.Payload), "still here") {
+		t.Fatalf("invoke after refused updates: %v %s", err, out.Payload)
+	}
 }
