@@ -169,7 +169,7 @@ func Start(ctx context.Context, cfg Config) (_ *App, err error) {
 		return nil, err
 	}
 	relay := dispatch.NewRelay(a.store, log, node)
-	stsSvc, err := sts.New(ctx, a.store, relay, log)
+	stsSvc, err := sts.New(ctx, a.store, relay, log, sts.Options{OwnAccountRoles: cfg.Auth == auth.Strict})
 	if err != nil {
 		return nil, err
 	}
@@ -209,8 +209,8 @@ func Start(ctx context.Context, cfg Config) (_ *App, err error) {
 	}
 	if cfg.Auth == auth.Strict {
 		// Functions sign their calls back to Kiri with their execution role's credentials.
-		lambdaDeps.Credentials = func(ctx context.Context, role, session string, d time.Duration) (string, string, string, error) {
-			k, err := stsSvc.RoleCredentials(ctx, "lambda.amazonaws.com", role, session, d)
+		lambdaDeps.Credentials = func(ctx context.Context, account, role, session string, d time.Duration) (string, string, string, error) {
+			k, err := stsSvc.RoleCredentials(ctx, "lambda.amazonaws.com", account, role, session, d)
 			return k.AccessKeyID, k.SecretAccessKey, k.SessionToken, err
 		}
 	}

@@ -47,6 +47,9 @@ func (s *Service) createFunction(ctx context.Context, in *CreateFunctionRequest)
 	}); err != nil {
 		return nil, err
 	}
+	if err := s.checkRoleAccount(r.account, c.Role); err != nil {
+		return nil, err
+	}
 	if err := checkTags(in.Tags); err != nil {
 		return nil, err
 	}
@@ -291,6 +294,11 @@ func (s *Service) updateFunctionConfiguration(ctx context.Context, in *UpdateFun
 		if slices.Contains(deprecatedRuntimes, c.Runtime) {
 			// A function on a deprecated runtime can only be moved to a supported one.
 			return deprecatedRuntime(c.Runtime)
+		}
+		if in.Role != nil {
+			if err := s.checkRoleAccount(r.account, c.Role); err != nil {
+				return err
+			}
 		}
 		s.markUpdating(c)
 		out = c

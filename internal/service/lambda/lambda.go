@@ -41,9 +41,11 @@ type Deps struct {
 	Runtime Invoker
 	// Meter receives each invocation's requests and MB-ms; may be nil.
 	Meter *meter.Meter
-	// Credentials issues the temporary credentials of a function's execution role (Kiri's STS);
-	// nil hands functions fixed development credentials, which dev-mode auth accepts.
-	Credentials func(ctx context.Context, roleARN, session string, d time.Duration) (key, secret, token string, err error)
+	// Credentials issues the temporary credentials of a function's execution role in the
+	// function's account (Kiri's STS); nil hands functions fixed development credentials, which
+	// dev-mode auth accepts. When set, a function's role must be of the function's account: a
+	// role Kiri can assume for it.
+	Credentials func(ctx context.Context, account, roleARN, session string, d time.Duration) (key, secret, token string, err error)
 	// AsyncRetryDelay is the wait before the first retry of a failed Event invocation; the second
 	// waits twice as long. Default 1 minute, as Lambda.
 	AsyncRetryDelay time.Duration

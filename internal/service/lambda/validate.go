@@ -108,6 +108,18 @@ func checkRole(role string) error {
 	return nil
 }
 
+// checkRoleAccount refuses, when Kiri assumes execution roles (strict mode), a role of another
+// account than the function's: with no IAM roles yet, none can trust Lambda across accounts.
+func (s *Service) checkRoleAccount(account, role string) error {
+	if s.deps.Credentials == nil {
+		return nil
+	}
+	if parts := strings.Split(role, ":"); len(parts) < 5 || parts[4] != account {
+		return invalidParameter("The role defined for the function cannot be assumed by Lambda.")
+	}
+	return nil
+}
+
 func checkHandler(h string) error {
 	if h == "" || strings.ContainsAny(h, " \t\r\n") || len(h) > 128 {
 		return validation(fmt.Sprintf("Value '%s' at 'handler' failed to satisfy constraint: Member must satisfy regular expression pattern: [^\\s]+", h))
