@@ -550,9 +550,34 @@ func TestLambdaEventInvokeConfigs(t *testing.T) {
 		DestinationConfig: &types.DestinationConfig{OnSuccess: &types.OnSuccess{Destination: aws.String("nope")}}})
 	wantAPIError(t, err, "InvalidParameterValueException", "destination config")
 
+	// Queues, topics and event buses cannot be reached until those services land: refused, as
+	// Lambda refuses a destination the execution role cannot reach, rather than dropped later.
+	for arn, action := range map[string]string{
+		"arn:aws:sqs:us-east-1:000000000000:dlq":              "SendMessage",
+		"arn:aws:sns:us-east-1:000000000000:alerts":           "Publish",
+		"arn:aws:events:us-east-1:000000000000:event-bus/bus": "PutEvents",
+	} {
+		_, err = c.PutFunctionEventInvokeConfig(ctx, &lambda.PutFunctionEventInvokeConfigInput{FunctionName: aws.String("ev"),
+			DestinationConfig: &types.DestinationConfig{OnFailure: &types.OnFailure{Destination: aws.String(arn)}}})
+		wantAPIError(t, err, "InvalidParameterValueException", "The function's execution role does not have permissions to call "+action+" on "+arn)
+		_, err = c.UpdateFunctionConfiguration(ctx, &lambda.UpdateFunctionConfigurationInput{FunctionName: aws.String("ev"),
+			DeadLetterConfig: &types.DeadLetterConfig{TargetArn: aws.String(arn)}})
+		if action != "PutEvents" {
+			wantAPIError(t, err, "InvalidParameterValueException", "The provided execution role does not have permissions to call "+action+" on ")
+		}
+	}
+	_, err = c.CreateFunction(ctx, &lambda.CreateFunctionInput{FunctionName: aws.String("ev-dlq"), Runtime: types.RuntimeProvidedal2023,
+		Handler: aws.String("bootstrap"), Role: aws.String(lambdaRole), Code: &types.FunctionCode{ZipFile: lambdaZip(t, map[string]string{"bootstrap": "x"})},
+		DeadLetterConfig: &types.DeadLetterConfig{TargetArn: aws.String("arn:aws:sqs:us-east-1:000000000000:dlq")}})
+	wantAPIError(t, err, "InvalidParameterValueException", "The provided execution role does not have permissions to call SendMessage on SQS")
+	if _, err := c.GetFunctionEventInvokeConfig(ctx, &lambda.GetFunctionEventInvokeConfigInput{FunctionName: aws.String("ev")}); err == nil {
+		t.Fatal("a refused destination left an event invoke config")
+	}
+
+	const other = "arn:aws:lambda:us-east-1:000000000000:function:other"
 	put, err := c.PutFunctionEventInvokeConfig(ctx, &lambda.PutFunctionEventInvokeConfigInput{FunctionName: aws.String("ev"),
 		MaximumRetryAttempts: aws.Int32(1), MaximumEventAgeInSeconds: aws.Int32(600),
-		DestinationConfig: &types.DestinationConfig{OnFailure: &types.OnFailure{Destination: aws.String("arn:aws:sqs:us-east-1:000000000000:dlq")}}})
+		DestinationConfig: &types.DestinationConfig{OnFailure: &types.OnFailure{Destination: aws.String(other)}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -561,7 +586,7 @@ func TestLambdaEventInvokeConfigs(t *testing.T) {
 	}
 	up, err := c.UpdateFunctionEventInvokeConfig(ctx, &lambda.UpdateFunctionEventInvokeConfigInput{FunctionName: aws.String("ev"), MaximumRetryAttempts: aws.Int32(0)})
 	if err != nil || aws.ToInt32(up.MaximumRetryAttempts) != 0 || aws.ToInt32(up.MaximumEventAgeInSeconds) != 600 ||
-		aws.ToString(up.DestinationConfig.OnFailure.Destination) != "arn:aws:sqs:us-east-1:000000000000:dlq" {
+		aws.ToString(up.DestinationConfig.OnFailure.Destination) != other {
 		t.Fatalf("update merges: %v %+v", err, up)
 	}
 	_, err = c.UpdateFunctionEventInvokeConfig(ctx, &lambda.UpdateFunctionEventInvokeConfigInput{FunctionName: aws.String("ev"), Qualifier: aws.String("1"), MaximumRetryAttempts: aws.Int32(0)})

@@ -50,6 +50,9 @@ func (s *Service) createFunction(ctx context.Context, in *CreateFunctionRequest)
 	if err := s.checkRoleAccount(r.account, c.Role); err != nil {
 		return nil, err
 	}
+	if err := s.checkDeadLetterDelivery(c.DeadLetterTarget); err != nil {
+		return nil, err
+	}
 	if err := checkTags(in.Tags); err != nil {
 		return nil, err
 	}
@@ -297,6 +300,11 @@ func (s *Service) updateFunctionConfiguration(ctx context.Context, in *UpdateFun
 		}
 		if in.Role != nil {
 			if err := s.checkRoleAccount(r.account, c.Role); err != nil {
+				return err
+			}
+		}
+		if in.DeadLetterConfig != nil {
+			if err := s.checkDeadLetterDelivery(c.DeadLetterTarget); err != nil {
 				return err
 			}
 		}

@@ -49,8 +49,9 @@ type Deps struct {
 	// AsyncRetryDelay is the wait before the first retry of a failed Event invocation; the second
 	// waits twice as long. Default 1 minute, as Lambda.
 	AsyncRetryDelay time.Duration
-	// Destinations delivers async invocation records to SQS, SNS and EventBridge ARNs; nil drops
-	// them with a log line. Lambda destinations are handled here.
+	// Destinations delivers async invocation records to SQS, SNS and EventBridge ARNs; nil, or
+	// an ARN it does not deliver to, refuses such destinations and dead-letter targets when they
+	// are configured. Lambda destinations are handled here.
 	Destinations Destinations
 }
 
