@@ -76,6 +76,7 @@ type App struct {
 	stop     context.CancelFunc
 	wg       sync.WaitGroup
 	served   chan error
+	workers  map[string]*worker // background goroutines, by what they serve
 }
 
 func (c *Config) applyDefaults() error {
@@ -227,9 +228,13 @@ func Start(ctx context.Context, cfg Config) (_ *App, err error) {
 			return nil, err
 		}
 	}
-	health := make(map[string]string, len(apis))
-	for _, s := range apis {
-		health[s.Name()] = "running"
+	relayWorker, s3Worker, meterWorker := &worker{name: "outbox relay"}, &worker{name: "s3 background work"}, &worker{name: "usage meter"}
+	a.workers = map[string]*worker{"relay": relayWorker, "s3": s3Worker, "meter": meterWorker}
+	health := []serviceHealth{
+		{name: stsSvc.API().Name(), needs: []healthChecker{a.store, relayWorker}},
+		{name: s3Svc.API().Name(), needs: []healthChecker{a.store, relayWorker, s3Worker}},
+		{name: lambdaSvc.API().Name(), needs: []healthChecker{a.store, relayWorker, a.pool}},
+		{name: logsSvc.API().Name(), needs: []healthChecker{a.store}},
 	}
 	handler := edge.New(edge.Config{
 		Router:  awsproto.NewRouter(apis...),
@@ -237,7 +242,7 @@ func Start(ctx context.Context, cfg Config) (_ *App, err error) {
 		Metrics: metrics,
 		Logger:  log,
 		Version: cfg.Version,
-		Health:  func(context.Context) map[string]string { return health },
+		Health:  func(ctx context.Context) map[string]string { return healthReport(ctx, health, log) },
 		CORS:    s3Svc,
 		Forms:   s3Svc,
 
@@ -251,23 +256,9 @@ func Start(ctx context.Context, cfg Config) (_ *App, err error) {
 	}
 	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	a.stop = stop
-	a.wg.Add(1)
-	go func() {
-		defer a.wg.Done()
-		if err := relay.Run(runCtx); err != nil && !errors.Is(err, context.Canceled) {
-			log.Error("outbox relay stopped", "err", err)
-		}
-	}()
-	a.wg.Add(1)
-	go func() {
-		defer a.wg.Done()
-		s3Svc.Run(runCtx)
-	}()
-	a.wg.Add(1)
-	go func() {
-		defer a.wg.Done()
-		usage.Run(runCtx)
-	}()
+	relayWorker.start(runCtx, &a.wg, log, relay.Run)
+	s3Worker.start(runCtx, &a.wg, log, func(ctx context.Context) error { s3Svc.Run(ctx); return nil })
+	meterWorker.start(runCtx, &a.wg, log, func(ctx context.Context) error { usage.Run(ctx); return nil })
 	go func() { a.served <- a.server.Serve(a.listener) }()
 	log.Info("kiri ready", "addr", a.Addr(), "data_dir", a.cfg.DataDir, "store", a.store.Dialect(),
 		"auth", string(cfg.Auth), "sync", string(cfg.Sync), "ephemeral", cfg.Ephemeral, "version", cfg.Version)

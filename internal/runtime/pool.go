@@ -284,6 +284,16 @@ func (p *Pool) Drain(keyPrefix string) {
 	}
 }
 
+// Health reports whether the pool runs invocations: nil until it is closed.
+func (p *Pool) Health(context.Context) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return ErrClosed
+	}
+	return nil
+}
+
 // Close stops every instance and background goroutine and flushes pending logs.
 func (p *Pool) Close() error {
 	p.mu.Lock()
