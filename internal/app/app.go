@@ -206,7 +206,7 @@ func Start(ctx context.Context, cfg Config) (_ *App, err error) {
 			_, port, _ := net.SplitHostPort(a.Addr())
 			return "http://" + urlID + ".lambda-url." + region + ".localhost:" + port + "/"
 		},
-		Runtime: a.pool, Meter: usage, Drain: a.pool.Drain, AsyncRetryDelay: cfg.AsyncRetryDelay,
+		Runtime: a.pool, Meter: usage, Drain: a.pool.Drain, Warm: a.pool.Warm, AsyncRetryDelay: cfg.AsyncRetryDelay,
 	}
 	if cfg.Auth == auth.Strict {
 		// Functions sign their calls back to Kiri with their execution role's credentials.

@@ -112,7 +112,7 @@ func New(cfg Config) (*Pool, error) {
 		fns:      map[string]*fnPool{},
 		stopReap: make(chan struct{}),
 	}
-	p.spares = newSpareInits(cfg.SpareInits, cfg.IdleTimeout, p.sandbox, p.stopReap)
+	p.spares = newSpareInits(cfg.SpareInits, cfg.IdleTimeout, p.sandbox, p.sbReady, p.stopReap)
 	p.wg.Add(3)
 	go p.detectSandbox()
 	go p.reap()
@@ -154,6 +154,13 @@ func (p *Pool) sandbox() *sandbox {
 	p.detectOnce.Do(func() { close(p.detectNow) })
 	<-p.sbReady
 	return p.sb
+}
+
+// Warm has the spare inits started in the background, once sandbox detection has finished
+// (without hurrying it), so that the next cold start need not re-execute Kiri: callers warm the
+// pool when functions exist that may soon be invoked. Unused spares stop after IdleTimeout.
+func (p *Pool) Warm() {
+	p.spares.warm()
 }
 
 // Features reports the isolation active for instances, waiting for detection if it is still

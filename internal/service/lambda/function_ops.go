@@ -33,6 +33,9 @@ func (s *Service) createFunction(ctx context.Context, in *CreateFunctionRequest)
 	if in.Runtime == nil || in.Handler == nil {
 		return nil, invalidParameter("Runtime and Handler are mandatory parameters for functions created with deployment packages.")
 	}
+	// A new function is likely to be invoked soon: the runtime gets ready while its code is
+	// taken in, checked and unpacked.
+	s.warm()
 	c := &fnConfig{
 		Version:     latest,
 		MemoryMB:    defaultMemoryMB,

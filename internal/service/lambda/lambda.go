@@ -39,6 +39,10 @@ type Deps struct {
 	Drain func(keyPrefix string)
 	// Runtime runs invocations; nil answers them with ServiceException.
 	Runtime Invoker
+	// Warm is called when functions exist that may soon be invoked (at start, and when one
+	// becomes Active or is updated), so the runtime can prepare for cold starts off the request
+	// path; may be nil.
+	Warm func()
 	// Meter receives each invocation's requests and MB-ms; may be nil.
 	Meter *meter.Meter
 	// Credentials issues the temporary credentials of a function's execution role in the
@@ -106,7 +110,21 @@ func New(ctx context.Context, d Deps) (*Service, error) {
 	s.registerAsync()
 	d.Relay.Handle(topicState, s.settleState, dispatch.HandlerOptions{})
 	d.Relay.Handle(topicCodeGC, s.collectCode, dispatch.HandlerOptions{})
+	var functions int
+	if err := d.Store.QueryRow(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM lambda_versions LIMIT 1) AS v`).Scan(&functions); err != nil {
+		return nil, fmt.Errorf("look for functions: %w", err)
+	}
+	if functions > 0 {
+		s.warm()
+	}
 	return s, nil
+}
+
+// warm tells the runtime that functions may soon be invoked.
+func (s *Service) warm() {
+	if s.deps.Warm != nil {
+		s.deps.Warm()
+	}
 }
 
 // API returns the codec-facing service to mount on the router.
