@@ -225,6 +225,9 @@ func TestLambdaCreateValidation(t *testing.T) {
 		{"missing handler is refused", func(in *lambda.CreateFunctionInput) { in.Handler = nil }, "InvalidParameterValueException", "Runtime and Handler are mandatory"},
 		{"image packages are refused", func(in *lambda.CreateFunctionInput) { in.PackageType = types.PackageTypeImage }, "InvalidParameterValueException", "PackageType"},
 		{"missing code source is refused", func(in *lambda.CreateFunctionInput) { in.Code = &types.FunctionCode{} }, "InvalidParameterValueException", "Please provide a source for function code."},
+		{"a layer, none existing yet, is refused", func(in *lambda.CreateFunctionInput) {
+			in.Layers = []string{"arn:aws:lambda:us-east-1:000000000000:layer:deps:1"}
+		}, "InvalidParameterValueException", "Layer version arn:aws:lambda:us-east-1:000000000000:layer:deps:1 does not exist."},
 		{"bytes that are not a zip are refused", func(in *lambda.CreateFunctionInput) { in.Code = &types.FunctionCode{ZipFile: []byte("not a zip")} }, "InvalidParameterValueException", "Could not unzip uploaded file"},
 		{"bad function name fails validation", func(in *lambda.CreateFunctionInput) { in.FunctionName = aws.String("bad name!") }, "ValidationException", "at 'functionName'"},
 	}
