@@ -29,19 +29,36 @@ import (
 
 const lambdaRole = "arn:aws:iam::000000000000:role/lambda-role"
 
-// lambdaZip builds a zip in memory holding the given files.
+// lambdaZip builds a zip in memory holding the given files, executable.
 func lambdaZip(t testing.TB, files map[string]string) []byte {
+	t.Helper()
+	entries := make([]zipEntry, 0, len(files))
+	for name, body := range files {
+		entries = append(entries, zipEntry{name, 0o755, body})
+	}
+	return zipOf(t, entries...)
+}
+
+// zipEntry is one entry of a test zip; a symlink's body is its target.
+type zipEntry struct {
+	name string
+	mode os.FileMode
+	body string
+}
+
+// zipOf builds a zip in memory holding entries.
+func zipOf(t testing.TB, entries ...zipEntry) []byte {
 	t.Helper()
 	var b bytes.Buffer
 	w := zip.NewWriter(&b)
-	for name, body := range files {
-		h := &zip.FileHeader{Name: name, Method: zip.Deflate}
-		h.SetMode(0o755)
+	for _, e := range entries {
+		h := &zip.FileHeader{Name: e.name, Method: zip.Deflate}
+		h.SetMode(e.mode)
 		f, err := w.CreateHeader(h)
 		if err != nil {
 			t.Fatal(err)
 		}
-		f.Write([]byte(body))
+		f.Write([]byte(e.body))
 	}
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
@@ -802,25 +819,6 @@ func TestLambdaZipOver50MBIsTooLarge(t *testing.T) {
 	wantAPIError(t, err, "RequestEntityTooLargeException", "Request must be smaller than")
 }
 
-// unsafeZip builds a zip whose one entry has the given name, mode and body (a symlink's
-// target for a symlink).
-func unsafeZip(t *testing.T, name string, mode os.FileMode, body string) []byte {
-	t.Helper()
-	var b bytes.Buffer
-	w := zip.NewWriter(&b)
-	h := &zip.FileHeader{Name: name, Method: zip.Deflate}
-	h.SetMode(mode)
-	f, err := w.CreateHeader(h)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.Write([]byte(body))
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
-}
-
 // TestLambdaRefusesUnsafeCodeAtTheDoor checks that code which cannot be unpacked inside the code
 // directory is refused by CreateFunction and UpdateFunctionCode, inline or from S3, with
 // Lambda's error, and that a refused update leaves the function running its old code.
@@ -831,10 +829,10 @@ func TestLambdaRefusesUnsafeCodeAtTheDoor(t *testing.T) {
 	ctx := t.Context()
 	const msg = "Could not unzip uploaded file. Please check your file, then try to upload again."
 	bad := map[string][]byte{
-		"parent path":      unsafeZip(t, "../../evil", 0o755, "#!/bin/sh\n"),
-		"absolute path":    unsafeZip(t, "/tmp/evil", 0o755, "#!/bin/sh\n"),
-		"escaping symlink": unsafeZip(t, "bootstrap", os.ModeSymlink|0o777, "../../../../bin/sh"),
-		"absolute symlink": unsafeZip(t, "bootstrap", os.ModeSymlink|0o777, "/bin/sh"),
+		"parent path":      zipOf(t, zipEntry{"../../evil", 0o755, "#!/bin/sh\n"}),
+		"absolute path":    zipOf(t, zipEntry{"/tmp/evil", 0o755, "#!/bin/sh\n"}),
+		"escaping symlink": zipOf(t, zipEntry{"bootstrap", os.ModeSymlink | 0o777, "../../../../bin/sh"}),
+		"absolute symlink": zipOf(t, zipEntry{"bootstrap", os.ModeSymlink | 0o777, "/bin/sh"}),
 	}
 	if _, err := cl.S3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("code")}); err != nil {
 		t.Fatal(err)
