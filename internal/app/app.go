@@ -85,6 +85,7 @@ type App struct {
 	stop     context.CancelFunc
 	wg       sync.WaitGroup
 	served   chan error
+	workers  map[string]*worker // background goroutines, by what they serve
 }
 
 func (c *Config) applyDefaults() error {
@@ -187,7 +188,7 @@ func Start(ctx context.Context, cfg Config) (_ *App, err error) {
 	}
 	targets := dispatch.NewRegistry(a.store, engine, log, nil)
 	_ = targets
-	stsSvc, err := sts.New(ctx, a.store, relay, log)
+	stsSvc, err := sts.New(ctx, a.store, relay, log, sts.Options{OwnAccountRoles: cfg.Auth == auth.Strict})
 	if err != nil {
 		return nil, err
 	}
@@ -223,12 +224,12 @@ func Start(ctx context.Context, cfg Config) (_ *App, err error) {
 			_, port, _ := net.SplitHostPort(a.Addr())
 			return "http://" + urlID + ".lambda-url." + region + ".localhost:" + port + "/"
 		},
-		Runtime: a.pool, Meter: usage, Drain: a.pool.Drain, AsyncRetryDelay: cfg.AsyncRetryDelay,
+		Runtime: a.pool, Meter: usage, Drain: a.pool.Drain, Warm: a.pool.Warm, AsyncRetryDelay: cfg.AsyncRetryDelay,
 	}
 	if cfg.Auth == auth.Strict {
 		// Functions sign their calls back to Kiri with their execution role's credentials.
-		lambdaDeps.Credentials = func(ctx context.Context, role, session string, d time.Duration) (string, string, string, error) {
-			k, err := stsSvc.RoleCredentials(ctx, "lambda.amazonaws.com", role, session, d)
+		lambdaDeps.Credentials = func(ctx context.Context, account, role, session string, d time.Duration) (string, string, string, error) {
+			k, err := stsSvc.RoleCredentials(ctx, "lambda.amazonaws.com", account, role, session, d)
 			return k.AccessKeyID, k.SecretAccessKey, k.SessionToken, err
 		}
 	}
@@ -245,9 +246,14 @@ func Start(ctx context.Context, cfg Config) (_ *App, err error) {
 			return nil, err
 		}
 	}
-	health := make(map[string]string, len(apis))
-	for _, s := range apis {
-		health[s.Name()] = "running"
+	relayWorker, s3Worker, meterWorker := &worker{name: "outbox relay"}, &worker{name: "s3 background work"}, &worker{name: "usage meter"}
+	engineWorker := &worker{name: "queue engine"}
+	a.workers = map[string]*worker{"relay": relayWorker, "engine": engineWorker, "s3": s3Worker, "meter": meterWorker}
+	health := []serviceHealth{
+		{name: stsSvc.API().Name(), needs: []healthChecker{a.store, relayWorker}},
+		{name: s3Svc.API().Name(), needs: []healthChecker{a.store, relayWorker, s3Worker}},
+		{name: lambdaSvc.API().Name(), needs: []healthChecker{a.store, relayWorker, a.pool}},
+		{name: logsSvc.API().Name(), needs: []healthChecker{a.store}},
 	}
 	handler := edge.New(edge.Config{
 		Router:  awsproto.NewRouter(apis...),
@@ -255,7 +261,7 @@ func Start(ctx context.Context, cfg Config) (_ *App, err error) {
 		Metrics: metrics,
 		Logger:  log,
 		Version: cfg.Version,
-		Health:  func(context.Context) map[string]string { return health },
+		Health:  func(ctx context.Context) map[string]string { return healthReport(ctx, health, log) },
 		CORS:    s3Svc,
 		Forms:   s3Svc,
 
@@ -272,31 +278,13 @@ func Start(ctx context.Context, cfg Config) (_ *App, err error) {
 	}
 	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	a.stop = stop
-	a.wg.Add(1)
-	go func() {
-		defer a.wg.Done()
-		if err := relay.Run(runCtx); err != nil && !errors.Is(err, context.Canceled) {
-			log.Error("outbox relay stopped", "err", err)
-		}
-	}()
-	a.wg.Add(1)
-	go func() {
-		defer a.wg.Done()
-		if err := engine.Run(runCtx); err != nil {
-			log.Error("queue engine stopped", "err", err)
-		}
-		engine.Close()
-	}()
-	a.wg.Add(1)
-	go func() {
-		defer a.wg.Done()
-		s3Svc.Run(runCtx)
-	}()
-	a.wg.Add(1)
-	go func() {
-		defer a.wg.Done()
-		usage.Run(runCtx)
-	}()
+	relayWorker.start(runCtx, &a.wg, log, relay.Run)
+	engineWorker.start(runCtx, &a.wg, log, func(ctx context.Context) error {
+		defer engine.Close()
+		return engine.Run(ctx)
+	})
+	s3Worker.start(runCtx, &a.wg, log, func(ctx context.Context) error { s3Svc.Run(ctx); return nil })
+	meterWorker.start(runCtx, &a.wg, log, func(ctx context.Context) error { usage.Run(ctx); return nil })
 	if cfg.LogFormat == "pretty" {
 		services := make([]string, len(apis))
 		for i, s := range apis {

@@ -2,9 +2,11 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"strings"
 
+	"github.com/kiri-run/kiri/internal/dispatch"
 	"github.com/kiri-run/kiri/internal/runtime"
 	"github.com/kiri-run/kiri/internal/service/lambda"
 	"github.com/kiri-run/kiri/internal/service/logs"
@@ -20,6 +22,12 @@ type notifiers struct {
 // s3Principal is the service principal S3 delivers event notifications as.
 const s3Principal = "s3.amazonaws.com"
 
+// Delivers reports Lambda functions only: SQS, SNS and EventBridge have not landed, so S3
+// refuses them as destinations.
+func (n *notifiers) Delivers(arn string) bool {
+	return strings.HasPrefix(arn, "arn:aws:lambda:") && n.lambda != nil
+}
+
 func (n *notifiers) DestinationAccepts(ctx context.Context, arn string, src s3.NotificationSource) (bool, error) {
 	if strings.HasPrefix(arn, "arn:aws:lambda:") && n.lambda != nil {
 		return n.lambda.InvokableBy(ctx, arn, s3Principal, src.BucketARN, src.Account)
@@ -31,7 +39,9 @@ func (n *notifiers) Deliver(ctx context.Context, arn string, src s3.Notification
 	if strings.HasPrefix(arn, "arn:aws:lambda:") && n.lambda != nil {
 		return n.lambda.DeliverEvent(ctx, arn, s3Principal, src.BucketARN, src.Account, event)
 	}
-	return nil
+	// Only a configuration stored before S3 refused such destinations gets here: keep the
+	// event among the relay's dead letters rather than drop it.
+	return dispatch.Permanent(fmt.Errorf("no service delivers S3 events to %s", arn))
 }
 
 // functionLogs hands function output from the runtime to CloudWatch Logs.

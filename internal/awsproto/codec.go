@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/textproto"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -88,6 +89,8 @@ type codecKey struct {
 // planner builds codecs for one service, sharing nodes so recursive shapes terminate.
 type planner struct {
 	cache map[codecKey]*codec
+	// openEnums are the enum shapes left unchecked (ServiceOptions.HandlerEnums).
+	openEnums []string
 }
 
 func shapeKind(s *shape, ref *shapeRef) (kind, error) {
@@ -144,7 +147,7 @@ func (p *planner) plan(s *shape, ref *shapeRef, t reflect.Type) (*codec, error) 
 	if k != kindStream {
 		p.cache[key] = c
 	}
-	if len(s.Enum) > 0 {
+	if len(s.Enum) > 0 && !slices.Contains(p.openEnums, s.name) {
 		c.enum = make(map[string]bool, len(s.Enum))
 		for _, e := range s.Enum {
 			c.enum[e] = true

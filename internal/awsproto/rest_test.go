@@ -184,3 +184,37 @@ func TestS3RESTXMLRoundTrip(t *testing.T) {
 		t.Errorf("HeadObject error = %v", err)
 	}
 }
+
+// TestHandlerEnumsLeaveNewValuesToTheHandler checks that an enum named in HandlerEnums reaches
+// the handler with a value the model does not list (a runtime newer than the model), while other
+// enums are still checked.
+func TestHandlerEnumsLeaveNewValuesToTheHandler(t *testing.T) {
+	ctx := context.Background()
+	for _, open := range []bool{true, false} {
+		opts := awsproto.ServiceOptions{}
+		if open {
+			opts.HandlerEnums = []string{"Runtime"}
+		}
+		s := mustService(t, "lambda", opts)
+		var got string
+		awsproto.Handle(s, "CreateFunction", func(ctx context.Context, in *lapi.CreateFunctionRequest) (*lapi.FunctionConfiguration, error) {
+			got = awsproto.Value(in.Runtime)
+			return &lapi.FunctionConfiguration{Runtime: in.Runtime}, nil
+		})
+		srv := newServer(t, s)
+		client := lambda.NewFromConfig(sdkConfig(), func(o *lambda.Options) { o.BaseEndpoint = aws.String(srv.URL) })
+		in := &lambda.CreateFunctionInput{FunctionName: aws.String("f"), Role: aws.String("arn:aws:iam::000000000000:role/r"),
+			Runtime: "python3.99", Code: &lambdatypes.FunctionCode{ZipFile: []byte("z")}}
+		_, err := client.CreateFunction(ctx, in)
+		if open && (err != nil || got != "python3.99") {
+			t.Errorf("open Runtime enum: err %v, handler saw %q", err, got)
+		}
+		if !open && (err == nil || !strings.Contains(err.Error(), "Member must satisfy enum value set")) {
+			t.Errorf("checked Runtime enum: err %v, want an enum violation", err)
+		}
+		in.Runtime, in.PackageType = lambdatypes.RuntimePython314, "Bogus"
+		if _, err := client.CreateFunction(ctx, in); err == nil || !strings.Contains(err.Error(), "at 'packageType' failed to satisfy constraint") {
+			t.Errorf("open=%v: PackageType Bogus: err %v, want an enum violation", open, err)
+		}
+	}
+}

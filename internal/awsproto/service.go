@@ -18,6 +18,9 @@ type ServiceOptions struct {
 	XMLRootNames map[string]string
 	// SkipEnumValidation leaves enum checks to handlers (S3 answers those itself).
 	SkipEnumValidation bool
+	// HandlerEnums names the enum shapes whose values the handlers check themselves, because
+	// the service accepts values newer than its model (Lambda's "Runtime").
+	HandlerEnums []string
 	// ValidationError, when set, builds the client error for failed input validation.
 	// problems are AWS-style sentences ("Value null at 'roleArn' failed to satisfy constraint: Member must not be null").
 	ValidationError func(op string, problems []string) *Error
@@ -88,7 +91,7 @@ func NewService(model string, opts ServiceOptions) (*Service, error) {
 		opts:       opts,
 		protocol:   meta.Protocol,
 		exceptions: map[string]*shape{},
-		planner:    planner{cache: map[codecKey]*codec{}},
+		planner:    planner{cache: map[codecKey]*codec{}, openEnums: opts.HandlerEnums},
 		xmlNS:      meta.XMLNamespace,
 	}
 	switch s.protocol {

@@ -37,6 +37,21 @@ func TestInvokeRunsUnmodifiedAWSLambdaGoFunction(t *testing.T) {
 	}
 }
 
+// TestInvokeRunsGo1xHandlerExecutable checks that functions stored with the deprecated go1.x
+// runtime (Lambda refuses it for new functions, not for running ones) run the executable their
+// handler names.
+func TestInvokeRunsGo1xHandlerExecutable(t *testing.T) {
+	p := testPool(t)
+	fn := goFunction(t, "legacy")
+	if err := os.Rename(filepath.Join(fn.CodeDir, "bootstrap"), filepath.Join(fn.CodeDir, "main")); err != nil {
+		t.Fatal(err)
+	}
+	fn.Runtime, fn.Handler = "go1.x", "main"
+	if res, a := invoke(t, p, fn, ev{"action": "echo", "data": "go1"}); res.FunctionError != "" || a.Data != "go1" {
+		t.Fatalf("invoke: %+v payload %s", res, res.Payload)
+	}
+}
+
 func TestInvokeSetsLambdaEnvironment(t *testing.T) {
 	p := testPool(t)
 	fn := goFunction(t, "envfn")

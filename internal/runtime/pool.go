@@ -112,7 +112,7 @@ func New(cfg Config) (*Pool, error) {
 		fns:      map[string]*fnPool{},
 		stopReap: make(chan struct{}),
 	}
-	p.spares = newSpareInits(cfg.SpareInits, cfg.IdleTimeout, p.sandbox, p.stopReap)
+	p.spares = newSpareInits(cfg.SpareInits, cfg.IdleTimeout, p.sandbox, p.sbReady, p.stopReap)
 	p.wg.Add(3)
 	go p.detectSandbox()
 	go p.reap()
@@ -154,6 +154,13 @@ func (p *Pool) sandbox() *sandbox {
 	p.detectOnce.Do(func() { close(p.detectNow) })
 	<-p.sbReady
 	return p.sb
+}
+
+// Warm has the spare inits started in the background, once sandbox detection has finished
+// (without hurrying it), so that the next cold start need not re-execute Kiri: callers warm the
+// pool when functions exist that may soon be invoked. Unused spares stop after IdleTimeout.
+func (p *Pool) Warm() {
+	p.spares.warm()
 }
 
 // Features reports the isolation active for instances, waiting for detection if it is still
@@ -282,6 +289,16 @@ func (p *Pool) Drain(keyPrefix string) {
 	for _, inst := range stop {
 		inst.kill()
 	}
+}
+
+// Health reports whether the pool runs invocations: nil until it is closed.
+func (p *Pool) Health(context.Context) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return ErrClosed
+	}
+	return nil
 }
 
 // Close stops every instance and background goroutine and flushes pending logs.

@@ -29,7 +29,7 @@ type Function struct {
 	// ARN is the invoked (qualified) function ARN, passed as Lambda-Runtime-Invoked-Function-Arn.
 	ARN string
 	// Runtime is the Lambda runtime identifier: provided.al2023, provided.al2, go1.x,
-	// python3.9..python3.13 or nodejs18.x..nodejs22.x.
+	// python3.N or nodejsN.x.
 	Runtime string
 	// Handler is passed as _HANDLER; for go1.x it names the executable in CodeDir.
 	Handler string

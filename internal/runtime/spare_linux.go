@@ -46,8 +46,9 @@ type spareInits struct {
 	want      int
 	idleAfter time.Duration
 	sandbox   func() *sandbox
-	kick      chan struct{} // buffered: a claim asks for a refill
-	renice    bool          // Kiri may raise priorities again (root), so spares start niced
+	detected  <-chan struct{} // closed once sandbox detection has finished
+	kick      chan struct{}   // buffered: a claim or warm asks for a refill
+	renice    bool            // Kiri may raise priorities again (root), so spares start niced
 	stopped   <-chan struct{}
 
 	mu       sync.Mutex
@@ -55,11 +56,23 @@ type spareInits struct {
 	lastUsed time.Time
 }
 
-func newSpareInits(want int, idleAfter time.Duration, sb func() *sandbox, stopped <-chan struct{}) *spareInits {
+func newSpareInits(want int, idleAfter time.Duration, sb func() *sandbox, detected, stopped <-chan struct{}) *spareInits {
 	return &spareInits{
-		want: want, idleAfter: idleAfter, sandbox: sb, kick: make(chan struct{}, 1), stopped: stopped,
+		want: want, idleAfter: idleAfter, sandbox: sb, detected: detected, kick: make(chan struct{}, 1), stopped: stopped,
 		renice: os.Geteuid() == 0,
 	}
+}
+
+// warm asks for the spares to be started ahead of any cold start; they count as used now, so
+// they live IdleTimeout unless cold starts use them.
+func (s *spareInits) warm() {
+	if s.want <= 0 {
+		return
+	}
+	s.mu.Lock()
+	s.lastUsed = time.Now()
+	s.mu.Unlock()
+	s.refill()
 }
 
 // claim returns a spare, or nil when none is ready. Without a spare it asks for the spares to
@@ -121,9 +134,18 @@ func (s *spareInits) run() {
 	}
 }
 
-// fill starts spares until want are ready or the pool closes.
+// fill starts spares until want are ready or the pool closes. It waits for sandbox detection
+// rather than starting it early: a warm request may come while Kiri is still starting.
 func (s *spareInits) fill() {
+	select {
+	case <-s.detected:
+	case <-s.stopped:
+		return
+	}
 	sb := s.sandbox()
+	if !sb.feat.Init {
+		return // instances start without the init: spares would never be claimed
+	}
 	for {
 		s.mu.Lock()
 		n := len(s.ready)

@@ -160,10 +160,30 @@ func TestSpareInitsStopWhenColdStartsStop(t *testing.T) {
 
 func TestSpareInitsCanBeDisabled(t *testing.T) {
 	p := testPool(t, func(c *Config) { c.SpareInits = -1 })
+	p.Warm()
 	invoke(t, p, goFunction(t, "plain"), ev{"action": "echo"})
 	invoke(t, p, goFunction(t, "plain2"), ev{"action": "echo"})
 	time.Sleep(50 * time.Millisecond)
 	if pids := sparePids(p); len(pids) != 0 {
 		t.Errorf("%d spare inits with SpareInits < 0", len(pids))
+	}
+}
+
+// TestWarmReadiesSparesForTheFirstColdStart checks that a warmed pool starts its spare inits
+// before any cold start, so that the very first cold start, too, skips re-executing Kiri.
+func TestWarmReadiesSparesForTheFirstColdStart(t *testing.T) {
+	p := testPool(t)
+	requireFeature(t, p, p.Features().Init, "the sandbox init")
+	if pids := sparePids(p); len(pids) != 0 {
+		t.Fatalf("%d spare inits before anything asked for them", len(pids))
+	}
+	p.Warm()
+	spares := waitSpares(t, p, defaultSpareInits)
+	res, _ := invoke(t, p, goFunction(t, "first"), ev{"action": "echo"})
+	if res.FunctionError != "" || !res.ColdStart {
+		t.Fatalf("first invoke: %+v %s", res, res.Payload)
+	}
+	if pids := instancePids(p); len(pids) != 1 || !slices.Contains(spares, pids[0]) {
+		t.Errorf("the first cold start ran in %v, not in a warmed spare %v", pids, spares)
 	}
 }

@@ -150,6 +150,27 @@ func (s *Store) Stats() Stats {
 	return Stats{Commits: s.commits.Load(), Writes: s.writes.Load()}
 }
 
+// Health reports whether the store serves: nil while it is open, its writer runs and the
+// database answers a read.
+func (s *Store) Health(ctx context.Context) error {
+	s.mu.RLock()
+	closed := s.closed
+	s.mu.RUnlock()
+	if closed {
+		return errors.New("store closed")
+	}
+	select {
+	case <-s.done:
+		return errors.New("store writer stopped")
+	default:
+	}
+	var one int
+	if err := s.rdb.QueryRowContext(ctx, `SELECT 1`).Scan(&one); err != nil {
+		return fmt.Errorf("store unreachable: %w", err)
+	}
+	return nil
+}
+
 // Close stops accepting writes, waits for the writer to commit every queued write, stops
 // background work and closes the connection pools. Calling Close again is a no-op.
 func (s *Store) Close() error {

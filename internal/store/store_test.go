@@ -338,6 +338,24 @@ func TestWriteAfterCloseFails(t *testing.T) {
 	}
 }
 
+func TestHealthFollowsTheStore(t *testing.T) {
+	for _, b := range backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			s, err := store.Open(context.Background(), b.Config(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Health(context.Background()); err != nil {
+				t.Errorf("open store: %v", err)
+			}
+			s.Close()
+			if err := s.Health(context.Background()); err == nil {
+				t.Error("closed store reports healthy")
+			}
+		})
+	}
+}
+
 func TestCloseDrainsQueuedWrites(t *testing.T) {
 	for _, b := range backends() {
 		t.Run(b.Name, func(t *testing.T) {

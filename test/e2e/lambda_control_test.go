@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -28,19 +29,36 @@ import (
 
 const lambdaRole = "arn:aws:iam::000000000000:role/lambda-role"
 
-// lambdaZip builds a zip in memory holding the given files.
+// lambdaZip builds a zip in memory holding the given files, executable.
 func lambdaZip(t testing.TB, files map[string]string) []byte {
+	t.Helper()
+	entries := make([]zipEntry, 0, len(files))
+	for name, body := range files {
+		entries = append(entries, zipEntry{name, 0o755, body})
+	}
+	return zipOf(t, entries...)
+}
+
+// zipEntry is one entry of a test zip; a symlink's body is its target.
+type zipEntry struct {
+	name string
+	mode os.FileMode
+	body string
+}
+
+// zipOf builds a zip in memory holding entries.
+func zipOf(t testing.TB, entries ...zipEntry) []byte {
 	t.Helper()
 	var b bytes.Buffer
 	w := zip.NewWriter(&b)
-	for name, body := range files {
-		h := &zip.FileHeader{Name: name, Method: zip.Deflate}
-		h.SetMode(0o755)
+	for _, e := range entries {
+		h := &zip.FileHeader{Name: e.name, Method: zip.Deflate}
+		h.SetMode(e.mode)
 		f, err := w.CreateHeader(h)
 		if err != nil {
 			t.Fatal(err)
 		}
-		f.Write([]byte(body))
+		f.Write([]byte(e.body))
 	}
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
@@ -203,7 +221,12 @@ func TestLambdaCreateValidation(t *testing.T) {
 	}{
 		{"unknown runtime is an invalid parameter", func(in *lambda.CreateFunctionInput) { in.Runtime = "cobol9" }, "InvalidParameterValueException", "Value cobol9 at 'runtime' failed to satisfy constraint"},
 		{"unsupported runtime is an invalid parameter", func(in *lambda.CreateFunctionInput) { in.Runtime = types.RuntimeJava21 }, "InvalidParameterValueException", "at 'runtime'"},
-		{"deprecated runtime is refused", func(in *lambda.CreateFunctionInput) { in.Runtime = types.RuntimePython27 }, "InvalidParameterValueException", "The runtime parameter of python2.7 is no longer supported"},
+		{"deprecated runtime is refused", func(in *lambda.CreateFunctionInput) { in.Runtime = types.RuntimePython27 }, "InvalidParameterValueException",
+			"The runtime parameter of python2.7 is no longer supported for creating or updating AWS Lambda functions. We recommend you use the new runtime (python3.14) while creating or updating functions."},
+		{"deprecated nodejs18.x is refused", func(in *lambda.CreateFunctionInput) { in.Runtime = types.RuntimeNodejs18x }, "InvalidParameterValueException",
+			"The runtime parameter of nodejs18.x is no longer supported for creating or updating AWS Lambda functions. We recommend you use the new runtime (nodejs24.x) while creating or updating functions."},
+		{"deprecated go1.x is refused", func(in *lambda.CreateFunctionInput) { in.Runtime = types.RuntimeGo1x }, "InvalidParameterValueException",
+			"The runtime parameter of go1.x is no longer supported for creating or updating AWS Lambda functions. We recommend you use the new runtime (provided.al2023) while creating or updating functions."},
 		{"malformed role fails validation", func(in *lambda.CreateFunctionInput) { in.Role = aws.String("r1") }, "ValidationException", "at 'role' failed to satisfy constraint"},
 		{"memory below 128 fails validation", func(in *lambda.CreateFunctionInput) { in.MemorySize = aws.Int32(64) }, "ValidationException", "greater than or equal to 128"},
 		{"memory above 10240 fails validation", func(in *lambda.CreateFunctionInput) { in.MemorySize = aws.Int32(10241) }, "ValidationException", "less than or equal to 10240"},
@@ -219,6 +242,9 @@ func TestLambdaCreateValidation(t *testing.T) {
 		{"missing handler is refused", func(in *lambda.CreateFunctionInput) { in.Handler = nil }, "InvalidParameterValueException", "Runtime and Handler are mandatory"},
 		{"image packages are refused", func(in *lambda.CreateFunctionInput) { in.PackageType = types.PackageTypeImage }, "InvalidParameterValueException", "PackageType"},
 		{"missing code source is refused", func(in *lambda.CreateFunctionInput) { in.Code = &types.FunctionCode{} }, "InvalidParameterValueException", "Please provide a source for function code."},
+		{"a layer, none existing yet, is refused", func(in *lambda.CreateFunctionInput) {
+			in.Layers = []string{"arn:aws:lambda:us-east-1:000000000000:layer:deps:1"}
+		}, "InvalidParameterValueException", "Layer version arn:aws:lambda:us-east-1:000000000000:layer:deps:1 does not exist."},
 		{"bytes that are not a zip are refused", func(in *lambda.CreateFunctionInput) { in.Code = &types.FunctionCode{ZipFile: []byte("not a zip")} }, "InvalidParameterValueException", "Could not unzip uploaded file"},
 		{"bad function name fails validation", func(in *lambda.CreateFunctionInput) { in.FunctionName = aws.String("bad name!") }, "ValidationException", "at 'functionName'"},
 	}
@@ -230,7 +256,8 @@ func TestLambdaCreateValidation(t *testing.T) {
 			wantAPIError(t, err, tc.code, tc.msg)
 		})
 	}
-	for _, rt := range []types.Runtime{types.RuntimeProvidedal2023, types.RuntimeProvidedal2, types.RuntimeGo1x, types.RuntimePython39, types.RuntimePython313, types.RuntimeNodejs18x, types.RuntimeNodejs22x} {
+	for _, rt := range []types.Runtime{types.RuntimeProvidedal2023, types.RuntimeProvidedal2, types.RuntimePython39, types.RuntimePython313,
+		types.RuntimePython314, types.RuntimeNodejs20x, types.RuntimeNodejs22x, types.RuntimeNodejs24x} {
 		in := base()
 		in.FunctionName = aws.String("rt-" + strings.NewReplacer(".", "-").Replace(string(rt)))
 		in.Runtime = rt
@@ -238,6 +265,9 @@ func TestLambdaCreateValidation(t *testing.T) {
 			t.Errorf("runtime %s: %v", rt, err)
 		}
 	}
+	waitActive(t, c, "rt-python3-14")
+	_, err := c.UpdateFunctionConfiguration(t.Context(), &lambda.UpdateFunctionConfigurationInput{FunctionName: aws.String("rt-python3-14"), Runtime: types.RuntimePython38})
+	wantAPIError(t, err, "InvalidParameterValueException", "The runtime parameter of python3.8 is no longer supported for creating or updating AWS Lambda functions.")
 }
 
 func TestLambdaListFunctionsPaginates(t *testing.T) {
@@ -540,9 +570,34 @@ func TestLambdaEventInvokeConfigs(t *testing.T) {
 		DestinationConfig: &types.DestinationConfig{OnSuccess: &types.OnSuccess{Destination: aws.String("nope")}}})
 	wantAPIError(t, err, "InvalidParameterValueException", "destination config")
 
+	// Queues, topics and event buses cannot be reached until those services land: refused, as
+	// Lambda refuses a destination the execution role cannot reach, rather than dropped later.
+	for arn, action := range map[string]string{
+		"arn:aws:sqs:us-east-1:000000000000:dlq":              "SendMessage",
+		"arn:aws:sns:us-east-1:000000000000:alerts":           "Publish",
+		"arn:aws:events:us-east-1:000000000000:event-bus/bus": "PutEvents",
+	} {
+		_, err = c.PutFunctionEventInvokeConfig(ctx, &lambda.PutFunctionEventInvokeConfigInput{FunctionName: aws.String("ev"),
+			DestinationConfig: &types.DestinationConfig{OnFailure: &types.OnFailure{Destination: aws.String(arn)}}})
+		wantAPIError(t, err, "InvalidParameterValueException", "The function's execution role does not have permissions to call "+action+" on "+arn)
+		_, err = c.UpdateFunctionConfiguration(ctx, &lambda.UpdateFunctionConfigurationInput{FunctionName: aws.String("ev"),
+			DeadLetterConfig: &types.DeadLetterConfig{TargetArn: aws.String(arn)}})
+		if action != "PutEvents" {
+			wantAPIError(t, err, "InvalidParameterValueException", "The provided execution role does not have permissions to call "+action+" on ")
+		}
+	}
+	_, err = c.CreateFunction(ctx, &lambda.CreateFunctionInput{FunctionName: aws.String("ev-dlq"), Runtime: types.RuntimeProvidedal2023,
+		Handler: aws.String("bootstrap"), Role: aws.String(lambdaRole), Code: &types.FunctionCode{ZipFile: lambdaZip(t, map[string]string{"bootstrap": "x"})},
+		DeadLetterConfig: &types.DeadLetterConfig{TargetArn: aws.String("arn:aws:sqs:us-east-1:000000000000:dlq")}})
+	wantAPIError(t, err, "InvalidParameterValueException", "The provided execution role does not have permissions to call SendMessage on SQS")
+	if _, err := c.GetFunctionEventInvokeConfig(ctx, &lambda.GetFunctionEventInvokeConfigInput{FunctionName: aws.String("ev")}); err == nil {
+		t.Fatal("a refused destination left an event invoke config")
+	}
+
+	const other = "arn:aws:lambda:us-east-1:000000000000:function:other"
 	put, err := c.PutFunctionEventInvokeConfig(ctx, &lambda.PutFunctionEventInvokeConfigInput{FunctionName: aws.String("ev"),
 		MaximumRetryAttempts: aws.Int32(1), MaximumEventAgeInSeconds: aws.Int32(600),
-		DestinationConfig: &types.DestinationConfig{OnFailure: &types.OnFailure{Destination: aws.String("arn:aws:sqs:us-east-1:000000000000:dlq")}}})
+		DestinationConfig: &types.DestinationConfig{OnFailure: &types.OnFailure{Destination: aws.String(other)}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -551,7 +606,7 @@ func TestLambdaEventInvokeConfigs(t *testing.T) {
 	}
 	up, err := c.UpdateFunctionEventInvokeConfig(ctx, &lambda.UpdateFunctionEventInvokeConfigInput{FunctionName: aws.String("ev"), MaximumRetryAttempts: aws.Int32(0)})
 	if err != nil || aws.ToInt32(up.MaximumRetryAttempts) != 0 || aws.ToInt32(up.MaximumEventAgeInSeconds) != 600 ||
-		aws.ToString(up.DestinationConfig.OnFailure.Destination) != "arn:aws:sqs:us-east-1:000000000000:dlq" {
+		aws.ToString(up.DestinationConfig.OnFailure.Destination) != other {
 		t.Fatalf("update merges: %v %+v", err, up)
 	}
 	_, err = c.UpdateFunctionEventInvokeConfig(ctx, &lambda.UpdateFunctionEventInvokeConfigInput{FunctionName: aws.String("ev"), Qualifier: aws.String("1"), MaximumRetryAttempts: aws.Int32(0)})
@@ -762,4 +817,49 @@ func TestLambdaZipOver50MBIsTooLarge(t *testing.T) {
 	_, err := c.CreateFunction(t.Context(), &lambda.CreateFunctionInput{FunctionName: aws.String("big"), Runtime: types.RuntimeProvidedal2023,
 		Handler: aws.String("bootstrap"), Role: aws.String(lambdaRole), Code: &types.FunctionCode{ZipFile: b.Bytes()}})
 	wantAPIError(t, err, "RequestEntityTooLargeException", "Request must be smaller than")
+}
+
+// TestLambdaRefusesUnsafeCodeAtTheDoor checks that code which cannot be unpacked inside the code
+// directory is refused by CreateFunction and UpdateFunctionCode, inline or from S3, with
+// Lambda's error, and that a refused update leaves the function running its old code.
+func TestLambdaRefusesUnsafeCodeAtTheDoor(t *testing.T) {
+	srv := kiritest.Start(t, kiritest.Options{})
+	cl := srv.Clients()
+	c := cl.Lambda
+	ctx := t.Context()
+	const msg = "Could not unzip uploaded file. Please check your file, then try to upload again."
+	bad := map[string][]byte{
+		"parent path":      zipOf(t, zipEntry{"../../evil", 0o755, "#!/bin/sh\n"}),
+		"absolute path":    zipOf(t, zipEntry{"/tmp/evil", 0o755, "#!/bin/sh\n"}),
+		"escaping symlink": zipOf(t, zipEntry{"bootstrap", os.ModeSymlink | 0o777, "../../../../bin/sh"}),
+		"absolute symlink": zipOf(t, zipEntry{"bootstrap", os.ModeSymlink | 0o777, "/bin/sh"}),
+	}
+	if _, err := cl.S3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("code")}); err != nil {
+		t.Fatal(err)
+	}
+	good := kiritest.GoFunctionZip(t, "./testdata/lambda/echo")
+	createTestFunction(t, c, "keeper", good)
+	waitActive(t, c, "keeper")
+	for name, z := range bad {
+		t.Run(name, func(t *testing.T) {
+			_, err := c.CreateFunction(ctx, &lambda.CreateFunctionInput{FunctionName: aws.String("bad"), Runtime: types.RuntimeProvidedal2023,
+				Handler: aws.String("bootstrap"), Role: aws.String(lambdaRole), Code: &types.FunctionCode{ZipFile: z}})
+			wantAPIError(t, err, "InvalidParameterValueException", msg)
+			_, err = c.UpdateFunctionCode(ctx, &lambda.UpdateFunctionCodeInput{FunctionName: aws.String("keeper"), ZipFile: z})
+			wantAPIError(t, err, "InvalidParameterValueException", msg)
+			key := strings.ReplaceAll(name, " ", "-") + ".zip"
+			if _, err := cl.S3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("code"), Key: aws.String(key), Body: bytes.NewReader(z)}); err != nil {
+				t.Fatal(err)
+			}
+			_, err = c.UpdateFunctionCode(ctx, &lambda.UpdateFunctionCodeInput{FunctionName: aws.String("keeper"), S3Bucket: aws.String("code"), S3Key: aws.String(key)})
+			wantAPIError(t, err, "InvalidParameterValueException", msg)
+		})
+	}
+	if _, err := c.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: aws.String("bad")}); err == nil {
+		t.Error("a function was created with refused code")
+	}
+	out, err := c.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("keeper"), Payload: []byte(`{"say":"still here"}`)})
+	if err != nil || out.FunctionError != nil || !strings.Contains(string(out.Payload), "still here") {
+		t.Fatalf("invoke after refused updates: %v %s", err, out.Payload)
+	}
 }

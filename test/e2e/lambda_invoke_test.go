@@ -105,16 +105,6 @@ func TestLambdaInvokeGoFunction(t *testing.T) {
 			t.Errorf("$LATEST after the update still runs the old configuration: %+v", a)
 		}
 	})
-	t.Run("go1.x runs the executable its handler names", func(t *testing.T) {
-		createTestFunction(t, c, "legacy-go", kiritest.GoFunctionZipAs(t, "./testdata/lambda/echo", "main"), func(in *lambda.CreateFunctionInput) {
-			in.Runtime, in.Handler = types.RuntimeGo1x, aws.String("main")
-		})
-		waitActive(t, c, "legacy-go")
-		_, a := invokeJSON(t, c, &lambda.InvokeInput{FunctionName: aws.String("legacy-go"), Payload: []byte(`{"say":"go1"}`)})
-		if a.Said != "go1" || a.FunctionName != "legacy-go" {
-			t.Errorf("answer = %+v", a)
-		}
-	})
 	t.Run("function error", func(t *testing.T) {
 		out, _ := invokeJSON(t, c, &lambda.InvokeInput{FunctionName: aws.String("echo"), Payload: []byte(`{"fail":"boom"}`)})
 		if aws.ToString(out.FunctionError) != "Unhandled" || !strings.Contains(string(out.Payload), `"errorMessage":"boom"`) {
@@ -213,6 +203,9 @@ func TestLambdaInterpretedRuntimes(t *testing.T) {
 	}{
 		{types.RuntimePython312, "app.handler", map[string]string{"app.py": "def handler(event, context):\n    print('py got', event['n'])\n    return {'n': event['n'] + 1, 'fn': context.function_name}\n"}},
 		{types.RuntimeNodejs20x, "index.handler", map[string]string{"index.mjs": "export const handler = async (event, context) => { console.log('node got', event.n); return {n: event.n + 1, fn: context.functionName}; };\n"}},
+		// The newest identifiers run on the host's python3 and node, whatever their version.
+		{types.RuntimePython314, "app.handler", map[string]string{"app.py": "def handler(event, context):\n    return {'n': event['n'] + 1, 'fn': context.function_name}\n"}},
+		{types.RuntimeNodejs24x, "index.handler", map[string]string{"index.mjs": "export const handler = async (event, context) => ({n: event.n + 1, fn: context.functionName});\n"}},
 	}
 	for _, tc := range cases {
 		t.Run(string(tc.runtime), func(t *testing.T) {

@@ -8,9 +8,13 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 
+	"github.com/kiri-run/kiri/internal/auth"
 	"github.com/kiri-run/kiri/test/e2e/kiritest"
 )
 
@@ -30,7 +34,7 @@ func TestAssumeRoleCredentialsWorkInStrictMode(t *testing.T) {
 	c := srv.Clients()
 	ctx := t.Context()
 	out, err := c.STS.AssumeRole(ctx, &sts.AssumeRoleInput{
-		RoleArn:         aws.String("arn:aws:iam::444455556666:role/app/deployer"),
+		RoleArn:         aws.String("arn:aws:iam::" + kiritest.TestAccount + ":role/app/deployer"),
 		RoleSessionName: aws.String("ci-run.42"),
 		DurationSeconds: aws.Int32(900),
 	})
@@ -44,7 +48,7 @@ func TestAssumeRoleCredentialsWorkInStrictMode(t *testing.T) {
 	if d := time.Until(aws.ToTime(cr.Expiration)); d < 14*time.Minute || d > 15*time.Minute {
 		t.Fatalf("expiration in %s, want 15m", d)
 	}
-	wantArn := "arn:aws:sts::444455556666:assumed-role/deployer/ci-run.42"
+	wantArn := "arn:aws:sts::" + kiritest.TestAccount + ":assumed-role/deployer/ci-run.42"
 	if got := aws.ToString(out.AssumedRoleUser.Arn); got != wantArn {
 		t.Fatalf("AssumedRoleUser.Arn = %s, want %s", got, wantArn)
 	}
@@ -54,7 +58,7 @@ func TestAssumeRoleCredentialsWorkInStrictMode(t *testing.T) {
 	if err != nil {
 		t.Fatalf("temporary credentials refused: %v", err)
 	}
-	if aws.ToString(who.Arn) != wantArn || aws.ToString(who.Account) != "444455556666" ||
+	if aws.ToString(who.Arn) != wantArn || aws.ToString(who.Account) != kiritest.TestAccount ||
 		aws.ToString(who.UserId) != aws.ToString(out.AssumedRoleUser.AssumedRoleId) {
 		t.Fatalf("caller = %s %s %s", aws.ToString(who.Account), aws.ToString(who.Arn), aws.ToString(who.UserId))
 	}
@@ -127,4 +131,62 @@ func expectAPIError(t *testing.T, err error, code string, status int) {
 	if errors.As(err, &re) && re.HTTPStatusCode() != status {
 		t.Fatalf("HTTP status %d, want %d", re.HTTPStatusCode(), status)
 	}
+}
+
+// TestNoAccountBorrowsAnothersIdentity runs two accounts in strict mode: neither may assume a
+// role of the other's, whether or not the other has ever used that role name, nor name one as a
+// function's execution role; each still assumes its own roles.
+func TestNoAccountBorrowsAnothersIdentity(t *testing.T) {
+	other := auth.Key{AccessKeyID: "AKIAKIRITEST00000002", SecretAccessKey: "kiri-test-secret-key-0000000000000000002", AccountID: "444455556666"}
+	srv := kiritest.Start(t, kiritest.Options{Strict: true, Keys: []auth.Key{
+		{AccessKeyID: kiritest.TestAccessKey, SecretAccessKey: kiritest.TestSecretKey, AccountID: kiritest.TestAccount}, other}})
+	ctx := t.Context()
+	a, b := srv.Clients(), srv.ClientsAs(other.AccessKeyID, other.SecretAccessKey, "")
+	if _, err := a.S3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("a-private")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.S3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("a-private"), Key: aws.String("secret"), Body: strings.NewReader("a's")}); err != nil {
+		t.Fatal(err)
+	}
+	// A uses its role once, so the role "exists" as far as anything could tell.
+	if _, err := a.STS.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String("arn:aws:iam::" + kiritest.TestAccount + ":role/admin"), RoleSessionName: aws.String("a-session")}); err != nil {
+		t.Fatal(err)
+	}
+	for _, role := range []string{"arn:aws:iam::" + kiritest.TestAccount + ":role/admin", "arn:aws:iam::" + kiritest.TestAccount + ":role/never-made"} {
+		_, err := b.STS.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(role), RoleSessionName: aws.String("b-session")})
+		expectAPIError(t, err, "AccessDenied", http.StatusForbidden)
+		var apiErr smithy.APIError
+		errors.As(err, &apiErr)
+		if want := "User: arn:aws:iam::444455556666:root is not authorized to perform: sts:AssumeRole on resource: " + role; apiErr.ErrorMessage() != want {
+			t.Errorf("message %q, want %q", apiErr.ErrorMessage(), want)
+		}
+	}
+	own, err := b.STS.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String("arn:aws:iam::444455556666:role/reader"), RoleSessionName: aws.String("b-session")})
+	if err != nil {
+		t.Fatalf("b assuming its own role: %v", err)
+	}
+	cr := own.Credentials
+	session := srv.ClientsAs(aws.ToString(cr.AccessKeyId), aws.ToString(cr.SecretAccessKey), aws.ToString(cr.SessionToken))
+	// An assumed role of B may not hop into A either.
+	_, err = session.STS.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String("arn:aws:iam::" + kiritest.TestAccount + ":role/admin"), RoleSessionName: aws.String("hop")})
+	expectAPIError(t, err, "AccessDenied", http.StatusForbidden)
+	if _, err := session.S3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("a-private"), Key: aws.String("secret")}); err == nil {
+		t.Error("b's role read a's object")
+	}
+
+	// A function's execution role must be of the function's account.
+	z := kiritest.ZipSource(t, map[string]string{"index.mjs": "export const handler = async () => 1;\n"})
+	create := func(role string) error {
+		_, err := b.Lambda.CreateFunction(ctx, &lambda.CreateFunctionInput{FunctionName: aws.String("fn"), Runtime: lambdatypes.RuntimeNodejs22x,
+			Handler: aws.String("index.handler"), Role: aws.String(role), Code: &lambdatypes.FunctionCode{ZipFile: z}})
+		return err
+	}
+	const cannotAssume = "The role defined for the function cannot be assumed by Lambda."
+	wantAPIError(t, create("arn:aws:iam::"+kiritest.TestAccount+":role/admin"), "InvalidParameterValueException", cannotAssume)
+	if err := create("arn:aws:iam::444455556666:role/fn"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = b.Lambda.UpdateFunctionConfiguration(ctx, &lambda.UpdateFunctionConfigurationInput{FunctionName: aws.String("fn"),
+		Role: aws.String("arn:aws:iam::" + kiritest.TestAccount + ":role/admin")})
+	wantAPIError(t, err, "InvalidParameterValueException", cannotAssume)
 }

@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"os/exec"
-	"slices"
 	"strings"
 	"time"
 )
@@ -33,25 +32,20 @@ type Script struct {
 	Interpreters []string
 }
 
-// pythonVersions and nodeVersions are the Lambda runtime identifiers For knows.
-var (
-	pythonVersions = []string{"3.9", "3.10", "3.11", "3.12", "3.13"}
-	nodeVersions   = []string{"18", "20", "22"}
-)
-
-// For returns the bootstrap for a Lambda runtime identifier: python3.9 … python3.13 and
-// nodejs18.x … nodejs22.x. The interpreter of the exact version is preferred, then any
-// python3 / node on PATH.
+// For returns the bootstrap for a Lambda runtime identifier of the form python3.N or nodejsN.x,
+// whatever the version: which identifiers a function may name is the Lambda service's decision.
+// The interpreter of the exact version is preferred, then any python3 / node on PATH, since the
+// scripts run on every Python 3 and Node.js version Lambda has offered.
 func For(runtime string) (Script, bool) {
-	if v, ok := strings.CutPrefix(runtime, "python"); ok && slices.Contains(pythonVersions, v) {
+	if minor, ok := strings.CutPrefix(runtime, "python3."); ok && isNumber(minor) {
 		return Script{
 			Name:         "bootstrap.py",
 			Source:       pythonSource,
-			Interpreters: []string{"python" + v, "python3"},
+			Interpreters: []string{runtime, "python3"},
 		}, true
 	}
 	if v, ok := strings.CutPrefix(runtime, "nodejs"); ok {
-		if major, ok := strings.CutSuffix(v, ".x"); ok && slices.Contains(nodeVersions, major) {
+		if major, ok := strings.CutSuffix(v, ".x"); ok && isNumber(major) {
 			return Script{
 				Name:         "bootstrap.mjs",
 				Source:       nodeSource,
@@ -62,16 +56,16 @@ func For(runtime string) (Script, bool) {
 	return Script{}, false
 }
 
-// Runtimes returns every runtime identifier For accepts, in a stable order.
-func Runtimes() []string {
-	out := make([]string, 0, len(pythonVersions)+len(nodeVersions))
-	for _, v := range pythonVersions {
-		out = append(out, "python"+v)
+func isNumber(s string) bool {
+	if s == "" || len(s) > 3 {
+		return false
 	}
-	for _, v := range nodeVersions {
-		out = append(out, "nodejs"+v+".x")
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
 	}
-	return out
+	return true
 }
 
 // ErrNoInterpreter reports that none of a script's interpreters is installed and working.

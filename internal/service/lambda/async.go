@@ -29,8 +29,58 @@ const (
 // Destinations delivers asynchronous invocation records to queues, topics and event buses
 // (implemented by the services that own them).
 type Destinations interface {
+	// Delivers reports whether a service delivers to destinations like arn (a queue ARN needs
+	// SQS); Lambda refuses the others when they are configured.
+	Delivers(arn string) bool
 	// SendRecord delivers one record (JSON) to the destination ARN.
 	SendRecord(ctx context.Context, arn string, record []byte) error
+}
+
+// destinationActions are the calls a function's execution role makes on each kind of
+// destination, as Lambda names them when it refuses one.
+var destinationActions = []struct{ prefix, action, service string }{
+	{"arn:aws:sqs:", "SendMessage", "SQS"},
+	{"arn:aws:sns:", "Publish", "SNS"},
+	{"arn:aws:events:", "PutEvents", "EventBridge"},
+	{"arn:aws:s3:", "PutObject", "S3"},
+}
+
+// deliverable reports whether Kiri can deliver records to a destination ARN: functions here,
+// other services through Deps.Destinations once they have landed.
+func (s *Service) deliverable(arn string) bool {
+	return strings.HasPrefix(arn, "arn:aws:lambda:") || s.deps.Destinations != nil && s.deps.Destinations.Delivers(arn)
+}
+
+// checkDestinations refuses on-success and on-failure destinations Kiri cannot deliver to, as
+// Lambda refuses one its execution role cannot reach.
+func (s *Service) checkDestinations(arns ...string) error {
+	for _, arn := range arns {
+		if arn == "" || s.deliverable(arn) {
+			continue
+		}
+		action, _ := destinationAction(arn)
+		return invalidParameter("The function's execution role does not have permissions to call %s on %s", action, arn)
+	}
+	return nil
+}
+
+// checkDeadLetterDelivery refuses a dead-letter queue or topic Kiri cannot deliver to, in
+// Lambda's words for a target the execution role cannot reach.
+func (s *Service) checkDeadLetterDelivery(arn string) error {
+	if arn == "" || s.deliverable(arn) {
+		return nil
+	}
+	action, service := destinationAction(arn)
+	return invalidParameter("The provided execution role does not have permissions to call %s on %s", action, service)
+}
+
+func destinationAction(arn string) (action, service string) {
+	for _, d := range destinationActions {
+		if strings.HasPrefix(arn, d.prefix) {
+			return d.action, d.service
+		}
+	}
+	return "InvokeFunction", "Lambda"
 }
 
 // asyncEvent is the outbox payload of one attempt of an Event invocation.
@@ -203,9 +253,10 @@ func (s *Service) sendRecord(ctx context.Context, arn string, record []byte) err
 	if strings.HasPrefix(arn, "arn:aws:lambda:") {
 		return s.invokeARNAsync(ctx, arn, record)
 	}
-	if s.deps.Destinations == nil {
-		s.log.Warn("async invocation record dropped: no delivery for this destination yet", "destination", arn)
-		return nil
+	if !s.deliverable(arn) {
+		// Only a configuration stored before such destinations were refused gets here: keep
+		// the record among the relay's dead letters rather than drop it.
+		return dispatch.Permanent(fmt.Errorf("no service delivers records to %s", arn))
 	}
 	return s.deps.Destinations.SendRecord(ctx, arn, record)
 }

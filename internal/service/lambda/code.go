@@ -81,7 +81,7 @@ func (s *Service) intakeCode(ctx context.Context, op, account, region string, sr
 	default:
 		return code{}, invalidParameter("Please provide a source for function code.")
 	}
-	unzipped, err := checkZip(ra, size)
+	unzipped, err := s.checkZip(ra, size)
 	if err != nil {
 		return code{}, err
 	}
@@ -134,20 +134,21 @@ func (s *Service) fetchS3Code(ctx context.Context, account string, src codeSourc
 	return f, n, hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// checkZip opens the archive and returns its declared unzipped size.
-func checkZip(ra io.ReaderAt, size int64) (int64, error) {
+// checkZip refuses, with Lambda's errors, a zip that cannot be unpacked as function code (see
+// planZip), and returns its unzipped size.
+func (s *Service) checkZip(ra io.ReaderAt, size int64) (int64, error) {
 	zr, err := zip.NewReader(ra, size)
-	if err != nil {
-		return 0, invalidParameter("Could not unzip uploaded file. Please check your file, then try to upload again.")
+	if err == nil {
+		var total int64
+		if _, total, err = planZip(zr, maxUnzipped, true); err == nil {
+			return total, nil
+		}
 	}
-	var total uint64
-	for _, f := range zr.File {
-		total += f.UncompressedSize64
-	}
-	if total > maxUnzipped {
+	if errors.Is(err, errTooBig) {
 		return 0, invalidParameter("Unzipped size must be smaller than %d bytes", maxUnzipped)
 	}
-	return int64(total), nil
+	s.log.Info("function code refused", "err", err)
+	return 0, invalidParameter("Could not unzip uploaded file. Please check your file, then try to upload again.")
 }
 
 // checkCodeStorage refuses code that would take the region's stored code past AWS's quota.

@@ -74,8 +74,12 @@ func applyConfig(c *fnConfig, ch configChange) error {
 	if ch.TracingConfig != nil {
 		c.TracingMode = awsproto.Value(ch.TracingConfig.Mode)
 	}
+	if len(ch.Layers) > 0 {
+		// Kiri has no layers yet (PublishLayerVersion is not served), so none exists.
+		return invalidParameter("Layer version %s does not exist.", ch.Layers[0])
+	}
 	if ch.Layers != nil {
-		c.Layers = slices.Clone(ch.Layers)
+		c.Layers = nil
 	}
 	if ch.KMSKeyArn != nil {
 		c.KMSKeyArn = *ch.KMSKeyArn

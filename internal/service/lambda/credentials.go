@@ -43,7 +43,7 @@ func (s *Service) credentials(ctx context.Context, t *target) (map[string]string
 	if ok && now.Before(c.renew) {
 		return c.env, c.issued, nil
 	}
-	key, secret, token, err := s.deps.Credentials(ctx, t.role, t.name, roleSessionDuration)
+	key, secret, token, err := s.deps.Credentials(ctx, t.account, t.role, t.name, roleSessionDuration)
 	if err != nil {
 		return nil, time.Time{}, lambdaError("ServiceException", http.StatusInternalServerError, "Lambda was unable to assume the execution role %s: %v", t.role, err)
 	}

@@ -14,7 +14,7 @@ import (
 func TestRenewedCredentialsStartNewInstances(t *testing.T) {
 	s, ctx := testService(t)
 	issued := 0
-	s.deps.Credentials = func(ctx context.Context, role, session string, d time.Duration) (string, string, string, error) {
+	s.deps.Credentials = func(ctx context.Context, account, role, session string, d time.Duration) (string, string, string, error) {
 		issued++
 		return fmt.Sprintf("ASIAKIRITEST%08d", issued), "secret", "token", nil
 	}

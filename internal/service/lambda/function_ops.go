@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 
 	"github.com/kiri-run/kiri/internal/awsproto"
 	"github.com/kiri-run/kiri/internal/store"
@@ -32,6 +33,9 @@ func (s *Service) createFunction(ctx context.Context, in *CreateFunctionRequest)
 	if in.Runtime == nil || in.Handler == nil {
 		return nil, invalidParameter("Runtime and Handler are mandatory parameters for functions created with deployment packages.")
 	}
+	// A new function is likely to be invoked soon: the runtime gets ready while its code is
+	// taken in, checked and unpacked.
+	s.warm()
 	c := &fnConfig{
 		Version:     latest,
 		MemoryMB:    defaultMemoryMB,
@@ -44,6 +48,12 @@ func (s *Service) createFunction(ctx context.Context, in *CreateFunctionRequest)
 		DeadLetterConfig: in.DeadLetterConfig, TracingConfig: in.TracingConfig, Layers: in.Layers, KMSKeyArn: in.KMSKeyArn,
 		VpcConfig: in.VpcConfig, LoggingConfig: in.LoggingConfig, Architectures: in.Architectures,
 	}); err != nil {
+		return nil, err
+	}
+	if err := s.checkRoleAccount(r.account, c.Role); err != nil {
+		return nil, err
+	}
+	if err := s.checkDeadLetterDelivery(c.DeadLetterTarget); err != nil {
 		return nil, err
 	}
 	if err := checkTags(in.Tags); err != nil {
@@ -214,6 +224,9 @@ func (s *Service) updateFunctionCode(ctx context.Context, in *UpdateFunctionCode
 		if rev := awsproto.Value(in.RevisionId); rev != "" && rev != c.RevisionID {
 			return revisionMismatch("GetFunction/GetAlias")
 		}
+		if slices.Contains(deprecatedRuntimes, c.Runtime) {
+			return deprecatedRuntime(c.Runtime)
+		}
 		old := c.CodeSha
 		c.CodeSha, c.CodeSize = cd.sha, cd.size
 		if in.Architectures != nil {
@@ -283,6 +296,20 @@ func (s *Service) updateFunctionConfiguration(ctx context.Context, in *UpdateFun
 			VpcConfig: in.VpcConfig, LoggingConfig: in.LoggingConfig,
 		}); err != nil {
 			return err
+		}
+		if slices.Contains(deprecatedRuntimes, c.Runtime) {
+			// A function on a deprecated runtime can only be moved to a supported one.
+			return deprecatedRuntime(c.Runtime)
+		}
+		if in.Role != nil {
+			if err := s.checkRoleAccount(r.account, c.Role); err != nil {
+				return err
+			}
+		}
+		if in.DeadLetterConfig != nil {
+			if err := s.checkDeadLetterDelivery(c.DeadLetterTarget); err != nil {
+				return err
+			}
 		}
 		s.markUpdating(c)
 		out = c

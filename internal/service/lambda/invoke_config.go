@@ -145,6 +145,9 @@ func (s *Service) writeEventInvokeConfig(ctx context.Context, name, qualifier *s
 		if err := c.apply(retries, maxAge, dest); err != nil {
 			return err
 		}
+		if err := s.checkDestinations(c.OnSuccess, c.OnFailure); err != nil {
+			return err
+		}
 		c.LastModified = s.now()
 		out = c.render(r)
 		return saveInvokeConfig(tx, r, c)

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/kiri-run/kiri/internal/awsproto"
@@ -40,16 +39,23 @@ type Deps struct {
 	Drain func(keyPrefix string)
 	// Runtime runs invocations; nil answers them with ServiceException.
 	Runtime Invoker
+	// Warm is called when functions exist that may soon be invoked (at start, and when one
+	// becomes Active or is updated), so the runtime can prepare for cold starts off the request
+	// path; may be nil.
+	Warm func()
 	// Meter receives each invocation's requests and MB-ms; may be nil.
 	Meter *meter.Meter
-	// Credentials issues the temporary credentials of a function's execution role (Kiri's STS);
-	// nil hands functions fixed development credentials, which dev-mode auth accepts.
-	Credentials func(ctx context.Context, roleARN, session string, d time.Duration) (key, secret, token string, err error)
+	// Credentials issues the temporary credentials of a function's execution role in the
+	// function's account (Kiri's STS); nil hands functions fixed development credentials, which
+	// dev-mode auth accepts. When set, a function's role must be of the function's account: a
+	// role Kiri can assume for it.
+	Credentials func(ctx context.Context, account, roleARN, session string, d time.Duration) (key, secret, token string, err error)
 	// AsyncRetryDelay is the wait before the first retry of a failed Event invocation; the second
 	// waits twice as long. Default 1 minute, as Lambda.
 	AsyncRetryDelay time.Duration
-	// Destinations delivers async invocation records to SQS, SNS and EventBridge ARNs; nil drops
-	// them with a log line. Lambda destinations are handled here.
+	// Destinations delivers async invocation records to SQS, SNS and EventBridge ARNs; nil, or
+	// an ARN it does not deliver to, refuses such destinations and dead-letter targets when they
+	// are configured. Lambda destinations are handled here.
 	Destinations Destinations
 }
 
@@ -86,7 +92,7 @@ func New(ctx context.Context, d Deps) (*Service, error) {
 	if err := os.MkdirAll(filepath.Join(d.FunctionsDir, "tmp"), 0o755); err != nil {
 		return nil, fmt.Errorf("create functions dir: %w", err)
 	}
-	api, err := awsproto.NewService("lambda", awsproto.ServiceOptions{ValidationError: validationError})
+	api, err := awsproto.NewService("lambda", awsproto.ServiceOptions{HandlerEnums: []string{"Runtime"}})
 	if err != nil {
 		return nil, err
 	}
@@ -104,24 +110,25 @@ func New(ctx context.Context, d Deps) (*Service, error) {
 	s.registerAsync()
 	d.Relay.Handle(topicState, s.settleState, dispatch.HandlerOptions{})
 	d.Relay.Handle(topicCodeGC, s.collectCode, dispatch.HandlerOptions{})
+	var functions int
+	if err := d.Store.QueryRow(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM lambda_versions LIMIT 1) AS v`).Scan(&functions); err != nil {
+		return nil, fmt.Errorf("look for functions: %w", err)
+	}
+	if functions > 0 {
+		s.warm()
+	}
 	return s, nil
+}
+
+// warm tells the runtime that functions may soon be invoked.
+func (s *Service) warm() {
+	if s.deps.Warm != nil {
+		s.deps.Warm()
+	}
 }
 
 // API returns the codec-facing service to mount on the router.
 func (s *Service) API() *awsproto.Service { return s.api }
-
-// validationError words model-validation failures as Lambda does: an unknown runtime is an
-// InvalidParameterValueException, everything else a ValidationException.
-func validationError(_ string, problems []string) *awsproto.Error {
-	for _, p := range problems {
-		if strings.Contains(p, "at 'runtime' failed to satisfy constraint: Member must satisfy enum value set") {
-			value := strings.TrimPrefix(p, "Value '")
-			value, _, _ = strings.Cut(value, "'")
-			return unknownRuntime(value)
-		}
-	}
-	return nil
-}
 
 // drain retires the instances of a function after a committed change.
 func (s *Service) drain(r funcRef) {

@@ -35,6 +35,7 @@ func (s *Service) settleState(ctx context.Context, rec store.OutboxRecord) error
 		return dispatch.Permanent(fmt.Errorf("decode state record: %w", err))
 	}
 	r := funcRef{account: sr.Account, region: sr.Region, name: sr.Name}
+	s.prepareCode(ctx, r)
 	return s.write(ctx, func(tx *store.Tx) error {
 		c, ok, err := loadVersion(tx, r, latest)
 		if err != nil || !ok {
@@ -54,4 +55,19 @@ func (s *Service) settleState(ctx context.Context, rec store.OutboxRecord) error
 		}
 		return saveVersion(tx, r, c)
 	})
+}
+
+// prepareCode readies $LATEST's code while the function is still Pending or its update
+// InProgress, as Lambda does, so that its first invoke does not pay for unpacking the zip; and
+// has the runtime prepare for the cold start to come. A failure here is only logged: the first
+// invoke unpacks again and reports it.
+func (s *Service) prepareCode(ctx context.Context, r funcRef) {
+	c, ok, err := loadVersion(s.reader(ctx), r, latest)
+	if err != nil || !ok {
+		return
+	}
+	if _, err := s.codeDir(ctx, c.CodeSha); err != nil {
+		s.log.Warn("unpack function code", "function", r.unqualifiedARN(), "err", err)
+	}
+	s.warm()
 }

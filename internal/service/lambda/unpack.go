@@ -11,13 +11,12 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 )
 
 // codeDir returns the directory holding the unpacked code of the zip with hex digest sha,
 // extracting it on first use: into a temporary directory that is renamed into place, so
 // concurrent callers and crashes never expose a half-written tree. Files are read-only (exec
-// bits kept); entries that would land outside the directory, by path or by symlink, are refused.
+// bits kept). The zip was checked when it was taken in (planZip), and is checked again here.
 func (s *Service) codeDir(ctx context.Context, sha string) (string, error) {
 	if len(sha) != 64 || !allOf(sha, func(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' }) {
 		return "", fmt.Errorf("code digest %q: not a hex SHA-256", sha)
@@ -73,51 +72,47 @@ func (s *Service) copyCodeZip(ctx context.Context, sha string) (string, error) {
 	return f.Name(), nil
 }
 
-// unpackZip extracts the zip at path into dir (created), writing at most limit bytes.
+// unpackZip extracts the zip at path into dir (created), as planZip lays it out, writing at
+// most limit bytes.
 func unpackZip(ctx context.Context, path, dir string, limit int64) error {
 	zr, err := zip.OpenReader(path)
 	if err != nil {
 		return err
 	}
 	defer zr.Close()
+	entries, _, err := planZip(&zr.Reader, limit, false)
+	if err != nil {
+		return err
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
 	var dirs []string
 	budget := limit
-	for _, f := range zr.File {
+	for _, e := range entries {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		target, err := entryPath(dir, f.Name)
-		if err != nil {
-			return err
-		}
-		if target == dir {
-			continue
-		}
-		if err := noSymlinkParents(dir, target); err != nil {
-			return fmt.Errorf("zip entry %q: %w", f.Name, err)
-		}
-		mode := f.Mode()
-		switch {
-		case mode.IsDir():
+		target := filepath.Join(dir, filepath.FromSlash(e.path))
+		switch e.kind {
+		case entryDir:
 			if err := os.MkdirAll(target, 0o755); err != nil {
 				return err
 			}
 			dirs = append(dirs, target)
-		case mode&fs.ModeSymlink != 0:
-			if err := writeSymlink(dir, target, f); err != nil {
+		case entrySymlink:
+			if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
 				return err
 			}
-		case mode.IsRegular():
-			n, err := writeFile(target, f, budget)
+			if err := os.Symlink(e.link, target); err != nil {
+				return err
+			}
+		case entryFile:
+			n, err := writeFile(target, e.f, budget)
 			if err != nil {
 				return err
 			}
 			budget -= n
-		default:
-			return fmt.Errorf("zip entry %q: unsupported file type", f.Name)
 		}
 	}
 	// Directories become read-only last, deepest first, once everything is written.
@@ -125,15 +120,6 @@ func unpackZip(ctx context.Context, path, dir string, limit int64) error {
 		os.Chmod(dirs[i], 0o555)
 	}
 	return nil
-}
-
-// entryPath maps a zip entry name inside dir, refusing absolute names and ones that climb out.
-func entryPath(dir, name string) (string, error) {
-	clean := filepath.Clean("/" + strings.ReplaceAll(name, `\`, "/"))
-	if strings.HasPrefix(name, "/") || strings.Contains("/"+strings.ReplaceAll(name, `\`, "/")+"/", "/../") {
-		return "", fmt.Errorf("zip entry %q: path escapes the code directory", name)
-	}
-	return filepath.Join(dir, clean), nil
 }
 
 func writeFile(target string, f *zip.File, budget int64) (int64, error) {
@@ -161,58 +147,9 @@ func writeFile(target string, f *zip.File, budget int64) (int64, error) {
 		return n, fmt.Errorf("zip entry %q: %w", f.Name, err)
 	}
 	if n > budget {
-		return n, fmt.Errorf("unzipped size must be smaller than %d bytes", maxUnzipped)
+		return n, errTooBig
 	}
 	return n, os.Chmod(target, perm)
-}
-
-// writeSymlink creates a symlink whose target stays inside root.
-func writeSymlink(root, target string, f *zip.File) error {
-	rc, err := f.Open()
-	if err != nil {
-		return err
-	}
-	link, err := io.ReadAll(io.LimitReader(rc, 4096))
-	rc.Close()
-	if err != nil {
-		return err
-	}
-	dest := string(link)
-	if filepath.IsAbs(dest) {
-		return fmt.Errorf("zip entry %q: symlink escapes the code directory", f.Name)
-	}
-	resolved := filepath.Clean(filepath.Join(filepath.Dir(target), dest))
-	if resolved != root && !strings.HasPrefix(resolved, root+string(filepath.Separator)) {
-		return fmt.Errorf("zip entry %q: symlink escapes the code directory", f.Name)
-	}
-	if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
-		return err
-	}
-	return os.Symlink(dest, target)
-}
-
-// noSymlinkParents refuses a target reached through a symlink the archive created earlier,
-// which could otherwise lead outside root.
-func noSymlinkParents(root, target string) error {
-	rel, err := filepath.Rel(root, filepath.Dir(target))
-	if err != nil || rel == "." {
-		return err
-	}
-	p := root
-	for _, part := range strings.Split(rel, string(filepath.Separator)) {
-		p = filepath.Join(p, part)
-		fi, err := os.Lstat(p)
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if fi.Mode()&fs.ModeSymlink != 0 {
-			return errors.New("path passes through a symlink")
-		}
-	}
-	return nil
 }
 
 // removeTree deletes a directory tree whose directories may be read-only.

@@ -11,18 +11,33 @@ import (
 	"github.com/kiri-run/kiri/internal/awsproto"
 )
 
-// supportedRuntimes are the runtimes Kiri can run.
+// supportedRuntimes are the runtimes Kiri runs and Lambda accepts for new functions and updates
+// (Lambda's runtimes page, late 2026): the OS-only runtimes, and the Python and Node.js
+// versions, which run on the host's python3 and node whatever their version.
 var supportedRuntimes = []string{
-	"nodejs18.x", "nodejs20.x", "nodejs22.x",
-	"python3.9", "python3.10", "python3.11", "python3.12", "python3.13",
-	"provided.al2023", "provided.al2", "go1.x",
+	"nodejs20.x", "nodejs22.x", "nodejs24.x",
+	"python3.9", "python3.10", "python3.11", "python3.12", "python3.13", "python3.14",
+	"provided.al2023", "provided.al2",
 }
 
-// deprecatedRuntimes are those AWS no longer accepts for new functions or updates.
+// deprecatedRuntimes are those Lambda no longer accepts for new functions or updates. Functions
+// stored with one still run.
 var deprecatedRuntimes = []string{
-	"nodejs", "nodejs4.3", "nodejs6.10", "nodejs8.10", "nodejs10.x", "nodejs12.x", "nodejs14.x", "nodejs16.x",
-	"nodejs4.3-edge", "python2.7", "python3.6", "python3.7", "python3.8", "java8",
-	"dotnetcore1.0", "dotnetcore2.0", "dotnetcore2.1", "dotnetcore3.1", "dotnet6", "ruby2.5", "ruby2.7", "provided",
+	"nodejs", "nodejs4.3", "nodejs6.10", "nodejs8.10", "nodejs10.x", "nodejs12.x", "nodejs14.x", "nodejs16.x", "nodejs18.x",
+	"nodejs4.3-edge", "python2.7", "python3.6", "python3.7", "python3.8", "java8", "go1.x", "provided",
+	"dotnetcore1.0", "dotnetcore2.0", "dotnetcore2.1", "dotnetcore3.1", "dotnet6", "ruby2.5", "ruby2.7",
+}
+
+// successorRuntimes name, per runtime family, the runtime Lambda recommends in place of a
+// deprecated one.
+var successorRuntimes = []struct{ prefix, runtime string }{
+	{"python", "python3.14"},
+	{"nodejs", "nodejs24.x"},
+	{"go1.x", "provided.al2023"},
+	{"provided", "provided.al2023"},
+	{"java", "java25"},
+	{"dotnet", "dotnet10"},
+	{"ruby", "ruby3.4"},
 }
 
 // Limits AWS documents for functions.
@@ -62,19 +77,45 @@ func unknownRuntime(runtime string) *awsproto.Error {
 		runtime, strings.Join(supportedRuntimes, ", "))
 }
 
+// checkRuntime accepts a runtime Kiri runs and Lambda accepts, and answers Lambda's errors
+// for a deprecated or an unknown one.
 func checkRuntime(runtime string) error {
 	switch {
 	case slices.Contains(supportedRuntimes, runtime):
 		return nil
 	case slices.Contains(deprecatedRuntimes, runtime):
-		return invalidParameter("The runtime parameter of %s is no longer supported for creating or updating AWS Lambda functions. We recommend you use a supported runtime while creating or updating functions.", runtime)
+		return deprecatedRuntime(runtime)
 	}
 	return unknownRuntime(runtime)
+}
+
+// deprecatedRuntime is Lambda's answer to creating or updating a function on a deprecated runtime.
+func deprecatedRuntime(runtime string) error {
+	successor := "provided.al2023"
+	for _, s := range successorRuntimes {
+		if strings.HasPrefix(runtime, s.prefix) {
+			successor = s.runtime
+			break
+		}
+	}
+	return invalidParameter("The runtime parameter of %s is no longer supported for creating or updating AWS Lambda functions. We recommend you use the new runtime (%s) while creating or updating functions.", runtime, successor)
 }
 
 func checkRole(role string) error {
 	if !roleARN.MatchString(role) {
 		return validation(fmt.Sprintf("Value '%s' at 'role' failed to satisfy constraint: Member must satisfy regular expression pattern: arn:(aws[a-zA-Z-]*)?:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+", role))
+	}
+	return nil
+}
+
+// checkRoleAccount refuses, when Kiri assumes execution roles (strict mode), a role of another
+// account than the function's: with no IAM roles yet, none can trust Lambda across accounts.
+func (s *Service) checkRoleAccount(account, role string) error {
+	if s.deps.Credentials == nil {
+		return nil
+	}
+	if parts := strings.Split(role, ":"); len(parts) < 5 || parts[4] != account {
+		return invalidParameter("The role defined for the function cannot be assumed by Lambda.")
 	}
 	return nil
 }

@@ -22,6 +22,11 @@ import (
 // Notifier delivers S3 event notifications to their destinations. Services that can be
 // destinations (Lambda, SQS, SNS, EventBridge) implement it as they land.
 type Notifier interface {
+	// Delivers reports whether any service delivers to destinations like arn (or, for
+	// eventBridgeDestination, to the account's default event bus): a queue ARN needs SQS. S3
+	// refuses other destinations even when told to skip validating them, since their events
+	// could only be dropped.
+	Delivers(arn string) bool
 	// DestinationAccepts reports whether a notification destination ARN names a resource that
 	// exists and whose resource policy lets S3 deliver events from src.
 	DestinationAccepts(ctx context.Context, arn string, src NotificationSource) (bool, error)
@@ -92,10 +97,8 @@ func (s *Service) putBucketNotificationConfiguration(ctx context.Context, in *Pu
 	if err != nil {
 		return nil, err
 	}
-	if !awsproto.Value(in.SkipDestinationValidation) {
-		if err := s.validateDestinations(ctx, notificationSource(b), rules); err != nil {
-			return nil, err
-		}
+	if err := s.validateDestinations(ctx, notificationSource(b), rules, awsproto.Value(in.SkipDestinationValidation)); err != nil {
+		return nil, err
 	}
 	stored, err := json.Marshal(cfg)
 	if err != nil {
@@ -272,17 +275,20 @@ func eventMatches(pattern, name string) bool {
 	return pattern == name
 }
 
-func (s *Service) validateDestinations(ctx context.Context, src NotificationSource, rules []notifyRule) error {
+// validateDestinations refuses, as S3 does, destinations that do not exist or whose policy
+// does not let S3 deliver the bucket's events; skip leaves that check out, as
+// SkipDestinationValidation asks, but never accepts a destination no service delivers to.
+func (s *Service) validateDestinations(ctx context.Context, src NotificationSource, rules []notifyRule, skip bool) error {
 	var bad []string
 	for _, r := range rules {
-		if r.Destination == eventBridgeDestination {
-			continue
-		}
 		ok := false
-		if s.deps.Notifier != nil {
-			var err error
-			if ok, err = s.deps.Notifier.DestinationAccepts(ctx, r.Destination, src); err != nil {
-				return err
+		if n := s.deps.Notifier; n != nil && n.Delivers(r.Destination) {
+			ok = skip || r.Destination == eventBridgeDestination
+			if !ok {
+				var err error
+				if ok, err = n.DestinationAccepts(ctx, r.Destination, src); err != nil {
+					return err
+				}
 			}
 		}
 		if !ok {
@@ -296,10 +302,24 @@ func (s *Service) validateDestinations(ctx context.Context, src NotificationSour
 	e.Fields = map[string]string{}
 	for i, arn := range bad {
 		n := strconv.Itoa(i + 1)
-		e.Fields["ArgumentName"+n] = arn
-		e.Fields["ArgumentValue"+n] = "The destination does not exist or does not allow S3 to publish notifications from this bucket"
+		e.Fields["ArgumentName"+n], e.Fields["ArgumentValue"+n] = destinationProblem(arn)
 	}
 	return e
+}
+
+// destinationProblem words one refused destination as S3's InvalidArgument details do.
+func destinationProblem(arn string) (name, value string) {
+	switch {
+	case arn == eventBridgeDestination:
+		return "EventBridgeConfiguration, null", "EventBridge is not available to deliver this bucket's events"
+	case strings.HasPrefix(arn, "arn:aws:sqs:"):
+		return arn + ", null", "Permissions on the destination queue do not allow S3 to publish notifications from this bucket"
+	case strings.HasPrefix(arn, "arn:aws:sns:"):
+		return arn + ", null", "Permissions on the destination topic do not allow S3 to publish notifications from this bucket"
+	case strings.HasPrefix(arn, "arn:aws:lambda:"):
+		return arn + ", null", "Not authorized to invoke function [" + arn + "]"
+	}
+	return arn + ", null", "The destination does not exist or does not allow S3 to publish notifications from this bucket"
 }
 
 // emit writes the event notifications an object change causes into the outbox, in the

@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"maps"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -30,6 +33,9 @@ type recordingNotifier struct {
 }
 
 const testQueueARN = "arn:aws:sqs:us-east-1:000000000000:uploads"
+
+// Delivers stands for an SQS service: queues only.
+func (n *recordingNotifier) Delivers(arn string) bool { return strings.HasPrefix(arn, "arn:aws:sqs:") }
 
 // DestinationAccepts accepts the queue for the bucket "photos" only, standing in for a
 // queue policy that names the bucket.
@@ -185,5 +191,51 @@ func waitEvents(t *testing.T, n *recordingNotifier, count int) [][]byte {
 			t.Fatalf("%d events delivered, want %d", len(got), count)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestDestinationsWithoutADeliveringServiceAreRefused checks that a destination no service
+// delivers to (here a topic, and EventBridge) is refused with S3's InvalidArgument details even
+// when validation is skipped, while skipping still lets a deliverable queue through unchecked.
+func TestDestinationsWithoutADeliveringServiceAreRefused(t *testing.T) {
+	ctx := context.Background()
+	deps := testDeps(t, storetest.Open(t, storetest.SQLiteConfig(t)))
+	deps.Notifier = &recordingNotifier{events: map[string][][]byte{}}
+	svc, err := New(ctx, deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := NotificationSource{BucketARN: "arn:aws:s3:::other", Account: "000000000000"}
+	const topic = "arn:aws:sns:us-east-1:000000000000:alerts"
+	rules := []notifyRule{{Destination: testQueueARN}, {Destination: topic}, {Destination: eventBridgeDestination}}
+	for _, skip := range []bool{false, true} {
+		err := svc.validateDestinations(ctx, src, rules, skip)
+		var ae *awsproto.Error
+		if !errors.As(err, &ae) || ae.Code != "InvalidArgument" || ae.Message != "Unable to validate the following destination configurations" {
+			t.Fatalf("skip=%v: err = %v", skip, err)
+		}
+		want := map[string]string{
+			"ArgumentName1":  topic + ", null",
+			"ArgumentValue1": "Permissions on the destination topic do not allow S3 to publish notifications from this bucket",
+			"ArgumentName2":  "EventBridgeConfiguration, null",
+			"ArgumentValue2": "EventBridge is not available to deliver this bucket's events",
+		}
+		if !skip {
+			// The queue exists but its policy does not name this bucket.
+			want = map[string]string{
+				"ArgumentName1":  testQueueARN + ", null",
+				"ArgumentValue1": "Permissions on the destination queue do not allow S3 to publish notifications from this bucket",
+				"ArgumentName2":  topic + ", null",
+				"ArgumentValue2": want["ArgumentValue1"],
+				"ArgumentName3":  want["ArgumentName2"],
+				"ArgumentValue3": want["ArgumentValue2"],
+			}
+		}
+		if !maps.Equal(ae.Fields, want) {
+			t.Errorf("skip=%v: fields %v, want %v", skip, ae.Fields, want)
+		}
+	}
+	if err := svc.validateDestinations(ctx, src, rules[:1], true); err != nil {
+		t.Errorf("a deliverable queue with validation skipped: %v", err)
 	}
 }

@@ -56,14 +56,24 @@ CREATE TABLE sts_audit (
 
 // Service is the STS API.
 type Service struct {
-	api *awsproto.Service
-	st  *store.Store
-	log *slog.Logger
-	now func() time.Time
+	api  *awsproto.Service
+	st   *store.Store
+	log  *slog.Logger
+	now  func() time.Time
+	opts Options
+}
+
+// Options adjusts STS. The zero value is dev mode's.
+type Options struct {
+	// OwnAccountRoles lets a caller assume only roles of its own account, as strict mode needs
+	// while Kiri has no IAM roles: with no role to hold a trust policy, no role trusts another
+	// account, and any role ARN of the caller's own account is taken as existing. Default false
+	// (dev mode, where every caller is one account anyway).
+	OwnAccountRoles bool
 }
 
 // New migrates STS's tables, registers its operations and its outbox handlers.
-func New(ctx context.Context, st *store.Store, relay *dispatch.Relay, log *slog.Logger) (*Service, error) {
+func New(ctx context.Context, st *store.Store, relay *dispatch.Relay, log *slog.Logger, opts Options) (*Service, error) {
 	if err := st.Migrate(ctx, "sts", migrations); err != nil {
 		return nil, fmt.Errorf("migrate sts: %w", err)
 	}
@@ -71,7 +81,7 @@ func New(ctx context.Context, st *store.Store, relay *dispatch.Relay, log *slog.
 	if err != nil {
 		return nil, err
 	}
-	s := &Service{api: api, st: st, log: log, now: time.Now}
+	s := &Service{api: api, st: st, log: log, now: time.Now, opts: opts}
 	awsproto.Handle(api, "GetCallerIdentity", s.getCallerIdentity)
 	awsproto.Handle(api, "GetSessionToken", s.getSessionToken)
 	awsproto.Handle(api, "AssumeRole", s.assumeRole)
@@ -84,12 +94,15 @@ func New(ctx context.Context, st *store.Store, relay *dispatch.Relay, log *slog.
 func (s *Service) API() *awsproto.Service { return s.api }
 
 // RoleCredentials issues temporary credentials of a role for a Kiri service acting on its own
-// behalf, as Lambda assumes a function's execution role: AssumeRole without a caller, audited
-// as the service.
-func (s *Service) RoleCredentials(ctx context.Context, service, roleARN, session string, d time.Duration) (auth.Key, error) {
+// behalf in account, as Lambda assumes a function's execution role: AssumeRole without a
+// caller, audited as the service. The role must be one of account's (see Options).
+func (s *Service) RoleCredentials(ctx context.Context, service, account, roleARN, session string, d time.Duration) (auth.Key, error) {
 	role, err := parseRoleARN(roleARN)
 	if err != nil {
 		return auth.Key{}, err
+	}
+	if s.opts.OwnAccountRoles && role.account != account {
+		return auth.Key{}, fmt.Errorf("role %s is not in account %s", roleARN, account)
 	}
 	roleID := role.id()
 	principal := fmt.Sprintf("arn:%s:sts::%s:assumed-role/%s/%s", role.partition, role.account, role.name, session)
@@ -131,6 +144,9 @@ func (s *Service) assumeRole(ctx context.Context, in *AssumeRoleRequest) (*Assum
 	if !validSessionName(session) {
 		return nil, awsproto.Errorf("ValidationError", 400,
 			"1 validation error detected: Value '%s' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*", session)
+	}
+	if s.opts.OwnAccountRoles && role.account != c.AccountID {
+		return nil, awsproto.Errorf("AccessDenied", 403, "User: %s is not authorized to perform: sts:AssumeRole on resource: %s", c.PrincipalARN, role.raw)
 	}
 	roleID := role.id()
 	principal := fmt.Sprintf("arn:%s:sts::%s:assumed-role/%s/%s", role.partition, role.account, role.name, session)

@@ -15,7 +15,7 @@ import (
 func TestHandlersFitModel(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	st := storetest.Open(t, storetest.SQLiteConfig(t))
-	svc, err := New(context.Background(), st, dispatch.NewRelay(st, log, ""), log)
+	svc, err := New(context.Background(), st, dispatch.NewRelay(st, log, ""), log, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
