@@ -186,6 +186,7 @@ func (e *Engine) consume(ctx, hctx context.Context, c *consumer, inflight *sync.
 	defer timer.Stop()
 	for {
 		wake := e.signals.channel(c.queue)
+		looked := e.now()
 		if look && busy < c.opts.Concurrency && ctx.Err() == nil {
 			free := c.opts.Concurrency - busy
 			got, err := e.Receive(ctx, c.queue, ReceiveOptions{Max: free, Visibility: handlerLease, OnePerGroup: true, Owner: e.node})
@@ -212,7 +213,7 @@ func (e *Engine) consume(ctx, hctx context.Context, c *consumer, inflight *sync.
 		}
 		var due <-chan time.Time
 		if !look {
-			if next := e.nextDue(ctx, c.queue); !next.IsZero() {
+			if next := e.nextDue(ctx, c.queue, looked); !next.IsZero() {
 				timer.Reset(max(next.Sub(e.now()), time.Millisecond))
 				due = timer.C
 			}

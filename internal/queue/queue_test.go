@@ -165,7 +165,7 @@ func TestVisibilityDelayAndStats(t *testing.T) {
 		if fmt.Sprint(bodies(got)) != "[now later]" {
 			t.Fatalf("after the delay: %v", bodies(got))
 		}
-		if next := e.nextDue(ctx, "q"); !next.Equal(c.Now().Add(30 * time.Second)) {
+		if next := e.nextDue(ctx, "q", c.Now()); !next.Equal(c.Now().Add(30 * time.Second)) {
 			t.Errorf("next due %v, want the end of the leases", next)
 		}
 	})

@@ -58,6 +58,7 @@ func (e *Engine) Receive(ctx context.Context, queue string, o ReceiveOptions) ([
 		// Take the wake-up channel before looking, so a send that lands after the look still
 		// wakes this wait.
 		wake := e.signals.channel(queue)
+		looked := e.now()
 		if first || e.anyDue(ctx, queue) {
 			got, err := e.receiveOnce(ctx, queue, o)
 			if err != nil || len(got) > 0 {
@@ -65,7 +66,7 @@ func (e *Engine) Receive(ctx context.Context, queue string, o ReceiveOptions) ([
 			}
 		}
 		first = false
-		next := e.nextDue(ctx, queue)
+		next := e.nextDue(ctx, queue, looked)
 		var timer <-chan time.Time
 		if !next.IsZero() {
 			t := time.NewTimer(max(next.Sub(e.now()), time.Millisecond))
@@ -91,11 +92,13 @@ func (e *Engine) anyDue(ctx context.Context, queue string) bool {
 	return err == nil
 }
 
-// nextDue is when queue's next not-yet-due message becomes due, or zero.
-func (e *Engine) nextDue(ctx context.Context, queue string) time.Time {
+// nextDue is when the first message of queue that was not due at looked becomes due, or zero.
+// A message that became due since looked gives a time in the past: the caller looks again at
+// once rather than miss it.
+func (e *Engine) nextDue(ctx context.Context, queue string, looked time.Time) time.Time {
 	var at *int64
 	err := e.st.QueryRow(ctx, "SELECT MIN(visible_at) FROM kiri_queue_messages WHERE queue = ? AND visible_at > ?",
-		queue, e.now().UnixNano()).Scan(&at)
+		queue, looked.UnixNano()).Scan(&at)
 	if err != nil || at == nil {
 		return time.Time{}
 	}
