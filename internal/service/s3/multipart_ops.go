@@ -179,7 +179,7 @@ func (s *Service) createMultipartUpload(ctx context.Context, in *CreateMultipart
 		return nil, errInvalidArgument("x-amz-checksum-type", t, "Value for x-amz-checksum-type header is invalid.")
 	}
 	if in.Tagging != nil {
-		tags, err := parseUploadTagging(*in.Tagging)
+		tags, err := parseTaggingHeader(*in.Tagging)
 		if err != nil {
 			return nil, err
 		}
@@ -207,32 +207,6 @@ func (s *Service) createMultipartUpload(ctx context.Context, in *CreateMultipart
 	}
 	setSSEFields(u.Headers, &out.ServerSideEncryption, &out.SSEKMSKeyId, &out.SSECustomerAlgorithm, &out.SSECustomerKeyMD5, &out.BucketKeyEnabled)
 	return out, nil
-}
-
-// parseUploadTagging reads an x-amz-tagging header ("k1=v1&k2=v2"), keeping the client's order.
-func parseUploadTagging(h string) ([]tag, error) {
-	var tags []tag
-	seen := map[string]bool{}
-	for pair := range strings.SplitSeq(h, "&") {
-		if pair == "" {
-			continue
-		}
-		k, v, _ := strings.Cut(pair, "=")
-		key, err1 := url.QueryUnescape(k)
-		val, err2 := url.QueryUnescape(v)
-		if err1 != nil || err2 != nil || key == "" {
-			return nil, awsproto.Errorf("InvalidArgument", 400, "The header 'x-amz-tagging' shall be encoded as UTF-8 then URLEncoded URL query parameters without tag name duplicates.")
-		}
-		if seen[key] {
-			return nil, awsproto.Errorf("InvalidTag", 400, "Cannot provide multiple Tags with the same key")
-		}
-		seen[key] = true
-		tags = append(tags, tag{Key: key, Value: val})
-	}
-	if len(tags) > 10 {
-		return nil, awsproto.Errorf("BadRequest", 400, "Object tags cannot be greater than 10")
-	}
-	return tags, nil
 }
 
 // partRow is one row of s3_parts.

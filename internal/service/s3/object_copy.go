@@ -125,7 +125,9 @@ func (s *Service) copyObject(ctx context.Context, in *CopyObjectRequest) (*CopyO
 	if sse, err = s.withBucketDefault(ctx, s.reader(ctx), dst, sse); err != nil {
 		return nil, err
 	}
-	if !changesSSE && src.Bucket == bucketName && src.Key == key && (src.VersionID == "" || srcObj.IsLatest) &&
+	// A copy onto itself that changes nothing is refused, unless it makes a new version: the
+	// bucket keeps versions, or the source names the version to copy (restoring it).
+	if !changesSSE && src.Bucket == bucketName && src.Key == key && src.VersionID == "" && dst.Versioning != versioningEnabled &&
 		metaDirective != "REPLACE" && in.StorageClass == nil && in.WebsiteRedirectLocation == nil &&
 		in.ServerSideEncryption == nil && in.SSEKMSKeyId == nil {
 		return nil, awsproto.Errorf("InvalidRequest", 400, "This copy request is illegal because it is trying to copy an object to itself "+
