@@ -117,6 +117,9 @@ func (s *Service) serializationError(err error) *Error {
 		if errors.Is(err, errXML) {
 			return Errorf("MalformedXML", 400, "The XML you provided was not well-formed or did not validate against our published schema")
 		}
+		if errors.Is(err, errURI) {
+			return Errorf("InvalidURI", 400, "Couldn't parse the specified URI.")
+		}
 		return Errorf("InvalidArgument", 400, "%s", err.Error())
 	case "query":
 		return Errorf("MalformedQueryString", 400, "%s", err.Error())

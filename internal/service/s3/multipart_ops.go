@@ -378,10 +378,11 @@ func (s *Service) uploadPartCopy(ctx context.Context, in *UploadPartCopyRequest)
 	if err != nil {
 		return nil, err
 	}
-	srcBucket, srcKey, srcVersion, err := parsePartCopySource(orZero(in.CopySource))
+	cs, err := parseCopySource(orZero(in.CopySource))
 	if err != nil {
 		return nil, err
 	}
+	srcBucket, srcKey, srcVersion := cs.Bucket, cs.Key, cs.VersionID
 	r := s.reader(ctx)
 	if _, err := s.authorizeObject(ctx, r, bucketName, key, "", "s3:PutObject"); err != nil {
 		return nil, err
@@ -448,27 +449,6 @@ func (s *Service) uploadPartCopy(ctx context.Context, in *UploadPartCopyRequest)
 		out.CopySourceVersionId = refOf(src.VersionID)
 	}
 	return out, nil
-}
-
-// parsePartCopySource reads x-amz-copy-source: "[/]bucket/key[?versionId=id]", URL-encoded.
-func parsePartCopySource(v string) (bucketName, key, versionID string, err error) {
-	path, query, _ := strings.Cut(v, "?")
-	if query != "" {
-		q, perr := url.ParseQuery(query)
-		if perr != nil {
-			return "", "", "", errInvalidArgument("x-amz-copy-source", v, "Invalid copy source encoding")
-		}
-		versionID = q.Get("versionId")
-	}
-	path, perr := url.PathUnescape(strings.TrimPrefix(path, "/"))
-	if perr != nil {
-		return "", "", "", errInvalidArgument("x-amz-copy-source", v, "Invalid copy source encoding")
-	}
-	bucketName, key, ok := strings.Cut(path, "/")
-	if !ok || bucketName == "" || key == "" {
-		return "", "", "", errInvalidArgument("x-amz-copy-source", v, "Invalid copy source object key")
-	}
-	return bucketName, key, versionID, nil
 }
 
 // parsePartCopyRange reads x-amz-copy-source-range "bytes=first-last", which must lie in the source.

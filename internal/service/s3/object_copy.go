@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/kiri-run/kiri/internal/awsproto"
 )
@@ -23,7 +24,7 @@ func parseCopySource(v string) (copySource, error) {
 		return copySource{}, bad
 	}
 	key, err := url.PathUnescape(k)
-	if err != nil {
+	if err != nil || !utf8.ValidString(key) {
 		return copySource{}, bad
 	}
 	bucketName, err := url.PathUnescape(b)

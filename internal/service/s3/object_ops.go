@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/kiri-run/kiri/internal/awsproto"
 	"github.com/kiri-run/kiri/internal/store"
@@ -80,6 +81,10 @@ func validateKey(key string) error {
 	}
 	if key == "" {
 		return errInvalidArgument("key", "", "A key must be specified")
+	}
+	if !utf8.ValidString(key) {
+		// Keys are UTF-8; the codec refuses others in a URI this way, and a POST form's the same.
+		return awsproto.Errorf("InvalidURI", 400, "Couldn't parse the specified URI.")
 	}
 	return nil
 }
