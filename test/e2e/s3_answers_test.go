@@ -206,3 +206,42 @@ func TestS3TestEventNeverInvokesAFunction(t *testing.T) {
 		t.Fatalf("the function was invoked with %d s3:TestEvent(s)", n)
 	}
 }
+
+// A multipart copy made without naming a checksum algorithm (as managed copies of boto3 and
+// the AWS CLI make it) gets S3's default: a full-object CRC64NVME, the same as its source's,
+// with no "-<parts>" suffix.
+func TestS3MultipartCopyHasFullObjectChecksum(t *testing.T) {
+	f := newObjectFixture(t)
+	ctx := t.Context()
+	src := patterned(6*mib+123, 9)
+	f.put(t, "src", src)
+	id := mpCreate(t, f.c, f.bucket, "dst")
+	var parts []types.CompletedPart
+	for i, rng := range []string{"bytes=0-5242879", "bytes=5242880-" + strconv.Itoa(len(src)-1)} {
+		out, err := f.c.UploadPartCopy(ctx, &s3.UploadPartCopyInput{Bucket: aws.String(f.bucket), Key: aws.String("dst"), UploadId: aws.String(id),
+			PartNumber: aws.Int32(int32(i + 1)), CopySource: aws.String(f.bucket + "/src"), CopySourceRange: aws.String(rng)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		parts = append(parts, types.CompletedPart{PartNumber: aws.Int32(int32(i + 1)), ETag: out.CopyPartResult.ETag})
+	}
+	done, err := mpComplete(ctx, f.c, f.bucket, "dst", id, parts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := func(key string) *s3.HeadObjectOutput {
+		out, err := f.c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(f.bucket), Key: aws.String(key), ChecksumMode: types.ChecksumModeEnabled})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	want := aws.ToString(head("src").ChecksumCRC64NVME)
+	got := head("dst")
+	if want == "" || aws.ToString(got.ChecksumCRC64NVME) != want || got.ChecksumType != types.ChecksumTypeFullObject {
+		t.Fatalf("copy's checksum %q (%s), want the source's full-object %q", aws.ToString(got.ChecksumCRC64NVME), got.ChecksumType, want)
+	}
+	if aws.ToString(done.ChecksumCRC64NVME) != want || done.ChecksumType != types.ChecksumTypeFullObject {
+		t.Fatalf("CompleteMultipartUpload answered %q (%s), want %q (FULL_OBJECT)", aws.ToString(done.ChecksumCRC64NVME), done.ChecksumType, want)
+	}
+}

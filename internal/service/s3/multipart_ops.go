@@ -269,7 +269,7 @@ func (s *Service) uploadPart(ctx context.Context, in *UploadPartRequest) (*Uploa
 		return nil, err
 	}
 	claims := partChecksums(in)
-	algos := []string{u.ChecksumAlgorithm, strings.ToUpper(orZero(in.ChecksumAlgorithm))}
+	algos := []string{partAlgorithm(u), strings.ToUpper(orZero(in.ChecksumAlgorithm))}
 	for a := range claims {
 		algos = append(algos, a)
 	}
@@ -426,7 +426,7 @@ func (s *Service) uploadPartCopy(ctx context.Context, in *UploadPartCopyRequest)
 	if err != nil {
 		return nil, fmt.Errorf("open copy source: %w", err)
 	}
-	b, err := s.storeBodyWith(ctx, rc, enc, u.ChecksumAlgorithm)
+	b, err := s.storeBodyWith(ctx, rc, enc, partAlgorithm(u))
 	rc.Close()
 	if err != nil {
 		return nil, partBodyError(err)
@@ -673,13 +673,22 @@ func assembleObject(tx *store.Tx, u upload, listed []CompletedPart) (object, err
 		h.Write(sums)
 		obj.Checksums = map[string]string{u.ChecksumAlgorithm: fmt.Sprintf("%s-%d", base64.StdEncoding.EncodeToString(h.Sum(nil)), len(listed))}
 		obj.Headers.ChecksumType = checksumTypeCmp
-	} else if u.ChecksumAlgorithm != "" {
-		if sum, ok := combineCRCs(u.ChecksumAlgorithm, obj.Parts); ok {
-			obj.Checksums = map[string]string{u.ChecksumAlgorithm: sum}
-			obj.Headers.ChecksumType = checksumTypeAll
-		}
+	} else if sum, ok := combineCRCs(partAlgorithm(u), obj.Parts); ok {
+		// A full-object CRC; an upload that named no algorithm gets S3's default, CRC64NVME
+		// (parts stored before Kiri computed it for them have none to combine).
+		obj.Checksums = map[string]string{partAlgorithm(u): sum}
+		obj.Headers.ChecksumType = checksumTypeAll
 	}
 	return obj, nil
+}
+
+// partAlgorithm is the checksum every part of an upload carries: the upload's algorithm, else
+// CRC64NVME, from which S3's default full-object checksum of the object is combined.
+func partAlgorithm(u upload) string {
+	if u.ChecksumAlgorithm == "" {
+		return algoCRC64NVME
+	}
+	return u.ChecksumAlgorithm
 }
 
 // listedChecksumsMatch reports whether the checksums a Complete request lists for a part

@@ -177,6 +177,7 @@ func copiedVersion(in *CopyObjectRequest, src object, replaceMeta, replaceTags b
 	o.Headers.WebsiteRedirect = awsproto.Value(in.WebsiteRedirectLocation)
 	o.Headers.SSE, o.Headers.SSEKMSKeyID = awsproto.Value(in.ServerSideEncryption), awsproto.Value(in.SSEKMSKeyId)
 	o.Headers.ChecksumType = "FULL_OBJECT"
+	o.Headers.UploadID = "" // the copy is no upload's result: a retried Complete must not find it
 	lock, err := parseLockHeaders(lockHeader(in.ObjectLockMode, in.ObjectLockRetainUntilDate, in.ObjectLockLegalHoldStatus), time.Now())
 	if err != nil {
 		return object{}, err
