@@ -2,7 +2,10 @@ package e2e
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -10,6 +13,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -243,5 +247,55 @@ func TestS3MultipartCopyHasFullObjectChecksum(t *testing.T) {
 	}
 	if aws.ToString(done.ChecksumCRC64NVME) != want || done.ChecksumType != types.ChecksumTypeFullObject {
 		t.Fatalf("CompleteMultipartUpload answered %q (%s), want %q (FULL_OBJECT)", aws.ToString(done.ChecksumCRC64NVME), done.ChecksumType, want)
+	}
+}
+
+// Errors that name a header spell it as S3 does (Content-MD5, x-amz-content-sha256), not in
+// Go's canonical form (Content-Md5, X-Amz-Content-Sha256).
+func TestS3ErrorsNameHeadersAsS3Does(t *testing.T) {
+	srv := kiritest.Start(t, kiritest.Options{Strict: true})
+	c := srv.Clients().S3
+	ctx := t.Context()
+	mustCreateBucket(t, c, "named")
+	body := `<Delete><Object><Key>k</Key></Object></Delete>`
+	send := func(t *testing.T, method, path, payload string, headers map[string]string) string {
+		t.Helper()
+		req, err := http.NewRequestWithContext(ctx, method, srv.URL+path, strings.NewReader(payload))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, v := range headers {
+			req.Header.Set(k, v)
+		}
+		creds, _ := srv.Clients().Config.Credentials.Retrieve(ctx)
+		sum := sha256.Sum256([]byte(payload))
+		if err := v4.NewSigner().SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), "s3", kiritest.Region, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	hash := func(s string) string { sum := sha256.Sum256([]byte(s)); return hex.EncodeToString(sum[:]) }
+	for _, tc := range []struct {
+		name, method, path, payload string
+		headers                     map[string]string
+		message                     string
+	}{
+		{"DeleteObjects without Content-MD5", http.MethodPost, "/named?delete", body,
+			map[string]string{"x-amz-content-sha256": hash(body), "Content-Type": "application/xml"},
+			"<Message>Missing required header for this request: Content-MD5</Message>"},
+		{"a signed S3 request without x-amz-content-sha256", http.MethodGet, "/named", "", nil,
+			"<Message>Missing required header for this request: x-amz-content-sha256</Message>"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := send(t, tc.method, tc.path, tc.payload, tc.headers); !strings.Contains(got, tc.message) {
+				t.Fatalf("answer %s, want %s", got, tc.message)
+			}
+		})
 	}
 }
