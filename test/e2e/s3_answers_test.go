@@ -299,3 +299,18 @@ func TestS3ErrorsNameHeadersAsS3Does(t *testing.T) {
 		})
 	}
 }
+
+// CopyObject and UploadPartCopy name a failed source precondition the same way, in the
+// lower case S3 gives its x-amz-* headers.
+func TestS3CopyPreconditionsNameTheirHeader(t *testing.T) {
+	f := newObjectFixture(t)
+	f.put(t, "src", []byte("source"))
+	id := mpCreate(t, f.c, f.bucket, "dst")
+	hdr := map[string]string{"x-amz-copy-source": "objects/src", "x-amz-copy-source-if-match": `"nomatch"`}
+	for _, path := range []string{"/objects/dst", "/objects/dst?partNumber=1&uploadId=" + id} {
+		resp, body := f.raw(t, http.MethodPut, path, hdr, nil)
+		if resp.StatusCode != http.StatusPreconditionFailed || !strings.Contains(string(body), "<Condition>x-amz-copy-source-if-match</Condition>") {
+			t.Errorf("PUT %s: %d %s, want 412 naming x-amz-copy-source-if-match", path, resp.StatusCode, body)
+		}
+	}
+}

@@ -382,7 +382,6 @@ func (s *Service) uploadPartCopy(ctx context.Context, in *UploadPartCopyRequest)
 	if err != nil {
 		return nil, err
 	}
-	srcBucket, srcKey, srcVersion := cs.Bucket, cs.Key, cs.VersionID
 	r := s.reader(ctx)
 	if _, err := s.authorizeObject(ctx, r, bucketName, key, "", "s3:PutObject"); err != nil {
 		return nil, err
@@ -391,22 +390,14 @@ func (s *Service) uploadPartCopy(ctx context.Context, in *UploadPartCopyRequest)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.authorizeObject(ctx, r, srcBucket, srcKey, srcVersion, versioned("s3:GetObject", srcVersion)); err != nil {
-		return nil, err
-	}
-	src, err := loadObject(r, srcBucket, srcKey, srcVersion)
+	src, _, err := s.loadCopySource(ctx, cs, preconditions{
+		IfMatch: orZero(in.CopySourceIfMatch), IfNoneMatch: orZero(in.CopySourceIfNoneMatch),
+		IfModifiedSince: in.CopySourceIfModifiedSince, IfUnmodifiedSince: in.CopySourceIfUnmodifiedSince,
+	})
 	if err != nil {
 		return nil, err
 	}
-	if src.DeleteMarker {
-		if srcVersion != "" {
-			return nil, awsproto.Errorf("InvalidRequest", 400, "The source of a copy request may not specifically refer to a delete marker by version id.")
-		}
-		return nil, errNoSuchKey(srcKey)
-	}
-	if err := checkPartCopyConditions(in, src); err != nil {
-		return nil, err
-	}
+	srcBucket, srcKey := cs.Bucket, cs.Key
 	offset, length := int64(0), src.Size
 	if in.CopySourceRange != nil {
 		if offset, length, err = parsePartCopyRange(*in.CopySourceRange, src.Size); err != nil {
@@ -468,39 +459,6 @@ func parsePartCopyRange(v string, size int64) (offset, length int64, err error) 
 		return 0, 0, errInvalidArgument("x-amz-copy-source-range", v, "Range specified is not valid for source object of size: %d", size)
 	}
 	return first, last - first + 1, nil
-}
-
-// checkPartCopyConditions applies the x-amz-copy-source-if-* headers as S3 does: a matching
-// If-Match overrides a failing If-Unmodified-Since, and a holding If-None-Match overrides a
-// failing If-Modified-Since.
-func checkPartCopyConditions(in *UploadPartCopyRequest, src object) error {
-	modified := src.LastModified.Truncate(time.Second)
-	if in.CopySourceIfMatch != nil {
-		if !uploadETagMatches(*in.CopySourceIfMatch, src.ETag) {
-			return errPreconditionFailed("x-amz-copy-source-If-Match")
-		}
-	} else if in.CopySourceIfUnmodifiedSince != nil && modified.After(*in.CopySourceIfUnmodifiedSince) {
-		return errPreconditionFailed("x-amz-copy-source-If-Unmodified-Since")
-	}
-	if in.CopySourceIfNoneMatch != nil {
-		if uploadETagMatches(*in.CopySourceIfNoneMatch, src.ETag) {
-			return errPreconditionFailed("x-amz-copy-source-If-None-Match")
-		}
-	} else if in.CopySourceIfModifiedSince != nil && !modified.After(*in.CopySourceIfModifiedSince) {
-		return errPreconditionFailed("x-amz-copy-source-If-Modified-Since")
-	}
-	return nil
-}
-
-// uploadETagMatches reports whether a comma-separated list of ETags (or "*") names etag.
-func uploadETagMatches(list, etag string) bool {
-	for e := range strings.SplitSeq(list, ",") {
-		e = strings.TrimSpace(e)
-		if e == "*" || strings.Trim(e, `"`) == strings.Trim(etag, `"`) {
-			return true
-		}
-	}
-	return false
 }
 
 func (s *Service) completeMultipartUpload(ctx context.Context, in *CompleteMultipartUploadRequest) (*CompleteMultipartUploadOutput, error) {
@@ -618,14 +576,14 @@ func checkCompleteConditions(tx *store.Tx, in *CompleteMultipartUploadRequest, b
 	if err != nil && !(errors.As(err, &ae) && ae.Code == "NoSuchKey") {
 		return err
 	}
-	if in.IfNoneMatch != nil && exists && uploadETagMatches(*in.IfNoneMatch, cur.ETag) {
+	if in.IfNoneMatch != nil && exists && etagMatches(*in.IfNoneMatch, cur.ETag) {
 		return errPreconditionFailed("If-None-Match")
 	}
 	if in.IfMatch != nil {
 		if !exists {
 			return errNoSuchKey(key)
 		}
-		if !uploadETagMatches(*in.IfMatch, cur.ETag) {
+		if !etagMatches(*in.IfMatch, cur.ETag) {
 			return errPreconditionFailed("If-Match")
 		}
 	}
