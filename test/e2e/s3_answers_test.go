@@ -258,6 +258,7 @@ func TestS3ErrorsNameHeadersAsS3Does(t *testing.T) {
 	ctx := t.Context()
 	mustCreateBucket(t, c, "named")
 	body := `<Delete><Object><Key>k</Key></Object></Delete>`
+	hash := func(s string) string { sum := sha256.Sum256([]byte(s)); return hex.EncodeToString(sum[:]) }
 	send := func(t *testing.T, method, path, payload string, headers map[string]string) string {
 		t.Helper()
 		req, err := http.NewRequestWithContext(ctx, method, srv.URL+path, strings.NewReader(payload))
@@ -268,8 +269,7 @@ func TestS3ErrorsNameHeadersAsS3Does(t *testing.T) {
 			req.Header.Set(k, v)
 		}
 		creds, _ := srv.Clients().Config.Credentials.Retrieve(ctx)
-		sum := sha256.Sum256([]byte(payload))
-		if err := v4.NewSigner().SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), "s3", kiritest.Region, time.Now()); err != nil {
+		if err := v4.NewSigner().SignHTTP(ctx, creds, req, hash(payload), "s3", kiritest.Region, time.Now()); err != nil {
 			t.Fatal(err)
 		}
 		resp, err := http.DefaultClient.Do(req)
@@ -280,7 +280,6 @@ func TestS3ErrorsNameHeadersAsS3Does(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		return string(b)
 	}
-	hash := func(s string) string { sum := sha256.Sum256([]byte(s)); return hex.EncodeToString(sum[:]) }
 	for _, tc := range []struct {
 		name, method, path, payload string
 		headers                     map[string]string
