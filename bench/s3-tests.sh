@@ -1,21 +1,34 @@
 #!/usr/bin/env bash
-# s3-tests.sh runs Ceph's s3-tests (https://github.com/ceph/s3-tests) against a strict-mode Kiri.
+# s3-tests.sh runs Ceph's s3-tests (https://github.com/ceph/s3-tests) against a strict-mode Kiri
+# and checks the result against the failures Kiri expects.
 #
 #   bench/s3-tests.sh /path/to/s3-tests [extra pytest args...]
 #
+# The suite is pinned: the checkout must be at revision $S3TESTS_REV (below), e.g.
+#   git clone https://github.com/ceph/s3-tests /tmp/s3-tests && git -C /tmp/s3-tests checkout <rev>
 # It builds Kiri, starts it on 127.0.0.1:$PORT with a fresh data directory and the three
 # s3-tests identities (bench/s3tests/keys.csv), writes S3TEST_CONF from
 # bench/s3tests/s3tests.conf.in, and runs s3tests/functional/test_s3.py -m 'not fails_on_aws'.
-# The raw output goes to $LOG (default /tmp/s3tests-<time>.log); a summary is printed at the end.
+# The raw output goes to $LOG (default /tmp/s3tests-<time>.log), failures are grouped by cause,
+# and bench/s3tests/compare.py holds the results against bench/s3tests/expected-failures.txt
+# (each expected failure with its reason).
 #
-# Needs: Go, Python 3 with boto3, and pytest, isodate, munch, pytz, dateutil. On Debian:
-#   apt-get install -y python3-pytest python3-isodate python3-munch python3-tz python3-dateutil
+# Exit status: 0 when every failure is an expected one, 1 when any other test failed (they are
+# named), 2 on a usage or setup error. Expected failures that passed are named, so the list can
+# be trimmed.
+#
+# Needs: Go, curl, git, Python 3 with boto3, and pytest, isodate, munch, pytz, dateutil. On Debian:
+#   apt-get install -y golang curl git python3-boto3 python3-pytest python3-isodate python3-munch \
+#     python3-tz python3-dateutil
 # Debian's packages are appended to sys.path after the interpreter's own, so a newer boto3 from
-# the default python3 (pip/pyenv) wins over Debian's python3-boto3.
+# the default python3 (pip/pyenv) wins over Debian's python3-boto3. BOTO_DISABLE_CRT=true keeps
+# botocore from signing some requests with the AWS CRT (python3-awscrt) when it is installed,
+# which would change what is tested.
 #
 # Environment: PORT (8000), API_NAME (us-west-2), PYTHON (python3), LOG, MARK ('not fails_on_aws'),
 # MAIN_ID/ALT_ID/TENANT_ID and *_DISPLAY (the owner ids and display names Kiri returns; by
-# default derived from the account ids in keys.csv), KIRI_BIN (a prebuilt kiri instead of go build).
+# default derived from the account ids in keys.csv), KIRI_BIN (a prebuilt kiri instead of go build),
+# S3TESTS_ANY_REV=1 (run a checkout at another revision; the expectations may not hold).
 set -euo pipefail
 
 if [[ $# -lt 1 || ! -f "$1/s3tests/functional/test_s3.py" ]]; then
@@ -24,6 +37,15 @@ if [[ $# -lt 1 || ! -f "$1/s3tests/functional/test_s3.py" ]]; then
 fi
 checkout=$(cd "$1" && pwd)
 shift
+# The revision of ceph/s3-tests that expected-failures.txt describes.
+S3TESTS_REV=8f0ae7b404a3a2fcf7038bf1e6bf29544fe9b6a3
+rev=$(git -C "$checkout" rev-parse HEAD 2>/dev/null || echo unknown)
+if [[ $rev != "$S3TESTS_REV" && ${S3TESTS_ANY_REV:-} != 1 ]]; then
+	echo "$checkout is at revision $rev; the expected failures describe $S3TESTS_REV:" >&2
+	echo "  git -C $checkout fetch && git -C $checkout checkout $S3TESTS_REV   (or set S3TESTS_ANY_REV=1)" >&2
+	exit 2
+fi
+export BOTO_DISABLE_CRT=true
 root=$(cd "$(dirname "$0")/.." && pwd)
 port=${PORT:-8000}
 # Clients sign for us-east-1; test_bucket_get_location creates a bucket in API_NAME, which
@@ -84,11 +106,16 @@ collected=$(run_pytest --collect-only -q -m "$mark" s3tests/functional/test_s3.p
 echo "selection (-m '$mark'): $collected"
 
 set +e
-COLUMNS=300 run_pytest -m "$mark" -rfE -p no:cacheprovider s3tests/functional/test_s3.py "$@" >"$log" 2>&1
+COLUMNS=300 run_pytest -m "$mark" -rfE -p no:cacheprovider --junitxml="${log%.log}.xml" \
+	s3tests/functional/test_s3.py "$@" >"$log" 2>&1
 status=$?
 set -e
 cp "$work/kiri.log" "${log%.log}-kiri.log"
-echo "raw output: $log (Kiri's log: ${log%.log}-kiri.log)"
+echo "s3-tests revision $rev; raw output: $log (Kiri's log: ${log%.log}-kiri.log)"
+if [[ ! -s ${log%.log}.xml ]]; then
+	echo "pytest wrote no results (exit $status); see $log" >&2
+	exit 2
+fi
 echo "failures by cause:"
 "$python" "$root/bench/s3tests/summarize.py" "$log"
-exit $status
+"$python" "$root/bench/s3tests/compare.py" "${log%.log}.xml" "$root/bench/s3tests/expected-failures.txt"

@@ -22,6 +22,7 @@ import (
 	"github.com/kiri-run/kiri/internal/edge"
 	"github.com/kiri-run/kiri/internal/meter"
 	"github.com/kiri-run/kiri/internal/queue"
+	"github.com/kiri-run/kiri/internal/reserve"
 	"github.com/kiri-run/kiri/internal/runtime"
 	"github.com/kiri-run/kiri/internal/service/lambda"
 	"github.com/kiri-run/kiri/internal/service/logs"
@@ -169,6 +170,14 @@ func Start(ctx context.Context, cfg Config) (_ *App, err error) {
 	if err != nil {
 		return nil, err
 	}
+	// Disk space held back so a full disk can still be emptied (ephemeral data lives only as
+	// long as the process, and keeps none).
+	var space *reserve.Reserve
+	if !cfg.Ephemeral {
+		if space, err = reserve.Open(a.cfg.DataDir, 0, log); err != nil {
+			return nil, err
+		}
+	}
 
 	// Listen before the services start: functions are told Kiri's endpoint, and requests that
 	// arrive early wait in the backlog until serving begins.
@@ -193,7 +202,7 @@ func Start(ctx context.Context, cfg Config) (_ *App, err error) {
 		return nil, err
 	}
 	notify := &notifiers{}
-	s3Svc, err := s3.New(ctx, s3.Deps{Store: a.store, Blobs: a.blobs, Relay: relay, Logger: log, Notifier: notify})
+	s3Svc, err := s3.New(ctx, s3.Deps{Store: a.store, Blobs: a.blobs, Relay: relay, Logger: log, Notifier: notify, Reserve: space})
 	if err != nil {
 		return nil, err
 	}
@@ -225,6 +234,7 @@ func Start(ctx context.Context, cfg Config) (_ *App, err error) {
 			return "http://" + urlID + ".lambda-url." + region + ".localhost:" + port + "/"
 		},
 		Runtime: a.pool, Meter: usage, Drain: a.pool.Drain, Warm: a.pool.Warm, AsyncRetryDelay: cfg.AsyncRetryDelay,
+		Reserve: space,
 	}
 	if cfg.Auth == auth.Strict {
 		// Functions sign their calls back to Kiri with their execution role's credentials.

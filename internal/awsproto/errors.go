@@ -120,6 +120,8 @@ func (s *Service) WriteError(w http.ResponseWriter, req *http.Request, call *Cal
 		s.writeBody(w, req, status, "text/xml", buf)
 	default: // rest-xml
 		if req.Method == http.MethodHead {
+			// No body, but the headers are those of the XML error a GET would get.
+			w.Header().Set("Content-Type", "application/xml")
 			w.WriteHeader(status)
 			return
 		}

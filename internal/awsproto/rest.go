@@ -2,19 +2,28 @@ package awsproto
 
 import (
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"reflect"
 	"strings"
+	"unicode/utf8"
 )
+
+// errURI marks a request URI whose path or query does not decode to UTF-8 text: no string
+// member can hold it, and no response could carry it back.
+var errURI = errors.New("the URI does not decode to UTF-8")
 
 // decodeREST decodes the HTTP bindings and the body of a rest-json or rest-xml request.
 func (s *Service) decodeREST(req *http.Request, rt *Route, c *codec, v reflect.Value) error {
 	q := rt.query
 	if q == nil {
 		q = req.URL.Query()
+	}
+	if !validURIText(req.URL.Path, q) {
+		return errURI
 	}
 	for _, f := range c.fields {
 		fv := v.Field(f.index)
@@ -128,6 +137,24 @@ func decodeQueryBinding(c *codec, f *field, fv reflect.Value, q url.Values) erro
 		return setScalarText(f.c, fv, vs[0])
 	}
 	return nil
+}
+
+// validURIText reports whether a decoded path and query are UTF-8 throughout.
+func validURIText(path string, q url.Values) bool {
+	if !utf8.ValidString(path) {
+		return false
+	}
+	for k, vs := range q {
+		if !utf8.ValidString(k) {
+			return false
+		}
+		for _, v := range vs {
+			if !utf8.ValidString(v) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func claimedQuery(c *codec, k string) bool {

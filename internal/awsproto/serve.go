@@ -65,7 +65,7 @@ func (rt *Route) Serve(w http.ResponseWriter, req *http.Request, call *Call) {
 	if CallFrom(ctx) != call {
 		ctx = WithCall(ctx, call)
 	}
-	out, err := safeCall(b, ctx, in)
+	out, err := s.run(ctx, rt.Operation, b, in)
 	if err != nil {
 		s.WriteError(w, req, call, err)
 		return
@@ -77,6 +77,19 @@ func (rt *Route) Serve(w http.ResponseWriter, req *http.Request, call *Call) {
 		ov = reflect.New(b.out.base).Elem()
 	}
 	s.encodeOutput(w, req, call, e, b.out, ov)
+}
+
+// run calls an operation's handler, through the service's Intercept when it has one.
+func (s *Service) run(ctx context.Context, op string, b *binding, in reflect.Value) (out reflect.Value, err error) {
+	if s.opts.Intercept == nil {
+		return safeCall(b, ctx, in)
+	}
+	err = s.opts.Intercept(ctx, op, func(ctx context.Context) error {
+		var herr error
+		out, herr = safeCall(b, ctx, in)
+		return herr
+	})
+	return out, err
 }
 
 func safeCall(b *binding, ctx context.Context, in reflect.Value) (out reflect.Value, err error) {
@@ -122,6 +135,9 @@ func (s *Service) serializationError(err error) *Error {
 	case "rest-xml":
 		if errors.Is(err, errXML) {
 			return Errorf("MalformedXML", 400, "The XML you provided was not well-formed or did not validate against our published schema")
+		}
+		if errors.Is(err, errURI) {
+			return Errorf("InvalidURI", 400, "Couldn't parse the specified URI.")
 		}
 		return Errorf("InvalidArgument", 400, "%s", err.Error())
 	case "query":

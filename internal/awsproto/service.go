@@ -24,6 +24,10 @@ type ServiceOptions struct {
 	// ValidationError, when set, builds the client error for failed input validation.
 	// problems are AWS-style sentences ("Value null at 'roleArn' failed to satisfy constraint: Member must not be null").
 	ValidationError func(op string, problems []string) *Error
+	// Intercept, when set, runs every operation's handler: next runs the handler, and what
+	// Intercept returns is the call's error (it may refuse the call, or map the handler's
+	// error). Default: the handler runs as it is.
+	Intercept func(ctx context.Context, op string, next func(context.Context) error) error
 }
 
 // Service is one AWS service model with the typed handlers registered for its operations.

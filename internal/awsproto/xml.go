@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // errXML marks a malformed XML body or an ill-typed value in it.
@@ -236,9 +238,29 @@ func (w *xmlWriter) text(s string) {
 		case '\t':
 			esc = "&#x9;"
 		default:
-			if s[i] < 0x20 {
-				esc = "\uFFFD"
-			} else {
+			switch c := s[i]; {
+			case c < 0x20:
+				// Not an XML 1.0 character: written as a character reference, as S3 writes
+				// such keys (Go's encoding/xml reads it back exactly; clients whose parser
+				// refuses it ask for encoding-type=url).
+				esc = charRef(rune(c))
+			case c < utf8.RuneSelf:
+				continue
+			default:
+				r, size := utf8.DecodeRuneInString(s[i:])
+				switch {
+				case r == utf8.RuneError && size == 1:
+					esc = "\uFFFD" // never ill-formed output, whatever the text
+				case r == 0xFFFE || r == 0xFFFF:
+					esc = charRef(r)
+				default:
+					i += size - 1
+					continue
+				}
+				w.buf = append(w.buf, s[start:i]...)
+				w.buf = append(w.buf, esc...)
+				i += size - 1
+				start = i + 1
 				continue
 			}
 		}
@@ -247,6 +269,11 @@ func (w *xmlWriter) text(s string) {
 		start = i + 1
 	}
 	w.buf = append(w.buf, s[start:]...)
+}
+
+// charRef writes r as a hexadecimal character reference.
+func charRef(r rune) string {
+	return "&#x" + strconv.FormatInt(int64(r), 16) + ";"
 }
 
 func (w *xmlWriter) open(name string) {

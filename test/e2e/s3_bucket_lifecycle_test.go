@@ -49,6 +49,8 @@ func TestS3BucketLifecycleConfiguration(t *testing.T) {
 			Expiration: &s3types.LifecycleExpiration{Days: aws.Int32(0)}}, "InvalidArgument"},
 		{"a date not at midnight is InvalidArgument", s3types.LifecycleRule{ID: aws.String("d"), Status: s3types.ExpirationStatusEnabled, Filter: &s3types.LifecycleRuleFilter{},
 			Expiration: &s3types.LifecycleExpiration{Date: &midday}}, "InvalidArgument"},
+		{"a transition date not at midnight is InvalidArgument", s3types.LifecycleRule{ID: aws.String("td"), Status: s3types.ExpirationStatusEnabled, Filter: &s3types.LifecycleRuleFilter{},
+			Transitions: []s3types.Transition{{Date: &midday, StorageClass: s3types.TransitionStorageClassGlacier}}}, "InvalidArgument"},
 		{"a rule without action is InvalidRequest", s3types.LifecycleRule{ID: aws.String("n"), Status: s3types.ExpirationStatusEnabled, Filter: &s3types.LifecycleRuleFilter{}}, "InvalidRequest"},
 		{"an unknown status is MalformedXML", s3types.LifecycleRule{ID: aws.String("s"), Status: "Sometimes", Filter: &s3types.LifecycleRuleFilter{},
 			Expiration: &s3types.LifecycleExpiration{Days: aws.Int32(1)}}, "MalformedXML"},

@@ -14,6 +14,7 @@ import (
 	"github.com/kiri-run/kiri/internal/blob"
 	"github.com/kiri-run/kiri/internal/dispatch"
 	"github.com/kiri-run/kiri/internal/meter"
+	"github.com/kiri-run/kiri/internal/reserve"
 	"github.com/kiri-run/kiri/internal/store"
 )
 
@@ -57,6 +58,8 @@ type Deps struct {
 	// an ARN it does not deliver to, refuses such destinations and dead-letter targets when they
 	// are configured. Lambda destinations are handled here.
 	Destinations Destinations
+	// Reserve is the data directory's disk reserve; nil holds none (see space.go).
+	Reserve *reserve.Reserve
 }
 
 // Service is the Lambda control plane.
@@ -92,7 +95,10 @@ func New(ctx context.Context, d Deps) (*Service, error) {
 	if err := os.MkdirAll(filepath.Join(d.FunctionsDir, "tmp"), 0o755); err != nil {
 		return nil, fmt.Errorf("create functions dir: %w", err)
 	}
-	api, err := awsproto.NewService("lambda", awsproto.ServiceOptions{HandlerEnums: []string{"Runtime"}})
+	api, err := awsproto.NewService("lambda", awsproto.ServiceOptions{HandlerEnums: []string{"Runtime"},
+		Intercept: func(ctx context.Context, op string, next func(context.Context) error) error {
+			return d.Reserve.Run(ctx, spaceKind(op), next, errCodeStorageFull)
+		}})
 	if err != nil {
 		return nil, err
 	}

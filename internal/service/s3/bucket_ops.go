@@ -308,6 +308,8 @@ func (s *Service) headBucket(ctx context.Context, in *HeadBucketRequest) (*HeadB
 	if err != nil {
 		return nil, err
 	}
+	// S3 labels even this bodiless answer as XML, as it does every response.
+	setResponseHeader(ctx, "Content-Type", "application/xml")
 	return &HeadBucketOutput{BucketRegion: awsproto.Ptr(b.Region), AccessPointAlias: awsproto.Ptr(false)}, nil
 }
 

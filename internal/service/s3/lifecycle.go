@@ -179,10 +179,15 @@ func validLifecycleActions(r *LifecycleRule, tagged bool) error {
 			return errMalformedXML()
 		case e.Days != nil && *e.Days <= 0:
 			return errInvalidArgument("Days", fmt.Sprint(*e.Days), "'Days' for Expiration action must be a positive integer")
-		case e.Date != nil && !e.Date.UTC().Equal(e.Date.UTC().Truncate(24*time.Hour)):
-			return errInvalidArgument("Date", e.Date.String(), "'Date' must be at midnight GMT")
+		case e.Date != nil && !atMidnight(*e.Date):
+			return errMidnight(*e.Date)
 		case e.ExpiredObjectDeleteMarker != nil && tagged:
 			return errInvalidRequest("ExpiredObjectDeleteMarker cannot be specified with object tags")
+		}
+	}
+	for _, t := range r.Transitions {
+		if t.Date != nil && !atMidnight(*t.Date) {
+			return errMidnight(*t.Date)
 		}
 	}
 	if n := r.NoncurrentVersionExpiration; n != nil {
@@ -204,6 +209,15 @@ func validLifecycleActions(r *LifecycleRule, tagged bool) error {
 		}
 	}
 	return nil
+}
+
+// atMidnight reports whether a rule's Date is midnight UTC, the only time S3 takes for it.
+func atMidnight(t time.Time) bool {
+	return t.UTC().Equal(t.UTC().Truncate(24 * time.Hour))
+}
+
+func errMidnight(t time.Time) *awsproto.Error {
+	return errInvalidArgument("Date", t.String(), "'Date' must be at midnight GMT")
 }
 
 func newRuleID() string {

@@ -179,7 +179,7 @@ func (s *Service) createMultipartUpload(ctx context.Context, in *CreateMultipart
 		return nil, errInvalidArgument("x-amz-checksum-type", t, "Value for x-amz-checksum-type header is invalid.")
 	}
 	if in.Tagging != nil {
-		tags, err := parseUploadTagging(*in.Tagging)
+		tags, err := parseTaggingHeader(*in.Tagging)
 		if err != nil {
 			return nil, err
 		}
@@ -207,32 +207,6 @@ func (s *Service) createMultipartUpload(ctx context.Context, in *CreateMultipart
 	}
 	setSSEFields(u.Headers, &out.ServerSideEncryption, &out.SSEKMSKeyId, &out.SSECustomerAlgorithm, &out.SSECustomerKeyMD5, &out.BucketKeyEnabled)
 	return out, nil
-}
-
-// parseUploadTagging reads an x-amz-tagging header ("k1=v1&k2=v2"), keeping the client's order.
-func parseUploadTagging(h string) ([]tag, error) {
-	var tags []tag
-	seen := map[string]bool{}
-	for pair := range strings.SplitSeq(h, "&") {
-		if pair == "" {
-			continue
-		}
-		k, v, _ := strings.Cut(pair, "=")
-		key, err1 := url.QueryUnescape(k)
-		val, err2 := url.QueryUnescape(v)
-		if err1 != nil || err2 != nil || key == "" {
-			return nil, awsproto.Errorf("InvalidArgument", 400, "The header 'x-amz-tagging' shall be encoded as UTF-8 then URLEncoded URL query parameters without tag name duplicates.")
-		}
-		if seen[key] {
-			return nil, awsproto.Errorf("InvalidTag", 400, "Cannot provide multiple Tags with the same key")
-		}
-		seen[key] = true
-		tags = append(tags, tag{Key: key, Value: val})
-	}
-	if len(tags) > 10 {
-		return nil, awsproto.Errorf("BadRequest", 400, "Object tags cannot be greater than 10")
-	}
-	return tags, nil
 }
 
 // partRow is one row of s3_parts.
@@ -295,7 +269,7 @@ func (s *Service) uploadPart(ctx context.Context, in *UploadPartRequest) (*Uploa
 		return nil, err
 	}
 	claims := partChecksums(in)
-	algos := []string{u.ChecksumAlgorithm, strings.ToUpper(orZero(in.ChecksumAlgorithm))}
+	algos := []string{partAlgorithm(u), strings.ToUpper(orZero(in.ChecksumAlgorithm))}
 	for a := range claims {
 		algos = append(algos, a)
 	}
@@ -404,7 +378,7 @@ func (s *Service) uploadPartCopy(ctx context.Context, in *UploadPartCopyRequest)
 	if err != nil {
 		return nil, err
 	}
-	srcBucket, srcKey, srcVersion, err := parsePartCopySource(orZero(in.CopySource))
+	cs, err := parseCopySource(orZero(in.CopySource))
 	if err != nil {
 		return nil, err
 	}
@@ -416,22 +390,14 @@ func (s *Service) uploadPartCopy(ctx context.Context, in *UploadPartCopyRequest)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.authorizeObject(ctx, r, srcBucket, srcKey, srcVersion, versioned("s3:GetObject", srcVersion)); err != nil {
-		return nil, err
-	}
-	src, err := loadObject(r, srcBucket, srcKey, srcVersion)
+	src, _, err := s.loadCopySource(ctx, cs, preconditions{
+		IfMatch: orZero(in.CopySourceIfMatch), IfNoneMatch: orZero(in.CopySourceIfNoneMatch),
+		IfModifiedSince: in.CopySourceIfModifiedSince, IfUnmodifiedSince: in.CopySourceIfUnmodifiedSince,
+	})
 	if err != nil {
 		return nil, err
 	}
-	if src.DeleteMarker {
-		if srcVersion != "" {
-			return nil, awsproto.Errorf("InvalidRequest", 400, "The source of a copy request may not specifically refer to a delete marker by version id.")
-		}
-		return nil, errNoSuchKey(srcKey)
-	}
-	if err := checkPartCopyConditions(in, src); err != nil {
-		return nil, err
-	}
+	srcBucket, srcKey := cs.Bucket, cs.Key
 	offset, length := int64(0), src.Size
 	if in.CopySourceRange != nil {
 		if offset, length, err = parsePartCopyRange(*in.CopySourceRange, src.Size); err != nil {
@@ -451,7 +417,7 @@ func (s *Service) uploadPartCopy(ctx context.Context, in *UploadPartCopyRequest)
 	if err != nil {
 		return nil, fmt.Errorf("open copy source: %w", err)
 	}
-	b, err := s.storeBodyWith(ctx, rc, enc, u.ChecksumAlgorithm)
+	b, err := s.storeBodyWith(ctx, rc, enc, partAlgorithm(u))
 	rc.Close()
 	if err != nil {
 		return nil, partBodyError(err)
@@ -476,27 +442,6 @@ func (s *Service) uploadPartCopy(ctx context.Context, in *UploadPartCopyRequest)
 	return out, nil
 }
 
-// parsePartCopySource reads x-amz-copy-source: "[/]bucket/key[?versionId=id]", URL-encoded.
-func parsePartCopySource(v string) (bucketName, key, versionID string, err error) {
-	path, query, _ := strings.Cut(v, "?")
-	if query != "" {
-		q, perr := url.ParseQuery(query)
-		if perr != nil {
-			return "", "", "", errInvalidArgument("x-amz-copy-source", v, "Invalid copy source encoding")
-		}
-		versionID = q.Get("versionId")
-	}
-	path, perr := url.PathUnescape(strings.TrimPrefix(path, "/"))
-	if perr != nil {
-		return "", "", "", errInvalidArgument("x-amz-copy-source", v, "Invalid copy source encoding")
-	}
-	bucketName, key, ok := strings.Cut(path, "/")
-	if !ok || bucketName == "" || key == "" {
-		return "", "", "", errInvalidArgument("x-amz-copy-source", v, "Invalid copy source object key")
-	}
-	return bucketName, key, versionID, nil
-}
-
 // parsePartCopyRange reads x-amz-copy-source-range "bytes=first-last", which must lie in the source.
 func parsePartCopyRange(v string, size int64) (offset, length int64, err error) {
 	bad := errInvalidArgument("x-amz-copy-source-range", v, "The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy")
@@ -514,39 +459,6 @@ func parsePartCopyRange(v string, size int64) (offset, length int64, err error) 
 		return 0, 0, errInvalidArgument("x-amz-copy-source-range", v, "Range specified is not valid for source object of size: %d", size)
 	}
 	return first, last - first + 1, nil
-}
-
-// checkPartCopyConditions applies the x-amz-copy-source-if-* headers as S3 does: a matching
-// If-Match overrides a failing If-Unmodified-Since, and a holding If-None-Match overrides a
-// failing If-Modified-Since.
-func checkPartCopyConditions(in *UploadPartCopyRequest, src object) error {
-	modified := src.LastModified.Truncate(time.Second)
-	if in.CopySourceIfMatch != nil {
-		if !uploadETagMatches(*in.CopySourceIfMatch, src.ETag) {
-			return errPreconditionFailed("x-amz-copy-source-If-Match")
-		}
-	} else if in.CopySourceIfUnmodifiedSince != nil && modified.After(*in.CopySourceIfUnmodifiedSince) {
-		return errPreconditionFailed("x-amz-copy-source-If-Unmodified-Since")
-	}
-	if in.CopySourceIfNoneMatch != nil {
-		if uploadETagMatches(*in.CopySourceIfNoneMatch, src.ETag) {
-			return errPreconditionFailed("x-amz-copy-source-If-None-Match")
-		}
-	} else if in.CopySourceIfModifiedSince != nil && !modified.After(*in.CopySourceIfModifiedSince) {
-		return errPreconditionFailed("x-amz-copy-source-If-Modified-Since")
-	}
-	return nil
-}
-
-// uploadETagMatches reports whether a comma-separated list of ETags (or "*") names etag.
-func uploadETagMatches(list, etag string) bool {
-	for e := range strings.SplitSeq(list, ",") {
-		e = strings.TrimSpace(e)
-		if e == "*" || strings.Trim(e, `"`) == strings.Trim(etag, `"`) {
-			return true
-		}
-	}
-	return false
 }
 
 func (s *Service) completeMultipartUpload(ctx context.Context, in *CompleteMultipartUploadRequest) (*CompleteMultipartUploadOutput, error) {
@@ -664,14 +576,14 @@ func checkCompleteConditions(tx *store.Tx, in *CompleteMultipartUploadRequest, b
 	if err != nil && !(errors.As(err, &ae) && ae.Code == "NoSuchKey") {
 		return err
 	}
-	if in.IfNoneMatch != nil && exists && uploadETagMatches(*in.IfNoneMatch, cur.ETag) {
+	if in.IfNoneMatch != nil && exists && etagMatches(*in.IfNoneMatch, cur.ETag) {
 		return errPreconditionFailed("If-None-Match")
 	}
 	if in.IfMatch != nil {
 		if !exists {
 			return errNoSuchKey(key)
 		}
-		if !uploadETagMatches(*in.IfMatch, cur.ETag) {
+		if !etagMatches(*in.IfMatch, cur.ETag) {
 			return errPreconditionFailed("If-Match")
 		}
 	}
@@ -719,13 +631,22 @@ func assembleObject(tx *store.Tx, u upload, listed []CompletedPart) (object, err
 		h.Write(sums)
 		obj.Checksums = map[string]string{u.ChecksumAlgorithm: fmt.Sprintf("%s-%d", base64.StdEncoding.EncodeToString(h.Sum(nil)), len(listed))}
 		obj.Headers.ChecksumType = checksumTypeCmp
-	} else if u.ChecksumAlgorithm != "" {
-		if sum, ok := combineCRCs(u.ChecksumAlgorithm, obj.Parts); ok {
-			obj.Checksums = map[string]string{u.ChecksumAlgorithm: sum}
-			obj.Headers.ChecksumType = checksumTypeAll
-		}
+	} else if sum, ok := combineCRCs(partAlgorithm(u), obj.Parts); ok {
+		// A full-object CRC; an upload that named no algorithm gets S3's default, CRC64NVME
+		// (parts stored before Kiri computed it for them have none to combine).
+		obj.Checksums = map[string]string{partAlgorithm(u): sum}
+		obj.Headers.ChecksumType = checksumTypeAll
 	}
 	return obj, nil
+}
+
+// partAlgorithm is the checksum every part of an upload carries: the upload's algorithm, else
+// CRC64NVME, from which S3's default full-object checksum of the object is combined.
+func partAlgorithm(u upload) string {
+	if u.ChecksumAlgorithm == "" {
+		return algoCRC64NVME
+	}
+	return u.ChecksumAlgorithm
 }
 
 // listedChecksumsMatch reports whether the checksums a Complete request lists for a part

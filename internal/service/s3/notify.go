@@ -114,18 +114,19 @@ func (s *Service) putBucketNotificationConfiguration(ctx context.Context, in *Pu
 		if err := s.markConfig(tx, name, configNotification, true); err != nil {
 			return err
 		}
-		// S3 tells every destination that it is now wired to the bucket.
+		// S3 tells every queue and topic that it is now wired to the bucket; it never
+		// invokes a function with this test event.
 		sent := map[string]bool{}
-		for _, r := range rules {
-			if sent[r.Destination] || r.Destination == eventBridgeDestination || s.deps.Notifier == nil {
+		for _, dest := range testEventDestinations(cfg) {
+			if sent[dest] || s.deps.Notifier == nil {
 				continue
 			}
-			sent[r.Destination] = true
+			sent[dest] = true
 			event, _ := json.Marshal(map[string]string{
 				"Service": "Amazon S3", "Event": "s3:TestEvent", "Time": now.Format("2006-01-02T15:04:05.000Z"),
 				"Bucket": b.Name, "RequestId": c.RequestID, "HostId": hostID(c.RequestID),
 			})
-			if err := s.enqueueNotification(ctx, tx, b, r.Destination, event); err != nil {
+			if err := s.enqueueNotification(ctx, tx, b, dest, event); err != nil {
 				return err
 			}
 		}
@@ -135,6 +136,19 @@ func (s *Service) putBucketNotificationConfiguration(ctx context.Context, in *Pu
 		return nil, err
 	}
 	return &struct{}{}, nil
+}
+
+// testEventDestinations are the destinations S3 sends an s3:TestEvent when a configuration
+// names them: its queues and topics.
+func testEventDestinations(cfg *NotificationConfiguration) []string {
+	var dests []string
+	for _, c := range cfg.QueueConfigurations {
+		dests = append(dests, awsproto.Value(c.QueueArn))
+	}
+	for _, c := range cfg.TopicConfigurations {
+		dests = append(dests, awsproto.Value(c.TopicArn))
+	}
+	return dests
 }
 
 func (s *Service) getBucketNotificationConfiguration(ctx context.Context, in *GetBucketNotificationConfigurationRequest) (*NotificationConfiguration, error) {

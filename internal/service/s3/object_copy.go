@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/kiri-run/kiri/internal/awsproto"
 )
@@ -23,7 +24,7 @@ func parseCopySource(v string) (copySource, error) {
 		return copySource{}, bad
 	}
 	key, err := url.PathUnescape(k)
-	if err != nil {
+	if err != nil || !utf8.ValidString(key) {
 		return copySource{}, bad
 	}
 	bucketName, err := url.PathUnescape(b)
@@ -125,7 +126,9 @@ func (s *Service) copyObject(ctx context.Context, in *CopyObjectRequest) (*CopyO
 	if sse, err = s.withBucketDefault(ctx, s.reader(ctx), dst, sse); err != nil {
 		return nil, err
 	}
-	if !changesSSE && src.Bucket == bucketName && src.Key == key && (src.VersionID == "" || srcObj.IsLatest) &&
+	// A copy onto itself that changes nothing is refused, unless it makes a new version: the
+	// bucket keeps versions, or the source names the version to copy (restoring it).
+	if !changesSSE && src.Bucket == bucketName && src.Key == key && src.VersionID == "" && dst.Versioning != versioningEnabled &&
 		metaDirective != "REPLACE" && in.StorageClass == nil && in.WebsiteRedirectLocation == nil &&
 		in.ServerSideEncryption == nil && in.SSEKMSKeyId == nil {
 		return nil, awsproto.Errorf("InvalidRequest", 400, "This copy request is illegal because it is trying to copy an object to itself "+
@@ -174,6 +177,7 @@ func copiedVersion(in *CopyObjectRequest, src object, replaceMeta, replaceTags b
 	o.Headers.WebsiteRedirect = awsproto.Value(in.WebsiteRedirectLocation)
 	o.Headers.SSE, o.Headers.SSEKMSKeyID = awsproto.Value(in.ServerSideEncryption), awsproto.Value(in.SSEKMSKeyId)
 	o.Headers.ChecksumType = "FULL_OBJECT"
+	o.Headers.UploadID = "" // the copy is no upload's result: a retried Complete must not find it
 	lock, err := parseLockHeaders(lockHeader(in.ObjectLockMode, in.ObjectLockRetainUntilDate, in.ObjectLockLegalHoldStatus), time.Now())
 	if err != nil {
 		return object{}, err

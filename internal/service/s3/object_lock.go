@@ -44,6 +44,11 @@ func errInvalidBucketState(msg string) *awsproto.Error {
 	return awsproto.Errorf("InvalidBucketState", http.StatusConflict, "%s", msg)
 }
 
+// errObjectLocked is S3's refusal to delete or weaken the lock of a protected version.
+func errObjectLocked() *awsproto.Error {
+	return awsproto.Errorf("AccessDenied", http.StatusForbidden, "Access Denied because object protected by object lock.")
+}
+
 func errLockNotEnabled() *awsproto.Error {
 	return awsproto.Errorf("InvalidRequest", http.StatusBadRequest, "Bucket is missing Object Lock Configuration")
 }
@@ -63,7 +68,10 @@ func loadLockConfig(q querier, bucketName string) (lockConfig, error) {
 
 // validLockConfig checks a PutObjectLockConfiguration body as S3 does.
 func validLockConfig(cfg *ObjectLockConfiguration) (lockConfig, error) {
-	if cfg == nil || awsproto.Value(cfg.ObjectLockEnabled) != "Enabled" {
+	if cfg == nil {
+		return lockConfig{}, awsproto.Errorf("MissingRequestBodyError", http.StatusBadRequest, "Request Body is empty")
+	}
+	if awsproto.Value(cfg.ObjectLockEnabled) != "Enabled" {
 		return lockConfig{}, errMalformedXML()
 	}
 	c := lockConfig{Enabled: true}
@@ -212,9 +220,9 @@ func checkRetentionChange(h objectHeaders, mode string, until, now time.Time, by
 	case !weaker:
 		return nil
 	case h.LockMode == lockCompliance:
-		return errAccessDenied()
+		return errObjectLocked()
 	case !bypass:
-		return errAccessDenied()
+		return errObjectLocked()
 	}
 	return nil
 }
@@ -356,7 +364,7 @@ func checkVersionDeletable(o object, now time.Time, bypass bool) error {
 		return nil
 	}
 	if o.Headers.LockLegalHold == legalHoldOn {
-		return errAccessDenied()
+		return errObjectLocked()
 	}
 	until, ok := retainUntil(o.Headers)
 	if !ok || !until.After(now) {
@@ -365,7 +373,7 @@ func checkVersionDeletable(o object, now time.Time, bypass bool) error {
 	if o.Headers.LockMode == lockGovernance && bypass {
 		return nil
 	}
-	return errAccessDenied()
+	return errObjectLocked()
 }
 
 // bypassGovernance reports whether a request carries x-amz-bypass-governance-retention: true.

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/kiri-run/kiri/internal/awsproto"
 	"github.com/kiri-run/kiri/internal/store"
@@ -80,6 +81,10 @@ func validateKey(key string) error {
 	}
 	if key == "" {
 		return errInvalidArgument("key", "", "A key must be specified")
+	}
+	if !utf8.ValidString(key) {
+		// Keys are UTF-8; the codec refuses others in a URI this way, and a POST form's the same.
+		return awsproto.Errorf("InvalidURI", 400, "Couldn't parse the specified URI.")
 	}
 	return nil
 }
@@ -497,23 +502,22 @@ func (s *Service) selectBytes(ctx context.Context, r readRequest, o object, out 
 		if n < 1 || n > 10000 {
 			return 0, 0, nil, errInvalidArgument("partNumber", strconv.Itoa(n), "Part number must be an integer between 1 and 10000, inclusive")
 		}
-		if len(o.Parts) == 0 {
-			if n != 1 {
-				return 0, 0, nil, awsproto.Errorf("InvalidPartNumber", http.StatusRequestedRangeNotSatisfiable, "The requested partnumber is not satisfiable")
-			}
-			return 0, o.Size, o.Checksums, nil
-		}
-		if n > len(o.Parts) {
+		if n > max(len(o.Parts), 1) {
 			return 0, 0, nil, awsproto.Errorf("InvalidPartNumber", http.StatusRequestedRangeNotSatisfiable, "The requested partnumber is not satisfiable")
 		}
-		for _, p := range o.Parts[:n-1] {
-			offset += p.Size
+		// A part is a ranged read, answered 206 with its Content-Range; an object not
+		// uploaded in parts is one part (S3 then sends no x-amz-mp-parts-count).
+		length, sums = o.Size, o.Checksums
+		if len(o.Parts) > 0 {
+			for _, p := range o.Parts[:n-1] {
+				offset += p.Size
+			}
+			length, sums = o.Parts[n-1].Size, o.Parts[n-1].Checksums
+			out.PartsCount = awsproto.Ptr(int32(len(o.Parts)))
 		}
-		length = o.Parts[n-1].Size
-		out.PartsCount = awsproto.Ptr(int32(len(o.Parts)))
 		out.ContentRange = awsproto.Ptr(byteRange{offset, length}.contentRange(o.Size))
 		setResponseStatus(ctx, http.StatusPartialContent)
-		return offset, length, o.Parts[n-1].Checksums, nil
+		return offset, length, sums, nil
 	}
 	if r.Range != "" {
 		br, ok, err := parseRange(r.Range, o.Size)

@@ -40,7 +40,7 @@ func parseTaggingHeader(v string) ([]tag, error) {
 // validateObjectTags applies S3's object tag rules.
 func validateObjectTags(tags []tag) error {
 	if len(tags) > maxObjectTags {
-		return errInvalidTag("Object tags cannot be greater than 10")
+		return awsproto.Errorf("BadRequest", 400, "Object tags cannot be greater than 10")
 	}
 	seen := make(map[string]bool, len(tags))
 	for _, t := range tags {

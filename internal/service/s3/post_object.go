@@ -41,7 +41,13 @@ func (s *Service) PostObject(w http.ResponseWriter, r *http.Request, a *auth.Aut
 		ctx = awsproto.WithCall(ctx, call)
 	}
 	bucketName := strings.Trim(r.URL.Path, "/")
-	fields, up, err := s.postObject(ctx, r, bucketName, a)
+	var fields map[string]string
+	var up postUpload
+	err := s.withinSpace(ctx, "PostObject", func(ctx context.Context) error {
+		var err error
+		fields, up, err = s.postObject(ctx, r, bucketName, a)
+		return err
+	})
 	if err != nil {
 		s.api.WriteError(w, r, call, err)
 		return

@@ -16,6 +16,7 @@ import (
 	"github.com/kiri-run/kiri/internal/awsproto"
 	"github.com/kiri-run/kiri/internal/blob"
 	"github.com/kiri-run/kiri/internal/dispatch"
+	"github.com/kiri-run/kiri/internal/reserve"
 	"github.com/kiri-run/kiri/internal/store"
 )
 
@@ -27,6 +28,8 @@ type Deps struct {
 	Logger *slog.Logger
 	// Notifier delivers event notifications; nil until the destination services land.
 	Notifier Notifier
+	// Reserve is the data directory's disk reserve; nil holds none (see space.go).
+	Reserve *reserve.Reserve
 }
 
 // Service is the S3 API.
@@ -72,17 +75,21 @@ func New(ctx context.Context, d Deps) (*Service, error) {
 	if err := d.Store.Migrate(ctx, "s3", migrations); err != nil {
 		return nil, fmt.Errorf("migrate s3: %w", err)
 	}
+	var s *Service
 	api, err := awsproto.NewService("s3", awsproto.ServiceOptions{
 		XMLRootNames:       xmlRoots,
 		SkipEnumValidation: true,
 		ValidationError: func(op string, problems []string) *awsproto.Error {
 			return awsproto.Errorf("InvalidArgument", 400, "%s", strings.Join(problems, "; "))
 		},
+		Intercept: func(ctx context.Context, op string, next func(context.Context) error) error {
+			return s.withinSpace(ctx, op, next)
+		},
 	})
 	if err != nil {
 		return nil, err
 	}
-	s := &Service{api: api, st: d.Store, blobs: d.Blobs, log: d.Logger.With("service", "s3"), now: time.Now, deps: d, buckets: newBucketCache(d.Store)}
+	s = &Service{api: api, st: d.Store, blobs: d.Blobs, log: d.Logger.With("service", "s3"), now: time.Now, deps: d, buckets: newBucketCache(d.Store)}
 	s.started = s.now()
 	s.registerBucketOps()
 	s.registerObjectOps()
