@@ -71,8 +71,9 @@ func TestPoolScalesOutInParallelAndToZero(t *testing.T) {
 	if took := time.Since(start); took > 3*time.Second {
 		t.Errorf("%d concurrent invocations took %v", n, took)
 	}
-	if got := gauge(t, reg, "scale", "idle"); got != n {
-		t.Errorf("idle instances = %v, want %d", got, n)
+	// Every instance went idle; on a loaded host the reaper may already have taken some.
+	if got := gauge(t, reg, "scale", "idle") + metric(t, reg, "kiri_lambda_instances_reaped_total", "function", "scale"); got != n {
+		t.Errorf("idle and reaped instances = %v, want %d", got, n)
 	}
 	if got := metric(t, reg, "kiri_lambda_cold_starts_total", "function", "scale"); got != n {
 		t.Errorf("cold starts = %v, want %d", got, n)
