@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
@@ -23,11 +22,7 @@ import (
 	"github.com/kiri-run/kiri/internal/meter"
 	"github.com/kiri-run/kiri/internal/queue"
 	"github.com/kiri-run/kiri/internal/reserve"
-	"github.com/kiri-run/kiri/internal/runtime"
-	"github.com/kiri-run/kiri/internal/service/lambda"
-	"github.com/kiri-run/kiri/internal/service/logs"
-	"github.com/kiri-run/kiri/internal/service/s3"
-	"github.com/kiri-run/kiri/internal/service/sts"
+	"github.com/kiri-run/kiri/internal/service"
 	"github.com/kiri-run/kiri/internal/store"
 	"github.com/kiri-run/kiri/internal/telemetry"
 )
@@ -80,7 +75,8 @@ type App struct {
 	lock     *os.File
 	store    *store.Store
 	blobs    blob.Store
-	pool     *runtime.Pool
+	engine   *queue.Engine
+	closers  []service.Closer // services' resources, released after serving stops
 	server   *http.Server
 	listener net.Listener
 	stop     context.CancelFunc
@@ -190,111 +186,90 @@ func Start(ctx context.Context, cfg Config) (_ *App, err error) {
 	if err != nil {
 		return nil, err
 	}
-	relay := dispatch.NewRelay(a.store, log, node)
 	engine, err := queue.New(ctx, a.store, queue.Config{Logger: log, Node: node})
 	if err != nil {
 		return nil, err
 	}
-	targets := dispatch.NewRegistry(a.store, engine, log, nil)
-	_ = targets
-	stsSvc, err := sts.New(ctx, a.store, relay, log, sts.Options{OwnAccountRoles: cfg.Auth == auth.Strict})
-	if err != nil {
-		return nil, err
-	}
-	notify := &notifiers{}
-	s3Svc, err := s3.New(ctx, s3.Deps{Store: a.store, Blobs: a.blobs, Relay: relay, Logger: log, Notifier: notify, Reserve: space})
-	if err != nil {
-		return nil, err
-	}
-	logsSvc, err := logs.New(ctx, logs.Deps{Store: a.store, Relay: relay, Logger: log})
-	if err != nil {
-		return nil, err
-	}
+	a.engine = engine
 	usage, err := meter.New(ctx, a.store, log)
 	if err != nil {
 		return nil, err
 	}
-	a.pool, err = runtime.New(runtime.Config{
-		Dir:         filepath.Join(a.cfg.DataDir, "functions", "instances"),
-		HidePaths:   []string{a.cfg.DataDir},
-		Endpoint:    endpointURL(a.Addr()),
-		IdleTimeout: cfg.FunctionIdleTimeout,
-		Logs:        functionLogs{logsSvc},
-		Metrics:     metrics.Registerer(),
-		Logger:      log,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("start function runtime: %w", err)
-	}
-	lambdaDeps := lambda.Deps{
-		Store: a.store, Blobs: a.blobs, Relay: relay, Logger: log, Objects: s3Svc,
-		FunctionsDir: filepath.Join(a.cfg.DataDir, "functions"),
-		URLBase: func(urlID, region string) string {
-			_, port, _ := net.SplitHostPort(a.Addr())
-			return "http://" + urlID + ".lambda-url." + region + ".localhost:" + port + "/"
+	deps := service.Deps{
+		Store: a.store, Blobs: a.blobs, Queue: engine, Targets: dispatch.NewRegistry(a.store, engine, log, nil),
+		Meter: usage, Reserve: space, Logger: log, Metrics: metrics.Registerer(), Now: time.Now,
+		Config: service.Config{
+			DataDir: a.cfg.DataDir, Endpoint: endpointURL(a.Addr()), Auth: cfg.Auth, Ephemeral: cfg.Ephemeral,
+			FunctionIdleTimeout: cfg.FunctionIdleTimeout, AsyncRetryDelay: cfg.AsyncRetryDelay,
 		},
-		Runtime: a.pool, Meter: usage, Drain: a.pool.Drain, Warm: a.pool.Warm, AsyncRetryDelay: cfg.AsyncRetryDelay,
-		Reserve: space,
+		Services: &service.Directory{},
 	}
-	if cfg.Auth == auth.Strict {
-		// Functions sign their calls back to Kiri with their execution role's credentials.
-		lambdaDeps.Credentials = func(ctx context.Context, account, role, session string, d time.Duration) (string, string, string, error) {
-			k, err := stsSvc.RoleCredentials(ctx, "lambda.amazonaws.com", account, role, session, d)
-			return k.AccessKeyID, k.SecretAccessKey, k.SessionToken, err
+	engineWorker, meterWorker := &worker{name: "queue engine"}, &worker{name: "usage meter"}
+	a.workers = map[string]*worker{"engine": engineWorker, "meter": meterWorker}
+	var apis []*awsproto.Service
+	var health []serviceHealth
+	frontends := map[string]edge.Frontend{}
+	runners := map[string]service.Runner{}
+	for _, build := range services {
+		svc, err := build(ctx, deps)
+		if err != nil {
+			return nil, err
 		}
+		if c, ok := svc.(service.Closer); ok {
+			a.closers = append(a.closers, c)
+		}
+		name := svc.API().Name()
+		deps.Services.Add(svc)
+		apis = append(apis, svc.API())
+		h := serviceHealth{name: name, needs: []healthChecker{a.store, engineWorker}}
+		if f, ok := svc.(service.Frontend); ok {
+			frontends[name] = f.Frontend()
+		}
+		if r, ok := svc.(service.Runner); ok {
+			w := &worker{name: name + " background work"}
+			a.workers[name] = w
+			runners[name] = r
+			h.needs = append(h.needs, w)
+		}
+		if c, ok := svc.(service.Checker); ok {
+			h.needs = append(h.needs, c)
+		}
+		health = append(health, h)
 	}
-	lambdaSvc, err := lambda.New(ctx, lambdaDeps)
-	if err != nil {
-		return nil, err
-	}
-	notify.lambda = lambdaSvc
-	apis := []*awsproto.Service{stsSvc.API(), s3Svc.API(), lambdaSvc.API(), logsSvc.API()}
 
-	authCfg := auth.Config{Mode: cfg.Auth, Temporary: stsSvc}
+	authCfg := auth.Config{Mode: cfg.Auth}
+	if keys, ok := service.Lookup[auth.TemporaryKeys](deps.Services, "sts"); ok {
+		authCfg.Temporary = keys
+	}
 	if cfg.KeysFile != "" {
 		if authCfg.Keys, err = auth.LoadKeysFile(cfg.KeysFile); err != nil {
 			return nil, err
 		}
 	}
-	relayWorker, s3Worker, meterWorker := &worker{name: "outbox relay"}, &worker{name: "s3 background work"}, &worker{name: "usage meter"}
-	engineWorker := &worker{name: "queue engine"}
-	a.workers = map[string]*worker{"relay": relayWorker, "engine": engineWorker, "s3": s3Worker, "meter": meterWorker}
-	health := []serviceHealth{
-		{name: stsSvc.API().Name(), needs: []healthChecker{a.store, relayWorker}},
-		{name: s3Svc.API().Name(), needs: []healthChecker{a.store, relayWorker, s3Worker}},
-		{name: lambdaSvc.API().Name(), needs: []healthChecker{a.store, relayWorker, a.pool}},
-		{name: logsSvc.API().Name(), needs: []healthChecker{a.store}},
-	}
 	handler := edge.New(edge.Config{
-		Router:  awsproto.NewRouter(apis...),
-		Auth:    auth.New(authCfg),
-		Metrics: metrics,
-		Logger:  log,
-		Version: cfg.Version,
-		Health:  func(ctx context.Context) map[string]string { return healthReport(ctx, health, log) },
-		CORS:    s3Svc,
-		Forms:   s3Svc,
-
-		FunctionURLs: lambdaSvc,
-		AllowedHosts: cfg.AllowedHosts,
-
+		Router:          awsproto.NewRouter(apis...),
+		Auth:            auth.New(authCfg),
+		Metrics:         metrics,
+		Logger:          log,
+		Version:         cfg.Version,
+		Health:          func(ctx context.Context) map[string]string { return healthReport(ctx, health, log) },
+		Frontends:       frontends,
+		AllowedHosts:    cfg.AllowedHosts,
 		BodyIdleTimeout: cfg.BodyIdleTimeout,
 	})
 
 	a.server = &http.Server{
-		Handler:           withLambdaCode(handler, lambdaSvc.CodeHandler()),
+		Handler:           handler,
 		ReadHeaderTimeout: 30 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 	}
 	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	a.stop = stop
-	relayWorker.start(runCtx, &a.wg, log, relay.Run)
-	engineWorker.start(runCtx, &a.wg, log, func(ctx context.Context) error {
-		defer engine.Close()
-		return engine.Run(ctx)
-	})
-	s3Worker.start(runCtx, &a.wg, log, func(ctx context.Context) error { s3Svc.Run(ctx); return nil })
+	engineWorker.start(runCtx, &a.wg, log, engine.Run)
 	meterWorker.start(runCtx, &a.wg, log, func(ctx context.Context) error { usage.Run(ctx); return nil })
+	for name, r := range runners {
+		a.workers[name].start(runCtx, &a.wg, log, r.Run)
+	}
 	if cfg.LogFormat == "pretty" {
 		services := make([]string, len(apis))
 		for i, s := range apis {
@@ -334,8 +309,11 @@ func (a *App) Close(ctx context.Context) error {
 // release closes what Start opened, in reverse order.
 func (a *App) release() error {
 	var err error
-	if a.pool != nil {
-		a.pool.Close()
+	for _, c := range a.closers {
+		c.Close()
+	}
+	if a.engine != nil {
+		a.engine.Close()
 	}
 	if a.listener != nil && a.server == nil {
 		a.listener.Close()
@@ -350,15 +328,4 @@ func (a *App) release() error {
 		os.RemoveAll(a.cfg.DataDir)
 	}
 	return err
-}
-
-// withLambdaCode serves the download URLs of GetFunction's Code.Location beside the edge.
-func withLambdaCode(next, code http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, lambda.CodePath) {
-			code.ServeHTTP(w, r)
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
 }

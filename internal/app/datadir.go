@@ -51,8 +51,8 @@ func (a *App) openDataDir() error {
 	return nil
 }
 
-// nodeID returns this data directory's node identity, creating it on first start. The outbox
-// relay claims work under it, so a restarted node takes back what it held when it crashed.
+// nodeID returns this data directory's node identity, creating it on first start. The queue
+// engine leases work under it, so a restarted node takes back what it held when it crashed.
 func (a *App) nodeID() (string, error) {
 	path := filepath.Join(a.cfg.DataDir, "node-id")
 	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) > 0 {

@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// healthChecker is something a service needs in order to serve: the store, the outbox relay, a
+// healthChecker is something a service needs in order to serve: the store, the queue engine, a
 // background worker, the function runtime. Health is nil while it works.
 type healthChecker interface {
 	Health(ctx context.Context) error

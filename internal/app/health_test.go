@@ -62,9 +62,8 @@ func TestWorkerIsDownOnceItReturnsOnItsOwn(t *testing.T) {
 	runWG.Wait()
 }
 
-// TestHealthReflectsTheRealState starts Kiri and breaks what its services need: a background
-// worker that stops takes its service down, and a store that no longer answers takes every
-// service down.
+// TestHealthReflectsTheRealState starts Kiri and breaks what its services need: a queue engine
+// that stops, or a store that no longer answers, takes every service down.
 func TestHealthReflectsTheRealState(t *testing.T) {
 	a, err := Start(context.Background(), Config{Addr: "127.0.0.1:0", Ephemeral: true, LogOutput: io.Discard, DataDir: t.TempDir()})
 	if err != nil {
@@ -88,12 +87,15 @@ func TestHealthReflectsTheRealState(t *testing.T) {
 	if got := health(); !maps.Equal(got, all) {
 		t.Fatalf("fresh start: %v", got)
 	}
-	a.workers["s3"].stopped.Store(true)
-	want := maps.Clone(all)
-	want["s3"] = "down"
-	if got := health(); !maps.Equal(got, want) {
-		t.Errorf("s3's worker stopped: %v, want %v", got, want)
+	a.workers["meter"].stopped.Store(true)
+	if got := health(); !maps.Equal(got, all) {
+		t.Errorf("a worker no service needs stopped: %v, want %v", got, all)
 	}
+	a.workers["engine"].stopped.Store(true)
+	if got := health(); !maps.Equal(got, map[string]string{"sts": "down", "s3": "down", "lambda": "down", "logs": "down"}) {
+		t.Errorf("the queue engine stopped: %v", got)
+	}
+	a.workers["engine"].stopped.Store(false)
 	a.store.Close()
 	if got := health(); !maps.Equal(got, map[string]string{"sts": "down", "s3": "down", "lambda": "down", "logs": "down"}) {
 		t.Errorf("store closed: %v", got)

@@ -1,3 +1,4 @@
+// Package dispatch is the target registry: the one way a Kiri service delivers to another.
 package dispatch
 
 import (
@@ -30,7 +31,8 @@ type Kind interface {
 	// deliver, or another error when the check itself failed.
 	Check(ctx context.Context, arn string, src Source) error
 	// Deliver delivers d to d.Target. An error is retried as the delivery's Policy says, unless
-	// it wraps ErrNoTarget or is queue.Permanent.
+	// it wraps ErrNoTarget or ErrTargetDenied (the target went away, or its policy no longer
+	// lets the source deliver) or is queue.Permanent.
 	Deliver(ctx context.Context, d Delivery) error
 }
 
@@ -155,6 +157,10 @@ func (r *Registry) kind(arn string) Kind {
 	return r.kinds[ARNService(arn)]
 }
 
+// Delivers reports whether some service receives deliveries to ARNs like arn, whether or not
+// arn itself exists.
+func (r *Registry) Delivers(arn string) bool { return r.kind(arn) != nil }
+
 // Check reports whether src may deliver to arn (see Kind.Check). A target whose service Kiri
 // does not run is ErrNoTarget.
 func (r *Registry) Check(ctx context.Context, arn string, src Source) error {
@@ -207,7 +213,7 @@ func (r *Registry) handle(ctx context.Context, m queue.Message) error {
 		return nil
 	}
 	now := r.now()
-	final := errors.Is(err, ErrNoTarget) || queue.IsPermanent(err) ||
+	final := errors.Is(err, ErrNoTarget) || errors.Is(err, ErrTargetDenied) || queue.IsPermanent(err) ||
 		(p.MaxAttempts > 0 && d.Attempt >= p.MaxAttempts) || now.Sub(env.Since) >= p.MaxAge
 	if !final {
 		return queue.RetryAt(err, now.Add(p.backoff(d.Attempt)))

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -29,12 +30,8 @@ type Config struct {
 	Version string
 	// Health reports each service's state for /_kiri/health (optional).
 	Health func(ctx context.Context) map[string]string
-	// CORS answers browsers for S3, which keeps CORS rules per bucket (optional).
-	CORS CORS
-	// Forms takes S3's browser-based uploads (optional; without it they reach the router).
-	Forms FormUploads
-	// FunctionURLs serves Lambda function URLs (optional).
-	FunctionURLs FunctionURLs
+	// Frontends are what services add besides their APIs, by service name (optional).
+	Frontends map[string]Frontend
 	// BodyIdleTimeout is how long a request body may send nothing before the request fails
 	// with RequestTimeout (400), as S3's does after about 20 seconds. 0 means no limit.
 	BodyIdleTimeout time.Duration
@@ -45,40 +42,30 @@ type Config struct {
 	AllowedHosts []string
 }
 
-// FunctionURLs serves HTTP requests to Lambda function URLs, addressed by host
-// (<url-id>.lambda-url.<region>.localhost, or under localhost.localstack.cloud) or by path (/_kiri/lambda-url/<url-id>/…, which the
-// edge strips to the path the function sees). The handler authenticates AWS_IAM URLs itself
-// with the authenticator it is given.
-type FunctionURLs interface {
-	ServeFunctionURL(w http.ResponseWriter, r *http.Request, urlID string, a *auth.Authenticator)
-	// AdmitsOrigin reports whether the URL's CORS configuration lets pages from origin call it.
-	AdmitsOrigin(ctx context.Context, urlID, origin string) bool
-}
-
-// FormUploads takes S3's browser-based uploads: a multipart/form-data POST to a bucket. Such
-// a request is not signed as a whole; the form carries a signed policy, which the handler
-// verifies with the authenticator it is given.
-type FormUploads interface {
-	PostObject(w http.ResponseWriter, r *http.Request, a *auth.Authenticator)
-}
-
-// CORS is what browsers need from S3: preflight answers and headers on actual responses.
-type CORS interface {
-	// Preflight answers an OPTIONS preflight request addressed to S3 (path style).
-	Preflight(w http.ResponseWriter, r *http.Request)
-	// CORSHeaders returns the headers an S3 response to r carries for its Origin, or nil.
-	CORSHeaders(r *http.Request) http.Header
-}
-
 // Edge is the http.Handler in front of every service.
 type Edge struct {
-	cfg   Config
-	guard guard
+	cfg      Config
+	guard    guard
+	routes   []Route
+	rewrites []func(*http.Request, *auth.Signature)
 }
 
-// New returns an Edge serving cfg's router.
+// New returns an Edge serving cfg's router and frontends.
 func New(cfg Config) *Edge {
-	return &Edge{cfg: cfg, guard: newGuard(cfg.Auth.Mode(), cfg.AllowedHosts)}
+	e := &Edge{cfg: cfg, guard: newGuard(cfg.Auth.Mode(), cfg.AllowedHosts)}
+	names := make([]string, 0, len(cfg.Frontends))
+	for name := range cfg.Frontends {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		f := cfg.Frontends[name]
+		e.routes = append(e.routes, f.Routes...)
+		if f.Rewrite != nil {
+			e.rewrites = append(e.rewrites, f.Rewrite)
+		}
+	}
+	return e
 }
 
 // ServeHTTP implements http.Handler.
@@ -87,8 +74,18 @@ func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Body != nil && r.Body != http.NoBody {
 		r.Body = &requestBody{body: r.Body, rc: http.NewResponseController(w), idle: e.cfg.BodyIdleTimeout, length: r.ContentLength}
 	}
-	urlID, isURL := functionURL(r)
-	if strings.HasPrefix(r.URL.Path, "/_kiri/") && !isURL {
+	sig := auth.Parse(r)
+	for _, rw := range e.rewrites {
+		rw(r, sig)
+	}
+	start := time.Now()
+	call := &awsproto.Call{RequestID: newRequestID(), Request: r, ResponseHeader: http.Header{}}
+	ctx := telemetry.StartRequest(r.Context(), r.Header)
+	ctx = awsproto.WithCall(ctx, call)
+	r = r.WithContext(ctx)
+	call.Request = r
+	route, rr := e.match(r)
+	if route == nil && strings.HasPrefix(r.URL.Path, "/_kiri/") {
 		if msg := e.refusal(r); msg != "" {
 			writePlainError(w, r, "", http.StatusForbidden, "AccessDeniedException", msg)
 			return
@@ -96,23 +93,17 @@ func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		e.serveKiri(w, r)
 		return
 	}
-	start := time.Now()
 	rec := &recorder{ResponseWriter: w}
-	call := &awsproto.Call{RequestID: newRequestID(), Request: r, ResponseHeader: http.Header{}}
-	ctx := telemetry.StartRequest(r.Context(), r.Header)
-	ctx = awsproto.WithCall(ctx, call)
-	r = r.WithContext(ctx)
-	call.Request = r
-
-	if isURL && e.cfg.FunctionURLs != nil {
-		call.Service, call.Operation = "lambda", "InvokeFunctionUrl"
-		if msg := e.functionURLRefusal(r, urlID); msg != "" {
+	if route != nil {
+		r, call.Request = rr, rr
+		call.Service, call.Operation = route.Service, route.Operation
+		if msg := e.routeRefusal(r, route); msg != "" {
 			writePlainError(rec, r, call.RequestID, http.StatusForbidden, "AccessDeniedException", msg)
 		} else {
-			e.cfg.FunctionURLs.ServeFunctionURL(rec, r, urlID, e.cfg.Auth)
+			route.Serve(rec, r, e.cfg.Auth)
 		}
 	} else {
-		e.serveAPI(ctx, rec, r, call)
+		e.serveAPI(ctx, rec, r, call, sig)
 	}
 
 	status := rec.status
@@ -161,33 +152,12 @@ func causeText(err error) string {
 	return err.Error()
 }
 
-func (e *Edge) serveAPI(ctx context.Context, w http.ResponseWriter, r *http.Request, call *awsproto.Call) {
-	sig := auth.Parse(r)
-	// Only S3 is addressed by host: a request signed for another service keeps its path.
-	if bucket, ok := virtualHostedBucket(r.Host); ok && (sig.Service == "" || sig.Service == "s3") {
-		toPathStyle(r, bucket)
-	}
+func (e *Edge) serveAPI(ctx context.Context, w http.ResponseWriter, r *http.Request, call *awsproto.Call, sig *auth.Signature) {
 	if msg := e.guard.hostRefusal(r); msg != "" {
 		e.refuse(w, r, call, sig, msg)
 		return
 	}
 	origin, foreign := e.guard.foreignSite(r)
-	// A preflight, or an OPTIONS without an Origin that is unsigned or signed for S3, which S3
-	// answers 400. A preflight asks the bucket's CORS rules, which decide for foreign sites.
-	if r.Method == http.MethodOptions && e.cfg.CORS != nil && (r.Header.Get("Origin") != "" || sig.Service == "s3" || sig.Service == "") {
-		call.Service, call.Operation = "s3", "PreflightRequest"
-		e.cfg.CORS.Preflight(w, r)
-		return
-	}
-	if e.cfg.Forms != nil && isFormUpload(r) {
-		call.Service, call.Operation = "s3", "PostObject"
-		if !e.admitS3(r, call, origin, foreign) {
-			e.refuse(w, r, call, sig, originRefusal(origin))
-			return
-		}
-		e.cfg.Forms.PostObject(w, r, e.cfg.Auth)
-		return
-	}
 	route, err := e.cfg.Router.Resolve(r, sig.Service)
 	if err != nil {
 		if foreign {
@@ -201,8 +171,8 @@ func (e *Edge) serveAPI(ctx context.Context, w http.ResponseWriter, r *http.Requ
 	call.Service = svc.Name()
 	call.Operation = route.Operation
 	admitted := !foreign
-	if call.Service == "s3" {
-		admitted = e.admitS3(r, call, origin, foreign)
+	if f := e.cfg.Frontends[call.Service]; f.CORS != nil {
+		admitted = admitCORS(f.CORS, r, call, origin, foreign)
 	}
 	if !admitted {
 		svc.WriteError(w, r, call, refusalError(svc.Protocol(), originRefusal(origin)))
@@ -250,13 +220,23 @@ func (e *Edge) refusal(r *http.Request) string {
 	return ""
 }
 
-// functionURLRefusal is refusal for a request to function URL urlID, whose CORS configuration
+// match finds the route that claims r, and the request it serves.
+func (e *Edge) match(r *http.Request) (*Route, *http.Request) {
+	for i := range e.routes {
+		if rr, ok := e.routes[i].Match(r); ok {
+			return &e.routes[i], rr
+		}
+	}
+	return nil, nil
+}
+
+// routeRefusal is refusal for a request a route claimed, whose resource's CORS configuration
 // may admit a foreign site.
-func (e *Edge) functionURLRefusal(r *http.Request, urlID string) string {
+func (e *Edge) routeRefusal(r *http.Request, route *Route) string {
 	if msg := e.guard.hostRefusal(r); msg != "" {
 		return msg
 	}
-	if origin, foreign := e.guard.foreignSite(r); foreign && (origin == "" || !e.cfg.FunctionURLs.AdmitsOrigin(r.Context(), urlID, origin)) {
+	if origin, foreign := e.guard.foreignSite(r); foreign && (route.Admits == nil || !route.Admits(r, origin)) {
 		return originRefusal(origin)
 	}
 	return ""
@@ -276,22 +256,19 @@ func (e *Edge) refuse(w http.ResponseWriter, r *http.Request, call *awsproto.Cal
 	route.Service.WriteError(w, r, call, refusalError(route.Service.Protocol(), msg))
 }
 
-// admitS3 adds the CORS headers of the bucket r addresses to the response of a request from a
-// browser, and reports whether the request may go on: it may unless it comes from a foreign
-// site that the bucket's CORS rules do not admit.
-func (e *Edge) admitS3(r *http.Request, call *awsproto.Call, origin string, foreign bool) bool {
-	if e.cfg.CORS == nil {
-		return !foreign
-	}
+// admitCORS adds the CORS headers of the resource r addresses to the response of a request
+// from a browser, and reports whether the request may go on: it may unless it comes from a
+// foreign site that the resource's CORS rules do not admit.
+func admitCORS(cors func(*http.Request) http.Header, r *http.Request, call *awsproto.Call, origin string, foreign bool) bool {
 	if r.Header.Get("Origin") != "" {
-		h := e.cfg.CORS.CORSHeaders(r)
+		h := cors(r)
 		for k, v := range h {
 			call.ResponseHeader[k] = v
 		}
 		return !foreign || h != nil
 	}
 	// The site came from the Referer of a cross-site request without an Origin.
-	return !foreign || origin != "" && e.cfg.CORS.CORSHeaders(withOrigin(r, origin)) != nil
+	return !foreign || origin != "" && cors(withOrigin(r, origin)) != nil
 }
 
 // writePlainError answers a request no AWS protocol applies to (no service claims it, Kiri's

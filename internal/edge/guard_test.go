@@ -91,16 +91,29 @@ func TestGuardForeignSite(t *testing.T) {
 	}
 }
 
-// corsStub admits one origin for every bucket.
-type corsStub struct{ origin string }
-
-func (c corsStub) Preflight(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusOK) }
-
-func (c corsStub) CORSHeaders(r *http.Request) http.Header {
-	if r.Header.Get("Origin") != c.origin {
-		return nil
+// s3Stub is a frontend like S3's: buckets under localhost hosts, preflights, and CORS rules that
+// admit one origin for every bucket.
+func s3Stub(origin string) Frontend {
+	cors := func(r *http.Request) http.Header {
+		if r.Header.Get("Origin") != origin {
+			return nil
+		}
+		return http.Header{"Access-Control-Allow-Origin": {origin}}
 	}
-	return http.Header{"Access-Control-Allow-Origin": {c.origin}}
+	return Frontend{
+		Rewrite: func(r *http.Request, _ *auth.Signature) {
+			if name, ok := LocalName(r.Host); ok && name != "" {
+				r.URL.Path = "/" + name + r.URL.Path
+			}
+		},
+		CORS: cors,
+		Routes: []Route{{
+			Service: "s3", Operation: "PreflightRequest",
+			Match:  func(r *http.Request) (*http.Request, bool) { return r, r.Method == http.MethodOptions },
+			Serve:  func(w http.ResponseWriter, _ *http.Request, _ *auth.Authenticator) { w.WriteHeader(http.StatusOK) },
+			Admits: func(*http.Request, string) bool { return true },
+		}},
+	}
 }
 
 // TestDevModeServesOnlyLocalPages drives the edge with requests a browser could send on
@@ -131,7 +144,7 @@ func TestDevModeServesOnlyLocalPages(t *testing.T) {
 			Auth:         auth.New(auth.Config{Mode: mode}),
 			Metrics:      telemetry.NewMetrics(),
 			Logger:       slog.New(slog.NewTextHandler(io.Discard, nil)),
-			CORS:         corsStub{origin: "https://shop.example"},
+			Frontends:    map[string]Frontend{"s3": s3Stub("https://shop.example")},
 			AllowedHosts: []string{"myapp.test"},
 		})
 	}

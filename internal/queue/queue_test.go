@@ -556,3 +556,49 @@ func FuzzParseReceipt(f *testing.F) {
 		}
 	})
 }
+
+// TestOutboxRecordsBecomeMessages opens the engine on a store whose outbox, from before the
+// engine, still holds records: each becomes a message of its topic's queue.
+func TestOutboxRecordsBecomeMessages(t *testing.T) {
+	t.Parallel()
+	forEachBackend(t, func(t *testing.T, cfg store.Config) {
+		ctx := context.Background()
+		st := storetest.Open(t, cfg)
+		err := st.Write(ctx, func(tx *store.Tx) error {
+			if _, err := tx.Exec(`INSERT INTO kiri_outbox (topic, msg_key, payload, not_before, attempts, last_error, traceparent, created_at)
+				VALUES ('lambda.state', 'acct/fn/', ?, 0, 2, 'busy', 'tp', 5), ('sts.expire', '', ?, 99, 0, '', '', 6)`,
+				[]byte("settle"), []byte("AKIA")); err != nil {
+				return err
+			}
+			_, err := tx.Exec(`INSERT INTO kiri_outbox_dead (id, topic, msg_key, payload, attempts, last_error, traceparent, created_at, died_at)
+				VALUES (7, 's3.blob-gc', '', ?, 5, 'gone', '', 1, 2)`, []byte("blob"))
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, err := New(ctx, st, Config{Logger: storetest.QuietLogger(), Node: "n1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer e.Close()
+		check := func(queue, body, group string, receives int, lastError string) {
+			t.Helper()
+			ms, err := e.Peek(ctx, queue, 10)
+			if err != nil || len(ms) != 1 {
+				t.Fatalf("%s holds %+v (%v), want one message", queue, ms, err)
+			}
+			m := ms[0]
+			if string(m.Body) != body || m.Group != group || m.Receives != receives || m.LastError != lastError {
+				t.Errorf("%s: %+v", queue, m)
+			}
+		}
+		check("lambda.state", "settle", "acct/fn/", 2, "busy")
+		check("sts.expire", "AKIA", "", 0, "")
+		check("s3.blob-gc.dead", "blob", "", 5, "gone")
+		var n int
+		if err := st.QueryRow(ctx, "SELECT COUNT(*) FROM schema_migrations WHERE component = 'queue'").Scan(&n); err != nil || n != 2 {
+			t.Errorf("queue migrations applied: %d %v", n, err)
+		}
+	})
+}

@@ -82,6 +82,27 @@ CREATE TABLE kiri_queue_workers (
 	lease_until BIGINT NOT NULL
 );
 `,
+}, {
+	// The store's outbox, which carried asynchronous work before this engine, hands over what it
+	// still holds: a record becomes a message of the queue named as its topic, ordered by its
+	// key, due when it was; a dead record goes to the topic's dead-letter queue.
+	Version: 2,
+	SQL: `
+INSERT INTO kiri_queue_messages (queue, grp, body, meta, sent_at, visible_at, receives, last_error, traceparent)
+	SELECT topic, msg_key, payload, X'', created_at, not_before, attempts, last_error, traceparent FROM kiri_outbox ORDER BY id;
+INSERT INTO kiri_queue_messages (queue, grp, body, meta, sent_at, visible_at, receives, last_error, traceparent)
+	SELECT topic || '.dead', msg_key, payload, X'', created_at, died_at, attempts, last_error, traceparent FROM kiri_outbox_dead ORDER BY id;
+DROP TABLE kiri_outbox_dead;
+DROP TABLE kiri_outbox;
+`,
+	Postgres: `
+INSERT INTO kiri_queue_messages (queue, grp, body, meta, sent_at, visible_at, receives, last_error, traceparent)
+	SELECT topic, msg_key, payload, '\x'::bytea, created_at, not_before, attempts, last_error, traceparent FROM kiri_outbox ORDER BY id;
+INSERT INTO kiri_queue_messages (queue, grp, body, meta, sent_at, visible_at, receives, last_error, traceparent)
+	SELECT topic || '.dead', msg_key, payload, '\x'::bytea, created_at, died_at, attempts, last_error, traceparent FROM kiri_outbox_dead ORDER BY id;
+DROP TABLE kiri_outbox_dead;
+DROP TABLE kiri_outbox;
+`,
 }}
 
 // messageColumns are the columns scanMessage reads, in its order.

@@ -2,8 +2,8 @@
 // emptied through the API.
 //
 // On a full disk everything that writes fails, deletes included: SQLite appends a delete to
-// its write-ahead log like any other change, and S3 frees an object's bytes through an outbox
-// row written in the same transaction. So Kiri holds a reserve: a file of preallocated blocks
+// its write-ahead log like any other change, and S3 frees an object's bytes through a queued
+// message written in the same transaction. So Kiri holds a reserve: a file of preallocated blocks
 // in the data directory. Writes that add data are refused once free space drops below the
 // reserve's size (they would soon fail anyway), and are answered with the service's
 // "storage full" error instead of a bare 500. A delete that still fails for lack of space gives

@@ -24,7 +24,7 @@ const (
 )
 
 // TestCrashChild is the child of TestCrashKeepsAcknowledgedWrites: it writes rows from 16
-// goroutines, each with an outbox record, and prints every acknowledged id until it is killed.
+// goroutines, each with a side record, and prints every acknowledged id until it is killed.
 func TestCrashChild(t *testing.T) {
 	path, dsn := os.Getenv(crashPathEnv), os.Getenv(crashDSNEnv)
 	if path == "" && dsn == "" {
@@ -43,7 +43,8 @@ func TestCrashChild(t *testing.T) {
 					if err := insertItem(id)(tx); err != nil {
 						return err
 					}
-					return tx.Enqueue(store.OutboxRecord{Topic: "crash", Payload: []byte(strconv.FormatInt(id, 10))})
+					_, err := tx.Exec("INSERT INTO side (id, topic) VALUES (?, 'crash')", id)
+					return err
 				})
 				if err != nil {
 					fmt.Fprintln(os.Stderr, "write:", err)
@@ -83,12 +84,12 @@ func TestCrashKeepsAcknowledgedWrites(t *testing.T) {
 					}
 				}
 				rows := countRows(t, s, "SELECT COUNT(*) FROM items")
-				records := countRows(t, s, "SELECT COUNT(*) FROM kiri_outbox WHERE topic = 'crash'")
+				records := countRows(t, s, "SELECT COUNT(*) FROM side WHERE topic = 'crash'")
 				if missing > 0 {
 					t.Errorf("%d of %d acknowledged writes lost in the crash", missing, len(acked))
 				}
 				if records != rows {
-					t.Errorf("%d rows but %d outbox records: the outbox is not transactional", rows, records)
+					t.Errorf("%d rows but %d side records: a write is not atomic", rows, records)
 				}
 				t.Logf("acknowledged %d, found %d rows after kill -9", len(acked), rows)
 			})

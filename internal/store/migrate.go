@@ -23,7 +23,8 @@ type Migration struct {
 // storeComponent names the store's own migrations in schema_migrations.
 const storeComponent = "store"
 
-// storeMigrations are the store's own tables: the transactional outbox and its dead letters.
+// storeMigrations are the store's own tables: the transactional outbox and its dead letters,
+// which the queue engine took over (its migration 2 moves what they hold and drops them).
 var storeMigrations = []Migration{{
 	Version: 1,
 	SQL: `

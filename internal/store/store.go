@@ -1,6 +1,6 @@
 // Package store is Kiri's one durable home for metadata and records. It runs on SQLite (WAL, the
 // default, embedded in the data directory) or on PostgreSQL for scale-out, behind one API: versioned
-// migrations, a single group-committing writer, a read pool, and a transactional outbox.
+// migrations, a single group-committing writer, a read pool, and notifications on commit.
 package store
 
 import (
@@ -66,7 +66,7 @@ type Store struct {
 }
 
 // Open opens the store selected by cfg, applies connection settings, runs the store's own
-// migrations (migration bookkeeping and outbox tables), and starts the writer.
+// migrations (migration bookkeeping), and starts the writer.
 func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if cfg.Sync == "" {
 		cfg.Sync = SyncNormal

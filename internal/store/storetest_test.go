@@ -30,6 +30,10 @@ func open(t testing.TB, cfg store.Config) *store.Store {
 var itemsTable = []store.Migration{{
 	Version: 1,
 	SQL:     "CREATE TABLE items (id BIGINT PRIMARY KEY, name TEXT NOT NULL, data BLOB, flag BOOLEAN NOT NULL DEFAULT FALSE)",
+}, {
+	// side holds what a write does besides its item, as a service's side effects ride its change.
+	Version: 2,
+	SQL:     "CREATE TABLE side (id BIGINT PRIMARY KEY, topic TEXT NOT NULL)",
 }}
 
 // openItems opens a store and creates the items table.

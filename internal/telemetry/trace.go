@@ -34,7 +34,7 @@ func Inject(ctx context.Context, h http.Header) {
 }
 
 // TraceParent returns ctx's trace context as a W3C traceparent value, or "" when there is none.
-// Work that outlives a request (outbox records) stores it.
+// Work that outlives a request (queued messages) stores it.
 func TraceParent(ctx context.Context) string {
 	h := http.Header{}
 	propagation.TraceContext{}.Inject(ctx, propagation.HeaderCarrier(h))

@@ -10,12 +10,13 @@ import (
 
 	"github.com/kiri-run/kiri/internal/awsproto"
 	"github.com/kiri-run/kiri/internal/dispatch"
+	"github.com/kiri-run/kiri/internal/queue"
 	"github.com/kiri-run/kiri/internal/runtime"
 	"github.com/kiri-run/kiri/internal/store"
 	"github.com/kiri-run/kiri/internal/telemetry"
 )
 
-// topicAsync carries Event invocations: one outbox record per attempt, written in the same
+// topicAsync carries Event invocations: one queued message per attempt, written in the same
 // transaction that accepts the invocation (or schedules its retry), so accepted events survive
 // restarts and a retry waits in the store, not in memory.
 const topicAsync = "lambda.async"
@@ -26,16 +27,6 @@ const (
 	defaultMaxEventAge  = 6 * time.Hour
 )
 
-// Destinations delivers asynchronous invocation records to queues, topics and event buses
-// (implemented by the services that own them).
-type Destinations interface {
-	// Delivers reports whether a service delivers to destinations like arn (a queue ARN needs
-	// SQS); Lambda refuses the others when they are configured.
-	Delivers(arn string) bool
-	// SendRecord delivers one record (JSON) to the destination ARN.
-	SendRecord(ctx context.Context, arn string, record []byte) error
-}
-
 // destinationActions are the calls a function's execution role makes on each kind of
 // destination, as Lambda names them when it refuses one.
 var destinationActions = []struct{ prefix, action, service string }{
@@ -45,11 +36,9 @@ var destinationActions = []struct{ prefix, action, service string }{
 	{"arn:aws:s3:", "PutObject", "S3"},
 }
 
-// deliverable reports whether Kiri can deliver records to a destination ARN: functions here,
-// other services through Deps.Destinations once they have landed.
-func (s *Service) deliverable(arn string) bool {
-	return strings.HasPrefix(arn, "arn:aws:lambda:") || s.deps.Destinations != nil && s.deps.Destinations.Delivers(arn)
-}
+// deliverable reports whether Kiri can deliver records to a destination ARN: whether a service
+// receives deliveries to such ARNs through the target registry.
+func (s *Service) deliverable(arn string) bool { return s.deps.Targets.Delivers(arn) }
 
 // checkDestinations refuses on-success and on-failure destinations Kiri cannot deliver to, as
 // Lambda refuses one its execution role cannot reach.
@@ -83,7 +72,7 @@ func destinationAction(arn string) (action, service string) {
 	return "InvokeFunction", "Lambda"
 }
 
-// asyncEvent is the outbox payload of one attempt of an Event invocation.
+// asyncEvent is the queued message of one attempt of an Event invocation.
 type asyncEvent struct {
 	Account       string          `json:"account"`
 	Region        string          `json:"region"`
@@ -98,7 +87,7 @@ type asyncEvent struct {
 }
 
 func (s *Service) registerAsync() {
-	s.deps.Relay.Handle(topicAsync, s.runAsync, dispatch.HandlerOptions{Concurrency: 64})
+	s.deps.Queue.Handle(topicAsync, s.runAsync, queue.HandlerOptions{Concurrency: 64})
 }
 
 // enqueueAsync stores an accepted Event invocation.
@@ -116,23 +105,24 @@ func (s *Service) enqueueAsyncTx(ctx context.Context, tx *store.Tx, inv *invocat
 		RequestID: inv.requestID, Payload: inv.payload, ClientContext: inv.clientContext, TraceID: inv.traceID,
 		Accepted: s.now().UTC(), Attempt: 1,
 	}
-	return enqueueAttempt(ctx, tx, ev, time.Time{})
+	return s.enqueueAttempt(ctx, tx, ev, time.Time{})
 }
 
-func enqueueAttempt(ctx context.Context, tx *store.Tx, ev asyncEvent, at time.Time) error {
+func (s *Service) enqueueAttempt(ctx context.Context, tx *store.Tx, ev asyncEvent, at time.Time) error {
 	b, err := json.Marshal(ev)
 	if err != nil {
 		return err
 	}
-	return tx.Enqueue(store.OutboxRecord{Topic: topicAsync, Key: ev.RequestID, Payload: b, NotBefore: at, TraceParent: telemetry.TraceParent(ctx)})
+	_, err = s.deps.Queue.Send(tx, topicAsync, queue.Outgoing{Body: b, At: at, TraceParent: telemetry.TraceParent(ctx)})
+	return err
 }
 
-// runAsync runs one attempt. A failed attempt is not handed back to the relay: the next attempt
+// runAsync runs one attempt. A failed attempt is not handed back to the engine: the next attempt
 // (or the failure destination) is written to the store instead, as Lambda's retry policy says.
-func (s *Service) runAsync(ctx context.Context, rec store.OutboxRecord) error {
+func (s *Service) runAsync(ctx context.Context, rec queue.Message) error {
 	var ev asyncEvent
-	if err := json.Unmarshal(rec.Payload, &ev); err != nil {
-		return dispatch.Permanent(fmt.Errorf("decode async invocation: %w", err))
+	if err := json.Unmarshal(rec.Body, &ev); err != nil {
+		return queue.Permanent(fmt.Errorf("decode async invocation: %w", err))
 	}
 	t, err := s.resolve(ctx, ev.Account, ev.Region, ev.Function, ev.Qualifier)
 	var apiErr *awsproto.Error
@@ -165,7 +155,7 @@ func (s *Service) runAsync(ctx context.Context, rec store.OutboxRecord) error {
 		// Throttles are retried, without spending an attempt, until the event is too old.
 		return s.retryAsync(ctx, ev, time.Second, false)
 	case err != nil:
-		return err // the relay retries with backoff
+		return err // the engine retries with backoff
 	case res.FunctionError != "":
 		if ev.Attempt <= retries {
 			return s.retryAsync(ctx, ev, s.deps.AsyncRetryDelay*time.Duration(ev.Attempt), true)
@@ -179,7 +169,7 @@ func (s *Service) retryAsync(ctx context.Context, ev asyncEvent, delay time.Dura
 	if spend {
 		ev.Attempt++
 	}
-	return s.st.Write(ctx, func(tx *store.Tx) error { return enqueueAttempt(ctx, tx, ev, s.now().Add(delay)) })
+	return s.st.Write(ctx, func(tx *store.Tx) error { return s.enqueueAttempt(ctx, tx, ev, s.now().Add(delay)) })
 }
 
 // asyncDone sends the outcome of an Event invocation to its destination: on success the
@@ -196,11 +186,11 @@ func (s *Service) asyncDone(ctx context.Context, t *target, ev asyncEvent, res *
 		s.log.Info("async invocation failed", "function", t.functionARN, "request_id", ev.RequestID, "condition", condition, "attempts", ev.Attempt)
 	}
 	if dest != "" {
-		return s.sendRecord(ctx, dest, destinationRecord(t, ev, res, condition))
+		return s.sendRecord(ctx, t, dest, destinationRecord(t, ev, res, condition))
 	}
 	if condition != "Success" && t.deadLetterTarget != "" {
 		// A dead-letter queue gets the event itself.
-		return s.sendRecord(ctx, t.deadLetterTarget, ev.Payload)
+		return s.sendRecord(ctx, t, t.deadLetterTarget, ev.Payload)
 	}
 	return nil
 }
@@ -247,18 +237,14 @@ func orNull(b json.RawMessage) json.RawMessage {
 	return b
 }
 
-// sendRecord delivers a record to a destination: Lambda functions are invoked asynchronously
-// here; other services through Deps.Destinations.
-func (s *Service) sendRecord(ctx context.Context, arn string, record []byte) error {
-	if strings.HasPrefix(arn, "arn:aws:lambda:") {
-		return s.invokeARNAsync(ctx, arn, record)
+// sendRecord hands a record for a destination to the target registry: delivered, with
+// retries, as the function's execution role would send it.
+func (s *Service) sendRecord(ctx context.Context, t *target, arn string, record []byte) error {
+	d := dispatch.Delivery{
+		Target: arn, Payload: record, TraceParent: telemetry.TraceParent(ctx),
+		Source: dispatch.Source{Principal: lambdaPrincipal, ARN: t.functionARN, Account: t.account, Region: t.region},
 	}
-	if !s.deliverable(arn) {
-		// Only a configuration stored before such destinations were refused gets here: keep
-		// the record among the relay's dead letters rather than drop it.
-		return dispatch.Permanent(fmt.Errorf("no service delivers records to %s", arn))
-	}
-	return s.deps.Destinations.SendRecord(ctx, arn, record)
+	return s.st.Write(ctx, func(tx *store.Tx) error { return s.deps.Targets.Enqueue(tx, d, dispatch.Policy{}) })
 }
 
 // invokeARNAsync accepts an Event invocation of the function an ARN names, for destinations and
@@ -266,13 +252,12 @@ func (s *Service) sendRecord(ctx context.Context, arn string, record []byte) err
 func (s *Service) invokeARNAsync(ctx context.Context, arn string, payload []byte) error {
 	parts := strings.Split(arn, ":")
 	if len(parts) < 7 {
-		return dispatch.Permanent(fmt.Errorf("not a function ARN: %q", arn))
+		return fmt.Errorf("not a function ARN: %q: %w", arn, dispatch.ErrNoTarget)
 	}
 	t, err := s.resolve(ctx, parts[4], parts[3], arn, "")
 	var apiErr *awsproto.Error
 	if errors.As(err, &apiErr) {
-		s.log.Info("event for a missing function dropped", "function", arn, "err", err)
-		return nil
+		return fmt.Errorf("%s: %w", apiErr.Message, dispatch.ErrNoTarget)
 	}
 	if err != nil {
 		return err

@@ -16,10 +16,11 @@ import (
 
 	"github.com/kiri-run/kiri/internal/awsproto"
 	"github.com/kiri-run/kiri/internal/blob"
+	"github.com/kiri-run/kiri/internal/queue"
 	"github.com/kiri-run/kiri/internal/store"
 )
 
-// topicCodeGC names outbox records that delete a code zip (and its unpacked directory) once no
+// topicCodeGC queues the messages that delete a code zip (and its unpacked directory) once no
 // version references it. They are written in the transaction that drops a reference.
 const topicCodeGC = "lambda.code-gc"
 
@@ -202,17 +203,18 @@ func (s *Service) pinCode(ctx context.Context, c code) error {
 
 // releaseCode schedules collection of a zip in the transaction that may drop its last
 // reference; collection checks again before deleting anything.
-func releaseCode(tx *store.Tx, sha string) error {
+func (s *Service) releaseCode(tx *store.Tx, sha string) error {
 	if sha == "" {
 		return nil
 	}
-	return tx.Enqueue(store.OutboxRecord{Topic: topicCodeGC, Payload: []byte(sha)})
+	_, err := s.deps.Queue.Send(tx, topicCodeGC, queue.Outgoing{Body: []byte(sha)})
+	return err
 }
 
 // collectCode deletes a zip and its unpacked directory when no version references it and no
 // change in flight has pinned it.
-func (s *Service) collectCode(ctx context.Context, rec store.OutboxRecord) error {
-	sha := string(rec.Payload)
+func (s *Service) collectCode(ctx context.Context, rec queue.Message) error {
+	sha := string(rec.Body)
 	doomed := false
 	err := s.write(ctx, func(tx *store.Tx) error {
 		var pinned int64
@@ -233,7 +235,8 @@ func (s *Service) collectCode(ctx context.Context, rec store.OutboxRecord) error
 				return nil
 			}
 			if until := time.UnixMilli(pinned); until.After(s.now()) {
-				return tx.Enqueue(store.OutboxRecord{Topic: topicCodeGC, Payload: rec.Payload, NotBefore: until})
+				_, err := s.deps.Queue.Send(tx, topicCodeGC, queue.Outgoing{Body: rec.Body, At: until})
+				return err
 			}
 			if _, err := tx.Exec(`UPDATE lambda_code SET deleting = ? WHERE sha = ?`, true, sha); err != nil {
 				return err

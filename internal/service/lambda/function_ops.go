@@ -109,7 +109,7 @@ func (s *Service) createFunction(ctx context.Context, in *CreateFunctionRequest)
 
 // abandonCode lets collection consider a zip stored for a change that did not commit.
 func (s *Service) abandonCode(ctx context.Context, sha string) {
-	err := s.write(context.WithoutCancel(ctx), func(tx *store.Tx) error { return releaseCode(tx, sha) })
+	err := s.write(context.WithoutCancel(ctx), func(tx *store.Tx) error { return s.releaseCode(tx, sha) })
 	if err != nil {
 		s.log.Warn("schedule code collection", "sha", sha, "err", err)
 	}
@@ -249,7 +249,7 @@ func (s *Service) updateFunctionCode(ctx context.Context, in *UpdateFunctionCode
 			out = v
 		}
 		if old != c.CodeSha {
-			if err := releaseCode(tx, old); err != nil {
+			if err := s.releaseCode(tx, old); err != nil {
 				return err
 			}
 		}
@@ -342,9 +342,9 @@ func (s *Service) deleteFunction(ctx context.Context, in *DeleteFunctionRequest)
 			return err
 		}
 		if r.qualifier != "" {
-			return deleteVersion(tx, r)
+			return s.deleteVersion(tx, r)
 		}
-		return deleteWholeFunction(tx, r)
+		return s.deleteWholeFunction(tx, r)
 	})
 	if err != nil {
 		return nil, err
@@ -354,7 +354,7 @@ func (s *Service) deleteFunction(ctx context.Context, in *DeleteFunctionRequest)
 }
 
 // deleteVersion removes one published version, refusing while aliases point at it.
-func deleteVersion(tx *store.Tx, r funcRef) error {
+func (s *Service) deleteVersion(tx *store.Tx, r funcRef) error {
 	c, ok, err := loadVersion(tx, r, r.qualifier)
 	if err != nil {
 		return err
@@ -382,11 +382,11 @@ func deleteVersion(tx *store.Tx, r funcRef) error {
 			return fmt.Errorf("delete version: %w", err)
 		}
 	}
-	return releaseCode(tx, c.CodeSha)
+	return s.releaseCode(tx, c.CodeSha)
 }
 
 // deleteWholeFunction removes a function with every version, alias and setting it has.
-func deleteWholeFunction(tx *store.Tx, r funcRef) error {
+func (s *Service) deleteWholeFunction(tx *store.Tx, r funcRef) error {
 	rows, err := tx.Query(`SELECT DISTINCT code_sha FROM lambda_versions WHERE account = ? AND region = ? AND name = ?`, r.account, r.region, r.name)
 	if err != nil {
 		return err
@@ -410,7 +410,7 @@ func deleteWholeFunction(tx *store.Tx, r funcRef) error {
 		}
 	}
 	for _, sha := range shas {
-		if err := releaseCode(tx, sha); err != nil {
+		if err := s.releaseCode(tx, sha); err != nil {
 			return err
 		}
 	}

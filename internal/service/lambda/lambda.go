@@ -4,36 +4,29 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"time"
 
+	"github.com/kiri-run/kiri/internal/auth"
 	"github.com/kiri-run/kiri/internal/awsproto"
 	"github.com/kiri-run/kiri/internal/blob"
-	"github.com/kiri-run/kiri/internal/dispatch"
-	"github.com/kiri-run/kiri/internal/meter"
-	"github.com/kiri-run/kiri/internal/reserve"
+	"github.com/kiri-run/kiri/internal/queue"
+	"github.com/kiri-run/kiri/internal/runtime"
+	"github.com/kiri-run/kiri/internal/service"
 	"github.com/kiri-run/kiri/internal/store"
 )
 
-// ObjectReader reads an S3 object (implemented by the S3 service).
-type ObjectReader interface {
-	ReadObject(ctx context.Context, account, bucket, key, versionID string) (io.ReadCloser, int64, error)
-}
-
-// Deps are what the Lambda service needs from the rest of Kiri.
-type Deps struct {
-	Store  *store.Store
-	Blobs  blob.Store
-	Relay  *dispatch.Relay
-	Logger *slog.Logger
+// wiring is what the Lambda service needs beyond service.Deps: New builds it from those,
+// and tests build their own.
+type wiring struct {
+	service.Deps
 	// Objects reads function code from S3; nil refuses S3-sourced code.
 	Objects ObjectReader
 	// FunctionsDir is <data>/functions: unpacked code lives under its code/ directory.
 	FunctionsDir string
-	// URLBase builds a function URL from its id and region; the app supplies it.
+	// URLBase builds a function URL from its id and region.
 	URLBase func(urlID, region string) string
 	// Drain is called, after the change commits, with the pool-key prefix of a function whose
 	// code or configuration changed or that was deleted, so its old instances retire; may be nil.
@@ -44,8 +37,6 @@ type Deps struct {
 	// becomes Active or is updated), so the runtime can prepare for cold starts off the request
 	// path; may be nil.
 	Warm func()
-	// Meter receives each invocation's requests and MB-ms; may be nil.
-	Meter *meter.Meter
 	// Credentials issues the temporary credentials of a function's execution role in the
 	// function's account (Kiri's STS); nil hands functions fixed development credentials, which
 	// dev-mode auth accepts. When set, a function's role must be of the function's account: a
@@ -54,12 +45,6 @@ type Deps struct {
 	// AsyncRetryDelay is the wait before the first retry of a failed Event invocation; the second
 	// waits twice as long. Default 1 minute, as Lambda.
 	AsyncRetryDelay time.Duration
-	// Destinations delivers async invocation records to SQS, SNS and EventBridge ARNs; nil, or
-	// an ARN it does not deliver to, refuses such destinations and dead-letter targets when they
-	// are configured. Lambda destinations are handled here.
-	Destinations Destinations
-	// Reserve is the data directory's disk reserve; nil holds none (see space.go).
-	Reserve *reserve.Reserve
 }
 
 // Service is the Lambda control plane.
@@ -68,15 +53,52 @@ type Service struct {
 	st      *store.Store
 	blobs   blob.Store
 	log     *slog.Logger
-	deps    Deps
+	deps    wiring
+	pool    *runtime.Pool // nil in tests that bring their own Runtime
 	now     func() time.Time
 	codeKey []byte // signs GetFunction's code download URLs
 	creds   credentialCache
 	targets *targetCache // nil with PostgreSQL
 }
 
-// New migrates Lambda's tables and registers its control-plane operations and outbox handlers.
-func New(ctx context.Context, d Deps) (*Service, error) {
+// New starts the function runtime, migrates Lambda's tables and registers its operations,
+// queue handlers and target kind.
+func New(ctx context.Context, d service.Deps) (*Service, error) {
+	w := wiring{
+		Deps:            d,
+		Objects:         lazyObjects{d.Services},
+		FunctionsDir:    filepath.Join(d.Config.DataDir, "functions"),
+		URLBase:         urlBase(d.Config.Endpoint),
+		AsyncRetryDelay: d.Config.AsyncRetryDelay,
+	}
+	if d.Config.Auth == auth.Strict {
+		// Functions sign their calls back to Kiri with their execution role's credentials.
+		w.Credentials = issueRoleCredentials(d.Services)
+	}
+	pool, err := runtime.New(runtime.Config{
+		Dir:         filepath.Join(w.FunctionsDir, "instances"),
+		HidePaths:   []string{d.Config.DataDir},
+		Endpoint:    d.Config.Endpoint,
+		IdleTimeout: d.Config.FunctionIdleTimeout,
+		Logs:        lazyLogs{d.Services},
+		Metrics:     d.Metrics,
+		Logger:      d.Logger,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("start function runtime: %w", err)
+	}
+	w.Runtime, w.Drain, w.Warm = pool, pool.Drain, pool.Warm
+	s, err := newService(ctx, w)
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	s.pool = pool
+	return s, nil
+}
+
+// newService builds Lambda on w.
+func newService(ctx context.Context, d wiring) (*Service, error) {
 	if d.Logger == nil {
 		d.Logger = slog.Default()
 	}
@@ -114,8 +136,9 @@ func New(ctx context.Context, d Deps) (*Service, error) {
 	s.registerURLOps()
 	s.registerInvokeOps()
 	s.registerAsync()
-	d.Relay.Handle(topicState, s.settleState, dispatch.HandlerOptions{})
-	d.Relay.Handle(topicCodeGC, s.collectCode, dispatch.HandlerOptions{})
+	d.Queue.Handle(topicState, s.settleState, queue.HandlerOptions{})
+	d.Queue.Handle(topicCodeGC, s.collectCode, queue.HandlerOptions{})
+	d.Targets.Register("lambda", kind{s})
 	var functions int
 	if err := d.Store.QueryRow(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM lambda_versions LIMIT 1) AS v`).Scan(&functions); err != nil {
 		return nil, fmt.Errorf("look for functions: %w", err)
@@ -124,6 +147,21 @@ func New(ctx context.Context, d Deps) (*Service, error) {
 		s.warm()
 	}
 	return s, nil
+}
+
+// Health reports whether the function runtime runs.
+func (s *Service) Health(ctx context.Context) error {
+	if s.pool == nil {
+		return nil
+	}
+	return s.pool.Health(ctx)
+}
+
+// Close stops every function instance.
+func (s *Service) Close() {
+	if s.pool != nil {
+		s.pool.Close()
+	}
 }
 
 // warm tells the runtime that functions may soon be invoked.

@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/kiri-run/kiri/internal/awsproto"
+	"github.com/kiri-run/kiri/internal/dispatch"
 	"github.com/kiri-run/kiri/internal/wildcard"
 )
 
@@ -57,21 +58,53 @@ func (p permission) allowsService(principal, sourceARN, sourceAccount string) bo
 	return p.EventSourceToken == "" && p.PrincipalOrgID == "" && p.FunctionURLAuthType == "" && !p.InvokedViaFunctionURL
 }
 
-// DeliverEvent invokes the function an ARN names asynchronously with an event from an AWS
-// service, as the service does. When the function's policy no longer lets the service invoke
-// it, the event is dropped, as the service's own invocation would fail. An empty sourceARN
-// skips the check (events queued before sources were recorded).
-func (s *Service) DeliverEvent(ctx context.Context, arn, principal, sourceARN, sourceAccount string, event []byte) error {
-	if sourceARN != "" {
-		ok, err := s.InvokableBy(ctx, arn, principal, sourceARN, sourceAccount)
-		if err != nil {
+// kind receives the target registry's deliveries to function ARNs: S3 notifications, SNS
+// messages, the destinations of other functions' asynchronous invocations.
+type kind struct{ s *Service }
+
+// lambdaPrincipal is the principal of Lambda's own deliveries (destinations), made with the
+// function's execution role rather than through the target's resource policy.
+const lambdaPrincipal = "lambda.amazonaws.com"
+
+// Check reports whether the function exists and src may invoke it: its resource policy must let
+// src's service principal invoke it for src's resource, as AddPermission grants; Lambda's own
+// deliveries act with the execution role, which may invoke functions of its account.
+func (k kind) Check(ctx context.Context, arn string, src dispatch.Source) error {
+	r, ok := parseFunctionName(arn)
+	if !ok || r.account == "" {
+		return dispatch.ErrNoTarget
+	}
+	if _, err := k.s.resolve(ctx, r.account, r.region, arn, ""); err != nil {
+		var apiErr *awsproto.Error
+		if errors.As(err, &apiErr) {
+			return dispatch.ErrNoTarget
+		}
+		return err
+	}
+	if src.Principal == lambdaPrincipal && src.Account == r.account {
+		return nil
+	}
+	ok, err := k.s.InvokableBy(ctx, arn, src.Principal, src.ARN, src.Account)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return dispatch.ErrTargetDenied
+	}
+	return nil
+}
+
+// Deliver accepts an Event invocation of the function with the delivery's payload, once src
+// may still invoke it.
+func (k kind) Deliver(ctx context.Context, d dispatch.Delivery) error {
+	if d.Source.ARN != "" || d.Source.Principal == lambdaPrincipal {
+		if err := k.Check(ctx, d.Target, d.Source); err != nil {
+			if errors.Is(err, dispatch.ErrTargetDenied) {
+				k.s.log.Warn("event not delivered: the function's resource policy does not let the source invoke it",
+					"function", d.Target, "principal", d.Source.Principal, "source", d.Source.ARN)
+			}
 			return err
 		}
-		if !ok {
-			s.log.Warn("event dropped: the function is gone or its resource policy does not let the source invoke it",
-				"function", arn, "principal", principal, "source", sourceARN)
-			return nil
-		}
 	}
-	return s.invokeARNAsync(ctx, arn, event)
+	return k.s.invokeARNAsync(ctx, d.Target, d.Payload)
 }

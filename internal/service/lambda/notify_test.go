@@ -1,6 +1,11 @@
 package lambda
 
-import "testing"
+import (
+	"errors"
+	"testing"
+
+	"github.com/kiri-run/kiri/internal/dispatch"
+)
 
 // An S3 event reaches a function only while the function's policy lets S3 invoke it; an event
 // recorded without its source (queued before sources were kept) is delivered as before.
@@ -12,18 +17,25 @@ func TestDeliverEventNeedsThePermission(t *testing.T) {
 	queued := func() int {
 		t.Helper()
 		var n int
-		if err := s.st.QueryRow(ctx, "SELECT COUNT(*) FROM kiri_outbox WHERE topic = ?", topicAsync).Scan(&n); err != nil {
+		if err := s.st.QueryRow(ctx, "SELECT COUNT(*) FROM kiri_queue_messages WHERE queue = ?", topicAsync).Scan(&n); err != nil {
 			t.Fatal(err)
 		}
 		return n
 	}
-	if err := s.DeliverEvent(ctx, arn, s3, bucket, account, []byte(`{}`)); err != nil {
-		t.Fatal(err)
+	deliver := func(src dispatch.Source) error {
+		return kind{s}.Deliver(ctx, dispatch.Delivery{Target: arn, Source: src, Payload: []byte(`{}`)})
+	}
+	src := dispatch.Source{Principal: s3, ARN: bucket, Account: account}
+	if err := (kind{s}).Check(ctx, arn, src); !errors.Is(err, dispatch.ErrTargetDenied) {
+		t.Fatalf("Check without a permission = %v, want ErrTargetDenied", err)
+	}
+	if err := deliver(src); !errors.Is(err, dispatch.ErrTargetDenied) {
+		t.Fatalf("Deliver without a permission = %v, want ErrTargetDenied", err)
 	}
 	if n := queued(); n != 0 {
 		t.Fatalf("without a permission, %d invocations were queued", n)
 	}
-	if err := s.DeliverEvent(ctx, arn, s3, "", "", []byte(`{}`)); err != nil {
+	if err := deliver(dispatch.Source{Principal: s3}); err != nil {
 		t.Fatal(err)
 	}
 	if n := queued(); n != 1 {
@@ -33,10 +45,24 @@ func TestDeliverEventNeedsThePermission(t *testing.T) {
 		Action: ptr("lambda:InvokeFunction"), Principal: ptr(s3), SourceArn: ptr(bucket)}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.DeliverEvent(ctx, arn, s3, bucket, account, []byte(`{}`)); err != nil {
+	if err := (kind{s}).Check(ctx, arn, src); err != nil {
+		t.Fatalf("Check with the permission: %v", err)
+	}
+	if err := deliver(src); err != nil {
 		t.Fatal(err)
 	}
 	if n := queued(); n != 2 {
 		t.Fatalf("with the permission: %d invocations queued, want 2", n)
+	}
+}
+
+func TestMissingFunctionIsNoTarget(t *testing.T) {
+	s, ctx := testService(t)
+	arn := "arn:aws:lambda:us-east-1:000000000000:function:nobody"
+	if err := (kind{s}).Check(ctx, arn, dispatch.Source{Principal: "s3.amazonaws.com"}); !errors.Is(err, dispatch.ErrNoTarget) {
+		t.Errorf("Check = %v, want ErrNoTarget", err)
+	}
+	if err := (kind{s}).Deliver(ctx, dispatch.Delivery{Target: arn, Payload: []byte("{}")}); !errors.Is(err, dispatch.ErrNoTarget) {
+		t.Errorf("Deliver = %v, want ErrNoTarget", err)
 	}
 }

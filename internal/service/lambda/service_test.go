@@ -16,24 +16,16 @@ import (
 	"time"
 
 	"github.com/kiri-run/kiri/internal/awsproto"
-	"github.com/kiri-run/kiri/internal/blob"
-	"github.com/kiri-run/kiri/internal/dispatch"
-	"github.com/kiri-run/kiri/internal/store"
-	"github.com/kiri-run/kiri/internal/store/storetest"
+	"github.com/kiri-run/kiri/internal/queue"
+	"github.com/kiri-run/kiri/internal/service/servicetest"
 )
 
-// testService is a Service over a throwaway SQLite store and blob directory. Its relay is not
-// running: tests call outbox handlers themselves.
+// testService is a Service over a throwaway SQLite store and blob directory. Its queue engine
+// is not running: tests call queue handlers themselves.
 func testService(t *testing.T) (*Service, context.Context) {
 	t.Helper()
-	st := storetest.Open(t, storetest.SQLiteConfig(t))
-	blobs, err := blob.OpenFS(filepath.Join(t.TempDir(), "blobs"), blob.FSOptions{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := storetest.QuietLogger()
-	s, err := New(context.Background(), Deps{
-		Store: st, Blobs: blobs, Relay: dispatch.NewRelay(st, log, "test"), Logger: log,
+	s, err := newService(context.Background(), wiring{
+		Deps:         servicetest.Deps(t),
 		FunctionsDir: filepath.Join(t.TempDir(), "functions"),
 		URLBase:      func(id, region string) string { return "http://" + id + ".lambda-url." + region + ".localhost:1234/" },
 	})
@@ -145,7 +137,7 @@ func TestCodeCollectedOnlyWhenUnreferencedAndUnpinned(t *testing.T) {
 	}
 	collect := func() {
 		t.Helper()
-		if err := s.collectCode(ctx, store.OutboxRecord{Topic: topicCodeGC, Payload: []byte(sha1)}); err != nil {
+		if err := s.collectCode(ctx, queue.Message{Queue: topicCodeGC, Body: []byte(sha1)}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -187,7 +179,7 @@ func TestResolveTargetsAndPoolKeys(t *testing.T) {
 	var drained []string
 	s.deps.Drain = func(p string) { drained = append(drained, p) }
 	createFn(t, s, ctx, "f", buildZip(t, zipEntry{"a.py", "one", 0o644}))
-	if err := s.settleState(ctx, store.OutboxRecord{Payload: []byte(`{"account":"000000000000","region":"us-east-1","name":"f"}`)}); err != nil {
+	if err := s.settleState(ctx, queue.Message{Body: []byte(`{"account":"000000000000","region":"us-east-1","name":"f"}`)}); err != nil {
 		t.Fatal(err)
 	}
 	t1, err := s.resolve(ctx, "000000000000", "us-east-1", "f", "")

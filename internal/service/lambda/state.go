@@ -5,13 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/kiri-run/kiri/internal/dispatch"
+	"github.com/kiri-run/kiri/internal/queue"
 	"github.com/kiri-run/kiri/internal/store"
 )
 
-// topicState names outbox records that finish a function's creation or update: Pending becomes
-// Active and an InProgress update becomes Successful. Being outbox records, they survive a
-// restart between the change and its completion.
+// topicState queues the messages that finish a function's creation or update: Pending becomes
+// Active and an InProgress update becomes Successful. Being queued in the change's transaction,
+// they survive a restart between the change and its completion.
 const topicState = "lambda.state"
 
 type stateRecord struct {
@@ -26,13 +26,14 @@ func (s *Service) enqueueSettle(tx *store.Tx, r funcRef) error {
 	if err != nil {
 		return err
 	}
-	return tx.Enqueue(store.OutboxRecord{Topic: topicState, Key: poolPrefix(r.account, r.region, r.name), Payload: payload})
+	_, err = s.deps.Queue.Send(tx, topicState, queue.Outgoing{Group: poolPrefix(r.account, r.region, r.name), Body: payload})
+	return err
 }
 
-func (s *Service) settleState(ctx context.Context, rec store.OutboxRecord) error {
+func (s *Service) settleState(ctx context.Context, rec queue.Message) error {
 	var sr stateRecord
-	if err := json.Unmarshal(rec.Payload, &sr); err != nil {
-		return dispatch.Permanent(fmt.Errorf("decode state record: %w", err))
+	if err := json.Unmarshal(rec.Body, &sr); err != nil {
+		return queue.Permanent(fmt.Errorf("decode state record: %w", err))
 	}
 	r := funcRef{account: sr.Account, region: sr.Region, name: sr.Name}
 	s.prepareCode(ctx, r)

@@ -7,7 +7,7 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/kiri-run/kiri/internal/store"
+	"github.com/kiri-run/kiri/internal/queue"
 )
 
 // TestCodeIsReadyBeforeTheFirstInvoke checks that the first invoke of a new function finds its
@@ -27,7 +27,7 @@ func TestCodeIsReadyBeforeTheFirstInvoke(t *testing.T) {
 		t.Fatalf("code unpacked before the function settles: %v", err)
 	}
 	payload, _ := json.Marshal(stateRecord{Account: "000000000000", Region: "us-east-1", Name: "fresh"})
-	if err := s.settleState(ctx, store.OutboxRecord{Topic: topicState, Payload: payload}); err != nil {
+	if err := s.settleState(ctx, queue.Message{Queue: topicState, Body: payload}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "bootstrap")); err != nil {
@@ -42,7 +42,7 @@ func TestCodeIsReadyBeforeTheFirstInvoke(t *testing.T) {
 	warmed.Store(0)
 	deps := s.deps
 	deps.Warm = func() { warmed.Add(1) }
-	if _, err := New(ctx, deps); err != nil {
+	if _, err := newService(ctx, deps); err != nil {
 		t.Fatal(err)
 	}
 	if warmed.Load() != 1 {

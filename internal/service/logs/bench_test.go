@@ -7,16 +7,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kiri-run/kiri/internal/dispatch"
-	"github.com/kiri-run/kiri/internal/store/storetest"
+	"github.com/kiri-run/kiri/internal/service/servicetest"
 )
 
 // BenchmarkAppendLogs measures the function-output path: a small batch per call, many
 // streams written at once as concurrent function instances do.
 func BenchmarkAppendLogs(b *testing.B) {
-	st := storetest.Open(b, storetest.SQLiteConfig(b))
-	log := storetest.QuietLogger()
-	svc, err := New(context.Background(), Deps{Store: st, Relay: dispatch.NewRelay(st, log, ""), Logger: log})
+	svc, err := New(context.Background(), servicetest.Deps(b))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -82,7 +82,7 @@ func (s *Service) deleteLogGroup(ctx context.Context, in *DeleteLogGroupRequest)
 				return err
 			}
 		}
-		return enqueuePurge(tx, purgeGroup, id)
+		return s.enqueuePurge(tx, purgeGroup, id)
 	})
 	if err != nil {
 		return nil, wrapStoreError("delete log group", err)

@@ -9,15 +9,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 
-	"github.com/kiri-run/kiri/internal/dispatch"
+	"github.com/kiri-run/kiri/internal/service/servicetest"
 	"github.com/kiri-run/kiri/internal/store/storetest"
 )
 
 // TestHandlersFitModel binds every handler to the model, as the first request would.
 func TestHandlersFitModel(t *testing.T) {
-	st := storetest.Open(t, storetest.SQLiteConfig(t))
-	log := storetest.QuietLogger()
-	svc, err := New(context.Background(), Deps{Store: st, Relay: dispatch.NewRelay(st, log, ""), Logger: log})
+	svc, err := New(context.Background(), servicetest.Deps(t))
 	if err != nil {
 		t.Fatal(err)
 	}

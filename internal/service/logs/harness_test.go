@@ -15,8 +15,8 @@ import (
 
 	"github.com/kiri-run/kiri/internal/auth"
 	"github.com/kiri-run/kiri/internal/awsproto"
-	"github.com/kiri-run/kiri/internal/dispatch"
 	"github.com/kiri-run/kiri/internal/edge"
+	"github.com/kiri-run/kiri/internal/service/servicetest"
 	"github.com/kiri-run/kiri/internal/store"
 	"github.com/kiri-run/kiri/internal/store/storetest"
 	"github.com/kiri-run/kiri/internal/telemetry"
@@ -25,7 +25,7 @@ import (
 
 const testAccount = "000000000000"
 
-// harness is a Logs service behind a real edge on an httptest server, with its relay running.
+// harness is a Logs service behind a real edge on an httptest server, with its queue engine running.
 type harness struct {
 	svc    *Service
 	st     *store.Store
@@ -37,7 +37,7 @@ type harnessOptions struct {
 	sweep time.Duration
 	now   func() time.Time
 	cfg   func(testing.TB) store.Config
-	// idle leaves the relay stopped, so the store sees only the writes of requests.
+	// idle leaves the queue engine stopped, so the store sees only the writes of requests.
 	idle bool
 }
 
@@ -47,9 +47,12 @@ func newHarness(t *testing.T, opts harnessOptions) *harness {
 		opts.cfg = storetest.SQLiteConfig
 	}
 	st := storetest.Open(t, opts.cfg(t))
-	log := storetest.QuietLogger()
-	relay := dispatch.NewRelay(st, log, "")
-	svc, err := New(context.Background(), Deps{Store: st, Relay: relay, Logger: log, SweepInterval: opts.sweep})
+	d := servicetest.DepsOn(t, st)
+	log := d.Logger
+	if opts.sweep == 0 {
+		opts.sweep = sweepInterval
+	}
+	svc, err := newService(context.Background(), d, opts.sweep)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,13 +60,7 @@ func newHarness(t *testing.T, opts harnessOptions) *harness {
 		svc.now = opts.now
 	}
 	if !opts.idle {
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			_ = relay.Run(ctx)
-		}()
-		t.Cleanup(func() { cancel(); <-done })
+		servicetest.Run(t, d)
 	}
 	e := edge.New(edge.Config{
 		Router:  awsproto.NewRouter(svc.API()),

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kiri-run/kiri/internal/awsproto"
+	"github.com/kiri-run/kiri/internal/runtime"
 	"github.com/kiri-run/kiri/internal/store"
 )
 
@@ -242,4 +243,14 @@ func screenEvents(events []InputLogEvent, now time.Time, retentionDays int32) ([
 		return accepted, nil
 	}
 	return accepted, &info
+}
+
+// AppendRuntimeLogs stores the output of function instances, as the function runtime ships it
+// (see AppendLogs).
+func (s *Service) AppendRuntimeLogs(ctx context.Context, account, region, group, stream string, events []runtime.LogEvent) error {
+	out := make([]Event, len(events))
+	for i, e := range events {
+		out[i] = Event{Time: e.Time, Message: e.Message}
+	}
+	return s.AppendLogs(ctx, account, region, group, stream, out)
 }

@@ -2,7 +2,7 @@
 // (PutLogEvents, and AppendLogs for Kiri's own function output), reading (GetLogEvents,
 // FilterLogEvents with CloudWatch filter patterns), retention and tags. Everything lives in
 // the store; deleting a group or stream drops its rows at once and purges its events through
-// the outbox, and a self-rescheduling outbox record sweeps events past their group's retention.
+// the queue engine, and a periodic job of the engine sweeps events past their group's retention.
 package logs
 
 //go:generate go run github.com/kiri-run/kiri/internal/awsproto/apigen -model logs -package logs -out api_gen.go
@@ -15,40 +15,31 @@ import (
 	"time"
 
 	"github.com/kiri-run/kiri/internal/awsproto"
-	"github.com/kiri-run/kiri/internal/dispatch"
+	"github.com/kiri-run/kiri/internal/queue"
+	"github.com/kiri-run/kiri/internal/service"
 	"github.com/kiri-run/kiri/internal/store"
 )
 
-// Deps are what the Logs service needs from the rest of Kiri.
-type Deps struct {
-	Store  *store.Store
-	Relay  *dispatch.Relay
-	Logger *slog.Logger
-	// SweepInterval paces the retention sweep; default 10 minutes.
-	SweepInterval time.Duration
-}
+// sweepInterval paces the retention sweep.
+const sweepInterval = 10 * time.Minute
 
 // Service is the CloudWatch Logs API.
 type Service struct {
 	api   *awsproto.Service
 	st    *store.Store
+	queue *queue.Engine
 	log   *slog.Logger
 	now   func() time.Time
-	sweep time.Duration
 }
 
-// New migrates the Logs tables, registers its operations and outbox handlers, and schedules
+// New migrates the Logs tables, registers its operations and queue handlers, and schedules
 // the retention sweep.
-func New(ctx context.Context, d Deps) (*Service, error) {
-	if d.Store == nil || d.Relay == nil {
-		return nil, fmt.Errorf("logs: Store and Relay are required")
-	}
-	if d.Logger == nil {
-		d.Logger = slog.Default()
-	}
-	if d.SweepInterval <= 0 {
-		d.SweepInterval = 10 * time.Minute
-	}
+func New(ctx context.Context, d service.Deps) (*Service, error) {
+	return newService(ctx, d, sweepInterval)
+}
+
+// newService is New with the retention sweep every sweep.
+func newService(ctx context.Context, d service.Deps, sweep time.Duration) (*Service, error) {
 	if err := d.Store.Migrate(ctx, "logs", migrations); err != nil {
 		return nil, fmt.Errorf("migrate logs: %w", err)
 	}
@@ -56,17 +47,14 @@ func New(ctx context.Context, d Deps) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Service{api: api, st: d.Store, log: d.Logger.With("service", "logs"), now: time.Now, sweep: d.SweepInterval}
+	s := &Service{api: api, st: d.Store, queue: d.Queue, log: d.Logger.With("service", "logs"), now: time.Now}
 	s.registerGroupOps()
 	s.registerStreamOps()
 	s.registerEventOps()
 	s.registerRetentionOps()
 	s.registerTagOps()
-	d.Relay.Handle(topicPurge, s.purge, dispatch.HandlerOptions{Concurrency: 2})
-	d.Relay.Handle(topicSweep, s.runSweep, dispatch.HandlerOptions{Concurrency: 1})
-	if err := s.scheduleSweep(ctx); err != nil {
-		return nil, err
-	}
+	d.Queue.Handle(topicPurge, s.purge, queue.HandlerOptions{Concurrency: 2})
+	d.Queue.Every(topicSweep, sweep, sweep, s.sweepAll)
 	return s, nil
 }
 

@@ -12,16 +12,16 @@ import (
 	"time"
 
 	"github.com/kiri-run/kiri/internal/awsproto"
-	"github.com/kiri-run/kiri/internal/dispatch"
+	"github.com/kiri-run/kiri/internal/queue"
 	"github.com/kiri-run/kiri/internal/store"
 )
 
-// Outbox topics this service writes and consumes.
+// Queues this service sends to and handles.
 const (
 	// topicPurge deletes the events of a deleted group or stream, or a group's events past its
 	// retention, in bounded chunks.
 	topicPurge = "logs.purge"
-	// topicSweep is the periodic retention sweep; each run schedules the next.
+	// topicSweep is the periodic retention sweep.
 	topicSweep = "logs.sweep"
 )
 
@@ -43,9 +43,10 @@ type purgeJob struct {
 	ID   int64  `json:"id"`
 }
 
-func enqueuePurge(tx *store.Tx, kind string, id int64) error {
+func (s *Service) enqueuePurge(tx *store.Tx, kind string, id int64) error {
 	b, _ := json.Marshal(purgeJob{Kind: kind, ID: id})
-	return tx.Enqueue(store.OutboxRecord{Topic: topicPurge, Key: kind + ":" + strconv.FormatInt(id, 10), Payload: b})
+	_, err := s.queue.Send(tx, topicPurge, queue.Outgoing{Group: kind + ":" + strconv.FormatInt(id, 10), Body: b})
+	return err
 }
 
 func (s *Service) putRetentionPolicy(ctx context.Context, in *PutRetentionPolicyRequest) (*struct{}, error) {
@@ -85,7 +86,7 @@ func (s *Service) setRetention(ctx context.Context, name string, days int32) (*s
 		if days == 0 {
 			return nil
 		}
-		return enqueuePurge(tx, purgeExpire, g.id)
+		return s.enqueuePurge(tx, purgeExpire, g.id)
 	})
 	if err != nil {
 		return nil, wrapStoreError("put retention policy", err)
@@ -94,10 +95,10 @@ func (s *Service) setRetention(ctx context.Context, name string, days int32) (*s
 }
 
 // purge runs one purge job to completion, chunk by chunk.
-func (s *Service) purge(ctx context.Context, rec store.OutboxRecord) error {
+func (s *Service) purge(ctx context.Context, rec queue.Message) error {
 	var job purgeJob
-	if err := json.Unmarshal(rec.Payload, &job); err != nil {
-		return dispatch.Permanent(fmt.Errorf("decode purge job: %w", err))
+	if err := json.Unmarshal(rec.Body, &job); err != nil {
+		return queue.Permanent(fmt.Errorf("decode purge job: %w", err))
 	}
 	switch job.Kind {
 	case purgeGroup:
@@ -109,7 +110,7 @@ func (s *Service) purge(ctx context.Context, rec store.OutboxRecord) error {
 	case purgeExpire:
 		return s.expireGroup(ctx, job.ID)
 	}
-	return dispatch.Permanent(fmt.Errorf("unknown purge kind %q", job.Kind))
+	return queue.Permanent(fmt.Errorf("unknown purge kind %q", job.Kind))
 }
 
 // deleteEvents deletes the events matching where, purgeChunk rows per store write, and
@@ -164,55 +165,6 @@ func (s *Service) expireGroup(ctx context.Context, gid int64) error {
 		return fmt.Errorf("refresh log streams of group %d: %w", gid, err)
 	}
 	return nil
-}
-
-// scheduleSweep starts the sweep chain once per database: the first node to get here enqueues
-// generation 0; later starts find the chain running.
-func (s *Service) scheduleSweep(ctx context.Context) error {
-	err := s.st.Write(ctx, func(tx *store.Tx) error {
-		res, err := tx.Exec(`INSERT INTO logs_sweep (id, gen) VALUES (1, 0) ON CONFLICT (id) DO NOTHING`)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil || n == 0 {
-			return err
-		}
-		return tx.Enqueue(store.OutboxRecord{Topic: topicSweep, Key: "sweep", Payload: []byte("0"), NotBefore: s.now().Add(s.sweep)})
-	})
-	if err != nil {
-		return fmt.Errorf("schedule log retention sweep: %w", err)
-	}
-	return nil
-}
-
-// runSweep applies every group's retention, then schedules the next sweep. The generation in
-// the payload makes the chain exactly one record long even if a delivery is repeated.
-func (s *Service) runSweep(ctx context.Context, rec store.OutboxRecord) error {
-	gen, err := strconv.ParseInt(string(rec.Payload), 10, 64)
-	if err != nil {
-		return dispatch.Permanent(fmt.Errorf("decode sweep generation: %w", err))
-	}
-	var current int64
-	if err := s.st.QueryRow(ctx, `SELECT gen FROM logs_sweep WHERE id = 1`).Scan(&current); err != nil {
-		return fmt.Errorf("read sweep generation: %w", err)
-	}
-	if current != gen {
-		return nil // a stale duplicate: the chain has moved on
-	}
-	if err := s.sweepAll(ctx); err != nil {
-		return err
-	}
-	return s.st.Write(ctx, func(tx *store.Tx) error {
-		res, err := tx.Exec(`UPDATE logs_sweep SET gen = gen + 1 WHERE id = 1 AND gen = ?`, gen)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil || n == 0 {
-			return err
-		}
-		return tx.Enqueue(store.OutboxRecord{Topic: topicSweep, Key: "sweep",
-			Payload: []byte(strconv.FormatInt(gen+1, 10)), NotBefore: s.now().Add(s.sweep)})
-	})
 }
 
 // sweepAll expires the events of every group that has a retention.

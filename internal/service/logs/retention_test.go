@@ -96,14 +96,14 @@ func TestPeriodicSweepExpiresEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, "the sweep", func() bool { return storedMessages(t, h, "g") == 1 })
-	// The chain stays one record long: each sweep schedules exactly one successor.
+	// The job stays one timer long: each sweep makes the same timer due again.
 	time.Sleep(300 * time.Millisecond)
 	var pending int
-	if err := h.st.QueryRow(ctx, `SELECT COUNT(*) FROM kiri_outbox WHERE topic = ?`, topicSweep).Scan(&pending); err != nil {
+	if err := h.st.QueryRow(ctx, `SELECT COUNT(*) FROM kiri_queue_messages WHERE queue LIKE ?`, "%"+topicSweep).Scan(&pending); err != nil {
 		t.Fatal(err)
 	}
 	if pending != 1 {
-		t.Fatalf("%d sweep records pending, want 1", pending)
+		t.Fatalf("%d sweep timers pending, want 1", pending)
 	}
 }
 

@@ -95,7 +95,7 @@ func (s *Service) deleteLogStream(ctx context.Context, in *DeleteLogStreamReques
 		if err != nil {
 			return err
 		}
-		return enqueuePurge(tx, purgeStream, id)
+		return s.enqueuePurge(tx, purgeStream, id)
 	})
 	if err != nil {
 		return nil, wrapStoreError("delete log stream", err)

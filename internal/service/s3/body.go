@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/kiri-run/kiri/internal/blob"
+	"github.com/kiri-run/kiri/internal/queue"
 	"github.com/kiri-run/kiri/internal/store"
 )
 
@@ -20,7 +21,7 @@ import (
 // file fsync each; larger bodies go to the blob store and are synced before the row commits.
 const inlineLimit = 64 << 10
 
-// topicBlobGC names outbox records that delete a blob no row points at any more. They are
+// topicBlobGC queues the messages that delete a blob no row points at any more. They are
 // written in the transaction that drops the last reference, so bytes are freed only once the
 // change is committed, and never lost to a crash in between.
 const topicBlobGC = "s3.blob-gc"
@@ -201,15 +202,16 @@ func (p *partsReader) Close() error {
 }
 
 // releaseBlob schedules deletion of a blob in the transaction that drops its last reference.
-func releaseBlob(tx *store.Tx, blobKey string) error {
+func (s *Service) releaseBlob(tx *store.Tx, blobKey string) error {
 	if blobKey == "" {
 		return nil
 	}
-	return tx.Enqueue(store.OutboxRecord{Topic: topicBlobGC, Payload: []byte(blobKey)})
+	_, err := s.deps.Queue.Send(tx, topicBlobGC, queue.Outgoing{Body: []byte(blobKey)})
+	return err
 }
 
-func (s *Service) collectBlob(ctx context.Context, rec store.OutboxRecord) error {
-	if err := s.blobs.Delete(ctx, string(rec.Payload)); err != nil && !errors.Is(err, blob.ErrNotFound) {
+func (s *Service) collectBlob(ctx context.Context, rec queue.Message) error {
+	if err := s.blobs.Delete(ctx, string(rec.Body)); err != nil && !errors.Is(err, blob.ErrNotFound) {
 		return fmt.Errorf("delete blob: %w", err)
 	}
 	return nil

@@ -253,7 +253,7 @@ func (s *Service) deleteBucket(ctx context.Context, in *DeleteBucketRequest) (*s
 		if !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
-		if err := abortAllUploads(tx, name); err != nil {
+		if err := s.abortAllUploads(tx, name); err != nil {
 			return err
 		}
 		s.bucketChanged(tx, name)
@@ -272,13 +272,13 @@ func (s *Service) deleteBucket(ctx context.Context, in *DeleteBucketRequest) (*s
 }
 
 // abortAllUploads drops a bucket's incomplete multipart uploads and frees their parts' bytes.
-func abortAllUploads(tx *store.Tx, bucketName string) error {
+func (s *Service) abortAllUploads(tx *store.Tx, bucketName string) error {
 	ids, err := store.Strings(tx.Query(`SELECT upload_id FROM s3_uploads WHERE bucket = ?`, bucketName))
 	if err != nil {
 		return err
 	}
 	for _, id := range ids {
-		if err := abortUploadRows(tx, id); err != nil {
+		if err := s.abortUploadRows(tx, id); err != nil {
 			return err
 		}
 	}
@@ -286,13 +286,13 @@ func abortAllUploads(tx *store.Tx, bucketName string) error {
 }
 
 // abortUploadRows deletes one upload and its parts, scheduling the parts' blobs for collection.
-func abortUploadRows(tx *store.Tx, uploadID string) error {
+func (s *Service) abortUploadRows(tx *store.Tx, uploadID string) error {
 	keys, err := store.Strings(tx.Query(`SELECT blob_key FROM s3_parts WHERE upload_id = ?`, uploadID))
 	if err != nil {
 		return err
 	}
 	for _, k := range keys {
-		if err := releaseBlob(tx, k); err != nil {
+		if err := s.releaseBlob(tx, k); err != nil {
 			return err
 		}
 	}

@@ -253,14 +253,6 @@ func (s *Service) deleteBucketLifecycle(ctx context.Context, in *DeleteBucketLif
 }
 
 // runLifecycle applies buckets' lifecycle expiration rules until ctx ends.
-func (s *Service) runLifecycle(ctx context.Context) {
-	clock := lifecycleClockFromEnv()
-	every(ctx, clock.interval, func() {
-		if err := s.lifecyclePass(ctx, clock); err != nil && ctx.Err() == nil {
-			s.log.Error("lifecycle pass", "err", err)
-		}
-	})
-}
 
 // lifecyclePass applies every bucket's lifecycle rules once, then drops ACL rows of versions
 // that no longer exist.
@@ -443,7 +435,7 @@ func (s *Service) expireKey(ctx context.Context, bucketName, key string, rules [
 			if checkVersionDeletable(o, now, false) != nil {
 				continue // object lock: expiration never removes a locked version
 			}
-			if _, err := removeVersion(tx, bucketName, key, id); err != nil {
+			if _, err := s.removeVersion(tx, bucketName, key, id); err != nil {
 				return err
 			}
 			if err := s.emit(ctx, tx, b, "LifecycleExpiration:Delete", &o); err != nil {
@@ -452,19 +444,19 @@ func (s *Service) expireKey(ctx context.Context, bucketName, key string, rules [
 		}
 		switch {
 		case a.removeMarker:
-			if _, err := removeVersion(tx, bucketName, key, cur.VersionID); err != nil {
+			if _, err := s.removeVersion(tx, bucketName, key, cur.VersionID); err != nil {
 				return err
 			}
 			return s.emit(ctx, tx, b, "LifecycleExpiration:Delete", &cur)
 		case a.expireCurrent && b.Versioning == "":
-			if _, err := removeVersion(tx, bucketName, key, cur.VersionID); err != nil {
+			if _, err := s.removeVersion(tx, bucketName, key, cur.VersionID); err != nil {
 				return err
 			}
 			return s.emit(ctx, tx, b, "LifecycleExpiration:Delete", &cur)
 		case a.expireCurrent:
 			marker := object{Bucket: bucketName, Key: key, DeleteMarker: true, LastModified: now.UTC(), Owner: b.Account,
 				ETag: "", StorageClass: "STANDARD"}
-			if err := putVersion(tx, b.Versioning, &marker); err != nil {
+			if err := s.putVersion(tx, b.Versioning, &marker); err != nil {
 				return err
 			}
 			return s.emit(ctx, tx, b, "LifecycleExpiration:DeleteMarkerCreated", &marker)
@@ -519,7 +511,7 @@ func (s *Service) abortStaleUploads(ctx context.Context, bucketName string, rule
 		return err
 	}
 	for _, id := range stale {
-		err := s.st.Write(ctx, func(tx *store.Tx) error { return abortUploadRows(tx, id) })
+		err := s.st.Write(ctx, func(tx *store.Tx) error { return s.abortUploadRows(tx, id) })
 		if err != nil && !errors.Is(err, context.Canceled) {
 			return fmt.Errorf("abort upload %s: %w", id, err)
 		}

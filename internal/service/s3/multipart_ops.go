@@ -295,7 +295,7 @@ func (s *Service) uploadPart(ctx context.Context, in *UploadPartRequest) (*Uploa
 		return nil, err
 	}
 	p := partRow{Number: n, Size: b.Size, ETag: b.ETag, LastModified: s.now().UTC(), Checksums: b.Sums, Inline: b.Inline, BlobKey: b.BlobKey, IV: iv}
-	if err := s.st.Write(ctx, func(tx *store.Tx) error { return putPart(tx, bucketName, key, id, p) }); err != nil {
+	if err := s.st.Write(ctx, func(tx *store.Tx) error { return s.putPart(tx, bucketName, key, id, p) }); err != nil {
 		s.discardBody(ctx, b)
 		return nil, err
 	}
@@ -347,7 +347,7 @@ func setPartChecksums(sums, claims map[string]string, uploadAlgo string, crc32, 
 
 // putPart stores a part, replacing (and freeing) an earlier part with the same number. The
 // upload must still exist: a part uploaded while the upload completes or aborts is refused.
-func putPart(tx *store.Tx, bucketName, key, id string, p partRow) error {
+func (s *Service) putPart(tx *store.Tx, bucketName, key, id string, p partRow) error {
 	if _, err := loadUpload(tx, bucketName, key, id); err != nil {
 		return err
 	}
@@ -361,7 +361,7 @@ func putPart(tx *store.Tx, bucketName, key, id string, p partRow) error {
 		if _, err := tx.Exec(`DELETE FROM s3_parts WHERE upload_id = ? AND part_number = ?`, id, p.Number); err != nil {
 			return err
 		}
-		if err := releaseBlob(tx, old); err != nil {
+		if err := s.releaseBlob(tx, old); err != nil {
 			return err
 		}
 	case !errors.Is(err, sql.ErrNoRows):
@@ -427,7 +427,7 @@ func (s *Service) uploadPartCopy(ctx context.Context, in *UploadPartCopyRequest)
 		return nil, fmt.Errorf("copy source %s/%s: read %d of %d bytes", srcBucket, srcKey, b.Size, length)
 	}
 	p := partRow{Number: n, Size: b.Size, ETag: b.ETag, LastModified: s.now().UTC(), Checksums: b.Sums, Inline: b.Inline, BlobKey: b.BlobKey, IV: iv}
-	if err := s.st.Write(ctx, func(tx *store.Tx) error { return putPart(tx, bucketName, key, id, p) }); err != nil {
+	if err := s.st.Write(ctx, func(tx *store.Tx) error { return s.putPart(tx, bucketName, key, id, p) }); err != nil {
 		s.discardBody(ctx, b)
 		return nil, err
 	}
@@ -511,13 +511,13 @@ func (s *Service) completeMultipartUpload(ctx context.Context, in *CompleteMulti
 		if err := applyObjectLock(tx, b, &obj, s.now()); err != nil {
 			return err
 		}
-		if err := putVersion(tx, b.Versioning, &obj); err != nil {
+		if err := s.putVersion(tx, b.Versioning, &obj); err != nil {
 			return err
 		}
 		if err := applyObjectACL(tx, b, &obj, u.ACL); err != nil {
 			return err
 		}
-		if err := dropUpload(tx, id, obj.Parts); err != nil {
+		if err := s.dropUpload(tx, id, obj.Parts); err != nil {
 			return err
 		}
 		return s.emit(ctx, tx, b, "ObjectCreated:CompleteMultipartUpload", &obj)
@@ -694,7 +694,7 @@ func loadPart(q querier, id string, n int32) (*partRow, error) {
 
 // dropUpload deletes an upload and its part rows, freeing the bodies of parts that kept is not
 // holding (kept are the parts a completed object now owns).
-func dropUpload(tx *store.Tx, id string, kept []partRef) error {
+func (s *Service) dropUpload(tx *store.Tx, id string, kept []partRef) error {
 	keep := make(map[string]bool, len(kept))
 	for _, p := range kept {
 		if p.BlobKey != "" {
@@ -721,7 +721,7 @@ func dropUpload(tx *store.Tx, id string, kept []partRef) error {
 		return err
 	}
 	for _, k := range free {
-		if err := releaseBlob(tx, k); err != nil {
+		if err := s.releaseBlob(tx, k); err != nil {
 			return err
 		}
 	}
@@ -745,7 +745,7 @@ func (s *Service) abortMultipartUpload(ctx context.Context, in *AbortMultipartUp
 		if in.IfMatchInitiatedTime != nil && !in.IfMatchInitiatedTime.Truncate(time.Second).Equal(u.Initiated.Truncate(time.Second)) {
 			return errPreconditionFailed("x-amz-if-match-initiated-time")
 		}
-		return dropUpload(tx, id, nil)
+		return s.dropUpload(tx, id, nil)
 	})
 	if err != nil {
 		return nil, err

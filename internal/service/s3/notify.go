@@ -15,39 +15,22 @@ import (
 
 	"github.com/kiri-run/kiri/internal/awsproto"
 	"github.com/kiri-run/kiri/internal/dispatch"
+	"github.com/kiri-run/kiri/internal/queue"
 	"github.com/kiri-run/kiri/internal/store"
 	"github.com/kiri-run/kiri/internal/telemetry"
 )
 
-// Notifier delivers S3 event notifications to their destinations. Services that can be
-// destinations (Lambda, SQS, SNS, EventBridge) implement it as they land.
-type Notifier interface {
-	// Delivers reports whether any service delivers to destinations like arn (or, for
-	// eventBridgeDestination, to the account's default event bus): a queue ARN needs SQS. S3
-	// refuses other destinations even when told to skip validating them, since their events
-	// could only be dropped.
-	Delivers(arn string) bool
-	// DestinationAccepts reports whether a notification destination ARN names a resource that
-	// exists and whose resource policy lets S3 deliver events from src.
-	DestinationAccepts(ctx context.Context, arn string, src NotificationSource) (bool, error)
-	// Deliver sends one event (the AWS S3 event JSON) from src to the destination ARN. src is
-	// zero for events queued before sources were recorded.
-	Deliver(ctx context.Context, arn string, src NotificationSource, event []byte) error
+// notifySource is the source of b's events, as a destination's resource policy sees S3's
+// deliveries: the bucket's ARN (aws:SourceArn) and owner (aws:SourceAccount).
+func notifySource(b bucket) dispatch.Source {
+	return dispatch.Source{Principal: s3Principal, ARN: "arn:aws:s3:::" + b.Name, Account: b.Account, Region: b.Region}
 }
 
-// NotificationSource is the bucket events come from, as a destination's resource policy sees
-// S3's deliveries: the bucket's ARN (aws:SourceArn) and owner (aws:SourceAccount).
-type NotificationSource struct {
-	BucketARN string
-	Account   string
-}
+// s3Principal is the service principal S3 delivers event notifications as.
+const s3Principal = "s3.amazonaws.com"
 
-// notificationSource is the source of b's events.
-func notificationSource(b bucket) NotificationSource {
-	return NotificationSource{BucketARN: "arn:aws:s3:::" + b.Name, Account: b.Account}
-}
-
-// topicNotification names outbox records that carry one event to one destination.
+// topicNotification is the queue of event notifications stored by versions of Kiri that
+// delivered them themselves; they are handed to the target registry.
 const topicNotification = "s3.notification"
 
 // eventBridgeDestination stands for the account's default event bus, which receives every
@@ -80,7 +63,7 @@ type notifyRule struct {
 func (s *Service) registerNotificationOps() {
 	awsproto.Handle(s.api, "PutBucketNotificationConfiguration", s.putBucketNotificationConfiguration)
 	awsproto.Handle(s.api, "GetBucketNotificationConfiguration", s.getBucketNotificationConfiguration)
-	s.deps.Relay.Handle(topicNotification, s.deliverNotification, dispatch.HandlerOptions{})
+	s.deps.Queue.Handle(topicNotification, s.deliverStoredNotification, queue.HandlerOptions{})
 }
 
 func (s *Service) putBucketNotificationConfiguration(ctx context.Context, in *PutBucketNotificationConfigurationRequest) (*struct{}, error) {
@@ -97,7 +80,7 @@ func (s *Service) putBucketNotificationConfiguration(ctx context.Context, in *Pu
 	if err != nil {
 		return nil, err
 	}
-	if err := s.validateDestinations(ctx, notificationSource(b), rules, awsproto.Value(in.SkipDestinationValidation)); err != nil {
+	if err := s.validateDestinations(ctx, notifySource(b), rules, awsproto.Value(in.SkipDestinationValidation)); err != nil {
 		return nil, err
 	}
 	stored, err := json.Marshal(cfg)
@@ -118,7 +101,7 @@ func (s *Service) putBucketNotificationConfiguration(ctx context.Context, in *Pu
 		// invokes a function with this test event.
 		sent := map[string]bool{}
 		for _, dest := range testEventDestinations(cfg) {
-			if sent[dest] || s.deps.Notifier == nil {
+			if sent[dest] {
 				continue
 			}
 			sent[dest] = true
@@ -292,21 +275,23 @@ func eventMatches(pattern, name string) bool {
 // validateDestinations refuses, as S3 does, destinations that do not exist or whose policy
 // does not let S3 deliver the bucket's events; skip leaves that check out, as
 // SkipDestinationValidation asks, but never accepts a destination no service delivers to.
-func (s *Service) validateDestinations(ctx context.Context, src NotificationSource, rules []notifyRule, skip bool) error {
+func (s *Service) validateDestinations(ctx context.Context, src dispatch.Source, rules []notifyRule, skip bool) error {
 	var bad []string
 	for _, r := range rules {
-		ok := false
-		if n := s.deps.Notifier; n != nil && n.Delivers(r.Destination) {
-			ok = skip || r.Destination == eventBridgeDestination
-			if !ok {
-				var err error
-				if ok, err = n.DestinationAccepts(ctx, r.Destination, src); err != nil {
-					return err
-				}
-			}
-		}
-		if !ok {
+		target := s.targetOf(r.Destination, src)
+		if !s.deps.Targets.Delivers(target) {
 			bad = append(bad, r.Destination)
+			continue
+		}
+		if skip {
+			continue
+		}
+		err := s.deps.Targets.Check(ctx, target, src)
+		switch {
+		case errors.Is(err, dispatch.ErrNoTarget), errors.Is(err, dispatch.ErrTargetDenied):
+			bad = append(bad, r.Destination)
+		case err != nil:
+			return err
 		}
 	}
 	if len(bad) == 0 {
@@ -336,11 +321,11 @@ func destinationProblem(arn string) (name, value string) {
 	return arn + ", null", "The destination does not exist or does not allow S3 to publish notifications from this bucket"
 }
 
-// emit writes the event notifications an object change causes into the outbox, in the
+// emit hands the event notifications an object change causes to the target registry, in the
 // change's transaction. eventName is e.g. "ObjectCreated:Put"; ctx's call, when there is one,
 // gives the event its request id, principal and source address.
 func (s *Service) emit(ctx context.Context, tx *store.Tx, b bucket, eventName string, o *object) error {
-	if s.deps.Notifier == nil || !b.mayHave(configNotification) {
+	if !b.mayHave(configNotification) {
 		return nil
 	}
 	cfg, err := loadNotificationConfig(tx, b.Name)
@@ -378,32 +363,44 @@ func ruleMatches(r notifyRule, eventName, key string) bool {
 	return false
 }
 
-// notification is the outbox payload: one event from one bucket for one destination.
-type notification struct {
+// targetOf is the ARN a destination's events are delivered to: the destination itself, or
+// for an EventBridge configuration the default event bus of the bucket's account and region.
+func (s *Service) targetOf(dest string, src dispatch.Source) string {
+	if dest == eventBridgeDestination {
+		return "arn:aws:events:" + src.Region + ":" + src.Account + ":event-bus/default"
+	}
+	return dest
+}
+
+// enqueueNotification hands one event for one destination to the target registry, in the
+// transaction of the change that causes it.
+func (s *Service) enqueueNotification(ctx context.Context, tx *store.Tx, b bucket, dest string, event []byte) error {
+	src := notifySource(b)
+	return s.deps.Targets.Enqueue(tx, dispatch.Delivery{
+		Target: s.targetOf(dest, src), Source: src, Payload: event, TraceParent: telemetry.TraceParent(ctx),
+	}, dispatch.Policy{})
+}
+
+// storedNotification is an event notification as earlier versions of Kiri stored it.
+type storedNotification struct {
 	Destination string          `json:"dest"`
 	Event       json.RawMessage `json:"event"`
 	BucketARN   string          `json:"bucketArn,omitempty"`
 	Account     string          `json:"account,omitempty"`
 }
 
-func (s *Service) enqueueNotification(ctx context.Context, tx *store.Tx, b bucket, dest string, event []byte) error {
-	src := notificationSource(b)
-	payload, err := json.Marshal(notification{Destination: dest, Event: event, BucketARN: src.BucketARN, Account: src.Account})
-	if err != nil {
-		return err
+// deliverStoredNotification delivers an event notification stored by an earlier version.
+func (s *Service) deliverStoredNotification(ctx context.Context, m queue.Message) error {
+	var n storedNotification
+	if err := json.Unmarshal(m.Body, &n); err != nil {
+		return queue.Permanent(fmt.Errorf("decode notification: %w", err))
 	}
-	return tx.Enqueue(store.OutboxRecord{Topic: topicNotification, Payload: payload, TraceParent: telemetry.TraceParent(ctx)})
-}
-
-func (s *Service) deliverNotification(ctx context.Context, rec store.OutboxRecord) error {
-	var n notification
-	if err := json.Unmarshal(rec.Payload, &n); err != nil {
-		return dispatch.Permanent(fmt.Errorf("decode notification: %w", err))
+	err := s.deps.Targets.Deliver(ctx, dispatch.Delivery{Target: n.Destination, Payload: n.Event,
+		Source: dispatch.Source{Principal: s3Principal, ARN: n.BucketARN, Account: n.Account}})
+	if errors.Is(err, dispatch.ErrNoTarget) || errors.Is(err, dispatch.ErrTargetDenied) {
+		return queue.Permanent(err)
 	}
-	if s.deps.Notifier == nil {
-		return dispatch.Permanent(fmt.Errorf("no service delivers to %s", n.Destination))
-	}
-	return s.deps.Notifier.Deliver(ctx, n.Destination, NotificationSource{BucketARN: n.BucketARN, Account: n.Account}, n.Event)
+	return err
 }
 
 // s3Event is the JSON S3 sends to notification destinations (event version 2.1).

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"maps"
 	"net/http/httptest"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -19,35 +18,39 @@ import (
 
 	"github.com/kiri-run/kiri/internal/auth"
 	"github.com/kiri-run/kiri/internal/awsproto"
+	"github.com/kiri-run/kiri/internal/dispatch"
 	"github.com/kiri-run/kiri/internal/edge"
-	"github.com/kiri-run/kiri/internal/store/storetest"
+	"github.com/kiri-run/kiri/internal/service/servicetest"
 	"github.com/kiri-run/kiri/internal/telemetry"
 )
 
-// recordingNotifier stands in for the destination services: it knows one queue and records
+// recordingNotifier stands in for SQS in the target registry: it knows one queue and records
 // what it is sent.
 type recordingNotifier struct {
 	mu      sync.Mutex
 	events  map[string][][]byte
-	sources []NotificationSource
+	sources []dispatch.Source
 }
 
 const testQueueARN = "arn:aws:sqs:us-east-1:000000000000:uploads"
 
-// Delivers stands for an SQS service: queues only.
-func (n *recordingNotifier) Delivers(arn string) bool { return strings.HasPrefix(arn, "arn:aws:sqs:") }
-
-// DestinationAccepts accepts the queue for the bucket "photos" only, standing in for a
-// queue policy that names the bucket.
-func (n *recordingNotifier) DestinationAccepts(ctx context.Context, arn string, src NotificationSource) (bool, error) {
-	return arn == testQueueARN && src.BucketARN == "arn:aws:s3:::photos" && src.Account != "", nil
+// Check accepts the queue for the bucket "photos" only, standing in for a queue policy that
+// names the bucket.
+func (n *recordingNotifier) Check(ctx context.Context, arn string, src dispatch.Source) error {
+	if arn != testQueueARN {
+		return dispatch.ErrNoTarget
+	}
+	if src.ARN != "arn:aws:s3:::photos" || src.Account == "" || src.Principal != "s3.amazonaws.com" {
+		return dispatch.ErrTargetDenied
+	}
+	return nil
 }
 
-func (n *recordingNotifier) Deliver(ctx context.Context, arn string, src NotificationSource, event []byte) error {
+func (n *recordingNotifier) Deliver(ctx context.Context, d dispatch.Delivery) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	n.events[arn] = append(n.events[arn], event)
-	n.sources = append(n.sources, src)
+	n.events[d.Target] = append(n.events[d.Target], d.Payload)
+	n.sources = append(n.sources, d.Source)
 	return nil
 }
 
@@ -58,24 +61,21 @@ func (n *recordingNotifier) received(arn string) [][]byte {
 }
 
 // startWithNotifier serves S3 alone, with notifier as its destination services.
-func startWithNotifier(t *testing.T, notifier Notifier) *s3sdk.Client {
+func startWithNotifier(t *testing.T, notifier dispatch.Kind) *s3sdk.Client {
 	t.Helper()
 	ctx := context.Background()
-	deps := testDeps(t, storetest.Open(t, storetest.SQLiteConfig(t)))
-	deps.Notifier = notifier
-	log, relay := deps.Logger, deps.Relay
+	deps := servicetest.Deps(t)
+	deps.Targets.Register("sqs", notifier)
 	svc, err := New(ctx, deps)
 	if err != nil {
 		t.Fatal(err)
 	}
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() { relay.Run(runCtx); close(done) }()
+	servicetest.Run(t, deps)
 	srv := httptest.NewServer(edge.New(edge.Config{
 		Router: awsproto.NewRouter(svc.API()), Auth: auth.New(auth.Config{Mode: auth.Dev}),
-		Metrics: telemetry.NewMetrics(), Logger: log, CORS: svc,
+		Metrics: telemetry.NewMetrics(), Logger: deps.Logger, Frontends: map[string]edge.Frontend{"s3": svc.Frontend()},
 	}))
-	t.Cleanup(func() { srv.Close(); stop(); <-done })
+	t.Cleanup(srv.Close)
 	return s3sdk.New(s3sdk.Options{
 		Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), UsePathStyle: true,
 		Credentials: credentials.NewStaticCredentialsProvider("AKID", "SECRET", ""),
@@ -108,7 +108,7 @@ func TestNotificationsDeliveredThroughOutbox(t *testing.T) {
 		t.Fatalf("first delivery %v, want the s3:TestEvent", test)
 	}
 	n.mu.Lock()
-	if src := n.sources[0]; src.BucketARN != "arn:aws:s3:::photos" || src.Account == "" {
+	if src := n.sources[0]; src.ARN != "arn:aws:s3:::photos" || src.Account == "" {
 		t.Errorf("delivery source %+v, want the bucket's ARN and owner", src)
 	}
 	n.mu.Unlock()
@@ -199,13 +199,13 @@ func waitEvents(t *testing.T, n *recordingNotifier, count int) [][]byte {
 // when validation is skipped, while skipping still lets a deliverable queue through unchecked.
 func TestDestinationsWithoutADeliveringServiceAreRefused(t *testing.T) {
 	ctx := context.Background()
-	deps := testDeps(t, storetest.Open(t, storetest.SQLiteConfig(t)))
-	deps.Notifier = &recordingNotifier{events: map[string][][]byte{}}
+	deps := servicetest.Deps(t)
+	deps.Targets.Register("sqs", &recordingNotifier{events: map[string][][]byte{}})
 	svc, err := New(ctx, deps)
 	if err != nil {
 		t.Fatal(err)
 	}
-	src := NotificationSource{BucketARN: "arn:aws:s3:::other", Account: "000000000000"}
+	src := dispatch.Source{Principal: s3Principal, ARN: "arn:aws:s3:::other", Account: "000000000000", Region: "us-east-1"}
 	const topic = "arn:aws:sns:us-east-1:000000000000:alerts"
 	rules := []notifyRule{{Destination: testQueueARN}, {Destination: topic}, {Destination: eventBridgeDestination}}
 	for _, skip := range []bool{false, true} {

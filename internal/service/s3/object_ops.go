@@ -294,7 +294,7 @@ func (s *Service) commitObject(ctx context.Context, w *objectWrite, bd body) (bu
 		if err := claimBlob(tx, o.BlobKey); err != nil {
 			return err
 		}
-		if err := putVersion(tx, b.Versioning, o); err != nil {
+		if err := s.putVersion(tx, b.Versioning, o); err != nil {
 			return err
 		}
 		if err := applyObjectACL(tx, b, o, w.ACL); err != nil {
@@ -622,7 +622,7 @@ func (s *Service) deleteInTx(ctx context.Context, tx *store.Tx, b bucket, key, v
 		if err := checkVersionDeletable(o, s.now(), bypassGovernance(ctx)); err != nil {
 			return deleteResult{}, err
 		}
-		if _, err := removeVersion(tx, b.Name, key, versionID); err != nil {
+		if _, err := s.removeVersion(tx, b.Name, key, versionID); err != nil {
 			return deleteResult{}, err
 		}
 		if err := s.emit(ctx, tx, b, "ObjectRemoved:Delete", &o); err != nil {
@@ -650,13 +650,13 @@ func (s *Service) deleteInTx(ctx context.Context, tx *store.Tx, b bucket, key, v
 			}
 			return deleteResult{}, err
 		}
-		if _, err := removeVersion(tx, b.Name, key, nullVersion); err != nil {
+		if _, err := s.removeVersion(tx, b.Name, key, nullVersion); err != nil {
 			return deleteResult{}, err
 		}
 		return deleteResult{}, s.emit(ctx, tx, b, "ObjectRemoved:Delete", &o)
 	}
 	m := object{Bucket: b.Name, Key: key, DeleteMarker: true, LastModified: s.now().UTC(), Owner: owner, StorageClass: "STANDARD"}
-	if err := putVersion(tx, b.Versioning, &m); err != nil {
+	if err := s.putVersion(tx, b.Versioning, &m); err != nil {
 		return deleteResult{}, err
 	}
 	if err := s.emit(ctx, tx, b, "ObjectRemoved:DeleteMarkerCreated", &m); err != nil {

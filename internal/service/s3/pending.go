@@ -91,7 +91,7 @@ func (s *Service) sweepPending(ctx context.Context, cutoff time.Time) (int, erro
 				return err
 			}
 			for _, k := range keys {
-				if err := releaseBlob(tx, k); err != nil {
+				if err := s.releaseBlob(tx, k); err != nil {
 					return err
 				}
 			}
@@ -105,20 +105,15 @@ func (s *Service) sweepPending(ctx context.Context, cutoff time.Time) (int, erro
 	}
 }
 
-// runPendingSweeps sweeps what earlier processes left (SQLite), then keys pending too long,
-// until ctx ends.
-func (s *Service) runPendingSweeps(ctx context.Context) {
-	sweep := func(cutoff time.Time, why string) {
-		n, err := s.sweepPending(ctx, cutoff)
-		if err != nil && ctx.Err() == nil {
-			s.log.Error("sweep pending blobs", "err", err)
-		}
-		if n > 0 {
-			s.log.Info("collecting blobs no object names", "count", n, "reason", why)
-		}
+// sweepPendingOlder queues for collection the blobs pending since before cutoff, logging how
+// many and why.
+func (s *Service) sweepPendingOlder(ctx context.Context, cutoff time.Time, why string) error {
+	n, err := s.sweepPending(ctx, cutoff)
+	if n > 0 {
+		s.log.Info("collecting blobs no object names", "count", n, "reason", why)
 	}
-	if s.st.Dialect() == "sqlite" {
-		sweep(s.started, "written by a process that ended before committing them")
+	if err != nil {
+		return fmt.Errorf("sweep pending blobs: %w", err)
 	}
-	every(ctx, pendingSweepEvery, func() { sweep(s.now().Add(-pendingGrace), "pending longer than "+pendingGrace.String()) })
+	return nil
 }

@@ -224,9 +224,9 @@ func mustJSON(v any) string {
 // putVersion writes o as the newest version of its key, as the bucket's versioning state
 // says: a bucket never versioned, or suspended, replaces the "null" version (freeing its
 // bytes); an enabled one keeps every version. o.VersionID, o.Seq and o.IsLatest are set here.
-func putVersion(tx *store.Tx, versioning string, o *object) error {
+func (s *Service) putVersion(tx *store.Tx, versioning string, o *object) error {
 	if versioning == "" {
-		return replaceNullVersion(tx, o)
+		return s.replaceNullVersion(tx, o)
 	}
 	var seq int64
 	if err := tx.QueryRow(`SELECT COALESCE(MAX(seq), 0) FROM s3_objects WHERE bucket = ? AND okey = ?`, o.Bucket, o.Key).Scan(&seq); err != nil {
@@ -237,7 +237,7 @@ func putVersion(tx *store.Tx, versioning string, o *object) error {
 		o.VersionID = newVersionID()
 	} else {
 		o.VersionID = nullVersion
-		if err := removeRow(tx, o.Bucket, o.Key, nullVersion); err != nil {
+		if err := s.removeRow(tx, o.Bucket, o.Key, nullVersion); err != nil {
 			return err
 		}
 	}
@@ -254,7 +254,7 @@ func putVersion(tx *store.Tx, versioning string, o *object) error {
 // replaceNullVersion is putVersion for a bucket that was never versioned, whose keys have only
 // the "null" version. Most puts make a new key, so it first tries a plain insert; only if the
 // key has a row does it read the old row (for its seq and bytes) and overwrite it.
-func replaceNullVersion(tx *store.Tx, o *object) error {
+func (s *Service) replaceNullVersion(tx *store.Tx, o *object) error {
 	o.Seq, o.IsLatest, o.VersionID = 1, true, nullVersion
 	args := []any{o.Bucket, o.Key, o.VersionID, o.Seq, o.IsLatest, o.DeleteMarker, o.Size, o.ETag, o.LastModified.UnixMilli(), o.Owner,
 		mustJSON(o.Headers), mustJSON(o.Metadata), mustJSON(o.Checksums), mustJSON(o.Tags), o.StorageClass, mustJSON(o.Parts),
@@ -280,12 +280,12 @@ func replaceNullVersion(tx *store.Tx, o *object) error {
 		WHERE bucket = ? AND okey = ? AND version_id = ?`, append(args[3:], args[:3]...)...); err != nil {
 		return err
 	}
-	return releaseBlobs(tx, blobKey, parts)
+	return s.releaseBlobs(tx, blobKey, parts)
 }
 
 // removeVersion deletes one version row, frees its bytes, and, if it was the latest, makes
 // the next newest version the latest. It reports whether a row was removed.
-func removeVersion(tx *store.Tx, bucketName, key, versionID string) (bool, error) {
+func (s *Service) removeVersion(tx *store.Tx, bucketName, key, versionID string) (bool, error) {
 	var latest bool
 	err := tx.QueryRow(`SELECT is_latest FROM s3_objects WHERE bucket = ? AND okey = ? AND version_id = ?`, bucketName, key, versionID).Scan(&latest)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -294,7 +294,7 @@ func removeVersion(tx *store.Tx, bucketName, key, versionID string) (bool, error
 	if err != nil {
 		return false, err
 	}
-	if err := removeRow(tx, bucketName, key, versionID); err != nil {
+	if err := s.removeRow(tx, bucketName, key, versionID); err != nil {
 		return false, err
 	}
 	if latest {
@@ -305,7 +305,7 @@ func removeVersion(tx *store.Tx, bucketName, key, versionID string) (bool, error
 }
 
 // removeRow deletes a version row if present and schedules its blobs for collection.
-func removeRow(tx *store.Tx, bucketName, key, versionID string) error {
+func (s *Service) removeRow(tx *store.Tx, bucketName, key, versionID string) error {
 	var blobKey, parts string
 	err := tx.QueryRow(`SELECT blob_key, parts FROM s3_objects WHERE bucket = ? AND okey = ? AND version_id = ?`, bucketName, key, versionID).Scan(&blobKey, &parts)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -317,13 +317,13 @@ func removeRow(tx *store.Tx, bucketName, key, versionID string) error {
 	if _, err := tx.Exec(`DELETE FROM s3_objects WHERE bucket = ? AND okey = ? AND version_id = ?`, bucketName, key, versionID); err != nil {
 		return err
 	}
-	return releaseBlobs(tx, blobKey, parts)
+	return s.releaseBlobs(tx, blobKey, parts)
 }
 
 // releaseBlobs schedules the bytes of a removed version (its body, or its parts' bodies) for
 // collection.
-func releaseBlobs(tx *store.Tx, blobKey, parts string) error {
-	if err := releaseBlob(tx, blobKey); err != nil {
+func (s *Service) releaseBlobs(tx *store.Tx, blobKey, parts string) error {
+	if err := s.releaseBlob(tx, blobKey); err != nil {
 		return err
 	}
 	var refs []partRef
@@ -333,7 +333,7 @@ func releaseBlobs(tx *store.Tx, blobKey, parts string) error {
 		}
 	}
 	for _, p := range refs {
-		if err := releaseBlob(tx, p.BlobKey); err != nil {
+		if err := s.releaseBlob(tx, p.BlobKey); err != nil {
 			return err
 		}
 	}

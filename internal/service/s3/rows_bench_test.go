@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kiri-run/kiri/internal/service/servicetest"
 	"github.com/kiri-run/kiri/internal/store"
 	"github.com/kiri-run/kiri/internal/store/storetest"
 )
@@ -16,14 +17,15 @@ import (
 func BenchmarkPutVersion(b *testing.B) {
 	ctx := context.Background()
 	st := storetest.Open(b, storetest.Backends()[0].Config(b))
-	if err := st.Migrate(ctx, "s3", migrations); err != nil {
+	svc, err := New(ctx, servicetest.DepsOn(b, st))
+	if err != nil {
 		b.Fatal(err)
 	}
 	body := bytes.Repeat([]byte("k"), 4<<10)
 	put := func(b *testing.B, key string) {
 		o := &object{Bucket: "bench", Key: key, LastModified: time.Now(), ETag: `"e"`, Size: int64(len(body)), Inline: body,
 			Checksums: map[string]string{"CRC32": "AAAAAA=="}}
-		if err := st.Write(ctx, func(tx *store.Tx) error { return putVersion(tx, "", o) }); err != nil {
+		if err := st.Write(ctx, func(tx *store.Tx) error { return svc.putVersion(tx, "", o) }); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -1,6 +1,6 @@
 // Package s3 implements Amazon S3 on Kiri's planes: bucket and object metadata live in the
 // store, object bytes in the blob store (small objects inline in their metadata row, so they
-// ride the store's group commit), and event notifications go through the outbox in the same
+// ride the store's group commit), and event notifications go to the target registry in the same
 // transaction as the change that causes them.
 package s3
 
@@ -15,22 +15,10 @@ import (
 
 	"github.com/kiri-run/kiri/internal/awsproto"
 	"github.com/kiri-run/kiri/internal/blob"
-	"github.com/kiri-run/kiri/internal/dispatch"
-	"github.com/kiri-run/kiri/internal/reserve"
+	"github.com/kiri-run/kiri/internal/queue"
+	"github.com/kiri-run/kiri/internal/service"
 	"github.com/kiri-run/kiri/internal/store"
 )
-
-// Deps are what the S3 service needs from the rest of Kiri.
-type Deps struct {
-	Store  *store.Store
-	Blobs  blob.Store
-	Relay  *dispatch.Relay
-	Logger *slog.Logger
-	// Notifier delivers event notifications; nil until the destination services land.
-	Notifier Notifier
-	// Reserve is the data directory's disk reserve; nil holds none (see space.go).
-	Reserve *reserve.Reserve
-}
 
 // Service is the S3 API.
 type Service struct {
@@ -39,7 +27,7 @@ type Service struct {
 	blobs blob.Store
 	log   *slog.Logger
 	now   func() time.Time
-	deps  Deps
+	deps  service.Deps
 	// buckets caches bucket rows for reads (nil with PostgreSQL; see bucket_cache.go).
 	buckets *bucketCache
 	// started is when New ran, before this process could store any body (see pending.go).
@@ -70,8 +58,8 @@ var xmlRoots = map[string]string{
 	"PutObjectTagging":                   "Tagging",
 }
 
-// New migrates S3's tables and registers its operations and outbox handlers.
-func New(ctx context.Context, d Deps) (*Service, error) {
+// New migrates S3's tables and registers its operations, queue handlers and periodic jobs.
+func New(ctx context.Context, d service.Deps) (*Service, error) {
 	if err := d.Store.Migrate(ctx, "s3", migrations); err != nil {
 		return nil, fmt.Errorf("migrate s3: %w", err)
 	}
@@ -95,32 +83,23 @@ func New(ctx context.Context, d Deps) (*Service, error) {
 	s.registerObjectOps()
 	s.registerMultipartOps()
 	s.registerNotificationOps()
-	d.Relay.Handle(topicBlobGC, s.collectBlob, dispatch.HandlerOptions{})
+	d.Queue.Handle(topicBlobGC, s.collectBlob, queue.HandlerOptions{})
+	clock := lifecycleClockFromEnv()
+	d.Queue.Every("s3.lifecycle", clock.interval, clock.interval, func(ctx context.Context) error {
+		return s.lifecyclePass(ctx, clock)
+	})
+	d.Queue.Every("s3.pending-blobs", pendingSweepEvery, pendingSweepEvery, func(ctx context.Context) error {
+		return s.sweepPendingOlder(ctx, s.now().Add(-pendingGrace), "pending longer than "+pendingGrace.String())
+	})
+	if s.st.Dialect() == "sqlite" {
+		// One process owns an SQLite store: what is pending was left by a process that ended
+		// before committing it.
+		if err := s.sweepPendingOlder(ctx, s.started, "written by a process that ended before committing them"); err != nil {
+			return nil, err
+		}
+	}
 	return s, nil
 }
 
 // API returns the codec-facing service to mount on the router.
 func (s *Service) API() *awsproto.Service { return s.api }
-
-// Run does S3's background work (lifecycle expiration, collecting blobs no object names) until
-// ctx ends.
-func (s *Service) Run(ctx context.Context) {
-	done := make(chan struct{})
-	go func() { s.runPendingSweeps(ctx); close(done) }()
-	s.runLifecycle(ctx)
-	<-done
-}
-
-// every runs f each interval until ctx ends.
-func every(ctx context.Context, interval time.Duration, f func()) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			f()
-		}
-	}
-}

@@ -2,28 +2,20 @@ package s3
 
 import (
 	"context"
-	"io"
-	"log/slog"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
 
-	"github.com/kiri-run/kiri/internal/blob"
-	"github.com/kiri-run/kiri/internal/dispatch"
+	"github.com/kiri-run/kiri/internal/service"
+	"github.com/kiri-run/kiri/internal/service/servicetest"
 	"github.com/kiri-run/kiri/internal/store"
 	"github.com/kiri-run/kiri/internal/store/storetest"
 )
 
-// testDeps gives a Service over st a throwaway blob directory, a relay and a silent logger.
-func testDeps(t *testing.T, st *store.Store) Deps {
+// testDeps gives a Service over st a throwaway blob directory, queue engine and silent logger.
+func testDeps(t *testing.T, st *store.Store) service.Deps {
 	t.Helper()
-	blobs, err := blob.OpenFS(filepath.Join(t.TempDir(), "blobs"), blob.FSOptions{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	return Deps{Store: st, Blobs: blobs, Relay: dispatch.NewRelay(st, log, ""), Logger: log}
+	return servicetest.DepsOn(t, st)
 }
 
 // TestHandlersFitModel migrates S3's schema on every store backend, then loads the S3 model and
@@ -45,7 +37,7 @@ func TestHandlersFitModel(t *testing.T) {
 			err = st.Write(context.Background(), func(tx *store.Tx) error {
 				for _, k := range keys {
 					o := &object{Bucket: "bkt", Key: k, LastModified: time.Now()}
-					if err := putVersion(tx, "", o); err != nil {
+					if err := svc.putVersion(tx, "", o); err != nil {
 						return err
 					}
 				}
@@ -91,12 +83,13 @@ func TestReplaceNullVersion(t *testing.T) {
 		t.Run(b.Name, func(t *testing.T) {
 			ctx := context.Background()
 			st := storetest.Open(t, b.Config(t))
-			if err := st.Migrate(ctx, "s3", migrations); err != nil {
+			svc, err := New(ctx, testDeps(t, st))
+			if err != nil {
 				t.Fatal(err)
 			}
 			put := func(o *object) {
 				t.Helper()
-				if err := st.Write(ctx, func(tx *store.Tx) error { return putVersion(tx, "", o) }); err != nil {
+				if err := st.Write(ctx, func(tx *store.Tx) error { return svc.putVersion(tx, "", o) }); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -121,7 +114,7 @@ func TestReplaceNullVersion(t *testing.T) {
 				t.Fatalf("after the overwrite the row is %+v", got)
 			}
 			var n int
-			if err := st.QueryRow(ctx, "SELECT COUNT(*) FROM kiri_outbox WHERE topic = ? AND payload = ?", topicBlobGC, []byte("old-blob")).Scan(&n); err != nil || n != 1 {
+			if err := st.QueryRow(ctx, "SELECT COUNT(*) FROM kiri_queue_messages WHERE queue = ? AND body = ?", topicBlobGC, []byte("old-blob")).Scan(&n); err != nil || n != 1 {
 				t.Fatalf("old blob queued for collection %d times (%v), want 1", n, err)
 			}
 		})

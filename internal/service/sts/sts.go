@@ -1,7 +1,7 @@
 // Package sts implements the AWS Security Token Service: who the caller is, and temporary
 // credentials (GetSessionToken, AssumeRole) that Kiri's auth then accepts. Issued credentials
 // live in the store; each issue also writes, in the same transaction, an audit record and a
-// timed outbox record that deletes the credentials when they expire.
+// timed queue message that deletes the credentials when they expire.
 package sts
 
 //go:generate go run github.com/kiri-run/kiri/internal/awsproto/apigen -model sts -package sts -out api_gen.go
@@ -20,12 +20,13 @@ import (
 
 	"github.com/kiri-run/kiri/internal/auth"
 	"github.com/kiri-run/kiri/internal/awsproto"
-	"github.com/kiri-run/kiri/internal/dispatch"
+	"github.com/kiri-run/kiri/internal/queue"
+	"github.com/kiri-run/kiri/internal/service"
 	"github.com/kiri-run/kiri/internal/store"
 	"github.com/kiri-run/kiri/internal/telemetry"
 )
 
-// Outbox topics this service writes and consumes.
+// Queues this service sends to and handles.
 const (
 	topicAudit  = "sts.audit"
 	topicExpire = "sts.expire"
@@ -56,15 +57,16 @@ CREATE TABLE sts_audit (
 
 // Service is the STS API.
 type Service struct {
-	api  *awsproto.Service
-	st   *store.Store
-	log  *slog.Logger
-	now  func() time.Time
-	opts Options
+	api   *awsproto.Service
+	st    *store.Store
+	queue *queue.Engine
+	log   *slog.Logger
+	now   func() time.Time
+	opts  options
 }
 
-// Options adjusts STS. The zero value is dev mode's.
-type Options struct {
+// options adjusts STS. The zero value is dev mode's.
+type options struct {
 	// OwnAccountRoles lets a caller assume only roles of its own account, as strict mode needs
 	// while Kiri has no IAM roles: with no role to hold a trust policy, no role trusts another
 	// account, and any role ARN of the caller's own account is taken as existing. Default false
@@ -72,8 +74,9 @@ type Options struct {
 	OwnAccountRoles bool
 }
 
-// New migrates STS's tables, registers its operations and its outbox handlers.
-func New(ctx context.Context, st *store.Store, relay *dispatch.Relay, log *slog.Logger, opts Options) (*Service, error) {
+// New migrates STS's tables, registers its operations and its queue handlers.
+func New(ctx context.Context, d service.Deps) (*Service, error) {
+	st := d.Store
 	if err := st.Migrate(ctx, "sts", migrations); err != nil {
 		return nil, fmt.Errorf("migrate sts: %w", err)
 	}
@@ -81,12 +84,13 @@ func New(ctx context.Context, st *store.Store, relay *dispatch.Relay, log *slog.
 	if err != nil {
 		return nil, err
 	}
-	s := &Service{api: api, st: st, log: log, now: time.Now, opts: opts}
+	opts := options{OwnAccountRoles: d.Config.Auth == auth.Strict}
+	s := &Service{api: api, st: st, queue: d.Queue, log: d.Logger, now: time.Now, opts: opts}
 	awsproto.Handle(api, "GetCallerIdentity", s.getCallerIdentity)
 	awsproto.Handle(api, "GetSessionToken", s.getSessionToken)
 	awsproto.Handle(api, "AssumeRole", s.assumeRole)
-	relay.Handle(topicAudit, s.recordAudit, dispatch.HandlerOptions{})
-	relay.Handle(topicExpire, s.expireCredentials, dispatch.HandlerOptions{})
+	d.Queue.Handle(topicAudit, s.recordAudit, queue.HandlerOptions{})
+	d.Queue.Handle(topicExpire, s.expireCredentials, queue.HandlerOptions{})
 	return s, nil
 }
 
@@ -200,10 +204,11 @@ func (s *Service) issue(ctx context.Context, c *awsproto.Call, account, principa
 			key.Expiration.UnixMilli()); err != nil {
 			return err
 		}
-		if err := tx.Enqueue(store.OutboxRecord{Topic: topicAudit, Payload: detail, TraceParent: trace}); err != nil {
+		if _, err := s.queue.Send(tx, topicAudit, queue.Outgoing{Body: detail, TraceParent: trace}); err != nil {
 			return err
 		}
-		return tx.Enqueue(store.OutboxRecord{Topic: topicExpire, Payload: []byte(key.AccessKeyID), NotBefore: key.Expiration})
+		_, err := s.queue.Send(tx, topicExpire, queue.Outgoing{Body: []byte(key.AccessKeyID), At: key.Expiration})
+		return err
 	})
 	if err != nil {
 		return auth.Key{}, fmt.Errorf("store credentials: %w", err)
@@ -244,22 +249,22 @@ type auditRecord struct {
 	IssuedPrincipal string `json:"issuedArn"`
 }
 
-func (s *Service) recordAudit(ctx context.Context, rec store.OutboxRecord) error {
+func (s *Service) recordAudit(ctx context.Context, rec queue.Message) error {
 	var a auditRecord
-	if err := json.Unmarshal(rec.Payload, &a); err != nil {
-		return dispatch.Permanent(fmt.Errorf("decode audit record: %w", err))
+	if err := json.Unmarshal(rec.Body, &a); err != nil {
+		return queue.Permanent(fmt.Errorf("decode audit record: %w", err))
 	}
 	return s.st.Write(ctx, func(tx *store.Tx) error {
 		_, err := tx.Exec(`INSERT INTO sts_audit (request_id, event_time, event_name, account_id, principal_arn, issued_key_id, detail)
 			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (request_id) DO NOTHING`,
-			a.RequestID, a.Time, a.Event, a.CallerAccount, a.Caller, a.IssuedKey, string(rec.Payload))
+			a.RequestID, a.Time, a.Event, a.CallerAccount, a.Caller, a.IssuedKey, string(rec.Body))
 		return err
 	})
 }
 
-func (s *Service) expireCredentials(ctx context.Context, rec store.OutboxRecord) error {
+func (s *Service) expireCredentials(ctx context.Context, rec queue.Message) error {
 	return s.st.Write(ctx, func(tx *store.Tx) error {
-		_, err := tx.Exec(`DELETE FROM sts_credentials WHERE access_key_id = ?`, string(rec.Payload))
+		_, err := tx.Exec(`DELETE FROM sts_credentials WHERE access_key_id = ?`, string(rec.Body))
 		return err
 	})
 }

@@ -2,20 +2,15 @@ package sts
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"testing"
 
-	"github.com/kiri-run/kiri/internal/dispatch"
-	"github.com/kiri-run/kiri/internal/store/storetest"
+	"github.com/kiri-run/kiri/internal/service/servicetest"
 )
 
 // TestHandlersFitModel loads the STS model and binds every handler, as the first request would:
 // a handler whose types do not fit its operation fails here rather than in production.
 func TestHandlersFitModel(t *testing.T) {
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	st := storetest.Open(t, storetest.SQLiteConfig(t))
-	svc, err := New(context.Background(), st, dispatch.NewRelay(st, log, ""), log, Options{})
+	svc, err := New(context.Background(), servicetest.Deps(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package edge
+package lambda
 
 import (
 	"net/http/httptest"

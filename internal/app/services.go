@@ -1,0 +1,18 @@
+package app
+
+import (
+	"github.com/kiri-run/kiri/internal/service"
+	"github.com/kiri-run/kiri/internal/service/lambda"
+	"github.com/kiri-run/kiri/internal/service/logs"
+	"github.com/kiri-run/kiri/internal/service/s3"
+	"github.com/kiri-run/kiri/internal/service/sts"
+)
+
+// services are the services Kiri serves, built in this order. Adding a service is adding it
+// here.
+var services = []service.New{
+	service.Of(sts.New),
+	service.Of(s3.New),
+	service.Of(lambda.New),
+	service.Of(logs.New),
+}
