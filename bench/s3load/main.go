@@ -25,17 +25,17 @@ import (
 	"os"
 	"os/exec"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/kiri-run/kiri/bench/internal/procstat"
 )
 
 // config holds the load's flags.
@@ -89,7 +89,7 @@ func run(ctx context.Context, c config) error {
 	fmt.Printf("endpoint %s  bucket %s  clients %d  duration %s\n", c.endpoint, c.bucket, c.clients, c.duration)
 	var keys []string
 	for _, phase := range strings.Split(c.phases, ",") {
-		rss := startRSS(c.pid)
+		rss := procstat.StartPeakRSS(c.pid)
 		var err error
 		switch phase {
 		case "put":
@@ -104,8 +104,8 @@ func run(ctx context.Context, c config) error {
 		default:
 			err = fmt.Errorf("unknown phase %q", phase)
 		}
-		if peak := rss.stop(); c.pid != 0 {
-			fmt.Printf("  server VmRSS: %d MiB at start, peak %d MiB\n", rss.first>>10, peak>>10)
+		if first, peak := rss.Stop(); c.pid != 0 {
+			fmt.Printf("  server VmRSS: %d MiB at start, peak %d MiB\n", first>>10, peak>>10)
 		}
 		if err != nil {
 			return fmt.Errorf("%s: %w", phase, err)
@@ -284,71 +284,13 @@ func randomBytes(n int, seed uint64) []byte {
 	return b
 }
 
-// rssSampler polls a process's VmRSS every 50 ms until stopped and keeps the peak.
-type rssSampler struct {
-	pid         int
-	first, peak int // KiB
-	stopc, done chan struct{}
-}
-
-func startRSS(pid int) *rssSampler {
-	s := &rssSampler{pid: pid, stopc: make(chan struct{}), done: make(chan struct{})}
-	if pid == 0 {
-		close(s.done)
-		return s
-	}
-	s.first = vmRSS(pid)
-	s.peak = s.first
-	go func() {
-		defer close(s.done)
-		t := time.NewTicker(50 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-s.stopc:
-				return
-			case <-t.C:
-				s.peak = max(s.peak, vmRSS(pid))
-			}
-		}
-	}()
-	return s
-}
-
-// stop ends sampling and returns the peak VmRSS in KiB.
-func (s *rssSampler) stop() int {
-	close(s.stopc)
-	<-s.done
-	if s.pid != 0 {
-		s.peak = max(s.peak, vmRSS(s.pid))
-	}
-	return s.peak
-}
-
 // cpuSample is CPU time used so far by the server (pid) and by this process.
 type cpuSample struct{ server, self time.Duration }
 
-// sampleCPU reads the server's user+system time from /proc (clock ticks of 10 ms, as on every
-// Linux this runs on) and this process's from getrusage.
 func sampleCPU(pid int) cpuSample {
-	var s cpuSample
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
-		s.self = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-	}
-	if pid == 0 {
-		return s
-	}
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return s
-	}
-	// The command name (field 2) may hold spaces; the fields after it start past its ')'.
-	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
-	if len(f) > 12 {
-		utime, _ := strconv.ParseInt(f[11], 10, 64)
-		stime, _ := strconv.ParseInt(f[12], 10, 64)
-		s.server = time.Duration(utime+stime) * 10 * time.Millisecond
+	s := cpuSample{self: procstat.SelfCPU()}
+	if pid != 0 {
+		s.server = procstat.CPU(pid)
 	}
 	return s
 }
@@ -367,21 +309,6 @@ func printCPU(pid int, before, after cpuSample, ops int64) {
 	}
 }
 
-// vmRSS reads a process's resident set size in KiB from /proc, or 0 if it cannot.
-func vmRSS(pid int) int {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			n, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(rest), " kB"))
-			return n
-		}
-	}
-	return 0
-}
-
 // rssCommand runs a command while sampling -pid's VmRSS, and reports the growth.
 func rssCommand(args []string) error {
 	fs := flag.NewFlagSet("rss", flag.ExitOnError)
@@ -390,14 +317,14 @@ func rssCommand(args []string) error {
 	if *pid == 0 || fs.NArg() == 0 {
 		return fmt.Errorf("usage: s3load rss -pid N -- command [args...]")
 	}
-	s := startRSS(*pid)
+	s := procstat.StartPeakRSS(*pid)
 	cmd := exec.Command(fs.Arg(0), fs.Args()[1:]...)
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	start := time.Now()
 	err := cmd.Run()
-	peak := s.stop()
+	first, peak := s.Stop()
 	fmt.Printf("VmRSS of %d: %d MiB before, peak %d MiB during, growth %d MiB (command took %s)\n",
-		*pid, s.first>>10, peak>>10, (peak-s.first)>>10, time.Since(start).Round(time.Millisecond))
+		*pid, first>>10, peak>>10, (peak-first)>>10, time.Since(start).Round(time.Millisecond))
 	if err != nil {
 		return fmt.Errorf("%s: %w", fs.Arg(0), err)
 	}

@@ -16,10 +16,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/kiri-run/kiri/bench/internal/procstat"
 )
 
 func main() {
@@ -83,15 +84,9 @@ func once(bin string) (time.Duration, int, error) {
 	}
 	d := time.Since(start)
 	time.Sleep(time.Second)
-	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", cmd.Process.Pid))
-	if err != nil {
-		return 0, 0, err
+	kib := procstat.RSS(cmd.Process.Pid)
+	if kib == 0 {
+		return d, 0, fmt.Errorf("no VmRSS")
 	}
-	for line := range strings.SplitSeq(string(status), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			kib, _ := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")))
-			return d, kib, nil
-		}
-	}
-	return d, 0, fmt.Errorf("no VmRSS")
+	return d, kib, nil
 }
