@@ -258,3 +258,7 @@ var ErrInvalidReceipt = errors.New("queue: invalid receipt")
 
 // ErrNotInFlight is returned by ChangeVisibility when the receipt's lease is no longer held.
 var ErrNotInFlight = errors.New("queue: message not in flight")
+
+// ErrNoMessage is returned by ChangeVisibility when the receipt's message is no longer in the
+// queue (deleted, expired or moved). errors.Is(ErrNoMessage, ErrNotInFlight) holds.
+var ErrNoMessage = fmt.Errorf("%w: no such message", ErrNotInFlight)

@@ -171,6 +171,77 @@ func TestVisibilityDelayAndStats(t *testing.T) {
 	})
 }
 
+func TestChangeVisibilityTellsAGoneMessage(t *testing.T) {
+	t.Parallel()
+	forEachBackend(t, func(t *testing.T, cfg store.Config) {
+		c := newClock()
+		e, st := newEngine(t, cfg, c.Now)
+		ctx := context.Background()
+		send(t, e, st, "q", Outgoing{Body: []byte("a")}, Outgoing{Body: []byte("b")})
+		got := receive(t, e, "q", ReceiveOptions{Max: 2, Visibility: time.Second})
+		if _, err := e.Delete(ctx, "q", got[0].Receipt); err != nil {
+			t.Fatal(err)
+		}
+		c.Advance(2 * time.Second)
+		errs, err := e.ChangeVisibilityBatch(ctx, "q", []Receipt{got[0].Receipt, got[1].Receipt}, []time.Duration{time.Second, time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !errors.Is(errs[0], ErrNoMessage) || !errors.Is(errs[0], ErrNotInFlight) {
+			t.Errorf("a deleted message: %v, want ErrNoMessage", errs[0])
+		}
+		if !errors.Is(errs[1], ErrNotInFlight) || errors.Is(errs[1], ErrNoMessage) {
+			t.Errorf("a message whose lease ended: %v, want only ErrNotInFlight", errs[1])
+		}
+	})
+}
+
+func TestReceiveAttemptReturnsTheSameMessagesAgain(t *testing.T) {
+	t.Parallel()
+	forEachBackend(t, func(t *testing.T, cfg store.Config) {
+		c := newClock()
+		e, st := newEngine(t, cfg, c.Now)
+		ctx := context.Background()
+		send(t, e, st, "f", Outgoing{Body: []byte("a1"), Group: "a"}, Outgoing{Body: []byte("a2"), Group: "a"},
+			Outgoing{Body: []byte("b1"), Group: "b"})
+		o := ReceiveOptions{Max: 2, Visibility: 30 * time.Second, Ordered: true, AttemptID: "try-1", AttemptWindow: 5 * time.Minute}
+		first := receive(t, e, "f", o)
+		if fmt.Sprint(bodies(first)) != "[a1 a2]" {
+			t.Fatalf("first receive: %v", bodies(first))
+		}
+		c.Advance(20 * time.Second)
+		again := receive(t, e, "f", o)
+		if fmt.Sprint(bodies(again)) != "[a1 a2]" || again[0].Receipt != first[0].Receipt || again[1].Receipt != first[1].Receipt || again[0].Receives != 1 {
+			t.Fatalf("a retry of the attempt returned %+v, want the same messages and receipts", again)
+		}
+		// The retry renewed the lease: 20 more seconds and they are still in flight.
+		c.Advance(20 * time.Second)
+		if s, _ := e.Stats(ctx, "f"); s.InFlight != 2 {
+			t.Fatalf("after the retry's lease was renewed: %+v", s)
+		}
+		// Another attempt id receives what is left.
+		if other := receive(t, e, "f", ReceiveOptions{Max: 2, Visibility: 30 * time.Second, Ordered: true, AttemptID: "try-2", AttemptWindow: 5 * time.Minute}); fmt.Sprint(bodies(other)) != "[b1]" {
+			t.Fatalf("another attempt: %v", bodies(other))
+		}
+		// Once a message of the attempt is deleted, a retry no longer repeats it.
+		if _, err := e.Delete(ctx, "f", first[0].Receipt); err != nil {
+			t.Fatal(err)
+		}
+		if got := receive(t, e, "f", o); len(got) != 0 {
+			t.Fatalf("a retry after a deletion returned %v", bodies(got))
+		}
+		// Attempts expire with their window.
+		var n int
+		c.Advance(5 * time.Minute)
+		if _, err := e.sweepExpired(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.QueryRow(ctx, "SELECT COUNT(*) FROM kiri_queue_attempts").Scan(&n); err != nil || n != 0 {
+			t.Errorf("expired attempts left: %d %v", n, err)
+		}
+	})
+}
+
 func TestOrderedGroups(t *testing.T) {
 	t.Parallel()
 	forEachBackend(t, func(t *testing.T, cfg store.Config) {

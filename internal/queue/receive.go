@@ -2,7 +2,9 @@ package queue
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/kiri-run/kiri/internal/store"
@@ -31,6 +33,13 @@ type ReceiveOptions struct {
 	// DeadLetterRetention, when positive, makes a moved message expire that long after it was
 	// first sent (SQS keeps a message's original enqueue time in its dead-letter queue).
 	DeadLetterRetention time.Duration
+	// AttemptID, when set, names this receive so that a retry of it can return what it
+	// returned: a receive with the AttemptID of an earlier one, within AttemptWindow of it,
+	// while every message that one leased is still leased by it, returns those messages again
+	// with the same receipts and a fresh lease, instead of leasing others (SQS FIFO's
+	// ReceiveRequestAttemptId). A receive that leased nothing is not remembered.
+	AttemptID     string
+	AttemptWindow time.Duration
 	// Owner prefixes the receipt token, so an owner's leases can be found again after a crash
 	// (see ReleaseLeases); "" for none. It may not contain '.', '%' or '_'.
 	Owner string
@@ -127,6 +136,11 @@ type candidate struct {
 // lease takes up to o.Max due messages of queue in tx.
 func (e *Engine) lease(tx *store.Tx, queue string, o ReceiveOptions) ([]Received, error) {
 	now := e.now().UnixNano()
+	if o.AttemptID != "" {
+		if again, err := e.repeatAttempt(tx, queue, o, now); err != nil || again != nil {
+			return again, err
+		}
+	}
 	cands, err := e.candidates(tx, queue, o, now)
 	if err != nil {
 		return nil, err
@@ -156,6 +170,58 @@ func (e *Engine) lease(tx *store.Tx, queue string, o ReceiveOptions) ([]Received
 	if o.Visibility == 0 && len(out) > 0 {
 		tx.Notify(notifyTopic, queue)
 	}
+	if o.AttemptID != "" && len(out) > 0 && o.AttemptWindow > 0 {
+		until := now + int64(o.AttemptWindow)
+		if _, err := tx.Exec(`INSERT INTO kiri_queue_attempts (queue, attempt, token, messages, expires_at) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (queue, attempt) DO UPDATE SET token = excluded.token, messages = excluded.messages, expires_at = excluded.expires_at`,
+			queue, o.AttemptID, token, len(out), until); err != nil {
+			return nil, fmt.Errorf("record receive attempt: %w", err)
+		}
+		e.expiry.note(tx, until)
+	}
+	return out, nil
+}
+
+// repeatAttempt returns again, with a fresh lease, what the receive named o.AttemptID leased,
+// when it is remembered and every message of it is still leased by it; nil otherwise.
+func (e *Engine) repeatAttempt(tx *store.Tx, queue string, o ReceiveOptions, now int64) ([]Received, error) {
+	var token string
+	var n int
+	var until int64
+	err := tx.QueryRow("SELECT token, messages, expires_at FROM kiri_queue_attempts WHERE queue = ? AND attempt = ?",
+		queue, o.AttemptID).Scan(&token, &n, &until)
+	if errors.Is(err, errNoRows) || (err == nil && until <= now) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read receive attempt: %w", err)
+	}
+	var held int
+	if err := tx.QueryRow("SELECT COUNT(*) FROM kiri_queue_messages WHERE queue = ? AND receipt = ? AND visible_at > ?",
+		queue, token, now).Scan(&held); err != nil {
+		return nil, fmt.Errorf("read receive attempt: %w", err)
+	}
+	if held != n {
+		return nil, nil
+	}
+	rows, err := tx.Query(`UPDATE kiri_queue_messages SET visible_at = ? WHERE queue = ? AND receipt = ? AND visible_at > ?
+		RETURNING `+messageColumns, now+int64(o.Visibility), queue, token, now)
+	if err != nil {
+		return nil, fmt.Errorf("repeat receive attempt: %w", err)
+	}
+	defer rows.Close()
+	out := make([]Received, 0, n)
+	for rows.Next() {
+		m, err := scanMessage(rows)
+		if err != nil {
+			return nil, fmt.Errorf("repeat receive attempt: %w", err)
+		}
+		out = append(out, Received{Message: m, Receipt: Receipt{ID: m.ID, Token: token}})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("repeat receive attempt: %w", err)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out, nil
 }
 
@@ -271,7 +337,8 @@ func (e *Engine) ChangeVisibility(ctx context.Context, queue string, r Receipt, 
 	return errs[0]
 }
 
-// ChangeVisibilityBatch changes several leases in one commit; errs[i] is nil or ErrNotInFlight.
+// ChangeVisibilityBatch changes several leases in one commit; errs[i] is nil, ErrNotInFlight,
+// or ErrNoMessage (which is an ErrNotInFlight too) when the message is no longer in the queue.
 func (e *Engine) ChangeVisibilityBatch(ctx context.Context, queue string, rs []Receipt, ds []time.Duration) (errs []error, err error) {
 	errs = make([]error, len(rs))
 	err = e.st.Write(ctx, func(tx *store.Tx) error {
@@ -286,6 +353,13 @@ func (e *Engine) ChangeVisibilityBatch(ctx context.Context, queue string, rs []R
 				return err
 			} else if n == 0 {
 				errs[i] = ErrNotInFlight
+				var one int
+				err := tx.QueryRow("SELECT 1 FROM kiri_queue_messages WHERE id = ? AND queue = ?", r.ID, queue).Scan(&one)
+				if errors.Is(err, errNoRows) {
+					errs[i] = ErrNoMessage
+				} else if err != nil {
+					return err
+				}
 			}
 		}
 		tx.Notify(notifyTopic, queue)
@@ -371,12 +445,15 @@ func (e *Engine) Purge(tx *store.Tx, queue string) (int64, error) {
 	return res.RowsAffected()
 }
 
-// Drop deletes queue's messages and deduplication ids, in tx.
+// Drop deletes queue's messages, deduplication ids and remembered receive attempts, in tx.
 func (e *Engine) Drop(tx *store.Tx, queue string) error {
 	if _, err := tx.Exec("DELETE FROM kiri_queue_messages WHERE queue = ?", queue); err != nil {
 		return fmt.Errorf("drop %s: %w", queue, err)
 	}
 	if _, err := tx.Exec("DELETE FROM kiri_queue_dedup WHERE queue = ?", queue); err != nil {
+		return fmt.Errorf("drop %s: %w", queue, err)
+	}
+	if _, err := tx.Exec("DELETE FROM kiri_queue_attempts WHERE queue = ?", queue); err != nil {
 		return fmt.Errorf("drop %s: %w", queue, err)
 	}
 	return nil

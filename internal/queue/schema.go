@@ -82,6 +82,20 @@ CREATE TABLE kiri_queue_workers (
 	lease_until BIGINT NOT NULL
 );
 `,
+}, {
+	// kiri_queue_attempts remembers what a named receive returned (ReceiveOptions.AttemptID).
+	Version: 2,
+	SQL: `
+CREATE TABLE kiri_queue_attempts (
+	queue      TEXT    NOT NULL,
+	attempt    TEXT    NOT NULL,
+	token      TEXT    NOT NULL,
+	messages   INTEGER NOT NULL,
+	expires_at BIGINT  NOT NULL,
+	PRIMARY KEY (queue, attempt)
+);
+CREATE INDEX kiri_queue_attempts_expiry ON kiri_queue_attempts (expires_at);
+`,
 }}
 
 // messageColumns are the columns scanMessage reads, in its order.

@@ -54,7 +54,7 @@ func (s *signals) all() {
 // Wake wakes the waiters of queue, as a send to it would. Tests that move the clock use it.
 func (e *Engine) Wake(queue string) { e.signals.wake(queue) }
 
-// expiry drops expired messages and deduplication ids. It sleeps until the earliest expiry it
+// expiry drops expired messages, deduplication ids and receive attempts. It sleeps until the earliest expiry it
 // knows of; a commit that sets an earlier one pokes it.
 type expiry struct {
 	mu   sync.Mutex
@@ -128,6 +128,8 @@ func (e *Engine) sweepExpired(ctx context.Context) (time.Time, error) {
 					SELECT id FROM kiri_queue_messages WHERE expires_at > 0 AND expires_at <= ? LIMIT ?)`,
 				`DELETE FROM kiri_queue_dedup WHERE (queue, dedup) IN (
 					SELECT queue, dedup FROM kiri_queue_dedup WHERE expires_at <= ? LIMIT ?)`,
+				`DELETE FROM kiri_queue_attempts WHERE (queue, attempt) IN (
+					SELECT queue, attempt FROM kiri_queue_attempts WHERE expires_at <= ? LIMIT ?)`,
 			} {
 				res, err := tx.Exec(q, now, sweepBatch)
 				if err != nil {
@@ -148,21 +150,19 @@ func (e *Engine) sweepExpired(ctx context.Context) (time.Time, error) {
 			break
 		}
 	}
-	var a, b *int64
-	if err := e.st.QueryRow(ctx, "SELECT MIN(expires_at) FROM kiri_queue_messages WHERE expires_at > 0").Scan(&a); err != nil {
-		return time.Time{}, err
+	var next int64
+	for _, q := range []string{
+		"SELECT MIN(expires_at) FROM kiri_queue_messages WHERE expires_at > 0",
+		"SELECT MIN(expires_at) FROM kiri_queue_dedup",
+		"SELECT MIN(expires_at) FROM kiri_queue_attempts",
+	} {
+		var at *int64
+		if err := e.st.QueryRow(ctx, q).Scan(&at); err != nil {
+			return time.Time{}, err
+		}
+		if at != nil && (next == 0 || *at < next) {
+			next = *at
+		}
 	}
-	if err := e.st.QueryRow(ctx, "SELECT MIN(expires_at) FROM kiri_queue_dedup").Scan(&b); err != nil {
-		return time.Time{}, err
-	}
-	switch {
-	case a == nil && b == nil:
-		return time.Time{}, nil
-	case a == nil:
-		return time.Unix(0, *b), nil
-	case b == nil:
-		return time.Unix(0, *a), nil
-	default:
-		return time.Unix(0, min(*a, *b)), nil
-	}
+	return unixTime(next), nil
 }
