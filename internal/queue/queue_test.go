@@ -242,6 +242,99 @@ func TestReceiveAttemptReturnsTheSameMessagesAgain(t *testing.T) {
 	})
 }
 
+func TestRenewAndDeleteHeldTellLapsedLeases(t *testing.T) {
+	t.Parallel()
+	forEachBackend(t, func(t *testing.T, cfg store.Config) {
+		c := newClock()
+		e, st := newEngine(t, cfg, c.Now)
+		ctx := context.Background()
+		send(t, e, st, "q", Outgoing{Body: []byte("a")}, Outgoing{Body: []byte("b")}, Outgoing{Body: []byte("c")})
+		got := receive(t, e, "q", ReceiveOptions{Max: 3, Visibility: time.Second})
+		c.Advance(2 * time.Second)
+		// a's lease lapsed: a strict change refuses it, a renewal takes it back.
+		if err := e.ChangeVisibility(ctx, "q", got[0].Receipt, time.Minute); !errors.Is(err, ErrNotInFlight) {
+			t.Fatalf("a strict change of a lapsed lease: %v", err)
+		}
+		errs, err := e.RenewBatch(ctx, "q", []Receipt{got[0].Receipt}, []time.Duration{time.Minute})
+		if err != nil || errs[0] != nil {
+			t.Fatalf("renewing a lapsed lease: %v %v", errs, err)
+		}
+		// b and c are due again; a receive takes them, so their old receipts no longer renew.
+		again := receive(t, e, "q", ReceiveOptions{Max: 3, Visibility: time.Minute})
+		if fmt.Sprint(bodies(again)) != "[b c]" {
+			t.Fatalf("after the renewal: %v", bodies(again))
+		}
+		errs, _ = e.RenewBatch(ctx, "q", []Receipt{got[1].Receipt}, []time.Duration{time.Minute})
+		if !errors.Is(errs[0], ErrNotInFlight) || errors.Is(errs[0], ErrNoMessage) {
+			t.Errorf("renewing a receipt another receive replaced: %v", errs[0])
+		}
+		// DeleteBatchHeld: a held lease deletes, a replaced one does not, a gone message says so.
+		derrs, err := e.DeleteBatchHeld(ctx, "q", []Receipt{got[0].Receipt, got[1].Receipt, again[1].Receipt, again[1].Receipt})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if derrs[0] != nil || !errors.Is(derrs[1], ErrNotInFlight) || derrs[2] != nil || !errors.Is(derrs[3], ErrNoMessage) {
+			t.Errorf("DeleteBatchHeld: %v", derrs)
+		}
+		c.Advance(2 * time.Minute)
+		derrs, _ = e.DeleteBatchHeld(ctx, "q", []Receipt{again[0].Receipt})
+		if !errors.Is(derrs[0], ErrNotInFlight) || errors.Is(derrs[0], ErrNoMessage) {
+			t.Errorf("DeleteBatchHeld of a lapsed lease: %v", derrs)
+		}
+		if s, _ := e.Stats(ctx, "q"); s.Visible != 1 {
+			t.Errorf("the lapsed message was deleted: %+v", s)
+		}
+	})
+}
+
+func TestRedriveRoutesEachMessage(t *testing.T) {
+	t.Parallel()
+	forEachBackend(t, func(t *testing.T, cfg store.Config) {
+		c := newClock()
+		e, st := newEngine(t, cfg, c.Now)
+		ctx := context.Background()
+		send(t, e, st, "dlq", Outgoing{Body: []byte("x1"), Meta: []byte("x")}, Outgoing{Body: []byte("y1"), Meta: []byte("y")},
+			Outgoing{Body: []byte("x2"), Meta: []byte("x")})
+		// A received message has a count; the redrive clears it.
+		if got := receive(t, e, "dlq", ReceiveOptions{Max: 3}); len(got) != 3 {
+			t.Fatalf("receive: %v", bodies(got))
+		}
+		route := func(m Message) (string, time.Duration, error) {
+			return "src-" + string(m.Meta), time.Hour, nil
+		}
+		var n int
+		err := st.Write(ctx, func(tx *store.Tx) (err error) { n, err = e.Redrive(tx, "dlq", 2, route); return err })
+		if err != nil || n != 2 {
+			t.Fatalf("redrive: %d %v", n, err)
+		}
+		x := receive(t, e, "src-x", ReceiveOptions{Max: 10, Visibility: time.Minute})
+		y := receive(t, e, "src-y", ReceiveOptions{Max: 10, Visibility: time.Minute})
+		if fmt.Sprint(bodies(x), bodies(y)) != "[x1] [y1]" || x[0].Receives != 1 {
+			t.Fatalf("after the redrive: %+v %+v", x, y)
+		}
+		// A failing route moves nothing.
+		failed := errors.New("no such source")
+		err = st.Write(ctx, func(tx *store.Tx) (err error) {
+			_, err = e.Redrive(tx, "dlq", 10, func(Message) (string, time.Duration, error) { return "", 0, failed })
+			return err
+		})
+		if !errors.Is(err, failed) {
+			t.Fatalf("a failing route: %v", err)
+		}
+		if s, _ := e.Stats(ctx, "dlq"); s.Visible != 1 {
+			t.Errorf("a failed redrive moved messages: %+v", s)
+		}
+		// The retention counts from the send.
+		c.Advance(time.Hour)
+		if _, err := e.sweepExpired(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if s, _ := e.Stats(ctx, "src-x"); s != (Stats{}) {
+			t.Errorf("a redriven message outlived its retention: %+v", s)
+		}
+	})
+}
+
 func TestOrderedGroups(t *testing.T) {
 	t.Parallel()
 	forEachBackend(t, func(t *testing.T, cfg store.Config) {

@@ -323,6 +323,37 @@ func (e *Engine) DeleteBatch(ctx context.Context, queue string, rs []Receipt) ([
 	return out, nil
 }
 
+// DeleteBatchHeld deletes several messages in one commit, each only while its receipt's lease
+// is held (SQS FIFO queues refuse a lapsed receipt): errs[i] is nil when the message was
+// deleted, ErrNotInFlight when the lease lapsed or another receive took the message, and
+// ErrNoMessage when the message is no longer in the queue.
+func (e *Engine) DeleteBatchHeld(ctx context.Context, queue string, rs []Receipt) ([]error, error) {
+	errs := make([]error, len(rs))
+	err := e.st.Write(ctx, func(tx *store.Tx) error {
+		now := e.now().UnixNano()
+		for i, r := range rs {
+			res, err := tx.Exec("DELETE FROM kiri_queue_messages WHERE id = ? AND queue = ? AND receipt = ? AND visible_at > ?",
+				r.ID, queue, r.Token, now)
+			if err != nil {
+				return err
+			}
+			if n, err := res.RowsAffected(); err != nil {
+				return err
+			} else if n == 0 {
+				if errs[i], err = e.missing(tx, queue, r); err != nil {
+					return err
+				}
+			}
+		}
+		tx.Notify(notifyTopic, queue)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("delete from %s: %w", queue, err)
+	}
+	return errs, nil
+}
+
 // hasGroups is a hint that deletions in queue may unblock ordered receivers. Queues are not
 // typed, so every deletion announces the queue; waking a waiter costs one indexed read.
 func (e *Engine) hasGroups(string) bool { return true }
@@ -340,24 +371,36 @@ func (e *Engine) ChangeVisibility(ctx context.Context, queue string, r Receipt, 
 // ChangeVisibilityBatch changes several leases in one commit; errs[i] is nil, ErrNotInFlight,
 // or ErrNoMessage (which is an ErrNotInFlight too) when the message is no longer in the queue.
 func (e *Engine) ChangeVisibilityBatch(ctx context.Context, queue string, rs []Receipt, ds []time.Duration) (errs []error, err error) {
+	return e.changeVisibility(ctx, queue, rs, ds, true)
+}
+
+// RenewBatch is ChangeVisibilityBatch for receipts whose lease may have lapsed: it changes the
+// message as long as no receive has taken it since the receipt's, so a consumer that overran
+// its lease can still take it back (SQS standard queues allow this). errs[i] is nil,
+// ErrNotInFlight (received again since) or ErrNoMessage.
+func (e *Engine) RenewBatch(ctx context.Context, queue string, rs []Receipt, ds []time.Duration) (errs []error, err error) {
+	return e.changeVisibility(ctx, queue, rs, ds, false)
+}
+
+// changeVisibility changes leases in one commit; held requires them not to have lapsed.
+func (e *Engine) changeVisibility(ctx context.Context, queue string, rs []Receipt, ds []time.Duration, held bool) (errs []error, err error) {
 	errs = make([]error, len(rs))
 	err = e.st.Write(ctx, func(tx *store.Tx) error {
 		now := e.now().UnixNano()
+		after := int64(-1 << 63)
+		if held {
+			after = now
+		}
 		for i, r := range rs {
 			res, err := tx.Exec(`UPDATE kiri_queue_messages SET visible_at = ?
-				WHERE id = ? AND queue = ? AND receipt = ? AND visible_at > ?`, now+int64(ds[i]), r.ID, queue, r.Token, now)
+				WHERE id = ? AND queue = ? AND receipt = ? AND visible_at > ?`, now+int64(ds[i]), r.ID, queue, r.Token, after)
 			if err != nil {
 				return err
 			}
 			if n, err := res.RowsAffected(); err != nil {
 				return err
 			} else if n == 0 {
-				errs[i] = ErrNotInFlight
-				var one int
-				err := tx.QueryRow("SELECT 1 FROM kiri_queue_messages WHERE id = ? AND queue = ?", r.ID, queue).Scan(&one)
-				if errors.Is(err, errNoRows) {
-					errs[i] = ErrNoMessage
-				} else if err != nil {
+				if errs[i], err = e.missing(tx, queue, r); err != nil {
 					return err
 				}
 			}
@@ -369,6 +412,20 @@ func (e *Engine) ChangeVisibilityBatch(ctx context.Context, queue string, rs []R
 		return nil, fmt.Errorf("change visibility in %s: %w", queue, err)
 	}
 	return errs, nil
+}
+
+// missing tells why r no longer holds its message: ErrNoMessage when the message is gone,
+// else ErrNotInFlight.
+func (e *Engine) missing(tx *store.Tx, queue string, r Receipt) (error, error) {
+	var one int
+	err := tx.QueryRow("SELECT 1 FROM kiri_queue_messages WHERE id = ? AND queue = ?", r.ID, queue).Scan(&one)
+	switch {
+	case errors.Is(err, errNoRows):
+		return ErrNoMessage, nil
+	case err != nil:
+		return nil, err
+	}
+	return ErrNotInFlight, nil
 }
 
 // Release gives a leased message back, due at at, noting cause as its last error. It does
@@ -497,6 +554,58 @@ func (e *Engine) Move(ctx context.Context, from, to string, limit int, retention
 		return 0, fmt.Errorf("move messages from %s to %s: %w", from, to, err)
 	}
 	return n, nil
+}
+
+// Redrive moves up to limit due messages of from, oldest first, each to the queue route names
+// for it, due at once and as if never received: receive counts and leases are cleared, and the
+// message expires retention after it was sent (never when retention is 0). route runs inside the
+// write; an error from it stops the redrive and is returned (the Write function returning it
+// undoes the moves made). Redrive must be called inside a store.Write function; it reports how
+// many messages moved.
+func (e *Engine) Redrive(tx *store.Tx, from string, limit int, route func(Message) (to string, retention time.Duration, err error)) (int, error) {
+	lock := ""
+	if e.pg {
+		lock = " FOR UPDATE SKIP LOCKED"
+	}
+	now := e.now().UnixNano()
+	rows, err := tx.Query("SELECT "+messageColumns+" FROM kiri_queue_messages WHERE queue = ? AND visible_at <= ? ORDER BY visible_at, id LIMIT ?"+lock,
+		from, now, limit)
+	if err != nil {
+		return 0, fmt.Errorf("redrive %s: %w", from, err)
+	}
+	var ms []Message
+	for rows.Next() {
+		m, err := scanMessage(rows)
+		if err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("redrive %s: %w", from, err)
+		}
+		ms = append(ms, m)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("redrive %s: %w", from, err)
+	}
+	for _, m := range ms {
+		to, retention, err := route(m)
+		if err != nil {
+			return 0, err
+		}
+		if err := checkQueueName(to); err != nil {
+			return 0, err
+		}
+		var expires int64
+		if retention > 0 {
+			expires = m.SentAt.UnixNano() + int64(retention)
+			e.expiry.note(tx, expires)
+		}
+		if _, err := tx.Exec(`UPDATE kiri_queue_messages SET queue = ?, visible_at = ?, receipt = '', receives = 0,
+			first_receive_at = 0, last_error = '', expires_at = ? WHERE id = ?`, to, now, expires, m.ID); err != nil {
+			return 0, fmt.Errorf("redrive message %d from %s to %s: %w", m.ID, from, to, err)
+		}
+		tx.Notify(notifyTopic, to)
+	}
+	return len(ms), nil
 }
 
 // Stats counts a queue's messages.
