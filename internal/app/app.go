@@ -21,10 +21,12 @@ import (
 	"github.com/kiri-run/kiri/internal/dispatch"
 	"github.com/kiri-run/kiri/internal/edge"
 	"github.com/kiri-run/kiri/internal/meter"
+	"github.com/kiri-run/kiri/internal/queue"
 	"github.com/kiri-run/kiri/internal/runtime"
 	"github.com/kiri-run/kiri/internal/service/lambda"
 	"github.com/kiri-run/kiri/internal/service/logs"
 	"github.com/kiri-run/kiri/internal/service/s3"
+	"github.com/kiri-run/kiri/internal/service/sqs"
 	"github.com/kiri-run/kiri/internal/service/sts"
 	"github.com/kiri-run/kiri/internal/store"
 	"github.com/kiri-run/kiri/internal/telemetry"
@@ -219,7 +221,15 @@ func Start(ctx context.Context, cfg Config) (_ *App, err error) {
 		return nil, err
 	}
 	notify.lambda = lambdaSvc
-	apis := []*awsproto.Service{stsSvc.API(), s3Svc.API(), lambdaSvc.API(), logsSvc.API()}
+	engine, err := queue.New(ctx, a.store, queue.Config{Logger: log, Node: node})
+	if err != nil {
+		return nil, err
+	}
+	sqsSvc, err := sqs.New(ctx, sqs.Deps{Store: a.store, Queues: engine, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	apis := []*awsproto.Service{stsSvc.API(), s3Svc.API(), lambdaSvc.API(), logsSvc.API(), sqsSvc.API()}
 
 	authCfg := auth.Config{Mode: cfg.Auth, Temporary: stsSvc}
 	if cfg.KeysFile != "" {
@@ -267,6 +277,15 @@ func Start(ctx context.Context, cfg Config) (_ *App, err error) {
 	go func() {
 		defer a.wg.Done()
 		usage.Run(runCtx)
+	}()
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		defer engine.Close()
+		defer sqsSvc.Close()
+		if err := engine.Run(runCtx); err != nil {
+			log.Error("queue engine stopped", "err", err)
+		}
 	}()
 	go func() { a.served <- a.server.Serve(a.listener) }()
 	log.Info("kiri ready", "addr", a.Addr(), "data_dir", a.cfg.DataDir, "store", a.store.Dialect(),
