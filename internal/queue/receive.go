@@ -19,8 +19,9 @@ type ReceiveOptions struct {
 	Visibility time.Duration
 	// Wait is how long to wait for a message when none is due (long polling); zero returns at once.
 	Wait time.Duration
-	// Ordered keeps each group's order: a group's messages come in send order, and none while
-	// an earlier one of the group is in flight or delayed. Messages without a group are unaffected.
+	// Ordered keeps each group's order: a group's messages come in send order, none while one
+	// of the group is in flight (even a later one, made due again by a visibility change) or an
+	// earlier one is delayed. Messages without a group are unaffected.
 	Ordered bool
 	// OnePerGroup, stricter than Ordered, takes only the first message of each group, so a group
 	// has at most one message in flight: what a consumer that delivers concurrently needs.
@@ -239,12 +240,13 @@ func (e *Engine) candidates(tx *store.Tx, queue string, o ReceiveOptions, now in
 				WHERE p.queue = m.queue AND p.grp = m.grp AND p.grp <> '' AND p.id < m.id))
 			ORDER BY m.id LIMIT ?` + lock
 	} else if o.Ordered {
-		// A grouped message is a candidate only when no earlier message of its group is
-		// invisible (in flight or delayed); earlier visible ones come first by id.
+		// A grouped message is a candidate only when no message of its group is in flight
+		// and no earlier one is delayed; earlier visible ones come first by id.
 		q = `SELECT m.id, m.receives, m.sent_at FROM kiri_queue_messages m
 			WHERE m.queue = ? AND m.visible_at <= ?
 			  AND (m.grp = '' OR NOT EXISTS (SELECT 1 FROM kiri_queue_messages p
-				WHERE p.queue = m.queue AND p.grp = m.grp AND p.grp <> '' AND p.id < m.id AND p.visible_at > ?))
+				WHERE p.queue = m.queue AND p.grp = m.grp AND p.grp <> '' AND p.visible_at > ?
+				  AND (p.id < m.id OR p.receipt <> '')))
 			ORDER BY m.id LIMIT ?` + lock
 	} else {
 		q = `SELECT id, receives, sent_at FROM kiri_queue_messages
