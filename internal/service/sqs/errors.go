@@ -82,9 +82,17 @@ func batchTooLong(limit, size int) *awsproto.Error {
 	return awsproto.Errorf("BatchRequestTooLong", 400, "Batch requests cannot be longer than %d bytes. You have sent %d bytes.", limit, size)
 }
 
-// validationError words the codec's model-validation failures as SQS does: a missing required
-// member is MissingParameter, anything else InvalidParameterValue.
-func validationError(_ string, problems []string) *awsproto.Error {
+// batchEntries names the entries of each batch operation, for EmptyBatchRequest.
+var batchEntries = map[string]string{
+	"SendMessageBatch":             "SendMessageBatchRequestEntry",
+	"DeleteMessageBatch":           "DeleteMessageBatchRequestEntry",
+	"ChangeMessageVisibilityBatch": "ChangeMessageVisibilityBatchRequestEntry",
+}
+
+// validationError words the codec's model-validation failures as SQS does: a batch without
+// entries is EmptyBatchRequest (the query protocol cannot tell no entries from an empty list),
+// another missing required member MissingParameter, anything else InvalidParameterValue.
+func validationError(op string, problems []string) *awsproto.Error {
 	for _, p := range problems {
 		if !strings.HasSuffix(p, "Member must not be null") {
 			continue
@@ -92,6 +100,9 @@ func validationError(_ string, problems []string) *awsproto.Error {
 		// "Value null at 'entries.1.member.id' failed to …": name the member as the wire does.
 		_, path, _ := strings.Cut(p, "'")
 		path, _, _ = strings.Cut(path, "'")
+		if entry, ok := batchEntries[op]; ok && path == "entries" {
+			return emptyBatch(entry)
+		}
 		name := path[strings.LastIndexByte(path, '.')+1:]
 		if name != "" {
 			name = strings.ToUpper(name[:1]) + name[1:]
