@@ -734,3 +734,34 @@ func FuzzParseReceipt(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkSendBatch measures sends of ten messages in one write from 16 writers, as SQS's
+// SendMessageBatch makes them.
+func BenchmarkSendBatch(b *testing.B) {
+	st := storetest.Open(b, storetest.SQLiteConfig(b))
+	e, err := New(context.Background(), st, Config{Logger: storetest.QuietLogger(), Node: "n1"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer e.Close()
+	body := make([]byte, 100)
+	b.SetParallelism(8)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			err := st.Write(context.Background(), func(tx *store.Tx) error {
+				for range 10 {
+					if _, err := e.Send(tx, "bench", Outgoing{Body: body, Meta: body[:40], Expires: time.Now().Add(time.Hour)}); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N*10)/b.Elapsed().Seconds(), "msg/s")
+}
