@@ -470,6 +470,45 @@ func TestExpiryAndRetention(t *testing.T) {
 	})
 }
 
+func TestExpiryWakesOnlyForEarlierTimes(t *testing.T) {
+	t.Parallel()
+	st := storetest.Open(t, storetest.SQLiteConfig(t))
+	var x expiry
+	x.init()
+	note := func(at int64) (poked bool) {
+		t.Helper()
+		if err := st.Write(context.Background(), func(tx *store.Tx) error { x.note(tx, at); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-x.poke:
+			return true
+		default:
+			return false
+		}
+	}
+	x.begin()
+	if note(5) {
+		t.Error("an expiry noted during a sweep woke the sweeper")
+	}
+	if got := x.end(time.Unix(0, 10)); got.UnixNano() != 5 {
+		t.Fatalf("after the sweep the sweeper wakes at %d, want 5 (noted during the sweep)", got.UnixNano())
+	}
+	if note(7) {
+		t.Error("an expiry later than the next wake-up woke the sweeper")
+	}
+	if !note(3) {
+		t.Error("an expiry earlier than the next wake-up did not wake the sweeper")
+	}
+	x.begin()
+	if got := x.end(time.Time{}); !got.IsZero() {
+		t.Errorf("a sweep that left nothing wakes at %v", got)
+	}
+	if !note(100) {
+		t.Error("with nothing left to expire, a new expiry did not wake the sweeper")
+	}
+}
+
 func TestLongPollWakesOnSend(t *testing.T) {
 	t.Parallel()
 	forEachBackend(t, func(t *testing.T, cfg store.Config) {
