@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/kiri-run/kiri/internal/arn"
 	"github.com/kiri-run/kiri/internal/awsproto"
 )
 
@@ -48,41 +49,17 @@ type queueKey struct {
 
 // arn is the queue's ARN.
 func (k queueKey) arn() string {
-	return "arn:" + partition(k.Region) + ":sqs:" + k.Region + ":" + k.Account + ":" + k.Name
-}
-
-// partition is the ARN partition of a region.
-func partition(region string) string {
-	switch {
-	case strings.HasPrefix(region, "cn-"):
-		return "aws-cn"
-	case strings.HasPrefix(region, "us-gov-"):
-		return "aws-us-gov"
-	}
-	return "aws"
+	return "arn:" + arn.Partition(k.Region) + ":sqs:" + k.Region + ":" + k.Account + ":" + k.Name
 }
 
 // parseQueueARN reads arn:<partition>:sqs:<region>:<account>:<name>.
-func parseQueueARN(arn string) (queueKey, bool) {
-	parts := strings.Split(arn, ":")
-	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "sqs" || parts[1] != partition(parts[3]) ||
-		parts[3] == "" || !validAccount(parts[4]) || !validQueueName(parts[5], strings.HasSuffix(parts[5], fifoSuffix)) {
+func parseQueueARN(s string) (queueKey, bool) {
+	parts := strings.Split(s, ":")
+	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "sqs" || parts[1] != arn.Partition(parts[3]) ||
+		parts[3] == "" || !arn.IsAccount(parts[4]) || !validQueueName(parts[5], strings.HasSuffix(parts[5], fifoSuffix)) {
 		return queueKey{}, false
 	}
 	return queueKey{Account: parts[4], Region: parts[3], Name: parts[5]}, true
-}
-
-// validAccount reports whether s is a 12-digit account id.
-func validAccount(s string) bool {
-	if len(s) != 12 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // parseQueueURL reads the account and name of a queue URL. Any host is accepted, since clients
@@ -98,7 +75,7 @@ func parseQueueURL(raw string) (account, name string, ok bool) {
 		return "", "", false
 	}
 	account, name = segs[len(segs)-2], segs[len(segs)-1]
-	if !validAccount(account) || !validQueueName(name, strings.HasSuffix(name, fifoSuffix)) {
+	if !arn.IsAccount(account) || !validQueueName(name, strings.HasSuffix(name, fifoSuffix)) {
 		return "", "", false
 	}
 	return account, name, true

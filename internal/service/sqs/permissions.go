@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"maps"
 
+	"github.com/kiri-run/kiri/internal/arn"
 	"github.com/kiri-run/kiri/internal/awsproto"
 	"github.com/kiri-run/kiri/internal/store"
 )
@@ -42,10 +43,10 @@ func (s *Service) addPermission(ctx context.Context, in *AddPermissionRequest) (
 	}
 	var principals, actions []any
 	for _, a := range in.AWSAccountIds {
-		if !validAccount(a) {
+		if !arn.IsAccount(a) {
 			return nil, invalidValue("AWSAccountId", a, "The AWS account id is not valid.")
 		}
-		principals = append(principals, "arn:"+partition(q.Key.Region)+":iam::"+a+":root")
+		principals = append(principals, "arn:"+arn.Partition(q.Key.Region)+":iam::"+a+":root")
 	}
 	for _, a := range in.Actions {
 		if !permissionActions[a] {

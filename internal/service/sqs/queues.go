@@ -88,18 +88,7 @@ func (s *Service) loadQueueInTx(tx *store.Tx, k queueKey) (*queueRow, error) {
 }
 
 // callerScope is the account and region a request acts in.
-func callerScope(ctx context.Context) (account, region string) {
-	account, region = "000000000000", "us-east-1"
-	if c := awsproto.CallFrom(ctx); c != nil {
-		if c.AccountID != "" {
-			account = c.AccountID
-		}
-		if c.Region != "" {
-			region = c.Region
-		}
-	}
-	return account, region
-}
+func callerScope(ctx context.Context) (account, region string) { return awsproto.CallFrom(ctx).Scope() }
 
 // queueFromURL resolves a request's QueueUrl to its queue in the caller's account and region.
 // A queue of another account is not visible (QueueDoesNotExist): Kiri does not evaluate queue
@@ -128,8 +117,8 @@ func (s *Service) queueFromURL(ctx context.Context, u *string) (*queueRow, error
 
 // queueFromARN resolves a queue ARN in the caller's account and region; nil when there is no
 // such queue.
-func (s *Service) queueFromARN(ctx context.Context, arn string) (*queueRow, error) {
-	k, ok := parseQueueARN(arn)
+func (s *Service) queueFromARN(ctx context.Context, queueARN string) (*queueRow, error) {
+	k, ok := parseQueueARN(queueARN)
 	caller, region := callerScope(ctx)
 	if !ok || k.Account != caller || k.Region != region {
 		return nil, nil
