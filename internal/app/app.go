@@ -171,6 +171,10 @@ func Start(ctx context.Context, cfg Config) (_ *App, err error) {
 		return nil, err
 	}
 	relay := dispatch.NewRelay(a.store, log, node)
+	engine, err := queue.New(ctx, a.store, queue.Config{Logger: log, Node: node})
+	if err != nil {
+		return nil, err
+	}
 	stsSvc, err := sts.New(ctx, a.store, relay, log)
 	if err != nil {
 		return nil, err
@@ -221,10 +225,6 @@ func Start(ctx context.Context, cfg Config) (_ *App, err error) {
 		return nil, err
 	}
 	notify.lambda = lambdaSvc
-	engine, err := queue.New(ctx, a.store, queue.Config{Logger: log, Node: node})
-	if err != nil {
-		return nil, err
-	}
 	sqsSvc, err := sqs.New(ctx, sqs.Deps{Store: a.store, Queues: engine, Logger: log})
 	if err != nil {
 		return nil, err
@@ -271,21 +271,20 @@ func Start(ctx context.Context, cfg Config) (_ *App, err error) {
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()
+		if err := engine.Run(runCtx); err != nil {
+			log.Error("queue engine stopped", "err", err)
+		}
+		engine.Close()
+	}()
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
 		s3Svc.Run(runCtx)
 	}()
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()
 		usage.Run(runCtx)
-	}()
-	a.wg.Add(1)
-	go func() {
-		defer a.wg.Done()
-		defer engine.Close()
-		defer sqsSvc.Close()
-		if err := engine.Run(runCtx); err != nil {
-			log.Error("queue engine stopped", "err", err)
-		}
 	}()
 	go func() { a.served <- a.server.Serve(a.listener) }()
 	log.Info("kiri ready", "addr", a.Addr(), "data_dir", a.cfg.DataDir, "store", a.store.Dialect(),

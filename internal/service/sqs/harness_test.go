@@ -67,7 +67,7 @@ func newHarness(t *testing.T) *harness {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); _ = eng.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done; svc.Close(); eng.Close() })
+	t.Cleanup(func() { cancel(); <-done; eng.Close() })
 	e := edge.New(edge.Config{
 		Router:  awsproto.NewRouter(svc.API()),
 		Auth:    auth.New(auth.Config{Mode: auth.Dev}),

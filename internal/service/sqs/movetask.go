@@ -220,18 +220,14 @@ func (s *Service) cancelMessageMoveTask(ctx context.Context, in *CancelMessageMo
 type moveRunner struct {
 	s      *Service
 	wake   chan struct{}
-	unsub  func()
 	nextAt map[int64]time.Time // when each running task steps next; the worker's own
 }
 
 func newMoveRunner(s *Service) *moveRunner {
 	r := &moveRunner{s: s, wake: make(chan struct{}, 1), nextAt: map[int64]time.Time{}}
-	r.unsub = s.st.Subscribe(moveTopic, func(string) { r.poke() })
 	s.eng.StartWorker(moveWorker, r.run)
 	return r
 }
-
-func (r *moveRunner) close() { r.unsub() }
 
 func (r *moveRunner) poke() {
 	select {
@@ -241,8 +237,10 @@ func (r *moveRunner) poke() {
 }
 
 // run steps the running tasks until ctx ends, sleeping until the next one is due or a task
-// starts; with no task running it does nothing.
+// starts (on any node: the store announces it); with no task running it does nothing.
 func (r *moveRunner) run(ctx context.Context) {
+	unsub := r.s.st.Subscribe(moveTopic, func(string) { r.poke() })
+	defer unsub()
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {

@@ -86,9 +86,6 @@ func New(ctx context.Context, d Deps) (*Service, error) {
 // API returns the codec-facing service to mount on the router.
 func (s *Service) API() *awsproto.Service { return s.api }
 
-// Close stops listening for move-task announcements.
-func (s *Service) Close() { s.moves.close() }
-
 func (s *Service) registerQueueOps() {
 	awsproto.Handle(s.api, "CreateQueue", s.createQueue)
 	awsproto.Handle(s.api, "DeleteQueue", s.deleteQueue)
