@@ -1,7 +1,6 @@
 package sqs
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/kiri-run/kiri/internal/awsproto"
@@ -109,5 +108,9 @@ func validationError(op string, problems []string) *awsproto.Error {
 		}
 		return missingParameter(name)
 	}
-	return invalidParameter("%s", fmt.Sprintf("%d validation errors detected: %s", len(problems), strings.Join(problems, "; ")))
+	noun := "errors"
+	if len(problems) == 1 {
+		noun = "error"
+	}
+	return invalidParameter("%d validation %s detected: %s", len(problems), noun, strings.Join(problems, "; "))
 }
