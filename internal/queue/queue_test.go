@@ -804,3 +804,54 @@ func BenchmarkSendBatch(b *testing.B) {
 	})
 	b.ReportMetric(float64(b.N*10)/b.Elapsed().Seconds(), "msg/s")
 }
+
+// BenchmarkReceiveDeleteBatch measures receives of up to ten messages, each followed by the
+// deletion of what it leased in one write, from 16 consumers: SQS's ReceiveMessage and
+// DeleteMessageBatch.
+func BenchmarkReceiveDeleteBatch(b *testing.B) {
+	st := storetest.Open(b, storetest.SQLiteConfig(b))
+	e, err := New(context.Background(), st, Config{Logger: storetest.QuietLogger(), Node: "n1"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer e.Close()
+	ctx := context.Background()
+	body := make([]byte, 100)
+	for sent := 0; sent < b.N*10; sent += 100 {
+		err := st.Write(ctx, func(tx *store.Tx) error {
+			for range 100 {
+				if _, err := e.Send(tx, "bench", Outgoing{Body: body, Meta: body[:40], Expires: time.Now().Add(time.Hour)}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	var got atomic.Int64
+	b.SetParallelism(8)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			rs, err := e.Receive(ctx, "bench", ReceiveOptions{Max: 10, Visibility: time.Minute})
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			receipts := make([]Receipt, len(rs))
+			for i, r := range rs {
+				receipts[i] = r.Receipt
+			}
+			if len(receipts) > 0 {
+				if _, err := e.DeleteBatch(ctx, "bench", receipts); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+			got.Add(int64(len(rs)))
+		}
+	})
+	b.ReportMetric(float64(got.Load())/b.Elapsed().Seconds(), "msg/s")
+}

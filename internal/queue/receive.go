@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/kiri-run/kiri/internal/store"
@@ -127,14 +128,8 @@ func (e *Engine) receiveOnce(ctx context.Context, queue string, o ReceiveOptions
 	return out, nil
 }
 
-// candidate is a due message a receive may take.
-type candidate struct {
-	id       int64
-	receives int
-	sent     int64
-}
-
-// lease takes up to o.Max due messages of queue in tx.
+// lease takes up to o.Max due messages of queue in tx: it reads them whole and leases them with
+// one statement.
 func (e *Engine) lease(tx *store.Tx, queue string, o ReceiveOptions) ([]Received, error) {
 	now := e.now().UnixNano()
 	if o.AttemptID != "" {
@@ -152,21 +147,29 @@ func (e *Engine) lease(tx *store.Tx, queue string, o ReceiveOptions) ([]Received
 	}
 	until := now + int64(o.Visibility)
 	out := make([]Received, 0, len(cands))
-	for _, c := range cands {
-		if o.MaxReceives > 0 && c.receives >= o.MaxReceives && o.DeadLetter != "" {
-			if err := e.moveToDeadLetter(tx, c, o, now); err != nil {
+	ids := make([]any, 0, len(cands)+3)
+	ids = append(ids, until, token, now)
+	for _, m := range cands {
+		if o.MaxReceives > 0 && m.Receives >= o.MaxReceives && o.DeadLetter != "" {
+			if err := e.moveToDeadLetter(tx, m, o, now); err != nil {
 				return nil, err
 			}
 			continue
 		}
-		m, err := scanMessage(tx.QueryRow(`UPDATE kiri_queue_messages
-			SET visible_at = ?, receipt = ?, receives = receives + 1,
-			    first_receive_at = CASE WHEN first_receive_at = 0 THEN ? ELSE first_receive_at END
-			WHERE id = ? RETURNING `+messageColumns, until, token, now, c.id))
-		if err != nil {
-			return nil, err
+		m.Receives++
+		if m.FirstReceiveAt.IsZero() {
+			m.FirstReceiveAt = unixTime(now)
 		}
 		out = append(out, Received{Message: m, Receipt: Receipt{ID: m.ID, Token: token}})
+		ids = append(ids, m.ID)
+	}
+	if len(out) > 0 {
+		if _, err := tx.Exec(`UPDATE kiri_queue_messages
+			SET visible_at = ?, receipt = ?, receives = receives + 1,
+			    first_receive_at = CASE WHEN first_receive_at = 0 THEN ? ELSE first_receive_at END
+			WHERE id IN (`+placeholders(len(out))+`)`, ids...); err != nil {
+			return nil, err
+		}
 	}
 	if o.Visibility == 0 && len(out) > 0 {
 		tx.Notify(notifyTopic, queue)
@@ -181,6 +184,11 @@ func (e *Engine) lease(tx *store.Tx, queue string, o ReceiveOptions) ([]Received
 		e.expiry.note(tx, until)
 	}
 	return out, nil
+}
+
+// placeholders is n comma-separated "?".
+func placeholders(n int) string {
+	return strings.Repeat("?, ", n-1) + "?"
 }
 
 // repeatAttempt returns again, with a fresh lease, what the receive named o.AttemptID leased,
@@ -226,15 +234,15 @@ func (e *Engine) repeatAttempt(tx *store.Tx, queue string, o ReceiveOptions, now
 	return out, nil
 }
 
-// candidates lists up to o.Max messages of queue due at now, in the order a receive takes them.
-func (e *Engine) candidates(tx *store.Tx, queue string, o ReceiveOptions, now int64) ([]candidate, error) {
+// candidates reads up to o.Max messages of queue due at now, in the order a receive takes them.
+func (e *Engine) candidates(tx *store.Tx, queue string, o ReceiveOptions, now int64) ([]Message, error) {
 	lock := ""
 	if e.pg {
 		lock = " FOR UPDATE SKIP LOCKED"
 	}
 	var q string
 	if o.OnePerGroup {
-		q = `SELECT m.id, m.receives, m.sent_at FROM kiri_queue_messages m
+		q = `SELECT ` + messageColumnsOf("m") + ` FROM kiri_queue_messages m
 			WHERE m.queue = ? AND m.visible_at <= ?
 			  AND (m.grp = '' OR NOT EXISTS (SELECT 1 FROM kiri_queue_messages p
 				WHERE p.queue = m.queue AND p.grp = m.grp AND p.grp <> '' AND p.id < m.id))
@@ -242,14 +250,14 @@ func (e *Engine) candidates(tx *store.Tx, queue string, o ReceiveOptions, now in
 	} else if o.Ordered {
 		// A grouped message is a candidate only when no message of its group is in flight
 		// and no earlier one is delayed; earlier visible ones come first by id.
-		q = `SELECT m.id, m.receives, m.sent_at FROM kiri_queue_messages m
+		q = `SELECT ` + messageColumnsOf("m") + ` FROM kiri_queue_messages m
 			WHERE m.queue = ? AND m.visible_at <= ?
 			  AND (m.grp = '' OR NOT EXISTS (SELECT 1 FROM kiri_queue_messages p
 				WHERE p.queue = m.queue AND p.grp = m.grp AND p.grp <> '' AND p.visible_at > ?
 				  AND (p.id < m.id OR p.receipt <> '')))
 			ORDER BY m.id LIMIT ?` + lock
 	} else {
-		q = `SELECT id, receives, sent_at FROM kiri_queue_messages
+		q = `SELECT ` + messageColumns + ` FROM kiri_queue_messages
 			WHERE queue = ? AND visible_at <= ? ORDER BY visible_at, id LIMIT ?` + lock
 	}
 	args := []any{queue, now, o.Max}
@@ -261,27 +269,27 @@ func (e *Engine) candidates(tx *store.Tx, queue string, o ReceiveOptions, now in
 		return nil, err
 	}
 	defer rows.Close()
-	var out []candidate
+	var out []Message
 	for rows.Next() {
-		var c candidate
-		if err := rows.Scan(&c.id, &c.receives, &c.sent); err != nil {
+		m, err := scanMessage(rows)
+		if err != nil {
 			return nil, err
 		}
-		out = append(out, c)
+		out = append(out, m)
 	}
 	return out, rows.Err()
 }
 
 // moveToDeadLetter moves a candidate to o.DeadLetter, due at once, lease and error cleared.
-func (e *Engine) moveToDeadLetter(tx *store.Tx, c candidate, o ReceiveOptions, now int64) error {
+func (e *Engine) moveToDeadLetter(tx *store.Tx, m Message, o ReceiveOptions, now int64) error {
 	var expires int64
 	if o.DeadLetterRetention > 0 {
-		expires = c.sent + int64(o.DeadLetterRetention)
+		expires = m.SentAt.UnixNano() + int64(o.DeadLetterRetention)
 		e.expiry.note(tx, expires)
 	}
 	if _, err := tx.Exec(`UPDATE kiri_queue_messages SET queue = ?, visible_at = ?, receipt = '', expires_at = ? WHERE id = ?`,
-		o.DeadLetter, now, expires, c.id); err != nil {
-		return fmt.Errorf("move message %d to %s: %w", c.id, o.DeadLetter, err)
+		o.DeadLetter, now, expires, m.ID); err != nil {
+		return fmt.Errorf("move message %d to %s: %w", m.ID, o.DeadLetter, err)
 	}
 	tx.Notify(notifyTopic, o.DeadLetter)
 	return nil

@@ -2,6 +2,7 @@ package queue
 
 import (
 	"database/sql"
+	"strings"
 
 	"github.com/kiri-run/kiri/internal/store"
 )
@@ -100,6 +101,11 @@ CREATE INDEX kiri_queue_attempts_expiry ON kiri_queue_attempts (expires_at);
 
 // messageColumns are the columns scanMessage reads, in its order.
 const messageColumns = "id, queue, grp, dedup, body, meta, sent_at, receives, first_receive_at, last_error, traceparent"
+
+// messageColumnsOf is messageColumns of the table aliased alias.
+func messageColumnsOf(alias string) string {
+	return alias + "." + strings.ReplaceAll(messageColumns, ", ", ", "+alias+".")
+}
 
 // scanMessage reads one row of messageColumns.
 func scanMessage(sc interface{ Scan(...any) error }) (Message, error) {
