@@ -76,6 +76,9 @@ func validContents(s string) bool {
 
 // checkMessageAttributes checks a message's attributes and returns them sorted by name.
 func checkMessageAttributes(in map[string]MessageAttributeValue) ([]msgAttr, error) {
+	if len(in) == 0 {
+		return nil, nil
+	}
 	if len(in) > maxMessageAttributes {
 		return nil, invalidParameter("Number of message attributes [%d] exceeds the allowed maximum [%d].", len(in), maxMessageAttributes)
 	}
@@ -179,6 +182,9 @@ func validNumber(s string) bool {
 
 // checkSystemAttributes checks a message's system attributes: only AWSTraceHeader, a String.
 func checkSystemAttributes(in map[string]MessageSystemAttributeValue) ([]msgAttr, error) {
+	if len(in) == 0 {
+		return nil, nil
+	}
 	out := make([]msgAttr, 0, len(in))
 	for _, name := range slices.Sorted(maps.Keys(in)) {
 		v := in[name]

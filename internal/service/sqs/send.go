@@ -136,13 +136,14 @@ func prepare(q *queueRow, in sendInput, group, dedup, sender string, now time.Ti
 		}
 		delay = time.Duration(*in.Delay) * time.Second
 	}
-	m := meta{Sender: sender, Origin: q.Key.Name, BodyMD5: md5.Sum([]byte(body)), Attrs: attrs}
+	raw := []byte(body)
+	m := meta{Sender: sender, Origin: q.Key.Name, BodyMD5: md5.Sum(raw), Attrs: attrs}
 	for _, a := range sys {
 		m.Trace = string(a.Value)
 	}
 	out := outgoing{
 		msg: queue.Outgoing{
-			Body:    []byte(body),
+			Body:    raw,
 			Group:   group,
 			At:      now.Add(delay),
 			Expires: now.Add(q.S.Retention),
