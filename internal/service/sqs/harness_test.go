@@ -51,9 +51,19 @@ type harness struct {
 	client *sqs.Client
 }
 
-func newHarness(t *testing.T) *harness {
+// forEachBackend runs f on SQLite and, when configured, PostgreSQL.
+func forEachBackend(t *testing.T, f func(t *testing.T, cfg store.Config)) {
+	for _, b := range storetest.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			t.Parallel()
+			f(t, b.Config(t))
+		})
+	}
+}
+
+func newHarness(t *testing.T, cfg store.Config) *harness {
 	t.Helper()
-	st := storetest.Open(t, storetest.SQLiteConfig(t))
+	st := storetest.Open(t, cfg)
 	c := &clock{t: time.Unix(1_800_000_000, 0)}
 	log := storetest.QuietLogger()
 	eng, err := queue.New(context.Background(), st, queue.Config{Logger: log, Node: "n1", Now: c.Now})
