@@ -191,9 +191,7 @@ func (s *Service) changeMessageVisibilityBatch(ctx context.Context, in *ChangeMe
 		if v == nil {
 			v = awsproto.Ptr(int32(0))
 		}
-		if timeouts[i], ops[i].err = visibilityTimeout(v); ops[i].err != nil {
-			continue
-		}
+		timeouts[i], ops[i].err = visibilityTimeout(v)
 	}
 	if err := s.changeAll(ctx, q, ops, timeouts); err != nil {
 		return nil, err

@@ -223,10 +223,10 @@ type moveRunner struct {
 	nextAt map[int64]time.Time // when each running task steps next; the worker's own
 }
 
-func newMoveRunner(s *Service) *moveRunner {
+// startMoveRunner registers the move worker with the engine, which runs it once it runs.
+func startMoveRunner(s *Service) {
 	r := &moveRunner{s: s, wake: make(chan struct{}, 1), nextAt: map[int64]time.Time{}}
 	s.eng.StartWorker(moveWorker, r.run)
-	return r
 }
 
 func (r *moveRunner) poke() {

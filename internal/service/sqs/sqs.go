@@ -39,7 +39,6 @@ type Service struct {
 	log    *slog.Logger
 	now    func() time.Time
 	queues *store.Cache[queueKey, *queueRow]
-	moves  *moveRunner
 }
 
 // New migrates SQS's tables, registers its operations and starts its move-task worker on the
@@ -79,7 +78,7 @@ func New(ctx context.Context, d Deps) (*Service, error) {
 	s.registerQueueOps()
 	s.registerMessageOps()
 	s.registerMoveTaskOps()
-	s.moves = newMoveRunner(s)
+	startMoveRunner(s)
 	return s, nil
 }
 
