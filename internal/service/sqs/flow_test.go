@@ -10,6 +10,7 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/kiri-run/kiri/internal/store"
+	"github.com/kiri-run/kiri/internal/store/storetest"
 )
 
 // TestFlowOnEveryBackend runs every kind of statement the service makes on each store backend:
@@ -120,4 +121,45 @@ func TestFlowOnEveryBackend(t *testing.T) {
 		_, err = c.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String("flow")})
 		expectAPIError(t, err, "AWS.SimpleQueueService.NonExistentQueue", "")
 	})
+}
+
+// TestMoveTaskFailsWhenItsDestinationGoes fails a running move task whose destination queue
+// is deleted, as SQS reports it.
+func TestMoveTaskFailsWhenItsDestinationGoes(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, storetest.SQLiteConfig(t))
+	c, ctx := h.client, t.Context()
+	dlq := h.createQueue(t, "failing-dlq", nil)
+	h.createQueue(t, "failing-src", map[string]string{"RedrivePolicy": `{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:failing-dlq","maxReceiveCount":1}`})
+	dest := h.createQueue(t, "failing-dest", nil)
+	for i := range 5 {
+		if _, err := c.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(dlq), MessageBody: aws.String(fmt.Sprint(i))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	src := aws.String("arn:aws:sqs:us-east-1:000000000000:failing-dlq")
+	if _, err := c.StartMessageMoveTask(ctx, &sqs.StartMessageMoveTaskInput{SourceArn: src,
+		DestinationArn: aws.String("arn:aws:sqs:us-east-1:000000000000:failing-dest"), MaxNumberOfMessagesPerSecond: aws.Int32(1)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.DeleteQueue(ctx, &sqs.DeleteQueueInput{QueueUrl: aws.String(dest)}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		tasks, err := c.ListMessageMoveTasks(ctx, &sqs.ListMessageMoveTasksInput{SourceArn: src})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := tasks.Results[0]; aws.ToString(r.Status) == "FAILED" {
+			if aws.ToString(r.FailureReason) != "AWS.SimpleQueueService.NonExistentQueue" || r.ApproximateNumberOfMessagesMoved > 1 || r.TaskHandle != nil {
+				t.Errorf("failed task %+v", r)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the task did not fail: %+v", tasks.Results)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
