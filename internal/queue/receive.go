@@ -2,6 +2,7 @@ package queue
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"sort"
@@ -338,25 +339,9 @@ func (e *Engine) DeleteBatch(ctx context.Context, queue string, rs []Receipt) ([
 // deleted, ErrNotInFlight when the lease lapsed or another receive took the message, and
 // ErrNoMessage when the message is no longer in the queue.
 func (e *Engine) DeleteBatchHeld(ctx context.Context, queue string, rs []Receipt) ([]error, error) {
-	errs := make([]error, len(rs))
-	err := e.st.Write(ctx, func(tx *store.Tx) error {
-		now := e.now().UnixNano()
-		for i, r := range rs {
-			res, err := tx.Exec("DELETE FROM kiri_queue_messages WHERE id = ? AND queue = ? AND receipt = ? AND visible_at > ?",
-				r.ID, queue, r.Token, now)
-			if err != nil {
-				return err
-			}
-			if n, err := res.RowsAffected(); err != nil {
-				return err
-			} else if n == 0 {
-				if errs[i], err = e.missing(tx, queue, r); err != nil {
-					return err
-				}
-			}
-		}
-		tx.Notify(notifyTopic, queue)
-		return nil
+	errs, err := e.eachReceipt(ctx, queue, rs, func(tx *store.Tx, i int, now int64) (sql.Result, error) {
+		return tx.Exec("DELETE FROM kiri_queue_messages WHERE id = ? AND queue = ? AND receipt = ? AND visible_at > ?",
+			rs[i].ID, queue, rs[i].Token, now)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("delete from %s: %w", queue, err)
@@ -393,17 +378,29 @@ func (e *Engine) RenewBatch(ctx context.Context, queue string, rs []Receipt, ds 
 }
 
 // changeVisibility changes leases in one commit; held requires them not to have lapsed.
-func (e *Engine) changeVisibility(ctx context.Context, queue string, rs []Receipt, ds []time.Duration, held bool) (errs []error, err error) {
-	errs = make([]error, len(rs))
-	err = e.st.Write(ctx, func(tx *store.Tx) error {
-		now := e.now().UnixNano()
+func (e *Engine) changeVisibility(ctx context.Context, queue string, rs []Receipt, ds []time.Duration, held bool) ([]error, error) {
+	errs, err := e.eachReceipt(ctx, queue, rs, func(tx *store.Tx, i int, now int64) (sql.Result, error) {
 		after := int64(-1 << 63)
 		if held {
 			after = now
 		}
+		return tx.Exec(`UPDATE kiri_queue_messages SET visible_at = ?
+			WHERE id = ? AND queue = ? AND receipt = ? AND visible_at > ?`, now+int64(ds[i]), rs[i].ID, queue, rs[i].Token, after)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("change visibility in %s: %w", queue, err)
+	}
+	return errs, nil
+}
+
+// eachReceipt runs change for every receipt in one commit and announces the queue; errs[i] says
+// why change touched no row for rs[i] (see missing), nil when it did.
+func (e *Engine) eachReceipt(ctx context.Context, queue string, rs []Receipt, change func(tx *store.Tx, i int, now int64) (sql.Result, error)) ([]error, error) {
+	errs := make([]error, len(rs))
+	err := e.st.Write(ctx, func(tx *store.Tx) error {
+		now := e.now().UnixNano()
 		for i, r := range rs {
-			res, err := tx.Exec(`UPDATE kiri_queue_messages SET visible_at = ?
-				WHERE id = ? AND queue = ? AND receipt = ? AND visible_at > ?`, now+int64(ds[i]), r.ID, queue, r.Token, after)
+			res, err := change(tx, i, now)
 			if err != nil {
 				return err
 			}
@@ -418,10 +415,7 @@ func (e *Engine) changeVisibility(ctx context.Context, queue string, rs []Receip
 		tx.Notify(notifyTopic, queue)
 		return nil
 	})
-	if err != nil {
-		return nil, fmt.Errorf("change visibility in %s: %w", queue, err)
-	}
-	return errs, nil
+	return errs, err
 }
 
 // missing tells why r no longer holds its message: ErrNoMessage when the message is gone,
