@@ -5,6 +5,7 @@ import (
 	"github.com/kiri-run/kiri/internal/service/lambda"
 	"github.com/kiri-run/kiri/internal/service/logs"
 	"github.com/kiri-run/kiri/internal/service/s3"
+	"github.com/kiri-run/kiri/internal/service/sqs"
 	"github.com/kiri-run/kiri/internal/service/sts"
 )
 
@@ -15,4 +16,5 @@ var services = []service.New{
 	service.Of(s3.New),
 	service.Of(lambda.New),
 	service.Of(logs.New),
+	service.Of(sqs.New),
 }

@@ -30,6 +30,28 @@ type Call struct {
 	Cause error
 }
 
+// Dev-mode defaults of a call's scope: the account of dev mode and the region clients use by
+// default.
+const (
+	DefaultAccount = "000000000000"
+	DefaultRegion  = "us-east-1"
+)
+
+// Scope returns the account and region the call acts in, the defaults for what it lacks; c may
+// be nil.
+func (c *Call) Scope() (account, region string) {
+	account, region = DefaultAccount, DefaultRegion
+	if c != nil {
+		if c.AccountID != "" {
+			account = c.AccountID
+		}
+		if c.Region != "" {
+			region = c.Region
+		}
+	}
+	return account, region
+}
+
 type callKey struct{}
 
 // WithCall returns a context that carries c.

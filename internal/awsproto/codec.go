@@ -91,6 +91,9 @@ type planner struct {
 	cache map[codecKey]*codec
 	// openEnums are the enum shapes left unchecked (ServiceOptions.HandlerEnums).
 	openEnums []string
+	// lenient skips Go fields the shape has no member for, instead of failing: a query twin's
+	// model may be older than the types generated from its json model.
+	lenient bool
 }
 
 func shapeKind(s *shape, ref *shapeRef) (kind, error) {
@@ -240,6 +243,9 @@ func (p *planner) planStruct(c *codec) error {
 			name = sf.Name
 		}
 		ref, ok := s.Members[name]
+		if !ok && p.lenient {
+			continue
+		}
 		if !ok {
 			return fmt.Errorf("field %s.%s: shape %s has no member %q", b, sf.Name, s.name, name)
 		}

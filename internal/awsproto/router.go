@@ -212,7 +212,14 @@ type Router struct {
 func NewRouter(services ...*Service) *Router {
 	r := &Router{byTarget: map[string]*Service{}, bySigning: map[string][]*Service{}}
 	var xml []*Service
+	var all []*Service
 	for _, s := range services {
+		all = append(all, s)
+		if s.twin != nil {
+			all = append(all, s.twin)
+		}
+	}
+	for _, s := range all {
 		r.bySigning[s.SigningName()] = append(r.bySigning[s.SigningName()], s)
 		switch s.protocol {
 		case "json":
@@ -371,6 +378,15 @@ func readForm(req *http.Request) (url.Values, error) {
 	return vals, nil
 }
 
+// requestURL is the URL req addressed, without its query.
+func requestURL(req *http.Request) string {
+	scheme := "http"
+	if req.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + req.Host + req.URL.EscapedPath()
+}
+
 func (r *Router) resolveQuery(req *http.Request, signed []*Service) (*Route, error) {
 	var pick *Service
 	for _, s := range signed {
@@ -411,6 +427,9 @@ func (r *Router) resolveQuery(req *http.Request, signed []*Service) (*Route, err
 	}
 	if pick.op(action) == nil {
 		return &Route{Service: pick, Err: unknownOperation(pick, action)}, nil
+	}
+	if p := pick.opts.QueryURLParam; p != "" && !vals.Has(p) && req.URL.Path != "/" && req.URL.Path != "" {
+		vals.Set(p, requestURL(req))
 	}
 	return &Route{Service: pick, Operation: action, form: newQueryForm(vals)}, nil
 }

@@ -28,6 +28,16 @@ type ServiceOptions struct {
 	// Intercept returns is the call's error (it may refuse the call, or map the handler's
 	// error). Default: the handler runs as it is.
 	Intercept func(ctx context.Context, op string, next func(context.Context) error) error
+	// QueryModel names an embedded query-protocol model of the same service, for a json service
+	// whose older clients still speak the query protocol (SQS: the AWS CLI v2.9 and boto3 1.26).
+	// The Service then has a query twin that the router serves query requests with, running the
+	// same handlers. The twin's model may be older than the json one: Go fields it lacks a member
+	// for stay unset, and operations it lacks are not served over query. Default: none.
+	QueryModel string
+	// QueryURLParam names a parameter that a query-protocol request addressed to a path other
+	// than "/" may leave out; it is then the request's URL (SQS: a request POSTed to a queue URL
+	// names its queue by that URL). Default: none.
+	QueryURLParam string
 }
 
 // Service is one AWS service model with the typed handlers registered for its operations.
@@ -37,6 +47,7 @@ type ServiceOptions struct {
 // without paying for the models of services nobody has called yet.
 type Service struct {
 	name        string
+	model       string // the embedded model's name: name, or the QueryModel of a twin
 	meta        metadata
 	opts        ServiceOptions
 	protocol    string
@@ -47,6 +58,8 @@ type Service struct {
 	jsonType    string // Content-Type of json protocol bodies
 	xmlNS       string
 	routes      []*restRoute // rest protocols, most specific first
+	twin        *Service     // the query twin of a json service (ServiceOptions.QueryModel)
+	lenient     bool         // a twin: Go fields and operations its model lacks are skipped
 
 	mu      sync.Mutex // guards planner during registration
 	planner planner
@@ -91,6 +104,7 @@ func NewService(model string, opts ServiceOptions) (*Service, error) {
 	}
 	s := &Service{
 		name:       model,
+		model:      model,
 		meta:       meta,
 		opts:       opts,
 		protocol:   meta.Protocol,
@@ -113,20 +127,47 @@ func NewService(model string, opts ServiceOptions) (*Service, error) {
 	if s.protocol == "rest-xml" && s.xmlNS == "" {
 		s.xmlNS = "http://s3.amazonaws.com/doc/" + meta.APIVersion + "/"
 	}
+	if opts.QueryModel != "" {
+		if s.twin, err = newQueryTwin(s, opts); err != nil {
+			return nil, err
+		}
+	}
 	return s, nil
+}
+
+// newQueryTwin returns the query-protocol twin of s described by opts.QueryModel.
+func newQueryTwin(s *Service, opts ServiceOptions) (*Service, error) {
+	topts := opts
+	topts.QueryModel = ""
+	t, err := NewService(opts.QueryModel, topts)
+	if err != nil {
+		return nil, err
+	}
+	if t.protocol != "query" || t.meta.APIVersion != s.meta.APIVersion || t.SigningName() != s.SigningName() {
+		return nil, fmt.Errorf("awsproto: %s: model %q is not a query model of the same API", s.name, opts.QueryModel)
+	}
+	t.name = s.name
+	t.lenient = true
+	t.planner.lenient = true
+	return t, nil
 }
 
 // Load parses the service's model and binds every handler registered so far, once. It
 // reports a handler whose operation is not in the model or whose types do not fit it. Requests
 // load a service on first use; servers may call Load to warm up, and tests to check bindings.
 func (s *Service) Load() error {
-	s.loadOnce.Do(func() { s.loadErr = s.build() })
+	s.loadOnce.Do(func() {
+		s.loadErr = s.build()
+		if s.loadErr == nil && s.twin != nil {
+			s.loadErr = s.twin.Load()
+		}
+	})
 	return s.loadErr
 }
 
 // build parses the model into operations, exceptions and routes, then binds pending handlers.
 func (s *Service) build() error {
-	m, err := loadModel(s.name)
+	m, err := loadModel(s.model)
 	if err != nil {
 		return err
 	}
@@ -222,7 +263,14 @@ func Handle[I, O any](s *Service, op string, h func(context.Context, *I) (*O, er
 		out, err := h(ctx, in.Interface().(*I))
 		return reflect.ValueOf(out), err
 	}
-	p := pendingHandler{op: op, in: reflect.TypeFor[I](), out: reflect.TypeFor[O](), call: call}
+	s.register(pendingHandler{op: op, in: reflect.TypeFor[I](), out: reflect.TypeFor[O](), call: call})
+}
+
+// register binds p now, or when the model loads; and on the query twin too.
+func (s *Service) register(p pendingHandler) {
+	if s.twin != nil {
+		s.twin.register(p)
+	}
 	s.pendingMu.Lock()
 	if !s.loaded {
 		s.pending = append(s.pending, p)
@@ -237,6 +285,9 @@ func Handle[I, O any](s *Service, op string, h func(context.Context, *I) (*O, er
 
 func (s *Service) bind(op string, in, out reflect.Type, call func(context.Context, reflect.Value) (reflect.Value, error)) error {
 	e, ok := s.ops[op]
+	if !ok && s.lenient {
+		return nil // a newer operation than the twin's model: not served over query
+	}
 	if !ok {
 		return fmt.Errorf("awsproto: %s has no operation %q", s.name, op)
 	}

@@ -307,6 +307,11 @@ func (w *xmlWriter) value(c *codec, ref *shapeRef, name string, v reflect.Value,
 		w.structElem(c, ref, name, v, ns)
 	case kindList:
 		if ref != nil && (ref.Flattened || c.shape.Flattened) {
+			// Clients name a flattened list's items by its member's locationName when it has
+			// one (SQS's <Message>), else by the structure member's name.
+			if c.elemRef.LocationName != "" {
+				name = c.elemRef.LocationName
+			}
 			for i := 0; i < v.Len(); i++ {
 				w.value(c.elem, c.elemRef, name, v.Index(i), "")
 			}

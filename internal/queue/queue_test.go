@@ -171,6 +171,170 @@ func TestVisibilityDelayAndStats(t *testing.T) {
 	})
 }
 
+func TestChangeVisibilityTellsAGoneMessage(t *testing.T) {
+	t.Parallel()
+	forEachBackend(t, func(t *testing.T, cfg store.Config) {
+		c := newClock()
+		e, st := newEngine(t, cfg, c.Now)
+		ctx := context.Background()
+		send(t, e, st, "q", Outgoing{Body: []byte("a")}, Outgoing{Body: []byte("b")})
+		got := receive(t, e, "q", ReceiveOptions{Max: 2, Visibility: time.Second})
+		if _, err := e.Delete(ctx, "q", got[0].Receipt); err != nil {
+			t.Fatal(err)
+		}
+		c.Advance(2 * time.Second)
+		errs, err := e.ChangeVisibilityBatch(ctx, "q", []Receipt{got[0].Receipt, got[1].Receipt}, []time.Duration{time.Second, time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !errors.Is(errs[0], ErrNoMessage) || !errors.Is(errs[0], ErrNotInFlight) {
+			t.Errorf("a deleted message: %v, want ErrNoMessage", errs[0])
+		}
+		if !errors.Is(errs[1], ErrNotInFlight) || errors.Is(errs[1], ErrNoMessage) {
+			t.Errorf("a message whose lease ended: %v, want only ErrNotInFlight", errs[1])
+		}
+	})
+}
+
+func TestReceiveAttemptReturnsTheSameMessagesAgain(t *testing.T) {
+	t.Parallel()
+	forEachBackend(t, func(t *testing.T, cfg store.Config) {
+		c := newClock()
+		e, st := newEngine(t, cfg, c.Now)
+		ctx := context.Background()
+		send(t, e, st, "f", Outgoing{Body: []byte("a1"), Group: "a"}, Outgoing{Body: []byte("a2"), Group: "a"},
+			Outgoing{Body: []byte("b1"), Group: "b"})
+		o := ReceiveOptions{Max: 2, Visibility: 30 * time.Second, Ordered: true, AttemptID: "try-1", AttemptWindow: 5 * time.Minute}
+		first := receive(t, e, "f", o)
+		if fmt.Sprint(bodies(first)) != "[a1 a2]" {
+			t.Fatalf("first receive: %v", bodies(first))
+		}
+		c.Advance(20 * time.Second)
+		again := receive(t, e, "f", o)
+		if fmt.Sprint(bodies(again)) != "[a1 a2]" || again[0].Receipt != first[0].Receipt || again[1].Receipt != first[1].Receipt || again[0].Receives != 1 {
+			t.Fatalf("a retry of the attempt returned %+v, want the same messages and receipts", again)
+		}
+		// The retry renewed the lease: 20 more seconds and they are still in flight.
+		c.Advance(20 * time.Second)
+		if s, _ := e.Stats(ctx, "f"); s.InFlight != 2 {
+			t.Fatalf("after the retry's lease was renewed: %+v", s)
+		}
+		// Another attempt id receives what is left.
+		if other := receive(t, e, "f", ReceiveOptions{Max: 2, Visibility: 30 * time.Second, Ordered: true, AttemptID: "try-2", AttemptWindow: 5 * time.Minute}); fmt.Sprint(bodies(other)) != "[b1]" {
+			t.Fatalf("another attempt: %v", bodies(other))
+		}
+		// Once a message of the attempt is deleted, a retry no longer repeats it.
+		if _, err := e.Delete(ctx, "f", first[0].Receipt); err != nil {
+			t.Fatal(err)
+		}
+		if got := receive(t, e, "f", o); len(got) != 0 {
+			t.Fatalf("a retry after a deletion returned %v", bodies(got))
+		}
+		// Attempts expire with their window.
+		var n int
+		c.Advance(5 * time.Minute)
+		if _, err := e.sweepExpired(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.QueryRow(ctx, "SELECT COUNT(*) FROM kiri_queue_attempts").Scan(&n); err != nil || n != 0 {
+			t.Errorf("expired attempts left: %d %v", n, err)
+		}
+	})
+}
+
+func TestRenewAndDeleteHeldTellLapsedLeases(t *testing.T) {
+	t.Parallel()
+	forEachBackend(t, func(t *testing.T, cfg store.Config) {
+		c := newClock()
+		e, st := newEngine(t, cfg, c.Now)
+		ctx := context.Background()
+		send(t, e, st, "q", Outgoing{Body: []byte("a")}, Outgoing{Body: []byte("b")}, Outgoing{Body: []byte("c")})
+		got := receive(t, e, "q", ReceiveOptions{Max: 3, Visibility: time.Second})
+		c.Advance(2 * time.Second)
+		// a's lease lapsed: a strict change refuses it, a renewal takes it back.
+		if err := e.ChangeVisibility(ctx, "q", got[0].Receipt, time.Minute); !errors.Is(err, ErrNotInFlight) {
+			t.Fatalf("a strict change of a lapsed lease: %v", err)
+		}
+		errs, err := e.RenewBatch(ctx, "q", []Receipt{got[0].Receipt}, []time.Duration{time.Minute})
+		if err != nil || errs[0] != nil {
+			t.Fatalf("renewing a lapsed lease: %v %v", errs, err)
+		}
+		// b and c are due again; a receive takes them, so their old receipts no longer renew.
+		again := receive(t, e, "q", ReceiveOptions{Max: 3, Visibility: time.Minute})
+		if fmt.Sprint(bodies(again)) != "[b c]" {
+			t.Fatalf("after the renewal: %v", bodies(again))
+		}
+		errs, _ = e.RenewBatch(ctx, "q", []Receipt{got[1].Receipt}, []time.Duration{time.Minute})
+		if !errors.Is(errs[0], ErrNotInFlight) || errors.Is(errs[0], ErrNoMessage) {
+			t.Errorf("renewing a receipt another receive replaced: %v", errs[0])
+		}
+		// DeleteBatchHeld: a held lease deletes, a replaced one does not, a gone message says so.
+		derrs, err := e.DeleteBatchHeld(ctx, "q", []Receipt{got[0].Receipt, got[1].Receipt, again[1].Receipt, again[1].Receipt})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if derrs[0] != nil || !errors.Is(derrs[1], ErrNotInFlight) || derrs[2] != nil || !errors.Is(derrs[3], ErrNoMessage) {
+			t.Errorf("DeleteBatchHeld: %v", derrs)
+		}
+		c.Advance(2 * time.Minute)
+		derrs, _ = e.DeleteBatchHeld(ctx, "q", []Receipt{again[0].Receipt})
+		if !errors.Is(derrs[0], ErrNotInFlight) || errors.Is(derrs[0], ErrNoMessage) {
+			t.Errorf("DeleteBatchHeld of a lapsed lease: %v", derrs)
+		}
+		if s, _ := e.Stats(ctx, "q"); s.Visible != 1 {
+			t.Errorf("the lapsed message was deleted: %+v", s)
+		}
+	})
+}
+
+func TestRedriveRoutesEachMessage(t *testing.T) {
+	t.Parallel()
+	forEachBackend(t, func(t *testing.T, cfg store.Config) {
+		c := newClock()
+		e, st := newEngine(t, cfg, c.Now)
+		ctx := context.Background()
+		send(t, e, st, "dlq", Outgoing{Body: []byte("x1"), Meta: []byte("x")}, Outgoing{Body: []byte("y1"), Meta: []byte("y")},
+			Outgoing{Body: []byte("x2"), Meta: []byte("x")})
+		// A received message has a count; the redrive clears it.
+		if got := receive(t, e, "dlq", ReceiveOptions{Max: 3}); len(got) != 3 {
+			t.Fatalf("receive: %v", bodies(got))
+		}
+		route := func(m Message) (string, time.Duration, error) {
+			return "src-" + string(m.Meta), time.Hour, nil
+		}
+		var n int
+		err := st.Write(ctx, func(tx *store.Tx) (err error) { n, err = e.Redrive(tx, "dlq", 2, route); return err })
+		if err != nil || n != 2 {
+			t.Fatalf("redrive: %d %v", n, err)
+		}
+		x := receive(t, e, "src-x", ReceiveOptions{Max: 10, Visibility: time.Minute})
+		y := receive(t, e, "src-y", ReceiveOptions{Max: 10, Visibility: time.Minute})
+		if fmt.Sprint(bodies(x), bodies(y)) != "[x1] [y1]" || x[0].Receives != 1 {
+			t.Fatalf("after the redrive: %+v %+v", x, y)
+		}
+		// A failing route moves nothing.
+		failed := errors.New("no such source")
+		err = st.Write(ctx, func(tx *store.Tx) (err error) {
+			_, err = e.Redrive(tx, "dlq", 10, func(Message) (string, time.Duration, error) { return "", 0, failed })
+			return err
+		})
+		if !errors.Is(err, failed) {
+			t.Fatalf("a failing route: %v", err)
+		}
+		if s, _ := e.Stats(ctx, "dlq"); s.Visible != 1 {
+			t.Errorf("a failed redrive moved messages: %+v", s)
+		}
+		// The retention counts from the send.
+		c.Advance(time.Hour)
+		if _, err := e.sweepExpired(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if s, _ := e.Stats(ctx, "src-x"); s != (Stats{}) {
+			t.Errorf("a redriven message outlived its retention: %+v", s)
+		}
+	})
+}
+
 func TestOrderedGroups(t *testing.T) {
 	t.Parallel()
 	forEachBackend(t, func(t *testing.T, cfg store.Config) {
@@ -195,8 +359,22 @@ func TestOrderedGroups(t *testing.T) {
 			t.Fatal(err)
 		}
 		// Several messages of one group may come in one receive, in order.
+		next := receive(t, e, "f", o)
+		if fmt.Sprint(bodies(next)) != "[a2 a3]" {
+			t.Fatalf("after a1 is deleted: %v", bodies(next))
+		}
+		// a2 made due again while a3 is in flight waits for a3: the group has one in flight.
+		if err := e.ChangeVisibility(ctx, "f", next[0].Receipt, 0); err != nil {
+			t.Fatal(err)
+		}
+		if got := receive(t, e, "f", o); len(got) != 0 {
+			t.Fatalf("a2 was received while a3 of its group is in flight: %v", bodies(got))
+		}
+		if err := e.ChangeVisibility(ctx, "f", next[1].Receipt, 0); err != nil {
+			t.Fatal(err)
+		}
 		if got := receive(t, e, "f", o); fmt.Sprint(bodies(got)) != "[a2 a3]" {
-			t.Fatalf("after a1 is deleted: %v", bodies(got))
+			t.Fatalf("with the group all due again: %v", bodies(got))
 		}
 	})
 }
@@ -290,6 +468,45 @@ func TestExpiryAndRetention(t *testing.T) {
 			t.Errorf("a shorter retention kept an old message: %+v", s)
 		}
 	})
+}
+
+func TestExpiryWakesOnlyForEarlierTimes(t *testing.T) {
+	t.Parallel()
+	st := storetest.Open(t, storetest.SQLiteConfig(t))
+	var x expiry
+	x.init()
+	note := func(at int64) (poked bool) {
+		t.Helper()
+		if err := st.Write(context.Background(), func(tx *store.Tx) error { x.note(tx, at); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-x.poke:
+			return true
+		default:
+			return false
+		}
+	}
+	x.begin()
+	if note(5) {
+		t.Error("an expiry noted during a sweep woke the sweeper")
+	}
+	if got := x.end(time.Unix(0, 10)); got.UnixNano() != 5 {
+		t.Fatalf("after the sweep the sweeper wakes at %d, want 5 (noted during the sweep)", got.UnixNano())
+	}
+	if note(7) {
+		t.Error("an expiry later than the next wake-up woke the sweeper")
+	}
+	if !note(3) {
+		t.Error("an expiry earlier than the next wake-up did not wake the sweeper")
+	}
+	x.begin()
+	if got := x.end(time.Time{}); !got.IsZero() {
+		t.Errorf("a sweep that left nothing wakes at %v", got)
+	}
+	if !note(100) {
+		t.Error("with nothing left to expire, a new expiry did not wake the sweeper")
+	}
 }
 
 func TestLongPollWakesOnSend(t *testing.T) {
@@ -597,8 +814,90 @@ func TestOutboxRecordsBecomeMessages(t *testing.T) {
 		check("sts.expire", "AKIA", "", 0, "")
 		check("s3.blob-gc.dead", "blob", "", 5, "gone")
 		var n int
-		if err := st.QueryRow(ctx, "SELECT COUNT(*) FROM schema_migrations WHERE component = 'queue'").Scan(&n); err != nil || n != 2 {
+		if err := st.QueryRow(ctx, "SELECT COUNT(*) FROM schema_migrations WHERE component = 'queue'").Scan(&n); err != nil || n != 3 {
 			t.Errorf("queue migrations applied: %d %v", n, err)
 		}
 	})
+}
+
+// BenchmarkSendBatch measures sends of ten messages in one write from 16 writers, as SQS's
+// SendMessageBatch makes them.
+func BenchmarkSendBatch(b *testing.B) {
+	st := storetest.Open(b, storetest.SQLiteConfig(b))
+	e, err := New(context.Background(), st, Config{Logger: storetest.QuietLogger(), Node: "n1"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer e.Close()
+	body := make([]byte, 100)
+	b.SetParallelism(8)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			err := st.Write(context.Background(), func(tx *store.Tx) error {
+				for range 10 {
+					if _, err := e.Send(tx, "bench", Outgoing{Body: body, Meta: body[:40], Expires: time.Now().Add(time.Hour)}); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N*10)/b.Elapsed().Seconds(), "msg/s")
+}
+
+// BenchmarkReceiveDeleteBatch measures receives of up to ten messages, each followed by the
+// deletion of what it leased in one write, from 16 consumers: SQS's ReceiveMessage and
+// DeleteMessageBatch.
+func BenchmarkReceiveDeleteBatch(b *testing.B) {
+	st := storetest.Open(b, storetest.SQLiteConfig(b))
+	e, err := New(context.Background(), st, Config{Logger: storetest.QuietLogger(), Node: "n1"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer e.Close()
+	ctx := context.Background()
+	body := make([]byte, 100)
+	for sent := 0; sent < b.N*10; sent += 100 {
+		err := st.Write(ctx, func(tx *store.Tx) error {
+			for range 100 {
+				if _, err := e.Send(tx, "bench", Outgoing{Body: body, Meta: body[:40], Expires: time.Now().Add(time.Hour)}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	var got atomic.Int64
+	b.SetParallelism(8)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			rs, err := e.Receive(ctx, "bench", ReceiveOptions{Max: 10, Visibility: time.Minute})
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			receipts := make([]Receipt, len(rs))
+			for i, r := range rs {
+				receipts[i] = r.Receipt
+			}
+			if len(receipts) > 0 {
+				if _, err := e.DeleteBatch(ctx, "bench", receipts); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+			got.Add(int64(len(rs)))
+		}
+	})
+	b.ReportMetric(float64(got.Load())/b.Elapsed().Seconds(), "msg/s")
 }

@@ -2,7 +2,11 @@ package queue
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/kiri-run/kiri/internal/store"
@@ -17,8 +21,9 @@ type ReceiveOptions struct {
 	Visibility time.Duration
 	// Wait is how long to wait for a message when none is due (long polling); zero returns at once.
 	Wait time.Duration
-	// Ordered keeps each group's order: a group's messages come in send order, and none while
-	// an earlier one of the group is in flight or delayed. Messages without a group are unaffected.
+	// Ordered keeps each group's order: a group's messages come in send order, none while one
+	// of the group is in flight (even a later one, made due again by a visibility change) or an
+	// earlier one is delayed. Messages without a group are unaffected.
 	Ordered bool
 	// OnePerGroup, stricter than Ordered, takes only the first message of each group, so a group
 	// has at most one message in flight: what a consumer that delivers concurrently needs.
@@ -31,6 +36,13 @@ type ReceiveOptions struct {
 	// DeadLetterRetention, when positive, makes a moved message expire that long after it was
 	// first sent (SQS keeps a message's original enqueue time in its dead-letter queue).
 	DeadLetterRetention time.Duration
+	// AttemptID, when set, names this receive so that a retry of it can return what it
+	// returned: a receive with the AttemptID of an earlier one, within AttemptWindow of it,
+	// while every message that one leased is still leased by it, returns those messages again
+	// with the same receipts and a fresh lease, instead of leasing others (SQS FIFO's
+	// ReceiveRequestAttemptId). A receive that leased nothing is not remembered.
+	AttemptID     string
+	AttemptWindow time.Duration
 	// Owner prefixes the receipt token, so an owner's leases can be found again after a crash
 	// (see ReleaseLeases); "" for none. It may not contain '.', '%' or '_'.
 	Owner string
@@ -120,16 +132,15 @@ func (e *Engine) receiveOnce(ctx context.Context, queue string, o ReceiveOptions
 	return out, nil
 }
 
-// candidate is a due message a receive may take.
-type candidate struct {
-	id       int64
-	receives int
-	sent     int64
-}
-
-// lease takes up to o.Max due messages of queue in tx.
+// lease takes up to o.Max due messages of queue in tx: it reads them whole and leases them with
+// one statement.
 func (e *Engine) lease(tx *store.Tx, queue string, o ReceiveOptions) ([]Received, error) {
 	now := e.now().UnixNano()
+	if o.AttemptID != "" {
+		if again, err := e.repeatAttempt(tx, queue, o, now); err != nil || again != nil {
+			return again, err
+		}
+	}
 	cands, err := e.candidates(tx, queue, o, now)
 	if err != nil {
 		return nil, err
@@ -140,51 +151,117 @@ func (e *Engine) lease(tx *store.Tx, queue string, o ReceiveOptions) ([]Received
 	}
 	until := now + int64(o.Visibility)
 	out := make([]Received, 0, len(cands))
-	for _, c := range cands {
-		if o.MaxReceives > 0 && c.receives >= o.MaxReceives && o.DeadLetter != "" {
-			if err := e.moveToDeadLetter(tx, c, o, now); err != nil {
+	ids := make([]any, 0, len(cands)+3)
+	ids = append(ids, until, token, now)
+	for _, m := range cands {
+		if o.MaxReceives > 0 && m.Receives >= o.MaxReceives && o.DeadLetter != "" {
+			if err := e.moveToDeadLetter(tx, m, o, now); err != nil {
 				return nil, err
 			}
 			continue
 		}
-		m, err := scanMessage(tx.QueryRow(`UPDATE kiri_queue_messages
-			SET visible_at = ?, receipt = ?, receives = receives + 1,
-			    first_receive_at = CASE WHEN first_receive_at = 0 THEN ? ELSE first_receive_at END
-			WHERE id = ? RETURNING `+messageColumns, until, token, now, c.id))
-		if err != nil {
-			return nil, err
+		m.Receives++
+		if m.FirstReceiveAt.IsZero() {
+			m.FirstReceiveAt = unixTime(now)
 		}
 		out = append(out, Received{Message: m, Receipt: Receipt{ID: m.ID, Token: token}})
+		ids = append(ids, m.ID)
+	}
+	if len(out) > 0 {
+		if _, err := tx.Exec(`UPDATE kiri_queue_messages
+			SET visible_at = ?, receipt = ?, receives = receives + 1,
+			    first_receive_at = CASE WHEN first_receive_at = 0 THEN ? ELSE first_receive_at END
+			WHERE id IN (`+placeholders(len(out))+`)`, ids...); err != nil {
+			return nil, err
+		}
 	}
 	if o.Visibility == 0 && len(out) > 0 {
 		tx.Notify(notifyTopic, queue)
 	}
+	if o.AttemptID != "" && len(out) > 0 && o.AttemptWindow > 0 {
+		until := now + int64(o.AttemptWindow)
+		if _, err := tx.Exec(`INSERT INTO kiri_queue_attempts (queue, attempt, token, messages, expires_at) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (queue, attempt) DO UPDATE SET token = excluded.token, messages = excluded.messages, expires_at = excluded.expires_at`,
+			queue, o.AttemptID, token, len(out), until); err != nil {
+			return nil, fmt.Errorf("record receive attempt: %w", err)
+		}
+		e.expiry.note(tx, until)
+	}
 	return out, nil
 }
 
-// candidates lists up to o.Max messages of queue due at now, in the order a receive takes them.
-func (e *Engine) candidates(tx *store.Tx, queue string, o ReceiveOptions, now int64) ([]candidate, error) {
+// placeholders is n comma-separated "?".
+func placeholders(n int) string {
+	return strings.Repeat("?, ", n-1) + "?"
+}
+
+// repeatAttempt returns again, with a fresh lease, what the receive named o.AttemptID leased,
+// when it is remembered and every message of it is still leased by it; nil otherwise.
+func (e *Engine) repeatAttempt(tx *store.Tx, queue string, o ReceiveOptions, now int64) ([]Received, error) {
+	var token string
+	var n int
+	var until int64
+	err := tx.QueryRow("SELECT token, messages, expires_at FROM kiri_queue_attempts WHERE queue = ? AND attempt = ?",
+		queue, o.AttemptID).Scan(&token, &n, &until)
+	if errors.Is(err, errNoRows) || (err == nil && until <= now) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read receive attempt: %w", err)
+	}
+	var held int
+	if err := tx.QueryRow("SELECT COUNT(*) FROM kiri_queue_messages WHERE queue = ? AND receipt = ? AND visible_at > ?",
+		queue, token, now).Scan(&held); err != nil {
+		return nil, fmt.Errorf("read receive attempt: %w", err)
+	}
+	if held != n {
+		return nil, nil
+	}
+	rows, err := tx.Query(`UPDATE kiri_queue_messages SET visible_at = ? WHERE queue = ? AND receipt = ? AND visible_at > ?
+		RETURNING `+messageColumns, now+int64(o.Visibility), queue, token, now)
+	if err != nil {
+		return nil, fmt.Errorf("repeat receive attempt: %w", err)
+	}
+	defer rows.Close()
+	out := make([]Received, 0, n)
+	for rows.Next() {
+		m, err := scanMessage(rows)
+		if err != nil {
+			return nil, fmt.Errorf("repeat receive attempt: %w", err)
+		}
+		out = append(out, Received{Message: m, Receipt: Receipt{ID: m.ID, Token: token}})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("repeat receive attempt: %w", err)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
+}
+
+// candidates reads up to o.Max messages of queue due at now, in the order a receive takes them.
+func (e *Engine) candidates(tx *store.Tx, queue string, o ReceiveOptions, now int64) ([]Message, error) {
 	lock := ""
 	if e.pg {
 		lock = " FOR UPDATE SKIP LOCKED"
 	}
 	var q string
 	if o.OnePerGroup {
-		q = `SELECT m.id, m.receives, m.sent_at FROM kiri_queue_messages m
+		q = `SELECT ` + messageColumnsOf("m") + ` FROM kiri_queue_messages m
 			WHERE m.queue = ? AND m.visible_at <= ?
 			  AND (m.grp = '' OR NOT EXISTS (SELECT 1 FROM kiri_queue_messages p
 				WHERE p.queue = m.queue AND p.grp = m.grp AND p.grp <> '' AND p.id < m.id))
 			ORDER BY m.id LIMIT ?` + lock
 	} else if o.Ordered {
-		// A grouped message is a candidate only when no earlier message of its group is
-		// invisible (in flight or delayed); earlier visible ones come first by id.
-		q = `SELECT m.id, m.receives, m.sent_at FROM kiri_queue_messages m
+		// A grouped message is a candidate only when no message of its group is in flight
+		// and no earlier one is delayed; earlier visible ones come first by id.
+		q = `SELECT ` + messageColumnsOf("m") + ` FROM kiri_queue_messages m
 			WHERE m.queue = ? AND m.visible_at <= ?
 			  AND (m.grp = '' OR NOT EXISTS (SELECT 1 FROM kiri_queue_messages p
-				WHERE p.queue = m.queue AND p.grp = m.grp AND p.grp <> '' AND p.id < m.id AND p.visible_at > ?))
+				WHERE p.queue = m.queue AND p.grp = m.grp AND p.grp <> '' AND p.visible_at > ?
+				  AND (p.id < m.id OR p.receipt <> '')))
 			ORDER BY m.id LIMIT ?` + lock
 	} else {
-		q = `SELECT id, receives, sent_at FROM kiri_queue_messages
+		q = `SELECT ` + messageColumns + ` FROM kiri_queue_messages
 			WHERE queue = ? AND visible_at <= ? ORDER BY visible_at, id LIMIT ?` + lock
 	}
 	args := []any{queue, now, o.Max}
@@ -196,27 +273,27 @@ func (e *Engine) candidates(tx *store.Tx, queue string, o ReceiveOptions, now in
 		return nil, err
 	}
 	defer rows.Close()
-	var out []candidate
+	var out []Message
 	for rows.Next() {
-		var c candidate
-		if err := rows.Scan(&c.id, &c.receives, &c.sent); err != nil {
+		m, err := scanMessage(rows)
+		if err != nil {
 			return nil, err
 		}
-		out = append(out, c)
+		out = append(out, m)
 	}
 	return out, rows.Err()
 }
 
 // moveToDeadLetter moves a candidate to o.DeadLetter, due at once, lease and error cleared.
-func (e *Engine) moveToDeadLetter(tx *store.Tx, c candidate, o ReceiveOptions, now int64) error {
+func (e *Engine) moveToDeadLetter(tx *store.Tx, m Message, o ReceiveOptions, now int64) error {
 	var expires int64
 	if o.DeadLetterRetention > 0 {
-		expires = c.sent + int64(o.DeadLetterRetention)
+		expires = m.SentAt.UnixNano() + int64(o.DeadLetterRetention)
 		e.expiry.note(tx, expires)
 	}
 	if _, err := tx.Exec(`UPDATE kiri_queue_messages SET queue = ?, visible_at = ?, receipt = '', expires_at = ? WHERE id = ?`,
-		o.DeadLetter, now, expires, c.id); err != nil {
-		return fmt.Errorf("move message %d to %s: %w", c.id, o.DeadLetter, err)
+		o.DeadLetter, now, expires, m.ID); err != nil {
+		return fmt.Errorf("move message %d to %s: %w", m.ID, o.DeadLetter, err)
 	}
 	tx.Notify(notifyTopic, o.DeadLetter)
 	return nil
@@ -260,6 +337,21 @@ func (e *Engine) DeleteBatch(ctx context.Context, queue string, rs []Receipt) ([
 	return out, nil
 }
 
+// DeleteBatchHeld deletes several messages in one commit, each only while its receipt's lease
+// is held (SQS FIFO queues refuse a lapsed receipt): errs[i] is nil when the message was
+// deleted, ErrNotInFlight when the lease lapsed or another receive took the message, and
+// ErrNoMessage when the message is no longer in the queue.
+func (e *Engine) DeleteBatchHeld(ctx context.Context, queue string, rs []Receipt) ([]error, error) {
+	errs, err := e.eachReceipt(ctx, queue, rs, func(tx *store.Tx, i int, now int64) (sql.Result, error) {
+		return tx.Exec("DELETE FROM kiri_queue_messages WHERE id = ? AND queue = ? AND receipt = ? AND visible_at > ?",
+			rs[i].ID, queue, rs[i].Token, now)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("delete from %s: %w", queue, err)
+	}
+	return errs, nil
+}
+
 // hasGroups is a hint that deletions in queue may unblock ordered receivers. Queues are not
 // typed, so every deletion announces the queue; waking a waiter costs one indexed read.
 func (e *Engine) hasGroups(string) bool { return true }
@@ -274,30 +366,73 @@ func (e *Engine) ChangeVisibility(ctx context.Context, queue string, r Receipt, 
 	return errs[0]
 }
 
-// ChangeVisibilityBatch changes several leases in one commit; errs[i] is nil or ErrNotInFlight.
+// ChangeVisibilityBatch changes several leases in one commit; errs[i] is nil, ErrNotInFlight,
+// or ErrNoMessage (which is an ErrNotInFlight too) when the message is no longer in the queue.
 func (e *Engine) ChangeVisibilityBatch(ctx context.Context, queue string, rs []Receipt, ds []time.Duration) (errs []error, err error) {
-	errs = make([]error, len(rs))
-	err = e.st.Write(ctx, func(tx *store.Tx) error {
+	return e.changeVisibility(ctx, queue, rs, ds, true)
+}
+
+// RenewBatch is ChangeVisibilityBatch for receipts whose lease may have lapsed: it changes the
+// message as long as no receive has taken it since the receipt's, so a consumer that overran
+// its lease can still take it back (SQS standard queues allow this). errs[i] is nil,
+// ErrNotInFlight (received again since) or ErrNoMessage.
+func (e *Engine) RenewBatch(ctx context.Context, queue string, rs []Receipt, ds []time.Duration) (errs []error, err error) {
+	return e.changeVisibility(ctx, queue, rs, ds, false)
+}
+
+// changeVisibility changes leases in one commit; held requires them not to have lapsed.
+func (e *Engine) changeVisibility(ctx context.Context, queue string, rs []Receipt, ds []time.Duration, held bool) ([]error, error) {
+	errs, err := e.eachReceipt(ctx, queue, rs, func(tx *store.Tx, i int, now int64) (sql.Result, error) {
+		after := int64(-1 << 63)
+		if held {
+			after = now
+		}
+		return tx.Exec(`UPDATE kiri_queue_messages SET visible_at = ?
+			WHERE id = ? AND queue = ? AND receipt = ? AND visible_at > ?`, now+int64(ds[i]), rs[i].ID, queue, rs[i].Token, after)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("change visibility in %s: %w", queue, err)
+	}
+	return errs, nil
+}
+
+// eachReceipt runs change for every receipt in one commit and announces the queue; errs[i] says
+// why change touched no row for rs[i] (see missing), nil when it did.
+func (e *Engine) eachReceipt(ctx context.Context, queue string, rs []Receipt, change func(tx *store.Tx, i int, now int64) (sql.Result, error)) ([]error, error) {
+	errs := make([]error, len(rs))
+	err := e.st.Write(ctx, func(tx *store.Tx) error {
 		now := e.now().UnixNano()
 		for i, r := range rs {
-			res, err := tx.Exec(`UPDATE kiri_queue_messages SET visible_at = ?
-				WHERE id = ? AND queue = ? AND receipt = ? AND visible_at > ?`, now+int64(ds[i]), r.ID, queue, r.Token, now)
+			res, err := change(tx, i, now)
 			if err != nil {
 				return err
 			}
 			if n, err := res.RowsAffected(); err != nil {
 				return err
 			} else if n == 0 {
-				errs[i] = ErrNotInFlight
+				if errs[i], err = e.missing(tx, queue, r); err != nil {
+					return err
+				}
 			}
 		}
 		tx.Notify(notifyTopic, queue)
 		return nil
 	})
-	if err != nil {
-		return nil, fmt.Errorf("change visibility in %s: %w", queue, err)
+	return errs, err
+}
+
+// missing tells why r no longer holds its message: ErrNoMessage when the message is gone,
+// else ErrNotInFlight.
+func (e *Engine) missing(tx *store.Tx, queue string, r Receipt) (error, error) {
+	var one int
+	err := tx.QueryRow("SELECT 1 FROM kiri_queue_messages WHERE id = ? AND queue = ?", r.ID, queue).Scan(&one)
+	switch {
+	case errors.Is(err, errNoRows):
+		return ErrNoMessage, nil
+	case err != nil:
+		return nil, err
 	}
-	return errs, nil
+	return ErrNotInFlight, nil
 }
 
 // Release gives a leased message back, due at at, noting cause as its last error. It does
@@ -374,12 +509,15 @@ func (e *Engine) Purge(tx *store.Tx, queue string) (int64, error) {
 	return res.RowsAffected()
 }
 
-// Drop deletes queue's messages and deduplication ids, in tx.
+// Drop deletes queue's messages, deduplication ids and remembered receive attempts, in tx.
 func (e *Engine) Drop(tx *store.Tx, queue string) error {
 	if _, err := tx.Exec("DELETE FROM kiri_queue_messages WHERE queue = ?", queue); err != nil {
 		return fmt.Errorf("drop %s: %w", queue, err)
 	}
 	if _, err := tx.Exec("DELETE FROM kiri_queue_dedup WHERE queue = ?", queue); err != nil {
+		return fmt.Errorf("drop %s: %w", queue, err)
+	}
+	if _, err := tx.Exec("DELETE FROM kiri_queue_attempts WHERE queue = ?", queue); err != nil {
 		return fmt.Errorf("drop %s: %w", queue, err)
 	}
 	return nil
@@ -423,6 +561,58 @@ func (e *Engine) Move(ctx context.Context, from, to string, limit int, retention
 		return 0, fmt.Errorf("move messages from %s to %s: %w", from, to, err)
 	}
 	return n, nil
+}
+
+// Redrive moves up to limit due messages of from, oldest first, each to the queue route names
+// for it, due at once and as if never received: receive counts and leases are cleared, and the
+// message expires retention after it was sent (never when retention is 0). route runs inside the
+// write; an error from it stops the redrive and is returned (the Write function returning it
+// undoes the moves made). Redrive must be called inside a store.Write function; it reports how
+// many messages moved.
+func (e *Engine) Redrive(tx *store.Tx, from string, limit int, route func(Message) (to string, retention time.Duration, err error)) (int, error) {
+	lock := ""
+	if e.pg {
+		lock = " FOR UPDATE SKIP LOCKED"
+	}
+	now := e.now().UnixNano()
+	rows, err := tx.Query("SELECT "+messageColumns+" FROM kiri_queue_messages WHERE queue = ? AND visible_at <= ? ORDER BY visible_at, id LIMIT ?"+lock,
+		from, now, limit)
+	if err != nil {
+		return 0, fmt.Errorf("redrive %s: %w", from, err)
+	}
+	var ms []Message
+	for rows.Next() {
+		m, err := scanMessage(rows)
+		if err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("redrive %s: %w", from, err)
+		}
+		ms = append(ms, m)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("redrive %s: %w", from, err)
+	}
+	for _, m := range ms {
+		to, retention, err := route(m)
+		if err != nil {
+			return 0, err
+		}
+		if err := checkQueueName(to); err != nil {
+			return 0, err
+		}
+		var expires int64
+		if retention > 0 {
+			expires = m.SentAt.UnixNano() + int64(retention)
+			e.expiry.note(tx, expires)
+		}
+		if _, err := tx.Exec(`UPDATE kiri_queue_messages SET queue = ?, visible_at = ?, receipt = '', receives = 0,
+			first_receive_at = 0, last_error = '', expires_at = ? WHERE id = ?`, to, now, expires, m.ID); err != nil {
+			return 0, fmt.Errorf("redrive message %d from %s to %s: %w", m.ID, from, to, err)
+		}
+		tx.Notify(notifyTopic, to)
+	}
+	return len(ms), nil
 }
 
 // Stats counts a queue's messages.

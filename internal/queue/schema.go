@@ -2,6 +2,7 @@ package queue
 
 import (
 	"database/sql"
+	"strings"
 
 	"github.com/kiri-run/kiri/internal/store"
 )
@@ -83,10 +84,24 @@ CREATE TABLE kiri_queue_workers (
 );
 `,
 }, {
+	// kiri_queue_attempts remembers what a named receive returned (ReceiveOptions.AttemptID).
+	Version: 2,
+	SQL: `
+CREATE TABLE kiri_queue_attempts (
+	queue      TEXT    NOT NULL,
+	attempt    TEXT    NOT NULL,
+	token      TEXT    NOT NULL,
+	messages   INTEGER NOT NULL,
+	expires_at BIGINT  NOT NULL,
+	PRIMARY KEY (queue, attempt)
+);
+CREATE INDEX kiri_queue_attempts_expiry ON kiri_queue_attempts (expires_at);
+`,
+}, {
 	// The store's outbox, which carried asynchronous work before this engine, hands over what it
 	// still holds: a record becomes a message of the queue named as its topic, ordered by its
 	// key, due when it was; a dead record goes to the topic's dead-letter queue.
-	Version: 2,
+	Version: 3,
 	SQL: `
 INSERT INTO kiri_queue_messages (queue, grp, body, meta, sent_at, visible_at, receives, last_error, traceparent)
 	SELECT topic, msg_key, payload, X'', created_at, not_before, attempts, last_error, traceparent FROM kiri_outbox ORDER BY id;
@@ -107,6 +122,11 @@ DROP TABLE kiri_outbox;
 
 // messageColumns are the columns scanMessage reads, in its order.
 const messageColumns = "id, queue, grp, dedup, body, meta, sent_at, receives, first_receive_at, last_error, traceparent"
+
+// messageColumnsOf is messageColumns of the table aliased alias.
+func messageColumnsOf(alias string) string {
+	return alias + "." + strings.ReplaceAll(messageColumns, ", ", ", "+alias+".")
+}
 
 // scanMessage reads one row of messageColumns.
 func scanMessage(sc interface{ Scan(...any) error }) (Message, error) {

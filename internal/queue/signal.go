@@ -54,12 +54,16 @@ func (s *signals) all() {
 // Wake wakes the waiters of queue, as a send to it would. Tests that move the clock use it.
 func (e *Engine) Wake(queue string) { e.signals.wake(queue) }
 
-// expiry drops expired messages and deduplication ids. It sleeps until the earliest expiry it
-// knows of; a commit that sets an earlier one pokes it.
+// expiry drops expired messages, deduplication ids and receive attempts. It sleeps until the
+// earliest expiry it knows of; a commit that sets an earlier one pokes it. Later ones do not: a
+// steady stream of sends, each expiring days ahead, costs no sweeps.
 type expiry struct {
-	mu   sync.Mutex
-	next int64 // earliest expiry noted since the last sweep; 0 for none
-	poke chan struct{}
+	mu sync.Mutex
+	// next is when the sweeper wakes, or during a sweep the earliest expiry noted since it
+	// began; 0 for none.
+	next     int64
+	sweeping bool
+	poke     chan struct{}
 }
 
 func (x *expiry) init() { x.poke = make(chan struct{}, 1) }
@@ -72,14 +76,37 @@ func (x *expiry) note(tx *store.Tx, at int64) {
 		if earlier {
 			x.next = at
 		}
+		poke := earlier && !x.sweeping
 		x.mu.Unlock()
-		if earlier {
+		if poke {
 			select {
 			case x.poke <- struct{}{}:
 			default:
 			}
 		}
 	})
+}
+
+// begin marks a sweep under way: what is noted meanwhile is kept for end, and wakes nothing.
+func (x *expiry) begin() {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.sweeping, x.next = true, 0
+}
+
+// end closes a sweep that found next as the earliest expiry left (zero: none) and returns when
+// the sweeper wakes: then, or at an earlier expiry noted during the sweep.
+func (x *expiry) end(next time.Time) time.Time {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.next != 0 && (next.IsZero() || x.next < next.UnixNano()) {
+		next = time.Unix(0, x.next)
+	}
+	x.sweeping, x.next = false, 0
+	if !next.IsZero() {
+		x.next = next.UnixNano()
+	}
+	return next
 }
 
 // sweepBatch bounds the rows one sweep transaction deletes.
@@ -90,17 +117,13 @@ func (e *Engine) runExpiry(ctx context.Context) {
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
+		e.expiry.begin()
 		next, err := e.sweepExpired(ctx)
 		if err != nil && ctx.Err() == nil {
 			e.log.Error("drop expired messages", "err", err)
 			next = e.now().Add(time.Minute)
 		}
-		e.expiry.mu.Lock()
-		if e.expiry.next != 0 && (next.IsZero() || e.expiry.next < next.UnixNano()) {
-			next = time.Unix(0, e.expiry.next)
-		}
-		e.expiry.next = 0
-		e.expiry.mu.Unlock()
+		next = e.expiry.end(next)
 		var wait <-chan time.Time
 		if !next.IsZero() {
 			timer.Reset(max(next.Sub(e.now()), time.Millisecond))
@@ -128,6 +151,8 @@ func (e *Engine) sweepExpired(ctx context.Context) (time.Time, error) {
 					SELECT id FROM kiri_queue_messages WHERE expires_at > 0 AND expires_at <= ? LIMIT ?)`,
 				`DELETE FROM kiri_queue_dedup WHERE (queue, dedup) IN (
 					SELECT queue, dedup FROM kiri_queue_dedup WHERE expires_at <= ? LIMIT ?)`,
+				`DELETE FROM kiri_queue_attempts WHERE (queue, attempt) IN (
+					SELECT queue, attempt FROM kiri_queue_attempts WHERE expires_at <= ? LIMIT ?)`,
 			} {
 				res, err := tx.Exec(q, now, sweepBatch)
 				if err != nil {
@@ -148,21 +173,19 @@ func (e *Engine) sweepExpired(ctx context.Context) (time.Time, error) {
 			break
 		}
 	}
-	var a, b *int64
-	if err := e.st.QueryRow(ctx, "SELECT MIN(expires_at) FROM kiri_queue_messages WHERE expires_at > 0").Scan(&a); err != nil {
-		return time.Time{}, err
+	var next int64
+	for _, q := range []string{
+		"SELECT MIN(expires_at) FROM kiri_queue_messages WHERE expires_at > 0",
+		"SELECT MIN(expires_at) FROM kiri_queue_dedup",
+		"SELECT MIN(expires_at) FROM kiri_queue_attempts",
+	} {
+		var at *int64
+		if err := e.st.QueryRow(ctx, q).Scan(&at); err != nil {
+			return time.Time{}, err
+		}
+		if at != nil && (next == 0 || *at < next) {
+			next = *at
+		}
 	}
-	if err := e.st.QueryRow(ctx, "SELECT MIN(expires_at) FROM kiri_queue_dedup").Scan(&b); err != nil {
-		return time.Time{}, err
-	}
-	switch {
-	case a == nil && b == nil:
-		return time.Time{}, nil
-	case a == nil:
-		return time.Unix(0, *b), nil
-	case b == nil:
-		return time.Unix(0, *a), nil
-	default:
-		return time.Unix(0, min(*a, *b)), nil
-	}
+	return unixTime(next), nil
 }

@@ -41,6 +41,10 @@ func (s *Store) openSQLite(ctx context.Context, cfg Config) error {
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "wal_autocheckpoint(0)") // the checkpointer does them (checkpoint.go)
 	q.Add("_pragma", "journal_size_limit("+strconv.FormatInt(walSizeLimit, 10)+")")
+	// Each Write runs in a savepoint, whose journal (the subjournal) is a temporary file by
+	// default: a write system call for every page a write changes. It only serves rollbacks of
+	// the savepoint, so memory does: durability is the WAL's.
+	q.Add("_pragma", "temp_store(MEMORY)")
 	q.Set("_txlock", "immediate")
 	// The path goes in verbatim (not URL-escaped): the driver strips everything after '?'.
 	dsn := "file:" + cfg.Path + "?" + q.Encode()

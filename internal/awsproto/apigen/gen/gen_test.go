@@ -46,6 +46,7 @@ func TestGenerateSTSTypes(t *testing.T) {
 func TestCheckedInFilesAreCurrent(t *testing.T) {
 	files := map[string][2]string{
 		"../../../service/sts/api_gen.go": {"sts", "sts"},
+		"../../../service/sqs/api_gen.go": {"sqs", "sqs"},
 	}
 	for _, m := range []string{"dynamodb", "lambda", "s3", "sqs", "sts"} {
 		files[filepath.Join("../../internal/testapi", m+"api", "api_gen.go")] = [2]string{m, m + "api"}

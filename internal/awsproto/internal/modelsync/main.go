@@ -3,6 +3,9 @@
 // embedded copies stay small. Run it from the repository root:
 //
 //	go run ./internal/awsproto/internal/modelsync -botocore $(python3 -c 'import botocore,os;print(os.path.dirname(botocore.__file__))')/data
+//
+// With -query-botocore it also copies the query-protocol models of services that moved to
+// JSON (see queryTwins) from the data directory of the last botocore release that had them.
 package main
 
 import (
@@ -37,11 +40,19 @@ var services = map[string]string{
 	"sts":             "2011-06-15",
 }
 
+// queryTwins maps a query twin's model name to the botocore directory of the service's last
+// query-protocol model. SQS moved to JSON in botocore 1.34.90; 1.34.89 has its query model,
+// which the AWS CLI v2.9 and boto3 1.26 still speak and AWS still answers.
+var queryTwins = map[string]string{
+	"sqs-query": "sqs/2012-11-05",
+}
+
 // dropped are keys that carry prose only.
 var dropped = map[string]bool{"documentation": true, "documentationUrl": true, "deprecatedMessage": true, "examples": true}
 
 func main() {
 	src := flag.String("botocore", "", "botocore data directory")
+	querySrc := flag.String("query-botocore", "", "data directory of botocore 1.34.89, for the query twins (optional)")
 	dst := flag.String("out", "internal/awsproto/models", "output directory")
 	flag.Parse()
 	if *src == "" {
@@ -49,6 +60,18 @@ func main() {
 	}
 	for name, version := range services {
 		if err := syncModel(filepath.Join(*src, name, version, "service-2.json.gz"), filepath.Join(*dst, name+".json")); err != nil {
+			log.Fatal(err)
+		}
+	}
+	if *querySrc == "" {
+		return
+	}
+	for name, dir := range queryTwins {
+		from := filepath.Join(*querySrc, dir, "service-2.json")
+		if _, err := os.Stat(from); err != nil {
+			from += ".gz"
+		}
+		if err := syncModel(from, filepath.Join(*dst, name+".json")); err != nil {
 			log.Fatal(err)
 		}
 	}
