@@ -570,10 +570,9 @@ func TestLambdaEventInvokeConfigs(t *testing.T) {
 		DestinationConfig: &types.DestinationConfig{OnSuccess: &types.OnSuccess{Destination: aws.String("nope")}}})
 	wantAPIError(t, err, "InvalidParameterValueException", "destination config")
 
-	// Queues, topics and event buses cannot be reached until those services land: refused, as
-	// Lambda refuses a destination the execution role cannot reach, rather than dropped later.
+	// Topics and event buses cannot be reached until those services land: refused, as Lambda
+	// refuses a destination the execution role cannot reach, rather than dropped later.
 	for arn, action := range map[string]string{
-		"arn:aws:sqs:us-east-1:000000000000:dlq":              "SendMessage",
 		"arn:aws:sns:us-east-1:000000000000:alerts":           "Publish",
 		"arn:aws:events:us-east-1:000000000000:event-bus/bus": "PutEvents",
 	} {
@@ -588,8 +587,8 @@ func TestLambdaEventInvokeConfigs(t *testing.T) {
 	}
 	_, err = c.CreateFunction(ctx, &lambda.CreateFunctionInput{FunctionName: aws.String("ev-dlq"), Runtime: types.RuntimeProvidedal2023,
 		Handler: aws.String("bootstrap"), Role: aws.String(lambdaRole), Code: &types.FunctionCode{ZipFile: lambdaZip(t, map[string]string{"bootstrap": "x"})},
-		DeadLetterConfig: &types.DeadLetterConfig{TargetArn: aws.String("arn:aws:sqs:us-east-1:000000000000:dlq")}})
-	wantAPIError(t, err, "InvalidParameterValueException", "The provided execution role does not have permissions to call SendMessage on SQS")
+		DeadLetterConfig: &types.DeadLetterConfig{TargetArn: aws.String("arn:aws:sns:us-east-1:000000000000:dlq")}})
+	wantAPIError(t, err, "InvalidParameterValueException", "The provided execution role does not have permissions to call Publish on SNS")
 	if _, err := c.GetFunctionEventInvokeConfig(ctx, &lambda.GetFunctionEventInvokeConfigInput{FunctionName: aws.String("ev")}); err == nil {
 		t.Fatal("a refused destination left an event invoke config")
 	}

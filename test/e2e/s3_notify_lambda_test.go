@@ -94,7 +94,6 @@ func TestS3RefusesDestinationsNoServiceDelivers(t *testing.T) {
 	}
 	created := []s3types.Event{"s3:ObjectCreated:*"}
 	configs := map[string]*s3types.NotificationConfiguration{
-		"queue":       {QueueConfigurations: []s3types.QueueConfiguration{{QueueArn: aws.String("arn:aws:sqs:us-east-1:000000000000:q"), Events: created}}},
 		"topic":       {TopicConfigurations: []s3types.TopicConfiguration{{TopicArn: aws.String("arn:aws:sns:us-east-1:000000000000:t"), Events: created}}},
 		"eventbridge": {EventBridgeConfiguration: &s3types.EventBridgeConfiguration{}},
 	}
@@ -109,7 +108,7 @@ func TestS3RefusesDestinationsNoServiceDelivers(t *testing.T) {
 		}
 	}
 	out, err := c.GetBucketNotificationConfiguration(ctx, &s3.GetBucketNotificationConfigurationInput{Bucket: aws.String("events")})
-	if err != nil || len(out.QueueConfigurations)+len(out.TopicConfigurations) != 0 || out.EventBridgeConfiguration != nil {
+	if err != nil || len(out.TopicConfigurations) != 0 || out.EventBridgeConfiguration != nil {
 		t.Fatalf("configuration kept after refusals: %+v, %v", out, err)
 	}
 }

@@ -66,6 +66,9 @@ func New(ctx context.Context, d service.Deps) (*Service, error) {
 	s.registerMessageOps()
 	s.registerMoveTaskOps()
 	startMoveRunner(s)
+	if d.Targets != nil {
+		d.Targets.Register("sqs", kind{s})
+	}
 	return s, nil
 }
 

@@ -1,0 +1,168 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/kiri-run/kiri/test/e2e/kiritest"
+)
+
+// receiveAll long-polls url until want messages arrived or the wait ends, deleting each.
+func receiveAll(t *testing.T, c *sqs.Client, url string, want int, within time.Duration) []sqstypes.Message {
+	t.Helper()
+	var got []sqstypes.Message
+	deadline := time.Now().Add(within)
+	for len(got) < want && time.Now().Before(deadline) {
+		out, err := c.ReceiveMessage(t.Context(), &sqs.ReceiveMessageInput{QueueUrl: aws.String(url), MaxNumberOfMessages: 10,
+			WaitTimeSeconds: 2, MessageAttributeNames: []string{"All"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range out.Messages {
+			got = append(got, m)
+			if _, err := c.DeleteMessage(t.Context(), &sqs.DeleteMessageInput{QueueUrl: aws.String(url), ReceiptHandle: m.ReceiptHandle}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if len(got) < want {
+		t.Fatalf("%d messages arrived in %v, want %d", len(got), within, want)
+	}
+	return got
+}
+
+func createQueue(t *testing.T, c *sqs.Client, name string) (url, arn string) {
+	t.Helper()
+	out, err := c.CreateQueue(t.Context(), &sqs.CreateQueueInput{QueueName: aws.String(name)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	attrs, err := c.GetQueueAttributes(t.Context(), &sqs.GetQueueAttributesInput{QueueUrl: out.QueueUrl,
+		AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return aws.ToString(out.QueueUrl), attrs.Attributes["QueueArn"]
+}
+
+// TestS3NotificationsToSQS configures a bucket to notify a queue: S3 sends the queue an
+// s3:TestEvent, then one event per matching change, in the change's transaction.
+func TestS3NotificationsToSQS(t *testing.T) {
+	t.Parallel()
+	srv := kiritest.Start(t, kiritest.Options{})
+	cl := srv.Clients()
+	ctx := t.Context()
+	url, arn := createQueue(t, cl.SQS, "uploads")
+	if _, err := cl.S3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("photos")}); err != nil {
+		t.Fatal(err)
+	}
+	// A queue that does not exist is refused, as S3 refuses one it cannot validate.
+	_, err := cl.S3.PutBucketNotificationConfiguration(ctx, &s3.PutBucketNotificationConfigurationInput{Bucket: aws.String("photos"),
+		NotificationConfiguration: &s3types.NotificationConfiguration{QueueConfigurations: []s3types.QueueConfiguration{{
+			QueueArn: aws.String(strings.TrimSuffix(arn, "uploads") + "missing"), Events: []s3types.Event{"s3:ObjectCreated:*"}}}}})
+	var apiErr smithy.APIError
+	if !errors.As(err, &apiErr) || apiErr.ErrorCode() != "InvalidArgument" {
+		t.Fatalf("a missing queue: %v, want InvalidArgument", err)
+	}
+	_, err = cl.S3.PutBucketNotificationConfiguration(ctx, &s3.PutBucketNotificationConfigurationInput{Bucket: aws.String("photos"),
+		NotificationConfiguration: &s3types.NotificationConfiguration{QueueConfigurations: []s3types.QueueConfiguration{{
+			Id: aws.String("new-photos"), QueueArn: aws.String(arn), Events: []s3types.Event{"s3:ObjectCreated:*"},
+			Filter: &s3types.NotificationConfigurationFilter{Key: &s3types.S3KeyFilter{FilterRules: []s3types.FilterRule{
+				{Name: s3types.FilterRuleNameSuffix, Value: aws.String(".jpg")}}}}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"a.jpg", "b.txt", "c.jpg"} {
+		if _, err := cl.S3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("photos"), Key: aws.String(key), Body: bytes.NewReader([]byte("x"))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	msgs := receiveAll(t, cl.SQS, url, 3, 20*time.Second)
+	var test map[string]string
+	if err := json.Unmarshal([]byte(aws.ToString(msgs[0].Body)), &test); err != nil || test["Event"] != "s3:TestEvent" || test["Bucket"] != "photos" {
+		t.Fatalf("first message %s, want the s3:TestEvent", aws.ToString(msgs[0].Body))
+	}
+	var keys []string
+	for _, m := range msgs[1:] {
+		var ev struct {
+			Records []struct {
+				EventName string `json:"eventName"`
+				S3        struct {
+					ConfigurationID string `json:"configurationId"`
+					Object          struct{ Key string }
+				} `json:"s3"`
+			}
+		}
+		if err := json.Unmarshal([]byte(aws.ToString(m.Body)), &ev); err != nil || len(ev.Records) != 1 {
+			t.Fatalf("event %s: %v", aws.ToString(m.Body), err)
+		}
+		r := ev.Records[0]
+		if r.EventName != "ObjectCreated:Put" || r.S3.ConfigurationID != "new-photos" {
+			t.Errorf("record %+v", r)
+		}
+		keys = append(keys, r.S3.Object.Key)
+	}
+	if strings.Join(keys, ",") != "a.jpg,c.jpg" && strings.Join(keys, ",") != "c.jpg,a.jpg" {
+		t.Errorf("events for keys %v, want a.jpg and c.jpg", keys)
+	}
+}
+
+// TestLambdaDestinationsToSQS sends a failing asynchronous invocation's record to an SQS
+// on-failure destination, and a function's events to its SQS dead-letter queue.
+func TestLambdaDestinationsToSQS(t *testing.T) {
+	t.Parallel()
+	srv := kiritest.Start(t, kiritest.Options{})
+	cl := srv.Clients()
+	ctx := context.Background()
+	failures, failuresARN := createQueue(t, cl.SQS, "failures")
+	dead, deadARN := createQueue(t, cl.SQS, "dead")
+	createEcho(t, cl.Lambda, "failing", func(in *lambda.CreateFunctionInput) {
+		in.DeadLetterConfig = &types.DeadLetterConfig{TargetArn: aws.String(deadARN)}
+	})
+	createEcho(t, cl.Lambda, "dlq-only", func(in *lambda.CreateFunctionInput) {
+		in.DeadLetterConfig = &types.DeadLetterConfig{TargetArn: aws.String(deadARN)}
+	})
+	for _, fn := range []string{"failing", "dlq-only"} {
+		waitActive(t, cl.Lambda, fn)
+		in := &lambda.PutFunctionEventInvokeConfigInput{FunctionName: aws.String(fn), MaximumRetryAttempts: aws.Int32(0)}
+		if fn == "failing" {
+			in.DestinationConfig = &types.DestinationConfig{OnFailure: &types.OnFailure{Destination: aws.String(failuresARN)}}
+		}
+		if _, err := cl.Lambda.PutFunctionEventInvokeConfig(ctx, in); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := cl.Lambda.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String(fn), InvocationType: types.InvocationTypeEvent,
+			Payload: []byte(`{"fail":"` + fn + `"}`)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rec := receiveAll(t, cl.SQS, failures, 1, 30*time.Second)
+	var record struct {
+		RequestContext struct{ Condition string } `json:"requestContext"`
+		RequestPayload struct{ Fail string }      `json:"requestPayload"`
+	}
+	if err := json.Unmarshal([]byte(aws.ToString(rec[0].Body)), &record); err != nil ||
+		record.RequestContext.Condition != "RetriesExhausted" || record.RequestPayload.Fail != "failing" {
+		t.Fatalf("on-failure record %s (%v)", aws.ToString(rec[0].Body), err)
+	}
+	// A function with an on-failure destination sends its record there, not to its DLQ; the
+	// other's event itself goes to the dead-letter queue.
+	got := receiveAll(t, cl.SQS, dead, 1, 30*time.Second)
+	if body := aws.ToString(got[0].Body); body != `{"fail":"dlq-only"}` {
+		t.Fatalf("dead-letter queue got %s", body)
+	}
+}
