@@ -40,7 +40,7 @@ func TestCrashKeepsAcknowledgedWrites(t *testing.T) {
 		Paths:  paths,
 		Server: kiritest.Options{Strict: true},
 		Settle: func(t *testing.T, p *kiritest.Process, acks map[string][]string) {
-			settleOutbox(t, p, acks)
+			settleQueues(t, p, acks)
 			settleBlobs(t, p)
 			logInterrupted(t, paths)
 		},
@@ -59,7 +59,7 @@ func logInterrupted(t *testing.T, paths []kiritest.WritePath) {
 }
 
 func crashPaths() []kiritest.WritePath {
-	return []kiritest.WritePath{assumeRolePath{}, newS3PutPath(), newS3MultipartPath(), newS3DeletePath(), &sqsSendPath{}}
+	return []kiritest.WritePath{assumeRolePath{}, newS3PutPath(), newS3MultipartPath(), newS3DeletePath(), &sqsSendPath{}, &sqsReceiveDeletePath{}}
 }
 
 // assumeRolePath writes through STS AssumeRole: the issued credentials are rows in the store,
@@ -147,9 +147,9 @@ func verifyCredential(ctx context.Context, c *kiritest.Clients, cr issuedCredent
 	return nil
 }
 
-// settleOutbox checks the outbox resumed after the crashes: every acknowledged credential
+// settleQueues checks the queue engine resumed after the crashes: every acknowledged credential
 // issue has its audit record delivered, and nothing is left undelivered.
-func settleOutbox(t *testing.T, p *kiritest.Process, acks map[string][]string) {
+func settleQueues(t *testing.T, p *kiritest.Process, acks map[string][]string) {
 	db, err := sql.Open("sqlite", "file:"+filepath.Join(p.DataDir(), "kiri.db")+"?_pragma=busy_timeout(5000)")
 	if err != nil {
 		t.Fatal(err)
@@ -165,11 +165,11 @@ func settleOutbox(t *testing.T, p *kiritest.Process, acks map[string][]string) {
 	for {
 		missing, pending := auditGaps(t, db, want)
 		if missing == 0 && pending == 0 {
-			t.Logf("outbox: all %d acknowledged issues have their audit record delivered (waited %s)", len(want), time.Since(deadline.Add(-60*time.Second)).Round(time.Millisecond))
+			t.Logf("queues: all %d acknowledged issues have their audit record delivered (waited %s)", len(want), time.Since(deadline.Add(-60*time.Second)).Round(time.Millisecond))
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("outbox did not resume: %d audit records missing, %d audit records undelivered", missing, pending)
+			t.Fatalf("queued work did not resume: %d audit records missing, %d audit records undelivered", missing, pending)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -265,7 +265,7 @@ func auditGaps(t *testing.T, db *sql.DB, want map[string]bool) (missing, pending
 			missing++
 		}
 	}
-	if err := db.QueryRow(`SELECT COUNT(*) FROM kiri_outbox WHERE topic = 'sts.audit'`).Scan(&pending); err != nil && !strings.Contains(err.Error(), "no such") {
+	if err := db.QueryRow(`SELECT COUNT(*) FROM kiri_queue_messages WHERE queue = 'sts.audit'`).Scan(&pending); err != nil {
 		t.Fatal(err)
 	}
 	return missing, pending
