@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -23,7 +24,11 @@ type note struct{ topic, payload string }
 // NOTIFY, which the database delivers only on commit. Nothing is announced when the Write fails
 // or its batch rolls back. Identical notes of one batch are announced once.
 func (t *Tx) Notify(topic, payload string) {
-	t.notes = append(t.notes, note{topic, payload})
+	n := note{topic, payload}
+	if k := len(t.notes); k > 0 && t.notes[k-1] == n {
+		return // a batch of sends to one queue announces it once
+	}
+	t.notes = append(t.notes, n)
 }
 
 // Subscribe calls fn with the payload of every notification on topic, from this process's
@@ -85,6 +90,15 @@ func (ss *subscribers) publishAll() {
 func dedupNotes(notes []note) []note {
 	if len(notes) < 2 {
 		return notes
+	}
+	if len(notes) <= 16 {
+		out := notes[:1]
+		for _, n := range notes[1:] {
+			if !slices.Contains(out, n) {
+				out = append(out, n)
+			}
+		}
+		return out
 	}
 	seen := make(map[note]bool, len(notes))
 	out := notes[:0]
