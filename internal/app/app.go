@@ -186,7 +186,7 @@ func Start(ctx context.Context, cfg Config) (_ *App, err error) {
 	if err != nil {
 		return nil, err
 	}
-	engine, err := queue.New(ctx, a.store, queue.Config{Logger: log, Node: node})
+	engine, err := queue.New(ctx, a.store, queue.Config{Logger: log, Node: node, Metrics: metrics.Registerer()})
 	if err != nil {
 		return nil, err
 	}

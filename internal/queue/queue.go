@@ -29,6 +29,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/kiri-run/kiri/internal/store"
 )
 
@@ -45,6 +47,9 @@ type Config struct {
 	Node string
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
+	// Metrics registers the engine's gauges (kiri_queue_messages, kiri_queue_dead_letters);
+	// nil registers none.
+	Metrics prometheus.Registerer
 }
 
 // Engine is the queue engine over one store. Its methods are safe for concurrent use.
@@ -92,6 +97,11 @@ func New(ctx context.Context, st *store.Store, cfg Config) (*Engine, error) {
 		periodic: map[string]*periodicJob{},
 	}
 	e.expiry.init()
+	if cfg.Metrics != nil {
+		if err := cfg.Metrics.Register(collector{e}); err != nil {
+			return nil, fmt.Errorf("queue: register metrics: %w", err)
+		}
+	}
 	e.workers = newWorkers(e)
 	e.unsub = st.Subscribe(notifyTopic, func(q string) {
 		if q == "" {

@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/kiri-run/kiri/internal/store"
 	"github.com/kiri-run/kiri/internal/store/storetest"
@@ -900,4 +903,44 @@ func BenchmarkReceiveDeleteBatch(b *testing.B) {
 		}
 	})
 	b.ReportMetric(float64(got.Load())/b.Elapsed().Seconds(), "msg/s")
+}
+
+func TestMetricsCountMessagesByQueueAndState(t *testing.T) {
+	t.Parallel()
+	c := newClock()
+	st := storetest.Open(t, storetest.SQLiteConfig(t))
+	reg := prometheus.NewRegistry()
+	e, err := New(context.Background(), st, Config{Logger: storetest.QuietLogger(), Node: "n1", Now: c.Now, Metrics: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	send(t, e, st, "lambda.async", Outgoing{Body: []byte("a")}, Outgoing{Body: []byte("b")}, Outgoing{Body: []byte("later"), At: c.Now().Add(time.Hour)})
+	send(t, e, st, "sqs/1", Outgoing{Body: []byte("x")})
+	send(t, e, st, "sqs/2", Outgoing{Body: []byte("y")})
+	send(t, e, st, "lambda.async.dead", Outgoing{Body: []byte("failed")})
+	receive(t, e, "lambda.async", ReceiveOptions{Visibility: time.Minute})
+	got := map[string]float64{}
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			key := mf.GetName()
+			for _, l := range m.GetLabel() {
+				key += " " + l.GetValue()
+			}
+			got[key] = m.GetGauge().GetValue()
+		}
+	}
+	want := map[string]float64{
+		"kiri_queue_messages lambda.async visible": 1, "kiri_queue_messages lambda.async inflight": 1,
+		"kiri_queue_messages lambda.async delayed": 1, "kiri_queue_messages sqs visible": 2,
+		"kiri_queue_messages sqs inflight": 0, "kiri_queue_messages sqs delayed": 0,
+		"kiri_queue_dead_letters lambda.async": 1,
+	}
+	if !maps.Equal(got, want) {
+		t.Errorf("metrics %v, want %v", got, want)
+	}
 }
