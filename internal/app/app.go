@@ -263,6 +263,8 @@ func Start(ctx context.Context, cfg Config) (_ *App, err error) {
 		ReadHeaderTimeout: 30 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 	}
+	// A graceful stop waits for requests in flight, but not for long polls to time out.
+	a.server.RegisterOnShutdown(engine.EndWaits)
 	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	a.stop = stop
 	engineWorker.start(runCtx, &a.wg, log, engine.Run)

@@ -68,6 +68,10 @@ type Engine struct {
 	periodic map[string]*periodicJob
 	running  bool
 	workers  *workers
+
+	// waitsEnded is closed by EndWaits: long polls return at once, empty.
+	waitsEnded chan struct{}
+	endWaits   sync.Once
 }
 
 // New returns an engine over st and applies its migrations.
@@ -96,6 +100,7 @@ func New(ctx context.Context, st *store.Store, cfg Config) (*Engine, error) {
 		handlers: map[string]*consumer{},
 		periodic: map[string]*periodicJob{},
 	}
+	e.waitsEnded = make(chan struct{})
 	e.expiry.init()
 	if cfg.Metrics != nil {
 		if err := cfg.Metrics.Register(collector{e}); err != nil {
@@ -112,6 +117,10 @@ func New(ctx context.Context, st *store.Store, cfg Config) (*Engine, error) {
 	})
 	return e, nil
 }
+
+// EndWaits makes every long poll, waiting or to come, return at once with what it has (nothing):
+// a server that shuts down gracefully need not wait out its clients' long polls.
+func (e *Engine) EndWaits() { e.endWaits.Do(func() { close(e.waitsEnded) }) }
 
 // Close stops listening for notifications. Run must have returned.
 func (e *Engine) Close() { e.unsub() }

@@ -944,3 +944,23 @@ func TestMetricsCountMessagesByQueueAndState(t *testing.T) {
 		t.Errorf("metrics %v, want %v", got, want)
 	}
 }
+
+func TestEndWaitsReturnsLongPolls(t *testing.T) {
+	t.Parallel()
+	e, _ := newEngine(t, storetest.SQLiteConfig(t), nil)
+	done := make(chan []Received, 1)
+	go func() {
+		got, _ := e.Receive(context.Background(), "q", ReceiveOptions{Wait: time.Minute})
+		done <- got
+	}()
+	time.Sleep(50 * time.Millisecond)
+	e.EndWaits()
+	select {
+	case got := <-done:
+		if len(got) != 0 {
+			t.Errorf("got %v", bodies(got))
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a long poll outlived EndWaits")
+	}
+}

@@ -88,6 +88,8 @@ func (e *Engine) Receive(ctx context.Context, queue string, o ReceiveOptions) ([
 		select {
 		case <-ctx.Done():
 			return nil, nil
+		case <-e.waitsEnded:
+			return nil, nil
 		case <-deadline.C:
 			return nil, nil
 		case <-wake:

@@ -166,3 +166,31 @@ func TestLambdaDestinationsToSQS(t *testing.T) {
 		t.Fatalf("dead-letter queue got %s", body)
 	}
 }
+
+// TestGracefulStopEndsLongPolls stops Kiri with SIGTERM while a client long-polls an empty
+// queue: the poll is answered at once, empty, and Kiri does not wait out its 20 seconds.
+func TestGracefulStopEndsLongPolls(t *testing.T) {
+	t.Parallel()
+	p := kiritest.StartProcess(t, kiritest.Options{DataDir: t.TempDir()})
+	c := p.Clients().SQS
+	url, _ := createQueue(t, c, "idle")
+	polled := make(chan error, 1)
+	go func() {
+		out, err := c.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{QueueUrl: aws.String(url), WaitTimeSeconds: 20})
+		if err == nil && len(out.Messages) != 0 {
+			err = errors.New("a message from an empty queue")
+		}
+		polled <- err
+	}()
+	time.Sleep(300 * time.Millisecond) // the poll is waiting
+	start := time.Now()
+	if err := p.Stop(15 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took > 10*time.Second {
+		t.Errorf("the graceful stop took %v: it waited for the long poll", took)
+	}
+	if err := <-polled; err != nil {
+		t.Errorf("the long poll: %v, want an empty answer", err)
+	}
+}
