@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -214,7 +215,7 @@ func parseStructure(msg string) (map[string]string, error) {
 	out := make(map[string]string, len(raw))
 	for k, v := range raw {
 		var s string
-		if json.Unmarshal(v, &s) == nil {
+		if v = bytes.TrimSpace(v); len(v) > 0 && v[0] == '"' && json.Unmarshal(v, &s) == nil {
 			out[k] = s
 		}
 	}
@@ -328,7 +329,7 @@ func checkAttributeValue(name, typ, v string) error {
 			return invalidValue("The message attribute '" + name + "' with type 'String.Array' must contain a JSON array.")
 		}
 	case strings.HasPrefix(typ, "Number"):
-		if _, err := strconv.ParseFloat(v, 64); err != nil {
+		if f, err := strconv.ParseFloat(v, 64); err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
 			return invalidValue("Could not cast message attribute '" + name + "' value to number.")
 		}
 	}

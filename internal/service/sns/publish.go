@@ -177,6 +177,7 @@ func (s *Service) publishAll(ctx context.Context, t *topicRow, msgs []*outgoing)
 	trace := telemetry.TraceParent(ctx)
 	src := dispatch.Source{Principal: snsPrincipal, ARN: t.ARN, Account: t.Key.Account, Region: t.Key.Region}
 	perMessage := make([][]delivery, len(msgs))
+	deliveries := 0
 	for i, m := range msgs {
 		m.n.MessageID, m.n.Timestamp = uuid.New(), now.Format(timestampLayout)
 		if t.Fifo {
@@ -187,6 +188,10 @@ func (s *Service) publishAll(ctx context.Context, t *topicRow, msgs []*outgoing)
 		if perMessage[i], err = s.fanOut(ctx, t, f, m, src, trace); err != nil {
 			return err
 		}
+		deliveries += len(perMessage[i])
+	}
+	if deliveries == 0 && !t.Fifo {
+		return nil // nothing to store: no subscription takes the messages
 	}
 	return s.st.Write(ctx, func(tx *store.Tx) error {
 		for i, m := range msgs {
