@@ -12,6 +12,12 @@ import (
 func New() string {
 	var b [16]byte
 	rand.Read(b[:])
+	return Format(b)
+}
+
+// Format writes 16 bytes as a version 4 UUID: the version and variant bits are set, the other
+// bits are b's. Ids derived from something else than randomness keep the UUID form with it.
+func Format(b [16]byte) string {
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
 	var s [36]byte

@@ -19,3 +19,10 @@ func TestNewIsAVersion4UUID(t *testing.T) {
 		seen[id] = true
 	}
 }
+
+func TestFormatKeepsTheBitsOfItsBytes(t *testing.T) {
+	b := [16]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
+	if got := Format(b); got != "ffffffff-ffff-4fff-bfff-ffffffffffff" {
+		t.Errorf("Format = %s", got)
+	}
+}

@@ -243,55 +243,77 @@ func checkSubject(s *string) error {
 	return nil
 }
 
-// checkAttributes validates a message's attributes as SNS does and returns them as the target
-// registry carries them, with their size (names, types and values) toward the message limit.
+// checkAttributes validates a Publish's message attributes as SNS does and returns them as the
+// target registry carries them, with their size (names, types and values) toward the message
+// limit.
 func checkAttributes(in map[string]MessageAttributeValue) (map[string]dispatch.Attribute, int, error) {
 	if len(in) == 0 {
 		return nil, 0, nil
 	}
 	out := make(map[string]dispatch.Attribute, len(in))
-	size := 0
 	for _, name := range slices.Sorted(maps.Keys(in)) {
 		v := in[name]
-		if err := checkAttributeName(name); err != nil {
+		typ := awsproto.Value(v.DataType)
+		if err := checkAttributeHead(name, typ); err != nil {
 			return nil, 0, err
 		}
-		typ := awsproto.Value(v.DataType)
-		base, label, labelled := strings.Cut(typ, ".")
-		if base != "String" && base != "Number" && base != "Binary" || labelled && label == "" {
-			return nil, 0, invalidValue("The message attribute '" + name + "' has an invalid message attribute type, the set of supported type prefixes is Binary, Number, and String.")
-		}
-		empty := invalidValue("The message attribute '" + name + "' must contain non-empty message attribute value for message attribute type '" + typ + "'.")
 		if v.StringValue == nil && v.BinaryValue == nil {
-			return nil, 0, empty
+			return nil, 0, emptyAttribute(name, typ)
 		}
 		a := dispatch.Attribute{Type: typ}
-		if base == "Binary" {
-			if v.BinaryValue == nil {
-				return nil, 0, invalidValue("The message attribute '" + name + "' with type '" + typ + "' must use field 'Binary'.")
-			}
-			if len(v.BinaryValue) == 0 {
-				return nil, 0, empty
-			}
-			a.Binary = v.BinaryValue
-			size += len(v.BinaryValue)
-		} else {
-			if v.StringValue == nil {
-				return nil, 0, invalidValue("The message attribute '" + name + "' with type '" + typ + "' must use field 'String'.")
-			}
-			if *v.StringValue == "" {
-				return nil, 0, empty
-			}
+		field := "String"
+		if strings.HasPrefix(typ, "Binary") {
+			field, a.Binary = "Binary", v.BinaryValue
+		} else if v.StringValue != nil {
 			a.Value = *v.StringValue
-			size += len(a.Value)
-			if err := checkAttributeValue(name, typ, a.Value); err != nil {
-				return nil, 0, err
-			}
 		}
-		size += len(name) + len(typ)
+		if field == "Binary" && v.BinaryValue == nil || field == "String" && v.StringValue == nil {
+			return nil, 0, invalidValue("The message attribute '" + name + "' with type '" + typ + "' must use field '" + field + "'.")
+		}
 		out[name] = a
 	}
+	size, err := checkAttributeSet(out)
+	if err != nil {
+		return nil, 0, err
+	}
 	return out, size, nil
+}
+
+// checkAttributeSet applies SNS's rules to message attributes (from Publish, or delivered by
+// another service) and returns their size toward the message limit.
+func checkAttributeSet(attrs map[string]dispatch.Attribute) (int, error) {
+	size := 0
+	for _, name := range slices.Sorted(maps.Keys(attrs)) {
+		a := attrs[name]
+		if err := checkAttributeHead(name, a.Type); err != nil {
+			return 0, err
+		}
+		if a.Value == "" && len(a.Binary) == 0 {
+			return 0, emptyAttribute(name, a.Type)
+		}
+		if err := checkAttributeValue(name, a.Type, a.Value); err != nil {
+			return 0, err
+		}
+		size += len(name) + len(a.Type) + len(a.Value) + len(a.Binary)
+	}
+	return size, nil
+}
+
+func emptyAttribute(name, typ string) *awsproto.Error {
+	return invalidValue("The message attribute '" + name + "' must contain non-empty message attribute value for message attribute type '" + typ + "'.")
+}
+
+// checkAttributeHead checks an attribute's name and data type: String, Number or Binary, with
+// an optional ".label".
+func checkAttributeHead(name, typ string) error {
+	if err := checkAttributeName(name); err != nil {
+		return err
+	}
+	base, label, labelled := strings.Cut(typ, ".")
+	if base != "String" && base != "Number" && base != "Binary" || labelled && label == "" {
+		return invalidValue("The message attribute '" + name + "' has an invalid message attribute type, the set of supported type prefixes is Binary, Number, and String.")
+	}
+	return nil
 }
 
 // checkAttributeName applies SNS's rules for message attribute names: up to 256 bytes of

@@ -44,8 +44,10 @@ type publishInput struct {
 	Subject    *string
 	Structure  *string
 	Attributes map[string]MessageAttributeValue
-	Group      *string
-	Dedup      *string
+	// Delivered are the attributes of a delivery of the target registry, in Attributes' stead.
+	Delivered map[string]dispatch.Attribute
+	Group     *string
+	Dedup     *string
 }
 
 // outgoing is a checked message, ready to fan out.
@@ -78,6 +80,10 @@ func prepare(t *topicRow, in publishInput) (*outgoing, error) {
 		return nil, invalidParameter("Empty message")
 	}
 	attrs, size, err := checkAttributes(in.Attributes)
+	if in.Delivered != nil {
+		attrs = in.Delivered
+		size, err = checkAttributeSet(attrs)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -71,7 +71,7 @@ func (k kind) Deliver(ctx context.Context, d dispatch.Delivery) error {
 		return err
 	}
 	msg := string(d.Payload)
-	in := publishInput{Message: &msg, Attributes: messageAttributes(d.Attributes)}
+	in := publishInput{Message: &msg, Delivered: d.Attributes}
 	if d.Subject != "" {
 		in.Subject = &d.Subject
 	}
@@ -85,24 +85,6 @@ func (k kind) Deliver(ctx context.Context, d dispatch.Delivery) error {
 		return queue.Permanent(err)
 	}
 	return err
-}
-
-// messageAttributes are a delivery's attributes as Publish takes them.
-func messageAttributes(in map[string]dispatch.Attribute) map[string]MessageAttributeValue {
-	if len(in) == 0 {
-		return nil
-	}
-	out := make(map[string]MessageAttributeValue, len(in))
-	for name, a := range in {
-		v := MessageAttributeValue{DataType: awsproto.Ptr(a.Type)}
-		if a.Binary != nil {
-			v.BinaryValue = a.Binary
-		} else {
-			v.StringValue = awsproto.Ptr(a.Value)
-		}
-		out[name] = v
-	}
-	return out
 }
 
 // deadLetter sends a delivery of SNS's that failed for good to the dead-letter queue its
