@@ -2,6 +2,7 @@ package sns
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -80,7 +81,8 @@ func loadTags(tx *store.Tx, topicID int64) (map[string]string, error) {
 // ResourceNotFound.
 func (s *Service) taggedTopic(ctx context.Context, arn *string, action string) (*topicRow, error) {
 	t, err := s.topicFromARN(ctx, "ResourceArn", arn, action)
-	if ae, ok := err.(*awsproto.Error); ok && ae.Code == "NotFound" {
+	var ae *awsproto.Error
+	if errors.As(err, &ae) && ae.Code == "NotFound" {
 		return nil, resourceNotFound()
 	}
 	return t, err
