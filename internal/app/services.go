@@ -5,6 +5,7 @@ import (
 	"github.com/kiri-run/kiri/internal/service/lambda"
 	"github.com/kiri-run/kiri/internal/service/logs"
 	"github.com/kiri-run/kiri/internal/service/s3"
+	"github.com/kiri-run/kiri/internal/service/sns"
 	"github.com/kiri-run/kiri/internal/service/sqs"
 	"github.com/kiri-run/kiri/internal/service/sts"
 )
@@ -17,4 +18,5 @@ var services = []service.New{
 	service.Of(lambda.New),
 	service.Of(logs.New),
 	service.Of(sqs.New),
+	service.Of(sns.New),
 }

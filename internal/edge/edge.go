@@ -5,8 +5,6 @@ package edge
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -18,6 +16,7 @@ import (
 	"github.com/kiri-run/kiri/internal/auth"
 	"github.com/kiri-run/kiri/internal/awsproto"
 	"github.com/kiri-run/kiri/internal/telemetry"
+	"github.com/kiri-run/kiri/internal/uuid"
 )
 
 // Config holds what the edge needs; every field is required unless it says otherwise.
@@ -79,7 +78,7 @@ func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rw(r, sig)
 	}
 	start := time.Now()
-	call := &awsproto.Call{RequestID: newRequestID(), Request: r, ResponseHeader: http.Header{}}
+	call := &awsproto.Call{RequestID: uuid.New(), Request: r, ResponseHeader: http.Header{}}
 	ctx := telemetry.StartRequest(r.Context(), r.Header)
 	ctx = awsproto.WithCall(ctx, call)
 	r = r.WithContext(ctx)
@@ -303,25 +302,6 @@ func (e *Edge) serveKiri(w http.ResponseWriter, r *http.Request) {
 	default:
 		http.NotFound(w, r)
 	}
-}
-
-// newRequestID returns a UUID-shaped id, the form most AWS services use.
-func newRequestID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	var s [36]byte
-	hex.Encode(s[0:8], b[0:4])
-	s[8] = '-'
-	hex.Encode(s[9:13], b[4:6])
-	s[13] = '-'
-	hex.Encode(s[14:18], b[6:8])
-	s[18] = '-'
-	hex.Encode(s[19:23], b[8:10])
-	s[23] = '-'
-	hex.Encode(s[24:], b[10:])
-	return string(s[:])
 }
 
 // recorder remembers the status a handler wrote. Unwrap lets http.ResponseController reach

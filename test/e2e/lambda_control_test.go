@@ -570,27 +570,28 @@ func TestLambdaEventInvokeConfigs(t *testing.T) {
 		DestinationConfig: &types.DestinationConfig{OnSuccess: &types.OnSuccess{Destination: aws.String("nope")}}})
 	wantAPIError(t, err, "InvalidParameterValueException", "destination config")
 
-	// Topics and event buses cannot be reached until those services land: refused, as Lambda
-	// refuses a destination the execution role cannot reach, rather than dropped later.
-	for arn, action := range map[string]string{
-		"arn:aws:sns:us-east-1:000000000000:alerts":           "Publish",
-		"arn:aws:events:us-east-1:000000000000:event-bus/bus": "PutEvents",
-	} {
-		_, err = c.PutFunctionEventInvokeConfig(ctx, &lambda.PutFunctionEventInvokeConfigInput{FunctionName: aws.String("ev"),
-			DestinationConfig: &types.DestinationConfig{OnFailure: &types.OnFailure{Destination: aws.String(arn)}}})
-		wantAPIError(t, err, "InvalidParameterValueException", "The function's execution role does not have permissions to call "+action+" on "+arn)
-		_, err = c.UpdateFunctionConfiguration(ctx, &lambda.UpdateFunctionConfigurationInput{FunctionName: aws.String("ev"),
-			DeadLetterConfig: &types.DeadLetterConfig{TargetArn: aws.String(arn)}})
-		if action != "PutEvents" {
-			wantAPIError(t, err, "InvalidParameterValueException", "The provided execution role does not have permissions to call "+action+" on ")
-		}
-	}
-	_, err = c.CreateFunction(ctx, &lambda.CreateFunctionInput{FunctionName: aws.String("ev-dlq"), Runtime: types.RuntimeProvidedal2023,
-		Handler: aws.String("bootstrap"), Role: aws.String(lambdaRole), Code: &types.FunctionCode{ZipFile: lambdaZip(t, map[string]string{"bootstrap": "x"})},
-		DeadLetterConfig: &types.DeadLetterConfig{TargetArn: aws.String("arn:aws:sns:us-east-1:000000000000:dlq")}})
-	wantAPIError(t, err, "InvalidParameterValueException", "The provided execution role does not have permissions to call Publish on SNS")
+	// Event buses cannot be reached until EventBridge lands: refused, as Lambda refuses a
+	// destination the execution role cannot reach, rather than dropped later.
+	const bus = "arn:aws:events:us-east-1:000000000000:event-bus/bus"
+	_, err = c.PutFunctionEventInvokeConfig(ctx, &lambda.PutFunctionEventInvokeConfigInput{FunctionName: aws.String("ev"),
+		DestinationConfig: &types.DestinationConfig{OnFailure: &types.OnFailure{Destination: aws.String(bus)}}})
+	wantAPIError(t, err, "InvalidParameterValueException", "The function's execution role does not have permissions to call PutEvents on "+bus)
 	if _, err := c.GetFunctionEventInvokeConfig(ctx, &lambda.GetFunctionEventInvokeConfigInput{FunctionName: aws.String("ev")}); err == nil {
 		t.Fatal("a refused destination left an event invoke config")
+	}
+	// Topics are: as destinations and as dead-letter targets.
+	const topic = "arn:aws:sns:us-east-1:000000000000:alerts"
+	if _, err := c.UpdateFunctionConfiguration(ctx, &lambda.UpdateFunctionConfigurationInput{FunctionName: aws.String("ev"),
+		DeadLetterConfig: &types.DeadLetterConfig{TargetArn: aws.String(topic)}}); err != nil {
+		t.Fatalf("a topic as dead-letter target: %v", err)
+	}
+	waitUpdated(t, c, "ev")
+	createTestFunction(t, c, "ev-dlq", lambdaZip(t, map[string]string{"bootstrap": "x"}), func(in *lambda.CreateFunctionInput) {
+		in.DeadLetterConfig = &types.DeadLetterConfig{TargetArn: aws.String(topic)}
+	})
+	if _, err := c.PutFunctionEventInvokeConfig(ctx, &lambda.PutFunctionEventInvokeConfigInput{FunctionName: aws.String("ev-dlq"),
+		DestinationConfig: &types.DestinationConfig{OnFailure: &types.OnFailure{Destination: aws.String(topic)}}}); err != nil {
+		t.Fatalf("a topic as destination: %v", err)
 	}
 
 	const other = "arn:aws:lambda:us-east-1:000000000000:function:other"

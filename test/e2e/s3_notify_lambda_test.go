@@ -81,10 +81,10 @@ func TestS3NotificationNeedsLambdaPermission(t *testing.T) {
 	}
 }
 
-// TestS3RefusesDestinationsNoServiceDelivers checks that queue, topic and EventBridge
-// destinations, which Kiri cannot deliver to until those services land, are refused as S3
-// refuses a destination that does not exist, even with SkipDestinationValidation, and that
-// nothing of the configuration is kept.
+// TestS3RefusesDestinationsNoServiceDelivers checks that EventBridge destinations, which Kiri
+// cannot deliver to until EventBridge lands, are refused as S3 refuses a destination that does
+// not exist, even with SkipDestinationValidation, and that nothing of the configuration is kept.
+// (Queues and topics are delivered to: see TestS3NotificationsToSQS and TestS3NotificationsToSNS.)
 func TestS3RefusesDestinationsNoServiceDelivers(t *testing.T) {
 	srv := kiritest.Start(t, kiritest.Options{})
 	c := srv.Clients().S3
@@ -92,9 +92,7 @@ func TestS3RefusesDestinationsNoServiceDelivers(t *testing.T) {
 	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("events")}); err != nil {
 		t.Fatal(err)
 	}
-	created := []s3types.Event{"s3:ObjectCreated:*"}
 	configs := map[string]*s3types.NotificationConfiguration{
-		"topic":       {TopicConfigurations: []s3types.TopicConfiguration{{TopicArn: aws.String("arn:aws:sns:us-east-1:000000000000:t"), Events: created}}},
 		"eventbridge": {EventBridgeConfiguration: &s3types.EventBridgeConfiguration{}},
 	}
 	for name, cfg := range configs {
@@ -108,7 +106,7 @@ func TestS3RefusesDestinationsNoServiceDelivers(t *testing.T) {
 		}
 	}
 	out, err := c.GetBucketNotificationConfiguration(ctx, &s3.GetBucketNotificationConfigurationInput{Bucket: aws.String("events")})
-	if err != nil || len(out.TopicConfigurations) != 0 || out.EventBridgeConfiguration != nil {
+	if err != nil || out.EventBridgeConfiguration != nil {
 		t.Fatalf("configuration kept after refusals: %+v, %v", out, err)
 	}
 }

@@ -372,12 +372,15 @@ func (s *Service) targetOf(dest string, src dispatch.Source) string {
 	return dest
 }
 
+// notificationSubject is the subject of the messages S3 publishes to topics.
+const notificationSubject = "Amazon S3 Notification"
+
 // enqueueNotification hands one event for one destination to the target registry, in the
 // transaction of the change that causes it.
 func (s *Service) enqueueNotification(ctx context.Context, tx *store.Tx, b bucket, dest string, event []byte) error {
 	src := notifySource(b)
 	return s.deps.Targets.Enqueue(tx, dispatch.Delivery{
-		Target: s.targetOf(dest, src), Source: src, Payload: event, TraceParent: telemetry.TraceParent(ctx),
+		Target: s.targetOf(dest, src), Source: src, Payload: event, Subject: notificationSubject, TraceParent: telemetry.TraceParent(ctx),
 	}, dispatch.Policy{})
 }
 
