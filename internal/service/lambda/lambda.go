@@ -24,6 +24,8 @@ type wiring struct {
 	service.Deps
 	// Objects reads function code from S3; nil refuses S3-sourced code.
 	Objects ObjectReader
+	// Queues reads the SQS queues event source mappings poll.
+	Queues sqsQueues
 	// FunctionsDir is <data>/functions: unpacked code lives under its code/ directory.
 	FunctionsDir string
 	// URLBase builds a function URL from its id and region.
@@ -67,6 +69,7 @@ func New(ctx context.Context, d service.Deps) (*Service, error) {
 	w := wiring{
 		Deps:            d,
 		Objects:         lazyObjects{d.Services},
+		Queues:          lazyQueues{d.Services},
 		FunctionsDir:    filepath.Join(d.Config.DataDir, "functions"),
 		URLBase:         urlBase(d.Config.Endpoint),
 		AsyncRetryDelay: d.Config.AsyncRetryDelay,
@@ -136,6 +139,7 @@ func newService(ctx context.Context, d wiring) (*Service, error) {
 	s.registerURLOps()
 	s.registerInvokeOps()
 	s.registerAsync()
+	s.registerMappingOps()
 	d.Queue.Handle(topicState, s.settleState, queue.HandlerOptions{})
 	d.Queue.Handle(topicCodeGC, s.collectCode, queue.HandlerOptions{})
 	d.Targets.Register("lambda", kind{s})
@@ -145,6 +149,12 @@ func newService(ctx context.Context, d wiring) (*Service, error) {
 	}
 	if functions > 0 {
 		s.warm()
+	}
+	if d.Queues == nil {
+		s.deps.Queues = lazyQueues{d.Services}
+	}
+	if err := s.resumeMappings(ctx); err != nil {
+		return nil, err
 	}
 	return s, nil
 }
