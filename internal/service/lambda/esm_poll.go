@@ -96,11 +96,13 @@ func (p *mappingPoller) run(ctx context.Context) {
 	}
 	p.mu.Unlock()
 	p.wg.Wait()
+	p.s.pollers.DeleteLabelValues(p.m.UUID)
 }
 
 // spawnLocked starts one more poller.
 func (p *mappingPoller) spawnLocked(ctx, work context.Context) {
 	p.active++
+	p.s.pollers.WithLabelValues(p.m.UUID).Set(float64(p.active))
 	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()
@@ -154,6 +156,7 @@ func (p *mappingPoller) retire(t *target) bool {
 	defer p.mu.Unlock()
 	if p.active > p.idlePollers(t) {
 		p.active--
+		p.s.pollers.WithLabelValues(p.m.UUID).Set(float64(p.active))
 		return true
 	}
 	return false

@@ -3,11 +3,14 @@ package lambda
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/kiri-run/kiri/internal/auth"
 	"github.com/kiri-run/kiri/internal/awsproto"
@@ -61,6 +64,8 @@ type Service struct {
 	codeKey []byte // signs GetFunction's code download URLs
 	creds   credentialCache
 	targets *targetCache // nil with PostgreSQL
+	// pollers counts the running pollers of each event source mapping.
+	pollers *prometheus.GaugeVec
 }
 
 // New starts the function runtime, migrates Lambda's tables and registers its operations,
@@ -127,7 +132,18 @@ func newService(ctx context.Context, d wiring) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Service{api: api, st: d.Store, blobs: d.Blobs, log: d.Logger.With("service", "lambda"), deps: d, now: time.Now, codeKey: make([]byte, 32), targets: newTargetCache(d.Store)}
+	s := &Service{api: api, st: d.Store, blobs: d.Blobs, log: d.Logger.With("service", "lambda"), deps: d, now: time.Now, codeKey: make([]byte, 32), targets: newTargetCache(d.Store),
+		pollers: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "kiri_lambda_event_source_pollers", Help: "Pollers running for an event source mapping (batches it can process at once).",
+		}, []string{"uuid"})}
+	if d.Metrics != nil {
+		var again prometheus.AlreadyRegisteredError
+		if err := d.Metrics.Register(s.pollers); errors.As(err, &again) {
+			s.pollers = again.ExistingCollector.(*prometheus.GaugeVec) // a service built again on the same registry
+		} else if err != nil {
+			return nil, fmt.Errorf("register event source mapping metrics: %w", err)
+		}
+	}
 	rand.Read(s.codeKey)
 	s.registerFunctionOps()
 	s.registerVersionOps()
