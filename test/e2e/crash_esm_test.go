@@ -10,7 +10,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
-	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
@@ -61,15 +60,7 @@ func (p *esmPath) Prepare(ctx context.Context, c *kiritest.Clients) error {
 	if _, err := c.S3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(esmCrashBucket)}); err != nil {
 		return err
 	}
-	_, err := c.Lambda.CreateFunction(ctx, &lambda.CreateFunctionInput{
-		FunctionName: aws.String(esmCrashFunction), Runtime: types.RuntimeProvidedal2023, Handler: aws.String("bootstrap"),
-		Role: aws.String(lambdaRole), Code: &types.FunctionCode{ZipFile: p.zip()},
-		Environment: &types.Environment{Variables: map[string]string{"RESULT_BUCKET": esmCrashBucket}},
-	})
-	if err != nil {
-		return err
-	}
-	if err := lambda.NewFunctionActiveV2Waiter(c.Lambda).Wait(ctx, &lambda.GetFunctionInput{FunctionName: aws.String(esmCrashFunction)}, 30*time.Second); err != nil {
+	if err := createGoFunction(ctx, c, esmCrashFunction, lambdaRole, p.zip(), 3, map[string]string{"RESULT_BUCKET": esmCrashBucket}); err != nil {
 		return err
 	}
 	q, err := c.SQS.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("crash-esm"),

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"reflect"
 	"strings"
 	"time"
 
@@ -254,7 +255,7 @@ func (s *Service) createEventSourceMapping(ctx context.Context, in *CreateEventS
 	if err := mappingSource(source); err != nil {
 		return nil, err
 	}
-	if err := refuseCreateParameters(in); err != nil {
+	if err := refuseParameters(in, unsupportedParameters, unsupportedAtCreate); err != nil {
 		return nil, err
 	}
 	r, err := s.ref(ctx, in.FunctionName, nil)
@@ -277,50 +278,30 @@ func (s *Service) createEventSourceMapping(ctx context.Context, in *CreateEventS
 	if err := s.checkMappedFunction(ctx, r, source); err != nil {
 		return nil, err
 	}
-	err = s.st.Write(ctx, func(tx *store.Tx) error {
-		if err := checkMappingUnique(tx, m, r.name); err != nil {
-			return err
-		}
-		if err := saveMapping(tx, m); err != nil {
-			return err
-		}
-		return s.enqueueMappingSettle(tx, m.UUID)
-	})
-	if err != nil {
+	if err := s.st.Write(ctx, func(tx *store.Tx) error { return s.commitMapping(tx, m, r.name) }); err != nil {
 		return nil, err
 	}
 	return m.render(), nil
 }
 
-// refuseCreateParameters refuses what CreateEventSourceMapping may carry that does not apply to
-// an SQS source, or that Kiri does not implement.
-func refuseCreateParameters(in *CreateEventSourceMappingRequest) error {
-	for _, p := range []struct {
-		name string
-		set  bool
-	}{
-		{"DestinationConfig", in.DestinationConfig != nil},
-		{"StartingPosition", in.StartingPosition != nil},
-		{"StartingPositionTimestamp", in.StartingPositionTimestamp != nil},
-		{"ParallelizationFactor", in.ParallelizationFactor != nil},
-		{"BisectBatchOnFunctionError", in.BisectBatchOnFunctionError != nil},
-		{"MaximumRetryAttempts", in.MaximumRetryAttempts != nil},
-		{"MaximumRecordAgeInSeconds", in.MaximumRecordAgeInSeconds != nil},
-		{"TumblingWindowInSeconds", in.TumblingWindowInSeconds != nil},
-		{"Topics", in.Topics != nil},
-		{"Queues", in.Queues != nil},
-		{"SourceAccessConfigurations", in.SourceAccessConfigurations != nil},
-		{"SelfManagedEventSource", in.SelfManagedEventSource != nil},
-		{"SelfManagedKafkaEventSourceConfig", in.SelfManagedKafkaEventSourceConfig != nil},
-		{"AmazonManagedKafkaEventSourceConfig", in.AmazonManagedKafkaEventSourceConfig != nil},
-		{"DocumentDBEventSourceConfig", in.DocumentDBEventSourceConfig != nil},
-		{"ProvisionedPollerConfig", in.ProvisionedPollerConfig != nil},
-		{"KMSKeyArn", in.KMSKeyArn != nil},
-		{"MetricsConfig", in.MetricsConfig != nil},
-		{"LoggingConfig", in.LoggingConfig != nil},
-	} {
-		if p.set {
-			return unsupportedParameter(p.name)
+// Parameters SQS mappings do not take: those of other sources, and those Kiri does not
+// implement. Both calls refuse the shared ones; only CreateEventSourceMapping has the others.
+var (
+	unsupportedParameters = []string{"DestinationConfig", "ParallelizationFactor", "BisectBatchOnFunctionError",
+		"MaximumRetryAttempts", "MaximumRecordAgeInSeconds", "TumblingWindowInSeconds", "SourceAccessConfigurations",
+		"SelfManagedKafkaEventSourceConfig", "AmazonManagedKafkaEventSourceConfig", "DocumentDBEventSourceConfig",
+		"ProvisionedPollerConfig", "KMSKeyArn", "MetricsConfig", "LoggingConfig"}
+	unsupportedAtCreate = []string{"StartingPosition", "StartingPositionTimestamp", "Topics", "Queues", "SelfManagedEventSource"}
+)
+
+// refuseParameters refuses the first of the named members of the request in that is set.
+func refuseParameters(in any, names ...[]string) error {
+	v := reflect.ValueOf(in).Elem()
+	for _, list := range names {
+		for _, name := range list {
+			if f := v.FieldByName(name); f.IsValid() && !f.IsNil() {
+				return unsupportedParameter(name)
+			}
 		}
 	}
 	return nil
@@ -376,8 +357,19 @@ func (s *Service) mappingOf(ctx context.Context, q rowQuerier, uuid *string) (*m
 	return m, err
 }
 
-func (s *Service) enqueueMappingSettle(tx *store.Tx, uuid string) error {
-	_, err := s.deps.Queue.Send(tx, topicMapping, queue.Outgoing{Body: []byte(uuid), Group: uuid})
+// commitMapping stores a changed mapping, refusing a second mapping of its function (named
+// functionName, "" to skip the check) and source, and queues the message that settles its
+// state.
+func (s *Service) commitMapping(tx *store.Tx, m *mapping, functionName string) error {
+	if functionName != "" {
+		if err := checkMappingUnique(tx, m, functionName); err != nil {
+			return err
+		}
+	}
+	if err := saveMapping(tx, m); err != nil {
+		return err
+	}
+	_, err := s.deps.Queue.Send(tx, topicMapping, queue.Outgoing{Body: []byte(m.UUID), Group: m.UUID})
 	return err
 }
 
@@ -390,7 +382,7 @@ func (s *Service) getEventSourceMapping(ctx context.Context, in *GetEventSourceM
 }
 
 func (s *Service) updateEventSourceMapping(ctx context.Context, in *UpdateEventSourceMappingRequest) (*EventSourceMappingConfiguration, error) {
-	if err := refuseUpdateParameters(in); err != nil {
+	if err := refuseParameters(in, unsupportedParameters); err != nil {
 		return nil, err
 	}
 	cur, err := s.mappingOf(ctx, s.reader(ctx), in.UUID)
@@ -434,47 +426,12 @@ func (s *Service) updateEventSourceMapping(ctx context.Context, in *UpdateEventS
 			m.State = esmUpdating
 		}
 		m.StateReason, m.LastModified = esmUserInitiated, s.now()
-		if err := checkMappingUnique(tx, m, fn.name); err != nil {
-			return err
-		}
-		if err := saveMapping(tx, m); err != nil {
-			return err
-		}
-		return s.enqueueMappingSettle(tx, m.UUID)
+		return s.commitMapping(tx, m, fn.name)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return m.render(), nil
-}
-
-// refuseUpdateParameters refuses what UpdateEventSourceMapping may carry that does not apply to
-// an SQS source, or that Kiri does not implement.
-func refuseUpdateParameters(in *UpdateEventSourceMappingRequest) error {
-	for _, p := range []struct {
-		name string
-		set  bool
-	}{
-		{"DestinationConfig", in.DestinationConfig != nil},
-		{"ParallelizationFactor", in.ParallelizationFactor != nil},
-		{"BisectBatchOnFunctionError", in.BisectBatchOnFunctionError != nil},
-		{"MaximumRetryAttempts", in.MaximumRetryAttempts != nil},
-		{"MaximumRecordAgeInSeconds", in.MaximumRecordAgeInSeconds != nil},
-		{"TumblingWindowInSeconds", in.TumblingWindowInSeconds != nil},
-		{"SourceAccessConfigurations", in.SourceAccessConfigurations != nil},
-		{"SelfManagedKafkaEventSourceConfig", in.SelfManagedKafkaEventSourceConfig != nil},
-		{"AmazonManagedKafkaEventSourceConfig", in.AmazonManagedKafkaEventSourceConfig != nil},
-		{"DocumentDBEventSourceConfig", in.DocumentDBEventSourceConfig != nil},
-		{"ProvisionedPollerConfig", in.ProvisionedPollerConfig != nil},
-		{"KMSKeyArn", in.KMSKeyArn != nil},
-		{"MetricsConfig", in.MetricsConfig != nil},
-		{"LoggingConfig", in.LoggingConfig != nil},
-	} {
-		if p.set {
-			return unsupportedParameter(p.name)
-		}
-	}
-	return nil
 }
 
 func (s *Service) deleteEventSourceMapping(ctx context.Context, in *DeleteEventSourceMappingRequest) (*EventSourceMappingConfiguration, error) {
@@ -488,10 +445,7 @@ func (s *Service) deleteEventSourceMapping(ctx context.Context, in *DeleteEventS
 			return mappingInUse("delete")
 		}
 		m.State, m.StateReason = esmDeleting, esmUserInitiated
-		if err := saveMapping(tx, m); err != nil {
-			return err
-		}
-		return s.enqueueMappingSettle(tx, m.UUID)
+		return s.commitMapping(tx, m, "")
 	})
 	if err != nil {
 		return nil, err
@@ -531,26 +485,11 @@ func (s *Service) listEventSourceMappings(ctx context.Context, in *ListEventSour
 	if err != nil {
 		return nil, fmt.Errorf("list event source mappings: %w", err)
 	}
-	defer rows.Close()
 	out := &ListEventSourceMappingsResponse{EventSourceMappings: []EventSourceMappingConfiguration{}}
-	var last string
-	for rows.Next() {
-		var uuid, body string
-		if err := rows.Scan(&uuid, &body); err != nil {
-			return nil, err
-		}
-		if len(out.EventSourceMappings) == max {
-			out.NextMarker = ptr(encodeMarker(listMarker{Name: last}))
-			break
-		}
-		var m mapping
-		if err := json.Unmarshal([]byte(body), &m); err != nil {
-			return nil, fmt.Errorf("decode event source mapping: %w", err)
-		}
+	out.NextMarker, err = scanJSONPage(rows, max, "event source mapping", func(m *mapping) {
 		out.EventSourceMappings = append(out.EventSourceMappings, *m.render())
-		last = uuid
-	}
-	return out, rows.Err()
+	})
+	return out, err
 }
 
 // settleMapping finishes a mapping's transition: it starts or stops the poller and records

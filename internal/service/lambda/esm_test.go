@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -528,5 +529,23 @@ func TestMappingPausesWhileItsQueueIsMissing(t *testing.T) {
 	}
 	if _, err := s.getEventSourceMapping(ctx, &GetEventSourceMappingRequest{UUID: cfg.UUID}); err != nil {
 		t.Fatalf("the mapping went with its function: %v", err)
+	}
+}
+
+// Every parameter SQS mappings refuse names a member of the requests that can carry it.
+func TestUnsupportedParametersAreRequestMembers(t *testing.T) {
+	t.Parallel()
+	create, update := reflect.TypeOf(CreateEventSourceMappingRequest{}), reflect.TypeOf(UpdateEventSourceMappingRequest{})
+	for _, name := range unsupportedParameters {
+		_, inCreate := create.FieldByName(name)
+		_, inUpdate := update.FieldByName(name)
+		if !inCreate || !inUpdate {
+			t.Errorf("%s: in CreateEventSourceMappingRequest %v, in UpdateEventSourceMappingRequest %v", name, inCreate, inUpdate)
+		}
+	}
+	for _, name := range unsupportedAtCreate {
+		if _, ok := create.FieldByName(name); !ok {
+			t.Errorf("%s is no member of CreateEventSourceMappingRequest", name)
+		}
 	}
 }
