@@ -83,7 +83,7 @@ func (p *esmPath) Write(ctx context.Context, c *kiritest.Clients, worker, seq in
 // Verify waits for every acknowledged message's result: the first cycle's poller resumed and
 // the messages it held at the kill ran once their visibility timeout ended.
 func (p *esmPath) Verify(ctx context.Context, c *kiritest.Clients, acks []string) error {
-	deadline := time.Now().Add(time.Minute + esmCrashVisibility*time.Second)
+	deadline := time.Now().Add(2*time.Minute + esmCrashVisibility*time.Second)
 	seen := p.seen
 	for {
 		var missing []string

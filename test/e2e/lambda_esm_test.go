@@ -29,7 +29,7 @@ func createWorker(t *testing.T, cl *kiritest.Clients, name, bucket string, env m
 	if _, err := cl.S3.CreateBucket(t.Context(), &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
 		t.Fatal(err)
 	}
-	vars := map[string]string{"RESULT_BUCKET": bucket}
+	vars := map[string]string{"RESULT_BUCKET": bucket, "RECORDS": "1"}
 	for k, v := range env {
 		vars[k] = v
 	}

@@ -1,8 +1,8 @@
 // Command sqsworker consumes SQS events: for each record whose body is a job
 // {"id":..., "input":...}, it puts results/<id> into $RESULT_BUCKET holding the upper-cased
-// input with what the record said (receive count, group, when it ran), and keeps the record
-// as it arrived under records/<messageId>. A job with "fail": true fails the batch, or, with
-// $REPORT set, is reported in batchItemFailures.
+// input with what the record said (receive count, group, when it ran), and, with $RECORDS set,
+// keeps the record as it arrived under records/<messageId>. A job with "fail": true fails the
+// batch, or, with $REPORT set, is reported in batchItemFailures.
 package main
 
 import (
@@ -49,7 +49,7 @@ func main() {
 	}
 	client := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
 	bucket := os.Getenv("RESULT_BUCKET")
-	report := os.Getenv("REPORT") != ""
+	report, records := os.Getenv("REPORT") != "", os.Getenv("RECORDS") != ""
 	put := func(ctx context.Context, key string, body []byte) error {
 		_, err := client.PutObject(ctx, &s3.PutObjectInput{Bucket: &bucket, Key: &key, Body: bytes.NewReader(body)})
 		return err
@@ -61,8 +61,10 @@ func main() {
 			if err := json.Unmarshal(raw, &r); err != nil {
 				return nil, err
 			}
-			if err := put(ctx, "records/"+r.MessageID, raw); err != nil {
-				return nil, err
+			if records {
+				if err := put(ctx, "records/"+r.MessageID, raw); err != nil {
+					return nil, err
+				}
 			}
 			var j job
 			json.Unmarshal([]byte(r.Body), &j)
