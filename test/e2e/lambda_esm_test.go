@@ -481,7 +481,9 @@ func TestEventSourceMappingOutlivesItsFunctionAndQueue(t *testing.T) {
 		in.Environment = &types.Environment{Variables: map[string]string{"RESULT_BUCKET": "gone-results"}}
 	})
 	waitActive(t, cl.Lambda, "gone-worker")
-	result(t, cl.S3, "gone-results", "waited")
+	if r := result(t, cl.S3, "gone-results", "waited"); r.Receives != "1" {
+		t.Fatalf("the waiting message ran at receive %s: a poller took it while the function was gone", r.Receives)
+	}
 
 	if _, err := cl.SQS.DeleteQueue(ctx, &sqs.DeleteQueueInput{QueueUrl: aws.String(url)}); err != nil {
 		t.Fatal(err)

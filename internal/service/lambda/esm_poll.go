@@ -55,6 +55,33 @@ const (
 	visibilityMargin = 30 * time.Second
 )
 
+// broadcast wakes every waiter at once: fire closes the channel wait returned, and the next
+// wait gets a fresh one.
+type broadcast struct {
+	mu sync.Mutex
+	ch chan struct{}
+}
+
+// wait returns the channel the next fire closes.
+func (b *broadcast) wait() <-chan struct{} {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.ch == nil {
+		b.ch = make(chan struct{})
+	}
+	return b.ch
+}
+
+// fire wakes the waiters.
+func (b *broadcast) fire() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.ch != nil {
+		close(b.ch)
+		b.ch = nil
+	}
+}
+
 // pollerName is the engine worker name of a mapping's poller.
 func pollerName(uuid string) string { return "lambda.esm." + uuid }
 
@@ -171,6 +198,7 @@ func (p *mappingPoller) extra(t *target) bool {
 
 // poll receives and processes one batch. It reports false when the poller retires.
 func (p *mappingPoller) poll(ctx, work context.Context) bool {
+	deleted := p.s.functionDeleted.wait()
 	t, visibility, ok := p.ready(ctx)
 	if !ok {
 		return true
@@ -179,11 +207,23 @@ func (p *mappingPoller) poll(ctx, work context.Context) bool {
 	if p.extra(t) {
 		wait = retireWait
 	}
-	recs := p.collect(ctx, visibility, wait)
-	if len(recs) == 0 {
-		return ctx.Err() != nil || !p.retire(t)
-	}
+	// A function's deletion ends the wait: the poller looks again whether its function exists
+	// before it takes a message.
+	rctx, cancel := context.WithCancel(ctx)
+	go func() {
+		select {
+		case <-deleted:
+			cancel()
+		case <-rctx.Done():
+		}
+	}()
 	leaseEnd := p.s.now().Add(visibility)
+	recs := p.collect(rctx, visibility, wait)
+	interrupted := rctx.Err() != nil && ctx.Err() == nil
+	cancel()
+	if len(recs) == 0 {
+		return ctx.Err() != nil || interrupted || !p.retire(t)
+	}
 	// The function may have changed or gone during the wait.
 	if t, ok = p.function(ctx, func() { p.release(work, recs) }); !ok {
 		return true

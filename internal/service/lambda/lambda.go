@@ -66,6 +66,9 @@ type Service struct {
 	targets *targetCache // nil with PostgreSQL
 	// pollers counts the running pollers of each event source mapping.
 	pollers *prometheus.GaugeVec
+	// functionDeleted ends the waits of event source mapping pollers when a function is
+	// deleted, so that a mapping whose function is gone takes no more messages.
+	functionDeleted broadcast
 }
 
 // New starts the function runtime, migrates Lambda's tables and registers its operations,
