@@ -87,6 +87,7 @@ type jobResult struct {
 	Receives string `json:"receives"`
 	Group    string `json:"group"`
 	RanAt    int64  `json:"ranAt"`
+	Batch    int    `json:"batch"`
 }
 
 // waitObject waits for an object and returns its body.
@@ -323,6 +324,33 @@ func TestEventSourceMappingDeliversLambdasEvent(t *testing.T) {
 	}
 	if a := rec.MessageAttributes["Blob"]; a["dataType"] != "Binary" || a["binaryValue"] != "AQID" {
 		t.Errorf("Blob = %v", a)
+	}
+	waitQueueEmpty(t, cl.SQS, url)
+}
+
+// With a batching window, a batch may hold more than ten messages: a backlog of 25 arrives in
+// one invocation.
+func TestEventSourceMappingBatchesBeyondTen(t *testing.T) {
+	srv := kiritest.Start(t, kiritest.Options{})
+	cl := srv.Clients()
+	createWorker(t, cl, "big-worker", "big-results", nil)
+	url, arn := createQueueWith(t, cl.SQS, "big-jobs", nil)
+	for b := range 5 {
+		var entries []sqstypes.SendMessageBatchRequestEntry
+		for i := range 5 {
+			id := fmt.Sprint(b*5 + i)
+			entries = append(entries, sqstypes.SendMessageBatchRequestEntry{Id: aws.String(id), MessageBody: aws.String(job{ID: id, Input: id}.body())})
+		}
+		if _, err := cl.SQS.SendMessageBatch(t.Context(), &sqs.SendMessageBatchInput{QueueUrl: aws.String(url), Entries: entries}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mapQueue(t, cl.Lambda, &lambda.CreateEventSourceMappingInput{FunctionName: aws.String("big-worker"), EventSourceArn: aws.String(arn),
+		BatchSize: aws.Int32(100), MaximumBatchingWindowInSeconds: aws.Int32(1)})
+	for i := range 25 {
+		if r := result(t, cl.S3, "big-results", fmt.Sprint(i)); r.Batch != 25 {
+			t.Fatalf("message %d came in a batch of %d, want all 25 in one", i, r.Batch)
+		}
 	}
 	waitQueueEmpty(t, cl.SQS, url)
 }

@@ -1,6 +1,7 @@
 // Command sqsworker consumes SQS events: for each record whose body is a job
 // {"id":..., "input":...}, it puts results/<id> into $RESULT_BUCKET holding the upper-cased
-// input with what the record said (receive count, group, when it ran), and, with $RECORDS set,
+// input with what the record said (receive count, group, when it ran, how big its batch was),
+// and, with $RECORDS set,
 // keeps the record as it arrived under records/<messageId>. A job with "fail": true fails the
 // batch, or, with $REPORT set, is reported in batchItemFailures.
 package main
@@ -36,6 +37,7 @@ type result struct {
 	Receives string `json:"receives"`
 	Group    string `json:"group,omitempty"`
 	RanAt    int64  `json:"ranAt"`
+	Batch    int    `json:"batch"`
 }
 
 type failure struct {
@@ -79,7 +81,7 @@ func main() {
 				continue
 			}
 			out, _ := json.Marshal(result{Output: strings.ToUpper(j.Input), Receives: r.Attributes["ApproximateReceiveCount"],
-				Group: r.Attributes["MessageGroupId"], RanAt: time.Now().UnixNano()})
+				Group: r.Attributes["MessageGroupId"], RanAt: time.Now().UnixNano(), Batch: len(ev.Records)})
 			if err := put(ctx, "results/"+j.ID, out); err != nil {
 				return nil, err
 			}
