@@ -50,6 +50,7 @@ type instance struct {
 	started   time.Time
 	spare     atomic.Bool // started from a spare init that is not replaced yet
 	readyOnce sync.Once
+	initOnce  sync.Once
 	ready     chan struct{} // closed on the first /next
 	readyAt   time.Time
 	dead      chan struct{} // closed when the process has exited
@@ -87,9 +88,17 @@ func (inv *invocation) appendTail(msg string) {
 	}
 }
 
-// startInstance starts a new instance of fp. It returns as soon as the process runs; the
-// invocation waits for the instance's first /next.
+// startInstance starts a new instance of fp, in the start admission granted (see acquire). It
+// returns as soon as the process runs; the invocation waits for the instance's first /next.
+// The start is given back when the instance's init ends (endInit), or at once when no process
+// was started.
 func (p *Pool) startInstance(ctx context.Context, fp *fnPool) (*instance, error) {
+	running := false
+	defer func() {
+		if !running {
+			p.initEnded(fp)
+		}
+	}()
 	if err := p.prepare(fp); err != nil {
 		return nil, withStream(err, newStreamName(fp.fn.Version))
 	}
@@ -192,6 +201,7 @@ func (p *Pool) startInstance(ctx context.Context, fp *fnPool) (*instance, error)
 	closed := p.closed
 	p.mu.Unlock()
 	fp.m.coldStarts.Inc()
+	running = true
 	p.wg.Add(3)
 	go func() {
 		defer p.wg.Done()
@@ -228,6 +238,7 @@ func (inst *instance) wait() {
 	}
 	inst.exitErr = err
 	close(inst.dead)
+	inst.endInit()
 	inst.refillSpares()
 	inst.srv.Close()
 	if inv := inst.cur.Load(); inv != nil {
@@ -235,6 +246,11 @@ func (inst *instance) wait() {
 	}
 	inst.pool.instanceGone(inst)
 	inst.cleanup()
+}
+
+// endInit gives back the instance's start once its init is over: ready, or dead.
+func (inst *instance) endInit() {
+	inst.initOnce.Do(func() { inst.pool.initEnded(inst.fp) })
 }
 
 // cleanup releases the instance's host resources.
@@ -334,6 +350,13 @@ func (inst *instance) awaitReady(ctx context.Context) *initFailure {
 	case <-inst.dead:
 		return inst.initFailure(time.Since(inst.started))
 	case <-t.C:
+		inst.fp.m.initTimeouts.Inc()
+		p := inst.pool
+		p.mu.Lock()
+		starting, waiting := p.starting, len(p.waiters)
+		p.mu.Unlock()
+		p.log.Warn("function init timed out", "function", inst.fp.fn.Name, "version", inst.fp.fn.Version,
+			"timeout", limit, "memory_mb", inst.fp.fn.MemoryMB, "inits_in_progress", starting, "waiting_invocations", waiting)
 		return &initFailure{errType: errTimeout, stream: inst.stream, dur: limit,
 			msg: "Error: Task timed out after " + strconv.FormatFloat(limit.Seconds(), 'f', 2, 64) + " seconds"}
 	case <-ctx.Done():

@@ -14,6 +14,7 @@ type metrics struct {
 	reaped      *prometheus.CounterVec // function
 	throttles   *prometheus.CounterVec // function
 	billedMS    *prometheus.CounterVec // function
+	initTimeout *prometheus.CounterVec // function
 	initSeconds prometheus.Histogram
 }
 
@@ -37,13 +38,16 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		billedMS: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "kiri_lambda_billed_milliseconds_total", Help: "Billed duration of invocations, in milliseconds.",
 		}, []string{"function"}),
+		initTimeout: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "kiri_lambda_init_timeouts_total", Help: "Function instances whose init ran out of time.",
+		}, []string{"function"}),
 		initSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "kiri_lambda_init_duration_seconds", Help: "Function instance start-up (init) duration.",
 			Buckets: prometheus.ExponentialBuckets(0.001, 2, 14),
 		}),
 	}
 	if reg != nil {
-		for _, c := range []prometheus.Collector{m.instances, m.coldStarts, m.invocations, m.reaped, m.throttles, m.billedMS, m.initSeconds} {
+		for _, c := range []prometheus.Collector{m.instances, m.coldStarts, m.invocations, m.reaped, m.throttles, m.billedMS, m.initTimeout, m.initSeconds} {
 			if err := reg.Register(c); err != nil {
 				return nil, fmt.Errorf("register function metrics: %w", err)
 			}
@@ -58,6 +62,7 @@ type fnMetrics struct {
 	coldStarts, reaped        prometheus.Counter
 	throttles, billedMS       prometheus.Counter
 	success, errors, timeouts prometheus.Counter
+	initTimeouts              prometheus.Counter
 }
 
 func (m *metrics) forFunction(name string) *fnMetrics {
@@ -71,5 +76,7 @@ func (m *metrics) forFunction(name string) *fnMetrics {
 		success:    m.invocations.WithLabelValues(name, "success"),
 		errors:     m.invocations.WithLabelValues(name, "error"),
 		timeouts:   m.invocations.WithLabelValues(name, "timeout"),
+
+		initTimeouts: m.initTimeout.WithLabelValues(name),
 	}
 }

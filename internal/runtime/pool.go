@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	goruntime "runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -34,10 +35,12 @@ type Pool struct {
 	scriptsMu sync.Mutex
 	scripts   map[string]*script // by runtime identifier
 
-	mu     sync.Mutex
-	closed bool
-	fns    map[string]*fnPool // by Function.Key
-	busy   int                // invocations in flight, all functions
+	mu       sync.Mutex
+	closed   bool
+	fns      map[string]*fnPool // by Function.Key
+	busy     int                // invocations in flight, all functions
+	starting int                // instances in their init phase, all functions
+	waiters  []*waiter          // invocations waiting for an instance, in arrival order
 
 	wg       sync.WaitGroup // instance goroutines and the reaper
 	stopReap chan struct{}
@@ -58,9 +61,11 @@ type fnPool struct {
 	keep     []string // paths visible read-only in the sandbox
 
 	// guarded by Pool.mu
-	idle []*instance // stack: most recently used last
-	all  map[*instance]struct{}
-	busy int
+	idle     []*instance // stack: most recently used last
+	all      map[*instance]struct{}
+	busy     int
+	starting int // instances in their init phase
+	waiting  int // invocations waiting for an instance
 }
 
 // script is an interpreted runtime's bootstrap, written once per pool.
@@ -95,6 +100,12 @@ func New(cfg Config) (*Pool, error) {
 	}
 	if cfg.SpareInits == 0 {
 		cfg.SpareInits = defaultSpareInits
+	}
+	if cfg.ColdStartsPerFunction <= 0 {
+		cfg.ColdStartsPerFunction = max(1, goruntime.NumCPU())
+	}
+	if cfg.ColdStarts <= 0 {
+		cfg.ColdStarts = 2 * cfg.ColdStartsPerFunction
 	}
 	cfg.Dir = cleanAbs(cfg.Dir)
 	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
@@ -192,45 +203,6 @@ func (p *Pool) Invoke(ctx context.Context, fn *Function, req *Request) (*Result,
 	}
 }
 
-// acquire reserves concurrency and returns an idle instance or a newly started one.
-func (p *Pool) acquire(ctx context.Context, fn *Function) (*instance, *fnPool, error) {
-	p.mu.Lock()
-	if p.closed {
-		p.mu.Unlock()
-		return nil, nil, ErrClosed
-	}
-	fp := p.fns[fn.Key]
-	if fp == nil {
-		fp = p.newFnPool(fn)
-		p.fns[fn.Key] = fp
-	}
-	if r := fn.ReservedConcurrency; (r != nil && fp.busy >= *r) || p.busy >= p.cfg.AccountConcurrency {
-		p.mu.Unlock()
-		fp.m.throttles.Inc()
-		return nil, fp, ErrThrottled
-	}
-	fp.busy++
-	p.busy++
-	fp.m.busy.Inc()
-	if n := len(fp.idle); n > 0 {
-		inst := fp.idle[n-1]
-		fp.idle[n-1] = nil
-		fp.idle = fp.idle[:n-1]
-		fp.m.idle.Dec()
-		p.mu.Unlock()
-		return inst, fp, nil
-	}
-	p.mu.Unlock()
-	inst, err := p.startInstance(ctx, fp)
-	if err != nil {
-		p.mu.Lock()
-		p.unbusyLocked(fp)
-		p.mu.Unlock()
-		return nil, fp, err
-	}
-	return inst, fp, nil
-}
-
 func (p *Pool) unbusyLocked(fp *fnPool) {
 	fp.busy--
 	p.busy--
@@ -247,6 +219,7 @@ func (p *Pool) release(inst *instance, reuse bool) {
 		inst.idleSince = time.Now()
 		fp.idle = append(fp.idle, inst)
 		fp.m.idle.Inc()
+		p.dispatchLocked()
 		p.mu.Unlock()
 		return
 	}
@@ -309,6 +282,7 @@ func (p *Pool) Close() error {
 		return nil
 	}
 	p.closed = true
+	p.dispatchLocked() // waiters learn the pool is closed
 	var all []*instance
 	for _, fp := range p.fns {
 		for inst := range fp.all {
@@ -358,7 +332,7 @@ func (p *Pool) reap() {
 				fp.m.idle.Sub(float64(n))
 				fp.m.reaped.Add(float64(n))
 			}
-			if len(fp.all) == 0 && fp.busy == 0 && len(fp.idle) == 0 {
+			if len(fp.all) == 0 && fp.busy == 0 && len(fp.idle) == 0 && fp.starting == 0 && fp.waiting == 0 {
 				delete(p.fns, key)
 			}
 		}

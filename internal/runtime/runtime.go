@@ -141,6 +141,15 @@ type Config struct {
 	InitTimeout time.Duration
 	// AccountConcurrency caps instances across all functions. Default 1000.
 	AccountConcurrency int
+	// ColdStartsPerFunction bounds how many instances of one function are in their init phase
+	// at once. An invocation that finds no idle instance and no free start waits for either,
+	// rather than starting an instance that would starve the others of CPU: Lambda, too, adds a
+	// function's instances at a bounded rate (1,000 every 10 seconds), and on one host the rate
+	// inits can sustain is what the CPUs give. Default the host's CPU count.
+	ColdStartsPerFunction int
+	// ColdStarts bounds the instances in their init phase across all functions. Default twice
+	// ColdStartsPerFunction.
+	ColdStarts int
 	// Sandbox selects isolation: SandboxAuto (default) uses what the host allows, SandboxOff runs
 	// plain child processes.
 	Sandbox SandboxMode

@@ -101,6 +101,7 @@ func (inst *instance) handleNext(w http.ResponseWriter, r *http.Request) {
 			go inst.cg.limitCPU()
 		}
 		close(inst.ready)
+		inst.endInit()
 	})
 	var inv *invocation
 	select {

@@ -39,16 +39,22 @@ func (p *lambdaEventPath) Prepare(ctx context.Context, c *kiritest.Clients) erro
 	if _, err := c.S3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(markBucket)}); err != nil {
 		return err
 	}
+	return createGoFunction(ctx, c, markFunction, "arn:aws:iam::"+kiritest.TestAccount+":role/marker", p.zip(), 30,
+		map[string]string{"MARK_BUCKET": markBucket})
+}
+
+// createGoFunction creates a provided.al2023 function with a timeout (seconds) and environment
+// and waits until it is Active.
+func createGoFunction(ctx context.Context, c *kiritest.Clients, name, role string, zip []byte, timeout int32, env map[string]string) error {
 	_, err := c.Lambda.CreateFunction(ctx, &lambda.CreateFunctionInput{
-		FunctionName: aws.String(markFunction), Runtime: types.RuntimeProvidedal2023, Handler: aws.String("bootstrap"),
-		Role: aws.String("arn:aws:iam::" + kiritest.TestAccount + ":role/marker"), Code: &types.FunctionCode{ZipFile: p.zip()},
-		Timeout:     aws.Int32(30),
-		Environment: &types.Environment{Variables: map[string]string{"MARK_BUCKET": markBucket}},
+		FunctionName: aws.String(name), Runtime: types.RuntimeProvidedal2023, Handler: aws.String("bootstrap"),
+		Role: aws.String(role), Code: &types.FunctionCode{ZipFile: zip}, Timeout: aws.Int32(timeout),
+		Environment: &types.Environment{Variables: env},
 	})
 	if err != nil {
 		return err
 	}
-	return lambda.NewFunctionActiveV2Waiter(c.Lambda).Wait(ctx, &lambda.GetFunctionInput{FunctionName: aws.String(markFunction)}, 30*time.Second)
+	return lambda.NewFunctionActiveV2Waiter(c.Lambda).Wait(ctx, &lambda.GetFunctionInput{FunctionName: aws.String(name)}, 30*time.Second)
 }
 
 func (*lambdaEventPath) Write(ctx context.Context, c *kiritest.Clients, worker, seq int) (string, error) {

@@ -47,16 +47,22 @@ func receiveAll(t *testing.T, c *sqs.Client, url string, want int, within time.D
 
 func createQueue(t *testing.T, c *sqs.Client, name string) (url, arn string) {
 	t.Helper()
-	out, err := c.CreateQueue(t.Context(), &sqs.CreateQueueInput{QueueName: aws.String(name)})
+	return createQueueWith(t, c, name, nil)
+}
+
+// createQueueWith creates a queue with attributes and returns its URL and ARN.
+func createQueueWith(t *testing.T, c *sqs.Client, name string, attrs map[string]string) (url, arn string) {
+	t.Helper()
+	out, err := c.CreateQueue(t.Context(), &sqs.CreateQueueInput{QueueName: aws.String(name), Attributes: attrs})
 	if err != nil {
 		t.Fatal(err)
 	}
-	attrs, err := c.GetQueueAttributes(t.Context(), &sqs.GetQueueAttributesInput{QueueUrl: out.QueueUrl,
+	got, err := c.GetQueueAttributes(t.Context(), &sqs.GetQueueAttributesInput{QueueUrl: out.QueueUrl,
 		AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return aws.ToString(out.QueueUrl), attrs.Attributes["QueueArn"]
+	return aws.ToString(out.QueueUrl), got.Attributes["QueueArn"]
 }
 
 // TestS3NotificationsToSQS configures a bucket to notify a queue: S3 sends the queue an

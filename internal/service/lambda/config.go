@@ -112,7 +112,11 @@ func hexToBase64(h string) string {
 }
 
 // newRevisionID returns a fresh revision id, a UUID like AWS's.
-func newRevisionID() string {
+func newRevisionID() string { return newUUID() }
+
+// newUUID returns a random (version 4) UUID, the form of Lambda's revision, request and event
+// source mapping ids.
+func newUUID() string {
 	var b [16]byte
 	rand.Read(b[:])
 	b[6] = b[6]&0x0f | 0x40

@@ -350,6 +350,9 @@ func (s *Service) deleteFunction(ctx context.Context, in *DeleteFunctionRequest)
 		return nil, err
 	}
 	s.drain(r)
+	if r.qualifier == "" {
+		s.functionDeleted.fire()
+	}
 	return &DeleteFunctionResponse{StatusCode: ptr(int32(204))}, nil
 }
 

@@ -2,11 +2,9 @@ package lambda
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -296,13 +294,7 @@ func setResponseHeader(ctx context.Context, k, v string) {
 }
 
 // newRequestID returns an invocation id in the UUID form Lambda uses.
-func newRequestID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
-}
+func newRequestID() string { return newUUID() }
 
 // readLimited reads r, refusing more than limit bytes as Invoke does.
 func readLimited(r io.Reader, limit int) ([]byte, error) {

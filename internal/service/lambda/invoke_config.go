@@ -219,24 +219,9 @@ func (s *Service) listEventInvokeConfigs(ctx context.Context, in *ListFunctionEv
 	if err != nil {
 		return nil, fmt.Errorf("list event invoke configs: %w", err)
 	}
-	defer rows.Close()
 	out := &ListFunctionEventInvokeConfigsResponse{FunctionEventInvokeConfigs: []FunctionEventInvokeConfig{}}
-	var last string
-	for rows.Next() {
-		var qualifier, body string
-		if err := rows.Scan(&qualifier, &body); err != nil {
-			return nil, err
-		}
-		if len(out.FunctionEventInvokeConfigs) == max {
-			out.NextMarker = ptr(encodeMarker(listMarker{Name: last}))
-			break
-		}
-		var c invokeConfig
-		if err := json.Unmarshal([]byte(body), &c); err != nil {
-			return nil, fmt.Errorf("decode event invoke config: %w", err)
-		}
+	out.NextMarker, err = scanJSONPage(rows, max, "event invoke config", func(c *invokeConfig) {
 		out.FunctionEventInvokeConfigs = append(out.FunctionEventInvokeConfigs, *c.render(r))
-		last = qualifier
-	}
-	return out, rows.Err()
+	})
+	return out, err
 }

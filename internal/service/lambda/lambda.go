@@ -3,11 +3,14 @@ package lambda
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/kiri-run/kiri/internal/auth"
 	"github.com/kiri-run/kiri/internal/awsproto"
@@ -24,6 +27,8 @@ type wiring struct {
 	service.Deps
 	// Objects reads function code from S3; nil refuses S3-sourced code.
 	Objects ObjectReader
+	// Queues reads the SQS queues event source mappings poll.
+	Queues sqsQueues
 	// FunctionsDir is <data>/functions: unpacked code lives under its code/ directory.
 	FunctionsDir string
 	// URLBase builds a function URL from its id and region.
@@ -59,6 +64,11 @@ type Service struct {
 	codeKey []byte // signs GetFunction's code download URLs
 	creds   credentialCache
 	targets *targetCache // nil with PostgreSQL
+	// pollers counts the running pollers of each event source mapping.
+	pollers *prometheus.GaugeVec
+	// functionDeleted ends the waits of event source mapping pollers when a function is
+	// deleted, so that a mapping whose function is gone takes no more messages.
+	functionDeleted broadcast
 }
 
 // New starts the function runtime, migrates Lambda's tables and registers its operations,
@@ -67,6 +77,7 @@ func New(ctx context.Context, d service.Deps) (*Service, error) {
 	w := wiring{
 		Deps:            d,
 		Objects:         lazyObjects{d.Services},
+		Queues:          lazyQueues{d.Services},
 		FunctionsDir:    filepath.Join(d.Config.DataDir, "functions"),
 		URLBase:         urlBase(d.Config.Endpoint),
 		AsyncRetryDelay: d.Config.AsyncRetryDelay,
@@ -124,7 +135,18 @@ func newService(ctx context.Context, d wiring) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Service{api: api, st: d.Store, blobs: d.Blobs, log: d.Logger.With("service", "lambda"), deps: d, now: time.Now, codeKey: make([]byte, 32), targets: newTargetCache(d.Store)}
+	s := &Service{api: api, st: d.Store, blobs: d.Blobs, log: d.Logger.With("service", "lambda"), deps: d, now: time.Now, codeKey: make([]byte, 32), targets: newTargetCache(d.Store),
+		pollers: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "kiri_lambda_event_source_pollers", Help: "Pollers running for an event source mapping (batches it can process at once).",
+		}, []string{"uuid"})}
+	if d.Metrics != nil {
+		var again prometheus.AlreadyRegisteredError
+		if err := d.Metrics.Register(s.pollers); errors.As(err, &again) {
+			s.pollers = again.ExistingCollector.(*prometheus.GaugeVec) // a service built again on the same registry
+		} else if err != nil {
+			return nil, fmt.Errorf("register event source mapping metrics: %w", err)
+		}
+	}
 	rand.Read(s.codeKey)
 	s.registerFunctionOps()
 	s.registerVersionOps()
@@ -136,6 +158,7 @@ func newService(ctx context.Context, d wiring) (*Service, error) {
 	s.registerURLOps()
 	s.registerInvokeOps()
 	s.registerAsync()
+	s.registerMappingOps()
 	d.Queue.Handle(topicState, s.settleState, queue.HandlerOptions{})
 	d.Queue.Handle(topicCodeGC, s.collectCode, queue.HandlerOptions{})
 	d.Targets.Register("lambda", kind{s})
@@ -145,6 +168,12 @@ func newService(ctx context.Context, d wiring) (*Service, error) {
 	}
 	if functions > 0 {
 		s.warm()
+	}
+	if d.Queues == nil {
+		s.deps.Queues = lazyQueues{d.Services}
+	}
+	if err := s.resumeMappings(ctx); err != nil {
+		return nil, err
 	}
 	return s, nil
 }

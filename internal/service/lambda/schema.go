@@ -70,4 +70,20 @@ CREATE TABLE lambda_code (
 	pinned_until BIGINT NOT NULL,
 	deleting BOOLEAN NOT NULL
 );`,
+}, {
+	// Event source mappings: one row per mapping, its configuration and state one JSON
+	// document. A function and a source are mapped at most once.
+	Version: 2,
+	SQL: `
+CREATE TABLE lambda_event_source_mappings (
+	uuid TEXT PRIMARY KEY,
+	account TEXT NOT NULL,
+	region TEXT NOT NULL,
+	function_name TEXT NOT NULL,
+	function_arn TEXT NOT NULL,
+	source_arn TEXT NOT NULL,
+	body TEXT NOT NULL
+);
+CREATE UNIQUE INDEX lambda_esm_pair ON lambda_event_source_mappings (account, region, function_arn, source_arn);
+CREATE INDEX lambda_esm_function ON lambda_event_source_mappings (account, region, function_name);`,
 }}

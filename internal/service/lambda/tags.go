@@ -36,47 +36,86 @@ func checkTags(tags map[string]string) error {
 	return nil
 }
 
-// taggable resolves a TagResource/UntagResource/ListTags ARN: only unqualified function ARNs
-// carry tags.
-func (s *Service) taggable(ctx context.Context, resource *string) (funcRef, error) {
+// taggable resolves a TagResource/UntagResource/ListTags ARN: an unqualified function ARN, or
+// an event source mapping's ARN (returned as esm).
+func (s *Service) taggable(ctx context.Context, resource *string) (r funcRef, esm string, err error) {
 	arn := awsproto.Value(resource)
-	if !strings.HasPrefix(arn, "arn:") {
-		return funcRef{}, validation("Value '" + arn + "' at 'resource' failed to satisfy constraint: Member must satisfy regular expression pattern: arn:(aws[a-zA-Z-]*):lambda:[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\\d{1}:\\d{12}:(function:[a-zA-Z0-9-_]+(:(\\$LATEST|[a-zA-Z0-9-_]+))?|code-signing-config:csc-[a-z0-9]{17}|event-source-mapping:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|capacity-provider:[a-zA-Z0-9-_]+)")
+	if !strings.HasPrefix(arn, "arn:") || (strings.Contains(arn, ":event-source-mapping:") && !isMappingARN(arn)) {
+		return funcRef{}, "", validation("Value '" + arn + "' at 'resource' failed to satisfy constraint: Member must satisfy regular expression pattern: arn:(aws[a-zA-Z-]*):lambda:[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\\d{1}:\\d{12}:(function:[a-zA-Z0-9-_]+(:(\\$LATEST|[a-zA-Z0-9-_]+))?|code-signing-config:csc-[a-z0-9]{17}|event-source-mapping:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|capacity-provider:[a-zA-Z0-9-_]+)")
 	}
-	r, err := s.ref(ctx, resource, nil)
+	if isMappingARN(arn) {
+		return funcRef{}, arn, nil
+	}
+	r, err = s.ref(ctx, resource, nil)
 	if err != nil {
-		return r, err
+		return r, "", err
 	}
 	if r.qualifier != "" {
-		return r, invalidParameter("Tags on function aliases and versions are not supported. Please specify a function ARN.")
+		return r, "", invalidParameter("Tags on function aliases and versions are not supported. Please specify a function ARN.")
 	}
-	return r, nil
+	return r, "", nil
+}
+
+// isMappingARN reports whether arn is arn:aws:lambda:<region>:<account>:event-source-mapping:<uuid>.
+func isMappingARN(arn string) bool {
+	parts := strings.Split(arn, ":")
+	return len(parts) == 7 && strings.HasPrefix(parts[1], "aws") && parts[2] == "lambda" && validRegion(parts[3]) &&
+		validAccount(parts[4]) && parts[5] == "event-source-mapping" && isUUID(parts[6])
+}
+
+// isUUID reports whether s is a UUID in its 8-4-4-4-12 hex form.
+func isUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		switch {
+		case i == 8 || i == 13 || i == 18 || i == 23:
+			if s[i] != '-' {
+				return false
+			}
+		case !(s[i] >= '0' && s[i] <= '9' || s[i] >= 'a' && s[i] <= 'f' || s[i] >= 'A' && s[i] <= 'F'):
+			return false
+		}
+	}
+	return true
 }
 
 func (s *Service) tagResource(ctx context.Context, in *TagResourceRequest) (*struct{}, error) {
-	r, err := s.taggable(ctx, in.Resource)
+	r, esm, err := s.taggable(ctx, in.Resource)
 	if err != nil {
 		return nil, err
 	}
 	if err := checkTags(in.Tags); err != nil {
 		return nil, err
 	}
-	if err := s.changeTags(ctx, r, func(tags map[string]string) { maps.Copy(tags, in.Tags) }); err != nil {
+	edit := func(tags map[string]string) { maps.Copy(tags, in.Tags) }
+	if esm != "" {
+		err = s.changeMappingTags(ctx, esm, edit)
+	} else {
+		err = s.changeTags(ctx, r, edit)
+	}
+	if err != nil {
 		return nil, err
 	}
 	return &struct{}{}, nil
 }
 
 func (s *Service) untagResource(ctx context.Context, in *UntagResourceRequest) (*struct{}, error) {
-	r, err := s.taggable(ctx, in.Resource)
+	r, esm, err := s.taggable(ctx, in.Resource)
 	if err != nil {
 		return nil, err
 	}
-	err = s.changeTags(ctx, r, func(tags map[string]string) {
+	edit := func(tags map[string]string) {
 		for _, k := range in.TagKeys {
 			delete(tags, k)
 		}
-	})
+	}
+	if esm != "" {
+		err = s.changeMappingTags(ctx, esm, edit)
+	} else {
+		err = s.changeTags(ctx, r, edit)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -109,15 +148,24 @@ func (s *Service) changeTags(ctx context.Context, r funcRef, edit func(map[strin
 }
 
 func (s *Service) listTags(ctx context.Context, in *ListTagsRequest) (*ListTagsResponse, error) {
-	r, err := s.taggable(ctx, in.Resource)
+	r, esm, err := s.taggable(ctx, in.Resource)
 	if err != nil {
 		return nil, err
 	}
-	row, err := loadFunction(s.reader(ctx), r)
-	if err != nil {
-		return nil, err
+	var tags map[string]string
+	if esm != "" {
+		m, err := s.mappingTagsOf(ctx, s.reader(ctx), esm)
+		if err != nil {
+			return nil, err
+		}
+		tags = m.Tags
+	} else {
+		row, err := loadFunction(s.reader(ctx), r)
+		if err != nil {
+			return nil, err
+		}
+		tags = row.Tags
 	}
-	tags := row.Tags
 	if tags == nil {
 		tags = map[string]string{}
 	}

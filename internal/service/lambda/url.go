@@ -226,24 +226,9 @@ func (s *Service) listURLConfigs(ctx context.Context, in *ListFunctionUrlConfigs
 	if err != nil {
 		return nil, fmt.Errorf("list function urls: %w", err)
 	}
-	defer rows.Close()
 	out := &ListFunctionUrlConfigsResponse{FunctionUrlConfigs: []FunctionUrlConfig{}}
-	var last string
-	for rows.Next() {
-		var qualifier, body string
-		if err := rows.Scan(&qualifier, &body); err != nil {
-			return nil, err
-		}
-		if len(out.FunctionUrlConfigs) == max {
-			out.NextMarker = ptr(encodeMarker(listMarker{Name: last}))
-			break
-		}
-		var u urlConfig
-		if err := json.Unmarshal([]byte(body), &u); err != nil {
-			return nil, fmt.Errorf("decode function url: %w", err)
-		}
-		out.FunctionUrlConfigs = append(out.FunctionUrlConfigs, s.renderURL(r, &u))
-		last = qualifier
-	}
-	return out, rows.Err()
+	out.NextMarker, err = scanJSONPage(rows, max, "function url", func(u *urlConfig) {
+		out.FunctionUrlConfigs = append(out.FunctionUrlConfigs, s.renderURL(r, u))
+	})
+	return out, err
 }

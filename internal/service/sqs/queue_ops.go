@@ -145,6 +145,7 @@ func (s *Service) deleteQueue(ctx context.Context, in *DeleteQueueRequest) (*str
 		if err := s.eng.Drop(tx, q.Engine); err != nil {
 			return err
 		}
+		s.polls.end(tx, q.Engine)
 		now := s.now().UnixNano()
 		if _, err := tx.Exec("DELETE FROM sqs_deleted WHERE deleted_at < ?", now-int64(deletedGrace)); err != nil {
 			return err

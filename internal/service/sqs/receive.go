@@ -23,7 +23,10 @@ func (s *Service) receiveMessage(ctx context.Context, in *ReceiveMessageRequest)
 	if err != nil {
 		return nil, err
 	}
-	o := queue.ReceiveOptions{Max: 1, Visibility: q.S.Visibility, Wait: q.S.ReceiveWait, Ordered: q.S.Fifo}
+	o, err := s.receiveOptions(ctx, q)
+	if err != nil {
+		return nil, err
+	}
 	if n := in.MaxNumberOfMessages; n != nil {
 		if *n < 1 || *n > maxReceiveMessages {
 			return nil, invalidValue("MaxNumberOfMessages", strconv.Itoa(int(*n)), "Must be between 1 and 10, if provided.")
@@ -48,18 +51,6 @@ func (s *Service) receiveMessage(ctx context.Context, in *ReceiveMessageRequest)
 		}
 		o.AttemptID, o.AttemptWindow = *a, dedupWindow
 	}
-	if rp := q.S.Redrive; rp != nil {
-		// A deleted dead-letter queue leaves the policy in place and moves nothing.
-		if k, ok := parseQueueARN(rp.DeadLetterTargetArn); ok {
-			dlq, err := s.loadQueue(ctx, k)
-			if err != nil {
-				return nil, err
-			}
-			if dlq != nil {
-				o.MaxReceives, o.DeadLetter, o.DeadLetterRetention = rp.MaxReceiveCount, dlq.Engine, dlq.S.Retention
-			}
-		}
-	}
 	got, err := s.eng.Receive(ctx, q.Engine, o)
 	if err != nil {
 		return nil, err
@@ -75,6 +66,26 @@ func (s *Service) receiveMessage(ctx context.Context, in *ReceiveMessageRequest)
 		out.Messages = append(out.Messages, m)
 	}
 	return out, nil
+}
+
+// receiveOptions are how a receive from q leases by default: one message, under the queue's
+// visibility timeout and wait time, in group order on a FIFO queue, moving messages past the
+// redrive policy's maxReceiveCount to its dead-letter queue.
+func (s *Service) receiveOptions(ctx context.Context, q *queueRow) (queue.ReceiveOptions, error) {
+	o := queue.ReceiveOptions{Max: 1, Visibility: q.S.Visibility, Wait: q.S.ReceiveWait, Ordered: q.S.Fifo}
+	if rp := q.S.Redrive; rp != nil {
+		// A deleted dead-letter queue leaves the policy in place and moves nothing.
+		if k, ok := parseQueueARN(rp.DeadLetterTargetArn); ok {
+			dlq, err := s.loadQueue(ctx, k)
+			if err != nil {
+				return o, err
+			}
+			if dlq != nil {
+				o.MaxReceives, o.DeadLetter, o.DeadLetterRetention = rp.MaxReceiveCount, dlq.Engine, dlq.S.Retention
+			}
+		}
+	}
+	return o, nil
 }
 
 // message is the wire form of a received message, with the system attributes in want and the

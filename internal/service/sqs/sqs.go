@@ -29,6 +29,7 @@ type Service struct {
 	log    *slog.Logger
 	now    func() time.Time
 	queues *store.Cache[queueKey, *queueRow]
+	polls  polls
 }
 
 // New migrates SQS's tables, registers its operations and starts its move-task worker on the

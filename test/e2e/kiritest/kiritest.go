@@ -220,6 +220,9 @@ func (p *Process) Stop(timeout time.Duration) error {
 	}
 }
 
+// PID is the process's id.
+func (p *Process) PID() int { return p.cmd.Process.Pid }
+
 // Running reports whether the process has not exited.
 func (p *Process) Running() bool {
 	select {

@@ -163,6 +163,14 @@ func main() {
 		os.Exit(3)
 	case "slowinit":
 		time.Sleep(10 * time.Second)
+	case "gate":
+		// Init lasts until the file FN_GATE names exists.
+		for {
+			if _, err := os.Stat(os.Getenv("FN_GATE")); err == nil {
+				break
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
 	case "probeapi":
 		probe := func(method, path string) {
 			req, _ := http.NewRequest(method, api+path, strings.NewReader("{}"))
