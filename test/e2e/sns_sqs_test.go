@@ -373,11 +373,12 @@ func TestSNSFifoToSQSFifo(t *testing.T) {
 	}
 	url := aws.ToString(out.QueueUrl)
 	queueARN := "arn:aws:sqs:us-east-1:000000000000:ledger.fifo"
-	_, err = cl.SNS.Subscribe(ctx, &sns.SubscribeInput{TopicArn: aws.String(topic), Protocol: aws.String("sqs"), Endpoint: aws.String("arn:aws:sqs:us-east-1:000000000000:plain")})
-	wantAPIError(t, err, "InvalidParameter", "Please use FIFO SQS queue")
 	_, err = cl.SNS.Subscribe(ctx, &sns.SubscribeInput{TopicArn: aws.String(topic), Protocol: aws.String("lambda"), Endpoint: aws.String("arn:aws:lambda:us-east-1:000000000000:function:f")})
-	wantAPIError(t, err, "InvalidParameter", "FIFO topics deliver only to Amazon SQS FIFO queues")
+	wantAPIError(t, err, "InvalidParameter", "FIFO topics deliver only to Amazon SQS queues")
 	subscribe(t, cl.SNS, topic, "sqs", queueARN, map[string]string{"RawMessageDelivery": "true"})
+	// A standard queue takes a FIFO topic's messages too, deduplicated by the topic, unordered.
+	plain, plainARN := createQueue(t, cl.SQS, "plain")
+	subscribe(t, cl.SNS, topic, "sqs", plainARN, map[string]string{"RawMessageDelivery": "true"})
 
 	var seqs []string
 	for i := range 20 {
@@ -442,4 +443,8 @@ func TestSNSFifoToSQSFifo(t *testing.T) {
 		t.Errorf("group c received %q, want one message", byGroup["c"])
 	}
 	expectEmpty(t, cl.SQS, url)
+	if got := receiveAll(t, cl.SQS, plain, 22, 20*time.Second); len(got) != 22 {
+		t.Errorf("the standard queue received %d messages, want 22", len(got))
+	}
+	expectEmpty(t, cl.SQS, plain)
 }

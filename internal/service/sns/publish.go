@@ -244,7 +244,10 @@ func (s *Service) fanOut(ctx context.Context, t *topicRow, f *fanout, m *outgoin
 			out = append(out, delivery{http: marshal(job), trace: trace})
 			continue
 		}
-		d := &dispatch.Delivery{Target: sub.Endpoint, Source: src, Group: m.group, DedupID: m.dedup, TraceParent: trace}
+		d := &dispatch.Delivery{Target: sub.Endpoint, Source: src, TraceParent: trace}
+		if _, _, fifo, _ := queueARN(sub.Endpoint); fifo {
+			d.Group, d.DedupID = m.group, m.dedup
+		}
 		if sub.Protocol == "sqs" && sub.raw {
 			d.Payload, d.Attributes = []byte(text), n.Attributes
 		} else {

@@ -184,7 +184,7 @@ func (s *Service) checkEndpoint(t *topicRow, protocol, endpoint string) error {
 		return invalidReason("Endpoint", "no value for required parameter")
 	}
 	if t.Fifo && protocol != "sqs" {
-		return refused("FIFO topics deliver only to Amazon SQS FIFO queues.")
+		return refused("FIFO topics deliver only to Amazon SQS queues.")
 	}
 	var account string
 	switch protocol {
@@ -195,9 +195,8 @@ func (s *Service) checkEndpoint(t *topicRow, protocol, endpoint string) error {
 			return invalidParameter("SQS endpoint ARN")
 		case fifo && !t.Fifo:
 			return invalidParameter("Invalid parameter: Endpoint Reason: FIFO SQS Queues can not be subscribed to standard SNS topics")
-		case !fifo && t.Fifo:
-			return invalidParameter("Invalid parameter: Endpoint Reason: Please use FIFO SQS queue")
 		}
+		// A FIFO topic delivers to standard queues too, without their order.
 		account = a
 	case "lambda":
 		a, _, ok := functionARN(endpoint)
