@@ -201,3 +201,26 @@ func TestSize(t *testing.T) {
 		t.Fatalf("Size = %d, want 10 (white space not counted)", got)
 	}
 }
+
+func TestCacheKeepsCompiledPolicies(t *testing.T) {
+	t.Parallel()
+	c := NewCache(2)
+	doc := stmt(`{"Effect":"Allow","Action":"s3:*","Resource":"*"}`)
+	a, err := c.Parse(doc, Identity)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := c.Parse(doc, Identity); b != a {
+		t.Fatal("the same document compiled twice")
+	}
+	if _, err := c.Parse(doc, Resource); err == nil {
+		t.Fatal("a document cached as one kind was accepted as another")
+	}
+	if _, err := c.Parse(`{`, Identity); err == nil {
+		t.Fatal("a bad document was accepted")
+	}
+	var none *Cache
+	if p, err := none.Parse(doc, Identity); err != nil || p == nil {
+		t.Fatalf("nil cache Parse = %v, %v", p, err)
+	}
+}
