@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/kiri-run/kiri/internal/auth"
 	"github.com/kiri-run/kiri/test/e2e/kiritest"
@@ -207,6 +208,49 @@ func TestS3AccessBucketPolicy(t *testing.T) {
 	_, err = f.owner.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String("pol"), Policy: aws.String(
 		`{"Statement":[{"Effect":"Allow","NotPrincipal":{"AWS":"arn:aws:iam::1:root"},"Action":"s3:*","Resource":"arn:aws:s3:::pol"}]}`)})
 	expectAPIError(t, err, "MalformedPolicy", http.StatusBadRequest)
+}
+
+// TestS3AccessBucketPolicyEngine drives what the IAM policy engine evaluates in a bucket
+// policy: a role named as principal covers its sessions, policy variables resolve per
+// caller, and a Deny's NotPrincipal exempts only a caller whose every identity it names.
+func TestS3AccessBucketPolicyEngine(t *testing.T) {
+	f := startAccessFixture(t)
+	ctx := t.Context()
+	mustCreateBucket(t, f.owner, "eng")
+	owner := kiritest.TestAccount
+	for _, k := range []string{"home/" + f.otherAccount + "/a", "home/" + owner + "/a", "shared/a"} {
+		put(t, f.owner, "eng", k, "")
+	}
+	session := func(role string) *s3.Client {
+		out, err := f.srv.ClientsAs("AKIAKIRITEST00000002", "kiri-test-secret-key-0000000000000000002", "").STS.AssumeRole(ctx, &sts.AssumeRoleInput{
+			RoleArn: aws.String("arn:aws:iam::" + f.otherAccount + ":role/" + role), RoleSessionName: aws.String("s1")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := out.Credentials
+		return f.srv.ClientsAs(aws.ToString(c.AccessKeyId), aws.ToString(c.SecretAccessKey), aws.ToString(c.SessionToken)).S3
+	}
+	reader, writer := session("reader"), session("writer")
+	putPolicy := func(exempt string) {
+		t.Helper()
+		policy := fmt.Sprintf(`{"Version":"2012-10-17","Statement":[
+		 {"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::%[1]s:role/reader"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::eng/shared/*"},
+		 {"Effect":"Allow","Principal":{"AWS":"%[1]s"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::eng/home/${aws:PrincipalAccount}/*"},
+		 {"Effect":"Deny","NotPrincipal":{"AWS":[%[2]s]},"Action":"s3:GetObject","Resource":"arn:aws:s3:::eng/*"}]}`,
+			f.otherAccount, exempt)
+		if _, err := f.owner.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String("eng"), Policy: aws.String(policy)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	putPolicy(fmt.Sprintf(`"arn:aws:sts::%[1]s:assumed-role/reader/s1","arn:aws:iam::%[1]s:role/reader","%[1]s"`, f.otherAccount))
+	expectAllowed(t, "a variable resolves to the caller's account", getErr(ctx, f.other, "eng", "home/"+f.otherAccount+"/a"))
+	expectDenied(t, "another account's home", getErr(ctx, f.other, "eng", "home/"+owner+"/a"))
+	expectAllowed(t, "a session of the named role", getErr(ctx, reader, "eng", "shared/a"))
+	expectDenied(t, "a session of another role", getErr(ctx, writer, "eng", "shared/a"))
+
+	putPolicy(fmt.Sprintf(`"arn:aws:sts::%[1]s:assumed-role/reader/s1","%[1]s"`, f.otherAccount))
+	expectDenied(t, "NotPrincipal without the session's role denies the session", getErr(ctx, reader, "eng", "shared/a"))
+	expectAllowed(t, "NotPrincipal naming the account exempts its root", getErr(ctx, f.other, "eng", "home/"+f.otherAccount+"/a"))
 }
 
 func TestS3AccessPublicAccessBlock(t *testing.T) {

@@ -2,9 +2,11 @@ package s3
 
 import (
 	"context"
+	"errors"
 	"net/http"
 
 	"github.com/kiri-run/kiri/internal/awsproto"
+	"github.com/kiri-run/kiri/internal/iam/policy"
 	"github.com/kiri-run/kiri/internal/store"
 )
 
@@ -82,15 +84,15 @@ func (s *Service) getBucketPolicyStatus(ctx context.Context, in *GetBucketPolicy
 	if err != nil {
 		return nil, err
 	}
-	pol, err := loadPolicy(q, b.Name)
-	if err != nil {
+	pol, err := s.loadPolicy(q, b.Name)
+	if err != nil && !errors.Is(err, errUnreadablePolicy) {
 		return nil, err
 	}
 	acl, err := loadBucketACL(q, b)
 	if err != nil {
 		return nil, err
 	}
-	public := pol != nil && pol.isPublic() || acl.isPublic()
+	public := pol != nil && pol.IsPublic() || acl.isPublic()
 	return &GetBucketPolicyStatusOutput{PolicyStatus: &PolicyStatus{IsPublic: &public}}, nil
 }
 
@@ -119,8 +121,8 @@ func blockPublicACL(q querier, bucketName string, p *aclPolicy) error {
 }
 
 // blockPublicPolicy refuses a public policy on a bucket whose PublicAccessBlock has BlockPublicPolicy.
-func blockPublicPolicy(q querier, bucketName string, p *bucketPolicy) error {
-	if p == nil || !p.isPublic() {
+func blockPublicPolicy(q querier, bucketName string, p *policy.Policy) error {
+	if p == nil || !p.IsPublic() {
 		return nil
 	}
 	c, err := loadPublicAccessBlock(q, bucketName)
@@ -133,10 +135,10 @@ func blockPublicPolicy(q querier, bucketName string, p *bucketPolicy) error {
 	return nil
 }
 
-// putPolicy stores a bucket policy after the checks S3 makes beyond its structure: readable
-// principals, s3 actions, resources in this bucket, and BlockPublicPolicy.
+// putPolicy checks and stores a bucket policy: IAM's rules for resource-based policies, S3's
+// own (s3 actions, resources in this bucket), then the caller and BlockPublicPolicy.
 func (s *Service) putPolicy(ctx context.Context, bucketName, doc string) error {
-	p, err := checkPolicy(doc, bucketName)
+	p, err := parseBucketPolicy(s.policies, doc, bucketName)
 	if err != nil {
 		return err
 	}

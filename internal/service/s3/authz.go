@@ -3,20 +3,21 @@ package s3
 import (
 	"context"
 	"errors"
-	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/kiri-run/kiri/internal/awsproto"
+	"github.com/kiri-run/kiri/internal/iam/policy"
 )
 
 // principal is who a request acts for.
 type principal struct {
 	Account   string // "" when anonymous
 	ARN       string
+	UserID    string
 	Anonymous bool
 }
 
@@ -35,7 +36,7 @@ func callerPrincipal(ctx context.Context) principal {
 	if arn == "" {
 		arn = "arn:aws:iam::" + c.AccountID + ":root"
 	}
-	return principal{Account: c.AccountID, ARN: arn}
+	return principal{Account: c.AccountID, ARN: arn, UserID: c.UserID}
 }
 
 // bucketACLPermissions maps the actions a bucket ACL can grant to the permission that grants them.
@@ -82,7 +83,8 @@ type accessCheck struct {
 	b         bucket
 	key, ver  string
 	caller    principal
-	policy    *bucketPolicy
+	now       time.Time
+	policy    *policy.Policy
 	pab       *PublicAccessBlockConfiguration
 	obj       *object
 	objLoaded bool
@@ -96,11 +98,15 @@ type accessCheck struct {
 // BucketOwnerEnforced bucket ignores and IgnorePublicAcls narrows to named grantees.
 // A missing object is NoSuchKey only for a caller allowed to list the bucket.
 func (s *Service) decide(ctx context.Context, q querier, b bucket, key, versionID, action string) error {
-	ac := &accessCheck{ctx: ctx, q: q, b: b, key: key, ver: versionID, caller: callerPrincipal(ctx)}
-	owner := !ac.caller.Anonymous && ac.caller.Account == b.Account
+	ac := &accessCheck{ctx: ctx, q: q, b: b, key: key, ver: versionID, caller: callerPrincipal(ctx), now: s.now()}
+	owner := ac.owner()
 	var err error
 	if b.mayHave(configPolicy) {
-		if ac.policy, err = loadPolicy(q, b.Name); err != nil {
+		ac.policy, err = s.loadPolicy(q, b.Name)
+		switch {
+		case errors.Is(err, errUnreadablePolicy) && !owner:
+			return errAccessDenied()
+		case err != nil && !errors.Is(err, errUnreadablePolicy):
 			return err
 		}
 	}
@@ -118,36 +124,67 @@ func (s *Service) decide(ctx context.Context, q querier, b bucket, key, versionI
 	return nil
 }
 
-// policyAllows evaluates the bucket policy: an error for Deny (and for a public Allow that
-// RestrictPublicBuckets voids), true for an Allow. extra overrides condition keys.
+// owner reports whether the caller acts for the bucket owner's account.
+func (ac *accessCheck) owner() bool { return !ac.caller.Anonymous && ac.caller.Account == ac.b.Account }
+
+// policyAllows evaluates the bucket policy with the policy engine: an error for an explicit
+// Deny (and for a public Allow that RestrictPublicBuckets voids), true for an Allow. extra
+// overrides condition keys.
 func (ac *accessCheck) policyAllows(action, key string, extra map[string][]string) (bool, error) {
 	if ac.policy == nil {
 		return false, nil
 	}
-	rc := &requestContext{Caller: ac.caller, Action: action, Resource: resourceARN(ac.b.Name, key),
-		Value: func(k string) ([]string, bool) {
-			if v, ok := extra[strings.ToLower(k)]; ok {
-				return v, true
-			}
-			return ac.conditionValue(k)
-		}}
-	switch ac.policy.evaluate(rc) {
-	case policyDeny:
+	req := ac.policyRequest(action, key, extra)
+	d := policy.Evaluate(req, policySet(ac.policy, req.Principal))
+	switch {
+	case d.Explicit:
 		return false, errAccessDenied()
-	case policyAllow:
-		if !ac.caller.Anonymous && ac.caller.Account == ac.b.Account {
-			return true, nil
-		}
-		pab, err := ac.publicAccessBlock()
-		if err != nil {
-			return false, err
-		}
-		if awsproto.Value(pab.RestrictPublicBuckets) && ac.policy.isPublic() {
-			return false, errAccessDenied()
-		}
+	case !d.Allowed:
+		return false, nil
+	case ac.owner():
 		return true, nil
 	}
-	return false, nil
+	pab, err := ac.publicAccessBlock()
+	if err != nil {
+		return false, err
+	}
+	if awsproto.Value(pab.RestrictPublicBuckets) && ac.policy.IsPublic() {
+		return false, errAccessDenied()
+	}
+	return true, nil
+}
+
+// policyRequest is the request context of an action on the bucket or one of its objects.
+func (ac *accessCheck) policyRequest(action, key string, extra map[string][]string) *policy.Request {
+	req := &policy.Request{Principal: ac.caller.policyPrincipal(), Action: action, Resource: resourceARN(ac.b.Name, key),
+		ResourceAccount: ac.b.Account, Time: ac.now, Values: conditionKeys{ac, extra}}
+	if c := awsproto.CallFrom(ac.ctx); c != nil {
+		req.Region = c.Region
+	}
+	if r := callRequest(ac.ctx); r != nil {
+		req.SecureTransport = r.TLS != nil
+		req.UserAgent, req.Referer = r.UserAgent(), r.Header.Get("Referer")
+		if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
+			req.SourceIP = ap.Addr()
+		} else if a, err := netip.ParseAddr(r.RemoteAddr); err == nil {
+			req.SourceIP = a
+		}
+	}
+	return req
+}
+
+// conditionKeys gives the policy engine S3's condition keys; extra overrides them.
+type conditionKeys struct {
+	ac    *accessCheck
+	extra map[string][]string
+}
+
+func (k conditionKeys) Value(key string) ([]string, bool) {
+	lower := strings.ToLower(key)
+	if v, ok := k.extra[lower]; ok {
+		return v, true
+	}
+	return k.ac.conditionValue(key, lower)
 }
 
 // aclAllows checks the ACL grants for a caller other than the bucket owner.
@@ -159,7 +196,7 @@ func (ac *accessCheck) aclAllows(action string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	if awsproto.Value(pab.RestrictPublicBuckets) && ac.policy != nil && ac.policy.isPublic() {
+	if awsproto.Value(pab.RestrictPublicBuckets) && ac.policy != nil && ac.policy.IsPublic() {
 		return false, nil
 	}
 	ignorePublic := awsproto.Value(pab.IgnorePublicAcls)
@@ -250,16 +287,21 @@ func loadBucketACL(q querier, b bucket) (*aclPolicy, error) {
 	return p, nil
 }
 
-// loadPolicy returns a bucket's parsed policy, or nil when it has none.
-func loadPolicy(q querier, bucketName string) (*bucketPolicy, error) {
+// errUnreadablePolicy is a stored bucket policy the engine no longer accepts (one put before
+// a stricter check). Not knowing what it denies, S3 refuses every caller but the owner's
+// account, which may replace or delete it.
+var errUnreadablePolicy = errors.New("stored bucket policy does not parse")
+
+// loadPolicy returns a bucket's compiled policy, or nil when it has none.
+func (s *Service) loadPolicy(q querier, bucketName string) (*policy.Policy, error) {
 	doc, ok, err := loadConfig(q, bucketName, configPolicy)
 	if err != nil || !ok {
 		return nil, err
 	}
-	p, err := parsePolicy(doc)
+	p, err := s.policies.Parse(doc, policy.Resource)
 	if err != nil {
-		// A stored policy always parsed when it was put; an unreadable one grants nothing.
-		return nil, nil
+		s.log.Warn("stored bucket policy does not parse; refusing other accounts", "bucket", bucketName, "error", err)
+		return nil, errUnreadablePolicy
 	}
 	return p, nil
 }
@@ -298,10 +340,10 @@ func (ac *accessCheck) object() (*object, error) {
 	return ac.obj, ac.objErr
 }
 
-// conditionValue returns the request's values of a policy condition key.
-func (ac *accessCheck) conditionValue(key string) ([]string, bool) {
+// conditionValue returns the request's values of an S3 condition key (lower is key in lower
+// case); the policy engine derives the global aws: keys itself.
+func (ac *accessCheck) conditionValue(key, lower string) ([]string, bool) {
 	r := callRequest(ac.ctx)
-	lower := strings.ToLower(key)
 	switch {
 	case strings.HasPrefix(lower, "s3:existingobjecttag/"):
 		o, err := ac.object()
@@ -315,15 +357,6 @@ func (ac *accessCheck) conditionValue(key string) ([]string, bool) {
 			}
 		}
 		return nil, false
-	case lower == "aws:principalaccount":
-		return single(ac.caller.Account, !ac.caller.Anonymous)
-	case lower == "aws:principalarn":
-		return single(ac.caller.ARN, !ac.caller.Anonymous)
-	case lower == "aws:principaltype":
-		if ac.caller.Anonymous {
-			return []string{"Anonymous"}, true
-		}
-		return []string{"Account"}, true
 	case r == nil:
 		return nil, false
 	}
@@ -363,31 +396,8 @@ func requestConditionValue(query url.Values, r *http.Request, lower, key string)
 		}
 		v, ok := tags[key[len("s3:requestobjecttag/"):]]
 		return v, ok
-	case lower == "aws:referer":
-		return single(r.Header.Get("Referer"), r.Header.Get("Referer") != "")
-	case lower == "aws:useragent":
-		return single(r.UserAgent(), r.UserAgent() != "")
-	case lower == "aws:securetransport":
-		return []string{strconv.FormatBool(r.TLS != nil)}, true
-	case lower == "aws:sourceip":
-		host, _, err := net.SplitHostPort(r.RemoteAddr)
-		if err != nil {
-			host = r.RemoteAddr
-		}
-		return single(host, host != "")
-	case lower == "aws:currenttime":
-		return []string{time.Now().UTC().Format(time.RFC3339)}, true
-	case lower == "aws:epochtime":
-		return []string{strconv.FormatInt(time.Now().Unix(), 10)}, true
 	}
 	return nil, false
-}
-
-func single(v string, ok bool) ([]string, bool) {
-	if !ok {
-		return nil, false
-	}
-	return []string{v}, true
 }
 
 // versionedActions are the policy actions S3 checks instead when a request names a version.

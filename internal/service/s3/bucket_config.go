@@ -1,7 +1,6 @@
 package s3
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -283,61 +282,8 @@ func (s *Service) deleteBucketTagging(ctx context.Context, in *DeleteBucketTaggi
 	return &struct{}{}, s.updateBucketConfig(ctx, awsproto.Value(in.Bucket), configTagging, nil)
 }
 
-// validPolicy checks a bucket policy document the way S3 rejects bad ones, without evaluating it.
-func validPolicy(doc string) error {
-	trimmed := bytes.TrimSpace([]byte(doc))
-	if len(trimmed) == 0 || trimmed[0] != '{' {
-		return errMalformedPolicy("Policies must be valid JSON and the first byte must be '{'")
-	}
-	var p map[string]json.RawMessage
-	if err := json.Unmarshal(trimmed, &p); err != nil {
-		return errMalformedPolicy("Policies must be valid JSON and the first byte must be '{'")
-	}
-	if raw, ok := p["Version"]; ok {
-		var v string
-		if json.Unmarshal(raw, &v) != nil || (v != "2012-10-17" && v != "2008-10-17") {
-			return errMalformedPolicy("Invalid policy version")
-		}
-	}
-	raw, ok := p["Statement"]
-	if !ok {
-		return errMalformedPolicy("Missing required field Statement")
-	}
-	var stmts []map[string]json.RawMessage
-	if json.Unmarshal(raw, &stmts) != nil {
-		var one map[string]json.RawMessage
-		if err := json.Unmarshal(raw, &one); err != nil {
-			return errMalformedPolicy("Statement must be an object or a list of objects")
-		}
-		stmts = []map[string]json.RawMessage{one}
-	}
-	if len(stmts) == 0 {
-		return errMalformedPolicy("Could not parse the policy: Statement is empty!")
-	}
-	for _, st := range stmts {
-		var effect string
-		if json.Unmarshal(st["Effect"], &effect) != nil || (effect != "Allow" && effect != "Deny") {
-			return errMalformedPolicy("Invalid effect")
-		}
-		if st["Action"] == nil && st["NotAction"] == nil {
-			return errMalformedPolicy("Missing required field Action")
-		}
-		if st["Principal"] == nil && st["NotPrincipal"] == nil {
-			return errMalformedPolicy("Missing required field Principal")
-		}
-		if st["Resource"] == nil && st["NotResource"] == nil {
-			return errMalformedPolicy("Missing required field Resource")
-		}
-	}
-	return nil
-}
-
 func (s *Service) putBucketPolicy(ctx context.Context, in *PutBucketPolicyRequest) (*struct{}, error) {
-	doc := awsproto.Value(in.Policy)
-	if err := validPolicy(doc); err != nil {
-		return nil, err
-	}
-	if err := s.putPolicy(ctx, awsproto.Value(in.Bucket), doc); err != nil {
+	if err := s.putPolicy(ctx, awsproto.Value(in.Bucket), awsproto.Value(in.Policy)); err != nil {
 		return nil, err
 	}
 	callOf(ctx).Status = http.StatusNoContent

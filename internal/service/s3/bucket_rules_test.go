@@ -87,24 +87,6 @@ func TestWildcardAndCORSMatch(t *testing.T) {
 	}
 }
 
-func TestValidPolicy(t *testing.T) {
-	ok := `{"Version":"2012-10-17","Statement":{"Effect":"Deny","Principal":{"AWS":"*"},"NotAction":"s3:*","Resource":"*"}}`
-	if err := validPolicy(ok); err != nil {
-		t.Fatalf("single-statement policy refused: %v", err)
-	}
-	for name, doc := range map[string]string{
-		"array":             `[]`,
-		"empty statement":   `{"Statement":[]}`,
-		"missing principal": `{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}`,
-		"missing resource":  `{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:*"}]}`,
-		"truncated":         `{"Statement":[`,
-	} {
-		if code := bucketErrCode(validPolicy(doc)); code != "MalformedPolicy" {
-			t.Errorf("%s: code %q, want MalformedPolicy", name, code)
-		}
-	}
-}
-
 func TestParseGrantHeader(t *testing.T) {
 	id := canonicalID("123456789012")
 	grants, err := parseGrantHeader(`id="`+id+`", uri="`+groupAllUsers+`"`, "READ")

@@ -15,6 +15,7 @@ import (
 
 	"github.com/kiri-run/kiri/internal/awsproto"
 	"github.com/kiri-run/kiri/internal/blob"
+	"github.com/kiri-run/kiri/internal/iam/policy"
 	"github.com/kiri-run/kiri/internal/queue"
 	"github.com/kiri-run/kiri/internal/service"
 	"github.com/kiri-run/kiri/internal/store"
@@ -30,6 +31,8 @@ type Service struct {
 	deps  service.Deps
 	// buckets caches bucket rows for reads (nil with PostgreSQL; see bucket_cache.go).
 	buckets *bucketCache
+	// policies keeps compiled bucket policies by document.
+	policies *policy.Cache
 	// started is when New ran, before this process could store any body (see pending.go).
 	started time.Time
 }
@@ -77,7 +80,8 @@ func New(ctx context.Context, d service.Deps) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	s = &Service{api: api, st: d.Store, blobs: d.Blobs, log: d.Logger.With("service", "s3"), now: time.Now, deps: d, buckets: newBucketCache(d.Store)}
+	s = &Service{api: api, st: d.Store, blobs: d.Blobs, log: d.Logger.With("service", "s3"), now: time.Now, deps: d, buckets: newBucketCache(d.Store),
+		policies: policy.NewCache(policyCacheLimit)}
 	s.started = s.now()
 	s.registerBucketOps()
 	s.registerObjectOps()
