@@ -21,6 +21,7 @@ import (
 
 	"github.com/kiri-run/kiri/internal/app"
 	"github.com/kiri-run/kiri/internal/auth"
+	"github.com/kiri-run/kiri/internal/iam/authz"
 	"github.com/kiri-run/kiri/internal/runtime"
 	"github.com/kiri-run/kiri/internal/store"
 )
@@ -83,11 +84,12 @@ func parseServe(args []string, stderr io.Writer, stderrTerminal bool) (app.Confi
 		return def
 	}
 	ephemeral, _ := strconv.ParseBool(env("EPHEMERAL", "false"))
-	var authMode, syncMode, allowedHosts string
+	var authMode, syncMode, allowedHosts, iamMode string
 	fs.StringVar(&cfg.Addr, "addr", env("ADDR", "127.0.0.1:4566"), "listen address (KIRI_ADDR)")
 	fs.StringVar(&cfg.DataDir, "data-dir", env("DATA_DIR", app.DefaultDataDir()), "data directory (KIRI_DATA_DIR)")
 	fs.BoolVar(&cfg.Ephemeral, "ephemeral", ephemeral, "keep data in a temporary directory removed on exit (KIRI_EPHEMERAL)")
 	fs.StringVar(&authMode, "auth", env("AUTH", "dev"), "dev (any key, loopback only) or strict (KIRI_AUTH)")
+	fs.StringVar(&iamMode, "iam", env("IAM", ""), "off or enforce: authorize calls against IAM policies; default off in dev mode, enforce in strict (KIRI_IAM)")
 	fs.StringVar(&cfg.KeysFile, "keys-file", env("KEYS_FILE", ""), "CSV of ACCESS_KEY_ID,SECRET_ACCESS_KEY,ACCOUNT_ID for strict mode (KIRI_KEYS_FILE)")
 	fs.StringVar(&cfg.LogLevel, "log-level", env("LOG_LEVEL", "info"), "debug, info, warn or error (KIRI_LOG_LEVEL)")
 	fs.StringVar(&cfg.LogFormat, "log-format", env("LOG_FORMAT", "auto"),
@@ -106,7 +108,7 @@ func parseServe(args []string, stderr io.Writer, stderrTerminal bool) (app.Confi
 	if fs.NArg() > 0 {
 		return cfg, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
-	cfg.Auth, cfg.Sync = auth.Mode(authMode), store.SyncMode(syncMode)
+	cfg.Auth, cfg.Sync, cfg.IAM = auth.Mode(authMode), store.SyncMode(syncMode), authz.Mode(iamMode)
 	if cfg.LogFormat == "auto" {
 		cfg.LogFormat = "json"
 		if stderrTerminal {

@@ -19,6 +19,7 @@ import (
 	"github.com/kiri-run/kiri/internal/blob"
 	"github.com/kiri-run/kiri/internal/dispatch"
 	"github.com/kiri-run/kiri/internal/edge"
+	"github.com/kiri-run/kiri/internal/iam/authz"
 	"github.com/kiri-run/kiri/internal/meter"
 	"github.com/kiri-run/kiri/internal/queue"
 	"github.com/kiri-run/kiri/internal/reserve"
@@ -45,6 +46,9 @@ type Config struct {
 	// LogFormat is json, text (logfmt) or pretty (for a person at a terminal: a banner, then
 	// one short line a request). Default json.
 	LogFormat string
+	// IAM is off or enforce: whether calls are authorized against IAM policies. Default off in
+	// dev mode, enforce in strict mode.
+	IAM authz.Mode
 	// Sync is normal (survives kill -9) or full (also survives power loss). Default normal.
 	Sync store.SyncMode
 	// DB is "" for SQLite in the data dir, or a postgres:// URL.
@@ -94,6 +98,15 @@ func (c *Config) applyDefaults() error {
 	}
 	if c.Auth != auth.Dev && c.Auth != auth.Strict {
 		return fmt.Errorf("--auth=%s: want dev or strict", c.Auth)
+	}
+	if c.IAM == "" {
+		c.IAM = authz.Off
+		if c.Auth == auth.Strict {
+			c.IAM = authz.Enforce
+		}
+	}
+	if c.IAM != authz.Off && c.IAM != authz.Enforce {
+		return fmt.Errorf("--iam=%s: want off or enforce", c.IAM)
 	}
 	if c.Sync == "" {
 		c.Sync = store.SyncNormal
@@ -195,14 +208,19 @@ func Start(ctx context.Context, cfg Config) (_ *App, err error) {
 	if err != nil {
 		return nil, err
 	}
+	directory := &service.Directory{}
 	deps := service.Deps{
+		Authz: authz.New(cfg.IAM, func() authz.Identities {
+			ids, _ := service.Lookup[authz.Identities](directory, "iam")
+			return ids
+		}, nil),
 		Store: a.store, Blobs: a.blobs, Queue: engine, Targets: dispatch.NewRegistry(a.store, engine, log, nil),
 		Meter: usage, Reserve: space, Logger: log, Metrics: metrics.Registerer(), Now: time.Now,
 		Config: service.Config{
 			DataDir: a.cfg.DataDir, Endpoint: endpointURL(a.Addr()), Auth: cfg.Auth, Ephemeral: cfg.Ephemeral,
 			FunctionIdleTimeout: cfg.FunctionIdleTimeout, AsyncRetryDelay: cfg.AsyncRetryDelay,
 		},
-		Services: &service.Directory{},
+		Services: directory,
 	}
 	engineWorker, meterWorker := &worker{name: "queue engine"}, &worker{name: "usage meter"}
 	a.workers = map[string]*worker{"engine": engineWorker, "meter": meterWorker}

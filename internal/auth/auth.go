@@ -46,6 +46,21 @@ type Key struct {
 	Expiration                              time.Time // temporary keys only; zero never expires
 	PrincipalARN                            string    // "" → arn:aws:iam::<account>:root
 	UserID                                  string    // "" → the account id
+	// Session is what the key's principal carries for authorization beyond its ARN.
+	Session Session
+}
+
+// Session is what a principal carries for authorization beyond its ARN: STS fills it for the
+// temporary keys of a role session, IAM for a user's keys.
+type Session struct {
+	// ParentARN is the role (with its path) a role session acts for; "" otherwise.
+	ParentARN string
+	// Tags are the principal's tags (the user's or role's, and the session's).
+	Tags map[string]string
+	// Policies are the session policy documents the session was created with.
+	Policies []string
+	// Issued is when temporary credentials were issued; zero for long-term keys.
+	Issued time.Time
 }
 
 // String describes k without its secret or session token.
@@ -123,6 +138,8 @@ type Identity struct {
 	SessionToken                                         string
 	Temporary                                            bool
 	Anonymous                                            bool
+	// Session is what the key's principal carries for authorization.
+	Session Session
 	// Streaming holds what chunk-signature verification of aws-chunked bodies needs later
 	// (signing key, seed signature, amz date, scope); nil unless the payload hash is STREAMING-*.
 	Streaming *StreamingContext
@@ -193,7 +210,7 @@ func (a *Authenticator) devIdentity(ctx context.Context, sig *Signature) (*Ident
 			return nil, &failure{kind: failInternal, message: "temporary credentials could not be looked up", cause: err}
 		}
 		if ok {
-			id.AccountID, id.PrincipalARN, id.UserID = k.AccountID, k.PrincipalARN, k.UserID
+			id.AccountID, id.PrincipalARN, id.UserID, id.Session = k.AccountID, k.PrincipalARN, k.UserID, k.Session
 			id.SessionToken, id.Temporary = k.SessionToken, true
 		}
 	}
@@ -255,7 +272,7 @@ func (a *Authenticator) strictIdentity(ctx context.Context, r *http.Request, sig
 	}
 	id := &Identity{
 		AccessKeyID: key.AccessKeyID, AccountID: key.AccountID, Region: sig.Region,
-		PrincipalARN: key.PrincipalARN, UserID: key.UserID,
+		PrincipalARN: key.PrincipalARN, UserID: key.UserID, Session: key.Session,
 		SessionToken: key.SessionToken, Temporary: key.SessionToken != "",
 	}
 	fillDefaults(id)

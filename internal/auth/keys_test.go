@@ -3,6 +3,7 @@ package auth
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -60,7 +61,7 @@ func TestLoadKeysFile(t *testing.T) {
 				t.Fatalf("got %d keys, want %d", len(got), len(tc.want))
 			}
 			for i := range got {
-				if got[i] != tc.want[i] {
+				if !reflect.DeepEqual(got[i], tc.want[i]) {
 					t.Errorf("key %d = %#v, want %#v", i, got[i], tc.want[i])
 				}
 			}

@@ -81,7 +81,7 @@ func (a *Authenticator) VerifyPostPolicy(ctx context.Context, f PostForm) (*Iden
 	}
 	id := &Identity{
 		AccessKeyID: key.AccessKeyID, AccountID: key.AccountID, Region: sig.Region,
-		PrincipalARN: key.PrincipalARN, UserID: key.UserID,
+		PrincipalARN: key.PrincipalARN, UserID: key.UserID, Session: key.Session,
 		SessionToken: key.SessionToken, Temporary: key.SessionToken != "",
 	}
 	if id.Region == "" {

@@ -119,7 +119,7 @@ func (a *Authenticator) verifySigV2(ctx context.Context, r *http.Request, v *sig
 	}
 	id := &Identity{
 		AccessKeyID: key.AccessKeyID, AccountID: key.AccountID, Region: defaultRegion,
-		PrincipalARN: key.PrincipalARN, UserID: key.UserID,
+		PrincipalARN: key.PrincipalARN, UserID: key.UserID, Session: key.Session,
 		SessionToken: key.SessionToken, Temporary: key.SessionToken != "",
 	}
 	fillDefaults(id)

@@ -172,7 +172,7 @@ func TestVerifyAcceptsSDKSignedRequests(t *testing.T) {
 			if id.Streaming != nil {
 				t.Errorf("Streaming = %v, want nil", id.Streaming)
 			}
-			if *id != want {
+			if !reflect.DeepEqual(*id, want) {
 				t.Errorf("identity = %+v\nwant       %+v", id, &want)
 			}
 			// The body must still be readable, and whole, after verification.
@@ -548,7 +548,7 @@ func TestVerifyDevMode(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Verify: %v", err)
 			}
-			if *id != tc.want {
+			if !reflect.DeepEqual(*id, tc.want) {
 				t.Errorf("identity = %+v\nwant       %+v", id, &tc.want)
 			}
 		})

@@ -17,7 +17,17 @@ type Call struct {
 	AccessKeyID  string
 	PrincipalARN string
 	UserID       string
-	Request      *http.Request
+	// ParentARN is the IAM entity a session acts for: the role (with its path) of a role
+	// session; "" otherwise.
+	ParentARN string
+	// PrincipalTags are the tags of the user or role, and of the session, the call acts for.
+	PrincipalTags map[string]string
+	// SessionPolicies are the policy documents a session was created with (they narrow what
+	// its role allows).
+	SessionPolicies []string
+	// TokenIssued is when the call's temporary credentials were issued; zero for long-term keys.
+	TokenIssued time.Time
+	Request     *http.Request
 	// ResponseHeader holds extra headers for the response (the edge and handlers add to it).
 	ResponseHeader http.Header
 	// Status, when non-zero, overrides the HTTP status of a successful response (e.g. S3's 206).

@@ -193,6 +193,8 @@ func (e *Edge) serveAPI(ctx context.Context, w http.ResponseWriter, r *http.Requ
 	call.AccessKeyID = id.AccessKeyID
 	call.PrincipalARN = id.PrincipalARN
 	call.UserID = id.UserID
+	call.ParentARN, call.PrincipalTags = id.Session.ParentARN, id.Session.Tags
+	call.SessionPolicies, call.TokenIssued = id.Session.Policies, id.Session.Issued
 	route.Serve(w, r, call)
 }
 

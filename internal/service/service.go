@@ -19,6 +19,7 @@ import (
 	"github.com/kiri-run/kiri/internal/blob"
 	"github.com/kiri-run/kiri/internal/dispatch"
 	"github.com/kiri-run/kiri/internal/edge"
+	"github.com/kiri-run/kiri/internal/iam/authz"
 	"github.com/kiri-run/kiri/internal/meter"
 	"github.com/kiri-run/kiri/internal/queue"
 	"github.com/kiri-run/kiri/internal/reserve"
@@ -33,6 +34,8 @@ type Deps struct {
 	Blobs blob.Store
 	// Queue is the engine for every piece of asynchronous work.
 	Queue *queue.Engine
+	// Authz decides whether calls may act on resources (IAM policies); every operation asks it.
+	Authz *authz.Authorizer
 	// Targets delivers to other services and is where a service that receives deliveries
 	// registers its ARNs' Kind.
 	Targets *dispatch.Registry
