@@ -171,6 +171,11 @@ func TestLambdaDestinationsToSQS(t *testing.T) {
 	if body := aws.ToString(got[0].Body); body != `{"fail":"dlq-only"}` {
 		t.Fatalf("dead-letter queue got %s", body)
 	}
+	attrs := got[0].MessageAttributes
+	if aws.ToString(attrs["RequestID"].StringValue) == "" || aws.ToString(attrs["ErrorCode"].StringValue) != "200" ||
+		aws.ToString(attrs["ErrorCode"].DataType) != "Number" || aws.ToString(attrs["ErrorMessage"].StringValue) == "" {
+		t.Errorf("dead-letter message attributes %+v, want RequestID, ErrorCode and ErrorMessage", attrs)
+	}
 }
 
 // TestGracefulStopEndsLongPolls stops Kiri with SIGTERM while a client long-polls an empty

@@ -186,11 +186,11 @@ func (s *Service) asyncDone(ctx context.Context, t *target, ev asyncEvent, res *
 		s.log.Info("async invocation failed", "function", t.functionARN, "request_id", ev.RequestID, "condition", condition, "attempts", ev.Attempt)
 	}
 	if dest != "" {
-		return s.sendRecord(ctx, t, dest, destinationRecord(t, ev, res, condition))
+		return s.sendRecord(ctx, t, dest, destinationRecord(t, ev, res, condition), nil)
 	}
 	if condition != "Success" && t.deadLetterTarget != "" {
-		// A dead-letter queue gets the event itself.
-		return s.sendRecord(ctx, t, t.deadLetterTarget, ev.Payload)
+		// A dead-letter queue gets the event itself, and what failed as message attributes.
+		return s.sendRecord(ctx, t, t.deadLetterTarget, ev.Payload, deadLetterAttributes(ev, res, condition))
 	}
 	return nil
 }
@@ -237,11 +237,34 @@ func orNull(b json.RawMessage) json.RawMessage {
 	return b
 }
 
+// deadLetterAttributes are the message attributes Lambda gives an event it sends to a
+// dead-letter queue or topic: the request id, the invoke's status code and the first kilobyte
+// of the error message.
+func deadLetterAttributes(ev asyncEvent, res *runtime.Result, condition string) map[string]dispatch.Attribute {
+	msg := condition
+	if res != nil {
+		var e struct {
+			Message string `json:"errorMessage"`
+		}
+		if json.Unmarshal(res.Payload, &e) == nil && e.Message != "" {
+			msg = e.Message
+		}
+	}
+	if len(msg) > 1024 {
+		msg = strings.ToValidUTF8(msg[:1024], "")
+	}
+	return map[string]dispatch.Attribute{
+		"RequestID":    {Type: "String", Value: ev.RequestID},
+		"ErrorCode":    {Type: "Number", Value: "200"},
+		"ErrorMessage": {Type: "String", Value: msg},
+	}
+}
+
 // sendRecord hands a record for a destination to the target registry: delivered, with
 // retries, as the function's execution role would send it.
-func (s *Service) sendRecord(ctx context.Context, t *target, arn string, record []byte) error {
+func (s *Service) sendRecord(ctx context.Context, t *target, arn string, record []byte, attrs map[string]dispatch.Attribute) error {
 	d := dispatch.Delivery{
-		Target: arn, Payload: record, TraceParent: telemetry.TraceParent(ctx),
+		Target: arn, Payload: record, Attributes: attrs, TraceParent: telemetry.TraceParent(ctx),
 		Source: dispatch.Source{Principal: lambdaPrincipal, ARN: t.functionARN, Account: t.account, Region: t.region},
 	}
 	return s.st.Write(ctx, func(tx *store.Tx) error { return s.deps.Targets.Enqueue(tx, d, dispatch.Policy{}) })
