@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -286,4 +287,50 @@ func TestIAMAccessKeyQuota(t *testing.T) {
 	if errors.As(err, &re) && re.HTTPStatusCode() != http.StatusConflict {
 		t.Fatalf("status %d", re.HTTPStatusCode())
 	}
+}
+
+// trustAccounts is a trust policy letting the named accounts' principals assume a role (their
+// own policies permitting).
+func trustAccounts(accounts ...string) string {
+	var principals []string
+	for _, a := range accounts {
+		principals = append(principals, `"arn:aws:iam::`+a+`:root"`)
+	}
+	return `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":[` + strings.Join(principals, ",") + `]},"Action":["sts:AssumeRole","sts:TagSession"]}]}`
+}
+
+// createRole makes a role (name may hold a path: "app/deployer") with a trust policy and
+// attached managed policies, and returns its ARN.
+func createRole(t *testing.T, c *kiritest.Clients, name, trust string, managed ...string) string {
+	t.Helper()
+	path := "/"
+	if i := strings.LastIndexByte(name, '/'); i >= 0 {
+		path, name = "/"+name[:i+1], name[i+1:]
+	}
+	out, err := c.IAM.CreateRole(t.Context(), &iam.CreateRoleInput{RoleName: aws.String(name), Path: aws.String(path),
+		AssumeRolePolicyDocument: aws.String(trust)})
+	if err != nil {
+		t.Fatalf("create role %s: %v", name, err)
+	}
+	for _, arn := range managed {
+		if _, err := c.IAM.AttachRolePolicy(t.Context(), &iam.AttachRolePolicyInput{RoleName: aws.String(name), PolicyArn: aws.String(arn)}); err != nil {
+			t.Fatalf("attach %s to %s: %v", arn, name, err)
+		}
+	}
+	return aws.ToString(out.Role.Arn)
+}
+
+// createFunctionRole makes a role Lambda may assume, with attached managed policies, and returns
+// its ARN.
+func createFunctionRole(ctx context.Context, c *kiritest.Clients, name string, managed ...string) (string, error) {
+	out, err := c.IAM.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(name), AssumeRolePolicyDocument: aws.String(lambdaTrust)})
+	if err != nil {
+		return "", fmt.Errorf("create role %s: %w", name, err)
+	}
+	for _, arn := range managed {
+		if _, err := c.IAM.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String(name), PolicyArn: aws.String(arn)}); err != nil {
+			return "", fmt.Errorf("attach %s to %s: %w", arn, name, err)
+		}
+	}
+	return aws.ToString(out.Role.Arn), nil
 }

@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -45,23 +43,10 @@ type oidcRow struct {
 // checkIssuerURL validates a provider URL: https, or http for an issuer on a loopback address
 // (a local identity provider), with no query or fragment.
 func checkIssuerURL(raw string) error {
-	u, err := url.Parse(raw)
-	bad := err != nil || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil
-	if !bad && u.Scheme != "https" {
-		bad = u.Scheme != "http" || !loopbackHost(u.Hostname())
-	}
-	if bad {
+	if !identity.IssuerURL(raw) {
 		return invalidInput("Invalid Open ID Connect Provider URL")
 	}
 	return nil
-}
-
-func loopbackHost(h string) bool {
-	if h == "localhost" || strings.HasSuffix(h, ".localhost") {
-		return true
-	}
-	ip := net.ParseIP(h)
-	return ip != nil && ip.IsLoopback()
 }
 
 func scanOIDC(row interface{ Scan(...any) error }) (*oidcRow, error) {
