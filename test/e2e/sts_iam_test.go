@@ -15,6 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	ststypes "github.com/aws/aws-sdk-go-v2/service/sts/types"
 	"github.com/go-jose/go-jose/v4"
@@ -398,4 +400,32 @@ func TestSimulatePrincipalPolicy(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestFunctionRoleMustTrustLambda: with IAM enforced, a function's execution role must exist in
+// its account and trust lambda.amazonaws.com.
+func TestFunctionRoleMustTrustLambda(t *testing.T) {
+	t.Parallel()
+	srv := kiritest.Start(t, kiritest.Options{Strict: true})
+	c := srv.Clients()
+	ctx := t.Context()
+	z := kiritest.ZipSource(t, map[string]string{"index.mjs": "export const handler = async () => 1;\n"})
+	create := func(name, role string) error {
+		_, err := c.Lambda.CreateFunction(ctx, &lambda.CreateFunctionInput{FunctionName: aws.String(name), Runtime: lambdatypes.RuntimeNodejs22x,
+			Handler: aws.String("index.handler"), Role: aws.String(role), Code: &lambdatypes.FunctionCode{ZipFile: z}})
+		return err
+	}
+	const cannotAssume = "The role defined for the function cannot be assumed by Lambda."
+	wantAPIError(t, create("f1", "arn:aws:iam::111122223333:role/missing"), "InvalidParameterValueException", cannotAssume)
+	untrusting := createRole(t, c, "people-only", trustAccounts(kiritest.TestAccount))
+	wantAPIError(t, create("f1", untrusting), "InvalidParameterValueException", cannotAssume)
+	role, err := createFunctionRole(ctx, c, "fn-role", "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := create("f1", role); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Lambda.UpdateFunctionConfiguration(ctx, &lambda.UpdateFunctionConfigurationInput{FunctionName: aws.String("f1"), Role: aws.String(untrusting)})
+	wantAPIError(t, err, "InvalidParameterValueException", cannotAssume)
 }
