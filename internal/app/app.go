@@ -259,6 +259,9 @@ func Start(ctx context.Context, cfg Config) (_ *App, err error) {
 	if keys, ok := service.Lookup[auth.TemporaryKeys](deps.Services, "sts"); ok {
 		authCfg.Temporary = keys
 	}
+	if keys, ok := service.Lookup[auth.LongTermKeys](deps.Services, "iam"); ok {
+		authCfg.LongTerm = keys
+	}
 	if cfg.KeysFile != "" {
 		if authCfg.Keys, err = auth.LoadKeysFile(cfg.KeysFile); err != nil {
 			return nil, err

@@ -2,6 +2,7 @@ package app
 
 import (
 	"github.com/kiri-run/kiri/internal/service"
+	"github.com/kiri-run/kiri/internal/service/iam"
 	"github.com/kiri-run/kiri/internal/service/lambda"
 	"github.com/kiri-run/kiri/internal/service/logs"
 	"github.com/kiri-run/kiri/internal/service/s3"
@@ -14,6 +15,7 @@ import (
 // here.
 var services = []service.New{
 	service.Of(sts.New),
+	service.Of(iam.New),
 	service.Of(s3.New),
 	service.Of(lambda.New),
 	service.Of(logs.New),

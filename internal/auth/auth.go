@@ -48,6 +48,8 @@ type Key struct {
 	UserID                                  string    // "" → the account id
 	// Session is what the key's principal carries for authorization beyond its ARN.
 	Session Session
+
+	fromIAM bool // found through LongTermKeys
 }
 
 // Session is what a principal carries for authorization beyond its ARN: STS fills it for the
@@ -87,11 +89,22 @@ type TemporaryKeys interface {
 	LookupTemporaryKey(ctx context.Context, accessKeyID string) (Key, bool, error)
 }
 
+// LongTermKeys finds access keys IAM made for its users (implemented by the IAM service over
+// the store). It is asked about access key ids the keys file does not hold; it answers ok=false
+// for a key that does not exist and for an inactive one, which AWS refuses alike.
+type LongTermKeys interface {
+	LookupLongTermKey(ctx context.Context, accessKeyID string) (Key, bool, error)
+	// KeyUsed records that a request signed with the key was accepted, for the service and
+	// region it was signed for (IAM's GetAccessKeyLastUsed). It must not block.
+	KeyUsed(accessKeyID, service, region string, at time.Time)
+}
+
 // Config configures an Authenticator.
 type Config struct {
 	Mode      Mode             // Dev (also when "") or Strict; any other value is treated as Strict
 	Keys      []Key            // long-term keys (strict mode); the first of duplicate ids wins
 	Temporary TemporaryKeys    // may be nil: then no temporary keys are accepted
+	LongTerm  LongTermKeys     // may be nil: then only the keys file's long-term keys are accepted
 	Now       func() time.Time // nil → time.Now
 }
 
@@ -101,13 +114,14 @@ type Authenticator struct {
 	mode  Mode
 	keys  map[string]Key
 	temp  TemporaryKeys
+	long  LongTermKeys
 	now   func() time.Time
 	cache keyCache
 }
 
 // New returns an Authenticator for cfg.
 func New(cfg Config) *Authenticator {
-	a := &Authenticator{mode: Strict, keys: make(map[string]Key, len(cfg.Keys)), temp: cfg.Temporary, now: cfg.Now}
+	a := &Authenticator{mode: Strict, keys: make(map[string]Key, len(cfg.Keys)), temp: cfg.Temporary, long: cfg.LongTerm, now: cfg.Now}
 	if cfg.Mode == Dev || cfg.Mode == "" {
 		a.mode = Dev
 	}
@@ -213,6 +227,15 @@ func (a *Authenticator) devIdentity(ctx context.Context, sig *Signature) (*Ident
 			id.AccountID, id.PrincipalARN, id.UserID, id.Session = k.AccountID, k.PrincipalARN, k.UserID, k.Session
 			id.SessionToken, id.Temporary = k.SessionToken, true
 		}
+	} else if a.long != nil && sig.AccessKeyID != "" {
+		// An access key IAM made acts as its user, as a temporary key acts as its session.
+		k, ok, err := a.long.LookupLongTermKey(ctx, sig.AccessKeyID)
+		if err != nil {
+			return nil, &failure{kind: failInternal, message: "access keys could not be looked up", cause: err}
+		}
+		if ok {
+			id.AccountID, id.PrincipalARN, id.UserID, id.Session = k.AccountID, k.PrincipalARN, k.UserID, k.Session
+		}
 	}
 	fillDefaults(id)
 	if sig.failure == nil && isStreaming(sig.PayloadHash) {
@@ -276,6 +299,9 @@ func (a *Authenticator) strictIdentity(ctx context.Context, r *http.Request, sig
 		SessionToken: key.SessionToken, Temporary: key.SessionToken != "",
 	}
 	fillDefaults(id)
+	if key.fromIAM {
+		a.long.KeyUsed(key.AccessKeyID, sig.Service, sig.Region, a.now())
+	}
 	if isStreaming(claim.hash) {
 		id.Streaming = newStreamingContext(sig, signingKey[:])
 	}
@@ -293,6 +319,16 @@ func (a *Authenticator) lookupKey(ctx context.Context, sig *Signature) (Key, *fa
 		}
 		if ok {
 			k.AccessKeyID = sig.AccessKeyID
+			return k, nil
+		}
+	}
+	if a.long != nil && !isTemporaryKeyID(sig.AccessKeyID) {
+		k, ok, err := a.long.LookupLongTermKey(ctx, sig.AccessKeyID)
+		if err != nil {
+			return Key{}, &failure{kind: failInternal, message: "access keys could not be looked up", cause: err}
+		}
+		if ok {
+			k.AccessKeyID, k.SessionToken, k.fromIAM = sig.AccessKeyID, "", true
 			return k, nil
 		}
 	}

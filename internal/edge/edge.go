@@ -177,8 +177,10 @@ func (e *Edge) serveAPI(ctx context.Context, w http.ResponseWriter, r *http.Requ
 		svc.WriteError(w, r, call, refusalError(svc.Protocol(), originRefusal(origin)))
 		return
 	}
-	// S3 decides access for unsigned requests itself (ACLs and bucket policies).
-	id, err := e.cfg.Auth.Verify(ctx, r, sig, auth.Target{Service: svc.Name(), Protocol: svc.Protocol(), AllowAnonymous: svc.Name() == "s3"})
+	// S3 decides access for unsigned requests itself (ACLs and bucket policies); STS's web
+	// identity federation is unsigned, its token the credential.
+	anonymous := svc.Name() == "s3" || svc.Name() == "sts" && call.Operation == "AssumeRoleWithWebIdentity"
+	id, err := e.cfg.Auth.Verify(ctx, r, sig, auth.Target{Service: svc.Name(), Protocol: svc.Protocol(), AllowAnonymous: anonymous})
 	if err != nil {
 		svc.WriteError(w, r, call, err)
 		return

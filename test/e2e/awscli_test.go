@@ -39,6 +39,7 @@ func TestAWSCLIGetCallerIdentity(t *testing.T) {
 	if err != nil || !strings.Contains(out, `"Account": "`+kiritest.TestAccount+`"`) {
 		t.Fatalf("aws sts get-caller-identity: %v\n%s", err, out)
 	}
+	mustAWS(t, srv, "iam", "create-role", "--role-name", "cli", "--assume-role-policy-document", trustAccounts(kiritest.TestAccount))
 	out, err = runAWS(t, srv, "sts", "assume-role", "--role-arn", "arn:aws:iam::111122223333:role/cli", "--role-session-name", "cli")
 	if err != nil || !strings.Contains(out, `"AccessKeyId": "ASIA`) {
 		t.Fatalf("aws sts assume-role: %v\n%s", err, out)

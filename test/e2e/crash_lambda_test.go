@@ -39,7 +39,12 @@ func (p *lambdaEventPath) Prepare(ctx context.Context, c *kiritest.Clients) erro
 	if _, err := c.S3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(markBucket)}); err != nil {
 		return err
 	}
-	return createGoFunction(ctx, c, markFunction, "arn:aws:iam::"+kiritest.TestAccount+":role/marker", p.zip(), 30,
+	role, err := createFunctionRole(ctx, c, "marker", "arn:aws:iam::aws:policy/AmazonS3FullAccess",
+		"arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole")
+	if err != nil {
+		return err
+	}
+	return createGoFunction(ctx, c, markFunction, role, p.zip(), 30,
 		map[string]string{"MARK_BUCKET": markBucket})
 }
 

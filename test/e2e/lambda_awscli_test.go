@@ -19,6 +19,7 @@ func TestAWSCLILambda(t *testing.T) {
 	if err := os.WriteFile(zipPath, kiritest.ZipSource(t, map[string]string{"app.py": src}), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	mustAWS(t, srv, "iam", "create-role", "--role-name", "r", "--assume-role-policy-document", lambdaTrust)
 	mustAWS(t, srv, "lambda", "create-function", "--function-name", "clipy", "--runtime", "python3.11", "--handler", "app.handler",
 		"--role", "arn:aws:iam::"+kiritest.TestAccount+":role/r", "--zip-file", "fileb://"+zipPath)
 	mustAWS(t, srv, "lambda", "wait", "function-active-v2", "--function-name", "clipy")

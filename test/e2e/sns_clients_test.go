@@ -70,6 +70,7 @@ func TestSNSAWSCLI(t *testing.T) {
 		t.Fatal(err)
 	}
 	var fn struct{ FunctionArn string }
+	mustAWS(t, srv, "iam", "create-role", "--role-name", "r", "--assume-role-policy-document", lambdaTrust)
 	mustAWSJSON(t, srv, &fn, "lambda", "create-function", "--function-name", "on-cli", "--runtime", "python3.11", "--handler", "app.handler",
 		"--role", "arn:aws:iam::"+kiritest.TestAccount+":role/r", "--zip-file", "fileb://"+zipPath)
 	mustAWS(t, srv, "lambda", "wait", "function-active-v2", "--function-name", "on-cli")

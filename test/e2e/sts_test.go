@@ -33,6 +33,7 @@ func TestAssumeRoleCredentialsWorkInStrictMode(t *testing.T) {
 	srv := kiritest.Start(t, kiritest.Options{Strict: true})
 	c := srv.Clients()
 	ctx := t.Context()
+	createRole(t, c, "app/deployer", trustAccounts(kiritest.TestAccount))
 	out, err := c.STS.AssumeRole(ctx, &sts.AssumeRoleInput{
 		RoleArn:         aws.String("arn:aws:iam::" + kiritest.TestAccount + ":role/app/deployer"),
 		RoleSessionName: aws.String("ci-run.42"),
@@ -134,7 +135,7 @@ func expectAPIError(t *testing.T, err error, code string, status int) {
 }
 
 // TestNoAccountBorrowsAnothersIdentity runs two accounts in strict mode: neither may assume a
-// role of the other's, whether or not the other has ever used that role name, nor name one as a
+// role of the other's that does not trust it, whether or not the role exists, nor name one as a
 // function's execution role; each still assumes its own roles.
 func TestNoAccountBorrowsAnothersIdentity(t *testing.T) {
 	other := auth.Key{AccessKeyID: "AKIAKIRITEST00000002", SecretAccessKey: "kiri-test-secret-key-0000000000000000002", AccountID: "444455556666"}
@@ -148,7 +149,10 @@ func TestNoAccountBorrowsAnothersIdentity(t *testing.T) {
 	if _, err := a.S3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("a-private"), Key: aws.String("secret"), Body: strings.NewReader("a's")}); err != nil {
 		t.Fatal(err)
 	}
-	// A uses its role once, so the role "exists" as far as anything could tell.
+	createRole(t, a, "admin", trustAccounts(kiritest.TestAccount))
+	createRole(t, b, "reader", trustAccounts("444455556666"))
+	createRole(t, b, "fn", lambdaTrust)
+	// A uses its role once.
 	if _, err := a.STS.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String("arn:aws:iam::" + kiritest.TestAccount + ":role/admin"), RoleSessionName: aws.String("a-session")}); err != nil {
 		t.Fatal(err)
 	}

@@ -2,9 +2,12 @@ package lambda
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/kiri-run/kiri/internal/service"
 )
 
 // roleSessionDuration is how long issued execution-role credentials last; they are renewed when
@@ -59,4 +62,20 @@ func (s *Service) credentials(ctx context.Context, t *target) (map[string]string
 	s.creds.roles[t.role] = c
 	s.creds.mu.Unlock()
 	return c.env, c.issued, nil
+}
+
+// roleChecker decides whether a service may assume a role (implemented by STS).
+type roleChecker interface {
+	CheckServiceRole(ctx context.Context, service, account, roleARN string) error
+}
+
+// checkRoleWithSTS asks STS whether Lambda may assume a function's execution role.
+func checkRoleWithSTS(services *service.Directory) func(ctx context.Context, account, role string) error {
+	return func(ctx context.Context, account, role string) error {
+		sts, ok := service.Lookup[roleChecker](services, "sts")
+		if !ok {
+			return errors.New("STS is not running")
+		}
+		return sts.CheckServiceRole(ctx, "lambda.amazonaws.com", account, role)
+	}
 }

@@ -50,7 +50,7 @@ func (s *Service) createFunction(ctx context.Context, in *CreateFunctionRequest)
 	}); err != nil {
 		return nil, err
 	}
-	if err := s.checkRoleAccount(r.account, c.Role); err != nil {
+	if err := s.checkRoleAccount(ctx, r.account, c.Role); err != nil {
 		return nil, err
 	}
 	if err := s.checkDeadLetterDelivery(c.DeadLetterTarget); err != nil {
@@ -302,7 +302,7 @@ func (s *Service) updateFunctionConfiguration(ctx context.Context, in *UpdateFun
 			return deprecatedRuntime(c.Runtime)
 		}
 		if in.Role != nil {
-			if err := s.checkRoleAccount(r.account, c.Role); err != nil {
+			if err := s.checkRoleAccount(ctx, r.account, c.Role); err != nil {
 				return err
 			}
 		}

@@ -44,9 +44,11 @@ type wiring struct {
 	Warm func()
 	// Credentials issues the temporary credentials of a function's execution role in the
 	// function's account (Kiri's STS); nil hands functions fixed development credentials, which
-	// dev-mode auth accepts. When set, a function's role must be of the function's account: a
-	// role Kiri can assume for it.
+	// dev-mode auth accepts.
 	Credentials func(ctx context.Context, account, roleARN, session string, d time.Duration) (key, secret, token string, err error)
+	// CheckRole refuses a role Lambda cannot assume for a function of account (STS decides);
+	// nil accepts any.
+	CheckRole func(ctx context.Context, account, roleARN string) error
 	// AsyncRetryDelay is the wait before the first retry of a failed Event invocation; the second
 	// waits twice as long. Default 1 minute, as Lambda.
 	AsyncRetryDelay time.Duration
@@ -85,6 +87,7 @@ func New(ctx context.Context, d service.Deps) (*Service, error) {
 	if d.Config.Auth == auth.Strict {
 		// Functions sign their calls back to Kiri with their execution role's credentials.
 		w.Credentials = issueRoleCredentials(d.Services)
+		w.CheckRole = checkRoleWithSTS(d.Services)
 	}
 	pool, err := runtime.New(runtime.Config{
 		Dir:         filepath.Join(w.FunctionsDir, "instances"),

@@ -1,6 +1,7 @@
 package lambda
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"regexp"
@@ -108,13 +109,14 @@ func checkRole(role string) error {
 	return nil
 }
 
-// checkRoleAccount refuses, when Kiri assumes execution roles (strict mode), a role of another
-// account than the function's: with no IAM roles yet, none can trust Lambda across accounts.
-func (s *Service) checkRoleAccount(account, role string) error {
-	if s.deps.Credentials == nil {
+// checkRoleAccount refuses, when Kiri assumes execution roles (strict mode), a role Lambda
+// cannot assume for a function of account: one of another account, and with IAM enforced one
+// that does not exist or does not trust lambda.amazonaws.com (STS decides).
+func (s *Service) checkRoleAccount(ctx context.Context, account, role string) error {
+	if s.deps.CheckRole == nil {
 		return nil
 	}
-	if parts := strings.Split(role, ":"); len(parts) < 5 || parts[4] != account {
+	if err := s.deps.CheckRole(ctx, account, role); err != nil {
 		return invalidParameter("The role defined for the function cannot be assumed by Lambda.")
 	}
 	return nil

@@ -20,6 +20,7 @@ import (
 
 	"github.com/kiri-run/kiri/internal/auth"
 	"github.com/kiri-run/kiri/internal/awsproto"
+	"github.com/kiri-run/kiri/internal/iam/authz"
 	"github.com/kiri-run/kiri/internal/queue"
 	"github.com/kiri-run/kiri/internal/service"
 	"github.com/kiri-run/kiri/internal/store"
@@ -53,25 +54,33 @@ CREATE TABLE sts_audit (
 	issued_key_id TEXT NOT NULL,
 	detail TEXT NOT NULL
 );`,
+}, {
+	// What a session carries for authorization: its role (parent), principal tags, session
+	// policies, when it was issued, its transitive tag keys and source identity, which a role
+	// session passes on to the sessions it assumes.
+	Version: 2,
+	SQL: `
+ALTER TABLE sts_credentials ADD COLUMN parent_arn TEXT NOT NULL DEFAULT '';
+ALTER TABLE sts_credentials ADD COLUMN tags TEXT NOT NULL DEFAULT '';
+ALTER TABLE sts_credentials ADD COLUMN policies TEXT NOT NULL DEFAULT '';
+ALTER TABLE sts_credentials ADD COLUMN issued_at BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE sts_credentials ADD COLUMN transitive TEXT NOT NULL DEFAULT '';
+ALTER TABLE sts_credentials ADD COLUMN source_identity TEXT NOT NULL DEFAULT '';`,
 }}
 
 // Service is the STS API.
 type Service struct {
-	api   *awsproto.Service
-	st    *store.Store
-	queue *queue.Engine
-	log   *slog.Logger
-	now   func() time.Time
-	opts  options
-}
-
-// options adjusts STS. The zero value is dev mode's.
-type options struct {
-	// OwnAccountRoles lets a caller assume only roles of its own account, as strict mode needs
-	// while Kiri has no IAM roles: with no role to hold a trust policy, no role trusts another
-	// account, and any role ARN of the caller's own account is taken as existing. Default false
-	// (dev mode, where every caller is one account anyway).
-	OwnAccountRoles bool
+	api      *awsproto.Service
+	st       *store.Store
+	queue    *queue.Engine
+	log      *slog.Logger
+	now      func() time.Time
+	authz    *authz.Authorizer
+	services *service.Directory
+	issuers  *issuers
+	// strict is strict-mode authentication: without IAM enforcement, a caller then assumes
+	// only roles of its own account.
+	strict bool
 }
 
 // New migrates STS's tables, registers its operations and its queue handlers.
@@ -84,11 +93,13 @@ func New(ctx context.Context, d service.Deps) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts := options{OwnAccountRoles: d.Config.Auth == auth.Strict}
-	s := &Service{api: api, st: st, queue: d.Queue, log: d.Logger, now: time.Now, opts: opts}
+	s := &Service{api: api, st: st, queue: d.Queue, log: d.Logger, now: time.Now, authz: d.Authz, services: d.Services,
+		strict: d.Config.Auth == auth.Strict}
+	s.issuers = newIssuers(s.now)
 	awsproto.Handle(api, "GetCallerIdentity", s.getCallerIdentity)
 	awsproto.Handle(api, "GetSessionToken", s.getSessionToken)
 	awsproto.Handle(api, "AssumeRole", s.assumeRole)
+	awsproto.Handle(api, "AssumeRoleWithWebIdentity", s.assumeRoleWithWebIdentity)
 	d.Queue.Handle(topicAudit, s.recordAudit, queue.HandlerOptions{})
 	d.Queue.Handle(topicExpire, s.expireCredentials, queue.HandlerOptions{})
 	return s, nil
@@ -96,23 +107,6 @@ func New(ctx context.Context, d service.Deps) (*Service, error) {
 
 // API returns the codec-facing service to mount on the router.
 func (s *Service) API() *awsproto.Service { return s.api }
-
-// RoleCredentials issues temporary credentials of a role for a Kiri service acting on its own
-// behalf in account, as Lambda assumes a function's execution role: AssumeRole without a
-// caller, audited as the service. The role must be one of account's (see Options).
-func (s *Service) RoleCredentials(ctx context.Context, service, account, roleARN, session string, d time.Duration) (auth.Key, error) {
-	role, err := parseRoleARN(roleARN)
-	if err != nil {
-		return auth.Key{}, err
-	}
-	if s.opts.OwnAccountRoles && role.account != account {
-		return auth.Key{}, fmt.Errorf("role %s is not in account %s", roleARN, account)
-	}
-	roleID := role.id()
-	principal := fmt.Sprintf("arn:%s:sts::%s:assumed-role/%s/%s", role.partition, role.account, role.name, session)
-	c := &awsproto.Call{RequestID: randomBase32(16), AccountID: role.account, PrincipalARN: service}
-	return s.issue(ctx, c, role.account, principal, roleID+":"+session, d, "AssumeRole")
-}
 
 func (s *Service) getCallerIdentity(ctx context.Context, _ *GetCallerIdentityRequest) (*GetCallerIdentityResponse, error) {
 	c := awsproto.CallFrom(ctx)
@@ -131,77 +125,58 @@ func (s *Service) getSessionToken(ctx context.Context, in *GetSessionTokenReques
 		return nil, awsproto.Errorf("AccessDenied", 403, "Cannot call GetSessionToken with session credentials")
 	}
 	duration := durationOr(in.DurationSeconds, 12*time.Hour)
-	key, err := s.issue(ctx, c, c.AccountID, c.PrincipalARN, c.UserID, duration, "GetSessionToken")
+	// The session acts as its caller, with the caller's tags.
+	key, err := s.issue(ctx, c, grant{account: c.AccountID, principal: c.PrincipalARN, userID: c.UserID, duration: duration,
+		event: "GetSessionToken", session: auth.Session{Tags: c.PrincipalTags}})
 	if err != nil {
 		return nil, err
 	}
 	return &GetSessionTokenResponse{Credentials: credentials(key)}, nil
 }
 
-func (s *Service) assumeRole(ctx context.Context, in *AssumeRoleRequest) (*AssumeRoleResponse, error) {
-	c := awsproto.CallFrom(ctx)
-	role, err := parseRoleARN(awsproto.Value(in.RoleArn))
-	if err != nil {
-		return nil, err
-	}
-	session := awsproto.Value(in.RoleSessionName)
-	if !validSessionName(session) {
-		return nil, awsproto.Errorf("ValidationError", 400,
-			"1 validation error detected: Value '%s' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*", session)
-	}
-	if s.opts.OwnAccountRoles && role.account != c.AccountID {
-		return nil, awsproto.Errorf("AccessDenied", 403, "User: %s is not authorized to perform: sts:AssumeRole on resource: %s", c.PrincipalARN, role.raw)
-	}
-	roleID := role.id()
-	principal := fmt.Sprintf("arn:%s:sts::%s:assumed-role/%s/%s", role.partition, role.account, role.name, session)
-	duration := durationOr(in.DurationSeconds, time.Hour)
-	key, err := s.issue(ctx, c, role.account, principal, roleID+":"+session, duration, "AssumeRole")
-	if err != nil {
-		return nil, err
-	}
-	out := &AssumeRoleResponse{
-		Credentials: credentials(key),
-		AssumedRoleUser: &AssumedRoleUser{
-			AssumedRoleId: awsproto.Ptr(roleID + ":" + session),
-			Arn:           awsproto.Ptr(principal),
-		},
-		SourceIdentity: in.SourceIdentity,
-	}
-	if in.Policy != nil {
-		// AWS reports the packed size as a percentage of the allowed maximum.
-		out.PackedPolicySize = awsproto.Ptr(int32(min(len(*in.Policy)*100/2048, 100)))
-	}
-	return out, nil
+// grant is what one issue of temporary credentials gives.
+type grant struct {
+	account, principal, userID string
+	duration                   time.Duration
+	event                      string
+	session                    auth.Session
+	transitive                 []string // session tag keys passed on to chained sessions
+	sourceIdentity             string
 }
 
 // issue creates and stores temporary credentials, with their audit record and their expiry,
 // in one transaction.
-func (s *Service) issue(ctx context.Context, c *awsproto.Call, account, principal, userID string, d time.Duration, event string) (auth.Key, error) {
+func (s *Service) issue(ctx context.Context, c *awsproto.Call, g grant) (auth.Key, error) {
 	now := s.now()
+	g.session.Issued = now.Truncate(time.Second)
 	key := auth.Key{
-		AccessKeyID:     "ASIA" + randomBase32(12),
+		AccessKeyID:     "ASIA" + randomBase32(10)[:16],
 		SecretAccessKey: randomBase64(30),
 		SessionToken:    randomBase64(192),
-		AccountID:       account,
-		PrincipalARN:    principal,
-		UserID:          userID,
-		Expiration:      now.Add(d).Truncate(time.Second),
+		AccountID:       g.account,
+		PrincipalARN:    g.principal,
+		UserID:          g.userID,
+		Expiration:      now.Add(g.duration).Truncate(time.Second),
+		Session:         g.session,
 	}
 	detail, err := json.Marshal(auditRecord{
-		RequestID: c.RequestID, Time: now.UnixMilli(), Event: event,
+		RequestID: c.RequestID, Time: now.UnixMilli(), Event: g.event,
 		CallerAccount: c.AccountID, Caller: c.PrincipalARN, CallerKey: c.AccessKeyID,
-		IssuedKey: key.AccessKeyID, IssuedAccount: account, IssuedPrincipal: principal,
+		IssuedKey: key.AccessKeyID, IssuedAccount: g.account, IssuedPrincipal: g.principal,
 	})
 	if err != nil {
 		return auth.Key{}, err
 	}
+	tags, policies, transitive := jsonOrEmpty(g.session.Tags), jsonOrEmpty(g.session.Policies), jsonOrEmpty(g.transitive)
 	trace := telemetry.TraceParent(ctx)
 	err = s.st.Write(ctx, func(tx *store.Tx) error {
 		if _, err := tx.Exec(`INSERT INTO sts_credentials
-			(access_key_id, secret_access_key, session_token, account_id, principal_arn, user_id, expires_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			(access_key_id, secret_access_key, session_token, account_id, principal_arn, user_id, expires_at,
+			 parent_arn, tags, policies, issued_at, transitive, source_identity)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			key.AccessKeyID, key.SecretAccessKey, key.SessionToken, key.AccountID, key.PrincipalARN, key.UserID,
-			key.Expiration.UnixMilli()); err != nil {
+			key.Expiration.UnixMilli(), g.session.ParentARN, tags, policies, g.session.Issued.UnixMilli(), transitive,
+			g.sourceIdentity); err != nil {
 			return err
 		}
 		if _, err := s.queue.Send(tx, topicAudit, queue.Outgoing{Body: detail, TraceParent: trace}); err != nil {
@@ -216,24 +191,74 @@ func (s *Service) issue(ctx context.Context, c *awsproto.Call, account, principa
 	return key, nil
 }
 
+// jsonOrEmpty is v as JSON, "" for an empty map or list.
+func jsonOrEmpty[T any](v T) string {
+	b, err := json.Marshal(v)
+	if err != nil || string(b) == "null" || string(b) == "{}" || string(b) == "[]" {
+		return ""
+	}
+	return string(b)
+}
+
 // LookupTemporaryKey implements auth.TemporaryKeys over the credentials STS has issued.
 func (s *Service) LookupTemporaryKey(ctx context.Context, accessKeyID string) (auth.Key, bool, error) {
+	k, _, ok, err := s.lookupSession(ctx, accessKeyID)
+	return k, ok, err
+}
+
+// chain is what a role session passes on to the sessions it assumes.
+type chain struct {
+	transitive     map[string]string // transitive session tags
+	sourceIdentity string
+}
+
+// lookupSession loads issued credentials, with what they pass on when chained.
+func (s *Service) lookupSession(ctx context.Context, accessKeyID string) (auth.Key, chain, bool, error) {
 	if len(accessKeyID) < 4 || accessKeyID[:4] != "ASIA" {
-		return auth.Key{}, false, nil
+		return auth.Key{}, chain{}, false, nil
 	}
 	k := auth.Key{AccessKeyID: accessKeyID}
-	var expires int64
-	err := s.st.QueryRow(ctx, `SELECT secret_access_key, session_token, account_id, principal_arn, user_id, expires_at
+	var expires, issued int64
+	var tags, policies, transitive string
+	var ch chain
+	err := s.st.QueryRow(ctx, `SELECT secret_access_key, session_token, account_id, principal_arn, user_id, expires_at,
+		parent_arn, tags, policies, issued_at, transitive, source_identity
 		FROM sts_credentials WHERE access_key_id = ?`, accessKeyID).
-		Scan(&k.SecretAccessKey, &k.SessionToken, &k.AccountID, &k.PrincipalARN, &k.UserID, &expires)
+		Scan(&k.SecretAccessKey, &k.SessionToken, &k.AccountID, &k.PrincipalARN, &k.UserID, &expires,
+			&k.Session.ParentARN, &tags, &policies, &issued, &transitive, &ch.sourceIdentity)
 	if errors.Is(err, sql.ErrNoRows) {
-		return auth.Key{}, false, nil
+		return auth.Key{}, chain{}, false, nil
 	}
 	if err != nil {
-		return auth.Key{}, false, fmt.Errorf("look up temporary key: %w", err)
+		return auth.Key{}, chain{}, false, fmt.Errorf("look up temporary key: %w", err)
 	}
 	k.Expiration = time.UnixMilli(expires)
-	return k, true, nil
+	if issued != 0 {
+		k.Session.Issued = time.UnixMilli(issued).UTC()
+	}
+	for _, f := range []struct {
+		text string
+		into any
+	}{{tags, &k.Session.Tags}, {policies, &k.Session.Policies}} {
+		if f.text != "" {
+			if err := json.Unmarshal([]byte(f.text), f.into); err != nil {
+				return auth.Key{}, chain{}, false, fmt.Errorf("decode session of %s: %w", accessKeyID, err)
+			}
+		}
+	}
+	if transitive != "" {
+		var keys []string
+		if err := json.Unmarshal([]byte(transitive), &keys); err != nil {
+			return auth.Key{}, chain{}, false, fmt.Errorf("decode session of %s: %w", accessKeyID, err)
+		}
+		ch.transitive = map[string]string{}
+		for _, key := range keys {
+			if v, ok := k.Session.Tags[key]; ok {
+				ch.transitive[key] = v
+			}
+		}
+	}
+	return k, ch, true, nil
 }
 
 // auditRecord is one credential issue, kept in sts_audit as a security trail.

@@ -5,6 +5,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
@@ -21,6 +22,7 @@ const Region = "us-east-1"
 type Clients struct {
 	Config   aws.Config
 	STS      *sts.Client
+	IAM      *iam.Client
 	S3       *s3.Client
 	SQS      *sqs.Client
 	SNS      *sns.Client
@@ -52,6 +54,7 @@ func (s *Server) ClientsAs(accessKey, secretKey, sessionToken string) *Clients {
 	return &Clients{
 		Config:   cfg,
 		STS:      sts.NewFromConfig(cfg),
+		IAM:      iam.NewFromConfig(cfg),
 		S3:       s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true }),
 		SQS:      sqs.NewFromConfig(cfg),
 		SNS:      sns.NewFromConfig(cfg),
