@@ -242,7 +242,7 @@ func orNull(b json.RawMessage) json.RawMessage {
 func (s *Service) sendRecord(ctx context.Context, t *target, arn string, record []byte) error {
 	d := dispatch.Delivery{
 		Target: arn, Payload: record, TraceParent: telemetry.TraceParent(ctx),
-		Source: dispatch.Source{Principal: lambdaPrincipal, ARN: t.functionARN, Account: t.account, Region: t.region},
+		Source: dispatch.Source{Principal: lambdaPrincipal, ARN: t.functionARN, Account: t.account, Region: t.region, Role: t.role},
 	}
 	return s.st.Write(ctx, func(tx *store.Tx) error { return s.deps.Targets.Enqueue(tx, d, dispatch.Policy{}) })
 }
