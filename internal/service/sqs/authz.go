@@ -132,15 +132,26 @@ func (s *Service) arnRequest(ctx context.Context, action, queueARN string) (auth
 	return s.queueRequest(ctx, action, k)
 }
 
+// ownerOnly are the actions a queue policy cannot grant another account ("Cross-account
+// permissions don't apply to the following actions" of SQS's API permissions reference).
+var ownerOnly = map[string]bool{
+	"sqs:AddPermission": true, "sqs:CancelMessageMoveTask": true, "sqs:CreateQueue": true, "sqs:DeleteQueue": true,
+	"sqs:ListMessageMoveTasks": true, "sqs:ListQueues": true, "sqs:ListQueueTags": true, "sqs:RemovePermission": true,
+	"sqs:SetQueueAttributes": true, "sqs:StartMessageMoveTask": true, "sqs:TagQueue": true, "sqs:UntagQueue": true,
+}
+
 // queueRequest is the request for action on the queue k names, with its policy and tags when
-// it exists.
+// it exists. The policy of another account's queue is left out for the actions only its
+// owner's account may take.
 func (s *Service) queueRequest(ctx context.Context, action string, k queueKey) (authz.Request, error) {
 	r := authz.Request{Action: action, Resource: k.arn(), ResourceAccount: k.Account}
 	q, err := s.loadQueue(ctx, k)
 	if err != nil || q == nil {
 		return r, err
 	}
-	r.ResourcePolicy = s.queuePolicy(q)
+	if caller, _ := callerScope(ctx); caller == k.Account || !ownerOnly[action] {
+		r.ResourcePolicy = s.queuePolicy(q)
+	}
 	r.Values = authz.Keys{}.WithResourceTags(func() map[string]string {
 		tags, err := s.queueTags(ctx, q.ID)
 		if err != nil {
