@@ -59,6 +59,8 @@ func (s *Service) WriteError(w http.ResponseWriter, req *http.Request, call *Cal
 			qc := code
 			if sh != nil && sh.Error != nil && sh.Error.Code != "" {
 				qc = sh.Error.Code
+			} else if c, ok := queryErrorCodes[s.name][code]; ok && sh == nil {
+				qc = c
 			}
 			w.Header().Set("X-Amzn-Query-Error", qc+";"+fault)
 		}
@@ -103,6 +105,8 @@ func (s *Service) WriteError(w http.ResponseWriter, req *http.Request, call *Cal
 			if sh.Error != nil && sh.Error.Code != "" {
 				code = sh.Error.Code
 			}
+		} else if c, ok := queryErrorCodes[s.name][code]; ok {
+			code = c
 		}
 		xw := xmlWriter{buf: buf}
 		xw.startTag("ErrorResponse", s.xmlNS, nil)

@@ -2,9 +2,12 @@ package awsproto
 
 // queryErrorCodes fills in the awsQueryError codes (error.code) that some botocore models no
 // longer carry but the SDKs still expect in x-amzn-query-error. Source: the Smithy model of SQS
-// (aws.protocols#awsQueryError), as shipped in aws-sdk-go-v2's service/sqs schemas.
+// (aws.protocols#awsQueryError), as shipped in aws-sdk-go-v2's service/sqs schemas. Codes of
+// errors the model does not define (AWS's common errors) map the same way, for the json
+// protocol's x-amzn-query-error header and the query protocol's Code.
 var queryErrorCodes = map[string]map[string]string{
 	"sqs": {
+		"AccessDeniedException":        "AccessDenied",
 		"BatchEntryIdsNotDistinct":     "AWS.SimpleQueueService.BatchEntryIdsNotDistinct",
 		"BatchRequestTooLong":          "AWS.SimpleQueueService.BatchRequestTooLong",
 		"EmptyBatchRequest":            "AWS.SimpleQueueService.EmptyBatchRequest",

@@ -65,6 +65,12 @@ func (rt *Route) Serve(w http.ResponseWriter, req *http.Request, call *Call) {
 	if CallFrom(ctx) != call {
 		ctx = WithCall(ctx, call)
 	}
+	if s.opts.Authorize != nil {
+		if err := s.opts.Authorize(ctx, rt.Operation, in.Interface()); err != nil {
+			s.WriteError(w, req, call, err)
+			return
+		}
+	}
 	out, err := s.run(ctx, rt.Operation, b, in)
 	if err != nil {
 		s.WriteError(w, req, call, err)

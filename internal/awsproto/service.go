@@ -28,6 +28,11 @@ type ServiceOptions struct {
 	// Intercept returns is the call's error (it may refuse the call, or map the handler's
 	// error). Default: the handler runs as it is.
 	Intercept func(ctx context.Context, op string, next func(context.Context) error) error
+	// Authorize, when set, decides whether the call may run, after its input is decoded and
+	// validated and before Intercept and the handler: in is the decoded input (a pointer to the
+	// handler's input type), and an error refuses the call with that error. Default: every
+	// call runs.
+	Authorize func(ctx context.Context, op string, in any) error
 	// QueryModel names an embedded query-protocol model of the same service, for a json service
 	// whose older clients still speak the query protocol (SQS: the AWS CLI v2.9 and boto3 1.26).
 	// The Service then has a query twin that the router serves query requests with, running the
@@ -252,6 +257,17 @@ func (s *Service) Operations() []string {
 		names = append(names, n)
 	}
 	sort.Strings(names)
+	return names
+}
+
+// Implemented returns the operations of the model that have a handler, sorted.
+func (s *Service) Implemented() []string {
+	var names []string
+	for _, n := range s.Operations() {
+		if s.ops[n].binding.Load() != nil {
+			names = append(names, n)
+		}
+	}
 	return names
 }
 

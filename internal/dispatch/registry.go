@@ -52,6 +52,12 @@ type Source struct {
 	Account string `json:"account"`
 	// Region is where the source lives.
 	Region string `json:"region,omitempty"`
+	// Role is the IAM role the delivery acts as ("" for none): a function's execution role,
+	// for its destinations and dead-letter queue. A delivery with a role is allowed by the
+	// role's identity-based policies (and the target's policy), as AWS decides a call the
+	// service makes with the role's credentials; one without by the target's policy, which must
+	// let Principal deliver for ARN.
+	Role string `json:"role,omitempty"`
 }
 
 // Attribute is a typed message attribute, as SQS and SNS carry them.

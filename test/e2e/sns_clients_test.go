@@ -12,8 +12,9 @@ import (
 	"github.com/kiri-run/kiri/test/e2e/kiritest"
 )
 
-// TestSNSAWSCLI publishes and subscribes with the AWS CLI v2.9: a queue subscription, and a
-// function subscription that the function's resource policy allows with
+// TestSNSAWSCLI publishes and subscribes with the AWS CLI v2.9: a queue subscription that the
+// queue's policy lets the topic send to (strict mode enforces it, as SQS does), and a function
+// subscription that the function's resource policy allows with
 // `aws lambda add-permission --principal sns.amazonaws.com`.
 func TestSNSAWSCLI(t *testing.T) {
 	srv := kiritest.Start(t, kiritest.Options{Strict: true})
@@ -25,6 +26,7 @@ func TestSNSAWSCLI(t *testing.T) {
 	var queue struct{ QueueUrl string }
 	mustAWSJSON(t, srv, &queue, "sqs", "create-queue", "--queue-name", "cli-sub")
 	queueARN := "arn:aws:sqs:us-east-1:" + kiritest.TestAccount + ":cli-sub"
+	mustAWS(t, srv, "sqs", "set-queue-attributes", "--queue-url", queue.QueueUrl, "--attributes", snsQueuePolicy(queueARN, topic.TopicArn))
 	var sub struct{ SubscriptionArn string }
 	mustAWSJSON(t, srv, &sub, "sns", "subscribe", "--topic-arn", topic.TopicArn, "--protocol", "sqs", "--notification-endpoint", queueARN,
 		"--attributes", `{"FilterPolicy": "{\"kind\": [\"wanted\"]}"}`)
@@ -109,6 +111,15 @@ func TestSNSAWSCLI(t *testing.T) {
 	mustAWS(t, srv, "sns", "delete-topic", "--topic-arn", topic.TopicArn)
 }
 
+// snsQueuePolicy is the AWS CLI's --attributes value giving queueARN the policy that lets the
+// topic topicARN send to it, as SQS requires of an SNS subscription.
+func snsQueuePolicy(queueARN, topicARN string) string {
+	doc := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"sns.amazonaws.com"},` +
+		`"Action":"sqs:SendMessage","Resource":"` + queueARN + `","Condition":{"ArnEquals":{"aws:SourceArn":"` + topicARN + `"}}}]}`
+	b, _ := json.Marshal(map[string]string{"Policy": doc})
+	return string(b)
+}
+
 // snsScript is the publish/subscribe flow in boto3, printed as JSON lines the test reads.
 const snsScript = `
 import json, sys, time, boto3
@@ -126,6 +137,8 @@ def code(f):
 t = sns.create_topic(Name="py", Attributes={"DisplayName": "Python"})["TopicArn"]
 u = sqs.create_queue(QueueName="py-sub")["QueueUrl"]
 q = sqs.get_queue_attributes(QueueUrl=u, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+sqs.set_queue_attributes(QueueUrl=u, Attributes={"Policy": json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+    "Principal": {"Service": "sns.amazonaws.com"}, "Action": "sqs:SendMessage", "Resource": q, "Condition": {"ArnEquals": {"aws:SourceArn": t}}}]})})
 s = sns.subscribe(TopicArn=t, Protocol="sqs", Endpoint=q, ReturnSubscriptionArn=True)["SubscriptionArn"]
 p = sns.publish(TopicArn=t, Message="hello from python", Subject="Py",
     MessageAttributes={"n": {"DataType": "Number", "StringValue": "7"}, "b": {"DataType": "Binary", "BinaryValue": b"\x00\x01"}})

@@ -10,6 +10,7 @@ package authz
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 	"strings"
@@ -82,9 +83,12 @@ type Request struct {
 }
 
 // Denied is the refusal of a call: a service answers it with its own access-denied error and
-// Message as the message.
+// Message as the message (or words its own from the other fields).
 type Denied struct {
 	Decision policy.Decision
+	// Principal is the ARN of who was refused, Action the action and Resource the resource
+	// ("" for an action without one).
+	Principal, Action, Resource string
 	// Message is AWS's text: "User: ARN is not authorized to perform: ACTION on resource:
 	// RESOURCE because ...".
 	Message string
@@ -103,49 +107,108 @@ func IsDenied(err error) (*Denied, bool) {
 // error when the decision could not be made. Without a call in ctx (work Kiri does on its own
 // behalf) it allows.
 func (a *Authorizer) Authorize(ctx context.Context, r Request) error {
+	c, err := a.Caller(ctx)
+	if c == nil || err != nil {
+		return err
+	}
+	return c.Decide(r)
+}
+
+// Caller is who a call acts for, with the policies that apply to it and the request context
+// its decisions are made in. Services that combine IAM's decision with rules of their own
+// (S3's ACLs) build on it.
+type Caller struct {
+	Principal policy.Principal
+	// Identity, Boundary and Session are the principal's identity-based policies, permissions
+	// boundary and session policies; a Set of them plus a resource's policy decides a request.
+	Identity []*policy.Policy
+	Boundary *policy.Policy
+	Session  []*policy.Policy
+	// Context is the request context every decision shares: time, region, transport, source
+	// address, user agent and referer (Principal, Action, Resource and Values are per request).
+	Context policy.Request
+}
+
+// Caller returns who the call in ctx acts for and the policies that apply to it; nil when the
+// mode is off or ctx carries no call (work Kiri does on its own behalf), which every decision
+// allows.
+func (a *Authorizer) Caller(ctx context.Context) (*Caller, error) {
 	if a == nil || a.mode != Enforce {
-		return nil
+		return nil, nil
 	}
 	c := awsproto.CallFrom(ctx)
 	if c == nil {
-		return nil
+		return nil, nil
 	}
-	p := Principal(c)
-	req := policy.Request{
-		Principal: p, Action: r.Action, Resource: r.Resource, ResourceAccount: r.ResourceAccount,
-		Time: a.now(), Region: c.Region, Values: r.Values,
-	}
-	if req.Resource == "" {
-		req.Resource = "*"
-	}
+	caller := &Caller{Principal: Principal(c)}
+	caller.Context = policy.Request{Time: a.now(), Region: c.Region}
 	if hr := c.Request; hr != nil {
-		req.SecureTransport = hr.TLS != nil
-		req.UserAgent = hr.UserAgent()
-		req.Referer = hr.Referer()
-		req.SourceIP = remoteIP(hr.RemoteAddr)
+		caller.Context.SecureTransport = hr.TLS != nil
+		caller.Context.UserAgent = hr.UserAgent()
+		caller.Context.Referer = hr.Referer()
+		caller.Context.SourceIP = remoteIP(hr.RemoteAddr)
 	}
-	set := policy.Set{Resource: r.ResourcePolicy}
-	if p.Type == policy.User || p.Type == policy.AssumedRole {
-		if ids := a.identities(); ids != nil {
-			var err error
-			if set.Identity, set.Boundary, err = ids.IdentityPolicies(ctx, p); err != nil {
-				return err
-			}
-		}
+	var err error
+	if caller.Identity, caller.Boundary, err = a.identityPolicies(ctx, caller.Principal); err != nil {
+		return nil, err
 	}
 	for _, doc := range c.SessionPolicies {
 		sp, err := a.sessions.Parse(doc, policy.Identity)
 		if err != nil {
-			// A session policy that no longer parses grants nothing.
-			sp = nil
+			sp = denyAll // a session policy that no longer parses grants nothing
 		}
-		if sp != nil {
-			set.Session = append(set.Session, sp)
-		} else {
-			set.Session = append(set.Session, denyAll)
-		}
+		caller.Session = append(caller.Session, sp)
 	}
-	d := policy.Evaluate(&req, &set)
+	if caller.Principal.Type == policy.FederatedUser && len(caller.Session) == 0 && a.identities() == nil {
+		caller.Session = interimIdentity
+	}
+	return caller, nil
+}
+
+// identityPolicies asks IAM for what it attaches to an IAM principal. Without IAM, users and
+// role sessions have their account's full permissions, as its root user does (the interim
+// rule until IAM keeps policies): resource policies, boundaries of none and session policies
+// still limit them, and another account's resources still need a resource policy's grant.
+func (a *Authorizer) identityPolicies(ctx context.Context, p policy.Principal) ([]*policy.Policy, *policy.Policy, error) {
+	if p.Type != policy.User && p.Type != policy.AssumedRole && p.Type != policy.FederatedUser {
+		return nil, nil, nil
+	}
+	ids := a.identities()
+	if ids == nil {
+		return interimIdentity, nil, nil
+	}
+	identity, boundary, err := ids.IdentityPolicies(ctx, p)
+	if err != nil {
+		return nil, nil, fmt.Errorf("identity policies of %s: %w", p.ARN, err)
+	}
+	return identity, boundary, nil
+}
+
+// Set is what applies to a request on a resource whose policy is resource (nil for none).
+func (c *Caller) Set(resource *policy.Policy) policy.Set {
+	return policy.Set{Identity: c.Identity, Boundary: c.Boundary, Session: c.Session, Resource: resource}
+}
+
+// Request is the engine's request for r made by c.
+func (c *Caller) Request(r Request) policy.Request {
+	req := c.Context
+	req.Principal, req.Action, req.Resource, req.ResourceAccount, req.Values = c.Principal, r.Action, r.Resource, r.ResourceAccount, r.Values
+	if req.Resource == "" {
+		req.Resource = "*"
+	}
+	return req
+}
+
+// Decide answers nil when c may do r, else a *Denied.
+func (c *Caller) Decide(r Request) error {
+	req := c.Request(r)
+	set := c.Set(r.ResourcePolicy)
+	return decided(&req, &set, r)
+}
+
+// decided evaluates req and words a refusal.
+func decided(req *policy.Request, set *policy.Set, r Request) error {
+	d := policy.Evaluate(req, set)
 	if d.Allowed {
 		return nil
 	}
@@ -153,17 +216,85 @@ func (a *Authorizer) Authorize(ctx context.Context, r Request) error {
 	if resource == "*" {
 		resource = ""
 	}
-	return &Denied{Decision: d, Message: d.Message(p.ARN, r.Action, resource)}
+	arn := req.Principal.ARN
+	return &Denied{Decision: d, Principal: arn, Action: r.Action, Resource: resource, Message: d.Message(arn, r.Action, resource)}
 }
 
+// AuthorizeRole decides a request Kiri makes as an IAM role on its own initiative, as AWS
+// services do with a role they were given (a function's execution role sending to its
+// destinations): the role's identity-based policies and the resource's policy decide. session
+// names the role session ("" for the role's name). With the mode off it allows.
+func (a *Authorizer) AuthorizeRole(ctx context.Context, roleARN, session string, r Request) error {
+	if a == nil || a.mode != Enforce {
+		return nil
+	}
+	p, ok := RolePrincipal(roleARN, session)
+	if !ok {
+		return &Denied{Principal: roleARN, Action: r.Action, Resource: r.Resource,
+			Message: "Role " + roleARN + " is not an IAM role ARN; it is not authorized to perform: " + r.Action}
+	}
+	identity, boundary, err := a.identityPolicies(ctx, p)
+	if err != nil {
+		return err
+	}
+	req := policy.Request{Principal: p, Action: r.Action, Resource: r.Resource, ResourceAccount: r.ResourceAccount,
+		Time: a.now(), Values: r.Values, ViaAWSService: false}
+	if req.Resource == "" {
+		req.Resource = "*"
+	}
+	set := policy.Set{Identity: identity, Boundary: boundary, Resource: r.ResourcePolicy}
+	return decided(&req, &set, r)
+}
+
+// AuthorizeService decides a request an AWS service principal (s3.amazonaws.com) makes on its
+// own behalf for the resource sourceARN of sourceAccount (aws:SourceArn, aws:SourceAccount), as
+// when S3 sends a notification to a queue: only the target's resource policy can allow it.
+// With the mode off it allows.
+func (a *Authorizer) AuthorizeService(ctx context.Context, service, sourceARN, sourceAccount string, r Request) error {
+	if a == nil || a.mode != Enforce {
+		return nil
+	}
+	req := policy.Request{Principal: policy.Principal{Type: policy.Service, ARN: service}, Action: r.Action,
+		Resource: r.Resource, ResourceAccount: r.ResourceAccount, Time: a.now(), Values: r.Values,
+		SourceARN: sourceARN, SourceAccount: sourceAccount}
+	set := policy.Set{Resource: r.ResourcePolicy}
+	return decided(&req, &set, r)
+}
+
+// RolePrincipal is the principal of a session of the role roleARN (arn:aws:iam::ACCOUNT:role/PATH/NAME)
+// named session (the role's name when ""); ok is false when roleARN names no role.
+func RolePrincipal(roleARN, session string) (p policy.Principal, ok bool) {
+	parts := strings.SplitN(roleARN, ":", 6)
+	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "iam" || !strings.HasPrefix(parts[5], "role/") {
+		return p, false
+	}
+	name := parts[5][strings.LastIndexByte(parts[5], '/')+1:]
+	if name == "" {
+		return p, false
+	}
+	if session == "" {
+		session = name
+	}
+	return policy.Principal{
+		Type: policy.AssumedRole, Account: parts[4], Parent: roleARN,
+		ARN: "arn:" + parts[1] + ":sts::" + parts[4] + ":assumed-role/" + name + "/" + session,
+	}, true
+}
+
+// interimIdentity stands for the identity-based policies of users and role sessions while
+// Kiri runs without IAM: the account's full permissions.
+var interimIdentity = []*policy.Policy{mustIdentity(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`)}
+
 // denyAll stands for a session policy that cannot be read: it allows nothing.
-var denyAll = func() *policy.Policy {
-	p, err := policy.Parse(`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*"}]}`, policy.Identity)
+var denyAll = mustIdentity(`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*"}]}`)
+
+func mustIdentity(doc string) *policy.Policy {
+	p, err := policy.Parse(doc, policy.Identity)
 	if err != nil {
 		panic(err)
 	}
 	return p
-}()
+}
 
 // Principal is who call c acts for, as the policy engine sees it.
 func Principal(c *awsproto.Call) policy.Principal {
@@ -185,6 +316,12 @@ func Principal(c *awsproto.Call) policy.Principal {
 		p.Type = policy.User
 	case strings.HasPrefix(rest, "assumed-role/"):
 		p.Type = policy.AssumedRole
+		if p.Parent == "" {
+			// A session that does not carry its role's ARN names the role without its path.
+			role, _, _ := strings.Cut(strings.TrimPrefix(rest, "assumed-role/"), "/")
+			parts := strings.SplitN(arn, ":", 6)
+			p.Parent = "arn:" + parts[1] + ":iam::" + parts[4] + ":role/" + role
+		}
 	case strings.HasPrefix(rest, "federated-user/"):
 		p.Type = policy.FederatedUser
 	default:

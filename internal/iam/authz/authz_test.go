@@ -118,4 +118,8 @@ func TestPrincipal(t *testing.T) {
 			t.Errorf("Principal(%+v) = %v %q, want %v %q", c.call, p.Type, p.ARN, c.want, c.arn)
 		}
 	}
+	// A session whose call does not carry its role names the role without its path.
+	if p := Principal(&awsproto.Call{AccountID: "111111111111", PrincipalARN: sessionARN}); p.Parent != "arn:aws:iam::111111111111:role/worker" {
+		t.Errorf("a session's role = %q", p.Parent)
+	}
 }

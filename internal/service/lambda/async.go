@@ -265,7 +265,7 @@ func deadLetterAttributes(ev asyncEvent, res *runtime.Result, condition string) 
 func (s *Service) sendRecord(ctx context.Context, t *target, arn string, record []byte, attrs map[string]dispatch.Attribute) error {
 	d := dispatch.Delivery{
 		Target: arn, Payload: record, Attributes: attrs, TraceParent: telemetry.TraceParent(ctx),
-		Source: dispatch.Source{Principal: lambdaPrincipal, ARN: t.functionARN, Account: t.account, Region: t.region},
+		Source: dispatch.Source{Principal: lambdaPrincipal, ARN: t.functionARN, Account: t.account, Region: t.region, Role: t.role},
 	}
 	return s.st.Write(ctx, func(tx *store.Tx) error { return s.deps.Targets.Enqueue(tx, d, dispatch.Policy{}) })
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/kiri-run/kiri/internal/awsproto"
+	"github.com/kiri-run/kiri/internal/iam/authz"
 	"github.com/kiri-run/kiri/internal/pattern"
 	"github.com/kiri-run/kiri/internal/queue"
 	"github.com/kiri-run/kiri/internal/store"
@@ -239,6 +240,30 @@ func (s *Service) checkMappedFunction(ctx context.Context, r funcRef, queueARN s
 	}
 	if timeout := time.Duration(c.Timeout) * time.Second; visibility < timeout {
 		return invalidParameter("Queue visibility timeout: %d seconds is less than Function timeout: %d seconds", int(visibility/time.Second), c.Timeout)
+	}
+	return s.checkRoleReadsQueue(ctx, c.Role, r.name, queueARN, account)
+}
+
+// checkRoleReadsQueue refuses, in enforce mode, a mapping whose function's execution role may
+// not read the queue as Lambda's pollers do (sqs:ReceiveMessage, sqs:DeleteMessage,
+// sqs:GetQueueAttributes), in Lambda's words.
+func (s *Service) checkRoleReadsQueue(ctx context.Context, role, function, queueARN, account string) error {
+	if s.deps.Authz.Mode() != authz.Enforce {
+		return nil
+	}
+	p, err := s.deps.Queues.QueuePolicy(ctx, queueARN)
+	if err != nil {
+		return err
+	}
+	for _, action := range []string{"ReceiveMessage", "DeleteMessage", "GetQueueAttributes"} {
+		err := s.deps.Authz.AuthorizeRole(ctx, role, function, authz.Request{
+			Action: "sqs:" + action, Resource: queueARN, ResourceAccount: account, ResourcePolicy: p})
+		if _, denied := authz.IsDenied(err); denied {
+			return invalidParameter("The provided execution role does not have permissions to call %s on SQS", action)
+		}
+		if err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/kiri-run/kiri/internal/awsproto"
+	"github.com/kiri-run/kiri/internal/iam/policy"
 	"github.com/kiri-run/kiri/internal/pattern"
 	"github.com/kiri-run/kiri/internal/queue"
 	"github.com/kiri-run/kiri/internal/runtime"
@@ -152,6 +153,14 @@ type fakeQueues struct {
 	vis     map[string]time.Duration
 	deleted []string
 	pending [][]json.RawMessage
+	// policies are the queues' policies, by ARN.
+	policies map[string]*policy.Policy
+}
+
+func (f *fakeQueues) QueuePolicy(_ context.Context, arn string) (*policy.Policy, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.policies[arn], nil
 }
 
 func (f *fakeQueues) PollQueue(_ context.Context, arn string) (bool, time.Duration, bool, error) {

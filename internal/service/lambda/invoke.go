@@ -49,7 +49,11 @@ type invocation struct {
 // InvokeWithResponseStream all check.
 func (s *Service) prepareInvoke(ctx context.Context, name, qualifier string, payload []byte, clientContext, logType string, limit int) (*invocation, error) {
 	c := awsproto.CallFrom(ctx)
-	t, err := s.resolve(ctx, c.AccountID, c.Region, name, qualifier)
+	account := c.AccountID
+	if r, ok := parseFunctionName(name); ok && r.account != "" && s.crossAccount(ctx) {
+		account = r.account // another account's function, whose policy let the caller invoke it
+	}
+	t, err := s.resolve(ctx, account, c.Region, name, qualifier)
 	if err != nil {
 		return nil, err
 	}

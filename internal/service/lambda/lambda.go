@@ -15,6 +15,7 @@ import (
 	"github.com/kiri-run/kiri/internal/auth"
 	"github.com/kiri-run/kiri/internal/awsproto"
 	"github.com/kiri-run/kiri/internal/blob"
+	"github.com/kiri-run/kiri/internal/iam/policy"
 	"github.com/kiri-run/kiri/internal/queue"
 	"github.com/kiri-run/kiri/internal/runtime"
 	"github.com/kiri-run/kiri/internal/service"
@@ -71,6 +72,8 @@ type Service struct {
 	// functionDeleted ends the waits of event source mapping pollers when a function is
 	// deleted, so that a mapping whose function is gone takes no more messages.
 	functionDeleted broadcast
+	// policies keeps compiled function policies, for decisions in enforce mode.
+	policies *policy.Cache
 }
 
 // New starts the function runtime, migrates Lambda's tables and registers its operations,
@@ -131,17 +134,19 @@ func newService(ctx context.Context, d wiring) (*Service, error) {
 	if err := os.MkdirAll(filepath.Join(d.FunctionsDir, "tmp"), 0o755); err != nil {
 		return nil, fmt.Errorf("create functions dir: %w", err)
 	}
+	s := &Service{st: d.Store, blobs: d.Blobs, log: d.Logger.With("service", "lambda"), deps: d, now: time.Now, codeKey: make([]byte, 32), targets: newTargetCache(d.Store),
+		pollers: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "kiri_lambda_event_source_pollers", Help: "Pollers running for an event source mapping (batches it can process at once).",
+		}, []string{"uuid"}), policies: policy.NewCache(1024)}
 	api, err := awsproto.NewService("lambda", awsproto.ServiceOptions{HandlerEnums: []string{"Runtime"},
+		Authorize: d.Authz.Hook("lambda", s.operations(), accessDenied),
 		Intercept: func(ctx context.Context, op string, next func(context.Context) error) error {
 			return d.Reserve.Run(ctx, spaceKind(op), next, errCodeStorageFull)
 		}})
 	if err != nil {
 		return nil, err
 	}
-	s := &Service{api: api, st: d.Store, blobs: d.Blobs, log: d.Logger.With("service", "lambda"), deps: d, now: time.Now, codeKey: make([]byte, 32), targets: newTargetCache(d.Store),
-		pollers: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "kiri_lambda_event_source_pollers", Help: "Pollers running for an event source mapping (batches it can process at once).",
-		}, []string{"uuid"})}
+	s.api = api
 	if d.Metrics != nil {
 		var again prometheus.AlreadyRegisteredError
 		if err := d.Metrics.Register(s.pollers); errors.As(err, &again) {

@@ -125,6 +125,17 @@ func allOf(s string, ok func(byte) bool) bool {
 // caller's account and region, with AWS's errors for malformed names, a qualifier that
 // contradicts the name's, and ARNs of another region or account.
 func (s *Service) ref(ctx context.Context, functionName *string, qualifier *string) (funcRef, error) {
+	r, err := s.parseRef(functionName, qualifier)
+	if err != nil {
+		return r, err
+	}
+	return s.scope(ctx, r)
+}
+
+// parseRef reads a FunctionName parameter and a Qualifier parameter, with AWS's errors for
+// malformed names and a qualifier that contradicts the name's; account and region stay "" when
+// the name does not carry them.
+func (s *Service) parseRef(functionName *string, qualifier *string) (funcRef, error) {
 	raw := awsproto.Value(functionName)
 	r, ok := parseFunctionName(raw)
 	if !ok {
@@ -139,19 +150,23 @@ func (s *Service) ref(ctx context.Context, functionName *string, qualifier *stri
 		}
 		r.qualifier = q
 	}
-	return s.scope(ctx, r)
+	return r, nil
 }
 
-// scope fills in the caller's account and region, refusing references to other ones.
+// scope fills in the caller's account and region, refusing references to other regions, and
+// to other accounts unless the call may act on another account's function (crossAccount).
 func (s *Service) scope(ctx context.Context, r funcRef) (funcRef, error) {
 	account, region := callScope(ctx)
 	if r.region != "" && r.region != region {
 		return r, notFound("Functions from '%s' are not reachable in this region ('%s')", r.region, region)
 	}
-	if r.account != "" && r.account != account {
+	if r.account != "" && r.account != account && !s.crossAccount(ctx) {
 		return r, lambdaError("AccessDeniedException", 403, "User is not authorized to access the function %s of account %s", r.name, r.account)
 	}
-	r.account, r.region = account, region
+	if r.account == "" {
+		r.account = account
+	}
+	r.region = region
 	return r, nil
 }
 

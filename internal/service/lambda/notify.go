@@ -3,16 +3,19 @@ package lambda
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/kiri-run/kiri/internal/awsproto"
 	"github.com/kiri-run/kiri/internal/dispatch"
-	"github.com/kiri-run/kiri/internal/wildcard"
+	"github.com/kiri-run/kiri/internal/iam/authz"
+	"github.com/kiri-run/kiri/internal/iam/policy"
 )
 
 // InvokableBy reports whether a function ARN names a function whose resource policy lets an
 // AWS service principal (such as s3.amazonaws.com) invoke it on behalf of the resource
 // sourceARN owned by sourceAccount: the aws:SourceArn and aws:SourceAccount conditions of
-// AddPermission. S3 requires this before it accepts a function as a notification destination.
+// AddPermission, evaluated by the policy engine. S3 requires this before it accepts a function
+// as a notification destination.
 func (s *Service) InvokableBy(ctx context.Context, arn, principal, sourceARN, sourceAccount string) (bool, error) {
 	r, ok := parseFunctionName(arn)
 	if !ok || r.account == "" {
@@ -26,36 +29,21 @@ func (s *Service) InvokableBy(ctx context.Context, arn, principal, sourceARN, so
 	if err != nil {
 		return false, err
 	}
-	if r.qualifier == "$LATEST" {
-		r.qualifier = "" // the unqualified function's policy
-	}
-	perms, err := loadPermissions(s.reader(ctx), r)
-	if err != nil {
+	p, err := s.functionPolicy(ctx, r)
+	if err != nil || p == nil {
 		return false, err
 	}
-	for _, p := range perms {
-		if p.allowsService(principal, sourceARN, sourceAccount) {
-			return true, nil
-		}
-	}
-	return false, nil
+	return serviceMayInvoke(p, policyRef(r), principal, sourceARN, sourceAccount, s.now()), nil
 }
 
-// allowsService reports whether the permission lets a service principal invoke the function
-// for the given source. Conditions a service call cannot meet (an event source token, an
-// organization, a function URL) rule the permission out.
-func (p permission) allowsService(principal, sourceARN, sourceAccount string) bool {
-	switch {
-	case p.Action != "lambda:InvokeFunction" && p.Action != "lambda:*":
-		return false
-	case p.Principal != principal && p.Principal != "*":
-		return false
-	case p.SourceArn != "" && !wildcard.ARNLike(p.SourceArn, sourceARN):
-		return false
-	case p.SourceAccount != "" && p.SourceAccount != sourceAccount:
-		return false
-	}
-	return p.EventSourceToken == "" && p.PrincipalOrgID == "" && p.FunctionURLAuthType == "" && !p.InvokedViaFunctionURL
+// serviceMayInvoke reports whether the function policy p of the function r names lets a
+// service principal invoke it for the resource sourceARN of sourceAccount. Conditions a
+// service's call cannot meet (an event source token, an organization, a function URL) rule
+// their statement out.
+func serviceMayInvoke(p *policy.Policy, r funcRef, principal, sourceARN, sourceAccount string, now time.Time) bool {
+	req := policy.Request{Principal: policy.Principal{Type: policy.Service, ARN: principal}, Action: "lambda:InvokeFunction",
+		Resource: r.arn(), ResourceAccount: r.account, SourceARN: sourceARN, SourceAccount: sourceAccount, Time: now}
+	return policy.Evaluate(&req, &policy.Set{Resource: p}).Allowed
 }
 
 // kind receives the target registry's deliveries to function ARNs: S3 notifications, SNS
@@ -68,7 +56,8 @@ const lambdaPrincipal = "lambda.amazonaws.com"
 
 // Check reports whether the function exists and src may invoke it: its resource policy must let
 // src's service principal invoke it for src's resource, as AddPermission grants; Lambda's own
-// deliveries act with the execution role, which may invoke functions of its account.
+// deliveries act with the execution role, which in enforce mode needs lambda:InvokeFunction on
+// the function (and otherwise may invoke functions of its account).
 func (k kind) Check(ctx context.Context, arn string, src dispatch.Source) error {
 	r, ok := parseFunctionName(arn)
 	if !ok || r.account == "" {
@@ -80,6 +69,15 @@ func (k kind) Check(ctx context.Context, arn string, src dispatch.Source) error 
 			return dispatch.ErrNoTarget
 		}
 		return err
+	}
+	if k.s.deps.Authz.Mode() == authz.Enforce {
+		r = policyRef(r)
+		p, err := k.s.functionPolicy(ctx, r)
+		if err != nil {
+			return err
+		}
+		return dispatch.Authorize(ctx, k.s.deps.Authz, src, authz.Request{
+			Action: "lambda:InvokeFunction", Resource: r.arn(), ResourceAccount: r.account, ResourcePolicy: p})
 	}
 	if src.Principal == lambdaPrincipal && src.Account == r.account {
 		return nil

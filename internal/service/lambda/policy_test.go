@@ -1,6 +1,11 @@
 package lambda
 
-import "testing"
+import (
+	"testing"
+	"time"
+
+	"github.com/kiri-run/kiri/internal/iam/policy"
+)
 
 func TestPolicyStatementRendering(t *testing.T) {
 	const res = "arn:aws:lambda:us-east-1:000000000000:function:f"
@@ -35,10 +40,13 @@ func TestPolicyStatementRendering(t *testing.T) {
 	}
 }
 
+// TestPermissionAllowsService checks what AddPermission's statements let a service principal
+// do, as the policy engine evaluates the function's policy.
 func TestPermissionAllowsService(t *testing.T) {
 	const s3 = "s3.amazonaws.com"
 	const bucket = "arn:aws:s3:::photos"
-	base := permission{Action: "lambda:InvokeFunction", Principal: s3}
+	fn := funcRef{account: "111122223333", region: "us-east-1", name: "f"}
+	base := permission{Sid: "s", Action: "lambda:InvokeFunction", Principal: s3, Resource: fn.arn()}
 	with := func(f func(p *permission)) permission { p := base; f(&p); return p }
 	cases := []struct {
 		name string
@@ -61,8 +69,12 @@ func TestPermissionAllowsService(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			if got := c.p.allowsService(s3, bucket, "111122223333"); got != c.want {
-				t.Fatalf("allowsService = %v, want %v for %+v", got, c.want, c.p)
+			p, err := policy.Parse(renderPolicy([]permission{c.p}), policy.Resource)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := serviceMayInvoke(p, fn, s3, bucket, "111122223333", time.Now()); got != c.want {
+				t.Fatalf("serviceMayInvoke = %v, want %v for %+v", got, c.want, c.p)
 			}
 		})
 	}

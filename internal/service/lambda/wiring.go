@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kiri-run/kiri/internal/auth"
+	"github.com/kiri-run/kiri/internal/iam/policy"
 	"github.com/kiri-run/kiri/internal/runtime"
 	"github.com/kiri-run/kiri/internal/service"
 )
@@ -43,6 +44,8 @@ type sqsQueues interface {
 	DeleteMessages(ctx context.Context, queueARN string, receiptHandles []string) (ok bool, err error)
 	// ChangeMessagesVisibility makes received messages visible again after d.
 	ChangeMessagesVisibility(ctx context.Context, queueARN string, receiptHandles []string, d time.Duration) (ok bool, err error)
+	// QueuePolicy is the queue's compiled policy, nil when it has none (or there is no queue).
+	QueuePolicy(ctx context.Context, queueARN string) (*policy.Policy, error)
 }
 
 // lazyQueues reads queues through the SQS service, found when a queue is read.
@@ -57,6 +60,14 @@ func (l lazyQueues) sqs() (sqsQueues, error) {
 		return nil, errNoSQS
 	}
 	return q, nil
+}
+
+func (l lazyQueues) QueuePolicy(ctx context.Context, arn string) (*policy.Policy, error) {
+	q, err := l.sqs()
+	if err != nil {
+		return nil, err
+	}
+	return q.QueuePolicy(ctx, arn)
 }
 
 func (l lazyQueues) PollQueue(ctx context.Context, arn string) (bool, time.Duration, bool, error) {

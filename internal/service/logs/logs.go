@@ -43,11 +43,15 @@ func newService(ctx context.Context, d service.Deps, sweep time.Duration) (*Serv
 	if err := d.Store.Migrate(ctx, "logs", migrations); err != nil {
 		return nil, fmt.Errorf("migrate logs: %w", err)
 	}
-	api, err := awsproto.NewService("logs", awsproto.ServiceOptions{ValidationError: validationError})
+	s := &Service{st: d.Store, queue: d.Queue, log: d.Logger.With("service", "logs"), now: time.Now}
+	api, err := awsproto.NewService("logs", awsproto.ServiceOptions{
+		ValidationError: validationError,
+		Authorize:       d.Authz.Hook("logs", s.operations(), accessDenied),
+	})
 	if err != nil {
 		return nil, err
 	}
-	s := &Service{api: api, st: d.Store, queue: d.Queue, log: d.Logger.With("service", "logs"), now: time.Now}
+	s.api = api
 	s.registerGroupOps()
 	s.registerStreamOps()
 	s.registerEventOps()

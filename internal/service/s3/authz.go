@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kiri-run/kiri/internal/awsproto"
+	"github.com/kiri-run/kiri/internal/iam/authz"
 	"github.com/kiri-run/kiri/internal/iam/policy"
 )
 
@@ -17,8 +18,9 @@ import (
 type principal struct {
 	Account   string // "" when anonymous
 	ARN       string
-	UserID    string
 	Anonymous bool
+	// policy is the principal as the policy engine sees it.
+	policy policy.Principal
 }
 
 // callerPrincipal works out the caller: a call without an account is an anonymous request (the
@@ -27,16 +29,14 @@ type principal struct {
 func callerPrincipal(ctx context.Context) principal {
 	c := awsproto.CallFrom(ctx)
 	if c == nil {
-		return principal{Account: callerAccount(ctx)}
+		c = &awsproto.Call{AccountID: callerAccount(ctx)}
 	}
-	if c.AccountID == "" {
-		return principal{Anonymous: true}
+	p := authz.Principal(c)
+	if p.Type == policy.Anonymous {
+		return principal{Anonymous: true, policy: p}
 	}
-	arn := c.PrincipalARN
-	if arn == "" {
-		arn = "arn:aws:iam::" + c.AccountID + ":root"
-	}
-	return principal{Account: c.AccountID, ARN: arn, UserID: c.UserID}
+	p.CanonicalID = canonicalID(c.AccountID)
+	return principal{Account: c.AccountID, ARN: p.ARN, policy: p}
 }
 
 // bucketACLPermissions maps the actions a bucket ACL can grant to the permission that grants them.
@@ -78,11 +78,14 @@ func (s *Service) authorizeObject(ctx context.Context, q querier, bucketName, ke
 
 // accessCheck holds what one authorization decision has loaded so far.
 type accessCheck struct {
-	ctx       context.Context
-	q         querier
-	b         bucket
-	key, ver  string
-	caller    principal
+	ctx      context.Context
+	q        querier
+	b        bucket
+	key, ver string
+	caller   principal
+	// iam is the caller's identity-based, boundary and session policies in enforce mode; nil
+	// when IAM is off (signed callers then have their account's full rights).
+	iam       *authz.Caller
 	now       time.Time
 	policy    *policy.Policy
 	pab       *PublicAccessBlockConfiguration
@@ -91,16 +94,21 @@ type accessCheck struct {
 	objErr    error
 }
 
-// decide applies S3's rules to one request: an explicit Deny in the bucket policy refuses; an
-// Allow grants (unless RestrictPublicBuckets drops a public policy for other accounts); the
-// bucket owner's account may do anything else; other callers need an ACL grant (bucket ACL
-// for listing and writing, object ACL for reading an object and its ACL), which a
-// BucketOwnerEnforced bucket ignores and IgnorePublicAcls narrows to named grantees.
-// A missing object is NoSuchKey only for a caller allowed to list the bucket.
+// decide applies S3's rules to one request, as S3 authorizes it in the user, bucket and object
+// contexts: an explicit Deny in the caller's policies or the bucket policy refuses; an Allow
+// grants (unless RestrictPublicBuckets drops a public policy for other accounts); an IAM user
+// or role session needs its own account's permission (its identity-based policies, in enforce
+// mode) for anything else; the bucket owner's account may then do anything; other callers need
+// an ACL grant (bucket ACL for listing and writing, object ACL for reading an object and its
+// ACL), which a BucketOwnerEnforced bucket ignores and IgnorePublicAcls narrows to named
+// grantees. A missing object is NoSuchKey only for a caller allowed to list the bucket.
 func (s *Service) decide(ctx context.Context, q querier, b bucket, key, versionID, action string) error {
 	ac := &accessCheck{ctx: ctx, q: q, b: b, key: key, ver: versionID, caller: callerPrincipal(ctx), now: s.now()}
-	owner := ac.owner()
 	var err error
+	if ac.iam, err = s.deps.Authz.Caller(ctx); err != nil {
+		return err
+	}
+	owner := ac.owner()
 	if b.mayHave(configPolicy) {
 		ac.policy, err = s.loadPolicy(q, b.Name)
 		switch {
@@ -111,8 +119,14 @@ func (s *Service) decide(ctx context.Context, q querier, b bucket, key, versionI
 		}
 	}
 	allowed, err := ac.policyAllows(action, key, nil)
-	if err != nil || allowed || owner {
+	if err != nil || allowed {
 		return err
+	}
+	if !ac.userAllows(action, key) {
+		return errAccessDenied()
+	}
+	if owner {
+		return nil
 	}
 	ok, err := ac.aclAllows(action)
 	if err != nil {
@@ -127,15 +141,15 @@ func (s *Service) decide(ctx context.Context, q querier, b bucket, key, versionI
 // owner reports whether the caller acts for the bucket owner's account.
 func (ac *accessCheck) owner() bool { return !ac.caller.Anonymous && ac.caller.Account == ac.b.Account }
 
-// policyAllows evaluates the bucket policy with the policy engine: an error for an explicit
-// Deny (and for a public Allow that RestrictPublicBuckets voids), true for an Allow. extra
-// overrides condition keys.
+// policyAllows evaluates the bucket policy, with the caller's own policies in enforce mode,
+// with the policy engine: an error for an explicit Deny (and for a public Allow that
+// RestrictPublicBuckets voids), true for an Allow. extra overrides condition keys.
 func (ac *accessCheck) policyAllows(action, key string, extra map[string][]string) (bool, error) {
-	if ac.policy == nil {
+	if ac.policy == nil && ac.iam == nil {
 		return false, nil
 	}
 	req := ac.policyRequest(action, key, extra)
-	d := policy.Evaluate(req, policySet(ac.policy, req.Principal))
+	d := policy.Evaluate(req, ac.policySet(ac.policy))
 	switch {
 	case d.Explicit:
 		return false, errAccessDenied()
@@ -148,15 +162,44 @@ func (ac *accessCheck) policyAllows(action, key string, extra map[string][]strin
 	if err != nil {
 		return false, err
 	}
-	if awsproto.Value(pab.RestrictPublicBuckets) && ac.policy.IsPublic() {
+	if awsproto.Value(pab.RestrictPublicBuckets) && ac.policy != nil && ac.policy.IsPublic() {
 		return false, errAccessDenied()
 	}
 	return true, nil
 }
 
+// userAllows reports whether the caller's own account lets it act, S3's user context: an IAM
+// user or role session needs its identity-based policies (within its boundary and session
+// policies) to allow the action; the root user and anonymous callers pass. With IAM off every
+// signed caller has its account's rights.
+func (ac *accessCheck) userAllows(action, key string) bool {
+	if ac.iam == nil {
+		return true
+	}
+	switch ac.iam.Principal.Type {
+	case policy.User, policy.AssumedRole, policy.FederatedUser:
+	default:
+		return true
+	}
+	req := ac.policyRequest(action, key, nil)
+	req.ResourceAccount = req.Principal.Account
+	set := ac.iam.Set(nil)
+	return policy.Evaluate(req, &set).Allowed
+}
+
+// policySet is what applies to a request on the bucket with policy p: in enforce mode the
+// caller's policies; otherwise, for IAM users and sessions, their account's full rights.
+func (ac *accessCheck) policySet(p *policy.Policy) *policy.Set {
+	if ac.iam != nil {
+		set := ac.iam.Set(p)
+		return &set
+	}
+	return interimSet(p, ac.caller.policy)
+}
+
 // policyRequest is the request context of an action on the bucket or one of its objects.
 func (ac *accessCheck) policyRequest(action, key string, extra map[string][]string) *policy.Request {
-	req := &policy.Request{Principal: ac.caller.policyPrincipal(), Action: action, Resource: resourceARN(ac.b.Name, key),
+	req := &policy.Request{Principal: ac.caller.policy, Action: action, Resource: resourceARN(ac.b.Name, key),
 		ResourceAccount: ac.b.Account, Time: ac.now, Values: conditionKeys{ac, extra}}
 	if c := awsproto.CallFrom(ac.ctx); c != nil {
 		req.Region = c.Region
@@ -233,7 +276,7 @@ func (ac *accessCheck) aclAllows(action string) (bool, error) {
 // when S3 tells it an object does not exist rather than refusing.
 func (ac *accessCheck) mayList(ignorePublic bool) (bool, error) {
 	allowed, err := ac.policyAllows("s3:ListBucket", "", map[string][]string{"s3:prefix": {ac.key}})
-	if err != nil || allowed {
+	if err != nil || allowed || !ac.userAllows("s3:ListBucket", "") {
 		return allowed, err
 	}
 	p, err := loadBucketACL(ac.q, ac.b)
@@ -416,19 +459,61 @@ func versioned(action, versionID string) string {
 	return action
 }
 
-// operationActions are the policy actions of operations whose names differ from them.
+// operationActions is S3's table of how each operation authorizes: its policy action (the
+// Service Authorization Reference's "Actions defined by Amazon S3"), which the handlers decide
+// with the bucket's policy and ACLs once they have loaded the bucket (see decide), in the
+// request's bucket and object context. A request that names a version asks the action's
+// ...Version form (versioned); CopyObject and UploadPartCopy also need s3:GetObject on their
+// source. ListBuckets and CreateBucket act on no existing bucket: operations decides them
+// before the handler runs.
 var operationActions = map[string]string{
+	"ListBuckets": "s3:ListAllMyBuckets", "CreateBucket": "s3:CreateBucket", "DeleteBucket": "s3:DeleteBucket",
+	"HeadBucket": "s3:ListBucket", "GetBucketLocation": "s3:GetBucketLocation",
+	"ListObjects": "s3:ListBucket", "ListObjectsV2": "s3:ListBucket", "ListObjectVersions": "s3:ListBucketVersions",
+	"PutBucketVersioning": "s3:PutBucketVersioning", "GetBucketVersioning": "s3:GetBucketVersioning",
+	"PutBucketAcl": "s3:PutBucketAcl", "GetBucketAcl": "s3:GetBucketAcl",
+	"PutBucketPolicy": "s3:PutBucketPolicy", "GetBucketPolicy": "s3:GetBucketPolicy", "DeleteBucketPolicy": "s3:DeleteBucketPolicy",
+	"GetBucketPolicyStatus": "s3:GetBucketPolicyStatus",
+	"PutBucketTagging":      "s3:PutBucketTagging", "GetBucketTagging": "s3:GetBucketTagging", "DeleteBucketTagging": "s3:PutBucketTagging",
 	"PutBucketCors": "s3:PutBucketCORS", "GetBucketCors": "s3:GetBucketCORS", "DeleteBucketCors": "s3:PutBucketCORS",
 	"PutBucketEncryption": "s3:PutEncryptionConfiguration", "GetBucketEncryption": "s3:GetEncryptionConfiguration",
 	"DeleteBucketEncryption":          "s3:PutEncryptionConfiguration",
 	"PutBucketLifecycleConfiguration": "s3:PutLifecycleConfiguration", "GetBucketLifecycleConfiguration": "s3:GetLifecycleConfiguration",
-	"DeleteBucketLifecycle": "s3:PutLifecycleConfiguration", "DeleteBucketTagging": "s3:PutBucketTagging",
+	"DeleteBucketLifecycle":              "s3:PutLifecycleConfiguration",
 	"PutBucketNotificationConfiguration": "s3:PutBucketNotification", "GetBucketNotificationConfiguration": "s3:GetBucketNotification",
-	"PutBucketOwnershipControls": "s3:PutBucketOwnershipControls", "DeleteBucketOwnershipControls": "s3:PutBucketOwnershipControls",
-	"HeadBucket": "s3:ListBucket", "DeleteBucketPolicy": "s3:DeleteBucketPolicy",
+	"PutBucketOwnershipControls": "s3:PutBucketOwnershipControls", "GetBucketOwnershipControls": "s3:GetBucketOwnershipControls",
+	"DeleteBucketOwnershipControls": "s3:PutBucketOwnershipControls",
+	"PutPublicAccessBlock":          "s3:PutBucketPublicAccessBlock", "GetPublicAccessBlock": "s3:GetBucketPublicAccessBlock",
+	"DeletePublicAccessBlock":    "s3:PutBucketPublicAccessBlock",
+	"PutObjectLockConfiguration": "s3:PutBucketObjectLockConfiguration", "GetObjectLockConfiguration": "s3:GetBucketObjectLockConfiguration",
+	"PutObject": "s3:PutObject", "GetObject": "s3:GetObject", "HeadObject": "s3:GetObject", "CopyObject": "s3:PutObject",
+	"DeleteObject": "s3:DeleteObject", "DeleteObjects": "s3:DeleteObject", "GetObjectAttributes": "s3:GetObjectAttributes",
+	"PutObjectAcl": "s3:PutObjectAcl", "GetObjectAcl": "s3:GetObjectAcl",
+	"PutObjectTagging": "s3:PutObjectTagging", "GetObjectTagging": "s3:GetObjectTagging", "DeleteObjectTagging": "s3:DeleteObjectTagging",
+	"PutObjectRetention": "s3:PutObjectRetention", "GetObjectRetention": "s3:GetObjectRetention",
+	"PutObjectLegalHold": "s3:PutObjectLegalHold", "GetObjectLegalHold": "s3:GetObjectLegalHold",
+	"CreateMultipartUpload": "s3:PutObject", "UploadPart": "s3:PutObject", "UploadPartCopy": "s3:PutObject",
+	"CompleteMultipartUpload": "s3:PutObject", "AbortMultipartUpload": "s3:AbortMultipartUpload",
+	"ListParts": "s3:ListMultipartUploadParts", "ListMultipartUploads": "s3:ListBucketMultipartUploads",
 }
 
-// operationAction is the policy action of the call's operation ("s3:" + its name unless it differs).
+// operations is the table operationActions makes for the Authorize hook: ListBuckets and
+// CreateBucket are decided there by the caller's own policies; the others by their handlers.
+func (s *Service) operations() authz.Operations {
+	ops := authz.Operations{}
+	for op := range operationActions {
+		ops[op] = func(context.Context, any) ([]authz.Request, error) { return nil, nil }
+	}
+	ops["ListBuckets"] = func(context.Context, any) ([]authz.Request, error) {
+		return []authz.Request{{Action: "s3:ListAllMyBuckets"}}, nil
+	}
+	ops["CreateBucket"] = authz.On(func(ctx context.Context, in *CreateBucketRequest) ([]authz.Request, error) {
+		return []authz.Request{{Action: "s3:CreateBucket", Resource: resourceARN(awsproto.Value(in.Bucket), "")}}, nil
+	})
+	return ops
+}
+
+// operationAction is the policy action of the call's operation.
 func operationAction(ctx context.Context) string {
 	op := callOf(ctx).Operation
 	if a, ok := operationActions[op]; ok {

@@ -66,9 +66,9 @@ func parseBucketPolicy(cache *policy.Cache, doc, bucketName string) (*policy.Pol
 	return p, nil
 }
 
-// interimIdentity stands for the identity-based policies Kiri does not keep yet: every signed
-// identity has its account's full permissions, as the account's root user does, so that
-// bucket policies and ACLs alone limit access across accounts.
+// interimIdentity stands for the identity-based policies of IAM users and role sessions with
+// IAM off: every signed identity has its account's full permissions, as the account's root
+// user does, so that bucket policies and ACLs alone limit access across accounts.
 var interimIdentity = []*policy.Policy{mustPolicy(`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}`)}
 
 func mustPolicy(doc string) *policy.Policy {
@@ -79,30 +79,8 @@ func mustPolicy(doc string) *policy.Policy {
 	return p
 }
 
-// policyPrincipal is the caller as the policy engine sees it.
-func (c principal) policyPrincipal() policy.Principal {
-	if c.Anonymous {
-		return policy.Principal{Type: policy.Anonymous}
-	}
-	p := policy.Principal{Type: policy.Root, Account: c.Account, ARN: c.ARN, UserID: c.UserID, CanonicalID: canonicalID(c.Account)}
-	parts := strings.SplitN(c.ARN, ":", 6)
-	if len(parts) != 6 {
-		return p
-	}
-	switch res := parts[5]; {
-	case strings.HasPrefix(res, "assumed-role/"):
-		role, _, _ := strings.Cut(strings.TrimPrefix(res, "assumed-role/"), "/")
-		p.Type, p.Parent = policy.AssumedRole, "arn:"+parts[1]+":iam::"+parts[4]+":role/"+role
-	case strings.HasPrefix(res, "user/"):
-		p.Type = policy.User
-	case strings.HasPrefix(res, "federated-user/"):
-		p.Type = policy.FederatedUser
-	}
-	return p
-}
-
-// policySet is what applies to a request on a bucket with policy p.
-func policySet(p *policy.Policy, caller policy.Principal) *policy.Set {
+// interimSet is what applies with IAM off to a request of caller on a bucket with policy p.
+func interimSet(p *policy.Policy, caller policy.Principal) *policy.Set {
 	set := &policy.Set{Resource: p}
 	switch caller.Type {
 	case policy.User, policy.AssumedRole:

@@ -11,6 +11,11 @@ import (
 	"github.com/kiri-run/kiri/internal/store/storetest"
 )
 
+// testCaller is the caller of a call of account (none: anonymous) as principal arn.
+func testCaller(account, arn, userID string) principal {
+	return callerPrincipal(awsproto.WithCall(context.Background(), &awsproto.Call{AccountID: account, PrincipalARN: arn, UserID: userID}))
+}
+
 // policyCheck is an access check of bucket "b" of account 111111111111 under doc.
 func policyCheck(t *testing.T, doc string, caller principal) *accessCheck {
 	t.Helper()
@@ -28,11 +33,11 @@ func TestBucketPolicyDecisions(t *testing.T) {
 	 {"Effect":"Deny","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/secret/*"},
 	 {"Effect":"Allow","Principal":"*","Action":"s3:ListBucket","Resource":"arn:aws:s3:::b","Condition":{"StringLike":{"s3:prefix":"public/*"}}},
 	 {"Effect":"Allow","Principal":{"AWS":"arn:aws:sts::444444444444:assumed-role/app/s1"},"Action":"s3:PutObject","Resource":"arn:aws:s3:::b/*"}]}`
-	other := principal{Account: "222222222222", ARN: "arn:aws:iam::222222222222:root"}
-	otherSession := principal{Account: "222222222222", ARN: "arn:aws:sts::222222222222:assumed-role/r/s", UserID: "AROAEXAMPLE:s"}
-	named := principal{Account: "444444444444", ARN: "arn:aws:sts::444444444444:assumed-role/app/s1"}
-	stranger := principal{Account: "333333333333", ARN: "arn:aws:iam::333333333333:root"}
-	anon := principal{Anonymous: true}
+	other := testCaller("222222222222", "arn:aws:iam::222222222222:root", "")
+	otherSession := testCaller("222222222222", "arn:aws:sts::222222222222:assumed-role/r/s", "AROAEXAMPLE:s")
+	named := testCaller("444444444444", "arn:aws:sts::444444444444:assumed-role/app/s1", "")
+	stranger := testCaller("333333333333", "arn:aws:iam::333333333333:root", "")
+	anon := testCaller("", "", "")
 	cases := []struct {
 		name          string
 		caller        principal
@@ -43,7 +48,7 @@ func TestBucketPolicyDecisions(t *testing.T) {
 		{"named account is allowed by wildcard action", other, "s3:GetObjectTagging", "k", "", true, false},
 		{"a session of the named account is allowed", otherSession, "s3:GetObject", "k", "", true, false},
 		{"a session named itself is allowed", named, "s3:PutObject", "k", "", true, false},
-		{"another session of its account is not", principal{Account: "444444444444", ARN: "arn:aws:sts::444444444444:assumed-role/app/s2"}, "s3:PutObject", "k", "", false, false},
+		{"another session of its account is not", testCaller("444444444444", "arn:aws:sts::444444444444:assumed-role/app/s2", ""), "s3:PutObject", "k", "", false, false},
 		{"other account is not named", stranger, "s3:GetObject", "k", "", false, false},
 		{"explicit deny wins over allow", other, "s3:GetObject", "secret/k", "", false, true},
 		{"anonymous matches star principal", anon, "s3:ListBucket", "", "public/x", true, false},
@@ -67,7 +72,7 @@ func TestBucketPolicyDecisions(t *testing.T) {
 
 func TestBucketPolicyConditionKeys(t *testing.T) {
 	t.Parallel()
-	caller := principal{Account: "222222222222", ARN: "arn:aws:iam::222222222222:root"}
+	caller := testCaller("222222222222", "arn:aws:iam::222222222222:root", "")
 	extra := map[string][]string{"s3:prefix": {"public/a"}, "s3:max-keys": {"10"}}
 	cases := []struct {
 		name, condition string
@@ -135,15 +140,15 @@ func TestPolicyPrincipal(t *testing.T) {
 		caller principal
 		want   policy.Principal
 	}{
-		{principal{Anonymous: true}, policy.Principal{Type: policy.Anonymous}},
-		{principal{Account: "111111111111", ARN: "arn:aws:iam::111111111111:root", UserID: "111111111111"},
+		{testCaller("", "", ""), policy.Principal{Type: policy.Anonymous}},
+		{testCaller("111111111111", "arn:aws:iam::111111111111:root", "111111111111"),
 			policy.Principal{Type: policy.Root, Account: "111111111111", ARN: "arn:aws:iam::111111111111:root", UserID: "111111111111", CanonicalID: canonicalID("111111111111")}},
-		{principal{Account: "111111111111", ARN: "arn:aws:sts::111111111111:assumed-role/app/s1", UserID: "AROAX:s1"},
+		{testCaller("111111111111", "arn:aws:sts::111111111111:assumed-role/app/s1", "AROAX:s1"),
 			policy.Principal{Type: policy.AssumedRole, Account: "111111111111", ARN: "arn:aws:sts::111111111111:assumed-role/app/s1",
 				Parent: "arn:aws:iam::111111111111:role/app", UserID: "AROAX:s1", CanonicalID: canonicalID("111111111111")}},
 	}
 	for _, c := range cases {
-		got := c.caller.policyPrincipal()
+		got := c.caller.policy
 		if got.Type != c.want.Type || got.Account != c.want.Account || got.ARN != c.want.ARN || got.Parent != c.want.Parent ||
 			got.UserID != c.want.UserID || got.CanonicalID != c.want.CanonicalID {
 			t.Errorf("policyPrincipal(%+v) = %+v, want %+v", c.caller, got, c.want)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/kiri-run/kiri/internal/awsproto"
 	"github.com/kiri-run/kiri/internal/blob"
+	"github.com/kiri-run/kiri/internal/iam/authz"
 	"github.com/kiri-run/kiri/internal/iam/policy"
 	"github.com/kiri-run/kiri/internal/queue"
 	"github.com/kiri-run/kiri/internal/service"
@@ -33,6 +34,8 @@ type Service struct {
 	buckets *bucketCache
 	// policies keeps compiled bucket policies by document.
 	policies *policy.Cache
+	// authorizeCall decides calls in enforce mode (see operations).
+	authorizeCall func(ctx context.Context, op string, in any) error
 	// started is when New ran, before this process could store any body (see pending.go).
 	started time.Time
 }
@@ -73,6 +76,7 @@ func New(ctx context.Context, d service.Deps) (*Service, error) {
 		ValidationError: func(op string, problems []string) *awsproto.Error {
 			return awsproto.Errorf("InvalidArgument", 400, "%s", strings.Join(problems, "; "))
 		},
+		Authorize: func(ctx context.Context, op string, in any) error { return s.authorizeCall(ctx, op, in) },
 		Intercept: func(ctx context.Context, op string, next func(context.Context) error) error {
 			return s.withinSpace(ctx, op, next)
 		},
@@ -82,6 +86,7 @@ func New(ctx context.Context, d service.Deps) (*Service, error) {
 	}
 	s = &Service{api: api, st: d.Store, blobs: d.Blobs, log: d.Logger.With("service", "s3"), now: time.Now, deps: d, buckets: newBucketCache(d.Store),
 		policies: policy.NewCache(policyCacheLimit)}
+	s.authorizeCall = d.Authz.Hook("s3", s.operations(), func(*authz.Denied) error { return errAccessDenied() })
 	s.started = s.now()
 	s.registerBucketOps()
 	s.registerObjectOps()

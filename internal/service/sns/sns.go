@@ -22,6 +22,8 @@ import (
 
 	"github.com/kiri-run/kiri/internal/awsproto"
 	"github.com/kiri-run/kiri/internal/dispatch"
+	"github.com/kiri-run/kiri/internal/iam/authz"
+	"github.com/kiri-run/kiri/internal/iam/policy"
 	"github.com/kiri-run/kiri/internal/queue"
 	"github.com/kiri-run/kiri/internal/service"
 	"github.com/kiri-run/kiri/internal/store"
@@ -47,6 +49,9 @@ type Service struct {
 	keys     keyring
 	seq      sequencer
 	throttle limiter
+	// authz decides calls and deliveries in enforce mode; policies keeps compiled topic policies.
+	authz    *authz.Authorizer
+	policies *policy.Cache
 }
 
 // New migrates SNS's tables, registers its operations, its HTTP/S delivery queue and its
@@ -61,13 +66,7 @@ func New(ctx context.Context, d service.Deps) (*Service, error) {
 	if err := d.Store.Migrate(ctx, "sns", migrations); err != nil {
 		return nil, fmt.Errorf("migrate sns: %w", err)
 	}
-	api, err := awsproto.NewService("sns", awsproto.ServiceOptions{ValidationError: validationError})
-	if err != nil {
-		return nil, err
-	}
 	s := &Service{
-		api:      api,
-		router:   awsproto.NewRouter(api),
 		st:       d.Store,
 		eng:      d.Queue,
 		targets:  d.Targets,
@@ -77,7 +76,17 @@ func New(ctx context.Context, d service.Deps) (*Service, error) {
 		http:     newHTTPClient(),
 		topics:   store.NewCache[topicKey, *topicRow](d.Store, cacheLimit),
 		fanouts:  store.NewCache[int64, *fanout](d.Store, cacheLimit),
+		authz:    d.Authz,
+		policies: policy.NewCache(cacheLimit),
 	}
+	api, err := awsproto.NewService("sns", awsproto.ServiceOptions{
+		ValidationError: validationError,
+		Authorize:       d.Authz.Hook("sns", s.operations(), accessDenied),
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.api, s.router = api, awsproto.NewRouter(api)
 	s.registerTopicOps()
 	s.registerSubscriptionOps()
 	awsproto.Handle(api, "Publish", s.publish)

@@ -171,7 +171,7 @@ func wellFormedToken(t string) bool {
 
 // checkEndpoint refuses an endpoint Kiri cannot deliver to for protocol, in SNS's words where
 // SNS refuses it too.
-func (s *Service) checkEndpoint(t *topicRow, protocol, endpoint string) error {
+func (s *Service) checkEndpoint(ctx context.Context, t *topicRow, protocol, endpoint string) error {
 	refused := func(reason string) error { return invalidReason("Protocol", reason) }
 	switch protocol {
 	case "sqs", "lambda", "http", "https":
@@ -214,9 +214,11 @@ func (s *Service) checkEndpoint(t *topicRow, protocol, endpoint string) error {
 		}
 		return nil
 	}
-	// Kiri has no policy engine yet: an endpoint of another account would need its resource
-	// policy (and, for a queue, a confirmation from its owner), so it is refused.
-	if account != t.Key.Account {
+	// An endpoint of another account than the topic's needs its owner's consent: in enforce
+	// mode the caller's own endpoint has it (its policy then decides each delivery, as on AWS);
+	// one of a third account would need a confirmation from its owner, which Kiri does not ask.
+	caller, _ := callerScope(ctx)
+	if account != t.Key.Account && !(s.enforcing() && account == caller) {
 		return invalidReason("Endpoint", "Kiri delivers only to endpoints of the topic's account.")
 	}
 	if !s.targets.Delivers(endpoint) {
@@ -231,7 +233,7 @@ func (s *Service) subscribe(ctx context.Context, in *SubscribeInput) (*Subscribe
 		return nil, err
 	}
 	protocol, endpoint := awsproto.Value(in.Protocol), awsproto.Value(in.Endpoint)
-	if err := s.checkEndpoint(t, protocol, endpoint); err != nil {
+	if err := s.checkEndpoint(ctx, t, protocol, endpoint); err != nil {
 		return nil, err
 	}
 	target := subTarget{Protocol: protocol, Endpoint: endpoint, Account: t.Key.Account, Region: t.Key.Region, Fifo: t.Fifo}

@@ -7,15 +7,18 @@ import (
 
 	"github.com/kiri-run/kiri/internal/awsproto"
 	"github.com/kiri-run/kiri/internal/dispatch"
+	"github.com/kiri-run/kiri/internal/iam/authz"
 	"github.com/kiri-run/kiri/internal/queue"
 )
 
 // kind receives the target registry's deliveries to topic ARNs: S3 event notifications, Lambda
 // destinations and dead-letter targets. Each is published to the topic.
 //
-// Kiri has no policy engine yet: a delivery from the topic's own account is accepted without
-// reading the topic's policy (AWS would want the policy to grant the service principal
-// sns:Publish), and one from another account is refused.
+// In enforce mode the topic's access policy must let the delivering service principal
+// sns:Publish for its source (aws:SourceArn, aws:SourceAccount), as SNS requires of S3
+// notifications, and a delivery made with a role (a function's destinations) needs the role's
+// permission. Otherwise a delivery from the topic's own account is accepted without reading
+// the topic's policy, and one from another account is refused.
 //
 // It also receives SNS's own deliveries that failed for good, addressed to the subscription
 // they were for (see managedPolicy), and sends them to the subscription's dead-letter queue.
@@ -31,7 +34,13 @@ func (k kind) Check(ctx context.Context, arn string, src dispatch.Source) error 
 	if err != nil {
 		return err
 	}
-	if src.Account != "" && src.Account != t.Key.Account {
+	if k.s.enforcing() {
+		err = dispatch.Authorize(ctx, k.s.authz, src, authz.Request{
+			Action: "sns:Publish", Resource: t.ARN, ResourceAccount: t.Key.Account, ResourcePolicy: k.s.topicPolicy(t)})
+		if err != nil {
+			return err
+		}
+	} else if src.Account != "" && src.Account != t.Key.Account {
 		return dispatch.ErrTargetDenied
 	}
 	if t.Fifo {

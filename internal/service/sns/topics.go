@@ -109,9 +109,9 @@ func callerPrincipal(ctx context.Context) string {
 
 // resolveTopicARN checks a request's topic ARN (parameter param, for SNS action) against the
 // caller's account and region: a malformed ARN is InvalidParameter, another region's
-// "Invalid parameter: TopicArn", another account's AuthorizationError (only a topic policy,
-// which Kiri does not evaluate, could let the caller in).
-func resolveTopicARN(ctx context.Context, param, v, action string) (topicKey, error) {
+// "Invalid parameter: TopicArn". Another account's topic is reachable in enforce mode, where
+// its policy decides (the call's authorization did); otherwise it is AuthorizationError.
+func (s *Service) resolveTopicARN(ctx context.Context, param, v, action string) (topicKey, error) {
 	parts := strings.Split(v, ":")
 	if len(parts) < 6 {
 		return topicKey{}, shortARN(param, v)
@@ -120,8 +120,8 @@ func resolveTopicARN(ctx context.Context, param, v, action string) (topicKey, er
 	if parts[3] != region {
 		return topicKey{}, invalidParameter(param)
 	}
-	if parts[4] != account {
-		return topicKey{}, notAuthorized(callerPrincipal(ctx), action, v)
+	if parts[4] != account && !s.enforcing() {
+		return topicKey{}, notAuthorized(callerPrincipal(ctx), strings.TrimPrefix(action, "sns:"), v)
 	}
 	k, ok := parseTopicARN(v)
 	if !ok {
@@ -132,7 +132,7 @@ func resolveTopicARN(ctx context.Context, param, v, action string) (topicKey, er
 
 // topicFromARN loads the topic a request names; NotFound when there is none.
 func (s *Service) topicFromARN(ctx context.Context, param string, v *string, action string) (*topicRow, error) {
-	k, err := resolveTopicARN(ctx, param, awsproto.Value(v), action)
+	k, err := s.resolveTopicARN(ctx, param, awsproto.Value(v), action)
 	if err != nil {
 		return nil, err
 	}
@@ -226,7 +226,7 @@ func sameTopic(tx *store.Tx, t *topicRow, attrs map[string]string, tags map[stri
 }
 
 func (s *Service) deleteTopic(ctx context.Context, in *DeleteTopicInput) (*struct{}, error) {
-	k, err := resolveTopicARN(ctx, "TopicArn", awsproto.Value(in.TopicArn), "DeleteTopic")
+	k, err := s.resolveTopicARN(ctx, "TopicArn", awsproto.Value(in.TopicArn), "DeleteTopic")
 	if err != nil {
 		var ae *awsproto.Error
 		if errors.As(err, &ae) && ae.Code == "NotFound" {

@@ -20,9 +20,9 @@ var permissionActions = map[string]bool{
 	"ListQueueTags": true, "SendMessageBatch": true, "DeleteMessageBatch": true, "ChangeMessageVisibilityBatch": true,
 }
 
-// policy is the shape of the queue policy AddPermission writes; other members of a policy set
+// queuePolicyDoc is the shape of the queue policy AddPermission writes; other members of a policy set
 // through SetQueueAttributes are kept as they are.
-type policy map[string]any
+type queuePolicyDoc map[string]any
 
 func (s *Service) addPermission(ctx context.Context, in *AddPermissionRequest) (*struct{}, error) {
 	q, err := s.queueFromURL(ctx, in.QueueUrl)
@@ -101,10 +101,10 @@ func (s *Service) removePermission(ctx context.Context, in *RemovePermissionRequ
 }
 
 // policyOf is the queue's policy document and its statements, or a new SQS default policy.
-func policyOf(q *queueRow) (policy, []any) {
-	var p policy
+func policyOf(q *queueRow) (queuePolicyDoc, []any) {
+	var p queuePolicyDoc
 	if json.Unmarshal([]byte(q.Attrs[attrPolicy]), &p) != nil || p == nil {
-		p = policy{"Version": "2012-10-17", "Id": q.ARN + "/SQSDefaultPolicy"}
+		p = queuePolicyDoc{"Version": "2012-10-17", "Id": q.ARN + "/SQSDefaultPolicy"}
 	}
 	switch st := p["Statement"].(type) {
 	case []any:
@@ -115,7 +115,7 @@ func policyOf(q *queueRow) (policy, []any) {
 	return p, nil
 }
 
-func withPolicy(attrs map[string]string, p policy) map[string]string {
+func withPolicy(attrs map[string]string, p queuePolicyDoc) map[string]string {
 	b, _ := json.Marshal(p)
 	out := maps.Clone(attrs)
 	out[attrPolicy] = string(b)

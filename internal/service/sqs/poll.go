@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kiri-run/kiri/internal/iam/policy"
 	"github.com/kiri-run/kiri/internal/store"
 )
 
@@ -24,6 +25,16 @@ func (s *Service) PollQueue(ctx context.Context, queueARN string) (fifo bool, vi
 		return false, 0, false, err
 	}
 	return q.S.Fifo, q.S.Visibility, true, nil
+}
+
+// QueuePolicy is the compiled policy of the queue queueARN names, for a service that decides
+// what a role may do with it; nil when it has none, or there is no such queue.
+func (s *Service) QueuePolicy(ctx context.Context, queueARN string) (*policy.Policy, error) {
+	q, err := s.pollQueue(ctx, queueARN)
+	if err != nil || q == nil {
+		return nil, err
+	}
+	return s.queuePolicy(q), nil
 }
 
 // PollMessages receives up to max messages of the queue queueARN names, leased for

@@ -164,9 +164,12 @@ func (s *Service) deleteQueue(ctx context.Context, in *DeleteQueueRequest) (*str
 func (s *Service) getQueueURL(ctx context.Context, in *GetQueueUrlRequest) (*GetQueueUrlResult, error) {
 	account, region := callerScope(ctx)
 	if owner := awsproto.Value(in.QueueOwnerAWSAccountId); owner != "" && owner != account {
-		// Another account's queue is reachable only through its policy, which Kiri does not
-		// evaluate: it is not visible.
-		return nil, queueDoesNotExist()
+		// Another account's queue is reachable only through its policy, which only enforce
+		// mode evaluates (the call's authorization did): otherwise it is not visible.
+		if !s.enforcing() {
+			return nil, queueDoesNotExist()
+		}
+		account = owner
 	}
 	name := awsproto.Value(in.QueueName)
 	q, err := s.loadQueue(ctx, queueKey{Account: account, Region: region, Name: name})

@@ -90,9 +90,9 @@ func (s *Service) loadQueueInTx(tx *store.Tx, k queueKey) (*queueRow, error) {
 // callerScope is the account and region a request acts in.
 func callerScope(ctx context.Context) (account, region string) { return awsproto.CallFrom(ctx).Scope() }
 
-// queueFromURL resolves a request's QueueUrl to its queue in the caller's account and region.
-// A queue of another account is not visible (QueueDoesNotExist): Kiri does not evaluate queue
-// policies for cross-account access.
+// queueFromURL resolves a request's QueueUrl to its queue in the caller's region. In enforce
+// mode it may be another account's queue (the call's authorization let the caller in through
+// the queue's policy); otherwise another account's queue is not visible (QueueDoesNotExist).
 func (s *Service) queueFromURL(ctx context.Context, u *string) (*queueRow, error) {
 	if u == nil || *u == "" {
 		return nil, missingParameter("QueueUrl")
@@ -102,7 +102,7 @@ func (s *Service) queueFromURL(ctx context.Context, u *string) (*queueRow, error
 		return nil, invalidAddress(*u)
 	}
 	caller, region := callerScope(ctx)
-	if account != caller {
+	if account != caller && !s.enforcing() {
 		return nil, queueDoesNotExist()
 	}
 	q, err := s.loadQueue(ctx, queueKey{Account: account, Region: region, Name: name})

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/kiri-run/kiri/internal/awsproto"
+	"github.com/kiri-run/kiri/internal/iam/authz"
+	"github.com/kiri-run/kiri/internal/iam/policy"
 	"github.com/kiri-run/kiri/internal/queue"
 	"github.com/kiri-run/kiri/internal/service"
 	"github.com/kiri-run/kiri/internal/store"
@@ -30,6 +32,9 @@ type Service struct {
 	now    func() time.Time
 	queues *store.Cache[queueKey, *queueRow]
 	polls  polls
+	// authz decides calls and deliveries in enforce mode; policies keeps compiled queue policies.
+	authz    *authz.Authorizer
+	policies *policy.Cache
 }
 
 // New migrates SQS's tables, registers its operations and starts its move-task worker on the
@@ -44,6 +49,15 @@ func New(ctx context.Context, d service.Deps) (*Service, error) {
 	if err := d.Store.Migrate(ctx, "sqs", migrations); err != nil {
 		return nil, fmt.Errorf("migrate sqs: %w", err)
 	}
+	s := &Service{
+		st:       d.Store,
+		eng:      d.Queue,
+		log:      d.Logger.With("service", "sqs"),
+		now:      d.Now,
+		queues:   store.NewCache[queueKey, *queueRow](d.Store, queueCacheLimit),
+		authz:    d.Authz,
+		policies: policy.NewCache(queueCacheLimit),
+	}
 	api, err := awsproto.NewService("sqs", awsproto.ServiceOptions{
 		// The AWS CLI v2.9 and boto3 1.26 speak query to SQS; a request they post to a queue
 		// URL may name the queue by that URL alone.
@@ -51,18 +65,12 @@ func New(ctx context.Context, d service.Deps) (*Service, error) {
 		QueryURLParam:      "QueueUrl",
 		SkipEnumValidation: true, // SQS answers unknown attribute names itself (InvalidAttributeName)
 		ValidationError:    validationError,
+		Authorize:          d.Authz.Hook("sqs", s.operations(), accessDenied),
 	})
 	if err != nil {
 		return nil, err
 	}
-	s := &Service{
-		api:    api,
-		st:     d.Store,
-		eng:    d.Queue,
-		log:    d.Logger.With("service", "sqs"),
-		now:    d.Now,
-		queues: store.NewCache[queueKey, *queueRow](d.Store, queueCacheLimit),
-	}
+	s.api = api
 	s.registerQueueOps()
 	s.registerMessageOps()
 	s.registerMoveTaskOps()

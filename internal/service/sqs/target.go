@@ -7,6 +7,7 @@ import (
 
 	"github.com/kiri-run/kiri/internal/awsproto"
 	"github.com/kiri-run/kiri/internal/dispatch"
+	"github.com/kiri-run/kiri/internal/iam/authz"
 	"github.com/kiri-run/kiri/internal/queue"
 	"github.com/kiri-run/kiri/internal/store"
 )
@@ -14,9 +15,11 @@ import (
 // kind receives the target registry's deliveries to queue ARNs: S3 event notifications, SNS
 // messages, Lambda destinations and dead-letter queues.
 //
-// Kiri has no policy engine yet: a delivery from the queue's own account is accepted without
-// reading the queue's policy (AWS would want the policy to grant a service principal
-// sqs:SendMessage), and one from another account is refused.
+// In enforce mode the queue's policy must let the delivering service principal sqs:SendMessage
+// for its source (aws:SourceArn, aws:SourceAccount), as SQS requires of S3 notifications and
+// SNS subscriptions, and a delivery made with a role (a function's destinations) needs the
+// role's permission. Otherwise a delivery from the queue's own account is accepted without
+// reading the queue's policy, and one from another account is refused.
 type kind struct{ s *Service }
 
 // Check reports whether the queue exists and src may send to it.
@@ -24,6 +27,10 @@ func (k kind) Check(ctx context.Context, arn string, src dispatch.Source) error 
 	q, err := k.queue(ctx, arn)
 	if err != nil {
 		return err
+	}
+	if k.s.enforcing() {
+		return dispatch.Authorize(ctx, k.s.authz, src, authz.Request{
+			Action: "sqs:SendMessage", Resource: q.ARN, ResourceAccount: q.Key.Account, ResourcePolicy: k.s.queuePolicy(q)})
 	}
 	if src.Account != "" && src.Account != q.Key.Account {
 		return dispatch.ErrTargetDenied

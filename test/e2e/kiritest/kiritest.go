@@ -22,6 +22,7 @@ import (
 
 	"github.com/kiri-run/kiri/internal/app"
 	"github.com/kiri-run/kiri/internal/auth"
+	"github.com/kiri-run/kiri/internal/iam/authz"
 	"github.com/kiri-run/kiri/internal/store"
 )
 
@@ -48,6 +49,18 @@ type Options struct {
 	BodyIdleTimeout time.Duration
 	// LogFormat is the --log-format; default json.
 	LogFormat string
+	// IAM is the --iam mode; default Kiri's (off in dev mode, enforce in strict), or the
+	// KIRI_E2E_IAM environment variable when set, which runs the suite's strict-mode tests
+	// under either mode (KIRI_E2E_IAM=off go test ./test/e2e).
+	IAM authz.Mode
+}
+
+// iam is the --iam mode of a server with o: o.IAM, else $KIRI_E2E_IAM ("" for Kiri's default).
+func (o *Options) iam() authz.Mode {
+	if o.IAM != "" {
+		return o.IAM
+	}
+	return authz.Mode(os.Getenv("KIRI_E2E_IAM"))
 }
 
 // The default strict-mode identity.
@@ -97,6 +110,7 @@ func Start(t testing.TB, opts Options) *Server {
 		AsyncRetryDelay:     opts.AsyncRetryDelay,
 		AllowedHosts:        opts.AllowedHosts,
 		BodyIdleTimeout:     opts.BodyIdleTimeout,
+		IAM:                 opts.iam(),
 	}
 	if cfg.AsyncRetryDelay == 0 {
 		cfg.AsyncRetryDelay = 200 * time.Millisecond
@@ -147,6 +161,9 @@ func StartProcess(t testing.TB, opts Options, extra ...string) *Process {
 	}
 	if opts.Strict {
 		args = append(args, "--auth", "strict", "--keys-file", writeKeysFile(t, opts.keys()))
+	}
+	if m := opts.iam(); m != "" {
+		args = append(args, "--iam", string(m))
 	}
 	args = append(args, extra...)
 	cmd := exec.Command(Binary(t), args...)
