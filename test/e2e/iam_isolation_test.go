@@ -14,6 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	logs "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	logstypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -22,6 +24,7 @@ import (
 	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 
 	"github.com/kiri-run/kiri/internal/auth"
@@ -60,7 +63,7 @@ func TestIAMIsolation(t *testing.T) {
 	owner := srv.Clients()
 	other := srv.ClientsAs(otherAccountKey.AccessKeyID, otherAccountKey.SecretAccessKey, "")
 	f := newIsolationFixture(t, srv, owner, other)
-	calls := slices.Concat(f.sqsCalls(), f.snsCalls(), f.lambdaCalls(), f.logsCalls(), f.s3Calls())
+	calls := slices.Concat(f.sqsCalls(), f.snsCalls(), f.lambdaCalls(), f.logsCalls(), f.s3Calls(), f.iamCalls())
 
 	t.Run("without grants", func(t *testing.T) {
 		for _, c := range calls {
@@ -172,6 +175,7 @@ type isolationFixture struct {
 	fnARN, mappingUUID                string
 	groupARN                          string
 	bucket, uploadID                  string
+	sharedRole, policyARN             string
 	zip                               []byte // the function's code
 }
 
@@ -206,9 +210,10 @@ func newIsolationFixture(t *testing.T, srv *kiritest.Server, owner, other *kirit
 	f.subARN = aws.ToString(sub.SubscriptionArn)
 
 	f.zip = kiritest.GoFunctionZip(t, "./testdata/lambda/echo")
-	createTestFunction(t, owner.Lambda, isoName, f.zip, func(in *lambda.CreateFunctionInput) {
-		in.Role = aws.String("arn:aws:iam::" + a + ":role/iso")
-	})
+	role, err := createFunctionRole(ctx, owner, "iso", "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+		"arn:aws:iam::aws:policy/service-role/AWSLambdaSQSQueueExecutionRole")
+	must("function role", err)
+	createTestFunction(t, owner.Lambda, isoName, f.zip, func(in *lambda.CreateFunctionInput) { in.Role = aws.String(role) })
 	waitActive(t, owner.Lambda, isoName)
 	_, err = owner.Lambda.CreateAlias(ctx, &lambda.CreateAliasInput{FunctionName: aws.String(isoName), Name: aws.String("live"), FunctionVersion: aws.String("$LATEST")})
 	must("alias", err)
@@ -221,6 +226,12 @@ func newIsolationFixture(t *testing.T, srv *kiritest.Server, owner, other *kirit
 	must("log group", err)
 	_, err = owner.Logs.CreateLogStream(ctx, &logs.CreateLogStreamInput{LogGroupName: aws.String(isoName), LogStreamName: aws.String("s")})
 	must("log stream", err)
+
+	f.sharedRole = createRole(t, owner, "iso-shared", trustAccounts(a))
+	pol, err := owner.IAM.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("iso-policy"),
+		PolicyDocument: aws.String(allowDoc(`"s3:GetObject"`, "*"))})
+	must("managed policy", err)
+	f.policyARN = aws.ToString(pol.Policy.Arn)
 
 	mustCreateBucket(t, owner.S3, f.bucket)
 	_, err = owner.S3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(f.bucket), Key: aws.String("k"), Body: strings.NewReader("owner's")})
@@ -247,6 +258,8 @@ func (f *isolationFixture) grant(t *testing.T) {
 			AttributeName: aws.String("Policy"), AttributeValue: aws.String(topicPolicy)})),
 		"function policy": second(f.owner.Lambda.AddPermission(ctx, &lambda.AddPermissionInput{FunctionName: aws.String(isoName),
 			StatementId: aws.String("other"), Action: aws.String("lambda:*"), Principal: aws.String(b)})),
+		"role trust policy": second(f.owner.IAM.UpdateAssumeRolePolicy(ctx, &iam.UpdateAssumeRolePolicyInput{RoleName: aws.String("iso-shared"),
+			PolicyDocument: aws.String(trustAccounts(f.ownerAcct, b))})),
 		"bucket policy": second(f.owner.S3.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String(f.bucket), Policy: aws.String(bucketPolicy)})),
 	} {
 		if err != nil {
@@ -631,6 +644,50 @@ func (f *isolationFixture) logsCalls() []isolationCall {
 		}},
 		{op: "logs.ListTagsForResource", refused: denied, call: func(ctx context.Context) error {
 			return second(c.ListTagsForResource(ctx, &logs.ListTagsForResourceInput{ResourceArn: group}))
+		}},
+	}
+}
+
+// iamCalls are IAM's and STS's: IAM has no resource policies, so another account's entities
+// stay out of reach whatever the owner grants, except a role whose trust policy names the
+// other account, which it may then assume.
+func (f *isolationFixture) iamCalls() []isolationCall {
+	c, s := f.other.IAM, f.other.STS
+	const denied = "AccessDenied"
+	return []isolationCall{
+		{op: "iam.ListRoles", refused: "", call: func(ctx context.Context) error {
+			out, err := c.ListRoles(ctx, &iam.ListRolesInput{})
+			if err == nil && len(out.Roles) > 0 {
+				err = fmt.Errorf("lists roles it does not own: %d", len(out.Roles))
+			}
+			return err
+		}},
+		{op: "iam.ListPolicies", refused: "", call: func(ctx context.Context) error {
+			out, err := c.ListPolicies(ctx, &iam.ListPoliciesInput{Scope: iamtypes.PolicyScopeTypeLocal})
+			if err == nil && len(out.Policies) > 0 {
+				err = fmt.Errorf("lists policies it does not own: %d", len(out.Policies))
+			}
+			return err
+		}},
+		{op: "iam.GetPolicy", refused: denied, call: func(ctx context.Context) error {
+			return second(c.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String(f.policyARN)}))
+		}},
+		{op: "iam.GetPolicyVersion", refused: denied, call: func(ctx context.Context) error {
+			return second(c.GetPolicyVersion(ctx, &iam.GetPolicyVersionInput{PolicyArn: aws.String(f.policyARN), VersionId: aws.String("v1")}))
+		}},
+		{op: "iam.DeletePolicy", refused: denied, call: func(ctx context.Context) error {
+			return second(c.DeletePolicy(ctx, &iam.DeletePolicyInput{PolicyArn: aws.String(f.policyARN)}))
+		}},
+		{op: "iam.SimulatePrincipalPolicy", refused: denied, call: func(ctx context.Context) error {
+			return second(c.SimulatePrincipalPolicy(ctx, &iam.SimulatePrincipalPolicyInput{PolicySourceArn: aws.String(f.sharedRole),
+				ActionNames: []string{"s3:GetObject"}}))
+		}},
+		{op: "sts.AssumeRole", refused: denied, granted: "ok", call: func(ctx context.Context) error {
+			return second(s.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(f.sharedRole), RoleSessionName: aws.String("other")}))
+		}},
+		{op: "sts.AssumeRole of the function's role", refused: denied, call: func(ctx context.Context) error {
+			return second(s.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String("arn:aws:iam::" + f.ownerAcct + ":role/iso"),
+				RoleSessionName: aws.String("other")}))
 		}},
 	}
 }

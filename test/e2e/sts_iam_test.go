@@ -17,6 +17,7 @@ import (
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	ststypes "github.com/aws/aws-sdk-go-v2/service/sts/types"
 	"github.com/go-jose/go-jose/v4"
@@ -428,4 +429,58 @@ func TestFunctionRoleMustTrustLambda(t *testing.T) {
 	}
 	_, err = c.Lambda.UpdateFunctionConfiguration(ctx, &lambda.UpdateFunctionConfigurationInput{FunctionName: aws.String("f1"), Role: aws.String(untrusting)})
 	wantAPIError(t, err, "InvalidParameterValueException", cannotAssume)
+}
+
+// TestFunctionActsAsItsRole: the credentials a function receives carry exactly its execution
+// role's permissions. With a read-only role the thumbnail function reads the photo and is
+// refused the write, in S3's words; once the role's policy allows the write, it succeeds.
+func TestFunctionActsAsItsRole(t *testing.T) {
+	t.Parallel()
+	srv := kiritest.Start(t, kiritest.Options{Strict: true})
+	c := srv.Clients()
+	ctx := t.Context()
+	role, err := createFunctionRole(ctx, c, "reader", "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess",
+		"arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range []string{"role-in", "role-out"} {
+		mustCreateBucket(t, c.S3, b)
+	}
+	if _, err := c.S3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("role-in"), Key: aws.String("photos/a.png"), Body: strings.NewReader("abc")}); err != nil {
+		t.Fatal(err)
+	}
+	createTestFunction(t, c.Lambda, "thumb", kiritest.GoFunctionZip(t, "./testdata/lambda/thumbnail"), func(in *lambda.CreateFunctionInput) {
+		in.Environment = &lambdatypes.Environment{Variables: map[string]string{"THUMBNAIL_BUCKET": "role-out"}}
+		in.Timeout = aws.Int32(10)
+		in.Role = aws.String(role)
+	})
+	waitActive(t, c.Lambda, "thumb")
+	event := []byte(`{"Records":[{"eventSource":"aws:s3","s3":{"bucket":{"name":"role-in"},"object":{"key":"photos/a.png"}}}]}`)
+	invoke := func() *lambda.InvokeOutput {
+		t.Helper()
+		out, err := c.Lambda.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("thumb"), Payload: event})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	out := invoke()
+	if aws.ToString(out.FunctionError) != "Unhandled" || !strings.Contains(string(out.Payload), "put role-out/thumbnails/a.png") ||
+		!strings.Contains(string(out.Payload), "AccessDenied") {
+		t.Fatalf("a read-only role wrote: error %q, payload %s", aws.ToString(out.FunctionError), out.Payload)
+	}
+	if _, err := c.S3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("role-out"), Key: aws.String("thumbnails/a.png")}); err == nil {
+		t.Fatal("the refused write was stored")
+	}
+	if _, err := c.IAM.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String("reader"), PolicyName: aws.String("write-thumbnails"),
+		PolicyDocument: aws.String(allowDoc(`"s3:PutObject"`, "arn:aws:s3:::role-out/thumbnails/*"))}); err != nil {
+		t.Fatal(err)
+	}
+	if out := invoke(); out.FunctionError != nil {
+		t.Fatalf("with s3:PutObject allowed: %s", out.Payload)
+	}
+	if _, err := c.S3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("role-out"), Key: aws.String("thumbnails/a.png")}); err != nil {
+		t.Fatalf("the allowed write: %v", err)
+	}
 }

@@ -198,10 +198,15 @@ func caller(ctx context.Context) (account string, c *awsproto.Call) {
 	return account, c
 }
 
-// allow asks the authorizer whether the call may do iam:action on resource (an ARN of the
-// caller's account, or "*"), and answers IAM's AccessDenied when it may not.
+// allow asks the authorizer whether the call may do iam:action on resource (an ARN, or "*"),
+// and answers IAM's AccessDenied when it may not. IAM has no resource policies, so an ARN of
+// another account is refused whatever the caller's own policies say, before Kiri looks for it.
 func (s *Service) allow(ctx context.Context, action, resource string) error {
-	err := s.authz.Authorize(ctx, authz.Request{Action: "iam:" + action, Resource: resource})
+	r := authz.Request{Action: "iam:" + action, Resource: resource}
+	if account, _, _, _, ok := splitIAMARN(resource); ok && account != "aws" {
+		r.ResourceAccount = account
+	}
+	err := s.authz.Authorize(ctx, r)
 	if d, ok := authz.IsDenied(err); ok {
 		return awsproto.Errorf("AccessDenied", 403, "%s", d.Message)
 	}

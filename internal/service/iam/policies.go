@@ -221,11 +221,11 @@ func (s *Service) createPolicy(ctx context.Context, in *CreatePolicyRequest) (*C
 func (s *Service) getPolicy(ctx context.Context, in *GetPolicyRequest) (*GetPolicyResponse, error) {
 	account, _ := caller(ctx)
 	q := accountDB{s.read(ctx), account}
-	p, err := mustPolicy(q, account, awsproto.Value(in.PolicyArn))
-	if err != nil {
+	if err := s.allow(ctx, "GetPolicy", awsproto.Value(in.PolicyArn)); err != nil {
 		return nil, err
 	}
-	if err := s.allow(ctx, "GetPolicy", p.arn); err != nil {
+	p, err := mustPolicy(q, account, awsproto.Value(in.PolicyArn))
+	if err != nil {
 		return nil, err
 	}
 	tags, err := loadTags(q, p.id)
@@ -244,14 +244,14 @@ func (s *Service) getPolicy(ctx context.Context, in *GetPolicyRequest) (*GetPoli
 func (s *Service) ownPolicy(ctx context.Context, arn, action string, fn func(tx *store.Tx, p *managedPolicy) error) error {
 	account, c := caller(ctx)
 	return s.st.Write(ctx, func(tx *store.Tx) error {
-		p, err := mustPolicy(tx, account, arn)
-		if err != nil {
-			return err
-		}
-		if p.aws() {
+		if isAWSPolicy(arn) {
 			return awsproto.Errorf("AccessDenied", 403, "User: %s is not authorized to perform: iam:%s on resource: policy %s", c.PrincipalARN, action, arn)
 		}
-		if err := s.allow(ctx, action, p.arn); err != nil {
+		if err := s.allow(ctx, action, arn); err != nil {
+			return err
+		}
+		p, err := mustPolicy(tx, account, arn)
+		if err != nil {
 			return err
 		}
 		s.changed(tx, account)
@@ -436,11 +436,11 @@ func (s *Service) getPolicyVersion(ctx context.Context, in *GetPolicyVersionRequ
 		return nil, err
 	}
 	q := s.read(ctx)
-	p, err := mustPolicy(q, account, awsproto.Value(in.PolicyArn))
-	if err != nil {
+	if err := s.allow(ctx, "GetPolicyVersion", awsproto.Value(in.PolicyArn)); err != nil {
 		return nil, err
 	}
-	if err := s.allow(ctx, "GetPolicyVersion", p.arn); err != nil {
+	p, err := mustPolicy(q, account, awsproto.Value(in.PolicyArn))
+	if err != nil {
 		return nil, err
 	}
 	doc, created, ok, err := policyVersionDocument(q, p, version)
@@ -477,11 +477,11 @@ func (s *Service) deletePolicyVersion(ctx context.Context, in *DeletePolicyVersi
 func (s *Service) listPolicyVersions(ctx context.Context, in *ListPolicyVersionsRequest) (*ListPolicyVersionsResponse, error) {
 	account, _ := caller(ctx)
 	q := s.read(ctx)
-	p, err := mustPolicy(q, account, awsproto.Value(in.PolicyArn))
-	if err != nil {
+	if err := s.allow(ctx, "ListPolicyVersions", awsproto.Value(in.PolicyArn)); err != nil {
 		return nil, err
 	}
-	if err := s.allow(ctx, "ListPolicyVersions", p.arn); err != nil {
+	p, err := mustPolicy(q, account, awsproto.Value(in.PolicyArn))
+	if err != nil {
 		return nil, err
 	}
 	var versions []PolicyVersion
@@ -556,11 +556,11 @@ func (s *Service) untagPolicy(ctx context.Context, in *UntagPolicyRequest) (*str
 func (s *Service) listPolicyTags(ctx context.Context, in *ListPolicyTagsRequest) (*ListPolicyTagsResponse, error) {
 	account, _ := caller(ctx)
 	q := s.read(ctx)
-	p, err := mustPolicy(q, account, awsproto.Value(in.PolicyArn))
-	if err != nil {
+	if err := s.allow(ctx, "ListPolicyTags", awsproto.Value(in.PolicyArn)); err != nil {
 		return nil, err
 	}
-	if err := s.allow(ctx, "ListPolicyTags", p.arn); err != nil {
+	p, err := mustPolicy(q, account, awsproto.Value(in.PolicyArn))
+	if err != nil {
 		return nil, err
 	}
 	tags, err := loadTags(q, p.id)
@@ -584,11 +584,11 @@ func (s *Service) listEntitiesForPolicy(ctx context.Context, in *ListEntitiesFor
 		return nil, err
 	}
 	q := s.read(ctx)
-	p, err := mustPolicy(q, account, awsproto.Value(in.PolicyArn))
-	if err != nil {
+	if err := s.allow(ctx, "ListEntitiesForPolicy", awsproto.Value(in.PolicyArn)); err != nil {
 		return nil, err
 	}
-	if err := s.allow(ctx, "ListEntitiesForPolicy", p.arn); err != nil {
+	p, err := mustPolicy(q, account, awsproto.Value(in.PolicyArn))
+	if err != nil {
 		return nil, err
 	}
 	var ents []*entity
