@@ -11,6 +11,7 @@ import (
 	goruntime "runtime"
 	"strconv"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -115,8 +116,23 @@ func runInit(ctrl *os.File) error {
 		return writeFrame(ctrl, []byte("ok"))
 	}
 	syscall.CloseOnExec(ctrlFD)
-	err = syscall.Exec(spec.Argv[0], spec.Argv, spec.Env)
+	err = execRetryingBusy(spec.Argv, spec.Env)
 	return fmt.Errorf("exec %s: %w", spec.Argv[0], err)
+}
+
+// execRetryingBusy execs argv, waiting out ETXTBSY for up to two seconds. A process that
+// forks while Kiri holds a just-extracted executable open for writing (another function's
+// code, in any goroutine) carries that descriptor until it execs in turn, and for that
+// moment the kernel refuses to run the file (golang/go#22315).
+func execRetryingBusy(argv, env []string) error {
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		err := syscall.Exec(argv[0], argv, env)
+		if err != syscall.ETXTBSY || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 // readSpec reads the spec frame. A descriptor sent with it (a pre-started spare init learns

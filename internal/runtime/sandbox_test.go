@@ -177,3 +177,32 @@ func TestSandboxDetectionIsLogged(t *testing.T) {
 		t.Errorf("plain process TMPDIR %q, want under %s", ans.Env["TMPDIR"], off.cfg.Dir)
 	}
 }
+
+// TestSandboxExecWaitsOutABusyExecutable: while any process holds a function's executable
+// open for writing (a fork that inherited the descriptor Kiri extracted it with), exec fails
+// with ETXTBSY; the sandbox waits that moment out instead of failing the invoke.
+func TestSandboxExecWaitsOutABusyExecutable(t *testing.T) {
+	p := testPool(t)
+	fn := goFunctionIn(t, t.TempDir(), "busy")
+	// A copy, not the shared link, so that only this test's file is held open.
+	bin := filepath.Join(fn.CodeDir, "bootstrap")
+	data, err := os.ReadFile(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(bin); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bin, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	w, err := os.OpenFile(bin, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	released := time.AfterFunc(150*time.Millisecond, func() { w.Close() })
+	defer released.Stop()
+	if res, ans := invoke(t, p, fn, ev{"action": "echo"}); res.FunctionError != "" || ans.Err != "" {
+		t.Fatalf("invoke while the executable was briefly busy: %s %s", res.FunctionError, res.Payload)
+	}
+}
