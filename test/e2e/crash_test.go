@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -72,7 +73,16 @@ type issuedCredentials struct {
 
 func (assumeRolePath) Name() string { return "sts.AssumeRole" }
 
-func (assumeRolePath) Prepare(context.Context, *kiritest.Clients) error { return nil }
+// Prepare makes each writer's role, trusting the account (strict mode enforces IAM).
+func (assumeRolePath) Prepare(ctx context.Context, c *kiritest.Clients) error {
+	for worker := range 16 {
+		if _, err := c.IAM.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(fmt.Sprintf("crash-%d", worker)),
+			AssumeRolePolicyDocument: aws.String(trustAccounts(kiritest.TestAccount))}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 func (assumeRolePath) Write(ctx context.Context, c *kiritest.Clients, worker, seq int) (string, error) {
 	out, err := c.STS.AssumeRole(ctx, &sts.AssumeRoleInput{

@@ -221,8 +221,11 @@ func TestS3AccessBucketPolicyEngine(t *testing.T) {
 	for _, k := range []string{"home/" + f.otherAccount + "/a", "home/" + owner + "/a", "shared/a"} {
 		put(t, f.owner, "eng", k, "")
 	}
+	// The other account's roles trust it and may read S3: the bucket policy decides the rest.
+	otherClients := f.srv.ClientsAs("AKIAKIRITEST00000002", "kiri-test-secret-key-0000000000000000002", "")
 	session := func(role string) *s3.Client {
-		out, err := f.srv.ClientsAs("AKIAKIRITEST00000002", "kiri-test-secret-key-0000000000000000002", "").STS.AssumeRole(ctx, &sts.AssumeRoleInput{
+		createRole(t, otherClients, role, trustAccounts(f.otherAccount), "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess")
+		out, err := otherClients.STS.AssumeRole(ctx, &sts.AssumeRoleInput{
 			RoleArn: aws.String("arn:aws:iam::" + f.otherAccount + ":role/" + role), RoleSessionName: aws.String("s1")})
 		if err != nil {
 			t.Fatal(err)

@@ -36,8 +36,15 @@ func (p *snsPublishPath) Prepare(ctx context.Context, c *kiritest.Clients) error
 	if err != nil {
 		return err
 	}
+	// The queue's policy lets the topic send to it, as SNS needs.
+	queueARN := attrs.Attributes["QueueArn"]
+	if _, err := c.SQS.SetQueueAttributes(ctx, &sqs.SetQueueAttributesInput{QueueUrl: q.QueueUrl, Attributes: map[string]string{"Policy": `{"Version":"2012-10-17","Statement":[` +
+		`{"Effect":"Allow","Principal":{"Service":"sns.amazonaws.com"},"Action":"sqs:SendMessage","Resource":"` + queueARN + `",` +
+		`"Condition":{"ArnEquals":{"aws:SourceArn":"` + p.topic + `"}}}]}`}}); err != nil {
+		return err
+	}
 	_, err = c.SNS.Subscribe(ctx, &sns.SubscribeInput{TopicArn: t.TopicArn, Protocol: aws.String("sqs"),
-		Endpoint: aws.String(attrs.Attributes["QueueArn"]), Attributes: map[string]string{"RawMessageDelivery": "true"}})
+		Endpoint: aws.String(queueARN), Attributes: map[string]string{"RawMessageDelivery": "true"}})
 	return err
 }
 
