@@ -18,6 +18,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	ststypes "github.com/aws/aws-sdk-go-v2/service/sts/types"
 	"github.com/go-jose/go-jose/v4"
@@ -482,5 +485,93 @@ func TestFunctionActsAsItsRole(t *testing.T) {
 	}
 	if _, err := c.S3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("role-out"), Key: aws.String("thumbnails/a.png")}); err != nil {
 		t.Fatalf("the allowed write: %v", err)
+	}
+}
+
+// TestServicesActForUsersUnderIAM: with IAM enforced, a service acting for a user is held to
+// what AWS checks on its path. S3 notifications and SNS deliveries need the queue's policy to
+// let the service send for that bucket or topic; an event source mapping needs its function's
+// execution role to read the queue.
+func TestServicesActForUsersUnderIAM(t *testing.T) {
+	t.Parallel()
+	srv := kiritest.Start(t, kiritest.Options{Strict: true})
+	c := srv.Clients()
+	ctx := t.Context()
+	url, queueARN := createQueue(t, c.SQS, "for-services")
+	policyFor := func(service, source string) string {
+		return `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"` + service + `"},"Action":"sqs:SendMessage",` +
+			`"Resource":"` + queueARN + `","Condition":{"ArnLike":{"aws:SourceArn":"` + source + `"}}}]}`
+	}
+	setPolicy := func(doc string) {
+		t.Helper()
+		if _, err := c.SQS.SetQueueAttributes(ctx, &sqs.SetQueueAttributesInput{QueueUrl: aws.String(url), Attributes: map[string]string{"Policy": doc}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// S3 validates the destination when the configuration is put.
+	mustCreateBucket(t, c.S3, "notifying")
+	notify := func() error {
+		_, err := c.S3.PutBucketNotificationConfiguration(ctx, &s3.PutBucketNotificationConfigurationInput{Bucket: aws.String("notifying"),
+			NotificationConfiguration: &s3types.NotificationConfiguration{QueueConfigurations: []s3types.QueueConfiguration{{
+				QueueArn: aws.String(queueARN), Events: []s3types.Event{"s3:ObjectCreated:*"}}}}})
+		return err
+	}
+	wantAPIError(t, notify(), "InvalidArgument", "Unable to validate the following destination configurations")
+	setPolicy(policyFor("s3.amazonaws.com", "arn:aws:s3:::notifying"))
+	if err := notify(); err != nil {
+		t.Fatalf("with the queue's policy letting the bucket send: %v", err)
+	}
+	receiveAll(t, c.SQS, url, 1, 10*time.Second) // s3:TestEvent
+	if _, err := c.S3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("notifying"), Key: aws.String("k"), Body: strings.NewReader("x")}); err != nil {
+		t.Fatal(err)
+	}
+	if m := receiveAll(t, c.SQS, url, 1, 10*time.Second); !strings.Contains(aws.ToString(m[0].Body), `"ObjectCreated:Put"`) {
+		t.Fatalf("notification: %s", aws.ToString(m[0].Body))
+	}
+
+	// SNS: the queue's policy (now S3's only) does not let the topic send; the publish is
+	// accepted and the delivery refused, as SNS drops it.
+	topic, err := c.SNS.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("for-services")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.SNS.Subscribe(ctx, &sns.SubscribeInput{TopicArn: topic.TopicArn, Protocol: aws.String("sqs"), Endpoint: aws.String(queueARN),
+		Attributes: map[string]string{"RawMessageDelivery": "true"}}); err != nil {
+		t.Fatal(err)
+	}
+	publish := func(msg string) {
+		t.Helper()
+		if _, err := c.SNS.Publish(ctx, &sns.PublishInput{TopicArn: topic.TopicArn, Message: aws.String(msg)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	publish("refused")
+	if out, err := c.SQS.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(url), WaitTimeSeconds: 2}); err != nil || len(out.Messages) != 0 {
+		t.Fatalf("a delivery the queue's policy does not allow arrived: %v %v", out, err)
+	}
+	setPolicy(policyFor("sns.amazonaws.com", aws.ToString(topic.TopicArn)))
+	publish("allowed")
+	if m := receiveAll(t, c.SQS, url, 1, 10*time.Second); aws.ToString(m[0].Body) != "allowed" {
+		t.Fatalf("delivery: %s", aws.ToString(m[0].Body))
+	}
+
+	// An event source mapping reads the queue as the function's execution role.
+	role, err := createFunctionRole(ctx, c, "no-sqs", "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole")
+	if err != nil {
+		t.Fatal(err)
+	}
+	createTestFunction(t, c.Lambda, "consumer", kiritest.GoFunctionZip(t, "./testdata/lambda/echo"), func(in *lambda.CreateFunctionInput) {
+		in.Role = aws.String(role)
+	})
+	_, err = c.Lambda.CreateEventSourceMapping(ctx, &lambda.CreateEventSourceMappingInput{FunctionName: aws.String("consumer"), EventSourceArn: aws.String(queueARN)})
+	wantAPIError(t, err, "InvalidParameterValueException", "The provided execution role does not have permissions to call ReceiveMessage on SQS")
+	if _, err := c.IAM.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String("no-sqs"),
+		PolicyArn: aws.String("arn:aws:iam::aws:policy/service-role/AWSLambdaSQSQueueExecutionRole")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Lambda.CreateEventSourceMapping(ctx, &lambda.CreateEventSourceMappingInput{FunctionName: aws.String("consumer"),
+		EventSourceArn: aws.String(queueARN), Enabled: aws.Bool(false)}); err != nil {
+		t.Fatalf("with the role allowed to read the queue: %v", err)
 	}
 }
