@@ -277,7 +277,8 @@ func (p *arnPattern) match(parts *[6]string, ok bool, e *evaluation) bool {
 	if !p.valid || !ok {
 		return false
 	}
-	for i := range p.parts {
+	// The resource part first: it is where patterns differ most.
+	for i := len(p.parts) - 1; i >= 0; i-- {
 		if !p.parts[i].match(parts[i], false, e) {
 			return false
 		}
