@@ -4,13 +4,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kiri-run/kiri/internal/iam/authz"
 	"github.com/kiri-run/kiri/test/e2e/kiritest"
 )
 
 // TestAWSCLIIAM drives IAM with the AWS CLI 2.9, which decodes the percent-encoded policy
 // documents IAM answers into JSON.
 func TestAWSCLIIAM(t *testing.T) {
-	srv := kiritest.Start(t, kiritest.Options{Strict: true})
+	srv := kiritest.Start(t, kiritest.Options{Strict: true, IAM: authz.Enforce})
 	var role struct {
 		Role struct {
 			Arn, RoleId              string

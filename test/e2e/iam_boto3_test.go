@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kiri-run/kiri/internal/iam/authz"
 	"github.com/kiri-run/kiri/test/e2e/kiritest"
 )
 
@@ -60,7 +61,7 @@ func TestIAMBoto3(t *testing.T) {
 	for _, b := range boto3Clients(t) {
 		t.Run(b.Version, func(t *testing.T) {
 			t.Parallel()
-			srv := kiritest.Start(t, kiritest.Options{Strict: true})
+			srv := kiritest.Start(t, kiritest.Options{Strict: true, IAM: authz.Enforce})
 			out := b.run(t, iamScript, srv.URL, kiritest.TestAccessKey, kiritest.TestSecretKey, kiritest.TestAccount)
 			lines := strings.Split(strings.TrimSpace(out), "\n")
 			var got map[string]any

@@ -14,6 +14,7 @@ import (
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/kiri-run/kiri/internal/iam/authz"
 	"github.com/kiri-run/kiri/test/e2e/kiritest"
 )
 
@@ -33,7 +34,7 @@ func wantIAMError(t *testing.T, err error, code, msg string) {
 
 func TestIAMUsersAndGroups(t *testing.T) {
 	t.Parallel()
-	srv := kiritest.Start(t, kiritest.Options{Strict: true})
+	srv := kiritest.Start(t, kiritest.Options{Strict: true, IAM: authz.Enforce})
 	c := srv.Clients().IAM
 	ctx := t.Context()
 
@@ -148,7 +149,7 @@ func TestIAMUsersAndGroups(t *testing.T) {
 
 func TestIAMRolesAndManagedPolicies(t *testing.T) {
 	t.Parallel()
-	srv := kiritest.Start(t, kiritest.Options{Strict: true})
+	srv := kiritest.Start(t, kiritest.Options{Strict: true, IAM: authz.Enforce})
 	c := srv.Clients().IAM
 	ctx := t.Context()
 
@@ -264,7 +265,7 @@ func TestIAMRolesAndManagedPolicies(t *testing.T) {
 
 func TestIAMAccessKeyQuota(t *testing.T) {
 	t.Parallel()
-	srv := kiritest.Start(t, kiritest.Options{Strict: true})
+	srv := kiritest.Start(t, kiritest.Options{Strict: true, IAM: authz.Enforce})
 	c := srv.Clients().IAM
 	ctx := t.Context()
 	if _, err := c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("bob")}); err != nil {

@@ -27,6 +27,7 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/kiri-run/kiri/internal/auth"
+	"github.com/kiri-run/kiri/internal/iam/authz"
 	"github.com/kiri-run/kiri/test/e2e/kiritest"
 )
 
@@ -34,7 +35,7 @@ import (
 var otherAccount = auth.Key{AccessKeyID: "AKIAKIRITEST00000002", SecretAccessKey: "kiri-test-secret-key-0000000000000000002", AccountID: "444455556666"}
 
 func twoAccounts(t *testing.T) (*kiritest.Server, *kiritest.Clients, *kiritest.Clients) {
-	srv := kiritest.Start(t, kiritest.Options{Strict: true, Keys: []auth.Key{
+	srv := kiritest.Start(t, kiritest.Options{Strict: true, IAM: authz.Enforce, Keys: []auth.Key{
 		{AccessKeyID: kiritest.TestAccessKey, SecretAccessKey: kiritest.TestSecretKey, AccountID: kiritest.TestAccount}, otherAccount}})
 	return srv, srv.Clients(), srv.ClientsAs(otherAccount.AccessKeyID, otherAccount.SecretAccessKey, "")
 }
@@ -65,7 +66,7 @@ func allowDoc(actions string, resource string) string {
 
 func TestIAMAccessKeysSignAtOnce(t *testing.T) {
 	t.Parallel()
-	srv := kiritest.Start(t, kiritest.Options{Strict: true})
+	srv := kiritest.Start(t, kiritest.Options{Strict: true, IAM: authz.Enforce})
 	c := srv.Clients()
 	ctx := t.Context()
 	if _, err := c.IAM.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("carol"), Path: aws.String("/ops/"),
@@ -191,7 +192,7 @@ func TestAssumeRoleTrust(t *testing.T) {
 
 func TestAssumeRoleExternalIDAndDuration(t *testing.T) {
 	t.Parallel()
-	srv := kiritest.Start(t, kiritest.Options{Strict: true})
+	srv := kiritest.Start(t, kiritest.Options{Strict: true, IAM: authz.Enforce})
 	c := srv.Clients()
 	ctx := t.Context()
 	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"sts:AssumeRole",
@@ -300,7 +301,7 @@ func (is *oidcIssuer) token(t *testing.T, claims map[string]any, alg string) str
 func TestAssumeRoleWithWebIdentity(t *testing.T) {
 	t.Parallel()
 	idp := newOIDCIssuer(t)
-	srv := kiritest.Start(t, kiritest.Options{Strict: true})
+	srv := kiritest.Start(t, kiritest.Options{Strict: true, IAM: authz.Enforce})
 	c := srv.Clients()
 	ctx := t.Context()
 	p, err := c.IAM.CreateOpenIDConnectProvider(ctx, &iam.CreateOpenIDConnectProviderInput{Url: aws.String(idp.issuer()),
@@ -367,7 +368,7 @@ func TestAssumeRoleWithWebIdentity(t *testing.T) {
 
 func TestSimulatePrincipalPolicy(t *testing.T) {
 	t.Parallel()
-	srv := kiritest.Start(t, kiritest.Options{Strict: true})
+	srv := kiritest.Start(t, kiritest.Options{Strict: true, IAM: authz.Enforce})
 	c := srv.Clients()
 	ctx := t.Context()
 	doc := `{"Version":"2012-10-17","Statement":[
@@ -410,7 +411,7 @@ func TestSimulatePrincipalPolicy(t *testing.T) {
 // its account and trust lambda.amazonaws.com.
 func TestFunctionRoleMustTrustLambda(t *testing.T) {
 	t.Parallel()
-	srv := kiritest.Start(t, kiritest.Options{Strict: true})
+	srv := kiritest.Start(t, kiritest.Options{Strict: true, IAM: authz.Enforce})
 	c := srv.Clients()
 	ctx := t.Context()
 	z := kiritest.ZipSource(t, map[string]string{"index.mjs": "export const handler = async () => 1;\n"})
@@ -439,7 +440,7 @@ func TestFunctionRoleMustTrustLambda(t *testing.T) {
 // refused the write, in S3's words; once the role's policy allows the write, it succeeds.
 func TestFunctionActsAsItsRole(t *testing.T) {
 	t.Parallel()
-	srv := kiritest.Start(t, kiritest.Options{Strict: true})
+	srv := kiritest.Start(t, kiritest.Options{Strict: true, IAM: authz.Enforce})
 	c := srv.Clients()
 	ctx := t.Context()
 	role, err := createFunctionRole(ctx, c, "reader", "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess",
@@ -494,7 +495,7 @@ func TestFunctionActsAsItsRole(t *testing.T) {
 // execution role to read the queue.
 func TestServicesActForUsersUnderIAM(t *testing.T) {
 	t.Parallel()
-	srv := kiritest.Start(t, kiritest.Options{Strict: true})
+	srv := kiritest.Start(t, kiritest.Options{Strict: true, IAM: authz.Enforce})
 	c := srv.Clients()
 	ctx := t.Context()
 	url, queueARN := createQueue(t, c.SQS, "for-services")
