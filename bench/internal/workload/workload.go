@@ -4,15 +4,12 @@
 package workload
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"os/exec"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -160,23 +157,47 @@ func Percentile(sorted []time.Duration, q float64) string {
 	return Round(Quantile(sorted, q)).String()
 }
 
-// RunDriver runs one round in a fresh driver process: the build at path with -driver, job as
-// JSON on its stdin, and its stdout decoded as JSON into result. What the driver wrote to
-// stderr is passed on (warnings, such as a queue or table it could not delete).
-func RunDriver(ctx context.Context, path string, job, result any) error {
-	in, err := json.Marshal(job)
-	if err != nil {
-		return err
+// PerUnit formats a phase's CPU time per unit moved: the load tool's, and with server the
+// server's and its VmRSS.
+func (u Usage) PerUnit(n int64, unit string, server bool) string {
+	if n == 0 {
+		return ""
 	}
-	var out, stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, path, "-driver")
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = bytes.NewReader(in), &out, &stderr
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("%w: %s", err, bytes.TrimSpace(stderr.Bytes()))
+	s := fmt.Sprintf("\n            CPU per %s: load tool %s", unit, Round(u.ToolCPU/time.Duration(n)))
+	if server {
+		s += fmt.Sprintf(", server %s; server VmRSS %d MiB at start, peak %d MiB", Round(u.ServerCPU/time.Duration(n)), u.RSSStart>>10, u.RSSPeak>>10)
 	}
-	os.Stderr.Write(stderr.Bytes())
-	if err := json.Unmarshal(out.Bytes(), result); err != nil {
-		return fmt.Errorf("driver output: %w", err)
+	return s
+}
+
+// ParsePIDs reads a -pid flag for n servers, the i-th called name(i): "PID" with one server,
+// or "name=PID,...". It returns a process id per server, 0 for one it does not name.
+func ParsePIDs(spec string, n int, name func(i int) string) ([]int, error) {
+	pids := make([]int, n)
+	if spec == "" {
+		return pids, nil
 	}
-	return nil
+	if pid, err := strconv.Atoi(spec); err == nil {
+		if n != 1 {
+			return nil, errors.New("-pid PID needs one server; with several, give name=PID,...")
+		}
+		pids[0] = pid
+		return pids, nil
+	}
+	for item := range strings.SplitSeq(spec, ",") {
+		named, p, _ := strings.Cut(item, "=")
+		pid, err := strconv.Atoi(p)
+		i := -1
+		for j := range n {
+			if name(j) == named {
+				i = j
+				break
+			}
+		}
+		if err != nil || i < 0 {
+			return nil, fmt.Errorf("-pid %q: want name=PID for a named server", item)
+		}
+		pids[i] = pid
+	}
+	return pids, nil
 }

@@ -66,3 +66,20 @@ func TestQuantileIsTheNearestRank(t *testing.T) {
 		t.Errorf("Quantile(nil) = %v, want 0", got)
 	}
 }
+
+func TestParsePIDs(t *testing.T) {
+	t.Parallel()
+	names := []string{"a", "b"}
+	name := func(i int) string { return names[i] }
+	if got, err := ParsePIDs("b=7", 2, name); err != nil || got[0] != 0 || got[1] != 7 {
+		t.Errorf("b=7: %v, %v; want [0 7]", got, err)
+	}
+	if got, err := ParsePIDs("9", 1, name); err != nil || got[0] != 9 {
+		t.Errorf("9 for one server: %v, %v; want [9]", got, err)
+	}
+	for _, bad := range []string{"9", "c=1", "a=x"} {
+		if _, err := ParsePIDs(bad, 2, name); err == nil {
+			t.Errorf("%q for two servers: no error", bad)
+		}
+	}
+}

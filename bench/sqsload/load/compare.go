@@ -2,8 +2,6 @@ package load
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -11,7 +9,6 @@ import (
 	"net/url"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -93,18 +90,12 @@ func (t Tool) Main() {
 
 // drive runs the job read from in and writes its Result to out.
 func (t Tool) drive(in io.Reader, out io.Writer) error {
-	var j job
-	if err := json.NewDecoder(in).Decode(&j); err != nil {
-		return fmt.Errorf("read job: %w", err)
-	}
-	if j.Endpoint.Protocol != t.Protocol {
-		return fmt.Errorf("this build speaks %s, not %s", t.Protocol, j.Endpoint.Protocol)
-	}
-	r, err := Round(context.Background(), j.Endpoint, j.Config, t.Dial)
-	if err != nil {
-		return err
-	}
-	return json.NewEncoder(out).Encode(r)
+	return workload.ServeDriver(in, out, func(j job) (any, error) {
+		if j.Endpoint.Protocol != t.Protocol {
+			return nil, fmt.Errorf("this build speaks %s, not %s", t.Protocol, j.Endpoint.Protocol)
+		}
+		return Round(context.Background(), j.Endpoint, j.Config, t.Dial)
+	})
 }
 
 // parseEndpoints reads -endpoints and -pid.
@@ -135,24 +126,12 @@ func parseEndpoints(spec, pids string) ([]Endpoint, error) {
 		}
 		es = append(es, e)
 	}
-	if pids == "" {
-		return es, nil
+	ps, err := workload.ParsePIDs(pids, len(es), func(i int) string { return es[i].Name })
+	if err != nil {
+		return nil, err
 	}
-	if pid, err := strconv.Atoi(pids); err == nil {
-		if len(es) != 1 {
-			return nil, errors.New("-pid PID needs one endpoint; with several, give name=PID,...")
-		}
-		es[0].PID = pid
-		return es, nil
-	}
-	for item := range strings.SplitSeq(pids, ",") {
-		name, p, _ := strings.Cut(item, "=")
-		pid, err := strconv.Atoi(p)
-		i := slices.IndexFunc(es, func(e Endpoint) bool { return e.Name == name })
-		if err != nil || i < 0 {
-			return nil, fmt.Errorf("-pid %q: want name=PID for a named endpoint", item)
-		}
-		es[i].PID = pid
+	for i := range es {
+		es[i].PID = ps[i]
 	}
 	return es, nil
 }
@@ -206,31 +185,19 @@ func (t Tool) driverFor(protocol string) (string, error) {
 func printResult(w io.Writer, e Endpoint, r *Result) {
 	if t := r.Send; t != nil {
 		fmt.Fprintf(w, "  send      %8.0f msg/s  %d messages in %s, batch calls p50 %s p99 %s%s\n",
-			t.Rate(), t.Messages, t.Elapsed.Round(time.Millisecond), workload.Round(t.CallP50), workload.Round(t.CallP99), usage(e, t.Usage, t.Messages, "msg"))
+			t.Rate(), t.Messages, t.Elapsed.Round(time.Millisecond), workload.Round(t.CallP50), workload.Round(t.CallP99), t.PerUnit(t.Messages, "msg", e.PID != 0))
 	}
 	if t := r.Receive; t != nil {
 		fmt.Fprintf(w, "  recv+del  %8.0f msg/s  %d messages in %s, %.1f per receive, %d empty; receive+delete p50 %s p99 %s%s\n",
 			t.Rate(), t.Messages, t.Elapsed.Round(time.Millisecond), float64(t.Messages)/float64(max(t.Calls-t.Empty, 1)), t.Empty,
-			workload.Round(t.CallP50), workload.Round(t.CallP99), usage(e, t.Usage, t.Messages, "msg"))
+			workload.Round(t.CallP50), workload.Round(t.CallP99), t.PerUnit(t.Messages, "msg", e.PID != 0))
 	}
 	if wk := r.Wake; wk != nil {
 		lat := slices.Sorted(slices.Values(wk.Latencies))
 		fmt.Fprintf(w, "  wake-up   p50 %s p90 %s p99 %s max %s over %d, %d long polls returned empty%s\n",
 			workload.Round(workload.Quantile(lat, 0.5)), workload.Round(workload.Quantile(lat, 0.9)), workload.Round(workload.Quantile(lat, 0.99)), workload.Round(workload.Quantile(lat, 1)),
-			len(lat), wk.Empty, usage(e, wk.Usage, int64(len(lat)), "wake-up"))
+			len(lat), wk.Empty, wk.PerUnit(int64(len(lat)), "wake-up", e.PID != 0))
 	}
-}
-
-// usage formats a phase's CPU time per unit and, with a PID, the server's VmRSS.
-func usage(e Endpoint, u workload.Usage, n int64, unit string) string {
-	if n == 0 {
-		return ""
-	}
-	s := fmt.Sprintf("\n            CPU per %s: load tool %s", unit, workload.Round(u.ToolCPU/time.Duration(n)))
-	if e.PID != 0 {
-		s += fmt.Sprintf(", server %s; server VmRSS %d MiB at start, peak %d MiB", workload.Round(u.ServerCPU/time.Duration(n)), u.RSSStart>>10, u.RSSPeak>>10)
-	}
-	return s
 }
 
 // printMedians prints per endpoint the median over rounds of each rate and CPU cost, and
