@@ -1,22 +1,19 @@
 package load
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log"
 	"net/url"
 	"os"
-	"os/exec"
 	"slices"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/kiri-run/kiri/bench/internal/workload"
 )
 
 // Tool is one build of sqsload: the SQS protocol its SDK client speaks, and where to find a
@@ -93,18 +90,12 @@ func (t Tool) Main() {
 
 // drive runs the job read from in and writes its Result to out.
 func (t Tool) drive(in io.Reader, out io.Writer) error {
-	var j job
-	if err := json.NewDecoder(in).Decode(&j); err != nil {
-		return fmt.Errorf("read job: %w", err)
-	}
-	if j.Endpoint.Protocol != t.Protocol {
-		return fmt.Errorf("this build speaks %s, not %s", t.Protocol, j.Endpoint.Protocol)
-	}
-	r, err := Round(context.Background(), j.Endpoint, j.Config, t.Dial)
-	if err != nil {
-		return err
-	}
-	return json.NewEncoder(out).Encode(r)
+	return workload.ServeDriver(in, out, func(j job) (any, error) {
+		if j.Endpoint.Protocol != t.Protocol {
+			return nil, fmt.Errorf("this build speaks %s, not %s", t.Protocol, j.Endpoint.Protocol)
+		}
+		return Round(context.Background(), j.Endpoint, j.Config, t.Dial)
+	})
 }
 
 // parseEndpoints reads -endpoints and -pid.
@@ -135,24 +126,12 @@ func parseEndpoints(spec, pids string) ([]Endpoint, error) {
 		}
 		es = append(es, e)
 	}
-	if pids == "" {
-		return es, nil
+	ps, err := workload.ParsePIDs(pids, len(es), func(i int) string { return es[i].Name })
+	if err != nil {
+		return nil, err
 	}
-	if pid, err := strconv.Atoi(pids); err == nil {
-		if len(es) != 1 {
-			return nil, errors.New("-pid PID needs one endpoint; with several, give name=PID,...")
-		}
-		es[0].PID = pid
-		return es, nil
-	}
-	for item := range strings.SplitSeq(pids, ",") {
-		name, p, _ := strings.Cut(item, "=")
-		pid, err := strconv.Atoi(p)
-		i := slices.IndexFunc(es, func(e Endpoint) bool { return e.Name == name })
-		if err != nil || i < 0 {
-			return nil, fmt.Errorf("-pid %q: want name=PID for a named endpoint", item)
-		}
-		es[i].PID = pid
+	for i := range es {
+		es[i].PID = ps[i]
 	}
 	return es, nil
 }
@@ -178,8 +157,8 @@ func (t Tool) compare(ctx context.Context, es []Endpoint, c Config, rounds int, 
 		for k := range es {
 			e := es[(r+k)%len(es)]
 			fmt.Fprintf(w, "round %d/%d  %s (%s %s)\n", r+1, rounds, e.Name, e.Protocol, e.URL)
-			res, err := runDriver(ctx, drivers[e.Protocol], job{e, c})
-			if err != nil {
+			res := new(Result)
+			if err := workload.RunDriver(ctx, drivers[e.Protocol], job{e, c}, res); err != nil {
 				fmt.Fprintf(w, "  failed: %v\n", err)
 				continue
 			}
@@ -203,63 +182,22 @@ func (t Tool) driverFor(protocol string) (string, error) {
 	return t.Driver(protocol)
 }
 
-func runDriver(ctx context.Context, path string, j job) (*Result, error) {
-	in, err := json.Marshal(j)
-	if err != nil {
-		return nil, err
-	}
-	var out, stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, path, "-driver")
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = bytes.NewReader(in), &out, &stderr
-	if err := cmd.Run(); err != nil {
-		return nil, fmt.Errorf("%w: %s", err, bytes.TrimSpace(stderr.Bytes()))
-	}
-	os.Stderr.Write(stderr.Bytes()) // warnings, such as a queue the driver could not delete
-	var r Result
-	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
-		return nil, fmt.Errorf("driver output: %w", err)
-	}
-	return &r, nil
-}
-
 func printResult(w io.Writer, e Endpoint, r *Result) {
 	if t := r.Send; t != nil {
 		fmt.Fprintf(w, "  send      %8.0f msg/s  %d messages in %s, batch calls p50 %s p99 %s%s\n",
-			t.Rate(), t.Messages, t.Elapsed.Round(time.Millisecond), round(t.CallP50), round(t.CallP99), usage(e, t.Usage, t.Messages, "msg"))
+			t.Rate(), t.Messages, t.Elapsed.Round(time.Millisecond), workload.Round(t.CallP50), workload.Round(t.CallP99), t.PerUnit(t.Messages, "msg", e.PID != 0))
 	}
 	if t := r.Receive; t != nil {
 		fmt.Fprintf(w, "  recv+del  %8.0f msg/s  %d messages in %s, %.1f per receive, %d empty; receive+delete p50 %s p99 %s%s\n",
 			t.Rate(), t.Messages, t.Elapsed.Round(time.Millisecond), float64(t.Messages)/float64(max(t.Calls-t.Empty, 1)), t.Empty,
-			round(t.CallP50), round(t.CallP99), usage(e, t.Usage, t.Messages, "msg"))
+			workload.Round(t.CallP50), workload.Round(t.CallP99), t.PerUnit(t.Messages, "msg", e.PID != 0))
 	}
 	if wk := r.Wake; wk != nil {
 		lat := slices.Sorted(slices.Values(wk.Latencies))
 		fmt.Fprintf(w, "  wake-up   p50 %s p90 %s p99 %s max %s over %d, %d long polls returned empty%s\n",
-			round(quantile(lat, 0.5)), round(quantile(lat, 0.9)), round(quantile(lat, 0.99)), round(quantile(lat, 1)),
-			len(lat), wk.Empty, usage(e, wk.Usage, int64(len(lat)), "wake-up"))
+			workload.Round(workload.Quantile(lat, 0.5)), workload.Round(workload.Quantile(lat, 0.9)), workload.Round(workload.Quantile(lat, 0.99)), workload.Round(workload.Quantile(lat, 1)),
+			len(lat), wk.Empty, wk.PerUnit(int64(len(lat)), "wake-up", e.PID != 0))
 	}
-}
-
-// usage formats a phase's CPU time per unit and, with a PID, the server's VmRSS.
-func usage(e Endpoint, u Usage, n int64, unit string) string {
-	if n == 0 {
-		return ""
-	}
-	s := fmt.Sprintf("\n            CPU per %s: load tool %s", unit, round(u.ToolCPU/time.Duration(n)))
-	if e.PID != 0 {
-		s += fmt.Sprintf(", server %s; server VmRSS %d MiB at start, peak %d MiB", round(u.ServerCPU/time.Duration(n)), u.RSSStart>>10, u.RSSPeak>>10)
-	}
-	return s
-}
-
-func round(d time.Duration) time.Duration {
-	switch a := max(d, -d); {
-	case a >= 100*time.Millisecond:
-		return d.Round(time.Millisecond)
-	case a >= time.Millisecond:
-		return d.Round(10 * time.Microsecond)
-	}
-	return d.Round(time.Microsecond)
 }
 
 // printMedians prints per endpoint the median over rounds of each rate and CPU cost, and
@@ -292,11 +230,11 @@ func printMedians(w io.Writer, es []Endpoint, results map[string][]*Result, roun
 		slices.Sort(lat)
 		sendCost, recvCost, rss := "-", "-", "-"
 		if e.PID != 0 {
-			sendCost, recvCost = orDash(sendCPU, duration), orDash(recvCPU, duration)
+			sendCost, recvCost = workload.OrDash(sendCPU, workload.Duration), workload.OrDash(recvCPU, workload.Duration)
 			rss = fmt.Sprintf("%d MiB", peak>>10)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", e.Name, e.Protocol, len(rs),
-			orDash(send, rate), orDash(recv, rate), percentile(lat, 0.5), percentile(lat, 0.9), percentile(lat, 0.99),
+			workload.OrDash(send, workload.Rate), workload.OrDash(recv, workload.Rate), workload.Percentile(lat, 0.5), workload.Percentile(lat, 0.9), workload.Percentile(lat, 0.99),
 			sendCost, recvCost, rss)
 	}
 	tw.Flush()
@@ -304,31 +242,4 @@ func printMedians(w io.Writer, es []Endpoint, results map[string][]*Result, roun
 
 func perMessage(t *Throughput) float64 {
 	return float64(t.ServerCPU) / float64(max(t.Messages, 1))
-}
-
-func rate(v float64) string { return strconv.FormatFloat(v, 'f', 0, 64) }
-
-func duration(v float64) string { return round(time.Duration(v)).String() }
-
-// orDash formats the median of vs, or "-" for none.
-func orDash(vs []float64, format func(float64) string) string {
-	if len(vs) == 0 {
-		return "-"
-	}
-	return format(median(vs))
-}
-
-func median(vs []float64) float64 {
-	s := slices.Sorted(slices.Values(vs))
-	if n := len(s); n%2 == 0 {
-		return (s[n/2-1] + s[n/2]) / 2
-	}
-	return s[len(s)/2]
-}
-
-func percentile(sorted []time.Duration, q float64) string {
-	if len(sorted) == 0 {
-		return "-"
-	}
-	return round(quantile(sorted, q)).String()
 }

@@ -10,13 +10,11 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/kiri-run/kiri/bench/internal/procstat"
+	"github.com/kiri-run/kiri/bench/internal/workload"
 )
 
 // Client is what the phases need from one SDK client of an SQS endpoint. Every worker has
@@ -89,7 +87,7 @@ type Throughput struct {
 	Empty            int64 // receives that returned no message
 	Elapsed          time.Duration
 	CallP50, CallP99 time.Duration
-	Usage
+	workload.Usage
 }
 
 // Rate is messages per second.
@@ -101,32 +99,7 @@ func (t *Throughput) Rate() float64 { return float64(t.Messages) / t.Elapsed.Sec
 type Wake struct {
 	Latencies []time.Duration
 	Empty     int64 // long polls that returned without the message
-	Usage
-}
-
-// Usage is what a phase cost: CPU time of the server (with a PID) and of this load tool, and
-// the server's VmRSS.
-type Usage struct {
-	ServerCPU, ToolCPU time.Duration
-	RSSStart, RSSPeak  int // KiB
-}
-
-// measure runs a phase and records its Usage.
-func measure(pid int, phase func() error) (Usage, error) {
-	var u Usage
-	rss := procstat.StartPeakRSS(pid)
-	server, tool := serverCPU(pid), procstat.SelfCPU()
-	err := phase()
-	u.ServerCPU, u.ToolCPU = serverCPU(pid)-server, procstat.SelfCPU()-tool
-	u.RSSStart, u.RSSPeak = rss.Stop()
-	return u, err
-}
-
-func serverCPU(pid int) time.Duration {
-	if pid == 0 {
-		return 0
-	}
-	return procstat.CPU(pid)
+	workload.Usage
 }
 
 // Round runs the configured phases against an endpoint on fresh queues, which it deletes
@@ -203,81 +176,10 @@ func deleteQueue(ctx context.Context, c Client, url string) {
 	}
 }
 
-// errDrained ends a phase early without failing it.
-var errDrained = errors.New("drained")
-
-// callTimeout bounds one call of a throughput phase: a call in flight when the phase's time
-// is up is waited for rather than cancelled, because a cancelled call may still run on the
-// server while the next endpoint is being measured.
-const callTimeout = time.Minute
-
-// calls is what drive counted.
-type calls struct {
-	messages, calls int64
-	elapsed         time.Duration
-	latency         []time.Duration // per call, sorted
-}
-
-// drive runs op in a worker per client until d is up, op fails, or op returns errDrained, and
-// then waits for the calls in flight. op returns how many messages it moved, also with
-// errDrained.
-func drive(ctx context.Context, d time.Duration, clients []Client, op func(ctx context.Context, c Client) (int, error)) (calls, error) {
-	var (
-		messages, n atomic.Int64
-		stop        atomic.Bool
-		mu          sync.Mutex
-		lat         []time.Duration
-		wg          sync.WaitGroup
-		first       atomic.Pointer[error]
-	)
-	start := time.Now()
-	end := start.Add(d)
-	for _, c := range clients {
-		wg.Go(func() {
-			var mine []time.Duration
-			for !stop.Load() && time.Now().Before(end) {
-				t := time.Now()
-				callCtx, cancel := context.WithTimeout(ctx, callTimeout)
-				m, err := op(callCtx, c)
-				cancel()
-				drained := errors.Is(err, errDrained)
-				if err == nil || drained {
-					mine = append(mine, time.Since(t))
-					n.Add(1)
-					messages.Add(int64(m))
-				}
-				if err != nil {
-					if !drained {
-						first.CompareAndSwap(nil, &err)
-					}
-					stop.Store(true)
-				}
-			}
-			mu.Lock()
-			lat = append(lat, mine...)
-			mu.Unlock()
-		})
-	}
-	wg.Wait()
-	if err := first.Load(); err != nil {
-		return calls{}, *err
-	}
-	slices.Sort(lat)
-	return calls{messages: messages.Load(), calls: n.Load(), elapsed: time.Since(start), latency: lat}, nil
-}
-
-func (c calls) throughput(u Usage) *Throughput {
-	t := &Throughput{Messages: c.messages, Calls: c.calls, Elapsed: c.elapsed, Usage: u}
-	t.CallP50, t.CallP99 = quantile(c.latency, 0.5), quantile(c.latency, 0.99)
+func throughput(c workload.Calls, u workload.Usage) *Throughput {
+	t := &Throughput{Messages: c.Units, Calls: c.Calls, Elapsed: c.Elapsed, Usage: u}
+	t.CallP50, t.CallP99 = workload.Quantile(c.Latency, 0.5), workload.Quantile(c.Latency, 0.99)
 	return t
-}
-
-// quantile returns the q-quantile of sorted durations (nearest rank), or 0 for none.
-func quantile(sorted []time.Duration, q float64) time.Duration {
-	if len(sorted) == 0 {
-		return 0
-	}
-	return sorted[int(q*float64(len(sorted)-1)+0.5)]
 }
 
 func bodies(c Config) []string {
@@ -302,9 +204,9 @@ func sendBatch(ctx context.Context, c Client, url string, bodies []string) error
 
 func sendPhase(ctx context.Context, e Endpoint, c Config, clients []Client, url string) (*Throughput, error) {
 	batch := bodies(c)
-	var done calls
-	u, err := measure(e.PID, func() (err error) {
-		done, err = drive(ctx, c.Duration, clients, func(ctx context.Context, cl Client) (int, error) {
+	var done workload.Calls
+	u, err := workload.Measure(e.PID, func() (err error) {
+		done, err = workload.Drive(ctx, c.Duration, clients, func(ctx context.Context, cl Client) (int, error) {
 			return len(batch), sendBatch(ctx, cl, url, batch)
 		})
 		return err
@@ -312,7 +214,7 @@ func sendPhase(ctx context.Context, e Endpoint, c Config, clients []Client, url 
 	if err != nil {
 		return nil, err
 	}
-	return done.throughput(u), nil
+	return throughput(done, u), nil
 }
 
 // prefill sends at least n messages, untimed, and returns how many it sent.
@@ -320,22 +222,22 @@ func prefill(ctx context.Context, c Config, clients []Client, url string, n int6
 	batch := bodies(c)
 	var left atomic.Int64
 	left.Store(n)
-	done, err := drive(ctx, time.Hour, clients, func(ctx context.Context, cl Client) (int, error) {
+	done, err := workload.Drive(ctx, time.Hour, clients, func(ctx context.Context, cl Client) (int, error) {
 		if left.Add(-int64(len(batch))) <= -int64(len(batch)) {
-			return 0, errDrained
+			return 0, workload.ErrDrained
 		}
 		return len(batch), sendBatch(ctx, cl, url, batch)
 	})
-	return done.messages, err
+	return done.Units, err
 }
 
 // receivePhase receives batches and deletes what each returned until the time is up or the
 // backlog is gone.
 func receivePhase(ctx context.Context, e Endpoint, c Config, clients []Client, url string, backlog int64) (*Throughput, error) {
 	var deleted, empty atomic.Int64
-	var done calls
-	u, err := measure(e.PID, func() (err error) {
-		done, err = drive(ctx, c.Duration, clients, func(ctx context.Context, cl Client) (int, error) {
+	var done workload.Calls
+	u, err := workload.Measure(e.PID, func() (err error) {
+		done, err = workload.Drive(ctx, c.Duration, clients, func(ctx context.Context, cl Client) (int, error) {
 			msgs, err := cl.ReceiveMessage(ctx, url, c.Batch, 0)
 			if err != nil {
 				return 0, fmt.Errorf("receive message: %w", err)
@@ -359,7 +261,7 @@ func receivePhase(ctx context.Context, e Endpoint, c Config, clients []Client, u
 				return 0, fmt.Errorf("delete message batch: %w", err)
 			}
 			if deleted.Add(int64(len(msgs))) >= backlog {
-				return len(msgs), errDrained
+				return len(msgs), workload.ErrDrained
 			}
 			return len(msgs), nil
 		})
@@ -368,7 +270,7 @@ func receivePhase(ctx context.Context, e Endpoint, c Config, clients []Client, u
 	if err != nil {
 		return nil, err
 	}
-	t := done.throughput(u)
+	t := throughput(done, u)
 	t.Empty = empty.Load()
 	return t, nil
 }
@@ -380,7 +282,7 @@ func wakePhase(ctx context.Context, e Endpoint, c Config, dial Dial, url string)
 	recv, send := dial(e), dial(e)
 	w := &Wake{}
 	var err error
-	w.Usage, err = measure(e.PID, func() error {
+	w.Usage, err = workload.Measure(e.PID, func() error {
 		for i := range c.Wakeups {
 			settle := c.Settle
 			if c.Jitter > 0 {

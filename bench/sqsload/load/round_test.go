@@ -197,13 +197,3 @@ func TestParseEndpoints(t *testing.T) {
 		})
 	}
 }
-
-func TestMedian(t *testing.T) {
-	t.Parallel()
-	if m := median([]float64{3, 1, 2}); m != 2 {
-		t.Errorf("median of 3 values = %v, want 2", m)
-	}
-	if m := median([]float64{4, 1, 3, 2}); m != 2.5 {
-		t.Errorf("median of 4 values = %v, want 2.5", m)
-	}
-}
