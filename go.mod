@@ -16,6 +16,7 @@ require (
 	github.com/aws/aws-sdk-go-v2/service/sqs v1.52.10
 	github.com/aws/aws-sdk-go-v2/service/sts v1.51.8
 	github.com/aws/smithy-go v1.28.8 // tests only: typed AWS errors
+	github.com/cockroachdb/apd/v3 v3.2.3 // DynamoDB numbers: exact decimal arithmetic (38 digits, exponents -130…125) for SET a + b and ADD; CockroachDB-maintained, pure Go, no dependencies
 	github.com/jackc/pgx/v5 v5.12.0 // PostgreSQL store backend for scale-out; pure Go
 	github.com/minio/crc64nvme v1.1.1 // CRC64NVME, S3's default object checksum, with a precomputed table and SIMD; MinIO-maintained (hash/crc64 rebuilds its table on every write for this polynomial)
 	github.com/prometheus/client_golang v1.25.0 // /_kiri/metrics in the Prometheus text format
