@@ -142,8 +142,14 @@ func (d *decoder) value(depth int) Value {
 	t := Type(d.b[0])
 	d.b = d.b[1:]
 	switch t {
-	case S, N, B:
+	case S, B:
 		return Value{t: t, s: d.str()}
+	case N:
+		s := d.str()
+		if !isCanonical(s) {
+			d.err = errBinary
+		}
+		return Value{t: t, s: s}
 	case BOOL:
 		if len(d.b) == 0 || d.b[0] > 1 {
 			d.err = errBinary
@@ -158,7 +164,11 @@ func (d *decoder) value(depth int) Value {
 		n := d.count()
 		set := make([]string, 0, n)
 		for range n {
-			set = append(set, d.str())
+			m := d.str()
+			if t == NS && !isCanonical(m) {
+				d.err = errBinary
+			}
+			set = append(set, m)
 		}
 		if n == 0 {
 			d.err = errBinary

@@ -31,7 +31,7 @@ func (it Item) Size() int {
 // Size returns the bytes a value counts for in an item:
 //   - S: its UTF-8 bytes; B: its raw bytes;
 //   - N: one byte, plus one per pair of significant digits (aligned on the decimal point, as
-//     DynamoDB stores numbers in base 100), plus one if negative;
+//     DynamoDB stores numbers in base 100), plus one if negative and under 20 pairs;
 //   - BOOL and NULL: 1;
 //   - SS, NS, BS: the sum of their members' sizes;
 //   - L and M: 3, plus for each element 1 and its size, and for a map entry its name's bytes.

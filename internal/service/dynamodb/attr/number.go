@@ -255,9 +255,10 @@ func numberDigits(c string) (neg bool, digits string, point int) {
 	return neg, ip + fp, len(ip)
 }
 
-// numberSize is the number of bytes DynamoDB counts for a number: one byte, one per pair of
-// significant digits aligned on the decimal point (DynamoDB stores numbers in base 100), and one
-// more for a negative number. Zero costs 1.
+// numberSize is the number of bytes DynamoDB counts for a number, the length of its base-100
+// form: one byte of exponent, one per pair of significant digits aligned on the decimal point,
+// and for a negative number a terminating byte unless the pairs fill all 20 places. Zero
+// costs 1.
 func numberSize(c string) int {
 	neg, digits, point := numberDigits(c)
 	if digits == "" {
@@ -267,11 +268,36 @@ func numberSize(c string) int {
 	if point%2 != 0 { // the leading digit sits in the low half of its pair
 		n++
 	}
-	size := 1 + (n+1)/2
-	if neg {
-		size++
+	pairs := (n + 1) / 2
+	if neg && pairs < 20 {
+		return pairs + 2
 	}
-	return size
+	return pairs + 1
+}
+
+// isCanonical reports whether s is a number in canonical form, without allocating.
+func isCanonical(s string) bool {
+	if strings.HasPrefix(s, "-") {
+		s = s[1:]
+		if s == "0" {
+			return false
+		}
+	}
+	ip, fp, dot := strings.Cut(s, ".")
+	if ip == "" || (len(ip) > 1 && ip[0] == '0') || (dot && (fp == "" || fp[len(fp)-1] == '0')) {
+		return false
+	}
+	for i := 0; i < len(ip); i++ {
+		if !isDigit(ip[i]) {
+			return false
+		}
+	}
+	for i := 0; i < len(fp); i++ {
+		if !isDigit(fp[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 // arithmetic is exact: Precision 0 disables rounding, and the exponent range of the decimal
