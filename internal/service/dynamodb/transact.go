@@ -30,6 +30,7 @@ type txWrite struct {
 	delete  bool
 	onFail  *string // ReturnValuesOnConditionCheckFailure
 	checkOp bool    // ConditionCheck
+	insert  bool    // a PartiQL INSERT: refused when the item exists
 }
 
 // cancelReason is one entry of TransactionCanceledException's CancellationReasons.
@@ -158,8 +159,35 @@ func (s *Service) transactWriteItems(ctx context.Context, in *TransactWriteItems
 	if token != "" {
 		digest = requestDigest(in.TransactItems)
 	}
+	_, ccs, err := s.runWrites(ctx, writes, token, digest, true)
+	var c *canceled
+	if errors.As(err, &c) {
+		return nil, transactionCanceled(c.reasons)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &TransactWriteItemsOutput{ConsumedCapacity: capacities(ccs, in.ReturnConsumedCapacity)}, nil
+}
+
+// canceled is a write transaction some of whose actions failed: reasons has one entry per
+// action.
+type canceled struct{ reasons []cancelReason }
+
+func (c *canceled) Error() string { return "transaction canceled" }
+
+// outcome is what one action of a write transaction did.
+type outcome struct{ old, new attr.Item }
+
+// runWrites runs writes all or nothing in one store transaction: every condition is checked
+// against the items as they are inside it, and if any fails nothing is written and the error
+// is a *canceled. A client request token already used with the same parameters within ten
+// minutes makes it a no-op.
+func (s *Service) runWrites(ctx context.Context, writes []*txWrite, token, digest string, transactional bool) ([]outcome, map[string]*capacity, error) {
 	ccs := map[string]*capacity{}
+	outcomes := make([]outcome, len(writes))
 	err := s.st.Write(ctx, func(tx *store.Tx) error {
+		clear(ccs)
 		if token != "" {
 			done, err := s.checkToken(tx, ctx, token, digest)
 			if err != nil || done {
@@ -180,6 +208,12 @@ func (s *Service) transactWriteItems(ctx context.Context, in *TransactWriteItems
 			old, err := loadItemTx(tx, t, w.k)
 			if err != nil {
 				return err
+			}
+			outcomes[i].old = old
+			if w.insert && old != nil {
+				reasons[i] = cancelReason{code: "DuplicateItem", msg: "Duplicate primary key exists in table"}
+				failed = true
+				continue
 			}
 			if !conditionHolds(w.cond, old) {
 				reasons[i] = cancelReason{code: "ConditionalCheckFailed", msg: "The conditional request failed", item: onFailure(w.onFail, old)}
@@ -206,40 +240,29 @@ func (s *Service) transactWriteItems(ctx context.Context, in *TransactWriteItems
 				ch.new = item
 			}
 			changes[i] = ch
+			outcomes[i].new = ch.new
 		}
 		if failed {
-			return transactionCanceled(reasons)
+			return &canceled{reasons: reasons}
 		}
 		for i, w := range writes {
-			if w.checkOp {
-				continue
-			}
 			cc := ccs[tables[i].Key.Name]
 			if cc == nil {
 				cc = newCapacity(tables[i])
 				ccs[tables[i].Key.Name] = cc
 			}
-			cc.addWrite(tables[i], changes[i], true)
+			if w.checkOp {
+				cc.addTable(attr.ReadUnits(0, true, transactional))
+				continue
+			}
+			cc.addWrite(tables[i], changes[i], transactional)
 			if err := s.applyChange(tx, tables[i], changes[i]); err != nil {
 				return err
 			}
 		}
-		for i, w := range writes {
-			if w.checkOp {
-				cc := ccs[tables[i].Key.Name]
-				if cc == nil {
-					cc = newCapacity(tables[i])
-					ccs[tables[i].Key.Name] = cc
-				}
-				cc.addTable(attr.ReadUnits(0, true, true))
-			}
-		}
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &TransactWriteItemsOutput{ConsumedCapacity: capacities(ccs, in.ReturnConsumedCapacity)}, nil
+	return outcomes, ccs, err
 }
 
 // unwrapInvalidValue words an ExpressionAttributeValues refusal as the transactions do.
@@ -255,6 +278,10 @@ func unwrapInvalidValue(err error) error {
 // (encoding/json writes map keys in order, so equal requests digest equally).
 func requestDigest(items []TransactWriteItem) string {
 	b, _ := json.Marshal(items)
+	return requestDigestBytes(b)
+}
+
+func requestDigestBytes(b []byte) string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
 }
