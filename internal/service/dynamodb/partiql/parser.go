@@ -292,21 +292,10 @@ func (p *parser) not() Expr {
 
 var comparators = []string{"=", "<>", "!=", "<=", ">=", "<", ">"}
 
+// predicate reads a comparison, BETWEEN, IN or IS [NOT] MISSING, or a value standing alone: a
+// function call, or a parenthesized condition (value reads those, so nothing is parsed twice);
+// the service refuses a lone value that is not a condition.
 func (p *parser) predicate() Expr {
-	if p.tok().kind == tPunct && p.tok().text == "(" {
-		// A parenthesized condition, or a value that starts with one; conditions here.
-		save := p.i
-		p.i++
-		if !p.enter() {
-			return nil
-		}
-		x := p.or()
-		p.leave()
-		if p.err == nil && p.punct(")") {
-			return x
-		}
-		p.i, p.err = save, nil
-	}
 	x := p.arith()
 	if p.err != nil {
 		return nil
@@ -346,11 +335,7 @@ func (p *parser) predicate() Expr {
 		p.expectWord("MISSING")
 		return &Missing{X: x, Not: not}
 	}
-	if _, ok := x.(*Call); ok {
-		return x
-	}
-	p.fail()
-	return nil
+	return x
 }
 
 // arith reads a value with + and -.
@@ -447,7 +432,7 @@ func (p *parser) value() Expr {
 			return m
 		case "(":
 			p.i++
-			x := p.arith()
+			x := p.or()
 			p.expectPunct(")")
 			return x
 		}
