@@ -47,6 +47,32 @@ type rangeRead struct {
 // fetch reads up to n rows of the walk after r.after, as an index range scan: a query reads
 // only its partition, in sort key order.
 func (s *Service) fetch(ctx context.Context, r *rangeRead, n int) ([]row, error) {
+	query, args := r.sql(n)
+	rows, err := s.st.Query(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("read items: %w", err)
+	}
+	defer rows.Close()
+	var out []row
+	for rows.Next() {
+		var rw row
+		var b []byte
+		if err := rows.Scan(&rw.pos.seg, &rw.pos.hk, &rw.pos.rk, &rw.pos.bhk, &rw.pos.brk, &rw.size, &b); err != nil {
+			return nil, fmt.Errorf("read items: %w", err)
+		}
+		for _, k := range []*[]byte{&rw.pos.hk, &rw.pos.rk, &rw.pos.bhk, &rw.pos.brk} {
+			*k = keyBytes(*k)
+		}
+		if rw.item, err = attr.DecodeItem(b); err != nil {
+			return nil, fmt.Errorf("decode item: %w", err)
+		}
+		out = append(out, rw)
+	}
+	return out, rows.Err()
+}
+
+// sql is the statement that reads up to n rows of the walk after r.after.
+func (r *rangeRead) sql(n int) (string, []any) {
 	var q strings.Builder
 	var args []any
 	index := r.ix != nil
@@ -106,28 +132,7 @@ func (s *Service) fetch(ctx context.Context, r *rangeRead, n int) ([]row, error)
 		dir = " DESC"
 	}
 	q.WriteString(" ORDER BY " + strings.Join(order, dir+", ") + dir + " LIMIT ?")
-	args = append(args, n)
-	rows, err := s.st.Query(ctx, q.String(), args...)
-	if err != nil {
-		return nil, fmt.Errorf("read items: %w", err)
-	}
-	defer rows.Close()
-	var out []row
-	for rows.Next() {
-		var rw row
-		var b []byte
-		if err := rows.Scan(&rw.pos.seg, &rw.pos.hk, &rw.pos.rk, &rw.pos.bhk, &rw.pos.brk, &rw.size, &b); err != nil {
-			return nil, fmt.Errorf("read items: %w", err)
-		}
-		for _, k := range []*[]byte{&rw.pos.hk, &rw.pos.rk, &rw.pos.bhk, &rw.pos.brk} {
-			*k = keyBytes(*k)
-		}
-		if rw.item, err = attr.DecodeItem(b); err != nil {
-			return nil, fmt.Errorf("decode item: %w", err)
-		}
-		out = append(out, rw)
-	}
-	return out, rows.Err()
+	return q.String(), append(args, n)
 }
 
 // readSpec is what a Query or Scan returns of the items it reads.
