@@ -178,11 +178,7 @@ func (s *Service) batchWriteItem(ctx context.Context, in *BatchWriteItemInput) (
 				return err
 			}
 			ch := change{key: w.key, old: old, new: w.item}
-			cc := ccs[t.Key.Name]
-			if cc == nil {
-				cc = newCapacity(t)
-				ccs[t.Key.Name] = cc
-			}
+			cc := capacityOf(ccs, t)
 			cc.addWrite(t, ch, false)
 			if err := s.applyChange(tx, t, ch); err != nil {
 				return err

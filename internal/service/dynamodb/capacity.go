@@ -113,3 +113,13 @@ func capacities(cs map[string]*capacity, mode *string) []ConsumedCapacity {
 	}
 	return out
 }
+
+// capacityOf returns t's entry of a per-table capacity map, added when missing.
+func capacityOf(cs map[string]*capacity, t *table) *capacity {
+	c := cs[t.Key.Name]
+	if c == nil {
+		c = newCapacity(t)
+		cs[t.Key.Name] = c
+	}
+	return c
+}

@@ -653,11 +653,7 @@ func (s *Service) batchExecuteStatement(ctx context.Context, in *BatchExecuteSta
 				fail(err)
 				continue
 			}
-			cc := ccs[t.Key.Name]
-			if cc == nil {
-				cc = newCapacity(t)
-				ccs[t.Key.Name] = cc
-			}
+			cc := capacityOf(ccs, t)
 			cc.addTable(attr.ReadUnits(item.Size(), awsproto.Value(in.Statements[i].ConsistentRead), false))
 			if item != nil {
 				resp.Item = toWireItem(item)

@@ -401,3 +401,16 @@ func (s *Service) liveTx(tx *store.Tx, t *table) (*table, error) {
 }
 
 func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
+
+// currentTable re-reads a table inside a write for a table operation, refused with the
+// table-level ResourceNotFoundException when it is gone or replaced.
+func currentTable(tx *store.Tx, t *table) (*table, error) {
+	cur, err := readTableTx(tx, t.Key)
+	if err != nil {
+		return nil, err
+	}
+	if cur == nil || cur.ID != t.ID {
+		return nil, tableNotFound(t.Key.Name)
+	}
+	return cur, nil
+}

@@ -435,12 +435,9 @@ func (s *Service) deleteTable(ctx context.Context, in *DeleteTableInput) (*Delet
 		return nil, err
 	}
 	err = s.st.Write(ctx, func(tx *store.Tx) error {
-		cur, err := readTableTx(tx, t.Key)
+		cur, err := currentTable(tx, t)
 		if err != nil {
 			return err
-		}
-		if cur == nil || cur.ID != t.ID {
-			return tableNotFound(t.Key.Name)
 		}
 		if cur.Meta.DeletionProtection {
 			return resourceInUse("Table %s can't be deleted while DeletionProtectionEnabled is set to True", t.Key.arn())

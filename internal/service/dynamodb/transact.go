@@ -246,11 +246,7 @@ func (s *Service) runWrites(ctx context.Context, writes []*txWrite, token, diges
 			return &canceled{reasons: reasons}
 		}
 		for i, w := range writes {
-			cc := ccs[tables[i].Key.Name]
-			if cc == nil {
-				cc = newCapacity(tables[i])
-				ccs[tables[i].Key.Name] = cc
-			}
+			cc := capacityOf(ccs, tables[i])
 			if w.checkOp {
 				cc.addTable(attr.ReadUnits(0, true, transactional))
 				continue
@@ -362,11 +358,7 @@ func (s *Service) transactGetItems(ctx context.Context, in *TransactGetItemsInpu
 			if err != nil {
 				return err
 			}
-			cc := ccs[t.Key.Name]
-			if cc == nil {
-				cc = newCapacity(t)
-				ccs[t.Key.Name] = cc
-			}
+			cc := capacityOf(ccs, t)
 			cc.addTable(attr.ReadUnits(item.Size(), true, true))
 			if item != nil {
 				out.Responses[i].Item = toWireItem(applyProjection(g.proj, item))

@@ -17,12 +17,9 @@ func (s *Service) updateTimeToLive(ctx context.Context, in *UpdateTimeToLiveInpu
 		return nil, err
 	}
 	err = s.st.Write(ctx, func(tx *store.Tx) error {
-		cur, err := readTableTx(tx, t.Key)
+		cur, err := currentTable(tx, t)
 		if err != nil {
 			return err
-		}
-		if cur == nil || cur.ID != t.ID {
-			return tableNotFound(t.Key.Name)
 		}
 		switch {
 		case enable && cur.Meta.TTLEnabled:

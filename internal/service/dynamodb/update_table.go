@@ -32,12 +32,9 @@ func (s *Service) updateTable(ctx context.Context, in *UpdateTableInput) (*Updat
 	var removed []string
 	var out *table
 	err = s.st.Write(ctx, func(tx *store.Tx) error {
-		cur, err := readTableTx(tx, t.Key)
+		cur, err := currentTable(tx, t)
 		if err != nil {
 			return err
-		}
-		if cur == nil || cur.ID != t.ID {
-			return tableNotFound(t.Key.Name)
 		}
 		next := *cur
 		next.Meta = cloneMeta(cur.Meta)
