@@ -6,7 +6,6 @@ require (
 	github.com/aws/aws-lambda-go v1.55.1 // tests only: unmodified aws-lambda-go functions run in Kiri
 	github.com/aws/aws-sdk-go-v2 v1.48.0 // tests only: real AWS clients drive Kiri
 	github.com/aws/aws-sdk-go-v2/aws/protocol/eventstream v1.7.26 // event stream framing (vnd.amazon.eventstream) for streaming responses; AWS-maintained, pure Go
-	github.com/aws/aws-sdk-go-v2/config v1.33.15 // tests only: SDK inside test functions reaches Kiri via AWS_ENDPOINT_URL
 	github.com/aws/aws-sdk-go-v2/credentials v1.20.15
 	github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs v1.92.0
 	github.com/aws/aws-sdk-go-v2/service/dynamodb v1.73.1
@@ -17,6 +16,7 @@ require (
 	github.com/aws/aws-sdk-go-v2/service/sqs v1.52.10
 	github.com/aws/aws-sdk-go-v2/service/sts v1.51.8
 	github.com/aws/smithy-go v1.28.9 // tests only: typed AWS errors
+	github.com/cockroachdb/apd/v3 v3.2.3 // DynamoDB numbers: exact decimal arithmetic (38 digits, exponents -130…125) for SET a + b and ADD; CockroachDB-maintained, pure Go, no dependencies
 	github.com/go-jose/go-jose/v4 v4.1.9 // JOSE/JWT: STS verifies web identity tokens (RS256, ES256...) against an OpenID provider's JWKS
 	github.com/jackc/pgx/v5 v5.12.0 // PostgreSQL store backend for scale-out; pure Go
 	github.com/minio/crc64nvme v1.1.1 // CRC64NVME, S3's default object checksum, with a precomputed table and SIMD; MinIO-maintained (hash/crc64 rebuilds its table on every write for this polynomial)
@@ -27,8 +27,9 @@ require (
 	modernc.org/sqlite v1.61.1 // default store: embedded SQLite in pure Go (no cgo), WAL
 )
 
+require golang.org/x/sys v0.49.0
+
 require (
-	github.com/aws/aws-sdk-go-v2/feature/ec2/imds v1.20.7 // indirect
 	github.com/aws/aws-sdk-go-v2/internal/configsources v1.5.12 // indirect
 	github.com/aws/aws-sdk-go-v2/internal/endpoints/v2 v2.8.12 // indirect
 	github.com/aws/aws-sdk-go-v2/internal/v4a v1.5.10 // indirect
@@ -37,9 +38,6 @@ require (
 	github.com/aws/aws-sdk-go-v2/service/internal/endpoint-discovery v1.13.10 // indirect
 	github.com/aws/aws-sdk-go-v2/service/internal/presigned-url v1.14.10 // indirect
 	github.com/aws/aws-sdk-go-v2/service/internal/s3shared v1.20.10 // indirect
-	github.com/aws/aws-sdk-go-v2/service/signin v1.12.3 // indirect
-	github.com/aws/aws-sdk-go-v2/service/sso v1.39.3 // indirect
-	github.com/aws/aws-sdk-go-v2/service/ssooidc v1.44.3 // indirect
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/dustin/go-humanize v1.1.0 // indirect
@@ -56,7 +54,6 @@ require (
 	github.com/prometheus/procfs v0.22.0 // indirect
 	github.com/remyoudompheng/bigfft v0.0.0-20230129092748-24d4a6f8daec // indirect
 	golang.org/x/sync v0.24.0 // indirect
-	golang.org/x/sys v0.49.0 // indirect
 	golang.org/x/text v0.42.0 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
 	modernc.org/libc v1.79.0 // indirect

@@ -81,6 +81,11 @@ type Error struct {
 	Message string
 	Status  int               // HTTP status; 0 means: from the model's exception shape, else 400
 	Fields  map[string]string // extra members of the error body (S3's Key, BucketName…), encoded sorted by key
+	// Detail, when set, is a value of the exception shape's generated Go type (a struct or a
+	// pointer to one) whose members other than the message are encoded in the body, for
+	// errors whose members are not strings (DynamoDB's CancellationReasons, Item). json
+	// protocols only.
+	Detail any
 	// Cause is what led to an internal error, for logs; it is never sent (optional).
 	Cause error
 }

@@ -3,6 +3,7 @@ package awsproto
 import (
 	"errors"
 	"net/http"
+	"reflect"
 	"sort"
 	"strings"
 )
@@ -96,6 +97,7 @@ func (s *Service) WriteError(w http.ResponseWriter, req *http.Request, call *Cal
 			buf = append(buf, ':')
 			buf = appendJSONString(buf, ae.Fields[k])
 		}
+		buf = s.appendErrorDetail(buf, sh, msgKey, ae.Detail)
 		buf = append(buf, '}')
 		s.writeBody(w, req, status, ct, buf)
 	case "query":
@@ -157,4 +159,37 @@ func sortedKeys(m map[string]string) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// appendErrorDetail appends the members of detail, a value of the exception shape's Go type,
+// to a JSON error body that already holds the message; nothing when either is missing or the
+// type does not fit the shape.
+func (s *Service) appendErrorDetail(buf []byte, sh *shape, msgKey string, detail any) []byte {
+	if sh == nil || detail == nil {
+		return buf
+	}
+	v := reflect.ValueOf(detail)
+	for v.Kind() == reflect.Pointer {
+		if v.IsNil() {
+			return buf
+		}
+		v = v.Elem()
+	}
+	s.mu.Lock()
+	c, err := s.planner.plan(sh, nil, v.Type())
+	s.mu.Unlock()
+	if err != nil || c.kind != kindStruct {
+		return buf
+	}
+	for _, f := range c.fields {
+		fv := v.Field(f.index)
+		if f.location != "" || f.wire == msgKey || isAbsent(fv) {
+			continue
+		}
+		buf = append(buf, ',')
+		buf = appendJSONString(buf, f.wire)
+		buf = append(buf, ':')
+		buf = appendJSONValue(buf, f.c, fv)
+	}
+	return buf
 }

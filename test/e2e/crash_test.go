@@ -60,7 +60,8 @@ func logInterrupted(t *testing.T, paths []kiritest.WritePath) {
 }
 
 func crashPaths() []kiritest.WritePath {
-	return []kiritest.WritePath{assumeRolePath{}, newS3PutPath(), newS3MultipartPath(), newS3DeletePath(), &sqsSendPath{}, &sqsReceiveDeletePath{}, &snsPublishPath{}}
+	return append([]kiritest.WritePath{assumeRolePath{}, newS3PutPath(), newS3MultipartPath(), newS3DeletePath(), &sqsSendPath{}, &sqsReceiveDeletePath{}, &snsPublishPath{}},
+		dynamodbCrashPaths()...)
 }
 
 // assumeRolePath writes through STS AssumeRole: the issued credentials are rows in the store,

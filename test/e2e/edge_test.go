@@ -122,7 +122,7 @@ func TestPrettyLogsForAPerson(t *testing.T) {
 	logs := srv.Logs()
 	for _, want := range []string{
 		"Kiri test is serving on " + srv.URL,
-		"services  STS, IAM, S3, Lambda, CloudWatch Logs, SQS, SNS",
+		"services  STS, IAM, S3, Lambda, CloudWatch Logs, SQS, SNS, DynamoDB",
 		"(temporary: removed on exit)",
 		"auth      dev: any access key works, account 000000000000",
 		"export AWS_ENDPOINT_URL=" + srv.URL,

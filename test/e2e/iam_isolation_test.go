@@ -14,6 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	logs "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	logstypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
@@ -63,7 +65,7 @@ func TestIAMIsolation(t *testing.T) {
 	owner := srv.Clients()
 	other := srv.ClientsAs(otherAccountKey.AccessKeyID, otherAccountKey.SecretAccessKey, "")
 	f := newIsolationFixture(t, srv, owner, other)
-	calls := slices.Concat(f.sqsCalls(), f.snsCalls(), f.lambdaCalls(), f.logsCalls(), f.s3Calls(), f.iamCalls())
+	calls := slices.Concat(f.sqsCalls(), f.snsCalls(), f.lambdaCalls(), f.logsCalls(), f.s3Calls(), f.iamCalls(), f.dynamodbCalls())
 
 	t.Run("without grants", func(t *testing.T) {
 		for _, c := range calls {
@@ -100,6 +102,10 @@ func TestIAMIsolation(t *testing.T) {
 			{"logs", second(f.other.Logs.ListTagsForResource(ctx, &logs.ListTagsForResourceInput{ResourceArn: aws.String(f.groupARN)})),
 				"User: " + other + " is not authorized to perform: logs:ListTagsForResource on resource: arn:aws:logs:us-east-1:" + a +
 					":log-group:" + isoName + ":log-stream: because no resource-based policy allows the logs:ListTagsForResource action"},
+			{"dynamodb", second(f.other.DynamoDB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(f.tableARN),
+				Key: map[string]ddbtypes.AttributeValue{"pk": ddbS("k")}})),
+				"User: " + other + " is not authorized to perform: dynamodb:GetItem on resource: " + f.tableARN +
+					" because no resource-based policy allows the dynamodb:GetItem action"},
 			{"s3", getErr(ctx, f.other.S3, f.bucket, "k"), "Access Denied"},
 		} {
 			var ae smithy.APIError
@@ -174,6 +180,7 @@ type isolationFixture struct {
 	topicARN, subARN                  string
 	fnARN, mappingUUID                string
 	groupARN                          string
+	tableARN                          string
 	bucket, uploadID                  string
 	sharedRole, policyARN             string
 	zip                               []byte // the function's code
@@ -226,6 +233,11 @@ func newIsolationFixture(t *testing.T, srv *kiritest.Server, owner, other *kirit
 	must("log group", err)
 	_, err = owner.Logs.CreateLogStream(ctx, &logs.CreateLogStreamInput{LogGroupName: aws.String(isoName), LogStreamName: aws.String("s")})
 	must("log stream", err)
+
+	createDDBTable(t, owner.DynamoDB, isoName, false)
+	f.tableARN = "arn:aws:dynamodb:us-east-1:" + a + ":table/" + isoName
+	_, err = owner.DynamoDB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(isoName), Item: map[string]ddbtypes.AttributeValue{"pk": ddbS("k")}})
+	must("item", err)
 
 	f.sharedRole = createRole(t, owner, "iso-shared", trustAccounts(a))
 	pol, err := owner.IAM.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("iso-policy"),
@@ -899,6 +911,87 @@ func (f *isolationFixture) s3Calls() []isolationCall {
 		}},
 		{op: "s3.DeleteBucket", refused: denied, granted: "BucketNotEmpty", last: true, call: func(ctx context.Context) error {
 			return second(c.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: b}))
+		}},
+	}
+}
+
+// dynamodbCalls are DynamoDB's: a table named by its name is looked up in the caller's own
+// account (where it does not exist); named by its ARN, another account's table is refused, as
+// Kiri's tables have no resource policies, so grants change nothing.
+func (f *isolationFixture) dynamodbCalls() []isolationCall {
+	c := f.other.DynamoDB
+	tbl := aws.String(f.tableARN)
+	key := map[string]ddbtypes.AttributeValue{"pk": ddbS("k")}
+	const missing, denied = "ResourceNotFoundException", "AccessDeniedException"
+	return []isolationCall{
+		{op: "dynamodb.ListTables", refused: "", call: func(ctx context.Context) error {
+			out, err := c.ListTables(ctx, &dynamodb.ListTablesInput{})
+			if err == nil && slices.Contains(out.TableNames, isoName) {
+				err = errors.New("lists the owner's table")
+			}
+			return err
+		}},
+		{op: "dynamodb.GetItem by name", refused: missing, call: func(ctx context.Context) error {
+			return second(c.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(isoName), Key: key}))
+		}},
+		{op: "dynamodb.DescribeTable", refused: denied, call: func(ctx context.Context) error {
+			return second(c.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: tbl}))
+		}},
+		{op: "dynamodb.UpdateTable", refused: denied, call: func(ctx context.Context) error {
+			return second(c.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: tbl, DeletionProtectionEnabled: aws.Bool(true)}))
+		}},
+		{op: "dynamodb.DeleteTable", refused: denied, call: func(ctx context.Context) error {
+			return second(c.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: tbl}))
+		}},
+		{op: "dynamodb.PutItem", refused: denied, call: func(ctx context.Context) error {
+			return second(c.PutItem(ctx, &dynamodb.PutItemInput{TableName: tbl, Item: key}))
+		}},
+		{op: "dynamodb.GetItem", refused: denied, call: func(ctx context.Context) error {
+			return second(c.GetItem(ctx, &dynamodb.GetItemInput{TableName: tbl, Key: key}))
+		}},
+		{op: "dynamodb.UpdateItem", refused: denied, call: func(ctx context.Context) error {
+			return second(c.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: tbl, Key: key}))
+		}},
+		{op: "dynamodb.DeleteItem", refused: denied, call: func(ctx context.Context) error {
+			return second(c.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: tbl, Key: key}))
+		}},
+		{op: "dynamodb.Query", refused: denied, call: func(ctx context.Context) error {
+			return second(c.Query(ctx, &dynamodb.QueryInput{TableName: tbl, KeyConditionExpression: aws.String("pk = :k"),
+				ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{":k": ddbS("k")}}))
+		}},
+		{op: "dynamodb.Scan", refused: denied, call: func(ctx context.Context) error {
+			return second(c.Scan(ctx, &dynamodb.ScanInput{TableName: tbl}))
+		}},
+		{op: "dynamodb.BatchGetItem", refused: denied, call: func(ctx context.Context) error {
+			return second(c.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: map[string]ddbtypes.KeysAndAttributes{f.tableARN: {Keys: []map[string]ddbtypes.AttributeValue{key}}}}))
+		}},
+		{op: "dynamodb.BatchWriteItem", refused: denied, call: func(ctx context.Context) error {
+			return second(c.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]ddbtypes.WriteRequest{f.tableARN: {{PutRequest: &ddbtypes.PutRequest{Item: key}}}}}))
+		}},
+		{op: "dynamodb.TransactWriteItems", refused: denied, call: func(ctx context.Context) error {
+			return second(c.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []ddbtypes.TransactWriteItem{{Put: &ddbtypes.Put{TableName: tbl, Item: key}}}}))
+		}},
+		{op: "dynamodb.TransactGetItems", refused: denied, call: func(ctx context.Context) error {
+			return second(c.TransactGetItems(ctx, &dynamodb.TransactGetItemsInput{TransactItems: []ddbtypes.TransactGetItem{{Get: &ddbtypes.Get{TableName: tbl, Key: key}}}}))
+		}},
+		{op: "dynamodb.UpdateTimeToLive", refused: denied, call: func(ctx context.Context) error {
+			return second(c.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{TableName: tbl,
+				TimeToLiveSpecification: &ddbtypes.TimeToLiveSpecification{AttributeName: aws.String("e"), Enabled: aws.Bool(true)}}))
+		}},
+		{op: "dynamodb.DescribeTimeToLive", refused: denied, call: func(ctx context.Context) error {
+			return second(c.DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: tbl}))
+		}},
+		{op: "dynamodb.TagResource", refused: denied, call: func(ctx context.Context) error {
+			return second(c.TagResource(ctx, &dynamodb.TagResourceInput{ResourceArn: tbl, Tags: []ddbtypes.Tag{{Key: aws.String("by"), Value: aws.String("other")}}}))
+		}},
+		{op: "dynamodb.UntagResource", refused: denied, call: func(ctx context.Context) error {
+			return second(c.UntagResource(ctx, &dynamodb.UntagResourceInput{ResourceArn: tbl, TagKeys: []string{"by"}}))
+		}},
+		{op: "dynamodb.ListTagsOfResource", refused: denied, call: func(ctx context.Context) error {
+			return second(c.ListTagsOfResource(ctx, &dynamodb.ListTagsOfResourceInput{ResourceArn: tbl}))
+		}},
+		{op: "dynamodb.ExecuteStatement", refused: denied, call: func(ctx context.Context) error {
+			return second(c.ExecuteStatement(ctx, &dynamodb.ExecuteStatementInput{Statement: aws.String(`SELECT * FROM "` + f.tableARN + `"`)}))
 		}},
 	}
 }
