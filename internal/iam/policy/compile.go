@@ -45,9 +45,13 @@ func (p *Policy) compile() {
 		}
 		c.actions = make([]glob, len(actions))
 		for j, a := range actions {
-			c.actions[j] = compileGlob(a, true, false, true)
-			if v, _, ok := strings.Cut(a, ":"); ok && !strings.ContainsAny(v, "*?") {
+			// An action with a plain service prefix matches its name after the prefix; the
+			// prefix is compared on its own (and groups the statement by service).
+			if v, name, ok := strings.Cut(a, ":"); ok && !strings.ContainsAny(v, "*?") {
+				c.actions[j] = compileGlob(name, true, false, true)
 				c.actions[j].vendor = lowerASCII(v) + ":"
+			} else {
+				c.actions[j] = compileGlob(a, true, false, true)
 			}
 		}
 		resources := st.Resource

@@ -257,7 +257,7 @@ func allow(t PolicyType, h hit) Decision {
 func (e *evaluation) scan(pol *Policy) (denied, allowed hit) {
 	var group []int32
 	for i := range pol.byVendor {
-		if equalFoldASCII(pol.byVendor[i].vendor, e.vendor) {
+		if equalLower(e.vendor, pol.byVendor[i].vendor) {
 			group = pol.byVendor[i].stmts
 			break
 		}
@@ -313,10 +313,14 @@ func (e *evaluation) applies(st *statement) (grant, bool) {
 func (e *evaluation) actionMatches(st *statement) bool {
 	for i := range st.actions {
 		g := &st.actions[i]
-		if g.vendor != "" && !equalFoldASCII(g.vendor, e.vendor) {
-			continue
+		action := e.req.Action
+		if g.vendor != "" {
+			if !equalLower(e.vendor, g.vendor) {
+				continue
+			}
+			action = action[len(e.vendor):]
 		}
-		if g.match(e.req.Action, true, e) {
+		if g.match(action, true, e) {
 			return !st.notAction
 		}
 	}

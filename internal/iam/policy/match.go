@@ -122,7 +122,7 @@ func parseVariable(body string) *variable {
 func (g *glob) match(s string, fold bool, e *evaluation) bool {
 	if g.exact {
 		if fold {
-			return equalFoldASCII(s, g.text)
+			return equalLower(s, g.text)
 		}
 		return s == g.text
 	}
@@ -179,7 +179,7 @@ func (g *glob) matchTokens(s string, fold bool, vals []string) bool {
 					off = 0
 					continue
 				}
-				if sx < len(s) && sameByte(s[sx], text[off], fold) {
+				if sx < len(s) && sameByte(s[sx], text[off], fold, t.kind == tokLit) {
 					sx++
 					off++
 					continue
@@ -196,11 +196,16 @@ func (g *glob) matchTokens(s string, fold bool, vals []string) bool {
 	}
 }
 
-func sameByte(a, b byte, fold bool) bool {
-	if fold {
-		return lowerByte(a) == lowerByte(b)
+// sameByte compares a byte of the input with one of the pattern. A folded pattern's literals
+// are lower case already (lower); a variable's value is not.
+func sameByte(a, b byte, fold, lower bool) bool {
+	switch {
+	case !fold:
+		return a == b
+	case lower:
+		return lowerByte(a) == b
 	}
-	return a == b
+	return lowerByte(a) == lowerByte(b)
 }
 
 func lowerByte(c byte) byte {
@@ -221,6 +226,22 @@ func lowerASCII(s string) string {
 		}
 	}
 	return s
+}
+
+// equalLower reports whether s equals lower, a lower-case ASCII string, ignoring ASCII case.
+func equalLower(s, lower string) bool {
+	if len(s) != len(lower) {
+		return false
+	}
+	if s == lower {
+		return true
+	}
+	for i := 0; i < len(s); i++ {
+		if lowerByte(s[i]) != lower[i] {
+			return false
+		}
+	}
+	return true
 }
 
 func equalFoldASCII(a, b string) bool {
