@@ -6,6 +6,7 @@ require (
 	github.com/aws/aws-lambda-go v1.55.1 // tests only: unmodified aws-lambda-go functions run in Kiri
 	github.com/aws/aws-sdk-go-v2 v1.48.0 // tests only: real AWS clients drive Kiri
 	github.com/aws/aws-sdk-go-v2/aws/protocol/eventstream v1.7.26 // event stream framing (vnd.amazon.eventstream) for streaming responses; AWS-maintained, pure Go
+	github.com/aws/aws-sdk-go-v2/config v1.33.15 // tests only: the SDK inside test functions reaches Kiri through AWS_ENDPOINT_URL
 	github.com/aws/aws-sdk-go-v2/credentials v1.20.15
 	github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs v1.92.0
 	github.com/aws/aws-sdk-go-v2/service/dynamodb v1.73.1
@@ -24,12 +25,12 @@ require (
 	go.opentelemetry.io/otel v1.47.0 // W3C trace context propagation (API only, no SDK)
 	go.opentelemetry.io/otel/trace v1.47.0
 	go.uber.org/goleak v1.3.0 // tests only: goroutine leak checks
+	golang.org/x/sys v0.49.0 // the function sandbox: namespaces, seccomp, capabilities
 	modernc.org/sqlite v1.61.1 // default store: embedded SQLite in pure Go (no cgo), WAL
 )
 
-require golang.org/x/sys v0.49.0
-
 require (
+	github.com/aws/aws-sdk-go-v2/feature/ec2/imds v1.20.7 // indirect
 	github.com/aws/aws-sdk-go-v2/internal/configsources v1.5.12 // indirect
 	github.com/aws/aws-sdk-go-v2/internal/endpoints/v2 v2.8.12 // indirect
 	github.com/aws/aws-sdk-go-v2/internal/v4a v1.5.10 // indirect
@@ -38,6 +39,9 @@ require (
 	github.com/aws/aws-sdk-go-v2/service/internal/endpoint-discovery v1.13.10 // indirect
 	github.com/aws/aws-sdk-go-v2/service/internal/presigned-url v1.14.10 // indirect
 	github.com/aws/aws-sdk-go-v2/service/internal/s3shared v1.20.10 // indirect
+	github.com/aws/aws-sdk-go-v2/service/signin v1.12.3 // indirect
+	github.com/aws/aws-sdk-go-v2/service/sso v1.39.3 // indirect
+	github.com/aws/aws-sdk-go-v2/service/ssooidc v1.44.3 // indirect
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/dustin/go-humanize v1.1.0 // indirect
