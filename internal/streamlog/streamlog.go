@@ -133,19 +133,21 @@ type Record struct {
 	Data []byte
 }
 
-// seqBase makes sequence numbers 20-digit decimal strings that order as numbers and as text.
-const seqBase = uint64(10_000_000_000_000_000_000)
-
-// FormatSeq renders a sequence number as clients see it.
-func FormatSeq(n int64) string { return strconv.FormatUint(seqBase+uint64(n), 10) }
+// FormatSeq renders a sequence number as clients see it: 21 decimal digits (the least DynamoDB
+// Streams accepts), a leading 1 then the number zero-padded, so they order as numbers and as
+// text.
+func FormatSeq(n int64) string { return fmt.Sprintf("1%020d", n) }
 
 // ParseSeq reads a sequence number FormatSeq rendered.
 func ParseSeq(s string) (int64, bool) {
-	u, err := strconv.ParseUint(s, 10, 64)
-	if err != nil || u < seqBase || len(s) != 20 {
+	if len(s) != 21 || s[0] != '1' {
 		return 0, false
 	}
-	return int64(u - seqBase), true
+	n, err := strconv.ParseInt(s[1:], 10, 64)
+	if err != nil || n < 0 {
+		return 0, false
+	}
+	return n, true
 }
 
 // shardID names a shard as AWS does: shardId-<creation ms, 20 digits>-<8 hex>.

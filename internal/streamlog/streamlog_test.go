@@ -182,13 +182,13 @@ func TestCheckpointsAndIterators(t *testing.T) {
 func TestSequenceNumbersOrderAsTextAndNumbers(t *testing.T) {
 	t.Parallel()
 	a, b := FormatSeq(9), FormatSeq(10)
-	if len(a) != 20 || len(b) != 20 || a >= b {
+	if len(a) != 21 || len(b) != 21 || a >= b {
 		t.Fatalf("%s, %s", a, b)
 	}
 	if n, ok := ParseSeq(b); !ok || n != 10 {
 		t.Fatalf("parse %s = %d %v", b, n, ok)
 	}
-	for _, bad := range []string{"", "12", "abc", "-1"} {
+	for _, bad := range []string{"", "12", "abc", "-1", "200000000000000000001", "1-0000000000000000001"} {
 		if _, ok := ParseSeq(bad); ok {
 			t.Errorf("ParseSeq(%q) accepted", bad)
 		}
