@@ -56,7 +56,9 @@ func TestDynamoDBStreamSpecification(t *testing.T) {
 	ctx := t.Context()
 
 	createDDBTable(t, c, "plain", false)
-	createDDBTable(t, c, "streamed", true, func(in *dynamodb.CreateTableInput) { in.StreamSpecification = streamSpec(ddbtypes.StreamViewTypeKeysOnly) })
+	createDDBTable(t, c, "streamed", true, func(in *dynamodb.CreateTableInput) {
+		in.StreamSpecification = streamSpec(ddbtypes.StreamViewTypeKeysOnly)
+	})
 	d, err := c.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String("streamed")})
 	if err != nil {
 		t.Fatal(err)
@@ -150,7 +152,9 @@ func TestDynamoDBStreamRecords(t *testing.T) {
 	cs := srv.Clients()
 	c, sc := cs.DynamoDB, cs.Streams
 	ctx := t.Context()
-	createDDBTable(t, c, "rec", false, func(in *dynamodb.CreateTableInput) { in.StreamSpecification = streamSpec(ddbtypes.StreamViewTypeNewAndOldImages) })
+	createDDBTable(t, c, "rec", false, func(in *dynamodb.CreateTableInput) {
+		in.StreamSpecification = streamSpec(ddbtypes.StreamViewTypeNewAndOldImages)
+	})
 	d, _ := c.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String("rec")})
 	arn := aws.ToString(d.Table.LatestStreamArn)
 	item := func(pk, v string) map[string]ddbtypes.AttributeValue {
