@@ -459,17 +459,23 @@ func (s *Service) updateEventSourceMapping(ctx context.Context, in *UpdateEventS
 	if err := s.checkMappedFunction(ctx, fn, cur.EventSourceArn); err != nil {
 		return nil, err
 	}
+	return s.commitUpdate(ctx, in.UUID, fn, change.apply)
+}
+
+// commitUpdate applies an UpdateEventSourceMapping to the stored mapping uuid, pointing it at
+// fn, and moves it to the transitional state the change calls for.
+func (s *Service) commitUpdate(ctx context.Context, uuid *string, fn funcRef, apply func(*mapping) error) (*EventSourceMappingConfiguration, error) {
 	var m *mapping
-	err = s.st.Write(ctx, func(tx *store.Tx) error {
+	err := s.st.Write(ctx, func(tx *store.Tx) error {
 		var err error
-		if m, err = s.mappingOf(ctx, tx, in.UUID); err != nil {
+		if m, err = s.mappingOf(ctx, tx, uuid); err != nil {
 			return err
 		}
 		if m.inTransition() {
 			return mappingInUse("update")
 		}
 		wasEnabled := m.Enabled
-		if err := change.apply(m); err != nil {
+		if err := apply(m); err != nil {
 			return err
 		}
 		m.FunctionArn = fn.arn()

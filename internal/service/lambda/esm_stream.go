@@ -258,35 +258,7 @@ func (s *Service) updateStreamMapping(ctx context.Context, in *UpdateEventSource
 	if _, err := s.checkStreamMapping(ctx, fn, &probe); err != nil {
 		return nil, err
 	}
-	var m *mapping
-	err = s.st.Write(ctx, func(tx *store.Tx) error {
-		var err error
-		if m, err = s.mappingOf(ctx, tx, in.UUID); err != nil {
-			return err
-		}
-		if m.inTransition() {
-			return mappingInUse("update")
-		}
-		wasEnabled := m.Enabled
-		if err := sc.apply(m, base); err != nil {
-			return err
-		}
-		m.FunctionArn = fn.arn()
-		switch {
-		case m.Enabled && !wasEnabled:
-			m.State = esmEnabling
-		case !m.Enabled && wasEnabled:
-			m.State = esmDisabling
-		default:
-			m.State = esmUpdating
-		}
-		m.StateReason, m.LastModified = esmUserInitiated, s.now()
-		return s.commitMapping(tx, m, fn.name)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return m.render(), nil
+	return s.commitUpdate(ctx, in.UUID, fn, func(m *mapping) error { return sc.apply(m, base) })
 }
 
 // startStreamPoller runs (or restarts) a stream mapping's poller.
@@ -601,17 +573,6 @@ func (p *streamPoller) giveUp(ctx context.Context, t *target, sh streamlog.Shard
 // failureRecord is the invocation record Lambda sends an on-failure destination for a batch of
 // a DynamoDB stream (AWS Lambda Developer Guide, "Retaining discarded batches").
 func failureRecord(m mapping, t *target, shard string, recs []streamRecord, condition string, attempts int, res *invokeOutcome, now time.Time) []byte {
-	type requestContext struct {
-		RequestID              string `json:"requestId"`
-		FunctionARN            string `json:"functionArn"`
-		Condition              string `json:"condition"`
-		ApproximateInvokeCount int    `json:"approximateInvokeCount"`
-	}
-	type responseContext struct {
-		StatusCode      int    `json:"statusCode"`
-		ExecutedVersion string `json:"executedVersion"`
-		FunctionError   string `json:"functionError,omitempty"`
-	}
 	type batchInfo struct {
 		ShardID                         string `json:"shardId"`
 		StartSequenceNumber             string `json:"startSequenceNumber"`
