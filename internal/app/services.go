@@ -3,6 +3,7 @@ package app
 import (
 	"github.com/kiri-run/kiri/internal/service"
 	"github.com/kiri-run/kiri/internal/service/dynamodb"
+	"github.com/kiri-run/kiri/internal/service/dynamodb/streams"
 	"github.com/kiri-run/kiri/internal/service/iam"
 	"github.com/kiri-run/kiri/internal/service/lambda"
 	"github.com/kiri-run/kiri/internal/service/logs"
@@ -23,4 +24,5 @@ var services = []service.New{
 	service.Of(sqs.New),
 	service.Of(sns.New),
 	service.Of(dynamodb.New),
+	service.Of(streams.New),
 }

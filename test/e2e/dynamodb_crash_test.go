@@ -9,14 +9,16 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
+	stypes "github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
 
 	"github.com/kiri-run/kiri/test/e2e/kiritest"
 )
 
-// DynamoDB's crash paths: plain puts, conditional updates, and transactions, whose parts
-// must be all there or all absent after a kill.
+// DynamoDB's crash paths: plain puts, conditional updates, transactions, whose parts must be
+// all there or all absent after a kill, and puts whose stream records must all be there.
 func dynamodbCrashPaths() []kiritest.WritePath {
-	return []kiritest.WritePath{ddbPutPath{}, ddbConditionalPath{}, ddbTransactPath{}}
+	return []kiritest.WritePath{ddbPutPath{}, ddbConditionalPath{}, ddbTransactPath{}, ddbStreamPath{}}
 }
 
 func prepareCrashTable(ctx context.Context, c *kiritest.Clients, name string) error {
@@ -175,4 +177,64 @@ func (ddbTransactPath) Verify(ctx context.Context, c *kiritest.Clients, acks []s
 		}
 	}
 	return nil
+}
+
+// ddbStreamPath puts items into a table with a stream; every acknowledged put must have its
+// stream record, read back through the Streams API.
+type ddbStreamPath struct{}
+
+func (ddbStreamPath) Name() string { return "dynamodb.PutItem stream record" }
+
+func (ddbStreamPath) Prepare(ctx context.Context, c *kiritest.Clients) error {
+	_, err := c.DynamoDB.CreateTable(ctx, &dynamodb.CreateTableInput{TableName: aws.String("crash-stream"), BillingMode: ddbtypes.BillingModePayPerRequest,
+		AttributeDefinitions: []ddbtypes.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: ddbtypes.ScalarAttributeTypeS}},
+		KeySchema:            []ddbtypes.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: ddbtypes.KeyTypeHash}},
+		StreamSpecification:  &ddbtypes.StreamSpecification{StreamEnabled: aws.Bool(true), StreamViewType: ddbtypes.StreamViewTypeKeysOnly}})
+	return err
+}
+
+func (ddbStreamPath) Write(ctx context.Context, c *kiritest.Clients, worker, seq int) (string, error) {
+	ack := fmt.Sprintf("%d-%d", worker, seq)
+	_, err := c.DynamoDB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("crash-stream"),
+		Item: map[string]ddbtypes.AttributeValue{"pk": ddbS(ack)}})
+	return ack, err
+}
+
+func (ddbStreamPath) Verify(ctx context.Context, c *kiritest.Clients, acks []string) error {
+	d, err := c.DynamoDB.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String("crash-stream")})
+	if err != nil {
+		return err
+	}
+	arn := d.Table.LatestStreamArn
+	ds, err := c.Streams.DescribeStream(ctx, &dynamodbstreams.DescribeStreamInput{StreamArn: arn})
+	if err != nil {
+		return err
+	}
+	it, err := c.Streams.GetShardIterator(ctx, &dynamodbstreams.GetShardIteratorInput{StreamArn: arn,
+		ShardId: ds.StreamDescription.Shards[0].ShardId, ShardIteratorType: stypes.ShardIteratorTypeTrimHorizon})
+	if err != nil {
+		return err
+	}
+	seen := map[string]int{}
+	for iter := it.ShardIterator; iter != nil; {
+		r, err := c.Streams.GetRecords(ctx, &dynamodbstreams.GetRecordsInput{ShardIterator: iter})
+		if err != nil {
+			return err
+		}
+		for _, rec := range r.Records {
+			if pk, ok := rec.Dynamodb.Keys["pk"].(*stypes.AttributeValueMemberS); ok {
+				seen[pk.Value]++
+			}
+		}
+		if len(r.Records) == 0 {
+			break
+		}
+		iter = r.NextShardIterator
+	}
+	return verifyEach(acks, "acknowledged puts without their stream record", func(ack string) error {
+		if seen[ack] != 1 {
+			return fmt.Errorf("item %s has %d stream records", ack, seen[ack])
+		}
+		return nil
+	})
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/kiri-run/kiri/internal/queue"
 	"github.com/kiri-run/kiri/internal/service"
 	"github.com/kiri-run/kiri/internal/store"
+	"github.com/kiri-run/kiri/internal/streamlog"
 )
 
 // Background work of the service on the queue engine.
@@ -39,13 +40,14 @@ const (
 
 // Service is the DynamoDB API.
 type Service struct {
-	api    *awsproto.Service
-	st     *store.Store
-	eng    *queue.Engine
-	log    *slog.Logger
-	now    func() time.Time
-	tables *store.Cache[tableKey, *table]
-	authz  *authz.Authorizer
+	api     *awsproto.Service
+	st      *store.Store
+	eng     *queue.Engine
+	log     *slog.Logger
+	now     func() time.Time
+	tables  *store.Cache[tableKey, *table]
+	authz   *authz.Authorizer
+	records *streamlog.Log
 }
 
 // New migrates DynamoDB's tables, registers its operations, its purge and backfill handlers
@@ -60,13 +62,18 @@ func New(ctx context.Context, d service.Deps) (*Service, error) {
 	if err := d.Store.Migrate(ctx, "dynamodb", migrations); err != nil {
 		return nil, fmt.Errorf("migrate dynamodb: %w", err)
 	}
+	records, err := streamlog.Open(ctx, d.Store, d.Now)
+	if err != nil {
+		return nil, err
+	}
 	s := &Service{
-		st:     d.Store,
-		eng:    d.Queue,
-		log:    d.Logger.With("service", "dynamodb"),
-		now:    d.Now,
-		tables: store.NewCache[tableKey, *table](d.Store, tableCacheLimit),
-		authz:  d.Authz,
+		records: records,
+		st:      d.Store,
+		eng:     d.Queue,
+		log:     d.Logger.With("service", "dynamodb"),
+		now:     d.Now,
+		tables:  store.NewCache[tableKey, *table](d.Store, tableCacheLimit),
+		authz:   d.Authz,
 	}
 	api, err := awsproto.NewService("dynamodb", awsproto.ServiceOptions{
 		Authorize: d.Authz.Hook("dynamodb", s.operations(), accessDenied),
@@ -85,6 +92,7 @@ func New(ctx context.Context, d service.Deps) (*Service, error) {
 		d.Queue.Handle(topicPurge, s.purge, queue.HandlerOptions{Concurrency: 1})
 		d.Queue.Handle(topicBackfill, s.backfill, queue.HandlerOptions{Concurrency: 1})
 		d.Queue.Every(jobTTL, ttlInterval, ttlInterval, s.sweepExpired)
+		d.Queue.Every(jobStreamTrim, streamTrimInterval, streamTrimInterval, s.trimStreams)
 	}
 	return s, nil
 }

@@ -17,6 +17,8 @@ import (
 type change struct {
 	key      itemKey
 	old, new attr.Item
+	// expired marks a time-to-live deletion: its stream record names DynamoDB as the actor.
+	expired bool
 }
 
 // applyChange writes one item change inside tx: the item row, every secondary index entry, and
@@ -48,7 +50,7 @@ func (s *Service) applyChange(tx *store.Tx, t *table, c change) error {
 			return err
 		}
 	}
-	return nil
+	return s.recordChange(tx, t, c)
 }
 
 // indexEntry is an item's entry in a secondary index: its index key and projected item, or

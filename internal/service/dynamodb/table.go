@@ -63,6 +63,7 @@ type tableMeta struct {
 	TTLEnabled         bool         `json:"ttl,omitempty"`
 	DeletionProtection bool         `json:"deletionProtection,omitempty"`
 	TableClass         string       `json:"class,omitempty"`
+	Stream             *streamState `json:"stream,omitempty"`
 }
 
 // attrDef is an attribute definition: a key attribute of the table or an index and its type.

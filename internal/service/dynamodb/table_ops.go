@@ -208,10 +208,7 @@ func checkIndexes(m *tableMeta) error {
 }
 
 // unsupported refuses settings Kiri does not provide, rather than accept and drop them.
-func unsupported(stream *StreamSpecification, sse *SSESpecification) error {
-	if stream != nil && awsproto.Value(stream.StreamEnabled) {
-		return validation("Kiri does not provide DynamoDB Streams yet: StreamSpecification.StreamEnabled must be false")
-	}
+func unsupported(sse *SSESpecification) error {
 	if sse != nil && awsproto.Value(sse.Enabled) {
 		return validation("Kiri does not provide server-side encryption with KMS keys: SSESpecification.Enabled must be false")
 	}
@@ -255,8 +252,13 @@ func (s *Service) createTable(ctx context.Context, in *CreateTableInput) (*Creat
 	if err := checkDefinitions(m.Attrs, &m); err != nil {
 		return nil, err
 	}
-	if err := unsupported(in.StreamSpecification, in.SSESpecification); err != nil {
+	if err := unsupported(in.SSESpecification); err != nil {
 		return nil, err
+	}
+	if in.StreamSpecification != nil {
+		if _, _, err := streamSpec(in.StreamSpecification); err != nil {
+			return nil, err
+		}
 	}
 	if in.ResourcePolicy != nil {
 		return nil, validation("Kiri does not provide DynamoDB resource policies: ResourcePolicy cannot be set")
@@ -286,6 +288,14 @@ func (s *Service) createTable(ctx context.Context, in *CreateTableInput) (*Creat
 		if err := tx.QueryRow("INSERT INTO ddb_tables (account, region, name, created_at, meta) VALUES (?, ?, ?, ?, ?) RETURNING id",
 			k.Account, k.Region, k.Name, t.Created.UnixMilli(), string(metaJSON)).Scan(&t.ID); err != nil {
 			return fmt.Errorf("create table %s: %w", k.Name, err)
+		}
+		if in.StreamSpecification != nil && awsproto.Value(in.StreamSpecification.StreamEnabled) {
+			if err := s.changeStream(tx, t, in.StreamSpecification); err != nil {
+				return err
+			}
+			if err := s.saveMeta(tx, t); err != nil {
+				return err
+			}
 		}
 		return writeTags(tx, t.ID, tags)
 	})
@@ -329,6 +339,7 @@ func (s *Service) description(t *table, count, size int64) *TableDescription {
 	} else if m.BillingChanged != 0 {
 		d.BillingModeSummary = &BillingModeSummary{BillingMode: awsproto.Ptr(billingProvisioned)}
 	}
+	describeStream(d, t)
 	if m.TableClass != "" {
 		d.TableClassSummary = &TableClassSummary{TableClass: awsproto.Ptr(m.TableClass)}
 	}
@@ -451,6 +462,9 @@ func (s *Service) deleteTable(ctx context.Context, in *DeleteTableInput) (*Delet
 		}
 		if _, err := tx.Exec("DELETE FROM ddb_tags WHERE table_id = ?", t.ID); err != nil {
 			return fmt.Errorf("delete table %s: %w", t.Key.Name, err)
+		}
+		if err := s.closeTableStream(tx, cur); err != nil {
+			return err
 		}
 		return s.enqueuePurge(tx, purgeJob{TableID: t.ID})
 	})

@@ -139,7 +139,7 @@ func (s *Service) sweepExpired(ctx context.Context) error {
 				if err != nil {
 					return err
 				}
-				if err := s.applyChange(tx, t, change{key: e.k, old: old}); err != nil {
+				if err := s.applyChange(tx, t, change{key: e.k, old: old, expired: true}); err != nil {
 					return err
 				}
 				n++

@@ -18,7 +18,7 @@ func (s *Service) updateTable(ctx context.Context, in *UpdateTableInput) (*Updat
 		in.DeletionProtectionEnabled == nil && in.StreamSpecification == nil && in.SSESpecification == nil && in.TableClass == nil {
 		return nil, validation("At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required")
 	}
-	if err := unsupported(in.StreamSpecification, in.SSESpecification); err != nil {
+	if err := unsupported(in.SSESpecification); err != nil {
 		return nil, err
 	}
 	if len(in.ReplicaUpdates) > 0 {
@@ -39,6 +39,9 @@ func (s *Service) updateTable(ctx context.Context, in *UpdateTableInput) (*Updat
 		next := *cur
 		next.Meta = cloneMeta(cur.Meta)
 		if created, removed, err = s.changeTable(&next, in); err != nil {
+			return err
+		}
+		if err := s.changeStream(tx, &next, in.StreamSpecification); err != nil {
 			return err
 		}
 		if len(created) > 0 {
@@ -85,6 +88,10 @@ func cloneMeta(m tableMeta) tableMeta {
 		gsis[i] = &c
 	}
 	m.GSIs = gsis
+	if m.Stream != nil {
+		st := *m.Stream
+		m.Stream = &st
+	}
 	return m
 }
 

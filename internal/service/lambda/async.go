@@ -197,17 +197,6 @@ func (s *Service) asyncDone(ctx context.Context, t *target, ev asyncEvent, res *
 
 // destinationRecord is the invocation record Lambda sends to destinations.
 func destinationRecord(t *target, ev asyncEvent, res *runtime.Result, condition string) []byte {
-	type requestContext struct {
-		RequestID              string `json:"requestId"`
-		FunctionARN            string `json:"functionArn"`
-		Condition              string `json:"condition"`
-		ApproximateInvokeCount int    `json:"approximateInvokeCount"`
-	}
-	type responseContext struct {
-		StatusCode      int    `json:"statusCode"`
-		ExecutedVersion string `json:"executedVersion"`
-		FunctionError   string `json:"functionError,omitempty"`
-	}
 	rec := struct {
 		Version         string           `json:"version"`
 		Timestamp       string           `json:"timestamp"`
@@ -228,6 +217,21 @@ func destinationRecord(t *target, ev asyncEvent, res *runtime.Result, condition 
 	}
 	b, _ := json.Marshal(rec)
 	return b
+}
+
+// requestContext and responseContext are members of the invocation records Lambda sends
+// destinations.
+type requestContext struct {
+	RequestID              string `json:"requestId"`
+	FunctionARN            string `json:"functionArn"`
+	Condition              string `json:"condition"`
+	ApproximateInvokeCount int    `json:"approximateInvokeCount"`
+}
+
+type responseContext struct {
+	StatusCode      int    `json:"statusCode"`
+	ExecutedVersion string `json:"executedVersion"`
+	FunctionError   string `json:"functionError,omitempty"`
 }
 
 func orNull(b json.RawMessage) json.RawMessage {

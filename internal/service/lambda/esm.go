@@ -76,6 +76,15 @@ type mapping struct {
 	StateReason    string            `json:"stateReason"`
 	LastModified   time.Time         `json:"lastModified"`
 	Tags           map[string]string `json:"tags,omitempty"`
+
+	// Stream sources (esm_stream.go).
+	StartingPosition string `json:"startingPosition,omitempty"`
+	Bisect           bool   `json:"bisect,omitempty"`
+	// MaxRetries and MaxRecordAge are -1 for no limit.
+	MaxRetries      int32  `json:"maxRetries,omitempty"`
+	MaxRecordAge    int32  `json:"maxRecordAge,omitempty"`
+	Parallelization int32  `json:"parallelization,omitempty"`
+	OnFailure       string `json:"onFailure,omitempty"`
 }
 
 // arn is the mapping's EventSourceMappingArn.
@@ -123,6 +132,9 @@ func (m *mapping) render() *EventSourceMappingConfiguration {
 	if m.MaxConcurrency > 0 {
 		out.ScalingConfig = &ScalingConfig{MaximumConcurrency: ptr(m.MaxConcurrency)}
 	}
+	if m.stream() {
+		m.renderStream(out)
+	}
 	return out
 }
 
@@ -168,6 +180,25 @@ func (c mappingChange) apply(m *mapping) error {
 	if c.Window != nil {
 		m.Window = *c.Window
 	}
+	if err := c.applyShared(m); err != nil {
+		return err
+	}
+	if c.Scaling != nil {
+		m.MaxConcurrency = awsproto.Value(c.Scaling.MaximumConcurrency)
+	}
+	switch {
+	case m.fifo() && m.Window > 0:
+		return invalidParameter("Batching window is not supported for FIFO queues.")
+	case m.fifo() && m.BatchSize > esmSmallBatch:
+		return invalidParameter("Maximum batch size must be between 1 and 10 inclusive")
+	case m.BatchSize > esmSmallBatch && m.Window == 0:
+		return invalidParameter("Maximum batch window in seconds must be greater than 0 if maximum batch size is greater than 10")
+	}
+	return nil
+}
+
+// applyShared sets the members every kind of mapping takes: filters, response types, Enabled.
+func (c mappingChange) applyShared(m *mapping) error {
 	if c.FilterCriteria != nil {
 		m.Filters = nil
 		for _, f := range c.FilterCriteria.Filters {
@@ -187,19 +218,8 @@ func (c mappingChange) apply(m *mapping) error {
 	if c.ResponseTypes != nil {
 		m.ReportFailures = len(c.ResponseTypes) > 0 // the model allows ReportBatchItemFailures only
 	}
-	if c.Scaling != nil {
-		m.MaxConcurrency = awsproto.Value(c.Scaling.MaximumConcurrency)
-	}
 	if c.Enabled != nil {
 		m.Enabled = *c.Enabled
-	}
-	switch {
-	case m.fifo() && m.Window > 0:
-		return invalidParameter("Batching window is not supported for FIFO queues.")
-	case m.fifo() && m.BatchSize > esmSmallBatch:
-		return invalidParameter("Maximum batch size must be between 1 and 10 inclusive")
-	case m.BatchSize > esmSmallBatch && m.Window == 0:
-		return invalidParameter("Maximum batch window in seconds must be greater than 0 if maximum batch size is greater than 10")
 	}
 	return nil
 }
@@ -213,7 +233,12 @@ func mappingSource(arn string) error {
 	switch parts[2] {
 	case "sqs":
 		return nil
-	case "kinesis", "dynamodb", "kafka", "mq", "rds":
+	case "dynamodb":
+		if streamSourceARN(arn) {
+			return nil
+		}
+		return invalidParameter("Unrecognized event source.")
+	case "kinesis", "kafka", "mq", "rds":
 		return invalidParameter("Unsupported event source: Kiri's event source mappings read Amazon SQS queues only, not %s.", parts[2])
 	}
 	return invalidParameter("Unrecognized event source.")
@@ -279,6 +304,9 @@ func (s *Service) createEventSourceMapping(ctx context.Context, in *CreateEventS
 	source := awsproto.Value(in.EventSourceArn)
 	if err := mappingSource(source); err != nil {
 		return nil, err
+	}
+	if streamSourceARN(source) {
+		return s.createStreamMapping(ctx, in)
 	}
 	if err := refuseParameters(in, unsupportedParameters, unsupportedAtCreate); err != nil {
 		return nil, err
@@ -407,11 +435,14 @@ func (s *Service) getEventSourceMapping(ctx context.Context, in *GetEventSourceM
 }
 
 func (s *Service) updateEventSourceMapping(ctx context.Context, in *UpdateEventSourceMappingRequest) (*EventSourceMappingConfiguration, error) {
-	if err := refuseParameters(in, unsupportedParameters); err != nil {
-		return nil, err
-	}
 	cur, err := s.mappingOf(ctx, s.reader(ctx), in.UUID)
 	if err != nil {
+		return nil, err
+	}
+	if cur.stream() {
+		return s.updateStreamMapping(ctx, in, cur)
+	}
+	if err := refuseParameters(in, unsupportedParameters); err != nil {
 		return nil, err
 	}
 	fn := cur.function()
@@ -428,17 +459,23 @@ func (s *Service) updateEventSourceMapping(ctx context.Context, in *UpdateEventS
 	if err := s.checkMappedFunction(ctx, fn, cur.EventSourceArn); err != nil {
 		return nil, err
 	}
+	return s.commitUpdate(ctx, in.UUID, fn, change.apply)
+}
+
+// commitUpdate applies an UpdateEventSourceMapping to the stored mapping uuid, pointing it at
+// fn, and moves it to the transitional state the change calls for.
+func (s *Service) commitUpdate(ctx context.Context, uuid *string, fn funcRef, apply func(*mapping) error) (*EventSourceMappingConfiguration, error) {
 	var m *mapping
-	err = s.st.Write(ctx, func(tx *store.Tx) error {
+	err := s.st.Write(ctx, func(tx *store.Tx) error {
 		var err error
-		if m, err = s.mappingOf(ctx, tx, in.UUID); err != nil {
+		if m, err = s.mappingOf(ctx, tx, uuid); err != nil {
 			return err
 		}
 		if m.inTransition() {
 			return mappingInUse("update")
 		}
 		wasEnabled := m.Enabled
-		if err := change.apply(m); err != nil {
+		if err := apply(m); err != nil {
 			return err
 		}
 		m.FunctionArn = fn.arn()
@@ -532,8 +569,10 @@ func (s *Service) settleMapping(ctx context.Context, rec queue.Message) error {
 		// A mapping being deleted takes no other change.
 		s.stopPoller(uuid)
 		return s.st.Write(ctx, func(tx *store.Tx) error {
-			_, err := tx.Exec(`DELETE FROM lambda_event_source_mappings WHERE uuid = ?`, uuid)
-			return err
+			if _, err := tx.Exec(`DELETE FROM lambda_event_source_mappings WHERE uuid = ?`, uuid); err != nil {
+				return err
+			}
+			return s.records.DropCheckpoints(tx, m.consumer())
 		})
 	case !m.inTransition():
 		return nil

@@ -87,6 +87,10 @@ func pollerName(uuid string) string { return "lambda.esm." + uuid }
 
 // startPoller runs (or restarts, with its new configuration) a mapping's poller.
 func (s *Service) startPoller(m *mapping) {
+	if m.stream() {
+		s.startStreamPoller(m)
+		return
+	}
 	p := &mappingPoller{s: s, m: *m, log: s.log.With("event_source_mapping", m.UUID, "queue", m.EventSourceArn)}
 	p.filters, _ = pattern.CompileFilterCriteria(m.Filters) // checked when the mapping was stored
 	s.deps.Queue.StartWorker(pollerName(m.UUID), p.run)

@@ -20,6 +20,7 @@ import (
 	"github.com/kiri-run/kiri/internal/runtime"
 	"github.com/kiri-run/kiri/internal/service"
 	"github.com/kiri-run/kiri/internal/store"
+	"github.com/kiri-run/kiri/internal/streamlog"
 )
 
 // wiring is what the Lambda service needs beyond service.Deps: New builds it from those,
@@ -74,6 +75,8 @@ type Service struct {
 	functionDeleted broadcast
 	// policies keeps compiled function policies, for decisions in enforce mode.
 	policies *policy.Cache
+	// records is the record log stream event source mappings read.
+	records *streamlog.Log
 }
 
 // New starts the function runtime, migrates Lambda's tables and registers its operations,
@@ -134,7 +137,11 @@ func newService(ctx context.Context, d wiring) (*Service, error) {
 	if err := os.MkdirAll(filepath.Join(d.FunctionsDir, "tmp"), 0o755); err != nil {
 		return nil, fmt.Errorf("create functions dir: %w", err)
 	}
-	s := &Service{st: d.Store, blobs: d.Blobs, log: d.Logger.With("service", "lambda"), deps: d, now: time.Now, codeKey: make([]byte, 32), targets: newTargetCache(d.Store),
+	records, err := streamlog.Open(ctx, d.Store, d.Now)
+	if err != nil {
+		return nil, err
+	}
+	s := &Service{records: records, st: d.Store, blobs: d.Blobs, log: d.Logger.With("service", "lambda"), deps: d, now: time.Now, codeKey: make([]byte, 32), targets: newTargetCache(d.Store),
 		pollers: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "kiri_lambda_event_source_pollers", Help: "Pollers running for an event source mapping (batches it can process at once).",
 		}, []string{"uuid"}), policies: policy.NewCache(1024)}

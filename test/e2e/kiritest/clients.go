@@ -5,6 +5,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -27,6 +28,7 @@ type Clients struct {
 	SQS      *sqs.Client
 	SNS      *sns.Client
 	DynamoDB *dynamodb.Client
+	Streams  *dynamodbstreams.Client
 	Lambda   *lambda.Client
 	Logs     *cloudwatchlogs.Client
 }
@@ -59,6 +61,7 @@ func (s *Server) ClientsAs(accessKey, secretKey, sessionToken string) *Clients {
 		SQS:      sqs.NewFromConfig(cfg),
 		SNS:      sns.NewFromConfig(cfg),
 		DynamoDB: dynamodb.NewFromConfig(cfg),
+		Streams:  dynamodbstreams.NewFromConfig(cfg),
 		Lambda:   lambda.NewFromConfig(cfg),
 		Logs:     cloudwatchlogs.NewFromConfig(cfg),
 	}
