@@ -77,7 +77,12 @@ func (vd *validator) value(c *codec, v reflect.Value) {
 	case kindString:
 		str := v.String()
 		if c.enum != nil && !vd.skipEnum && !c.enum[str] {
-			vd.add("Value '%s' at '%s' failed to satisfy constraint: Member must satisfy enum value set: [%s]", truncate(str), vd.where(), strings.Join(s.Enum, ", "))
+			vd.add("Value '%s' at '%s' failed to satisfy constraint: Member must satisfy enum value set: [%s]", truncate(str), vd.where(), c.enumList)
+		}
+		if c.check != nil {
+			for _, problem := range c.check(str) {
+				vd.add("Value '%s' at '%s' failed to satisfy constraint: %s", strings.ToValidUTF8(str, "?"), vd.where(), problem)
+			}
 		}
 		if s.Min != nil || s.Max != nil {
 			vd.length(s, utf8.RuneCountInString(str), truncate(str))
