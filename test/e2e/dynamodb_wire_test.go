@@ -1,0 +1,140 @@
+package e2e
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/kiri-run/kiri/test/e2e/kiritest"
+)
+
+// TestDynamoDBTableNameValidation: a TableName that is not an ARN is held to DynamoDB's table
+// name constraints (3 to 255 characters of [a-zA-Z0-9_.-]) before anything else, by every
+// operation, with DynamoDB's messages.
+func TestDynamoDBTableNameValidation(t *testing.T) {
+	t.Parallel()
+	srv := kiritest.Start(t, kiritest.Options{})
+	c := srv.Clients().DynamoDB
+	ctx := t.Context()
+	long := strings.Repeat("a", 256)
+	tests := []struct {
+		name, table, message string
+	}{
+		{"too short", "ab", "1 validation error detected: Value 'ab' at 'tableName' failed to satisfy constraint: Member must have length greater than or equal to 3"},
+		{"too long", long, "1 validation error detected: Value '" + long + "' at 'tableName' failed to satisfy constraint: Member must have length less than or equal to 255"},
+		{"bad characters", "bad table!@#", "1 validation error detected: Value 'bad table!@#' at 'tableName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+"},
+		{"empty", "", "1 validation error detected: Value '' at 'tableName' failed to satisfy constraint: Member must have length greater than or equal to 1"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := c.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(tc.table), Item: map[string]ddbtypes.AttributeValue{"pk": ddbS("a")}})
+			expectDDBError(t, err, "ValidationException", tc.message)
+			_, err = c.CreateTable(ctx, &dynamodb.CreateTableInput{TableName: aws.String(tc.table), BillingMode: ddbtypes.BillingModePayPerRequest,
+				AttributeDefinitions: []ddbtypes.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: ddbtypes.ScalarAttributeTypeS}},
+				KeySchema:            []ddbtypes.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: ddbtypes.KeyTypeHash}}})
+			expectDDBError(t, err, "ValidationException", tc.message)
+		})
+	}
+	// A table ARN is still a TableName.
+	createDDBTable(t, c, "arn-named", false)
+	arn := "arn:aws:dynamodb:us-east-1:000000000000:table/arn-named"
+	if _, err := c.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(arn), Item: map[string]ddbtypes.AttributeValue{"pk": ddbS("a")}}); err != nil {
+		t.Fatalf("PutItem by ARN: %v", err)
+	}
+}
+
+// TestDynamoDBItemCollectionMetrics: ReturnItemCollectionMetrics SIZE answers the item
+// collection's key and size estimate on a table with a local secondary index, and nothing on
+// one without.
+func TestDynamoDBItemCollectionMetrics(t *testing.T) {
+	t.Parallel()
+	srv := kiritest.Start(t, kiritest.Options{})
+	c := srv.Clients().DynamoDB
+	ctx := t.Context()
+	createDDBTable(t, c, "with-lsi", true, func(in *dynamodb.CreateTableInput) {
+		in.AttributeDefinitions = append(in.AttributeDefinitions, ddbtypes.AttributeDefinition{AttributeName: aws.String("l"), AttributeType: ddbtypes.ScalarAttributeTypeS})
+		in.LocalSecondaryIndexes = []ddbtypes.LocalSecondaryIndex{{IndexName: aws.String("by-l"),
+			KeySchema:  []ddbtypes.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: ddbtypes.KeyTypeHash}, {AttributeName: aws.String("l"), KeyType: ddbtypes.KeyTypeRange}},
+			Projection: &ddbtypes.Projection{ProjectionType: ddbtypes.ProjectionTypeAll}}}
+	})
+	createDDBTable(t, c, "without-lsi", true)
+	item := map[string]ddbtypes.AttributeValue{"pk": ddbS("p"), "sk": ddbN("1"), "l": ddbS("x")}
+	key := map[string]ddbtypes.AttributeValue{"pk": ddbS("p"), "sk": ddbN("1")}
+	check := func(op string, m *ddbtypes.ItemCollectionMetrics) {
+		t.Helper()
+		if m == nil {
+			t.Fatalf("%s: no ItemCollectionMetrics", op)
+		}
+		if pk, ok := m.ItemCollectionKey["pk"].(*ddbtypes.AttributeValueMemberS); !ok || pk.Value != "p" || len(m.ItemCollectionKey) != 1 {
+			t.Fatalf("%s: ItemCollectionKey %#v", op, m.ItemCollectionKey)
+		}
+		if len(m.SizeEstimateRangeGB) != 2 || m.SizeEstimateRangeGB[0] != 0 || m.SizeEstimateRangeGB[1] != 1 {
+			t.Fatalf("%s: SizeEstimateRangeGB %v", op, m.SizeEstimateRangeGB)
+		}
+	}
+	put, err := c.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("with-lsi"), Item: item, ReturnItemCollectionMetrics: ddbtypes.ReturnItemCollectionMetricsSize})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("PutItem", put.ItemCollectionMetrics)
+	upd, err := c.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String("with-lsi"), Key: key, UpdateExpression: aws.String("SET d = :d"),
+		ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{":d": ddbS("v")}, ReturnItemCollectionMetrics: ddbtypes.ReturnItemCollectionMetricsSize})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("UpdateItem", upd.ItemCollectionMetrics)
+	del, err := c.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String("with-lsi"), Key: key, ReturnItemCollectionMetrics: ddbtypes.ReturnItemCollectionMetricsSize})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("DeleteItem", del.ItemCollectionMetrics)
+	none, err := c.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("without-lsi"), Item: item, ReturnItemCollectionMetrics: ddbtypes.ReturnItemCollectionMetricsSize})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if none.ItemCollectionMetrics != nil {
+		t.Fatalf("a table without a local index: ItemCollectionMetrics %+v", none.ItemCollectionMetrics)
+	}
+}
+
+// TestDynamoDBErrorTypeOnTheWire: errors carry "__type" as DynamoDB's servers send it, a
+// modeled error in the service's namespace and the others in Coral's, which every SDK parses
+// (the SDK tests above check the codes they read).
+func TestDynamoDBErrorTypeOnTheWire(t *testing.T) {
+	t.Parallel()
+	srv := kiritest.Start(t, kiritest.Options{})
+	call := func(op, body string) string {
+		t.Helper()
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, srv.URL+"/", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/x-amz-json-1.0")
+		req.Header.Set("X-Amz-Target", "DynamoDB_20120810."+op)
+		req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=AKID/20250101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=abc")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var e struct {
+			Type string `json:"__type"`
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&e); err != nil {
+			t.Fatal(err)
+		}
+		return e.Type
+	}
+	tests := []struct{ op, body, want string }{
+		{"DescribeTable", `{"TableName":"missing"}`, "com.amazonaws.dynamodb.v20120810#ResourceNotFoundException"},
+		{"DescribeTable", `{}`, "com.amazon.coral.validate#ValidationException"},
+		{"NoSuchOperation", `{}`, "com.amazon.coral.service#UnknownOperationException"},
+	}
+	for _, tc := range tests {
+		if got := call(tc.op, tc.body); got != tc.want {
+			t.Errorf("%s %s: __type %q, want %q", tc.op, tc.body, got, tc.want)
+		}
+	}
+}
