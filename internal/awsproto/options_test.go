@@ -85,3 +85,19 @@ func TestErrorTypeNamespaceQualifiesTheType(t *testing.T) {
 		t.Fatalf("without a namespace: body %s", got)
 	}
 }
+
+func TestEmptyCollectionsShowAsJavaPrintsThem(t *testing.T) {
+	t.Parallel()
+	s := mustService(t, "dynamodb", awsproto.ServiceOptions{})
+	awsproto.Handle(s, "TransactGetItems", func(ctx context.Context, in *ddbapi.TransactGetItemsInput) (*ddbapi.TransactGetItemsOutput, error) {
+		return &ddbapi.TransactGetItemsOutput{}, nil
+	})
+	req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(`{"TransactItems":[]}`))
+	req.Header.Set("X-Amz-Target", "DynamoDB_20120810.TransactGetItems")
+	rec := httptest.NewRecorder()
+	edge(awsproto.NewRouter(s)).ServeHTTP(rec, req)
+	want := `Value '[]' at 'transactItems' failed to satisfy constraint: Member must have length greater than or equal to 1`
+	if !strings.Contains(rec.Body.String(), want) {
+		t.Fatalf("body %s\nwant %s", rec.Body.String(), want)
+	}
+}
