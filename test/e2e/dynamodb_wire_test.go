@@ -3,6 +3,7 @@ package e2e
 import (
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -102,39 +103,100 @@ func TestDynamoDBItemCollectionMetrics(t *testing.T) {
 	}
 }
 
+// rawDDBCall sends one DynamoDB call as JSON, as a client that validates nothing would, and
+// returns the error's "__type" and message.
+func rawDDBCall(t *testing.T, url, op, body string) (typ, message string) {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, url+"/", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/x-amz-json-1.0")
+	req.Header.Set("X-Amz-Target", "DynamoDB_20120810."+op)
+	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=AKID/20250101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=abc")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var e struct {
+		Type    string `json:"__type"`
+		Message string `json:"message"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&e); err != nil {
+		t.Fatal(err)
+	}
+	return e.Type, e.Message
+}
+
 // TestDynamoDBErrorTypeOnTheWire: errors carry "__type" as DynamoDB's servers send it, a
 // modeled error in the service's namespace and the others in Coral's, which every SDK parses
 // (the SDK tests above check the codes they read).
 func TestDynamoDBErrorTypeOnTheWire(t *testing.T) {
 	t.Parallel()
 	srv := kiritest.Start(t, kiritest.Options{})
-	call := func(op, body string) string {
-		t.Helper()
-		req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, srv.URL+"/", strings.NewReader(body))
-		req.Header.Set("Content-Type", "application/x-amz-json-1.0")
-		req.Header.Set("X-Amz-Target", "DynamoDB_20120810."+op)
-		req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=AKID/20250101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=abc")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var e struct {
-			Type string `json:"__type"`
-		}
-		if err := json.NewDecoder(resp.Body).Decode(&e); err != nil {
-			t.Fatal(err)
-		}
-		return e.Type
-	}
 	tests := []struct{ op, body, want string }{
 		{"DescribeTable", `{"TableName":"missing"}`, "com.amazonaws.dynamodb.v20120810#ResourceNotFoundException"},
 		{"DescribeTable", `{}`, "com.amazon.coral.validate#ValidationException"},
 		{"NoSuchOperation", `{}`, "com.amazon.coral.service#UnknownOperationException"},
 	}
 	for _, tc := range tests {
-		if got := call(tc.op, tc.body); got != tc.want {
+		if got, _ := rawDDBCall(t, srv.URL, tc.op, tc.body); got != tc.want {
 			t.Errorf("%s %s: __type %q, want %q", tc.op, tc.body, got, tc.want)
 		}
 	}
+}
+
+// TestDynamoDBFrontEndValidationMessages: parameters DynamoDB's front end checks itself are
+// refused with its words, not the generic constraint's.
+func TestDynamoDBFrontEndValidationMessages(t *testing.T) {
+	t.Parallel()
+	srv := kiritest.Start(t, kiritest.Options{})
+	c := srv.Clients().DynamoDB
+	ctx := t.Context()
+	createDDBTable(t, c, "msgs", false)
+	// The SDK itself refuses a CreateTable without TableName.
+	if _, msg := rawDDBCall(t, srv.URL, "CreateTable", `{"AttributeDefinitions":[{"AttributeName":"pk","AttributeType":"S"}],"KeySchema":[{"AttributeName":"pk","KeyType":"HASH"}],"BillingMode":"PAY_PER_REQUEST"}`); msg != "The parameter 'TableName' is required but was not present in the request" {
+		t.Errorf("CreateTable without TableName: %q", msg)
+	}
+	_, err := c.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: map[string]ddbtypes.KeysAndAttributes{}})
+	expectDDBError(t, err, "ValidationException", "The requestItems parameter is required for BatchGetItem")
+	_, err = c.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]ddbtypes.WriteRequest{}})
+	expectDDBError(t, err, "ValidationException", "The requestItems parameter is required for BatchWriteItem")
+	keys := make([]map[string]ddbtypes.AttributeValue, 101)
+	for i := range keys {
+		keys[i] = map[string]ddbtypes.AttributeValue{"pk": ddbS(strconv.Itoa(i))}
+	}
+	_, err = c.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: map[string]ddbtypes.KeysAndAttributes{"msgs": {Keys: keys}}})
+	expectDDBError(t, err, "ValidationException", "1 validation error detected: Value at 'RequestItems.msgs.member.Keys' failed to satisfy constraint: Member must have length less than or equal to 100")
+	_, err = c.Query(ctx, &dynamodb.QueryInput{TableName: aws.String("msgs"), Limit: aws.Int32(0),
+		KeyConditionExpression: aws.String("pk = :p"), ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{":p": ddbS("a")}})
+	expectDDBError(t, err, "ValidationException", "1 validation error detected: Value at 'Limit' failed to satisfy constraint: Member must have value greater than or equal to 1")
+	_, err = c.Scan(ctx, &dynamodb.ScanInput{TableName: aws.String("msgs"), Limit: aws.Int32(0)})
+	expectDDBError(t, err, "ValidationException", "1 validation error detected: Value '0' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1")
+	_, err = c.TransactGetItems(ctx, &dynamodb.TransactGetItemsInput{TransactItems: []ddbtypes.TransactGetItem{}})
+	expectDDBError(t, err, "ValidationException", "1 validation error detected: Value '[]' at 'transactItems' failed to satisfy constraint: Member must have length greater than or equal to 1")
+	_, err = c.Query(ctx, &dynamodb.QueryInput{TableName: aws.String("msgs"), Select: "NOPE",
+		KeyConditionExpression: aws.String("pk = :p"), ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{":p": ddbS("a")}})
+	expectDDBError(t, err, "ValidationException", "1 validation error detected: Value 'NOPE' at 'select' failed to satisfy constraint: Member must satisfy enum value set: [SPECIFIC_ATTRIBUTES, COUNT, ALL_ATTRIBUTES, ALL_PROJECTED_ATTRIBUTES]")
+	_, err = c.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("msgs"), Item: map[string]ddbtypes.AttributeValue{"pk": ddbS("a"),
+		"s": &ddbtypes.AttributeValueMemberSS{Value: []string{"a", "a"}}}})
+	expectDDBError(t, err, "ValidationException", "One or more parameter values were invalid: Input collection [a, a] contains duplicates.")
+}
+
+// TestDynamoDBCreateTableCountsKeyDefinitionsFirst: a key schema of more attributes than are
+// defined is refused for that before its element names are compared.
+func TestDynamoDBCreateTableCountsKeyDefinitionsFirst(t *testing.T) {
+	t.Parallel()
+	srv := kiritest.Start(t, kiritest.Options{})
+	c := srv.Clients().DynamoDB
+	in := func(defs ...string) *dynamodb.CreateTableInput {
+		in := &dynamodb.CreateTableInput{TableName: aws.String("dup-key"), BillingMode: ddbtypes.BillingModePayPerRequest,
+			KeySchema: []ddbtypes.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: ddbtypes.KeyTypeHash}, {AttributeName: aws.String("pk"), KeyType: ddbtypes.KeyTypeRange}}}
+		for _, d := range defs {
+			in.AttributeDefinitions = append(in.AttributeDefinitions, ddbtypes.AttributeDefinition{AttributeName: aws.String(d), AttributeType: ddbtypes.ScalarAttributeTypeS})
+		}
+		return in
+	}
+	_, err := c.CreateTable(t.Context(), in("pk"))
+	expectDDBError(t, err, "ValidationException", "Invalid KeySchema: Some index key attribute have no definition")
+	_, err = c.CreateTable(t.Context(), in("pk", "other"))
+	expectDDBError(t, err, "ValidationException", "Both the Hash Key and the Range Key element in the KeySchema have the same name")
 }

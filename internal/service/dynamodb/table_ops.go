@@ -219,6 +219,11 @@ func unsupported(stream *StreamSpecification, sse *SSESpecification) error {
 }
 
 func (s *Service) createTable(ctx context.Context, in *CreateTableInput) (*CreateTableOutput, error) {
+	if len(in.KeySchema) > len(in.AttributeDefinitions) {
+		// DynamoDB counts before it looks at the elements: [pk HASH, pk RANGE] with pk alone
+		// defined is refused so, not for its repeated name.
+		return nil, validation("Invalid KeySchema: Some index key attribute have no definition")
+	}
 	hash, rng, err := keySchema(in.KeySchema)
 	if err != nil {
 		return nil, err

@@ -1,6 +1,7 @@
 package dynamodb
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/kiri-run/kiri/internal/awsproto"
@@ -15,7 +16,28 @@ func wireOptions() awsproto.ServiceOptions {
 		StringChecks:       map[string]func(string) []string{"TableArn": checkTableName},
 		EnumOrder:          enumOrder,
 		ErrorTypeNamespace: errorNamespace,
+		ValidationError:    validationError,
 	}
+}
+
+// validationError words the problems the model's constraints found as DynamoDB does, where
+// its front end checks a parameter itself before (or instead of) the generic constraint.
+func validationError(op string, problems []string) *awsproto.Error {
+	if len(problems) == 1 {
+		p := problems[0]
+		switch {
+		case op == "CreateTable" && p == "Value null at 'tableName' failed to satisfy constraint: Member must not be null":
+			return validation("The parameter 'TableName' is required but was not present in the request")
+		case (op == "BatchGetItem" || op == "BatchWriteItem") && (p == "Value null at 'requestItems' failed to satisfy constraint: Member must not be null" ||
+			p == "Value '{}' at 'requestItems' failed to satisfy constraint: Member must have length greater than or equal to 1"):
+			return validation("The requestItems parameter is required for " + op)
+		}
+	}
+	problems = slices.Clone(problems)
+	for i, p := range problems {
+		problems[i] = frontEndProblem(op, p)
+	}
+	return validation(awsproto.ValidationMessage(problems))
 }
 
 // enumOrder lists enum values in the order DynamoDB's validation messages name them.
@@ -50,4 +72,30 @@ func checkTableName(v string) []string {
 
 func notTableNameRune(r rune) bool {
 	return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '.' || r == '-')
+}
+
+// frontEndProblem words one constraint problem as DynamoDB's front end does where it checks the
+// member itself: Query's Limit, and the keys of each table of a BatchGetItem, are named as on
+// the wire and not echoed.
+func frontEndProblem(op, p string) string {
+	const (
+		limit    = "' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1"
+		keysAt   = "' at 'requestItems."
+		keysTail = ".keys' failed to satisfy constraint: Member must have length less than or equal to 100"
+	)
+	if !strings.HasPrefix(p, "Value '") {
+		return p
+	}
+	switch op {
+	case "Query":
+		if strings.HasSuffix(p, limit) {
+			return "Value at 'Limit' failed to satisfy constraint: Member must have value greater than or equal to 1"
+		}
+	case "BatchGetItem":
+		if i := strings.Index(p, keysAt); i >= 0 && strings.HasSuffix(p, keysTail) {
+			table := p[i+len(keysAt) : len(p)-len(keysTail)]
+			return "Value at 'RequestItems." + table + ".member.Keys' failed to satisfy constraint: Member must have length less than or equal to 100"
+		}
+	}
+	return p
 }
