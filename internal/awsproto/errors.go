@@ -103,6 +103,9 @@ func (s *Service) WriteError(w http.ResponseWriter, req *http.Request, call *Cal
 		if sh != nil && sh.Members["Message"] != nil {
 			msgKey = "Message"
 		}
+		if ae.messageKey != "" {
+			msgKey = ae.messageKey
+		}
 		buf = appendJSONString(buf, msgKey)
 		buf = append(buf, ':')
 		buf = appendJSONString(buf, ae.Message)

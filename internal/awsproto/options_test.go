@@ -101,3 +101,57 @@ func TestEmptyCollectionsShowAsJavaPrintsThem(t *testing.T) {
 		t.Fatalf("body %s\nwant %s", rec.Body.String(), want)
 	}
 }
+
+// TestCoralSerializationErrors: with ErrorTypeNamespace, a value of the wrong JSON type is
+// refused as the service's Java reader refuses it, and what that reader accepts is read.
+func TestCoralSerializationErrors(t *testing.T) {
+	t.Parallel()
+	opts := awsproto.ServiceOptions{ErrorTypeNamespace: "com.amazonaws.dynamodb.v20120810"}
+	s := mustService(t, "dynamodb", opts)
+	var got *ddbapi.BatchGetItemInput
+	awsproto.Handle(s, "BatchGetItem", func(ctx context.Context, in *ddbapi.BatchGetItemInput) (*ddbapi.BatchGetItemOutput, error) {
+		got = in
+		return &ddbapi.BatchGetItemOutput{}, nil
+	})
+	awsproto.Handle(s, "Query", func(ctx context.Context, in *ddbapi.QueryInput) (*ddbapi.QueryOutput, error) {
+		return &ddbapi.QueryOutput{Count: in.Limit}, nil
+	})
+	call := func(op, body string) string {
+		req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))
+		req.Header.Set("X-Amz-Target", "DynamoDB_20120810."+op)
+		rec := httptest.NewRecorder()
+		edge(awsproto.NewRouter(s)).ServeHTTP(rec, req)
+		return rec.Body.String()
+	}
+	const ser = `{"__type":"com.amazon.coral.service#SerializationException","Message":`
+	tests := []struct{ name, body, want string }{
+		{"a scalar for a map member", `{"RequestItems":1}`, ser + `"Unexpected field type"}`},
+		{"a list for a structure", `{"RequestItems":{"tbl":[]}}`, ser + `"Unrecognized collection type class com.amazonaws.dynamodb.v20120810.KeysAndAttributes"}`},
+		{"a scalar for a map in a list", `{"RequestItems":{"tbl":{"Keys":[1]}}}`, ser + `"class sun.reflect.generics.reflectiveObjects.ParameterizedTypeImpl cannot be cast to class java.lang.Class (sun.reflect.generics.reflectiveObjects.ParameterizedTypeImpl and java.lang.Class are in module java.base of loader 'bootstrap')"}`},
+		{"a list for a map", `{"RequestItems":{"tbl":{"Keys":[[]]}}}`, ser + `"Unrecognized collection type java.util.Map<java.lang.String, com.amazonaws.dynamodb.v20120810.AttributeValue>"}`},
+		{"a scalar for a structure in a map", `{"RequestItems":{"tbl":{"Keys":[{"a":"x"}]}}}`, ser + `"Unexpected value type in payload"}`},
+		{"a boolean for a string", `{"ReturnConsumedCapacity":true}`, ser + `"TRUE_VALUE cannot be converted to String"}`},
+		{"a decimal for a string", `{"ReturnConsumedCapacity":1.5}`, ser + `"DECIMAL_VALUE cannot be converted to String"}`},
+		{"an object for a string", `{"ReturnConsumedCapacity":{}}`, ser + `"Start of structure or map found where not expected"}`},
+		{"a list for a string", `{"ReturnConsumedCapacity":[]}`, ser + `"Unrecognized collection type class java.lang.String"}`},
+		{"a word for a boolean", `{"RequestItems":{"tbl":{"ConsistentRead":"maybe","Keys":[{}]}}}`, ser + `"Unexpected token received from parser"}`},
+		{"a short base64 blob", `{"RequestItems":{"tbl":{"Keys":[{"a":{"B":"abc"}}]}}}`, ser + `"Base64 encoded length is expected a multiple of 4 bytes but found: 3"}`},
+	}
+	for _, tc := range tests {
+		if body := call("BatchGetItem", tc.body); body != tc.want {
+			t.Errorf("%s: body %s\nwant %s", tc.name, body, tc.want)
+		}
+	}
+	if body := call("BatchGetItem", `{"RequestItems":{"tbl":{"ConsistentRead":"yes","Keys":[{}]}}}`); !strings.HasPrefix(body, "{}") && got == nil {
+		t.Fatalf("a boolean from \"yes\": %s", body)
+	}
+	if !awsproto.Value(got.RequestItems["tbl"].ConsistentRead) {
+		t.Fatalf("ConsistentRead \"yes\" read as false")
+	}
+	if body := call("Query", `{"TableName":"tbl","Limit":2.7}`); !strings.Contains(body, `"Count":2`) {
+		t.Fatalf("a decimal Limit: %s", body)
+	}
+	if body := call("Query", `{"TableName":"tbl","Limit":"2"}`); body != ser+`"STRING_VALUE cannot be converted to Integer"}` {
+		t.Fatalf("a string Limit: %s", body)
+	}
+}
