@@ -200,3 +200,33 @@ func TestDynamoDBCreateTableCountsKeyDefinitionsFirst(t *testing.T) {
 	_, err = c.CreateTable(t.Context(), in("pk", "other"))
 	expectDDBError(t, err, "ValidationException", "Both the Hash Key and the Range Key element in the KeySchema have the same name")
 }
+
+// TestDynamoDBValuesAreCheckedBeforeTheTable: a malformed key or item, or one over the item
+// size limit, is refused as such whether or not its table exists, by the item operations and
+// both batches.
+func TestDynamoDBValuesAreCheckedBeforeTheTable(t *testing.T) {
+	t.Parallel()
+	srv := kiritest.Start(t, kiritest.Options{})
+	c := srv.Clients().DynamoDB
+	ctx := t.Context()
+	const missing = "no-such-table"
+	badKey := map[string]ddbtypes.AttributeValue{"pk": ddbN("not-a-number")}
+	const badNumber = "The parameter cannot be converted to a numeric value: not-a-number"
+	big := map[string]ddbtypes.AttributeValue{"pk": ddbS("a"), "blob": ddbS(strings.Repeat("x", 400*1024))}
+	const tooBig = "Item size has exceeded the maximum allowed size"
+	_, err := c.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(missing), Key: badKey})
+	expectDDBError(t, err, "ValidationException", badNumber)
+	_, err = c.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(missing), Key: badKey})
+	expectDDBError(t, err, "ValidationException", badNumber)
+	_, err = c.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(missing), Key: badKey})
+	expectDDBError(t, err, "ValidationException", badNumber)
+	_, err = c.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(missing), Item: big})
+	expectDDBError(t, err, "ValidationException", tooBig)
+	_, err = c.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]ddbtypes.WriteRequest{missing: {{PutRequest: &ddbtypes.PutRequest{Item: big}}}}})
+	expectDDBError(t, err, "ValidationException", tooBig)
+	_, err = c.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: map[string]ddbtypes.KeysAndAttributes{missing: {Keys: []map[string]ddbtypes.AttributeValue{badKey}}}})
+	expectDDBError(t, err, "ValidationException", badNumber)
+	// With well-formed values, the missing table is what is refused.
+	_, err = c.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(missing), Key: map[string]ddbtypes.AttributeValue{"pk": ddbS("a")}})
+	expectDDBError(t, err, "ResourceNotFoundException", "Requested resource not found")
+}

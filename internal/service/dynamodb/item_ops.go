@@ -31,14 +31,14 @@ func (s *Service) putItem(ctx context.Context, in *PutItemInput) (*PutItemOutput
 	if err != nil {
 		return nil, err
 	}
+	if err := item.CheckSize(); err != nil {
+		return nil, err
+	}
 	t, err := s.tableFor(ctx, in.TableName)
 	if err != nil {
 		return nil, err
 	}
 	if err := t.checkItem(item); err != nil {
-		return nil, err
-	}
-	if err := item.CheckSize(); err != nil {
 		return nil, err
 	}
 	var old attr.Item
@@ -79,11 +79,15 @@ func (s *Service) getItem(ctx context.Context, in *GetItemInput) (*GetItemOutput
 	if err != nil {
 		return nil, err
 	}
+	key, err := fromWireItem(in.Key)
+	if err != nil {
+		return nil, err
+	}
 	t, err := s.tableFor(ctx, in.TableName)
 	if err != nil {
 		return nil, err
 	}
-	_, k, err := keyParam(t, in.Key)
+	k, err := keyParam(t, key)
 	if err != nil {
 		return nil, err
 	}
@@ -108,11 +112,15 @@ func (s *Service) deleteItem(ctx context.Context, in *DeleteItemInput) (*DeleteI
 	if err != nil {
 		return nil, err
 	}
+	key, err := fromWireItem(in.Key)
+	if err != nil {
+		return nil, err
+	}
 	t, err := s.tableFor(ctx, in.TableName)
 	if err != nil {
 		return nil, err
 	}
-	key, k, err := keyParam(t, in.Key)
+	k, err := keyParam(t, key)
 	if err != nil {
 		return nil, err
 	}
@@ -241,11 +249,15 @@ func (s *Service) updateItem(ctx context.Context, in *UpdateItemInput) (*UpdateI
 	if err != nil {
 		return nil, err
 	}
+	key, err := fromWireItem(in.Key)
+	if err != nil {
+		return nil, err
+	}
 	t, err := s.tableFor(ctx, in.TableName)
 	if err != nil {
 		return nil, err
 	}
-	key, k, err := keyParam(t, in.Key)
+	k, err := keyParam(t, key)
 	if err != nil {
 		return nil, err
 	}
