@@ -230,3 +230,20 @@ func TestDynamoDBValuesAreCheckedBeforeTheTable(t *testing.T) {
 	_, err = c.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(missing), Key: map[string]ddbtypes.AttributeValue{"pk": ddbS("a")}})
 	expectDDBError(t, err, "ResourceNotFoundException", "Requested resource not found")
 }
+
+// TestDynamoDBTagOperationsOnMalformedARNs: a ResourceArn that is no resource ARN is refused as
+// AWS's authorization refuses it, and a table ARN whose name is not a table name as an invalid
+// ARN.
+func TestDynamoDBTagOperationsOnMalformedARNs(t *testing.T) {
+	t.Parallel()
+	srv := kiritest.Start(t, kiritest.Options{})
+	c := srv.Clients().DynamoDB
+	ctx := t.Context()
+	for _, arn := range []string{"abcd", "a:b:c:d:e:f", "a:b:c:d:e/f"} {
+		_, err := c.ListTagsOfResource(ctx, &dynamodb.ListTagsOfResourceInput{ResourceArn: aws.String(arn)})
+		expectDDBError(t, err, "AccessDeniedException", "User: arn:aws:iam::000000000000:root is not authorized to perform: dynamodb:ListTagsOfResource on resource: "+arn)
+	}
+	short := "arn:aws:dynamodb:us-east-1:000000000000:table/ab"
+	_, err := c.TagResource(ctx, &dynamodb.TagResourceInput{ResourceArn: aws.String(short), Tags: []ddbtypes.Tag{{Key: aws.String("k"), Value: aws.String("v")}}})
+	expectDDBError(t, err, "ValidationException", "Invalid TableArn: Invalid ResourceArn provided as input "+short)
+}
