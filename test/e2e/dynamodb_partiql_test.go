@@ -38,6 +38,16 @@ func TestDynamoDBPartiQL(t *testing.T) {
 	if err != nil || len(out.Items) != 1 || len(out.Items[0]) != 2 || out.Items[0]["n"].(*ddbtypes.AttributeValueMemberN).Value != "20" {
 		t.Fatalf("SELECT by key = %+v, %v", out, err)
 	}
+	// A nested path is returned under its last name, by a key read and by a scan.
+	for _, stmt := range []string{`SELECT doc.l FROM "pqt" WHERE pk = 'b' AND sk = 1`, `SELECT doc.l FROM "pqt" WHERE n = 30`} {
+		out, err = exec(stmt)
+		if err != nil || len(out.Items) != 1 || len(out.Items[0]) != 1 {
+			t.Fatalf("%s = %+v, %v", stmt, out, err)
+		}
+		if l, ok := out.Items[0]["l"].(*ddbtypes.AttributeValueMemberL); !ok || len(l.Value) != 2 {
+			t.Fatalf("%s = %#v", stmt, out.Items[0])
+		}
+	}
 	// A scan in pages of one.
 	var seen int
 	var next *string
