@@ -93,6 +93,17 @@ func TestDynamoDBTransactions(t *testing.T) {
 		aws.ToFloat64(got.ConsumedCapacity[0].CapacityUnits) != 6 {
 		t.Fatalf("TransactGetItems = %+v, %v", got, err)
 	}
+	// A key that does not fit the table cancels the transaction, with that action's reason.
+	_, err = c.TransactGetItems(ctx, &dynamodb.TransactGetItemsInput{TransactItems: []ddbtypes.TransactGetItem{
+		{Get: &ddbtypes.Get{TableName: tbl, Key: ddbItem{"pk": ddbS("alice")}}},
+		{Get: &ddbtypes.Get{TableName: tbl, Key: ddbItem{}}},
+	}})
+	tce = nil
+	if !errors.As(err, &tce) || aws.ToString(tce.Message) != "Transaction cancelled, please refer cancellation reasons for specific reasons [None, ValidationError]" ||
+		len(tce.CancellationReasons) != 2 || aws.ToString(tce.CancellationReasons[1].Code) != "ValidationError" ||
+		aws.ToString(tce.CancellationReasons[1].Message) != "The provided key element does not match the schema" {
+		t.Fatalf("TransactGetItems with a bad key: %v", err)
+	}
 }
 
 // TestDynamoDBBatches reads and writes in batches across tables, with the limits and

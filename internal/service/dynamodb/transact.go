@@ -317,7 +317,11 @@ func (s *Service) transactGetItems(ctx context.Context, in *TransactGetItemsInpu
 	}
 	gets := make([]get, 0, len(in.TransactItems))
 	seen := map[string]bool{}
-	for _, ti := range in.TransactItems {
+	// A key that does not fit its table cancels the transaction, with that action's reason.
+	reasons := make([]cancelReason, len(in.TransactItems))
+	invalid := false
+	for i, ti := range in.TransactItems {
+		reasons[i] = cancelReason{code: "None"}
 		g := ti.Get
 		if g == nil {
 			return nil, validation("1 validation error detected: Value null at 'transactItems.member.get' failed to satisfy constraint: Member must not be null")
@@ -335,7 +339,12 @@ func (s *Service) transactGetItems(ctx context.Context, in *TransactGetItemsInpu
 			return nil, olderWording(err)
 		}
 		if err := t.checkKey(key); err != nil {
-			return nil, err
+			var ae *awsproto.Error
+			if !errors.As(err, &ae) {
+				return nil, err
+			}
+			reasons[i], invalid = cancelReason{code: "ValidationError", msg: ae.Message}, true
+			continue
 		}
 		k := t.keyOf(key)
 		id := fmt.Sprintf("%d\x00%s\x00%s", t.ID, k.hk, k.rk)
@@ -344,6 +353,9 @@ func (s *Service) transactGetItems(ctx context.Context, in *TransactGetItemsInpu
 		}
 		seen[id] = true
 		gets = append(gets, get{t: t, k: k, proj: proj})
+	}
+	if invalid {
+		return nil, transactionCanceled(reasons)
 	}
 	out := &TransactGetItemsOutput{Responses: make([]ItemResponse, len(gets))}
 	ccs := map[string]*capacity{}
