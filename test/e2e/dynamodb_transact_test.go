@@ -3,6 +3,7 @@ package e2e
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -92,6 +93,17 @@ func TestDynamoDBTransactions(t *testing.T) {
 	if err != nil || len(got.Responses) != 3 || got.Responses[1].Item != nil || len(got.Responses[2].Item) != 1 ||
 		aws.ToFloat64(got.ConsumedCapacity[0].CapacityUnits) != 6 {
 		t.Fatalf("TransactGetItems = %+v, %v", got, err)
+	}
+	// A write transaction's items add up to 4 MB at most.
+	var big []ddbtypes.TransactWriteItem
+	for i := range 12 {
+		big = append(big, ddbtypes.TransactWriteItem{Put: &ddbtypes.Put{TableName: tbl,
+			Item: ddbItem{"pk": ddbS(fmt.Sprint("big-", i)), "blob": ddbS(strings.Repeat("x", 350_000))}}})
+	}
+	_, err = c.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: big})
+	expectDDBError(t, err, "ValidationException", "The aggregate size of the items in the transaction exceeds 4 MB")
+	if _, err := c.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: big[:10]}); err != nil {
+		t.Fatalf("TransactWriteItems of 3.5 MB: %v", err)
 	}
 	// A key that does not fit the table cancels the transaction, with that action's reason.
 	_, err = c.TransactGetItems(ctx, &dynamodb.TransactGetItemsInput{TransactItems: []ddbtypes.TransactGetItem{

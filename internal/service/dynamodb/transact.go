@@ -33,6 +33,9 @@ type txWrite struct {
 	insert  bool    // a PartiQL INSERT: refused when the item exists
 }
 
+// maxTransactSize is the most a write transaction's items may add up to: 4 MB.
+const maxTransactSize = 4 << 20
+
 // cancelReason is one entry of TransactionCanceledException's CancellationReasons.
 type cancelReason struct {
 	code, msg string
@@ -142,10 +145,20 @@ func (s *Service) parseTxWrite(ctx context.Context, w TransactWriteItem) (*txWri
 func (s *Service) transactWriteItems(ctx context.Context, in *TransactWriteItemsInput) (*TransactWriteItemsOutput, error) {
 	writes := make([]*txWrite, 0, len(in.TransactItems))
 	seen := map[string]bool{}
+	size := 0
 	for _, w := range in.TransactItems {
 		tw, err := s.parseTxWrite(ctx, w)
 		if err != nil {
 			return nil, olderWording(unwrapInvalidValue(err))
+		}
+		// What a transaction carries: the items it puts and the keys of its other actions.
+		if tw.put != nil {
+			size += tw.put.Size()
+		} else {
+			size += tw.key.Size()
+		}
+		if size > maxTransactSize {
+			return nil, validation("The aggregate size of the items in the transaction exceeds 4 MB")
 		}
 		id := fmt.Sprintf("%d\x00%s\x00%s", tw.t.ID, tw.k.hk, tw.k.rk)
 		if seen[id] {
