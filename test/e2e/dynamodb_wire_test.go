@@ -166,6 +166,19 @@ func TestDynamoDBFrontEndValidationMessages(t *testing.T) {
 	}
 	_, err = c.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: map[string]ddbtypes.KeysAndAttributes{"msgs": {Keys: keys}}})
 	expectDDBError(t, err, "ValidationException", "1 validation error detected: Value at 'RequestItems.msgs.member.Keys' failed to satisfy constraint: Member must have length less than or equal to 100")
+	writes := make([]ddbtypes.WriteRequest, 26)
+	for i := range writes {
+		writes[i] = ddbtypes.WriteRequest{PutRequest: &ddbtypes.PutRequest{Item: map[string]ddbtypes.AttributeValue{"pk": ddbS(strconv.Itoa(i))}}}
+	}
+	_, err = c.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]ddbtypes.WriteRequest{"msgs.v2": writes}})
+	expectDDBError(t, err, "ValidationException", "1 validation error detected: Value '{msgs.v2=[26 items]}' at 'requestItems' failed to satisfy constraint: "+
+		"Map value must satisfy constraint: [Member must have length less than or equal to 25, Member must have length greater than or equal to 1]")
+	_, err = c.CreateTable(ctx, &dynamodb.CreateTableInput{TableName: aws.String("three-keys"), BillingMode: ddbtypes.BillingModePayPerRequest,
+		AttributeDefinitions: []ddbtypes.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: ddbtypes.ScalarAttributeTypeS}},
+		KeySchema: []ddbtypes.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: ddbtypes.KeyTypeHash},
+			{AttributeName: aws.String("sk"), KeyType: ddbtypes.KeyTypeRange}, {AttributeName: aws.String("x"), KeyType: ddbtypes.KeyTypeRange}}})
+	expectDDBError(t, err, "ValidationException", "1 validation error detected: Value '[KeySchemaElement(attributeName=pk, keyType=HASH), "+
+		"KeySchemaElement(attributeName=sk, keyType=RANGE), KeySchemaElement(attributeName=x, keyType=RANGE)]' at 'keySchema' failed to satisfy constraint: Member must have length less than or equal to 2")
 	_, err = c.Query(ctx, &dynamodb.QueryInput{TableName: aws.String("msgs"), Limit: aws.Int32(0),
 		KeyConditionExpression: aws.String("pk = :p"), ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{":p": ddbS("a")}})
 	expectDDBError(t, err, "ValidationException", "1 validation error detected: Value at 'Limit' failed to satisfy constraint: Member must have value greater than or equal to 1")

@@ -219,6 +219,16 @@ func unsupported(stream *StreamSpecification, sse *SSESpecification) error {
 }
 
 func (s *Service) createTable(ctx context.Context, in *CreateTableInput) (*CreateTableOutput, error) {
+	if len(in.KeySchema) > 2 {
+		// The model no longer bounds KeySchema; DynamoDB's front end still does, and echoes
+		// the elements as its Java classes print them.
+		shown := make([]string, len(in.KeySchema))
+		for i, e := range in.KeySchema {
+			shown[i] = "KeySchemaElement(attributeName=" + awsproto.Value(e.AttributeName) + ", keyType=" + awsproto.Value(e.KeyType) + ")"
+		}
+		return nil, validation("1 validation error detected: Value '[" + strings.Join(shown, ", ") +
+			"]' at 'keySchema' failed to satisfy constraint: Member must have length less than or equal to 2")
+	}
 	if len(in.KeySchema) > len(in.AttributeDefinitions) {
 		// DynamoDB counts before it looks at the elements: [pk HASH, pk RANGE] with pk alone
 		// defined is refused so, not for its repeated name.

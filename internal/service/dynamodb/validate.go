@@ -91,6 +91,15 @@ func frontEndProblem(op, p string) string {
 		if strings.HasSuffix(p, limit) {
 			return "Value at 'Limit' failed to satisfy constraint: Member must have value greater than or equal to 1"
 		}
+	case "BatchWriteItem":
+		// A table's requests are checked as a map value, both bounds named.
+		const at = "' at 'requestItems."
+		i := strings.Index(p, at)
+		j := strings.LastIndex(p, "' failed to satisfy constraint: Member must have length ")
+		if i >= 0 && j > i+len(at) && !strings.Contains(p[i+len(at):j], ".member") {
+			return "Value '{" + p[i+len(at):j] + "=" + p[len("Value '"):i] + "}' at 'requestItems' failed to satisfy constraint: " +
+				"Map value must satisfy constraint: [Member must have length less than or equal to 25, Member must have length greater than or equal to 1]"
+		}
 	case "BatchGetItem":
 		if i := strings.Index(p, keysAt); i >= 0 && strings.HasSuffix(p, keysTail) {
 			table := p[i+len(keysAt) : len(p)-len(keysTail)]
