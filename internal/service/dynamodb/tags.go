@@ -62,13 +62,6 @@ func (s *Service) tableTags(ctx context.Context, id int64) (map[string]string, e
 
 // taggedTable loads the table a ResourceArn names.
 func (s *Service) taggedTable(ctx context.Context, resourceARN string) (*table, error) {
-	if parts := strings.SplitN(resourceARN, ":", 6); len(parts) < 6 || !strings.Contains(parts[5], "/") {
-		// Not a resource ARN at all: no policy can grant an action on it, so AWS's
-		// authorization refuses it before DynamoDB looks.
-		c := awsproto.CallFrom(ctx)
-		return nil, awsproto.Errorf("AccessDeniedException", 400, "User: %s is not authorized to perform: dynamodb:%s on resource: %s",
-			c.PrincipalARN, c.Operation, resourceARN)
-	}
 	account, region, name, ok := parseTableARN(resourceARN)
 	if !ok || strings.Contains(strings.TrimPrefix(resourceARN[strings.Index(resourceARN, "table/"):], "table/"), "/") || checkTableName(name) != nil {
 		return nil, validation("Invalid TableArn: Invalid ResourceArn provided as input " + resourceARN)
