@@ -260,3 +260,25 @@ func TestDynamoDBTagOperationsOnMalformedARNs(t *testing.T) {
 	_, err := c.TagResource(ctx, &dynamodb.TagResourceInput{ResourceArn: aws.String(short), Tags: []ddbtypes.Tag{{Key: aws.String("k"), Value: aws.String("v")}}})
 	expectDDBError(t, err, "ValidationException", "Invalid TableArn: Invalid ResourceArn provided as input "+short)
 }
+
+// TestDynamoDBScanValidationOrder: a Scan's legacy parameters and start key are checked before
+// its segments, and its segments before its expressions, as DynamoDB does.
+func TestDynamoDBScanValidationOrder(t *testing.T) {
+	t.Parallel()
+	srv := kiritest.Start(t, kiritest.Options{})
+	tests := []struct{ body, want string }{
+		{`{"TableName":"abc","Segment":1,"ScanFilter":{"a":{"ComparisonOperator":"EQ","AttributeValueList":[{}]}}}`,
+			"Supplied AttributeValue is empty, must contain exactly one of the supported datatypes"},
+		{`{"TableName":"abc","Segment":1,"ExclusiveStartKey":{"a":{}}}`,
+			"The provided starting key is invalid: Supplied AttributeValue is empty, must contain exactly one of the supported datatypes"},
+		{`{"TableName":"abc","Segment":1,"ExclusiveStartKey":{"a":{"NS":[]}}}`,
+			"One or more parameter values were invalid: An number set  may not be empty"},
+		{`{"TableName":"abc","Segment":1,"FilterExpression":"("}`,
+			"The TotalSegments parameter is required but was not present in the request when Segment parameter is present"},
+	}
+	for _, tc := range tests {
+		if _, msg := rawDDBCall(t, srv.URL, "Scan", tc.body); msg != tc.want {
+			t.Errorf("Scan %s: %q, want %q", tc.body, msg, tc.want)
+		}
+	}
+}
