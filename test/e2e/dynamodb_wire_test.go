@@ -282,3 +282,27 @@ func TestDynamoDBScanValidationOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestDynamoDBTableRequestsAreCheckedBeforeTheTable: capacity bounds and malformed index
+// updates are refused before the table is looked up (or its key schema counted).
+func TestDynamoDBTableRequestsAreCheckedBeforeTheTable(t *testing.T) {
+	t.Parallel()
+	srv := kiritest.Start(t, kiritest.Options{})
+	tests := []struct{ op, body, want string }{
+		{"CreateTable", `{"TableName":"abc","AttributeDefinitions":[],"KeySchema":[{"KeyType":"HASH","AttributeName":"a"}],"ProvisionedThroughput":{"ReadCapacityUnits":1000000000001,"WriteCapacityUnits":1}}`,
+			"Given value 1000000000001 for ReadCapacityUnits is out of bounds"},
+		{"UpdateTable", `{"TableName":"missing","ProvisionedThroughput":{"ReadCapacityUnits":1000000000000,"WriteCapacityUnits":1000000000001}}`,
+			"Given value 1000000000001 for WriteCapacityUnits is out of bounds"},
+		{"UpdateTable", `{"TableName":"missing","GlobalSecondaryIndexUpdates":[]}`,
+			"At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required"},
+		{"UpdateTable", `{"TableName":"missing","GlobalSecondaryIndexUpdates":[{}]}`,
+			"One or more parameter values were invalid: One of GlobalSecondaryIndexUpdate.Update, GlobalSecondaryIndexUpdate.Create, GlobalSecondaryIndexUpdate.Delete must not be null"},
+		{"UpdateTable", `{"TableName":"missing","GlobalSecondaryIndexUpdates":[{"Delete":{"IndexName":"abc"}},{"Delete":{"IndexName":"abc"}}]}`,
+			"One or more parameter values were invalid: Only one global secondary index update per index is allowed simultaneously. Index: abc"},
+	}
+	for _, tc := range tests {
+		if typ, msg := rawDDBCall(t, srv.URL, tc.op, tc.body); msg != tc.want || typ != "com.amazon.coral.validate#ValidationException" {
+			t.Errorf("%s %s: %s %q, want %q", tc.op, tc.body, typ, msg, tc.want)
+		}
+	}
+}

@@ -23,6 +23,24 @@ const (
 	maxProjected = 100
 )
 
+// maxCapacityUnits is the most read or write capacity units DynamoDB takes.
+const maxCapacityUnits = 1_000_000_000_000
+
+// throughputBounds refuses capacity units beyond what DynamoDB takes, before anything else
+// about the table is checked.
+func throughputBounds(pt *ProvisionedThroughput) error {
+	if pt == nil {
+		return nil
+	}
+	if v := awsproto.Value(pt.ReadCapacityUnits); v > maxCapacityUnits {
+		return validation(fmt.Sprintf("Given value %d for ReadCapacityUnits is out of bounds", v))
+	}
+	if v := awsproto.Value(pt.WriteCapacityUnits); v > maxCapacityUnits {
+		return validation(fmt.Sprintf("Given value %d for WriteCapacityUnits is out of bounds", v))
+	}
+	return nil
+}
+
 // keySchema checks a KeySchema (of the table or an index) and returns its hash and range names.
 func keySchema(ks []KeySchemaElement) (hash, rng string, err error) {
 	if len(ks) == 0 {
@@ -228,6 +246,9 @@ func (s *Service) createTable(ctx context.Context, in *CreateTableInput) (*Creat
 		}
 		return nil, validation("1 validation error detected: Value '[" + strings.Join(shown, ", ") +
 			"]' at 'keySchema' failed to satisfy constraint: Member must have length less than or equal to 2")
+	}
+	if err := throughputBounds(in.ProvisionedThroughput); err != nil {
+		return nil, err
 	}
 	if len(in.KeySchema) > len(in.AttributeDefinitions) {
 		// DynamoDB counts before it looks at the elements: [pk HASH, pk RANGE] with pk alone
