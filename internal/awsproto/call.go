@@ -88,6 +88,9 @@ type Error struct {
 	Detail any
 	// Cause is what led to an internal error, for logs; it is never sent (optional).
 	Cause error
+	// messageKey names the message member of a json error body where the server departs from
+	// its model ("Message" for Coral's SerializationException). Default: by the error's shape.
+	messageKey string
 }
 
 // Unwrap returns the cause.

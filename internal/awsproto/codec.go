@@ -46,17 +46,19 @@ type codec struct {
 	base  reflect.Type // typ without the pointer
 	ptr   bool
 
-	fields   []*field          // structures, sorted by member name
-	byName   map[string]*field // body members by wire name (json key / XML element)
-	attrs    []*field          // XML attributes
-	payload  *field            // rest payload member
-	hasBody  bool              // structure has members bound to the body
-	elem     *codec            // list member or map value
-	elemRef  *shapeRef         // list member / map value ref
-	keyRef   *shapeRef         // map key ref
-	enum     map[string]bool   // allowed values
-	validate bool              // shape or a descendant carries constraints
-	events   *eventCodecs      // event streams: how each event type is encoded
+	fields   []*field              // structures, sorted by member name
+	byName   map[string]*field     // body members by wire name (json key / XML element)
+	attrs    []*field              // XML attributes
+	payload  *field                // rest payload member
+	hasBody  bool                  // structure has members bound to the body
+	elem     *codec                // list member or map value
+	elemRef  *shapeRef             // list member / map value ref
+	keyRef   *shapeRef             // map key ref
+	enum     map[string]bool       // allowed values
+	enumList string                // allowed values as validation messages list them
+	check    func(string) []string // ServiceOptions.StringChecks of the shape
+	validate bool                  // shape or a descendant carries constraints
+	events   *eventCodecs          // event streams: how each event type is encoded
 }
 
 // field binds one structure member to a Go struct field.
@@ -91,6 +93,9 @@ type planner struct {
 	cache map[codecKey]*codec
 	// openEnums are the enum shapes left unchecked (ServiceOptions.HandlerEnums).
 	openEnums []string
+	// checks and enumOrder are ServiceOptions.StringChecks and EnumOrder.
+	checks    map[string]func(string) []string
+	enumOrder map[string][]string
 	// lenient skips Go fields the shape has no member for, instead of failing: a query twin's
 	// model may be older than the types generated from its json model.
 	lenient bool
@@ -155,6 +160,14 @@ func (p *planner) plan(s *shape, ref *shapeRef, t reflect.Type) (*codec, error) 
 		for _, e := range s.Enum {
 			c.enum[e] = true
 		}
+		order := s.Enum
+		if o, ok := p.enumOrder[s.name]; ok {
+			order = o
+		}
+		c.enumList = strings.Join(order, ", ")
+	}
+	if k == kindString {
+		c.check = p.checks[s.name]
 	}
 	bad := func() (*codec, error) {
 		return nil, fmt.Errorf("Go type %s does not fit shape %s (%s)", t, s.name, s.Type)
@@ -290,7 +303,7 @@ func markValidation(c *codec, seen map[*codec]bool) bool {
 	}
 	seen[c] = false
 	s := c.shape
-	v := len(s.Required) > 0 || c.enum != nil || s.Min != nil || s.Max != nil
+	v := len(s.Required) > 0 || c.enum != nil || c.check != nil || s.Min != nil || s.Max != nil
 	if c.elem != nil && markValidation(c.elem, seen) {
 		v = true
 	}

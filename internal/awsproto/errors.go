@@ -16,6 +16,21 @@ func (s *Service) internalError() *Error {
 	return Errorf("InternalFailure", 500, "The request processing has failed because of an unknown error, exception or failure.")
 }
 
+// errorType is the "__type" of a json error named code: code itself, or qualified as
+// ServiceOptions.ErrorTypeNamespace says (modeled tells whether the model declares it).
+func (s *Service) errorType(code string, modeled bool) string {
+	switch {
+	case s.opts.ErrorTypeNamespace == "":
+		return code
+	case modeled:
+		return s.opts.ErrorTypeNamespace + "#" + code
+	case code == "ValidationException":
+		return "com.amazon.coral.validate#" + code
+	default:
+		return "com.amazon.coral.service#" + code
+	}
+}
+
 // WriteError encodes err in s's protocol (edge uses it for auth failures). Any error that is not
 // *Error becomes the protocol's internal error (500): InternalFailure / InternalError (S3). The
 // error behind a 5xx answer is kept in call.Cause for the edge's log.
@@ -70,7 +85,7 @@ func (s *Service) WriteError(w http.ResponseWriter, req *http.Request, call *Cal
 		if s.protocol == "json" {
 			buf = appendJSONString(buf, "__type")
 			buf = append(buf, ':')
-			buf = appendJSONString(buf, code)
+			buf = appendJSONString(buf, s.errorType(code, sh != nil))
 			buf = append(buf, ',')
 		} else {
 			ct = "application/json"
@@ -87,6 +102,9 @@ func (s *Service) WriteError(w http.ResponseWriter, req *http.Request, call *Cal
 		msgKey := "message"
 		if sh != nil && sh.Members["Message"] != nil {
 			msgKey = "Message"
+		}
+		if ae.messageKey != "" {
+			msgKey = ae.messageKey
 		}
 		buf = appendJSONString(buf, msgKey)
 		buf = append(buf, ':')

@@ -24,6 +24,10 @@ type jsonDecoder struct {
 	pos   int
 	depth int
 	buf   []byte
+	// javaPkg, when set, makes a value of the wrong type a coralError: the Java package of the
+	// service's classes (ServiceOptions.ErrorTypeNamespace).
+	javaPkg string
+	elem    bool // the value being read is a list member or map value
 }
 
 func (d *jsonDecoder) fail(format string, args ...any) error {
@@ -50,8 +54,9 @@ func (d *jsonDecoder) peek() byte {
 }
 
 // decodeDocument decodes a whole JSON body into v according to c (a structure).
-func decodeJSONBody(data []byte, c *codec, v reflect.Value) error {
-	d := &jsonDecoder{data: data}
+// javaPkg is jsonDecoder.javaPkg.
+func decodeJSONBody(data []byte, c *codec, v reflect.Value, javaPkg string) error {
+	d := &jsonDecoder{data: data, javaPkg: javaPkg}
 	if d.peek() == 0 {
 		return nil
 	}
@@ -75,6 +80,10 @@ func (d *jsonDecoder) literal(lit string) bool {
 // value decodes one JSON value into v, a settable value of type c.typ.
 func (d *jsonDecoder) value(c *codec, v reflect.Value) error {
 	ch := d.peek()
+	elem := d.elem
+	if d.javaPkg != "" && ch != 'n' && c.kind != kindDocument && !d.fits(c, ch) {
+		return d.coralMismatch(c, elem)
+	}
 	if ch == 'n' {
 		if !d.literal("null") {
 			return d.fail("invalid literal")
@@ -119,6 +128,18 @@ func (d *jsonDecoder) value(c *codec, v reflect.Value) error {
 		}
 		v.SetString(s)
 	case kindBool:
+		if ch == '"' && d.javaPkg != "" {
+			str, err := d.str()
+			if err != nil {
+				return err
+			}
+			b, ok := coralBool(str)
+			if !ok {
+				return &coralError{msg: "Unexpected token received from parser"}
+			}
+			v.SetBool(b)
+			return nil
+		}
 		switch {
 		case d.literal("true"):
 			v.SetBool(true)
@@ -132,6 +153,13 @@ func (d *jsonDecoder) value(c *codec, v reflect.Value) error {
 			return err
 		}
 		n, err := strconv.ParseInt(num, 10, 64)
+		if err != nil && d.javaPkg != "" {
+			// The Java reader truncates a decimal read into an integer.
+			var f float64
+			if f, err = strconv.ParseFloat(num, 64); err == nil && math.Abs(f) < 1<<63 {
+				n = int64(math.Floor(f))
+			}
+		}
 		if err != nil || v.OverflowInt(n) {
 			return d.fail("invalid integer %q for %s", num, c.shape.name)
 		}
@@ -182,8 +210,12 @@ func (d *jsonDecoder) value(c *codec, v reflect.Value) error {
 		if err != nil {
 			return err
 		}
-		b, err := base64.StdEncoding.DecodeString(s)
-		if err != nil {
+		var b []byte
+		if d.javaPkg != "" {
+			if b, err = coralBase64(s); err != nil {
+				return err
+			}
+		} else if b, err = base64.StdEncoding.DecodeString(s); err != nil {
 			return d.fail("invalid base64 for %s", c.shape.name)
 		}
 		if c.base == readerType {
@@ -193,6 +225,30 @@ func (d *jsonDecoder) value(c *codec, v reflect.Value) error {
 		}
 	}
 	return nil
+}
+
+// member decodes a structure member (elem false) or a list member or map value (elem true).
+func (d *jsonDecoder) member(c *codec, v reflect.Value, elem bool) error {
+	d.elem = elem
+	return d.value(c, v)
+}
+
+// fits reports whether a JSON value starting with ch can be read into c as the Java reader
+// reads it: a boolean also from a string, a number into an integer also with decimals.
+func (d *jsonDecoder) fits(c *codec, ch byte) bool {
+	switch c.kind {
+	case kindStruct, kindMap:
+		return ch == '{'
+	case kindList:
+		return ch == '['
+	case kindString, kindBlob, kindStream:
+		return ch == '"'
+	case kindBool:
+		return ch == 't' || ch == 'f' || ch == '"'
+	case kindInt, kindFloat:
+		return ch == '-' || ch >= '0' && ch <= '9'
+	}
+	return true
 }
 
 func specialFloat(s string) (float64, error) {
@@ -248,7 +304,7 @@ func (d *jsonDecoder) object(c *codec, v reflect.Value) error {
 			if err := d.skip(); err != nil {
 				return err
 			}
-		} else if err := d.value(f.c, v.Field(f.index)); err != nil {
+		} else if err := d.member(f.c, v.Field(f.index), false); err != nil {
 			return err
 		}
 		switch d.peek() {
@@ -279,7 +335,7 @@ func (d *jsonDecoder) array(c *codec, v reflect.Value) error {
 	zero := reflect.Zero(c.base.Elem())
 	for i := 0; ; i++ {
 		s = reflect.Append(s, zero)
-		if err := d.value(c.elem, s.Index(i)); err != nil {
+		if err := d.member(c.elem, s.Index(i), true); err != nil {
 			return err
 		}
 		switch d.peek() {
@@ -324,7 +380,7 @@ func (d *jsonDecoder) mapping(c *codec, v reflect.Value) error {
 		}
 		d.pos++
 		ev.SetZero()
-		if err := d.value(c.elem, ev); err != nil {
+		if err := d.member(c.elem, ev, true); err != nil {
 			return err
 		}
 		kv.SetString(k)

@@ -55,7 +55,7 @@ func (s *Service) decodeREST(req *http.Request, rt *Route, c *codec, v reflect.V
 		return err
 	}
 	if s.protocol == "rest-json" {
-		return decodeJSONBody(body, c, v)
+		return decodeJSONBody(body, c, v, "")
 	}
 	root, err := parseXML(body)
 	if err != nil {
@@ -82,7 +82,7 @@ func (s *Service) decodePayload(req *http.Request, p *field, fv reflect.Value) e
 		return setScalarText(p.c, fv, string(body))
 	case kindStruct:
 		if s.protocol == "rest-json" {
-			return decodeJSONBody(body, p.c, fv)
+			return decodeJSONBody(body, p.c, fv, "")
 		}
 		root, err := parseXML(body)
 		if err != nil {
@@ -90,7 +90,7 @@ func (s *Service) decodePayload(req *http.Request, p *field, fv reflect.Value) e
 		}
 		return decodeXMLValue(p.c, fv, root)
 	case kindDocument:
-		return decodeJSONBody(body, p.c, fv)
+		return decodeJSONBody(body, p.c, fv, "")
 	}
 	return nil
 }

@@ -137,6 +137,10 @@ func (s *Service) serializationError(err error) *Error {
 	if errors.As(err, &ae) {
 		return ae
 	}
+	var ce *coralError
+	if errors.As(err, &ce) {
+		return &Error{Code: "SerializationException", Status: 400, Message: ce.msg, messageKey: "Message"}
+	}
 	switch s.protocol {
 	case "rest-xml":
 		if errors.Is(err, errXML) {
@@ -159,7 +163,7 @@ func (s *Service) decodeInput(req *http.Request, rt *Route, c *codec, v reflect.
 		if err != nil {
 			return s.serializationError(err)
 		}
-		if err := decodeJSONBody(body, c, v); err != nil {
+		if err := decodeJSONBody(body, c, v, s.opts.ErrorTypeNamespace); err != nil {
 			return s.serializationError(err)
 		}
 	case "query":

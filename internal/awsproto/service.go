@@ -43,6 +43,21 @@ type ServiceOptions struct {
 	// than "/" may leave out; it is then the request's URL (SQS: a request POSTed to a queue URL
 	// names its queue by that URL). Default: none.
 	QueryURLParam string
+	// StringChecks adds constraints to string shapes, by shape name, where the service checks
+	// more than its model says (DynamoDB's TableArn takes a table name of 3 to 255 characters of
+	// [a-zA-Z0-9_.-], or an ARN). A check returns the constraints the value fails, each worded
+	// as AWS words it ("Member must satisfy regular expression pattern: [a-z]+"); they join the
+	// request's other validation problems. Default: none.
+	StringChecks map[string]func(string) []string
+	// EnumOrder lists an enum shape's values, by shape name, in the order the service's
+	// validation messages name them when it differs from the model's. Default: the model's.
+	EnumOrder map[string][]string
+	// ErrorTypeNamespace, when set, qualifies a json service's "__type" as its servers send it:
+	// a modeled error as NAMESPACE#Name, ValidationException as
+	// com.amazon.coral.validate#ValidationException and any other error as
+	// com.amazon.coral.service#Name (DynamoDB: "com.amazonaws.dynamodb.v20120810"). Default: the
+	// bare error name.
+	ErrorTypeNamespace string
 }
 
 // Service is one AWS service model with the typed handlers registered for its operations.
@@ -114,7 +129,7 @@ func NewService(model string, opts ServiceOptions) (*Service, error) {
 		opts:       opts,
 		protocol:   meta.Protocol,
 		exceptions: map[string]*shape{},
-		planner:    planner{cache: map[codecKey]*codec{}, openEnums: opts.HandlerEnums},
+		planner:    planner{cache: map[codecKey]*codec{}, openEnums: opts.HandlerEnums, checks: opts.StringChecks, enumOrder: opts.EnumOrder},
 		xmlNS:      meta.XMLNamespace,
 	}
 	switch s.protocol {

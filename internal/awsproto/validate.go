@@ -77,7 +77,12 @@ func (vd *validator) value(c *codec, v reflect.Value) {
 	case kindString:
 		str := v.String()
 		if c.enum != nil && !vd.skipEnum && !c.enum[str] {
-			vd.add("Value '%s' at '%s' failed to satisfy constraint: Member must satisfy enum value set: [%s]", truncate(str), vd.where(), strings.Join(s.Enum, ", "))
+			vd.add("Value '%s' at '%s' failed to satisfy constraint: Member must satisfy enum value set: [%s]", truncate(str), vd.where(), c.enumList)
+		}
+		if c.check != nil {
+			for _, problem := range c.check(str) {
+				vd.add("Value '%s' at '%s' failed to satisfy constraint: %s", strings.ToValidUTF8(str, "?"), vd.where(), problem)
+			}
 		}
 		if s.Min != nil || s.Max != nil {
 			vd.length(s, utf8.RuneCountInString(str), truncate(str))
@@ -99,7 +104,7 @@ func (vd *validator) value(c *codec, v reflect.Value) {
 		}
 	case kindList:
 		if s.Min != nil || s.Max != nil {
-			vd.length(s, v.Len(), "["+strconv.Itoa(v.Len())+" items]")
+			vd.length(s, v.Len(), shownCollection("[", v.Len(), " items]"))
 		}
 		if c.elem.validate {
 			for i := 0; i < v.Len(); i++ {
@@ -110,7 +115,7 @@ func (vd *validator) value(c *codec, v reflect.Value) {
 		}
 	case kindMap:
 		if s.Min != nil || s.Max != nil {
-			vd.length(s, v.Len(), "{"+strconv.Itoa(v.Len())+" entries}")
+			vd.length(s, v.Len(), shownCollection("{", v.Len(), " entries}"))
 		}
 		if c.elem.validate {
 			kv, ev := mapCells(c)
@@ -126,6 +131,19 @@ func (vd *validator) value(c *codec, v reflect.Value) {
 		}
 	}
 }
+
+// shownCollection is how a problem shows a list or map of n elements: empty as AWS's Java
+// servers print it ("[]", "{}"), else by its size.
+func shownCollection(open string, n int, close string) string {
+	if n == 0 {
+		return open + close[len(close)-1:]
+	}
+	return open + strconv.Itoa(n) + close
+}
+
+// ValidationMessage joins validation problems the way AWS does ("2 validation errors
+// detected: …"), for a ServiceOptions.ValidationError that rewords some of them.
+func ValidationMessage(problems []string) string { return validationMessage(problems) }
 
 // validationMessage joins problems the way AWS does.
 func validationMessage(problems []string) string {

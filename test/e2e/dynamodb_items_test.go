@@ -165,7 +165,7 @@ func TestDynamoDBQueryAndScan(t *testing.T) {
 	srv := kiritest.Start(t, kiritest.Options{})
 	c := srv.Clients().DynamoDB
 	ctx := t.Context()
-	createDDBTable(t, c, "q", true, func(in *dynamodb.CreateTableInput) {
+	createDDBTable(t, c, "qry", true, func(in *dynamodb.CreateTableInput) {
 		in.AttributeDefinitions = append(in.AttributeDefinitions,
 			ddbtypes.AttributeDefinition{AttributeName: aws.String("name"), AttributeType: ddbtypes.ScalarAttributeTypeS},
 			ddbtypes.AttributeDefinition{AttributeName: aws.String("grp"), AttributeType: ddbtypes.ScalarAttributeTypeS})
@@ -181,7 +181,7 @@ func TestDynamoDBQueryAndScan(t *testing.T) {
 		if len(reqs) == 0 {
 			return
 		}
-		if _, err := c.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]ddbtypes.WriteRequest{"q": reqs}}); err != nil {
+		if _, err := c.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]ddbtypes.WriteRequest{"qry": reqs}}); err != nil {
 			t.Fatal(err)
 		}
 		reqs = nil
@@ -202,7 +202,7 @@ func TestDynamoDBQueryAndScan(t *testing.T) {
 
 	q := func(in dynamodb.QueryInput) *dynamodb.QueryOutput {
 		t.Helper()
-		in.TableName = aws.String("q")
+		in.TableName = aws.String("qry")
 		out, err := c.Query(ctx, &in)
 		if err != nil {
 			t.Fatal(err)
@@ -265,10 +265,10 @@ func TestDynamoDBQueryAndScan(t *testing.T) {
 	if gsi.Count != 21 || gsi.Items[0]["odd"] != nil || gsi.Items[0]["name"] == nil {
 		t.Fatalf("global index query = %d items, first %v", gsi.Count, gsi.Items)
 	}
-	_, err := c.Query(ctx, &dynamodb.QueryInput{TableName: aws.String("q"), IndexName: aws.String("by-grp"), ConsistentRead: aws.Bool(true),
+	_, err := c.Query(ctx, &dynamodb.QueryInput{TableName: aws.String("qry"), IndexName: aws.String("by-grp"), ConsistentRead: aws.Bool(true),
 		KeyConditionExpression: aws.String("grp = :g"), ExpressionAttributeValues: vals(":g", ddbS("g"))})
 	expectDDBError(t, err, "ValidationException", "Consistent reads are not supported on global secondary indexes")
-	_, err = c.Query(ctx, &dynamodb.QueryInput{TableName: aws.String("q"), KeyConditionExpression: aws.String("sk = :s"), ExpressionAttributeValues: vals(":s", ddbN("1"))})
+	_, err = c.Query(ctx, &dynamodb.QueryInput{TableName: aws.String("qry"), KeyConditionExpression: aws.String("sk = :s"), ExpressionAttributeValues: vals(":s", ddbN("1"))})
 	expectDDBError(t, err, "ValidationException", "Query condition missed key schema element: pk")
 
 	// Parallel scan: 4 segments together return every item once.
@@ -276,7 +276,7 @@ func TestDynamoDBQueryAndScan(t *testing.T) {
 	for seg := range 4 {
 		var start ddbItem
 		for {
-			out, err := c.Scan(ctx, &dynamodb.ScanInput{TableName: aws.String("q"), Segment: aws.Int32(int32(seg)), TotalSegments: aws.Int32(4), Limit: aws.Int32(13), ExclusiveStartKey: start})
+			out, err := c.Scan(ctx, &dynamodb.ScanInput{TableName: aws.String("qry"), Segment: aws.Int32(int32(seg)), TotalSegments: aws.Int32(4), Limit: aws.Int32(13), ExclusiveStartKey: start})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -296,7 +296,7 @@ func TestDynamoDBQueryAndScan(t *testing.T) {
 	if len(seen) != 120 {
 		t.Fatalf("segments returned %d items, want 120", len(seen))
 	}
-	sf, err := c.Scan(ctx, &dynamodb.ScanInput{TableName: aws.String("q"), ScanFilter: map[string]ddbtypes.Condition{
+	sf, err := c.Scan(ctx, &dynamodb.ScanInput{TableName: aws.String("qry"), ScanFilter: map[string]ddbtypes.Condition{
 		"sk": {ComparisonOperator: ddbtypes.ComparisonOperatorGe, AttributeValueList: []ddbtypes.AttributeValue{ddbN("25")}}}})
 	if err != nil || sf.Count != 15 {
 		t.Fatalf("legacy scan filter = %v, %v", sf.Count, err)

@@ -3,6 +3,7 @@ package e2e
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -93,6 +94,28 @@ func TestDynamoDBTransactions(t *testing.T) {
 		aws.ToFloat64(got.ConsumedCapacity[0].CapacityUnits) != 6 {
 		t.Fatalf("TransactGetItems = %+v, %v", got, err)
 	}
+	// A write transaction's items add up to 4 MB at most.
+	var big []ddbtypes.TransactWriteItem
+	for i := range 12 {
+		big = append(big, ddbtypes.TransactWriteItem{Put: &ddbtypes.Put{TableName: tbl,
+			Item: ddbItem{"pk": ddbS(fmt.Sprint("big-", i)), "blob": ddbS(strings.Repeat("x", 350_000))}}})
+	}
+	_, err = c.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: big})
+	expectDDBError(t, err, "ValidationException", "The aggregate size of the items in the transaction exceeds 4 MB")
+	if _, err := c.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: big[:10]}); err != nil {
+		t.Fatalf("TransactWriteItems of 3.5 MB: %v", err)
+	}
+	// A key that does not fit the table cancels the transaction, with that action's reason.
+	_, err = c.TransactGetItems(ctx, &dynamodb.TransactGetItemsInput{TransactItems: []ddbtypes.TransactGetItem{
+		{Get: &ddbtypes.Get{TableName: tbl, Key: ddbItem{"pk": ddbS("alice")}}},
+		{Get: &ddbtypes.Get{TableName: tbl, Key: ddbItem{}}},
+	}})
+	tce = nil
+	if !errors.As(err, &tce) || aws.ToString(tce.Message) != "Transaction cancelled, please refer cancellation reasons for specific reasons [None, ValidationError]" ||
+		len(tce.CancellationReasons) != 2 || aws.ToString(tce.CancellationReasons[1].Code) != "ValidationError" ||
+		aws.ToString(tce.CancellationReasons[1].Message) != "The provided key element does not match the schema" {
+		t.Fatalf("TransactGetItems with a bad key: %v", err)
+	}
 }
 
 // TestDynamoDBBatches reads and writes in batches across tables, with the limits and
@@ -102,45 +125,45 @@ func TestDynamoDBBatches(t *testing.T) {
 	srv := kiritest.Start(t, kiritest.Options{})
 	c := srv.Clients().DynamoDB
 	ctx := t.Context()
-	createDDBTable(t, c, "b1", false)
-	createDDBTable(t, c, "b2", true)
+	createDDBTable(t, c, "bt1", false)
+	createDDBTable(t, c, "bt2", true)
 	var w1, w2 []ddbtypes.WriteRequest
 	for i := range 12 {
 		w1 = append(w1, ddbtypes.WriteRequest{PutRequest: &ddbtypes.PutRequest{Item: ddbItem{"pk": ddbS(fmt.Sprint("k", i))}}})
 		w2 = append(w2, ddbtypes.WriteRequest{PutRequest: &ddbtypes.PutRequest{Item: ddbItem{"pk": ddbS("p"), "sk": ddbN(fmt.Sprint(i))}}})
 	}
-	out, err := c.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]ddbtypes.WriteRequest{"b1": w1, "b2": w2},
+	out, err := c.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]ddbtypes.WriteRequest{"bt1": w1, "bt2": w2},
 		ReturnConsumedCapacity: ddbtypes.ReturnConsumedCapacityTotal})
 	if err != nil || len(out.UnprocessedItems) != 0 || len(out.ConsumedCapacity) != 2 {
 		t.Fatalf("BatchWriteItem = %+v, %v", out, err)
 	}
-	_, err = c.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]ddbtypes.WriteRequest{"b1": append(w1, w1[:14]...)}})
+	_, err = c.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]ddbtypes.WriteRequest{"bt1": append(w1, w1[:14]...)}})
 	expectDDBError(t, err, "ValidationException", "")
-	_, err = c.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]ddbtypes.WriteRequest{"b1": {w1[0], w1[0]}}})
+	_, err = c.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]ddbtypes.WriteRequest{"bt1": {w1[0], w1[0]}}})
 	expectDDBError(t, err, "ValidationException", "Provided list of item keys contains duplicates")
 	_, err = c.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]ddbtypes.WriteRequest{"nope": {w1[0]}}})
 	expectDDBError(t, err, "ResourceNotFoundException", "Requested resource not found")
 
 	get, err := c.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: map[string]ddbtypes.KeysAndAttributes{
-		"b1": {Keys: []ddbItem{{"pk": ddbS("k1")}, {"pk": ddbS("k2")}, {"pk": ddbS("missing")}}},
-		"b2": {Keys: []ddbItem{{"pk": ddbS("p"), "sk": ddbN("3")}}, ProjectionExpression: aws.String("sk")},
+		"bt1": {Keys: []ddbItem{{"pk": ddbS("k1")}, {"pk": ddbS("k2")}, {"pk": ddbS("missing")}}},
+		"bt2": {Keys: []ddbItem{{"pk": ddbS("p"), "sk": ddbN("3")}}, ProjectionExpression: aws.String("sk")},
 	}})
-	if err != nil || len(get.Responses["b1"]) != 2 || len(get.Responses["b2"]) != 1 || len(get.Responses["b2"][0]) != 1 {
+	if err != nil || len(get.Responses["bt1"]) != 2 || len(get.Responses["bt2"]) != 1 || len(get.Responses["bt2"][0]) != 1 {
 		t.Fatalf("BatchGetItem = %+v, %v", get, err)
 	}
 	var keys []ddbItem
 	for i := range 101 {
 		keys = append(keys, ddbItem{"pk": ddbS(fmt.Sprint("k", i))})
 	}
-	_, err = c.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: map[string]ddbtypes.KeysAndAttributes{"b1": {Keys: keys}}})
+	_, err = c.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: map[string]ddbtypes.KeysAndAttributes{"bt1": {Keys: keys}}})
 	expectDDBError(t, err, "ValidationException", "")
-	_, err = c.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: map[string]ddbtypes.KeysAndAttributes{"b1": {Keys: []ddbItem{keys[0], keys[0]}}}})
+	_, err = c.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: map[string]ddbtypes.KeysAndAttributes{"bt1": {Keys: []ddbItem{keys[0], keys[0]}}}})
 	expectDDBError(t, err, "ValidationException", "Provided list of item keys contains duplicates")
-	del, err := c.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]ddbtypes.WriteRequest{"b1": {{DeleteRequest: &ddbtypes.DeleteRequest{Key: ddbItem{"pk": ddbS("k1")}}}}}})
+	del, err := c.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]ddbtypes.WriteRequest{"bt1": {{DeleteRequest: &ddbtypes.DeleteRequest{Key: ddbItem{"pk": ddbS("k1")}}}}}})
 	if err != nil || len(del.UnprocessedItems) != 0 {
 		t.Fatalf("batch delete = %v", err)
 	}
-	scan, err := c.Scan(ctx, &dynamodb.ScanInput{TableName: aws.String("b1"), Select: ddbtypes.SelectCount})
+	scan, err := c.Scan(ctx, &dynamodb.ScanInput{TableName: aws.String("bt1"), Select: ddbtypes.SelectCount})
 	if err != nil || scan.Count != 11 {
 		t.Fatalf("count after batch delete = %v, %v", scan.Count, err)
 	}

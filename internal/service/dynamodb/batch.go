@@ -44,21 +44,35 @@ func (s *Service) batchGetItem(ctx context.Context, in *BatchGetItemInput) (*Bat
 	if total > maxBatchGetKeys {
 		return nil, validation("Too many items requested for the BatchGetItem call")
 	}
-	var gets []*batchGet
+	// Every value is checked before any table is looked up, as DynamoDB does.
+	keys := map[string][]attr.Item{}
+	projections := map[string]*expr.Projection{}
 	for _, name := range sortedNames(in.RequestItems) {
 		ka := in.RequestItems[name]
 		proj, err := readProjection(ka.ProjectionExpression, ka.AttributesToGet, ka.ExpressionAttributeNames)
 		if err != nil {
 			return nil, err
 		}
+		projections[name] = proj
+		for _, wk := range ka.Keys {
+			key, err := fromWireItem(wk)
+			if err != nil {
+				return nil, err
+			}
+			keys[name] = append(keys[name], key)
+		}
+	}
+	var gets []*batchGet
+	for _, name := range sortedNames(in.RequestItems) {
+		ka := in.RequestItems[name]
 		t, err := s.tableFor(ctx, awsproto.Ptr(name))
 		if err != nil {
 			return nil, err
 		}
-		g := &batchGet{name: name, t: t, projection: proj, consistent: awsproto.Value(ka.ConsistentRead)}
+		g := &batchGet{name: name, t: t, projection: projections[name], consistent: awsproto.Value(ka.ConsistentRead)}
 		seen := map[string]bool{}
-		for _, wk := range ka.Keys {
-			_, k, err := keyParam(t, wk)
+		for i, key := range keys[name] {
+			k, err := keyParam(t, key)
 			if err != nil {
 				return nil, err
 			}
@@ -68,7 +82,7 @@ func (s *Service) batchGetItem(ctx context.Context, in *BatchGetItemInput) (*Bat
 			}
 			seen[id] = true
 			g.keys = append(g.keys, k)
-			g.wire = append(g.wire, wk)
+			g.wire = append(g.wire, ka.Keys[i])
 		}
 		gets = append(gets, g)
 	}
@@ -119,6 +133,33 @@ func (s *Service) batchWriteItem(ctx context.Context, in *BatchWriteItemInput) (
 	if total > maxBatchWrites {
 		return nil, validation("Too many items requested for the BatchWriteItem call")
 	}
+	// Every value is checked before any table is looked up, as DynamoDB does: the requests'
+	// items and keys are converted (and puts held to the item size limit) first.
+	type request struct{ item, key attr.Item }
+	requests := map[string][]request{}
+	for _, name := range sortedNames(in.RequestItems) {
+		for _, r := range in.RequestItems[name] {
+			switch {
+			case r.PutRequest != nil && r.DeleteRequest == nil:
+				item, err := fromWireItem(r.PutRequest.Item)
+				if err != nil {
+					return nil, olderWording(err)
+				}
+				if err := item.CheckSize(); err != nil {
+					return nil, err
+				}
+				requests[name] = append(requests[name], request{item: item})
+			case r.DeleteRequest != nil && r.PutRequest == nil:
+				key, err := fromWireItem(r.DeleteRequest.Key)
+				if err != nil {
+					return nil, olderWording(err)
+				}
+				requests[name] = append(requests[name], request{key: key})
+			default:
+				return nil, validation("Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes")
+			}
+		}
+	}
 	var writes []batchWrite
 	for _, name := range sortedNames(in.RequestItems) {
 		t, err := s.tableFor(ctx, awsproto.Ptr(name))
@@ -126,32 +167,18 @@ func (s *Service) batchWriteItem(ctx context.Context, in *BatchWriteItemInput) (
 			return nil, err
 		}
 		seen := map[string]bool{}
-		for _, r := range in.RequestItems[name] {
+		for _, r := range requests[name] {
 			var w batchWrite
-			switch {
-			case r.PutRequest != nil && r.DeleteRequest == nil:
-				item, err := fromWireItem(r.PutRequest.Item)
-				if err != nil {
-					return nil, olderWording(err)
-				}
-				if err := t.checkItem(item); err != nil {
+			if r.item != nil {
+				if err := t.checkItem(r.item); err != nil {
 					return nil, err
 				}
-				if err := item.CheckSize(); err != nil {
+				w = batchWrite{t: t, key: t.keyOf(r.item), item: r.item}
+			} else {
+				if err := t.checkKey(r.key); err != nil {
 					return nil, err
 				}
-				w = batchWrite{t: t, key: t.keyOf(item), item: item}
-			case r.DeleteRequest != nil && r.PutRequest == nil:
-				k, err := fromWireItem(r.DeleteRequest.Key)
-				if err != nil {
-					return nil, olderWording(err)
-				}
-				if err := t.checkKey(k); err != nil {
-					return nil, err
-				}
-				w = batchWrite{t: t, key: t.keyOf(k)}
-			default:
-				return nil, validation("Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes")
+				w = batchWrite{t: t, key: t.keyOf(r.key)}
 			}
 			id := string(w.key.hk) + "\x00" + string(w.key.rk)
 			if seen[id] {

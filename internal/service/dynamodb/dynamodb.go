@@ -75,9 +75,9 @@ func New(ctx context.Context, d service.Deps) (*Service, error) {
 		tables:  store.NewCache[tableKey, *table](d.Store, tableCacheLimit),
 		authz:   d.Authz,
 	}
-	api, err := awsproto.NewService("dynamodb", awsproto.ServiceOptions{
-		Authorize: d.Authz.Hook("dynamodb", s.operations(), accessDenied),
-	})
+	opts := wireOptions()
+	opts.Authorize = d.Authz.Hook("dynamodb", s.operations(), accessDenied)
+	api, err := awsproto.NewService("dynamodb", opts)
 	if err != nil {
 		return nil, err
 	}

@@ -31,6 +31,9 @@ func (s *Service) putItem(ctx context.Context, in *PutItemInput) (*PutItemOutput
 	if err != nil {
 		return nil, err
 	}
+	if err := item.CheckSize(); err != nil {
+		return nil, err
+	}
 	t, err := s.tableFor(ctx, in.TableName)
 	if err != nil {
 		return nil, err
@@ -38,10 +41,8 @@ func (s *Service) putItem(ctx context.Context, in *PutItemInput) (*PutItemOutput
 	if err := t.checkItem(item); err != nil {
 		return nil, err
 	}
-	if err := item.CheckSize(); err != nil {
-		return nil, err
-	}
 	var old attr.Item
+	var icm *ItemCollectionMetrics
 	cc := newCapacity(t)
 	err = s.st.Write(ctx, func(tx *store.Tx) error {
 		t, err := s.liveTx(tx, t)
@@ -57,12 +58,16 @@ func (s *Service) putItem(ctx context.Context, in *PutItemInput) (*PutItemOutput
 		}
 		ch := change{key: k, old: old, new: item}
 		cc.addWrite(t, ch, false)
-		return s.applyChange(tx, t, ch)
+		if err := s.applyChange(tx, t, ch); err != nil {
+			return err
+		}
+		icm, err = collectionMetrics(tx, t, k, item, in.ReturnItemCollectionMetrics)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	out := &PutItemOutput{ConsumedCapacity: cc.wire(in.ReturnConsumedCapacity)}
+	out := &PutItemOutput{ConsumedCapacity: cc.wire(in.ReturnConsumedCapacity), ItemCollectionMetrics: icm}
 	if awsproto.Value(in.ReturnValues) == "ALL_OLD" && old != nil {
 		out.Attributes = toWireItem(old)
 	}
@@ -74,11 +79,15 @@ func (s *Service) getItem(ctx context.Context, in *GetItemInput) (*GetItemOutput
 	if err != nil {
 		return nil, err
 	}
+	key, err := fromWireItem(in.Key)
+	if err != nil {
+		return nil, err
+	}
 	t, err := s.tableFor(ctx, in.TableName)
 	if err != nil {
 		return nil, err
 	}
-	_, k, err := keyParam(t, in.Key)
+	k, err := keyParam(t, key)
 	if err != nil {
 		return nil, err
 	}
@@ -103,15 +112,20 @@ func (s *Service) deleteItem(ctx context.Context, in *DeleteItemInput) (*DeleteI
 	if err != nil {
 		return nil, err
 	}
+	key, err := fromWireItem(in.Key)
+	if err != nil {
+		return nil, err
+	}
 	t, err := s.tableFor(ctx, in.TableName)
 	if err != nil {
 		return nil, err
 	}
-	_, k, err := keyParam(t, in.Key)
+	k, err := keyParam(t, key)
 	if err != nil {
 		return nil, err
 	}
 	var old attr.Item
+	var icm *ItemCollectionMetrics
 	cc := newCapacity(t)
 	err = s.st.Write(ctx, func(tx *store.Tx) error {
 		t, err := s.liveTx(tx, t)
@@ -126,12 +140,16 @@ func (s *Service) deleteItem(ctx context.Context, in *DeleteItemInput) (*DeleteI
 		}
 		ch := change{key: k, old: old}
 		cc.addWrite(t, ch, false)
-		return s.applyChange(tx, t, ch)
+		if err := s.applyChange(tx, t, ch); err != nil {
+			return err
+		}
+		icm, err = collectionMetrics(tx, t, k, key, in.ReturnItemCollectionMetrics)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	out := &DeleteItemOutput{ConsumedCapacity: cc.wire(in.ReturnConsumedCapacity)}
+	out := &DeleteItemOutput{ConsumedCapacity: cc.wire(in.ReturnConsumedCapacity), ItemCollectionMetrics: icm}
 	if awsproto.Value(in.ReturnValues) == "ALL_OLD" && old != nil {
 		out.Attributes = toWireItem(old)
 	}
@@ -231,11 +249,15 @@ func (s *Service) updateItem(ctx context.Context, in *UpdateItemInput) (*UpdateI
 	if err != nil {
 		return nil, err
 	}
+	key, err := fromWireItem(in.Key)
+	if err != nil {
+		return nil, err
+	}
 	t, err := s.tableFor(ctx, in.TableName)
 	if err != nil {
 		return nil, err
 	}
-	key, k, err := keyParam(t, in.Key)
+	k, err := keyParam(t, key)
 	if err != nil {
 		return nil, err
 	}
@@ -243,6 +265,7 @@ func (s *Service) updateItem(ctx context.Context, in *UpdateItemInput) (*UpdateI
 		return nil, err
 	}
 	var old, item attr.Item
+	var icm *ItemCollectionMetrics
 	cc := newCapacity(t)
 	err = s.st.Write(ctx, func(tx *store.Tx) error {
 		t, err := s.liveTx(tx, t)
@@ -260,12 +283,16 @@ func (s *Service) updateItem(ctx context.Context, in *UpdateItemInput) (*UpdateI
 		}
 		ch := change{key: k, old: old, new: item}
 		cc.addWrite(t, ch, false)
-		return s.applyChange(tx, t, ch)
+		if err := s.applyChange(tx, t, ch); err != nil {
+			return err
+		}
+		icm, err = collectionMetrics(tx, t, k, key, in.ReturnItemCollectionMetrics)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	out := &UpdateItemOutput{ConsumedCapacity: cc.wire(in.ReturnConsumedCapacity)}
+	out := &UpdateItemOutput{ConsumedCapacity: cc.wire(in.ReturnConsumedCapacity), ItemCollectionMetrics: icm}
 	out.Attributes = toWireItem(returned(awsproto.Value(in.ReturnValues), req.update, old, item))
 	return out, nil
 }

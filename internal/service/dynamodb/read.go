@@ -2,6 +2,7 @@ package dynamodb
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -212,13 +213,52 @@ func lastKey(t *table, ix *indexMeta, item attr.Item) attr.Item {
 	return k
 }
 
+// checkSegments checks a Scan's Segment and TotalSegments together.
+func checkSegments(seg, total *int32) error {
+	switch {
+	case seg != nil && total == nil:
+		return validation("The TotalSegments parameter is required but was not present in the request when Segment parameter is present")
+	case total != nil && seg == nil:
+		return validation("The Segment parameter is required but was not present in the request when parameter TotalSegments is present")
+	case seg != nil && *seg >= *total:
+		return validation(fmt.Sprintf("The Segment parameter is zero-based and must be less than parameter TotalSegments: Segment: %d is not less than TotalSegments: %d",
+			*seg, *total))
+	}
+	return nil
+}
+
+// startKeyValues converts an ExclusiveStartKey's values, refused as DynamoDB words it: as an
+// invalid starting key, except for the refusals of sets and numbers, which it words as
+// anywhere else.
+func startKeyValues(start map[string]AttributeValue) (attr.Item, error) {
+	k, err := fromWireItem(start)
+	if err == nil {
+		return k, nil
+	}
+	err = olderWording(err)
+	var ae *awsproto.Error
+	if errors.As(err, &ae) && !unprefixedStartKeyError(ae.Message) {
+		return nil, validation("The provided starting key is invalid: " + ae.Message)
+	}
+	return nil, err
+}
+
+func unprefixedStartKeyError(msg string) bool {
+	for _, s := range []string{"contains duplicates", "number set", "numeric value", "significant digits", "number with magnitude"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
+}
+
 // startPosition reads an ExclusiveStartKey: the table's key, and the index's for an index,
 // with nothing else.
 func startPosition(t *table, ix *indexMeta, start map[string]AttributeValue) (*rowPos, attr.Item, error) {
 	if start == nil {
 		return nil, nil, nil
 	}
-	k, err := fromWireItem(start)
+	k, err := startKeyValues(start)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -449,21 +489,17 @@ func readFilter(params *expr.Params, filterExpr *string, filter map[string]Condi
 const segments = 1 << 16
 
 func (s *Service) scan(ctx context.Context, in *ScanInput) (*ScanOutput, error) {
-	if in.Segment != nil && in.TotalSegments == nil {
-		return nil, validation("The TotalSegments parameter is required but was not present in the request when Segment parameter is present")
-	}
-	if in.TotalSegments != nil && in.Segment == nil {
-		return nil, validation("The Segment parameter is required but was not present in the request when parameter TotalSegments is present")
-	}
-	if in.Segment != nil && *in.Segment >= *in.TotalSegments {
-		return nil, validation(fmt.Sprintf("The Segment parameter is zero-based and must be less than parameter TotalSegments: Segment: %d is not less than TotalSegments: %d",
-			*in.Segment, *in.TotalSegments))
-	}
 	if err := expr.CheckParams([]expr.Param{param("ProjectionExpression", in.ProjectionExpression != nil), param("FilterExpression", in.FilterExpression != nil)},
 		[]expr.Param{param("AttributesToGet", in.AttributesToGet != nil), param("ScanFilter", in.ScanFilter != nil),
 			param("ConditionalOperator", in.ConditionalOperator != nil)},
 		in.ExpressionAttributeNames != nil, in.ExpressionAttributeValues != nil); err != nil {
 		return nil, err
+	}
+	// DynamoDB checks the legacy parameters' values and the start key's, then the segments,
+	// then the expressions.
+	segErr := checkSegments(in.Segment, in.TotalSegments)
+	if segErr != nil && (in.FilterExpression != nil || in.ProjectionExpression != nil) {
+		return nil, segErr
 	}
 	params, err := newParams(in.ExpressionAttributeNames, in.ExpressionAttributeValues)
 	if err != nil {
@@ -477,6 +513,12 @@ func (s *Service) scan(ctx context.Context, in *ScanInput) (*ScanOutput, error) 
 	if spec.filter, spec.projection, err = readFilter(params, in.FilterExpression, in.ScanFilter, in.ConditionalOperator,
 		in.ProjectionExpression, in.AttributesToGet); err != nil {
 		return nil, olderWording(err)
+	}
+	if _, err := startKeyValues(in.ExclusiveStartKey); err != nil {
+		return nil, err
+	}
+	if segErr != nil {
+		return nil, segErr
 	}
 	if err := params.CheckUnused(); err != nil {
 		return nil, err

@@ -149,16 +149,13 @@ func onFailure(returnOnFailure *string, old attr.Item) attr.Item {
 	return nil
 }
 
-// keyParam converts and checks a Key parameter against the table.
-func keyParam(t *table, key map[string]AttributeValue) (attr.Item, itemKey, error) {
-	k, err := fromWireItem(key)
-	if err != nil {
-		return nil, itemKey{}, err
-	}
+// keyParam checks a Key parameter, converted before the table was looked up (DynamoDB refuses
+// a malformed value whether the table exists or not), against the table.
+func keyParam(t *table, k attr.Item) (itemKey, error) {
 	if err := t.checkKey(k); err != nil {
-		return nil, itemKey{}, err
+		return itemKey{}, err
 	}
-	return k, t.keyOf(k), nil
+	return t.keyOf(k), nil
 }
 
 // asInvalidValue finds an ExpressionAttributeValues refusal in err.

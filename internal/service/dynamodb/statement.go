@@ -538,8 +538,9 @@ func (s *Service) selectStatement(ctx context.Context, st *partiql.Statement, pa
 			return nil, err
 		}
 	}
+	var proj *expr.Projection
 	if projSrc != "" {
-		if spec.projection, err = p.Projection(projSrc); err != nil {
+		if proj, err = p.Projection(projSrc); err != nil {
 			return nil, err
 		}
 	}
@@ -569,6 +570,9 @@ func (s *Service) selectStatement(ctx context.Context, st *partiql.Statement, pa
 	res, err := s.readPage(ctx, r, spec)
 	if err != nil {
 		return nil, err
+	}
+	for i, item := range res.items {
+		res.items[i] = selectList(proj, item)
 	}
 	out := &ExecuteStatementOutput{Items: make([]map[string]AttributeValue, 0, len(res.items)),
 		ConsumedCapacity: readCapacity(t, ix, res.size, consistent).wire(in.ReturnConsumedCapacity)}
@@ -732,7 +736,35 @@ func (s *Service) getStatement(ctx context.Context, st *partiql.Statement, param
 	if err != nil || item == nil || !c.Eval(item) {
 		return nil, t, err
 	}
-	return applyProjection(proj, item), t, nil
+	return selectList(proj, item), t, nil
+}
+
+// selectList returns what a SELECT list takes of item: a nested path's value under its last
+// name (SELECT m.a returns a), as DynamoDB's PartiQL does, and a top-level attribute or a path
+// ending in a list index as a projection expression returns them. A nil list is SELECT *.
+func selectList(p *expr.Projection, item attr.Item) attr.Item {
+	if p == nil || item == nil {
+		return item
+	}
+	var nested attr.Item
+	out := attr.Item{}
+	for _, path := range p.Paths() {
+		last := path[len(path)-1]
+		switch {
+		case len(path) > 1 && !last.IsIndex():
+			if v, ok := expr.Lookup(item, path); ok {
+				out[last.Name] = v
+			}
+		default:
+			if nested == nil {
+				nested = p.Apply(item)
+			}
+			if v, ok := nested[path.Head()]; ok {
+				out[path.Head()] = v
+			}
+		}
+	}
+	return out
 }
 
 func (s *Service) executeTransaction(ctx context.Context, in *ExecuteTransactionInput) (*ExecuteTransactionOutput, error) {

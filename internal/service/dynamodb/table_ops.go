@@ -23,6 +23,24 @@ const (
 	maxProjected = 100
 )
 
+// maxCapacityUnits is the most read or write capacity units DynamoDB takes.
+const maxCapacityUnits = 1_000_000_000_000
+
+// throughputBounds refuses capacity units beyond what DynamoDB takes, before anything else
+// about the table is checked.
+func throughputBounds(pt *ProvisionedThroughput) error {
+	if pt == nil {
+		return nil
+	}
+	if v := awsproto.Value(pt.ReadCapacityUnits); v > maxCapacityUnits {
+		return validation(fmt.Sprintf("Given value %d for ReadCapacityUnits is out of bounds", v))
+	}
+	if v := awsproto.Value(pt.WriteCapacityUnits); v > maxCapacityUnits {
+		return validation(fmt.Sprintf("Given value %d for WriteCapacityUnits is out of bounds", v))
+	}
+	return nil
+}
+
 // keySchema checks a KeySchema (of the table or an index) and returns its hash and range names.
 func keySchema(ks []KeySchemaElement) (hash, rng string, err error) {
 	if len(ks) == 0 {
@@ -216,6 +234,24 @@ func unsupported(sse *SSESpecification) error {
 }
 
 func (s *Service) createTable(ctx context.Context, in *CreateTableInput) (*CreateTableOutput, error) {
+	if len(in.KeySchema) > 2 {
+		// The model no longer bounds KeySchema; DynamoDB's front end still does, and echoes
+		// the elements as its Java classes print them.
+		shown := make([]string, len(in.KeySchema))
+		for i, e := range in.KeySchema {
+			shown[i] = "KeySchemaElement(attributeName=" + awsproto.Value(e.AttributeName) + ", keyType=" + awsproto.Value(e.KeyType) + ")"
+		}
+		return nil, validation("1 validation error detected: Value '[" + strings.Join(shown, ", ") +
+			"]' at 'keySchema' failed to satisfy constraint: Member must have length less than or equal to 2")
+	}
+	if err := throughputBounds(in.ProvisionedThroughput); err != nil {
+		return nil, err
+	}
+	if len(in.KeySchema) > len(in.AttributeDefinitions) {
+		// DynamoDB counts before it looks at the elements: [pk HASH, pk RANGE] with pk alone
+		// defined is refused so, not for its repeated name.
+		return nil, validation("Invalid KeySchema: Some index key attribute have no definition")
+	}
 	hash, rng, err := keySchema(in.KeySchema)
 	if err != nil {
 		return nil, err

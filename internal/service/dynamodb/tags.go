@@ -63,7 +63,7 @@ func (s *Service) tableTags(ctx context.Context, id int64) (map[string]string, e
 // taggedTable loads the table a ResourceArn names.
 func (s *Service) taggedTable(ctx context.Context, resourceARN string) (*table, error) {
 	account, region, name, ok := parseTableARN(resourceARN)
-	if !ok || strings.Contains(strings.TrimPrefix(resourceARN[strings.Index(resourceARN, "table/"):], "table/"), "/") {
+	if !ok || strings.Contains(strings.TrimPrefix(resourceARN[strings.Index(resourceARN, "table/"):], "table/"), "/") || checkTableName(name) != nil {
 		return nil, validation("Invalid TableArn: Invalid ResourceArn provided as input " + resourceARN)
 	}
 	t, err := s.loadTable(ctx, tableKey{Account: account, Region: region, Name: name})

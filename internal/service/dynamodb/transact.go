@@ -33,6 +33,9 @@ type txWrite struct {
 	insert  bool    // a PartiQL INSERT: refused when the item exists
 }
 
+// maxTransactSize is the most a write transaction's items may add up to: 4 MB.
+const maxTransactSize = 4 << 20
+
 // cancelReason is one entry of TransactionCanceledException's CancellationReasons.
 type cancelReason struct {
 	code, msg string
@@ -142,10 +145,20 @@ func (s *Service) parseTxWrite(ctx context.Context, w TransactWriteItem) (*txWri
 func (s *Service) transactWriteItems(ctx context.Context, in *TransactWriteItemsInput) (*TransactWriteItemsOutput, error) {
 	writes := make([]*txWrite, 0, len(in.TransactItems))
 	seen := map[string]bool{}
+	size := 0
 	for _, w := range in.TransactItems {
 		tw, err := s.parseTxWrite(ctx, w)
 		if err != nil {
 			return nil, olderWording(unwrapInvalidValue(err))
+		}
+		// What a transaction carries: the items it puts and the keys of its other actions.
+		if tw.put != nil {
+			size += tw.put.Size()
+		} else {
+			size += tw.key.Size()
+		}
+		if size > maxTransactSize {
+			return nil, validation("The aggregate size of the items in the transaction exceeds 4 MB")
 		}
 		id := fmt.Sprintf("%d\x00%s\x00%s", tw.t.ID, tw.k.hk, tw.k.rk)
 		if seen[id] {
@@ -317,7 +330,11 @@ func (s *Service) transactGetItems(ctx context.Context, in *TransactGetItemsInpu
 	}
 	gets := make([]get, 0, len(in.TransactItems))
 	seen := map[string]bool{}
-	for _, ti := range in.TransactItems {
+	// A key that does not fit its table cancels the transaction, with that action's reason.
+	reasons := make([]cancelReason, len(in.TransactItems))
+	invalid := false
+	for i, ti := range in.TransactItems {
+		reasons[i] = cancelReason{code: "None"}
 		g := ti.Get
 		if g == nil {
 			return nil, validation("1 validation error detected: Value null at 'transactItems.member.get' failed to satisfy constraint: Member must not be null")
@@ -335,7 +352,12 @@ func (s *Service) transactGetItems(ctx context.Context, in *TransactGetItemsInpu
 			return nil, olderWording(err)
 		}
 		if err := t.checkKey(key); err != nil {
-			return nil, err
+			var ae *awsproto.Error
+			if !errors.As(err, &ae) {
+				return nil, err
+			}
+			reasons[i], invalid = cancelReason{code: "ValidationError", msg: ae.Message}, true
+			continue
 		}
 		k := t.keyOf(key)
 		id := fmt.Sprintf("%d\x00%s\x00%s", t.ID, k.hk, k.rk)
@@ -344,6 +366,9 @@ func (s *Service) transactGetItems(ctx context.Context, in *TransactGetItemsInpu
 		}
 		seen[id] = true
 		gets = append(gets, get{t: t, k: k, proj: proj})
+	}
+	if invalid {
+		return nil, transactionCanceled(reasons)
 	}
 	out := &TransactGetItemsOutput{Responses: make([]ItemResponse, len(gets))}
 	ccs := map[string]*capacity{}

@@ -14,7 +14,7 @@ import (
 )
 
 func (s *Service) updateTable(ctx context.Context, in *UpdateTableInput) (*UpdateTableOutput, error) {
-	if in.BillingMode == nil && in.ProvisionedThroughput == nil && in.GlobalSecondaryIndexUpdates == nil &&
+	if in.BillingMode == nil && in.ProvisionedThroughput == nil && len(in.GlobalSecondaryIndexUpdates) == 0 &&
 		in.DeletionProtectionEnabled == nil && in.StreamSpecification == nil && in.SSESpecification == nil && in.TableClass == nil {
 		return nil, validation("At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required")
 	}
@@ -23,6 +23,9 @@ func (s *Service) updateTable(ctx context.Context, in *UpdateTableInput) (*Updat
 	}
 	if len(in.ReplicaUpdates) > 0 {
 		return nil, validation("Kiri does not provide global table replicas: ReplicaUpdates cannot be set")
+	}
+	if err := checkTableUpdate(in); err != nil {
+		return nil, err
 	}
 	t, err := s.existingTable(ctx, in.TableName)
 	if err != nil {
@@ -286,4 +289,32 @@ func readTableByID(tx *store.Tx, id int64) (*table, error) {
 		return nil, err
 	}
 	return readTableTx(tx, k)
+}
+
+// checkTableUpdate makes the checks DynamoDB makes of an UpdateTable request before it looks
+// the table up: capacity bounds, and one update per index, each naming what it does.
+func checkTableUpdate(in *UpdateTableInput) error {
+	if err := throughputBounds(in.ProvisionedThroughput); err != nil {
+		return err
+	}
+	seen := map[string]bool{}
+	for _, u := range in.GlobalSecondaryIndexUpdates {
+		var name *string
+		switch {
+		case u.Update != nil:
+			name = u.Update.IndexName
+		case u.Create != nil:
+			name = u.Create.IndexName
+		case u.Delete != nil:
+			name = u.Delete.IndexName
+		default:
+			return invalidParams("One of GlobalSecondaryIndexUpdate.Update, GlobalSecondaryIndexUpdate.Create, GlobalSecondaryIndexUpdate.Delete must not be null")
+		}
+		if n := awsproto.Value(name); seen[n] {
+			return invalidParams("Only one global secondary index update per index is allowed simultaneously. Index: " + n)
+		} else {
+			seen[n] = true
+		}
+	}
+	return nil
 }

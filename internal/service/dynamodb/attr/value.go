@@ -208,7 +208,7 @@ func duplicateMembers(members []string, t Type) *ValueError {
 		if i > 0 {
 			cur.WriteString(sep)
 		}
-		cur.WriteString(`"` + show(m) + `"`)
+		cur.WriteString(show(m))
 	}
 	for i, m := range members {
 		if i > 0 {
