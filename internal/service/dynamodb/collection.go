@@ -19,7 +19,7 @@ func collectionMetrics(tx *store.Tx, t *table, k itemKey, key attr.Item, want *s
 		return nil, nil
 	}
 	var size int64
-	if err := tx.QueryRow("SELECT COALESCE(SUM(size), 0) FROM ddb_items WHERE table_id = ? AND hk = ?", t.ID, k.hk).Scan(&size); err != nil {
+	if err := tx.QueryRow(partitionSizeSQL, t.ID, segment(k.hk), k.hk).Scan(&size); err != nil {
 		return nil, fmt.Errorf("item collection size: %w", err)
 	}
 	for _, ix := range t.Meta.LSIs {

@@ -21,6 +21,15 @@ type change struct {
 	expired bool
 }
 
+// The statements that name one item or one partition by its primary key, which leads with the
+// partition's scan segment: each passes segment(hk) with hk.
+const (
+	selectItemSQL    = "SELECT item FROM ddb_items WHERE table_id = ? AND seg = ? AND hk = ? AND rk = ?"
+	deleteItemSQL    = "DELETE FROM ddb_items WHERE table_id = ? AND seg = ? AND hk = ? AND rk = ?"
+	setExpiresSQL    = "UPDATE ddb_items SET expires = ? WHERE table_id = ? AND seg = ? AND hk = ? AND rk = ?"
+	partitionSizeSQL = "SELECT COALESCE(SUM(size), 0) FROM ddb_items WHERE table_id = ? AND seg = ? AND hk = ?"
+)
+
 // applyChange writes one item change inside tx: the item row, every secondary index entry, and
 // the time-to-live column. It is the single path of every item change (puts, updates, deletes,
 // batches, transactions, PartiQL, TTL expiry), holding both images in the write transaction, so
@@ -30,7 +39,7 @@ func (s *Service) applyChange(tx *store.Tx, t *table, c change) error {
 		if c.old == nil {
 			return nil
 		}
-		if _, err := tx.Exec("DELETE FROM ddb_items WHERE table_id = ? AND hk = ? AND rk = ?", t.ID, c.key.hk, c.key.rk); err != nil {
+		if _, err := tx.Exec(deleteItemSQL, t.ID, segment(c.key.hk), c.key.hk, c.key.rk); err != nil {
 			return fmt.Errorf("delete item: %w", err)
 		}
 	} else {
@@ -40,7 +49,7 @@ func (s *Service) applyChange(tx *store.Tx, t *table, c change) error {
 			expires = e
 		}
 		if _, err := tx.Exec(`INSERT INTO ddb_items (table_id, hk, rk, seg, expires, size, item) VALUES (?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (table_id, hk, rk) DO UPDATE SET expires = excluded.expires, size = excluded.size, item = excluded.item`,
+			ON CONFLICT (table_id, seg, hk, rk) DO UPDATE SET expires = excluded.expires, size = excluded.size, item = excluded.item`,
 			t.ID, c.key.hk, c.key.rk, segment(c.key.hk), expires, c.new.Size(), enc); err != nil {
 			return fmt.Errorf("write item: %w", err)
 		}
@@ -133,14 +142,14 @@ func expiresAt(t *table, item attr.Item) (int64, bool) {
 // loadItemTx reads an item inside a write, nil when there is none.
 func loadItemTx(tx *store.Tx, t *table, k itemKey) (attr.Item, error) {
 	var b []byte
-	err := tx.QueryRow("SELECT item FROM ddb_items WHERE table_id = ? AND hk = ? AND rk = ?", t.ID, k.hk, k.rk).Scan(&b)
+	err := tx.QueryRow(selectItemSQL, t.ID, segment(k.hk), k.hk, k.rk).Scan(&b)
 	return decodeRow(b, err)
 }
 
 // loadItem reads an item, nil when there is none. Reads are always strongly consistent.
 func (s *Service) loadItem(ctx context.Context, t *table, k itemKey) (attr.Item, error) {
 	var b []byte
-	err := s.st.QueryRow(ctx, "SELECT item FROM ddb_items WHERE table_id = ? AND hk = ? AND rk = ?", t.ID, k.hk, k.rk).Scan(&b)
+	err := s.st.QueryRow(ctx, selectItemSQL, t.ID, segment(k.hk), k.hk, k.rk).Scan(&b)
 	return decodeRow(b, err)
 }
 

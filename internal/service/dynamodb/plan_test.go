@@ -56,3 +56,43 @@ func TestReadsAreIndexRangeScans(t *testing.T) {
 		})
 	}
 }
+
+// TestItemStatementsUseThePrimaryKey: the statements naming one item or partition search the
+// primary key by (table_id, seg, hk[, rk]), never walking a table's rows.
+func TestItemStatementsUseThePrimaryKey(t *testing.T) {
+	t.Parallel()
+	st := storetest.Open(t, storetest.SQLiteConfig(t))
+	if _, err := New(context.Background(), servicetest.DepsOn(t, st)); err != nil {
+		t.Fatal(err)
+	}
+	k := attr.AppendKey(nil, attr.Str("a"))
+	seg := segment(k)
+	for _, tc := range []struct {
+		q    string
+		args []any
+		want string
+	}{
+		{selectItemSQL, []any{1, seg, k, k}, "seg=? AND hk=? AND rk=?"},
+		{deleteItemSQL, []any{1, seg, k, k}, "seg=? AND hk=? AND rk=?"},
+		{setExpiresSQL, []any{0, 1, seg, k, k}, "seg=? AND hk=? AND rk=?"},
+		{partitionSizeSQL, []any{1, seg, k}, "seg=? AND hk=?"},
+	} {
+		rows, err := st.Query(context.Background(), "EXPLAIN QUERY PLAN "+tc.q, tc.args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var plan []string
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		rows.Close()
+		if joined := strings.Join(plan, "; "); !strings.HasPrefix(joined, "SEARCH ") || !strings.Contains(joined, tc.want) {
+			t.Errorf("plan of %s: %s", tc.q, joined)
+		}
+	}
+}

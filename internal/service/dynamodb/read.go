@@ -91,7 +91,12 @@ func (r *rangeRead) sql(n int) (string, []any) {
 		order = []string{"seg", "hk", "rk"}
 	} else {
 		q.WriteString(" AND hk = ?")
-		args = append(args, r.hk)
+		if !index {
+			q.WriteString(" AND seg = ?") // the primary key leads with the partition's segment
+			args = append(args, r.hk, segment(r.hk))
+		} else {
+			args = append(args, r.hk)
+		}
 		if r.lo != nil {
 			q.WriteString(" AND rk >= ?")
 			args = append(args, r.lo)

@@ -11,8 +11,9 @@ import (
 //
 // ddb_tables holds each table's definition as JSON (meta); its items are ddb_items rows keyed
 // by the attr.AppendKey encodings of their partition key (hk) and sort key (rk, empty for a
-// table without one). seg is a 16-bit hash of hk: Scan reads in (seg, hk, rk) order and a
-// segment is a range of seg. expires is the item's time-to-live attribute in epoch seconds
+// table without one). seg is a 16-bit hash of hk and leads the primary key, so that one
+// B-tree serves both walks: Scan reads in (seg, hk, rk) order and a segment is a range of seg;
+// a Query or a lookup names seg = segment(hk) with its partition. expires is the item's time-to-live attribute in epoch seconds
 // when the table has TTL enabled and the item a number there. ddb_index_items are the entries
 // of secondary indexes: the index key (hk, rk) then the base key (bhk, brk), and the projected
 // item. ddb_tokens remember TransactWriteItems client request tokens for ten minutes.
@@ -34,9 +35,8 @@ CREATE TABLE ddb_items (
 	expires  BIGINT,
 	size     INTEGER NOT NULL,
 	item     BLOB    NOT NULL,
-	PRIMARY KEY (table_id, hk, rk)
+	PRIMARY KEY (table_id, seg, hk, rk)
 );
-CREATE INDEX ddb_items_seg ON ddb_items (table_id, seg, hk, rk);
 CREATE INDEX ddb_items_expires ON ddb_items (expires) WHERE expires IS NOT NULL;
 CREATE TABLE ddb_index_items (
 	table_id BIGINT  NOT NULL,

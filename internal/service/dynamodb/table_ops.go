@@ -544,8 +544,8 @@ func (s *Service) purge(ctx context.Context, m queue.Message) error {
 				res, err = tx.Exec(`DELETE FROM ddb_index_items WHERE table_id = ? AND idx = ? AND hk IN
 					(SELECT hk FROM ddb_index_items WHERE table_id = ? AND idx = ? LIMIT ?)`, j.TableID, j.Index, j.TableID, j.Index, purgeBatch)
 			} else {
-				res, err = tx.Exec(`DELETE FROM ddb_items WHERE table_id = ? AND hk IN
-					(SELECT hk FROM ddb_items WHERE table_id = ? LIMIT ?)`, j.TableID, j.TableID, purgeBatch)
+				res, err = tx.Exec(`DELETE FROM ddb_items WHERE table_id = ? AND (seg, hk) IN
+					(SELECT seg, hk FROM ddb_items WHERE table_id = ? LIMIT ?)`, j.TableID, j.TableID, purgeBatch)
 				if err == nil {
 					var r2 interface{ RowsAffected() (int64, error) }
 					r2, err = tx.Exec(`DELETE FROM ddb_index_items WHERE table_id = ? AND hk IN

@@ -75,7 +75,7 @@ func refreshExpiry(tx *store.Tx, t *table) error {
 	}
 	rows.Close()
 	for _, e := range set {
-		if _, err := tx.Exec("UPDATE ddb_items SET expires = ? WHERE table_id = ? AND hk = ? AND rk = ?", e.at, t.ID, e.k.hk, e.k.rk); err != nil {
+		if _, err := tx.Exec(setExpiresSQL, e.at, t.ID, segment(e.k.hk), e.k.hk, e.k.rk); err != nil {
 			return err
 		}
 	}
