@@ -1,0 +1,315 @@
+package e2e
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/apigatewayv2"
+	apitypes "github.com/aws/aws-sdk-go-v2/service/apigatewayv2/types"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/smithy-go"
+
+	"github.com/kiri-run/kiri/test/e2e/kiritest"
+)
+
+// apiClient is an API Gateway v2 client on srv.
+func apiClient(srv *kiritest.Server) *apigatewayv2.Client {
+	return apigatewayv2.NewFromConfig(srv.Clients().Config)
+}
+
+// createHTTPEcho creates the httpecho function and returns its ARN.
+func createHTTPEcho(t *testing.T, c *lambda.Client, name string) string {
+	t.Helper()
+	out := createTestFunction(t, c, name, kiritest.GoFunctionZip(t, "./testdata/lambda/httpecho"))
+	waitActive(t, c, name)
+	return aws.ToString(out.FunctionArn)
+}
+
+// call sends a request to an invoke URL and returns the status, headers and body.
+func call(t *testing.T, method, u, host string, body io.Reader, header map[string]string) (int, http.Header, []byte) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), method, u, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if host != "" {
+		req.Host = host
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, u, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, b
+}
+
+func wantGatewayError(t *testing.T, err error, code string) {
+	t.Helper()
+	var ae smithy.APIError
+	if !errors.As(err, &ae) || ae.ErrorCode() != code {
+		t.Fatalf("err = %v, want %s", err, code)
+	}
+}
+
+func TestAPIGatewayControlPlane(t *testing.T) {
+	srv := kiritest.Start(t, kiritest.Options{})
+	c := apiClient(srv)
+	ctx := t.Context()
+	var ids []string
+	for _, name := range []string{"one", "two", "three"} {
+		out, err := c.CreateApi(ctx, &apigatewayv2.CreateApiInput{Name: aws.String(name), ProtocolType: apitypes.ProtocolTypeHttp,
+			Tags: map[string]string{"team": "a"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if aws.ToString(out.RouteSelectionExpression) != "$request.method $request.path" || aws.ToString(out.ApiEndpoint) == "" ||
+			out.CreatedDate == nil || len(aws.ToString(out.ApiId)) != 10 {
+			t.Fatalf("CreateApi = %+v", out)
+		}
+		ids = append(ids, aws.ToString(out.ApiId))
+	}
+	page1, err := c.GetApis(ctx, &apigatewayv2.GetApisInput{MaxResults: aws.String("2")})
+	if err != nil || len(page1.Items) != 2 || page1.NextToken == nil {
+		t.Fatalf("GetApis page 1 = %+v, %v", page1, err)
+	}
+	page2, err := c.GetApis(ctx, &apigatewayv2.GetApisInput{MaxResults: aws.String("2"), NextToken: page1.NextToken})
+	if err != nil || len(page2.Items) != 1 || page2.NextToken != nil {
+		t.Fatalf("GetApis page 2 = %+v, %v", page2, err)
+	}
+	api := ids[0]
+	if _, err := c.UpdateApi(ctx, &apigatewayv2.UpdateApiInput{ApiId: aws.String(api), Description: aws.String("pets")}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.GetApi(ctx, &apigatewayv2.GetApiInput{ApiId: aws.String(api)})
+	if err != nil || aws.ToString(got.Description) != "pets" || got.Tags["team"] != "a" {
+		t.Fatalf("GetApi = %+v, %v", got, err)
+	}
+
+	_, err = c.CreateApi(ctx, &apigatewayv2.CreateApiInput{Name: aws.String("ws"), ProtocolType: apitypes.ProtocolTypeWebsocket})
+	wantGatewayError(t, err, "BadRequestException")
+	_, err = c.CreateIntegration(ctx, &apigatewayv2.CreateIntegrationInput{ApiId: aws.String(api), IntegrationType: apitypes.IntegrationTypeHttpProxy,
+		IntegrationUri: aws.String("https://example.com"), IntegrationMethod: aws.String("GET"), PayloadFormatVersion: aws.String("1.0")})
+	wantGatewayError(t, err, "BadRequestException")
+	integ, err := c.CreateIntegration(ctx, &apigatewayv2.CreateIntegrationInput{ApiId: aws.String(api), IntegrationType: apitypes.IntegrationTypeAwsProxy,
+		IntegrationUri: aws.String("arn:aws:lambda:us-east-1:000000000000:function:pets"), PayloadFormatVersion: aws.String("2.0")})
+	if err != nil || aws.ToInt32(integ.TimeoutInMillis) != 30000 || aws.ToString(integ.IntegrationMethod) != "POST" {
+		t.Fatalf("CreateIntegration = %+v, %v", integ, err)
+	}
+	target := aws.String("integrations/" + aws.ToString(integ.IntegrationId))
+	for _, bad := range []string{"FETCH /pets", "GET pets", "GET /{proxy+}/more"} {
+		_, err = c.CreateRoute(ctx, &apigatewayv2.CreateRouteInput{ApiId: aws.String(api), RouteKey: aws.String(bad), Target: target})
+		wantGatewayError(t, err, "BadRequestException")
+	}
+	route, err := c.CreateRoute(ctx, &apigatewayv2.CreateRouteInput{ApiId: aws.String(api), RouteKey: aws.String("GET /pets/{id}"), Target: target})
+	if err != nil || route.AuthorizationType != apitypes.AuthorizationTypeNone {
+		t.Fatalf("CreateRoute = %+v, %v", route, err)
+	}
+	_, err = c.CreateRoute(ctx, &apigatewayv2.CreateRouteInput{ApiId: aws.String(api), RouteKey: aws.String("GET /pets/{id}")})
+	wantGatewayError(t, err, "ConflictException")
+	_, err = c.CreateRoute(ctx, &apigatewayv2.CreateRouteInput{ApiId: aws.String(api), RouteKey: aws.String("GET /x"),
+		AuthorizationType: apitypes.AuthorizationTypeJwt})
+	wantGatewayError(t, err, "BadRequestException")
+	if _, err := c.UpdateRoute(ctx, &apigatewayv2.UpdateRouteInput{ApiId: aws.String(api), RouteId: route.RouteId, RouteKey: aws.String("ANY /pets/{id}")}); err != nil {
+		t.Fatal(err)
+	}
+	routes, err := c.GetRoutes(ctx, &apigatewayv2.GetRoutesInput{ApiId: aws.String(api)})
+	if err != nil || len(routes.Items) != 1 || aws.ToString(routes.Items[0].RouteKey) != "ANY /pets/{id}" {
+		t.Fatalf("GetRoutes = %+v, %v", routes, err)
+	}
+	_, err = c.DeleteIntegration(ctx, &apigatewayv2.DeleteIntegrationInput{ApiId: aws.String(api), IntegrationId: integ.IntegrationId})
+	wantGatewayError(t, err, "ConflictException")
+
+	stage, err := c.CreateStage(ctx, &apigatewayv2.CreateStageInput{ApiId: aws.String(api), StageName: aws.String("prod"),
+		StageVariables: map[string]string{"table": "pets"}})
+	if err != nil || stage.DeploymentId != nil {
+		t.Fatalf("CreateStage = %+v, %v", stage, err)
+	}
+	_, err = c.CreateStage(ctx, &apigatewayv2.CreateStageInput{ApiId: aws.String(api), StageName: aws.String("prod")})
+	wantGatewayError(t, err, "ConflictException")
+	dep, err := c.CreateDeployment(ctx, &apigatewayv2.CreateDeploymentInput{ApiId: aws.String(api), StageName: aws.String("prod")})
+	if err != nil || dep.DeploymentStatus != apitypes.DeploymentStatusDeployed {
+		t.Fatalf("CreateDeployment = %+v, %v", dep, err)
+	}
+	st, err := c.GetStage(ctx, &apigatewayv2.GetStageInput{ApiId: aws.String(api), StageName: aws.String("prod")})
+	if err != nil || aws.ToString(st.DeploymentId) != aws.ToString(dep.DeploymentId) || st.StageVariables["table"] != "pets" {
+		t.Fatalf("GetStage = %+v, %v", st, err)
+	}
+	deps, err := c.GetDeployments(ctx, &apigatewayv2.GetDeploymentsInput{ApiId: aws.String(api)})
+	if err != nil || len(deps.Items) != 1 {
+		t.Fatalf("GetDeployments = %+v, %v", deps, err)
+	}
+	if _, err := c.DeleteRoute(ctx, &apigatewayv2.DeleteRouteInput{ApiId: aws.String(api), RouteId: route.RouteId}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.GetRoute(ctx, &apigatewayv2.GetRouteInput{ApiId: aws.String(api), RouteId: route.RouteId})
+	wantGatewayError(t, err, "NotFoundException")
+	if _, err := c.DeleteApi(ctx, &apigatewayv2.DeleteApiInput{ApiId: aws.String(api)}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.GetApi(ctx, &apigatewayv2.GetApiInput{ApiId: aws.String(api)})
+	wantGatewayError(t, err, "NotFoundException")
+	var ae *smithy.GenericAPIError
+	if errors.As(err, &ae) && !strings.Contains(ae.Message, "Invalid API identifier specified") {
+		t.Errorf("message = %q", ae.Message)
+	}
+	// The error body is API Gateway's {"message": ...}.
+	status, _, body := call(t, http.MethodGet, srv.URL+"/v2/apis/"+api, "", nil, map[string]string{
+		"Authorization": "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20260101/us-east-1/apigateway/aws4_request, SignedHeaders=host, Signature=00"})
+	if status != http.StatusNotFound || !bytes.HasPrefix(body, []byte(`{"message":"Invalid API identifier specified`)) {
+		t.Errorf("raw GetApi = %d %s", status, body)
+	}
+}
+
+func TestAPIGatewayQuickCreateServesPayloadV2(t *testing.T) {
+	srv := kiritest.Start(t, kiritest.Options{})
+	c := apiClient(srv)
+	arn := createHTTPEcho(t, srv.Clients().Lambda, "httpecho")
+	api, err := c.CreateApi(t.Context(), &apigatewayv2.CreateApiInput{Name: aws.String("quick"), ProtocolType: apitypes.ProtocolTypeHttp, Target: aws.String(arn)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := aws.ToString(api.ApiId)
+	stages, err := c.GetStages(t.Context(), &apigatewayv2.GetStagesInput{ApiId: api.ApiId})
+	if err != nil || len(stages.Items) != 1 || aws.ToString(stages.Items[0].StageName) != "$default" || !aws.ToBool(stages.Items[0].AutoDeploy) {
+		t.Fatalf("GetStages = %+v, %v", stages, err)
+	}
+	routes, err := c.GetRoutes(t.Context(), &apigatewayv2.GetRoutesInput{ApiId: api.ApiId})
+	if err != nil || len(routes.Items) != 1 || aws.ToString(routes.Items[0].RouteKey) != "$default" {
+		t.Fatalf("GetRoutes = %+v, %v", routes, err)
+	}
+
+	status, h, body := call(t, http.MethodPost, srv.URL+"/_kiri/apis/"+id+"/pets/7?a=1&a=2&b=x", "", strings.NewReader(`{"n":1}`),
+		map[string]string{"Cookie": "c1=v1; c2=v2", "Content-Type": "application/json", "User-Agent": "tester"})
+	if status != http.StatusCreated || h.Get("X-Kind") != "echo" || h.Get("Set-Cookie") != "a=1" || h.Get("Apigw-Requestid") == "" {
+		t.Fatalf("invoke = %d %v %s", status, h, body)
+	}
+	var ev struct {
+		Version, RouteKey, RawPath, RawQueryString, Body string
+		Cookies                                          []string
+		Headers, QueryStringParameters                   map[string]string
+		IsBase64Encoded                                  bool
+		RequestContext                                   struct {
+			AccountID, APIID, DomainPrefix, RequestID, RouteKey, Stage, Time string
+			TimeEpoch                                                        int64
+			HTTP                                                             struct{ Method, Path, Protocol, SourceIP, UserAgent string }
+		}
+	}
+	if err := json.Unmarshal(body, &ev); err != nil {
+		t.Fatalf("event %s: %v", body, err)
+	}
+	rc := ev.RequestContext
+	if ev.Version != "2.0" || ev.RouteKey != "$default" || ev.RawPath != "/pets/7" || ev.RawQueryString != "a=1&a=2&b=x" ||
+		ev.Body != `{"n":1}` || ev.IsBase64Encoded || len(ev.Cookies) != 2 || ev.Cookies[1] != "c2=v2" ||
+		ev.QueryStringParameters["a"] != "1,2" || ev.Headers["user-agent"] != "tester" ||
+		rc.AccountID != "000000000000" || rc.APIID != id || rc.DomainPrefix != id || rc.Stage != "$default" || rc.RouteKey != "$default" ||
+		rc.HTTP.Method != "POST" || rc.HTTP.Path != "/pets/7" || rc.HTTP.SourceIP != "127.0.0.1" || rc.HTTP.UserAgent != "tester" ||
+		rc.RequestID == "" || rc.Time == "" || rc.TimeEpoch == 0 {
+		t.Errorf("event = %+v", ev)
+	}
+
+	// The host form reaches the same API.
+	u, _ := url.Parse(srv.URL)
+	status, _, body = call(t, http.MethodGet, srv.URL+"/raw", id+".execute-api.localhost:"+u.Port(), nil, nil)
+	if status != http.StatusOK || string(body) != `{"hello":"world"}` {
+		t.Errorf("host form, inferred response = %d %s", status, body)
+	}
+	status, _, body = call(t, http.MethodGet, srv.URL+"/raw", id+".execute-api.localhost.localstack.cloud:"+u.Port(), nil, nil)
+	if status != http.StatusOK {
+		t.Errorf("localstack host form = %d %s", status, body)
+	}
+	status, _, body = call(t, http.MethodGet, srv.URL+"/_kiri/apis/"+id+"/fail", "", nil, nil)
+	if status != http.StatusInternalServerError || string(body) != `{"message":"Internal Server Error"}` {
+		t.Errorf("failing function = %d %s", status, body)
+	}
+	status, _, body = call(t, http.MethodGet, srv.URL+"/_kiri/apis/aaaaaaaaaa/x", "", nil, nil)
+	if status != http.StatusNotFound || string(body) != `{"message":"Not Found"}` {
+		t.Errorf("unknown API = %d %s", status, body)
+	}
+	status, _, body = call(t, http.MethodPost, srv.URL+"/_kiri/apis/"+id+"/big", "", bytes.NewReader(make([]byte, 10<<20+1)), nil)
+	if status != http.StatusRequestEntityTooLarge {
+		t.Errorf("11 MB body = %d %s", status, body)
+	}
+}
+
+func TestAPIGatewayRoutesStagesAndPayloadV1(t *testing.T) {
+	srv := kiritest.Start(t, kiritest.Options{})
+	c := apiClient(srv)
+	ctx := t.Context()
+	arn := createHTTPEcho(t, srv.Clients().Lambda, "httpecho1")
+	api, err := c.CreateApi(ctx, &apigatewayv2.CreateApiInput{Name: aws.String("pets"), ProtocolType: apitypes.ProtocolTypeHttp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	invokeARN := "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/" + arn + "/invocations"
+	integ, err := c.CreateIntegration(ctx, &apigatewayv2.CreateIntegrationInput{ApiId: api.ApiId, IntegrationType: apitypes.IntegrationTypeAwsProxy,
+		IntegrationUri: aws.String(invokeARN), PayloadFormatVersion: aws.String("1.0"), TimeoutInMillis: aws.Int32(1000)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := aws.String("integrations/" + aws.ToString(integ.IntegrationId))
+	for _, k := range []string{"GET /pets/{id}", "ANY /{proxy+}"} {
+		if _, err := c.CreateRoute(ctx, &apigatewayv2.CreateRouteInput{ApiId: api.ApiId, RouteKey: aws.String(k), Target: target}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := c.CreateStage(ctx, &apigatewayv2.CreateStageInput{ApiId: api.ApiId, StageName: aws.String("prod"),
+		StageVariables: map[string]string{"table": "pets"}}); err != nil {
+		t.Fatal(err)
+	}
+	base := srv.URL + "/_kiri/apis/" + aws.ToString(api.ApiId)
+	if status, _, body := call(t, http.MethodGet, base+"/prod/pets/7", "", nil, nil); status != http.StatusNotFound {
+		t.Fatalf("undeployed stage = %d %s", status, body)
+	}
+	if _, err := c.CreateDeployment(ctx, &apigatewayv2.CreateDeploymentInput{ApiId: api.ApiId, StageName: aws.String("prod")}); err != nil {
+		t.Fatal(err)
+	}
+	status, _, body := call(t, http.MethodGet, base+"/prod/pets/7?q=a&q=b", "", nil, map[string]string{"X-Multi": "1"})
+	if status != http.StatusCreated {
+		t.Fatalf("invoke = %d %s", status, body)
+	}
+	var ev struct {
+		Version, Resource, Path, HTTPMethod string
+		PathParameters, StageVariables      map[string]string
+		QueryStringParameters               map[string]string
+		MultiValueQueryStringParameters     map[string][]string
+		Headers                             map[string]string
+		Body                                *string
+		RequestContext                      struct{ Stage, ResourcePath, HTTPMethod, AccountID string }
+	}
+	if err := json.Unmarshal(body, &ev); err != nil {
+		t.Fatal(err)
+	}
+	if ev.Version != "1.0" || ev.Resource != "/pets/{id}" || ev.Path != "/prod/pets/7" || ev.HTTPMethod != "GET" ||
+		ev.PathParameters["id"] != "7" || ev.StageVariables["table"] != "pets" || ev.QueryStringParameters["q"] != "b" ||
+		len(ev.MultiValueQueryStringParameters["q"]) != 2 || ev.Headers["X-Multi"] != "1" || ev.Body != nil ||
+		ev.RequestContext.Stage != "prod" || ev.RequestContext.ResourcePath != "/pets/{id}" {
+		t.Errorf("event = %s", body)
+	}
+	// A route added after the deployment is not served until the next one.
+	if _, err := c.CreateRoute(ctx, &apigatewayv2.CreateRouteInput{ApiId: api.ApiId, RouteKey: aws.String("GET /raw"), Target: target}); err != nil {
+		t.Fatal(err)
+	}
+	status, _, body = call(t, http.MethodGet, base+"/prod/malformed", "", nil, nil)
+	if status != http.StatusInternalServerError {
+		t.Errorf("malformed 1.0 response = %d %s", status, body)
+	}
+	status, _, body = call(t, http.MethodGet, base+"/prod/sleep", "", nil, nil)
+	if status != http.StatusGatewayTimeout {
+		t.Errorf("integration past its timeout = %d %s", status, body)
+	}
+	status, _, body = call(t, http.MethodGet, base+"/nostage/pets/7", "", nil, nil)
+	if status != http.StatusNotFound {
+		t.Errorf("unknown stage = %d %s", status, body)
+	}
+}
