@@ -1,5 +1,5 @@
 // Command itemsapi is a REST backend behind an HTTP API (payload format 2.0): POST /items
-// stores the JSON body {"id": ..., "name": ...} in $TABLE, and GET /items/{id} reads it back
+// stores the JSON body {"id": ..., "name": ...} in $TABLE (keyed by pk), and GET /items/{id} reads it back
 // (404 when there is none).
 package main
 
@@ -46,7 +46,7 @@ func main() {
 				return response{StatusCode: 400, Body: `{"error":"bad item"}`}, nil
 			}
 			_, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: map[string]types.AttributeValue{
-				"id": &types.AttributeValueMemberS{Value: it.ID}, "name": &types.AttributeValueMemberS{Value: it.Name}}})
+				"pk": &types.AttributeValueMemberS{Value: it.ID}, "name": &types.AttributeValueMemberS{Value: it.Name}}})
 			if err != nil {
 				return nil, err
 			}
@@ -54,7 +54,7 @@ func main() {
 			return response{StatusCode: 201, Body: string(b)}, nil
 		case "GET /items/{id}":
 			out, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(table), ConsistentRead: aws.Bool(true),
-				Key: map[string]types.AttributeValue{"id": &types.AttributeValueMemberS{Value: r.PathParameters["id"]}}})
+				Key: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: r.PathParameters["id"]}}})
 			if err != nil {
 				return nil, err
 			}
