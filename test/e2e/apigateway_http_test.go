@@ -313,3 +313,37 @@ func TestAPIGatewayRoutesStagesAndPayloadV1(t *testing.T) {
 		t.Errorf("unknown stage = %d %s", status, body)
 	}
 }
+
+// With IAM enforced, API Gateway invokes a function only when the function's resource policy
+// lets apigateway.amazonaws.com invoke it for the route's execute-api ARN, as AWS requires.
+func TestAPIGatewayNeedsLambdaPermissionWhenIAMIsEnforced(t *testing.T) {
+	srv := kiritest.Start(t, kiritest.Options{Strict: true})
+	cl := srv.Clients()
+	ctx := t.Context()
+	role, err := createFunctionRole(ctx, cl, "gw-fn-role")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fn := createTestFunction(t, cl.Lambda, "gw-echo", kiritest.GoFunctionZip(t, "./testdata/lambda/httpecho"), func(in *lambda.CreateFunctionInput) {
+		in.Role = aws.String(role)
+	})
+	waitActive(t, cl.Lambda, "gw-echo")
+	api, err := apiClient(srv).CreateApi(ctx, &apigatewayv2.CreateApiInput{Name: aws.String("guarded"), ProtocolType: apitypes.ProtocolTypeHttp,
+		Target: fn.FunctionArn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := srv.URL + "/_kiri/apis/" + aws.ToString(api.ApiId) + "/raw"
+	if status, _, body := call(t, http.MethodGet, u, "", nil, nil); status != http.StatusInternalServerError {
+		t.Fatalf("without permission = %d %s", status, body)
+	}
+	_, err = cl.Lambda.AddPermission(ctx, &lambda.AddPermissionInput{FunctionName: aws.String("gw-echo"), StatementId: aws.String("gw"),
+		Action: aws.String("lambda:InvokeFunction"), Principal: aws.String("apigateway.amazonaws.com"),
+		SourceArn: aws.String("arn:aws:execute-api:us-east-1:" + kiritest.TestAccount + ":" + aws.ToString(api.ApiId) + "/*/$default")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status, _, body := call(t, http.MethodGet, u, "", nil, nil); status != http.StatusOK || string(body) != `{"hello":"world"}` {
+		t.Fatalf("with permission = %d %s", status, body)
+	}
+}
