@@ -149,6 +149,21 @@ func TestAPIGatewayControlPlane(t *testing.T) {
 	if err != nil || len(deps.Items) != 1 {
 		t.Fatalf("GetDeployments = %+v, %v", deps, err)
 	}
+	apiARN := "arn:aws:apigateway:us-east-1::/apis/" + api
+	for _, arn := range []string{apiARN, apiARN + "/stages/prod"} {
+		if _, err := c.TagResource(ctx, &apigatewayv2.TagResourceInput{ResourceArn: aws.String(arn), Tags: map[string]string{"env": "dev", "x": "y"}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.UntagResource(ctx, &apigatewayv2.UntagResourceInput{ResourceArn: aws.String(arn), TagKeys: []string{"x"}}); err != nil {
+			t.Fatal(err)
+		}
+		tags, err := c.GetTags(ctx, &apigatewayv2.GetTagsInput{ResourceArn: aws.String(arn)})
+		if err != nil || tags.Tags["env"] != "dev" || tags.Tags["x"] != "" {
+			t.Fatalf("GetTags %s = %+v, %v", arn, tags, err)
+		}
+	}
+	_, err = c.GetTags(ctx, &apigatewayv2.GetTagsInput{ResourceArn: aws.String(apiARN + "/stages/nope")})
+	wantGatewayError(t, err, "NotFoundException")
 	if _, err := c.DeleteRoute(ctx, &apigatewayv2.DeleteRouteInput{ApiId: aws.String(api), RouteId: route.RouteId}); err != nil {
 		t.Fatal(err)
 	}

@@ -75,6 +75,9 @@ func New(ctx context.Context, d service.Deps) (*Service, error) {
 	awsproto.Handle(s.api, "GetDeployment", s.getDeployment)
 	awsproto.Handle(s.api, "GetDeployments", s.getDeployments)
 	awsproto.Handle(s.api, "DeleteDeployment", s.deleteDeployment)
+	awsproto.Handle(s.api, "TagResource", s.tagResource)
+	awsproto.Handle(s.api, "UntagResource", s.untagResource)
+	awsproto.Handle(s.api, "GetTags", s.getTags)
 	return s, nil
 }
 

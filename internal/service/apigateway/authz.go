@@ -80,6 +80,9 @@ func (s *Service) operations() authz.Operations {
 			i := in.(*GetDeploymentRequest)
 			return sub(i.ApiId, "deployments", i.DeploymentId)
 		}),
+		"TagResource":   on("POST", func(in any) string { return "/tags/" + awsproto.Value(in.(*TagResourceRequest).ResourceArn) }),
+		"UntagResource": on("DELETE", func(in any) string { return "/tags/" + awsproto.Value(in.(*UntagResourceRequest).ResourceArn) }),
+		"GetTags":       on("GET", func(in any) string { return "/tags/" + awsproto.Value(in.(*GetTagsRequest).ResourceArn) }),
 		"DeleteDeployment": on("DELETE", func(in any) string {
 			i := in.(*DeleteDeploymentRequest)
 			return sub(i.ApiId, "deployments", i.DeploymentId)
