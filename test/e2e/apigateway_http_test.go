@@ -362,3 +362,40 @@ func TestAPIGatewayNeedsLambdaPermissionWhenIAMIsEnforced(t *testing.T) {
 		t.Fatalf("with permission = %d %s", status, body)
 	}
 }
+
+// An API's CORS configuration answers preflights in API Gateway and replaces the function's
+// CORS headers on the responses to other origins' pages.
+func TestAPIGatewayCORS(t *testing.T) {
+	srv := kiritest.Start(t, kiritest.Options{})
+	c := apiClient(srv)
+	ctx := t.Context()
+	arn := createHTTPEcho(t, srv.Clients().Lambda, "httpecho-cors")
+	_, err := c.CreateApi(ctx, &apigatewayv2.CreateApiInput{Name: aws.String("bad"), ProtocolType: apitypes.ProtocolTypeHttp,
+		CorsConfiguration: &apitypes.Cors{AllowOrigins: []string{"*"}, AllowCredentials: aws.Bool(true)}})
+	wantGatewayError(t, err, "BadRequestException")
+	api, err := c.CreateApi(ctx, &apigatewayv2.CreateApiInput{Name: aws.String("web"), ProtocolType: apitypes.ProtocolTypeHttp, Target: aws.String(arn),
+		CorsConfiguration: &apitypes.Cors{AllowOrigins: []string{"https://app.example"}, AllowMethods: []string{"GET", "POST"},
+			AllowHeaders: []string{"content-type"}, ExposeHeaders: []string{"x-kind"}, MaxAge: aws.Int32(300)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := srv.URL + "/_kiri/apis/" + aws.ToString(api.ApiId)
+	status, h, body := call(t, http.MethodOptions, base+"/anything", "", nil, map[string]string{
+		"Origin": "https://app.example", "Access-Control-Request-Method": "POST"})
+	if status != http.StatusNoContent || h.Get("Access-Control-Allow-Origin") != "https://app.example" ||
+		h.Get("Access-Control-Allow-Methods") != "GET,POST" || h.Get("Access-Control-Allow-Headers") != "content-type" ||
+		h.Get("Access-Control-Max-Age") != "300" || len(body) != 0 {
+		t.Fatalf("preflight = %d %v %s", status, h, body)
+	}
+	status, h, body = call(t, http.MethodGet, base+"/hello", "", nil, map[string]string{"Origin": "https://app.example"})
+	if status != http.StatusCreated || h.Get("Access-Control-Allow-Origin") != "https://app.example" || h.Get("Access-Control-Expose-Headers") != "x-kind" {
+		t.Fatalf("CORS request = %d %v %s", status, h, body)
+	}
+	if _, err := c.DeleteCorsConfiguration(ctx, &apigatewayv2.DeleteCorsConfigurationInput{ApiId: api.ApiId}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.GetApi(ctx, &apigatewayv2.GetApiInput{ApiId: api.ApiId})
+	if err != nil || got.CorsConfiguration != nil {
+		t.Fatalf("GetApi after DeleteCorsConfiguration = %+v, %v", got, err)
+	}
+}

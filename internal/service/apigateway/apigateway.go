@@ -56,6 +56,7 @@ func New(ctx context.Context, d service.Deps) (*Service, error) {
 	awsproto.Handle(s.api, "GetApis", s.getApis)
 	awsproto.Handle(s.api, "UpdateApi", s.updateApi)
 	awsproto.Handle(s.api, "DeleteApi", s.deleteApi)
+	awsproto.Handle(s.api, "DeleteCorsConfiguration", s.deleteCorsConfiguration)
 	awsproto.Handle(s.api, "CreateRoute", s.createRoute)
 	awsproto.Handle(s.api, "GetRoute", s.getRoute)
 	awsproto.Handle(s.api, "GetRoutes", s.getRoutes)

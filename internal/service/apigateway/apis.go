@@ -14,16 +14,13 @@ func (s *Service) apiEndpoint(apiID string) string {
 	return fmt.Sprintf("http://%s.execute-api.localhost:%s", apiID, s.port)
 }
 
-// checkAPIInput refuses what Kiri's HTTP APIs do not build: CORS is not served, and neither are
-// credentials for quick create's integration.
-func checkAPIInput(cors *Cors, credentials *string) error {
-	if cors != nil {
-		return badRequest("CorsConfiguration is not supported by this server yet")
-	}
+// checkAPIInput refuses what Kiri's HTTP APIs do not build (credentials for quick create's
+// integration) and CORS configurations API Gateway refuses.
+func checkAPIInput(c *Cors, credentials *string) error {
 	if credentials != nil {
 		return badRequest("CredentialsArn is not supported by this server yet")
 	}
-	return nil
+	return checkCors(c)
 }
 
 func (s *Service) createApi(ctx context.Context, in *CreateApiRequest) (*CreateApiResponse, error) {
@@ -49,7 +46,7 @@ func (s *Service) createApi(ctx context.Context, in *CreateApiRequest) (*CreateA
 	a := Api{
 		ApiEndpoint: awsproto.Ptr(s.apiEndpoint(id)), ApiId: &id, Name: in.Name, ProtocolType: in.ProtocolType,
 		ApiKeySelectionExpression: awsproto.Ptr("$request.header.x-api-key"), CreatedDate: &now,
-		Description: in.Description, DisableExecuteApiEndpoint: awsproto.Ptr(awsproto.Value(in.DisableExecuteApiEndpoint)),
+		Description: in.Description, CorsConfiguration: in.CorsConfiguration, DisableExecuteApiEndpoint: awsproto.Ptr(awsproto.Value(in.DisableExecuteApiEndpoint)),
 		RouteSelectionExpression: awsproto.Ptr("$request.method $request.path"), Tags: in.Tags, Version: in.Version,
 		IpAddressType: awsproto.Ptr("ipv4"),
 	}
@@ -177,6 +174,7 @@ func (s *Service) updateApi(ctx context.Context, in *UpdateApiRequest) (*UpdateA
 		set(&a.DisableExecuteApiEndpoint, in.DisableExecuteApiEndpoint)
 		set(&a.DisableSchemaValidation, in.DisableSchemaValidation)
 		set(&a.IpAddressType, in.IpAddressType)
+		set(&a.CorsConfiguration, in.CorsConfiguration)
 		return putDoc(tx, sc, *a.ApiId, kindAPI, *a.ApiId, a)
 	})
 	if err != nil {

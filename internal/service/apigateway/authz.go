@@ -28,6 +28,9 @@ func (s *Service) operations() authz.Operations {
 		"GetApi":    on("GET", func(in any) string { return api(in.(*GetApiRequest).ApiId) }),
 		"UpdateApi": on("PATCH", func(in any) string { return api(in.(*UpdateApiRequest).ApiId) }),
 		"DeleteApi": on("DELETE", func(in any) string { return api(in.(*DeleteApiRequest).ApiId) }),
+		"DeleteCorsConfiguration": on("DELETE", func(in any) string {
+			return api(in.(*DeleteCorsConfigurationRequest).ApiId) + "/cors"
+		}),
 
 		"CreateRoute": on("POST", func(in any) string { return api(in.(*CreateRouteRequest).ApiId) + "/routes" }),
 		"GetRoutes":   on("GET", func(in any) string { return api(in.(*GetRoutesRequest).ApiId) + "/routes" }),

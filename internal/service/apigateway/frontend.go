@@ -30,6 +30,10 @@ func (s *Service) Frontend() edge.Frontend {
 		Serve: func(w http.ResponseWriter, r *http.Request, _ *auth.Authenticator) {
 			s.serveInvoke(w, r, r.Context().Value(apiIDKey{}).(string))
 		},
+		Admits: func(r *http.Request, origin string) bool {
+			id, _ := r.Context().Value(apiIDKey{}).(string)
+			return origin != "" && s.admitsOrigin(r.Context(), id, origin)
+		},
 	}}}
 }
 

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/kiri-run/kiri/internal/awsproto"
+	"github.com/kiri-run/kiri/internal/cors"
 	"github.com/kiri-run/kiri/internal/service"
 )
 
@@ -46,30 +47,37 @@ type deployedAPI struct {
 	path     string // the request path after the stage
 }
 
-// loadDeployed finds the stage a request path names (a named stage's segment, else the
-// $default stage) and its deployment; ok is false when there is none.
-func (s *Service) loadDeployed(ctx context.Context, apiID, path string) (*deployedAPI, bool, error) {
-	var d deployedAPI
+// loadAPI finds an API by its id alone, as invoke URLs name it; nil when there is none or its
+// invoke URLs are off.
+func (s *Service) loadAPI(ctx context.Context, apiID string) (*Api, scope, error) {
+	var sc scope
 	var doc string
 	err := s.st.QueryRow(ctx, `SELECT account, region, doc FROM apigw_resources WHERE api_id = ? AND kind = ? AND id = ?`,
-		apiID, kindAPI, apiID).Scan(&d.sc.account, &d.sc.region, &doc)
+		apiID, kindAPI, apiID).Scan(&sc.account, &sc.region, &doc)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, false, nil
+		return nil, sc, nil
 	}
 	if err != nil {
-		return nil, false, err
+		return nil, sc, err
 	}
 	var a Api
 	if err := json.Unmarshal([]byte(doc), &a); err != nil {
-		return nil, false, err
+		return nil, sc, err
 	}
 	if awsproto.Value(a.DisableExecuteApiEndpoint) {
-		return nil, false, nil
+		return nil, sc, nil
 	}
-	d.apiID = apiID
+	return &a, sc, nil
+}
+
+// loadDeployed finds the stage a request path names (a named stage's segment, else the
+// $default stage) and its deployment; ok is false when there is none.
+func (s *Service) loadDeployed(ctx context.Context, sc scope, apiID, path string) (*deployedAPI, bool, error) {
+	d := deployedAPI{sc: sc, apiID: apiID}
 	q := storeRow(ctx, s.st)
 	first, rest, _ := strings.Cut(strings.TrimPrefix(path, "/"), "/")
 	found := false
+	var err error
 	if first != "" && first != defaultStage {
 		if found, err = getDoc(q, d.sc, apiID, kindStage, first, &d.stage); err != nil {
 			return nil, false, err
@@ -89,13 +97,34 @@ func (s *Service) loadDeployed(ctx context.Context, apiID, path string) (*deploy
 	return &d, ok, err
 }
 
-// serveInvoke serves a request to an API's invoke URL: it finds the deployed stage and route,
-// and calls the route's Lambda proxy integration.
+// serveInvoke serves a request to an API's invoke URL: it answers CORS preflights from the
+// API's configuration, finds the deployed stage and route, and calls the route's Lambda proxy
+// integration.
 func (s *Service) serveInvoke(w http.ResponseWriter, r *http.Request, apiID string) {
 	ctx := r.Context()
 	requestID := newID(16)
 	w.Header().Set("Apigw-Requestid", requestID)
-	d, ok, err := s.loadDeployed(ctx, apiID, r.URL.Path)
+	a, sc, err := s.loadAPI(ctx, apiID)
+	if err != nil {
+		s.log.Error("load API", "api", apiID, "error", err)
+		writeMessage(w, http.StatusInternalServerError, "Internal Server Error")
+		return
+	}
+	if a == nil {
+		writeMessage(w, http.StatusNotFound, "Not Found")
+		return
+	}
+	if c := a.CorsConfiguration; c != nil {
+		if cors.IsPreflight(r) {
+			corsConfig(c).Preflight(w.Header(), r)
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		if origin := r.Header.Get("Origin"); origin != "" {
+			w = &corsWriter{ResponseWriter: w, cors: corsConfig(c), origin: origin}
+		}
+	}
+	d, ok, err := s.loadDeployed(ctx, sc, apiID, r.URL.Path)
 	if err != nil {
 		s.log.Error("load deployed API", "api", apiID, "error", err)
 		writeMessage(w, http.StatusInternalServerError, "Internal Server Error")
