@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/apigatewayv2"
 	apitypes "github.com/aws/aws-sdk-go-v2/service/apigatewayv2/types"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/smithy-go"
 
@@ -397,5 +398,54 @@ func TestAPIGatewayCORS(t *testing.T) {
 	got, err := c.GetApi(ctx, &apigatewayv2.GetApiInput{ApiId: api.ApiId})
 	if err != nil || got.CorsConfiguration != nil {
 		t.Fatalf("GetApi after DeleteCorsConfiguration = %+v, %v", got, err)
+	}
+}
+
+// A stage's access log settings write one line a request, its $context variables filled, to
+// the CloudWatch Logs group they name.
+func TestAPIGatewayAccessLogs(t *testing.T) {
+	srv := kiritest.Start(t, kiritest.Options{})
+	c := apiClient(srv)
+	ctx := t.Context()
+	arn := createHTTPEcho(t, srv.Clients().Lambda, "httpecho-logs")
+	api, err := c.CreateApi(ctx, &apigatewayv2.CreateApiInput{Name: aws.String("logged"), ProtocolType: apitypes.ProtocolTypeHttp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	integ, err := c.CreateIntegration(ctx, &apigatewayv2.CreateIntegrationInput{ApiId: api.ApiId, IntegrationType: apitypes.IntegrationTypeAwsProxy,
+		IntegrationUri: aws.String(arn), PayloadFormatVersion: aws.String("2.0")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CreateRoute(ctx, &apigatewayv2.CreateRouteInput{ApiId: api.ApiId, RouteKey: aws.String("GET /pets/{id}"),
+		Target: aws.String("integrations/" + aws.ToString(integ.IntegrationId))}); err != nil {
+		t.Fatal(err)
+	}
+	group := "arn:aws:logs:us-east-1:000000000000:log-group:api-access"
+	_, err = c.CreateStage(ctx, &apigatewayv2.CreateStageInput{ApiId: api.ApiId, StageName: aws.String("prod"), AutoDeploy: aws.Bool(true),
+		AccessLogSettings: &apitypes.AccessLogSettings{DestinationArn: aws.String(group), Format: aws.String("$context.httpMethod")}})
+	wantGatewayError(t, err, "BadRequestException")
+	format := `$context.requestId $context.httpMethod $context.routeKey $context.status $context.integrationStatus $context.stage $context.nothing`
+	if _, err := c.CreateStage(ctx, &apigatewayv2.CreateStageInput{ApiId: api.ApiId, StageName: aws.String("prod"), AutoDeploy: aws.Bool(true),
+		AccessLogSettings: &apitypes.AccessLogSettings{DestinationArn: aws.String(group), Format: aws.String(format)}}); err != nil {
+		t.Fatal(err)
+	}
+	base := srv.URL + "/_kiri/apis/" + aws.ToString(api.ApiId) + "/prod"
+	status, h, _ := call(t, http.MethodGet, base+"/pets/1", "", nil, nil)
+	if status != http.StatusCreated {
+		t.Fatalf("invoke = %d", status)
+	}
+	call(t, http.MethodGet, base+"/cats", "", nil, nil)
+	out, err := srv.Clients().Logs.FilterLogEvents(ctx, &cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String("api-access")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, e := range out.Events {
+		lines = append(lines, aws.ToString(e.Message))
+	}
+	want := []string{h.Get("Apigw-Requestid") + " GET GET /pets/{id} 201 200 prod -", " GET - 404 - prod -"}
+	if len(lines) != 2 || lines[0] != want[0] || !strings.HasSuffix(lines[1], want[1]) {
+		t.Fatalf("access log = %q, want %q", lines, want)
 	}
 }

@@ -134,11 +134,15 @@ func (s *Service) serveInvoke(w http.ResponseWriter, r *http.Request, apiID stri
 		writeMessage(w, http.StatusNotFound, "Not Found")
 		return
 	}
+	rec := &accessRecord{start: s.now(), requestID: requestID, d: d}
+	w = &recorder{ResponseWriter: w, rec: rec}
+	defer s.writeAccessLog(ctx, r, rec)
 	m := matchRoute(d.deployed.Routes, r.Method, d.path)
 	if m == nil {
 		writeMessage(w, http.StatusNotFound, "Not Found")
 		return
 	}
+	rec.routeKey = awsproto.Value(m.route.RouteKey)
 	integ := d.integration(awsproto.Value(m.route.Target))
 	if integ == nil {
 		writeMessage(w, http.StatusNotFound, "Not Found")
@@ -165,7 +169,7 @@ func (s *Service) serveInvoke(w http.ResponseWriter, r *http.Request, apiID stri
 		writeMessage(w, http.StatusInternalServerError, "Internal Server Error")
 		return
 	}
-	s.invoke(w, r.Context(), d, m, integ, r.Method, payload)
+	s.invoke(w, r.Context(), rec, m, integ, r.Method, payload)
 }
 
 // integration is the deployed integration a route target names.
@@ -194,7 +198,8 @@ func (d *deployedAPI) sourceARN(routeKey, method string) string {
 }
 
 // invoke calls the integration's function within its timeout and writes its answer.
-func (s *Service) invoke(w http.ResponseWriter, ctx context.Context, d *deployedAPI, m *routeMatch, integ *Integration, method string, payload []byte) {
+func (s *Service) invoke(w http.ResponseWriter, ctx context.Context, rec *accessRecord, m *routeMatch, integ *Integration, method string, payload []byte) {
+	d := rec.d
 	lambda, ok := service.Lookup[functionInvoker](s.services, "lambda")
 	if !ok {
 		writeMessage(w, http.StatusInternalServerError, "Internal Server Error")
@@ -206,8 +211,16 @@ func (s *Service) invoke(w http.ResponseWriter, ctx context.Context, d *deployed
 	}
 	ictx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	start := s.now()
 	out, fnErr, err := lambda.InvokeForService(ictx, integrationFunction(awsproto.Value(integ.IntegrationUri)), principal,
 		d.sourceARN(awsproto.Value(m.route.RouteKey), method), d.sc.account, payload)
+	rec.integrationLatency, rec.integrationStatus = s.now().Sub(start), http.StatusOK
+	switch {
+	case err != nil:
+		rec.integrationStatus, rec.integrationError = http.StatusInternalServerError, err.Error()
+	case fnErr != "":
+		rec.integrationError = "The Lambda function returned an error: " + fnErr
+	}
 	switch {
 	case err != nil && errors.Is(ictx.Err(), context.DeadlineExceeded):
 		writeMessage(w, http.StatusGatewayTimeout, "Gateway Timeout")

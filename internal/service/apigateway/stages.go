@@ -23,11 +23,11 @@ type snapshot struct {
 	Integrations []Integration
 }
 
-// checkStageInput refuses stage settings Kiri does not build: access logs, throttling and
-// client certificates.
-func checkStageInput(logs *AccessLogSettings, def *RouteSettings, perRoute map[string]RouteSettings, cert *string) error {
-	if logs != nil {
-		return badRequest("AccessLogSettings are not supported by this server yet")
+// checkStageInput checks access log settings and refuses stage settings Kiri does not build:
+// route settings (throttling, metrics, logging) and client certificates.
+func checkStageInput(sc scope, logs *AccessLogSettings, def *RouteSettings, perRoute map[string]RouteSettings, cert *string) error {
+	if err := checkAccessLogs(sc, logs); err != nil {
+		return err
 	}
 	if def != nil && (def.ThrottlingBurstLimit != nil || def.ThrottlingRateLimit != nil || def.LoggingLevel != nil || awsproto.Value(def.DataTraceEnabled) || awsproto.Value(def.DetailedMetricsEnabled)) {
 		return badRequest("Route settings are not supported by this server yet")
@@ -114,15 +114,16 @@ func (s *Service) createStage(ctx context.Context, in *CreateStageRequest) (*Cre
 	if name != defaultStage && !stageName.MatchString(name) {
 		return nil, badRequest("Stage name only allows a-zA-Z0-9_- and must be between 1 and 128 characters, or be $default")
 	}
-	if err := checkStageInput(in.AccessLogSettings, in.DefaultRouteSettings, in.RouteSettings, in.ClientCertificateId); err != nil {
+	sc := scopeOf(ctx)
+	if err := checkStageInput(sc, in.AccessLogSettings, in.DefaultRouteSettings, in.RouteSettings, in.ClientCertificateId); err != nil {
 		return nil, err
 	}
-	sc := scopeOf(ctx)
 	apiID := awsproto.Value(in.ApiId)
 	now := s.now().UTC()
 	st := Stage{
 		StageName: &name, AutoDeploy: awsproto.Ptr(awsproto.Value(in.AutoDeploy)), CreatedDate: &now, LastUpdatedDate: &now,
 		Description: in.Description, DeploymentId: in.DeploymentId, StageVariables: in.StageVariables, Tags: in.Tags,
+		AccessLogSettings:    in.AccessLogSettings,
 		DefaultRouteSettings: &RouteSettings{DetailedMetricsEnabled: awsproto.Ptr(false)}, RouteSettings: map[string]RouteSettings{},
 		ApiGatewayManaged: awsproto.Ptr(false),
 	}
@@ -195,10 +196,10 @@ func (s *Service) getStages(ctx context.Context, in *GetStagesRequest) (*GetStag
 }
 
 func (s *Service) updateStage(ctx context.Context, in *UpdateStageRequest) (*UpdateStageResponse, error) {
-	if err := checkStageInput(in.AccessLogSettings, in.DefaultRouteSettings, in.RouteSettings, in.ClientCertificateId); err != nil {
+	sc := scopeOf(ctx)
+	if err := checkStageInput(sc, in.AccessLogSettings, in.DefaultRouteSettings, in.RouteSettings, in.ClientCertificateId); err != nil {
 		return nil, err
 	}
-	sc := scopeOf(ctx)
 	apiID, name := awsproto.Value(in.ApiId), awsproto.Value(in.StageName)
 	var st Stage
 	err := s.st.Write(ctx, func(tx *store.Tx) error {
@@ -217,6 +218,7 @@ func (s *Service) updateStage(ctx context.Context, in *UpdateStageRequest) (*Upd
 		set(&st.AutoDeploy, in.AutoDeploy)
 		set(&st.Description, in.Description)
 		set(&st.DeploymentId, in.DeploymentId)
+		set(&st.AccessLogSettings, in.AccessLogSettings)
 		if in.StageVariables != nil {
 			for k, v := range in.StageVariables {
 				if v == "" {
