@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kiri-run/kiri/internal/awsproto"
+	"github.com/kiri-run/kiri/internal/proxyevent"
 	"github.com/kiri-run/kiri/internal/runtime"
 	"github.com/kiri-run/kiri/internal/service"
 )
@@ -85,7 +86,7 @@ func (a *accessRecord) render(r *http.Request, format string, now time.Time) str
 		"$context.domainName":                    hostName(r),
 		"$context.domainPrefix":                  a.d.apiID,
 		"$context.httpMethod":                    r.Method,
-		"$context.identity.sourceIp":             sourceIP(r),
+		"$context.identity.sourceIp":             proxyevent.SourceIP(r),
 		"$context.identity.userAgent":            r.UserAgent(),
 		"$context.path":                          r.URL.Path,
 		"$context.protocol":                      r.Proto,

@@ -1,7 +1,6 @@
 package apigateway
 
 import (
-	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -9,9 +8,9 @@ import (
 	"net/http"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/kiri-run/kiri/internal/awsproto"
+	"github.com/kiri-run/kiri/internal/proxyevent"
 )
 
 // proxyRequest is one request to a Lambda proxy integration, from which both payload formats
@@ -133,33 +132,8 @@ func (p *proxyRequest) encodedBody() (*string, bool) {
 	if len(p.body) == 0 {
 		return nil, false
 	}
-	if utf8.Valid(p.body) && !bytes.ContainsRune(p.body, 0) && isText(p.r.Header.Get("Content-Type")) {
-		s := string(p.body)
-		return &s, false
-	}
-	s := base64.StdEncoding.EncodeToString(p.body)
-	return &s, true
-}
-
-// isText reports whether API Gateway passes a body of this content type as text.
-func isText(ct string) bool {
-	ct = strings.ToLower(ct)
-	if ct == "" {
-		return true
-	}
-	for _, t := range []string{"text/", "application/json", "application/javascript", "application/xml", "application/x-www-form-urlencoded", "+json", "+xml"} {
-		if strings.Contains(ct, t) {
-			return true
-		}
-	}
-	return false
-}
-
-func sourceIP(r *http.Request) string {
-	if h, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
-		return h
-	}
-	return r.RemoteAddr
+	s, b64 := proxyevent.Body(p.body, p.r.Header.Get("Content-Type"))
+	return &s, b64
 }
 
 // v2 builds the payload format 2.0 event: repeated headers and query values joined with
@@ -168,35 +142,16 @@ func (p *proxyRequest) v2() *eventV2 {
 	r := p.r
 	ev := &eventV2{
 		Version: "2.0", RouteKey: p.routeKey(), RawPath: p.rawPath(), RawQueryString: r.URL.RawQuery,
-		Headers: map[string]string{}, PathParameters: p.match.params, StageVariables: p.stageVariables(),
+		PathParameters: p.match.params, StageVariables: p.stageVariables(),
 		RequestContext: contextV2{
 			AccountID: p.d.sc.account, APIID: p.d.apiID, DomainName: hostName(r), DomainPrefix: p.d.apiID,
-			HTTP:      httpV2{Method: r.Method, Path: r.URL.Path, Protocol: r.Proto, SourceIP: sourceIP(r), UserAgent: r.UserAgent()},
+			HTTP:      httpV2{Method: r.Method, Path: r.URL.Path, Protocol: r.Proto, SourceIP: proxyevent.SourceIP(r), UserAgent: r.UserAgent()},
 			RequestID: p.requestID, RouteKey: p.routeKey(), Stage: p.stage(),
 			Time: p.now.UTC().Format(requestTimeLayout), TimeEpoch: p.now.UnixMilli(),
 		},
 	}
-	for k, vs := range r.Header {
-		lk := strings.ToLower(k)
-		if lk == "cookie" {
-			for _, v := range vs {
-				for _, c := range strings.Split(v, ";") {
-					if c = strings.TrimSpace(c); c != "" {
-						ev.Cookies = append(ev.Cookies, c)
-					}
-				}
-			}
-			continue
-		}
-		ev.Headers[lk] = strings.Join(vs, ",")
-	}
-	ev.Headers["host"] = r.Host
-	if q := r.URL.Query(); len(q) > 0 {
-		ev.QueryStringParameters = make(map[string]string, len(q))
-		for k, vs := range q {
-			ev.QueryStringParameters[k] = strings.Join(vs, ",")
-		}
-	}
+	ev.Headers, ev.Cookies = proxyevent.Headers(r)
+	ev.QueryStringParameters = proxyevent.Query(r.URL.Query())
 	ev.Body, ev.IsBase64Encoded = p.encodedBody()
 	return ev
 }
@@ -216,7 +171,7 @@ func (p *proxyRequest) v1() *eventV1 {
 		RequestContext: contextV1{
 			AccountID: p.d.sc.account, APIID: p.d.apiID, DomainName: hostName(r), DomainPrefix: p.d.apiID,
 			ExtendedRequestID: p.requestID, HTTPMethod: r.Method,
-			Identity: identityV1{SourceIP: sourceIP(r), UserAgent: r.UserAgent()},
+			Identity: identityV1{SourceIP: proxyevent.SourceIP(r), UserAgent: r.UserAgent()},
 			Path:     r.URL.Path, Protocol: r.Proto, RequestID: p.requestID,
 			RequestTime: p.now.UTC().Format(requestTimeLayout), RequestTimeEpoch: p.now.UnixMilli(),
 			ResourceID: p.routeKey(), ResourcePath: resource, Stage: p.stage(),
