@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"net/http"
-	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -46,20 +45,20 @@ func TestAPIGatewayRESTBackendWithDynamoDB(t *testing.T) {
 	if _, err := c.CreateStage(ctx, &apigatewayv2.CreateStageInput{ApiId: api.ApiId, StageName: aws.String("v1"), AutoDeploy: aws.Bool(true)}); err != nil {
 		t.Fatal(err)
 	}
-	base := srv.URL + "/_kiri/apis/" + aws.ToString(api.ApiId) + "/v1"
-	status, _, body := call(t, http.MethodPost, base+"/items", "", strings.NewReader(`{"id":"42","name":"towel"}`),
+	base := "/_kiri/apis/" + aws.ToString(api.ApiId) + "/v1"
+	status, _, body := call(t, srv, http.MethodPost, base+"/items", "", `{"id":"42","name":"towel"}`,
 		map[string]string{"Content-Type": "application/json"})
 	if status != http.StatusCreated || string(body) != `{"id":"42","name":"towel"}` {
 		t.Fatalf("POST /items = %d %s", status, body)
 	}
-	status, h, body := call(t, http.MethodGet, base+"/items/42", "", nil, nil)
+	status, h, body := call(t, srv, http.MethodGet, base+"/items/42", "", "", nil)
 	if status != http.StatusOK || string(body) != `{"id":"42","name":"towel"}` || h.Get("Content-Type") != "application/json" {
 		t.Fatalf("GET /items/42 = %d %v %s", status, h, body)
 	}
-	if status, _, body = call(t, http.MethodGet, base+"/items/43", "", nil, nil); status != http.StatusNotFound {
+	if status, _, body = call(t, srv, http.MethodGet, base+"/items/43", "", "", nil); status != http.StatusNotFound {
 		t.Errorf("GET /items/43 = %d %s", status, body)
 	}
-	if status, _, body = call(t, http.MethodDelete, base+"/items/42", "", nil, nil); status != http.StatusNotFound || string(body) != `{"message":"Not Found"}` {
+	if status, _, body = call(t, srv, http.MethodDelete, base+"/items/42", "", "", nil); status != http.StatusNotFound || string(body) != `{"message":"Not Found"}` {
 		t.Errorf("DELETE with no route = %d %s", status, body)
 	}
 }

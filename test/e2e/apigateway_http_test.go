@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -33,26 +32,12 @@ func createHTTPEcho(t *testing.T, c *lambda.Client, name string) string {
 	return aws.ToString(out.FunctionArn)
 }
 
-// call sends a request to an invoke URL and returns the status, headers and body.
-func call(t *testing.T, method, u, host string, body io.Reader, header map[string]string) (int, http.Header, []byte) {
+// call sends a request to path on srv (with host as its Host when not "") and returns the
+// status, headers and body.
+func call(t *testing.T, srv *kiritest.Server, method, path, host, body string, header map[string]string) (int, http.Header, []byte) {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), method, u, body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if host != "" {
-		req.Host = host
-	}
-	for k, v := range header {
-		req.Header.Set(k, v)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, u, err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, resp.Header, b
+	resp, b := browserRequest(t, srv, method, path, host, header, body)
+	return resp.StatusCode, resp.Header, []byte(b)
 }
 
 func wantGatewayError(t *testing.T, err error, code string) {
@@ -180,7 +165,7 @@ func TestAPIGatewayControlPlane(t *testing.T) {
 		t.Errorf("message = %q", ae.Message)
 	}
 	// The error body is API Gateway's {"message": ...}.
-	status, _, body := call(t, http.MethodGet, srv.URL+"/v2/apis/"+api, "", nil, map[string]string{
+	status, _, body := call(t, srv, http.MethodGet, "/v2/apis/"+api, "", "", map[string]string{
 		"Authorization": "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20260101/us-east-1/apigateway/aws4_request, SignedHeaders=host, Signature=00"})
 	if status != http.StatusNotFound || !bytes.HasPrefix(body, []byte(`{"message":"Invalid API identifier specified`)) {
 		t.Errorf("raw GetApi = %d %s", status, body)
@@ -205,7 +190,7 @@ func TestAPIGatewayQuickCreateServesPayloadV2(t *testing.T) {
 		t.Fatalf("GetRoutes = %+v, %v", routes, err)
 	}
 
-	status, h, body := call(t, http.MethodPost, srv.URL+"/_kiri/apis/"+id+"/pets/7?a=1&a=2&b=x", "", strings.NewReader(`{"n":1}`),
+	status, h, body := call(t, srv, http.MethodPost, "/_kiri/apis/"+id+"/pets/7?a=1&a=2&b=x", "", `{"n":1}`,
 		map[string]string{"Cookie": "c1=v1; c2=v2", "Content-Type": "application/json", "User-Agent": "tester"})
 	if status != http.StatusCreated || h.Get("X-Kind") != "echo" || h.Get("Set-Cookie") != "a=1" || h.Get("Apigw-Requestid") == "" {
 		t.Fatalf("invoke = %d %v %s", status, h, body)
@@ -236,23 +221,23 @@ func TestAPIGatewayQuickCreateServesPayloadV2(t *testing.T) {
 
 	// The host form reaches the same API.
 	u, _ := url.Parse(srv.URL)
-	status, _, body = call(t, http.MethodGet, srv.URL+"/raw", id+".execute-api.localhost:"+u.Port(), nil, nil)
+	status, _, body = call(t, srv, http.MethodGet, "/raw", id+".execute-api.localhost:"+u.Port(), "", nil)
 	if status != http.StatusOK || string(body) != `{"hello":"world"}` {
 		t.Errorf("host form, inferred response = %d %s", status, body)
 	}
-	status, _, body = call(t, http.MethodGet, srv.URL+"/raw", id+".execute-api.localhost.localstack.cloud:"+u.Port(), nil, nil)
+	status, _, body = call(t, srv, http.MethodGet, "/raw", id+".execute-api.localhost.localstack.cloud:"+u.Port(), "", nil)
 	if status != http.StatusOK {
 		t.Errorf("localstack host form = %d %s", status, body)
 	}
-	status, _, body = call(t, http.MethodGet, srv.URL+"/_kiri/apis/"+id+"/fail", "", nil, nil)
+	status, _, body = call(t, srv, http.MethodGet, "/_kiri/apis/"+id+"/fail", "", "", nil)
 	if status != http.StatusInternalServerError || string(body) != `{"message":"Internal Server Error"}` {
 		t.Errorf("failing function = %d %s", status, body)
 	}
-	status, _, body = call(t, http.MethodGet, srv.URL+"/_kiri/apis/aaaaaaaaaa/x", "", nil, nil)
+	status, _, body = call(t, srv, http.MethodGet, "/_kiri/apis/aaaaaaaaaa/x", "", "", nil)
 	if status != http.StatusNotFound || string(body) != `{"message":"Not Found"}` {
 		t.Errorf("unknown API = %d %s", status, body)
 	}
-	status, _, body = call(t, http.MethodPost, srv.URL+"/_kiri/apis/"+id+"/big", "", bytes.NewReader(make([]byte, 10<<20+1)), nil)
+	status, _, body = call(t, srv, http.MethodPost, "/_kiri/apis/"+id+"/big", "", string(make([]byte, 10<<20+1)), nil)
 	if status != http.StatusRequestEntityTooLarge {
 		t.Errorf("11 MB body = %d %s", status, body)
 	}
@@ -283,14 +268,14 @@ func TestAPIGatewayRoutesStagesAndPayloadV1(t *testing.T) {
 		StageVariables: map[string]string{"table": "pets"}}); err != nil {
 		t.Fatal(err)
 	}
-	base := srv.URL + "/_kiri/apis/" + aws.ToString(api.ApiId)
-	if status, _, body := call(t, http.MethodGet, base+"/prod/pets/7", "", nil, nil); status != http.StatusNotFound {
+	base := "/_kiri/apis/" + aws.ToString(api.ApiId)
+	if status, _, body := call(t, srv, http.MethodGet, base+"/prod/pets/7", "", "", nil); status != http.StatusNotFound {
 		t.Fatalf("undeployed stage = %d %s", status, body)
 	}
 	if _, err := c.CreateDeployment(ctx, &apigatewayv2.CreateDeploymentInput{ApiId: api.ApiId, StageName: aws.String("prod")}); err != nil {
 		t.Fatal(err)
 	}
-	status, _, body := call(t, http.MethodGet, base+"/prod/pets/7?q=a&q=b", "", nil, map[string]string{"X-Multi": "1"})
+	status, _, body := call(t, srv, http.MethodGet, base+"/prod/pets/7?q=a&q=b", "", "", map[string]string{"X-Multi": "1"})
 	if status != http.StatusCreated {
 		t.Fatalf("invoke = %d %s", status, body)
 	}
@@ -316,15 +301,15 @@ func TestAPIGatewayRoutesStagesAndPayloadV1(t *testing.T) {
 	if _, err := c.CreateRoute(ctx, &apigatewayv2.CreateRouteInput{ApiId: api.ApiId, RouteKey: aws.String("GET /raw"), Target: target}); err != nil {
 		t.Fatal(err)
 	}
-	status, _, body = call(t, http.MethodGet, base+"/prod/malformed", "", nil, nil)
+	status, _, body = call(t, srv, http.MethodGet, base+"/prod/malformed", "", "", nil)
 	if status != http.StatusInternalServerError {
 		t.Errorf("malformed 1.0 response = %d %s", status, body)
 	}
-	status, _, body = call(t, http.MethodGet, base+"/prod/sleep", "", nil, nil)
+	status, _, body = call(t, srv, http.MethodGet, base+"/prod/sleep", "", "", nil)
 	if status != http.StatusGatewayTimeout {
 		t.Errorf("integration past its timeout = %d %s", status, body)
 	}
-	status, _, body = call(t, http.MethodGet, base+"/nostage/pets/7", "", nil, nil)
+	status, _, body = call(t, srv, http.MethodGet, base+"/nostage/pets/7", "", "", nil)
 	if status != http.StatusNotFound {
 		t.Errorf("unknown stage = %d %s", status, body)
 	}
@@ -349,8 +334,8 @@ func TestAPIGatewayNeedsLambdaPermissionWhenIAMIsEnforced(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	u := srv.URL + "/_kiri/apis/" + aws.ToString(api.ApiId) + "/raw"
-	if status, _, body := call(t, http.MethodGet, u, "", nil, nil); status != http.StatusInternalServerError {
+	u := "/_kiri/apis/" + aws.ToString(api.ApiId) + "/raw"
+	if status, _, body := call(t, srv, http.MethodGet, u, "", "", nil); status != http.StatusInternalServerError {
 		t.Fatalf("without permission = %d %s", status, body)
 	}
 	_, err = cl.Lambda.AddPermission(ctx, &lambda.AddPermissionInput{FunctionName: aws.String("gw-echo"), StatementId: aws.String("gw"),
@@ -359,7 +344,7 @@ func TestAPIGatewayNeedsLambdaPermissionWhenIAMIsEnforced(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if status, _, body := call(t, http.MethodGet, u, "", nil, nil); status != http.StatusOK || string(body) != `{"hello":"world"}` {
+	if status, _, body := call(t, srv, http.MethodGet, u, "", "", nil); status != http.StatusOK || string(body) != `{"hello":"world"}` {
 		t.Fatalf("with permission = %d %s", status, body)
 	}
 }
@@ -380,15 +365,15 @@ func TestAPIGatewayCORS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	base := srv.URL + "/_kiri/apis/" + aws.ToString(api.ApiId)
-	status, h, body := call(t, http.MethodOptions, base+"/anything", "", nil, map[string]string{
+	base := "/_kiri/apis/" + aws.ToString(api.ApiId)
+	status, h, body := call(t, srv, http.MethodOptions, base+"/anything", "", "", map[string]string{
 		"Origin": "https://app.example", "Access-Control-Request-Method": "POST"})
 	if status != http.StatusNoContent || h.Get("Access-Control-Allow-Origin") != "https://app.example" ||
 		h.Get("Access-Control-Allow-Methods") != "GET,POST" || h.Get("Access-Control-Allow-Headers") != "content-type" ||
 		h.Get("Access-Control-Max-Age") != "300" || len(body) != 0 {
 		t.Fatalf("preflight = %d %v %s", status, h, body)
 	}
-	status, h, body = call(t, http.MethodGet, base+"/hello", "", nil, map[string]string{"Origin": "https://app.example"})
+	status, h, body = call(t, srv, http.MethodGet, base+"/hello", "", "", map[string]string{"Origin": "https://app.example"})
 	if status != http.StatusCreated || h.Get("Access-Control-Allow-Origin") != "https://app.example" || h.Get("Access-Control-Expose-Headers") != "x-kind" {
 		t.Fatalf("CORS request = %d %v %s", status, h, body)
 	}
@@ -430,12 +415,12 @@ func TestAPIGatewayAccessLogs(t *testing.T) {
 		AccessLogSettings: &apitypes.AccessLogSettings{DestinationArn: aws.String(group), Format: aws.String(format)}}); err != nil {
 		t.Fatal(err)
 	}
-	base := srv.URL + "/_kiri/apis/" + aws.ToString(api.ApiId) + "/prod"
-	status, h, _ := call(t, http.MethodGet, base+"/pets/1", "", nil, nil)
+	base := "/_kiri/apis/" + aws.ToString(api.ApiId) + "/prod"
+	status, h, _ := call(t, srv, http.MethodGet, base+"/pets/1", "", "", nil)
 	if status != http.StatusCreated {
 		t.Fatalf("invoke = %d", status)
 	}
-	call(t, http.MethodGet, base+"/cats", "", nil, nil)
+	call(t, srv, http.MethodGet, base+"/cats", "", "", nil)
 	out, err := srv.Clients().Logs.FilterLogEvents(ctx, &cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String("api-access")})
 	if err != nil {
 		t.Fatal(err)
