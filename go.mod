@@ -30,6 +30,7 @@ require (
 	modernc.org/sqlite v1.61.1 // default store: embedded SQLite in pure Go (no cgo), WAL
 )
 
+require github.com/aws/aws-sdk-go-v2/service/apigatewayv2 v1.35.2
 
 require (
 	github.com/aws/aws-sdk-go-v2/feature/ec2/imds v1.20.9 // indirect

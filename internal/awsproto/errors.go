@@ -100,8 +100,11 @@ func (s *Service) WriteError(w http.ResponseWriter, req *http.Request, call *Cal
 			}
 		}
 		msgKey := "message"
-		if sh != nil && sh.Members["Message"] != nil {
+		if m := errorMessageMember(sh); m != nil {
 			msgKey = "Message"
+			if m.LocationName != "" {
+				msgKey = m.LocationName // API Gateway's {"message": ...}
+			}
 		}
 		if ae.messageKey != "" {
 			msgKey = ae.messageKey
@@ -210,4 +213,12 @@ func (s *Service) appendErrorDetail(buf []byte, sh *shape, msgKey string, detail
 		buf = appendJSONValue(buf, f.c, fv)
 	}
 	return buf
+}
+
+// errorMessageMember is the Message member of error shape sh, nil when it has none.
+func errorMessageMember(sh *shape) *shapeRef {
+	if sh == nil {
+		return nil
+	}
+	return sh.Members["Message"]
 }

@@ -45,7 +45,7 @@ type urlIDKey struct{}
 // from origin call it.
 func (s *Service) admitsOrigin(ctx context.Context, urlID, origin string) bool {
 	_, u, err := s.urlTarget(ctx, urlID)
-	return err == nil && u.Cors != nil && allowed(u.Cors.AllowOrigins, origin)
+	return err == nil && u.Cors != nil && corsConfig(u.Cors).AllowsOrigin(origin)
 }
 
 // functionURLPath is the path form of a function URL: /_kiri/lambda-url/<url-id>/<path>.

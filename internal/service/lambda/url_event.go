@@ -1,15 +1,13 @@
 package lambda
 
 import (
-	"bytes"
 	"encoding/base64"
 	"encoding/json"
-	"net"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
-	"unicode/utf8"
+
+	"github.com/kiri-run/kiri/internal/proxyevent"
 )
 
 // urlRequest is what a function URL invocation receives: payload format version 2.0.
@@ -66,11 +64,10 @@ type urlHTTP struct {
 func newURLRequest(r *http.Request, body []byte, urlID, region, requestID string, now time.Time) urlRequest {
 	ev := urlRequest{
 		Version: "2.0", RouteKey: "$default", RawPath: r.URL.EscapedPath(), RawQueryString: r.URL.RawQuery,
-		Headers: map[string]string{},
 		RequestContext: urlRequestContext{
 			AccountID: "anonymous", APIID: urlID,
 			DomainName: urlID + ".lambda-url." + region + ".on.aws", DomainPrefix: urlID,
-			HTTP:      urlHTTP{Method: r.Method, Path: r.URL.Path, Protocol: r.Proto, SourceIP: sourceIP(r), UserAgent: r.UserAgent()},
+			HTTP:      urlHTTP{Method: r.Method, Path: r.URL.Path, Protocol: r.Proto, SourceIP: proxyevent.SourceIP(r), UserAgent: r.UserAgent()},
 			RequestID: requestID, RouteKey: "$default", Stage: "$default",
 			Time: now.UTC().Format("02/Jan/2006:15:04:05 -0700"), TimeEpoch: now.UnixMilli(),
 		},
@@ -78,58 +75,12 @@ func newURLRequest(r *http.Request, body []byte, urlID, region, requestID string
 	if ev.RawPath == "" {
 		ev.RawPath = "/"
 	}
-	for k, vs := range r.Header {
-		lk := strings.ToLower(k)
-		if lk == "cookie" {
-			for _, v := range vs {
-				for _, c := range strings.Split(v, ";") {
-					if c = strings.TrimSpace(c); c != "" {
-						ev.Cookies = append(ev.Cookies, c)
-					}
-				}
-			}
-			continue
-		}
-		ev.Headers[lk] = strings.Join(vs, ",")
-	}
-	if r.Host != "" {
-		ev.Headers["host"] = r.Host
-	}
-	if q := r.URL.Query(); len(q) > 0 {
-		ev.QueryStringParameters = make(map[string]string, len(q))
-		for k, vs := range q {
-			ev.QueryStringParameters[k] = strings.Join(vs, ",")
-		}
-	}
+	ev.Headers, ev.Cookies = proxyevent.Headers(r)
+	ev.QueryStringParameters = proxyevent.Query(r.URL.Query())
 	if len(body) > 0 {
-		if utf8.Valid(body) && !bytes.ContainsRune(body, 0) && isTextType(r.Header.Get("Content-Type")) {
-			ev.Body = string(body)
-		} else {
-			ev.Body, ev.IsBase64Encoded = base64.StdEncoding.EncodeToString(body), true
-		}
+		ev.Body, ev.IsBase64Encoded = proxyevent.Body(body, r.Header.Get("Content-Type"))
 	}
 	return ev
-}
-
-// isTextType reports whether Lambda passes a body of this content type as text.
-func isTextType(ct string) bool {
-	ct = strings.ToLower(ct)
-	if ct == "" {
-		return true
-	}
-	for _, t := range []string{"text/", "application/json", "application/javascript", "application/xml", "application/x-www-form-urlencoded", "+json", "+xml"} {
-		if strings.Contains(ct, t) {
-			return true
-		}
-	}
-	return false
-}
-
-func sourceIP(r *http.Request) string {
-	if h, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
-		return h
-	}
-	return r.RemoteAddr
 }
 
 // urlResponse is the structured answer a function may give a function URL.

@@ -6,12 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/kiri-run/kiri/internal/auth"
 	"github.com/kiri-run/kiri/internal/awsproto"
+	"github.com/kiri-run/kiri/internal/cors"
 	"github.com/kiri-run/kiri/internal/telemetry"
 )
 
@@ -28,12 +27,13 @@ func (s *Service) ServeFunctionURL(w http.ResponseWriter, r *http.Request, urlID
 	requestID := newRequestID()
 	w.Header().Set("X-Amzn-Requestid", requestID)
 	origin := r.Header.Get("Origin")
-	if r.Method == http.MethodOptions && origin != "" && r.Header.Get("Access-Control-Request-Method") != "" && u.Cors != nil {
-		preflight(w, r, u.Cors)
+	if u.Cors != nil && cors.IsPreflight(r) {
+		corsConfig(u.Cors).Preflight(w.Header(), r)
+		w.WriteHeader(http.StatusOK)
 		return
 	}
 	if u.Cors != nil && origin != "" {
-		corsHeaders(w.Header(), u.Cors, origin)
+		corsConfig(u.Cors).SetHeaders(w.Header(), origin)
 	}
 	switch u.AuthType {
 	case "AWS_IAM":
@@ -197,51 +197,12 @@ func (s *Service) publicURLAllowed(ctx context.Context, t *target, u *urlConfig)
 	return false, nil
 }
 
-func preflight(w http.ResponseWriter, r *http.Request, c *Cors) {
-	origin := r.Header.Get("Origin")
-	method := r.Header.Get("Access-Control-Request-Method")
-	h := w.Header()
-	if allowed(c.AllowOrigins, origin) && allowed(c.AllowMethods, method) {
-		corsHeaders(h, c, origin)
-		if len(c.AllowMethods) > 0 {
-			h.Set("Access-Control-Allow-Methods", strings.Join(c.AllowMethods, ","))
-		}
-		if len(c.AllowHeaders) > 0 {
-			h.Set("Access-Control-Allow-Headers", strings.Join(c.AllowHeaders, ","))
-		}
-		if c.MaxAge != nil {
-			h.Set("Access-Control-Max-Age", strconv.Itoa(int(*c.MaxAge)))
-		}
+// corsConfig is a function URL's CORS configuration as package cors takes it.
+func corsConfig(c *Cors) *cors.Config {
+	return &cors.Config{
+		AllowCredentials: awsproto.Value(c.AllowCredentials), AllowHeaders: c.AllowHeaders, AllowMethods: c.AllowMethods,
+		AllowOrigins: c.AllowOrigins, ExposeHeaders: c.ExposeHeaders, MaxAge: c.MaxAge,
 	}
-	w.WriteHeader(http.StatusOK)
-}
-
-// corsHeaders adds the headers of an allowed cross-origin response.
-func corsHeaders(h http.Header, c *Cors, origin string) {
-	if !allowed(c.AllowOrigins, origin) {
-		return
-	}
-	if slices.Contains(c.AllowOrigins, "*") && !awsproto.Value(c.AllowCredentials) {
-		h.Set("Access-Control-Allow-Origin", "*")
-	} else {
-		h.Set("Access-Control-Allow-Origin", origin)
-		h.Add("Vary", "Origin")
-	}
-	if awsproto.Value(c.AllowCredentials) {
-		h.Set("Access-Control-Allow-Credentials", "true")
-	}
-	if len(c.ExposeHeaders) > 0 {
-		h.Set("Access-Control-Expose-Headers", strings.Join(c.ExposeHeaders, ","))
-	}
-}
-
-func allowed(list []string, v string) bool {
-	for _, a := range list {
-		if a == "*" || strings.EqualFold(a, v) {
-			return true
-		}
-	}
-	return false
 }
 
 func writeURLError(w http.ResponseWriter, status int, msg string) {

@@ -1,0 +1,192 @@
+package apigateway
+
+import (
+	"context"
+	"encoding/json"
+	"regexp"
+	"strings"
+
+	"github.com/kiri-run/kiri/internal/awsproto"
+	"github.com/kiri-run/kiri/internal/store"
+)
+
+// defaultTimeoutMillis is an HTTP API integration's timeout unless set: 30 seconds.
+const defaultTimeoutMillis = 30000
+
+var (
+	functionARN = regexp.MustCompile(`^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]+(:[A-Za-z0-9_$-]+)?$`)
+	invokeARN   = regexp.MustCompile(`^arn:aws[a-z-]*:apigateway:[a-z0-9-]+:lambda:path/2015-03-31/functions/(.+)/invocations$`)
+)
+
+// checkIntegrationURI accepts a Lambda function ARN, or its invoke ARN, and returns it.
+func checkIntegrationURI(uri string) (string, error) {
+	fn := uri
+	if m := invokeARN.FindStringSubmatch(uri); m != nil {
+		fn = m[1]
+	}
+	if !functionARN.MatchString(fn) {
+		return "", badRequest("Invalid integration URI specified: %s. A Lambda proxy integration needs a Lambda function ARN or its invoke ARN", uri)
+	}
+	return uri, nil
+}
+
+// integrationFunction is the function ARN an integration invokes.
+func integrationFunction(uri string) string {
+	if m := invokeARN.FindStringSubmatch(uri); m != nil {
+		return m[1]
+	}
+	return uri
+}
+
+// checkIntegrationInput refuses integrations Kiri does not build: anything but AWS_PROXY to a
+// Lambda function over the internet, and the mapping features HTTP APIs offer other integrations.
+func checkIntegrationInput(typ, subtype, connection, credentials, version *string, timeout *int32,
+	reqParams, templates map[string]string, respParams map[string]map[string]string, tls *TlsConfigInput) error {
+	if t := awsproto.Value(typ); t != "" && t != "AWS_PROXY" {
+		return badRequest("Integration type %s is not supported by this server yet; only AWS_PROXY integrations with Lambda functions are", t)
+	}
+	if subtype != nil {
+		return badRequest("Integration subtype %s is not supported by this server yet", *subtype)
+	}
+	if c := awsproto.Value(connection); c != "" && c != "INTERNET" {
+		return badRequest("Connection type %s is not supported by this server yet", c)
+	}
+	if credentials != nil {
+		return badRequest("CredentialsArn is not supported by this server yet")
+	}
+	if v := awsproto.Value(version); v != "" && v != "1.0" && v != "2.0" {
+		return badRequest("Invalid payload format version specified: %s. Supported values are 1.0 and 2.0", v)
+	}
+	if timeout != nil && (*timeout < 50 || *timeout > 30000) {
+		return badRequest("Timeout must be between 50 milliseconds and 30 seconds for HTTP APIs")
+	}
+	if len(reqParams) > 0 || len(respParams) > 0 || tls != nil {
+		return badRequest("Parameter mapping and TLS configuration are not supported by this server yet")
+	}
+	if len(templates) > 0 {
+		return badRequest("RequestTemplates are not supported for HTTP APIs")
+	}
+	return nil
+}
+
+func (s *Service) createIntegration(ctx context.Context, in *CreateIntegrationRequest) (*CreateIntegrationResult, error) {
+	if err := checkIntegrationInput(in.IntegrationType, in.IntegrationSubtype, in.ConnectionType, in.CredentialsArn,
+		in.PayloadFormatVersion, in.TimeoutInMillis, in.RequestParameters, in.RequestTemplates, in.ResponseParameters, in.TlsConfig); err != nil {
+		return nil, err
+	}
+	if in.IntegrationUri == nil {
+		return nil, badRequest("IntegrationUri is required for AWS_PROXY integrations")
+	}
+	uri, err := checkIntegrationURI(*in.IntegrationUri)
+	if err != nil {
+		return nil, err
+	}
+	if m := awsproto.Value(in.IntegrationMethod); m != "" && m != "POST" {
+		return nil, badRequest("Invalid integration method %s: Lambda proxy integrations use POST", m)
+	}
+	version := awsproto.Value(in.PayloadFormatVersion)
+	if version == "" {
+		version = "1.0"
+	}
+	i := Integration{
+		IntegrationId: awsproto.Ptr(newID(7)), IntegrationType: in.IntegrationType, IntegrationUri: &uri,
+		IntegrationMethod: awsproto.Ptr("POST"), PayloadFormatVersion: &version, ConnectionType: awsproto.Ptr("INTERNET"),
+		Description: in.Description, TimeoutInMillis: awsproto.Ptr(int32(defaultTimeoutMillis)), ApiGatewayManaged: awsproto.Ptr(false),
+	}
+	set(&i.TimeoutInMillis, in.TimeoutInMillis)
+	sc := scopeOf(ctx)
+	apiID := awsproto.Value(in.ApiId)
+	err = s.st.Write(ctx, func(tx *store.Tx) error {
+		if _, err := requireAPI(tx.QueryRow, sc, apiID); err != nil {
+			return err
+		}
+		return putDoc(tx, sc, apiID, kindIntegration, *i.IntegrationId, &i)
+	})
+	if err != nil {
+		return nil, wrap("create integration", err)
+	}
+	return (*CreateIntegrationResult)(&i), nil
+}
+
+func (s *Service) getIntegration(ctx context.Context, in *GetIntegrationRequest) (*GetIntegrationResult, error) {
+	var i Integration
+	if err := requireDoc(storeRow(ctx, s.st), scopeOf(ctx), awsproto.Value(in.ApiId), kindIntegration, awsproto.Value(in.IntegrationId), "Integration", &i); err != nil {
+		return nil, wrap("get integration", err)
+	}
+	return (*GetIntegrationResult)(&i), nil
+}
+
+func (s *Service) getIntegrations(ctx context.Context, in *GetIntegrationsRequest) (*GetIntegrationsResponse, error) {
+	out := &GetIntegrationsResponse{Items: []Integration{}}
+	next, err := s.page(ctx, awsproto.Value(in.ApiId), kindIntegration, in.MaxResults, in.NextToken, func(doc []byte) error {
+		var i Integration
+		err := json.Unmarshal(doc, &i)
+		out.Items = append(out.Items, i)
+		return err
+	})
+	out.NextToken = next
+	return out, wrap("get integrations", err)
+}
+
+func (s *Service) updateIntegration(ctx context.Context, in *UpdateIntegrationRequest) (*UpdateIntegrationResult, error) {
+	if err := checkIntegrationInput(in.IntegrationType, in.IntegrationSubtype, in.ConnectionType, in.CredentialsArn,
+		in.PayloadFormatVersion, in.TimeoutInMillis, in.RequestParameters, in.RequestTemplates, in.ResponseParameters, in.TlsConfig); err != nil {
+		return nil, err
+	}
+	if in.IntegrationUri != nil {
+		if _, err := checkIntegrationURI(*in.IntegrationUri); err != nil {
+			return nil, err
+		}
+	}
+	if m := awsproto.Value(in.IntegrationMethod); m != "" && m != "POST" {
+		return nil, badRequest("Invalid integration method %s: Lambda proxy integrations use POST", m)
+	}
+	sc := scopeOf(ctx)
+	apiID, id := awsproto.Value(in.ApiId), awsproto.Value(in.IntegrationId)
+	var i Integration
+	err := s.st.Write(ctx, func(tx *store.Tx) error {
+		if err := requireDoc(tx.QueryRow, sc, apiID, kindIntegration, id, "Integration", &i); err != nil {
+			return err
+		}
+		set(&i.IntegrationUri, in.IntegrationUri)
+		set(&i.PayloadFormatVersion, in.PayloadFormatVersion)
+		set(&i.TimeoutInMillis, in.TimeoutInMillis)
+		set(&i.Description, in.Description)
+		if err := putDoc(tx, sc, apiID, kindIntegration, id, &i); err != nil {
+			return err
+		}
+		return s.autoDeploy(tx, sc, apiID)
+	})
+	if err != nil {
+		return nil, wrap("update integration", err)
+	}
+	return (*UpdateIntegrationResult)(&i), nil
+}
+
+func (s *Service) deleteIntegration(ctx context.Context, in *DeleteIntegrationRequest) (*struct{}, error) {
+	sc := scopeOf(ctx)
+	apiID, id := awsproto.Value(in.ApiId), awsproto.Value(in.IntegrationId)
+	err := s.st.Write(ctx, func(tx *store.Tx) error {
+		var i Integration
+		if err := requireDoc(tx.QueryRow, sc, apiID, kindIntegration, id, "Integration", &i); err != nil {
+			return err
+		}
+		routes, err := listAll[Route](tx.Query, sc, apiID, kindRoute)
+		if err != nil {
+			return err
+		}
+		for _, r := range routes {
+			if strings.TrimPrefix(awsproto.Value(r.Target), "integrations/") == id {
+				return conflict("Cannot delete integration %s: route %s targets it", id, awsproto.Value(r.RouteKey))
+			}
+		}
+		if err := deleteDoc(tx, sc, apiID, kindIntegration, id); err != nil {
+			return err
+		}
+		return s.autoDeploy(tx, sc, apiID)
+	})
+	if err != nil {
+		return nil, wrap("delete integration", err)
+	}
+	return &struct{}{}, nil
+}

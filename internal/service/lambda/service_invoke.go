@@ -1,0 +1,52 @@
+package lambda
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/kiri-run/kiri/internal/awsproto"
+	"github.com/kiri-run/kiri/internal/iam/authz"
+)
+
+// ErrNotInvokable reports a function a service may not invoke: there is no such function, or
+// (with IAM enforced) its resource policy does not let the service invoke it for the source.
+var ErrNotInvokable = errors.New("function not found or not invokable by the service")
+
+// InvokeForService runs the function arn names synchronously for an AWS service principal
+// (API Gateway's proxy integrations) acting for the resource sourceARN of sourceAccount, and
+// returns the function's response and its FunctionError ("" when it succeeded). With IAM
+// enforced the function's resource policy must let principal invoke it for sourceARN, as
+// AddPermission grants. ctx's deadline bounds the invocation.
+func (s *Service) InvokeForService(ctx context.Context, arn, principal, sourceARN, sourceAccount string, payload []byte) ([]byte, string, error) {
+	r, ok := parseFunctionName(arn)
+	if !ok || r.account == "" {
+		return nil, "", ErrNotInvokable
+	}
+	t, err := s.resolve(ctx, r.account, r.region, arn, "")
+	var apiErr *awsproto.Error
+	if errors.As(err, &apiErr) {
+		return nil, "", fmt.Errorf("%w: %s", ErrNotInvokable, apiErr.Message)
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	if s.deps.Authz.Mode() == authz.Enforce {
+		ok, err := s.InvokableBy(ctx, arn, principal, sourceARN, sourceAccount)
+		if err != nil {
+			return nil, "", err
+		}
+		if !ok {
+			return nil, "", ErrNotInvokable
+		}
+	}
+	if t.state == statePending {
+		return nil, "", errors.New("the function is pending")
+	}
+	inv := &invocation{t: t, payload: payload, requestID: newRequestID(), traceID: traceHeader(ctx)}
+	res, err := s.run(ctx, inv, nil)
+	if err != nil {
+		return nil, "", err
+	}
+	return res.Payload, res.FunctionError, nil
+}
