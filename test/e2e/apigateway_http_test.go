@@ -84,7 +84,7 @@ func TestAPIGatewayControlPlane(t *testing.T) {
 
 	_, err = c.CreateApi(ctx, &apigatewayv2.CreateApiInput{Name: aws.String("ws"), ProtocolType: apitypes.ProtocolTypeWebsocket})
 	wantGatewayError(t, err, "BadRequestException")
-	_, err = c.CreateIntegration(ctx, &apigatewayv2.CreateIntegrationInput{ApiId: aws.String(api), IntegrationType: apitypes.IntegrationTypeHttpProxy,
+	_, err = c.CreateIntegration(ctx, &apigatewayv2.CreateIntegrationInput{ApiId: aws.String(api), IntegrationType: apitypes.IntegrationTypeHttp,
 		IntegrationUri: aws.String("https://example.com"), IntegrationMethod: aws.String("GET"), PayloadFormatVersion: aws.String("1.0")})
 	wantGatewayError(t, err, "BadRequestException")
 	integ, err := c.CreateIntegration(ctx, &apigatewayv2.CreateIntegrationInput{ApiId: aws.String(api), IntegrationType: apitypes.IntegrationTypeAwsProxy,

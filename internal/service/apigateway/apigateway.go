@@ -1,7 +1,8 @@
 // Package apigateway implements Amazon API Gateway's HTTP APIs (apigatewayv2) in front of Lambda
-// functions: APIs (with quick create), routes, AWS_PROXY integrations to functions, stages and
-// deployments in the store, and the invoke URLs that match a request to a route of a deployed
-// stage and call its function with the payload format 1.0 or 2.0 event.
+// functions and HTTP backends: APIs (with quick create), routes, AWS_PROXY integrations to
+// functions and HTTP_PROXY integrations to URLs, stages and deployments in the store, and the
+// invoke URLs that match a request to a route of a deployed stage and call its function with the
+// payload format 1.0 or 2.0 event, or forward it to its URL.
 package apigateway
 
 //go:generate go run github.com/kiri-run/kiri/internal/awsproto/apigen -model apigatewayv2 -package apigateway -out api_gen.go

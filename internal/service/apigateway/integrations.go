@@ -3,6 +3,7 @@ package apigateway
 import (
 	"context"
 	"encoding/json"
+	"net/url"
 	"regexp"
 	"strings"
 
@@ -38,12 +39,22 @@ func integrationFunction(uri string) string {
 	return uri
 }
 
+// Integration types Kiri serves.
+const (
+	typeLambda = "AWS_PROXY"
+	typeHTTP   = "HTTP_PROXY"
+)
+
+// integrationMethods are the methods an HTTP proxy integration may call its URL with.
+var integrationMethods = map[string]bool{"ANY": true, "GET": true, "POST": true, "PUT": true, "PATCH": true, "DELETE": true, "HEAD": true, "OPTIONS": true}
+
 // checkIntegrationInput refuses integrations Kiri does not build: anything but AWS_PROXY to a
-// Lambda function over the internet, and the mapping features HTTP APIs offer other integrations.
+// Lambda function or HTTP_PROXY to a URL over the internet, and the mapping features HTTP APIs
+// offer other integrations.
 func checkIntegrationInput(typ, subtype, connection, credentials, version *string, timeout *int32,
 	reqParams, templates map[string]string, respParams map[string]map[string]string, tls *TlsConfigInput) error {
-	if t := awsproto.Value(typ); t != "" && t != "AWS_PROXY" {
-		return badRequest("Integration type %s is not supported by this server yet; only AWS_PROXY integrations with Lambda functions are", t)
+	if t := awsproto.Value(typ); t != "" && t != typeLambda && t != typeHTTP {
+		return badRequest("Integration type %s is not supported by this server yet; only AWS_PROXY integrations with Lambda functions and HTTP_PROXY integrations are", t)
 	}
 	if subtype != nil {
 		return badRequest("Integration subtype %s is not supported by this server yet", *subtype)
@@ -69,34 +80,68 @@ func checkIntegrationInput(typ, subtype, connection, credentials, version *strin
 	return nil
 }
 
+// checkIntegration checks an integration as it would be stored, by its type: a Lambda proxy
+// integration calls a function ARN with POST; an HTTP proxy integration calls an http(s) URL with
+// a method and payload format 1.0.
+func checkIntegration(i *Integration) error {
+	uri := awsproto.Value(i.IntegrationUri)
+	switch t := awsproto.Value(i.IntegrationType); t {
+	case typeLambda:
+		if i.IntegrationUri == nil {
+			return badRequest("IntegrationUri is required for AWS_PROXY integrations")
+		}
+		if _, err := checkIntegrationURI(uri); err != nil {
+			return err
+		}
+		if m := awsproto.Value(i.IntegrationMethod); m != "POST" {
+			return badRequest("Invalid integration method %s: Lambda proxy integrations use POST", m)
+		}
+	case typeHTTP:
+		if i.IntegrationUri == nil {
+			return badRequest("IntegrationUri is required for HTTP_PROXY integrations")
+		}
+		if u, err := url.Parse(uri); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return badRequest("Invalid HTTP endpoint specified for URI")
+		}
+		if i.IntegrationMethod == nil {
+			return badRequest("IntegrationMethod is required for HTTP_PROXY integrations")
+		}
+		if m := *i.IntegrationMethod; !integrationMethods[m] {
+			return badRequest("Invalid HTTP method specified: %s", m)
+		}
+		if v := awsproto.Value(i.PayloadFormatVersion); v != "1.0" {
+			return badRequest("Unsupported payload format version %s for integration type HTTP_PROXY; HTTP_PROXY integrations support 1.0 only", v)
+		}
+	default:
+		return badRequest("IntegrationType is required")
+	}
+	return nil
+}
+
 func (s *Service) createIntegration(ctx context.Context, in *CreateIntegrationRequest) (*CreateIntegrationResult, error) {
 	if err := checkIntegrationInput(in.IntegrationType, in.IntegrationSubtype, in.ConnectionType, in.CredentialsArn,
 		in.PayloadFormatVersion, in.TimeoutInMillis, in.RequestParameters, in.RequestTemplates, in.ResponseParameters, in.TlsConfig); err != nil {
 		return nil, err
-	}
-	if in.IntegrationUri == nil {
-		return nil, badRequest("IntegrationUri is required for AWS_PROXY integrations")
-	}
-	uri, err := checkIntegrationURI(*in.IntegrationUri)
-	if err != nil {
-		return nil, err
-	}
-	if m := awsproto.Value(in.IntegrationMethod); m != "" && m != "POST" {
-		return nil, badRequest("Invalid integration method %s: Lambda proxy integrations use POST", m)
 	}
 	version := awsproto.Value(in.PayloadFormatVersion)
 	if version == "" {
 		version = "1.0"
 	}
 	i := Integration{
-		IntegrationId: awsproto.Ptr(newID(7)), IntegrationType: in.IntegrationType, IntegrationUri: &uri,
-		IntegrationMethod: awsproto.Ptr("POST"), PayloadFormatVersion: &version, ConnectionType: awsproto.Ptr("INTERNET"),
+		IntegrationId: awsproto.Ptr(newID(7)), IntegrationType: in.IntegrationType, IntegrationUri: in.IntegrationUri,
+		IntegrationMethod: in.IntegrationMethod, PayloadFormatVersion: &version, ConnectionType: awsproto.Ptr("INTERNET"),
 		Description: in.Description, TimeoutInMillis: awsproto.Ptr(int32(defaultTimeoutMillis)), ApiGatewayManaged: awsproto.Ptr(false),
 	}
+	if awsproto.Value(i.IntegrationType) == typeLambda && i.IntegrationMethod == nil {
+		i.IntegrationMethod = awsproto.Ptr("POST")
+	}
 	set(&i.TimeoutInMillis, in.TimeoutInMillis)
+	if err := checkIntegration(&i); err != nil {
+		return nil, err
+	}
 	sc := scopeOf(ctx)
 	apiID := awsproto.Value(in.ApiId)
-	err = s.st.Write(ctx, func(tx *store.Tx) error {
+	err := s.st.Write(ctx, func(tx *store.Tx) error {
 		if _, err := requireAPI(tx.QueryRow, sc, apiID); err != nil {
 			return err
 		}
@@ -133,14 +178,6 @@ func (s *Service) updateIntegration(ctx context.Context, in *UpdateIntegrationRe
 		in.PayloadFormatVersion, in.TimeoutInMillis, in.RequestParameters, in.RequestTemplates, in.ResponseParameters, in.TlsConfig); err != nil {
 		return nil, err
 	}
-	if in.IntegrationUri != nil {
-		if _, err := checkIntegrationURI(*in.IntegrationUri); err != nil {
-			return nil, err
-		}
-	}
-	if m := awsproto.Value(in.IntegrationMethod); m != "" && m != "POST" {
-		return nil, badRequest("Invalid integration method %s: Lambda proxy integrations use POST", m)
-	}
 	sc := scopeOf(ctx)
 	apiID, id := awsproto.Value(in.ApiId), awsproto.Value(in.IntegrationId)
 	var i Integration
@@ -148,10 +185,15 @@ func (s *Service) updateIntegration(ctx context.Context, in *UpdateIntegrationRe
 		if err := requireDoc(tx.QueryRow, sc, apiID, kindIntegration, id, "Integration", &i); err != nil {
 			return err
 		}
+		set(&i.IntegrationType, in.IntegrationType)
 		set(&i.IntegrationUri, in.IntegrationUri)
+		set(&i.IntegrationMethod, in.IntegrationMethod)
 		set(&i.PayloadFormatVersion, in.PayloadFormatVersion)
 		set(&i.TimeoutInMillis, in.TimeoutInMillis)
 		set(&i.Description, in.Description)
+		if err := checkIntegration(&i); err != nil {
+			return err
+		}
 		if err := putDoc(tx, sc, apiID, kindIntegration, id, &i); err != nil {
 			return err
 		}

@@ -98,8 +98,8 @@ func (s *Service) loadDeployed(ctx context.Context, sc scope, apiID, path string
 }
 
 // serveInvoke serves a request to an API's invoke URL: it answers CORS preflights from the
-// API's configuration, finds the deployed stage and route, and calls the route's Lambda proxy
-// integration.
+// API's configuration, finds the deployed stage and route, and calls the route's Lambda or HTTP
+// proxy integration.
 func (s *Service) serveInvoke(w http.ResponseWriter, r *http.Request, apiID string) {
 	ctx := r.Context()
 	requestID := newID(16)
@@ -157,6 +157,10 @@ func (s *Service) serveInvoke(w http.ResponseWriter, r *http.Request, apiID stri
 		writeMessage(w, http.StatusRequestEntityTooLarge, "Request Entity Too Large")
 		return
 	}
+	if awsproto.Value(integ.IntegrationType) == typeHTTP {
+		s.forward(w, r, rec, m, integ, body)
+		return
+	}
 	now := s.now()
 	req := &proxyRequest{r: r, body: body, d: d, match: m, requestID: requestID, now: now}
 	var payload []byte
@@ -205,11 +209,7 @@ func (s *Service) invoke(w http.ResponseWriter, ctx context.Context, rec *access
 		writeMessage(w, http.StatusInternalServerError, "Internal Server Error")
 		return
 	}
-	timeout := time.Duration(defaultTimeoutMillis) * time.Millisecond
-	if t := awsproto.Value(integ.TimeoutInMillis); t > 0 {
-		timeout = time.Duration(t) * time.Millisecond
-	}
-	ictx, cancel := context.WithTimeout(ctx, timeout)
+	ictx, cancel := context.WithTimeout(ctx, integ.timeout())
 	defer cancel()
 	start := s.now()
 	out, fnErr, err := lambda.InvokeForService(ictx, integrationFunction(awsproto.Value(integ.IntegrationUri)), principal,
@@ -250,4 +250,12 @@ func (s *Service) invoke(w http.ResponseWriter, ctx context.Context, rec *access
 	w.Header().Set("Content-Length", strconv.Itoa(len(res.body)))
 	w.WriteHeader(res.status)
 	w.Write(res.body)
+}
+
+// timeout is how long the integration may take to answer.
+func (i *Integration) timeout() time.Duration {
+	if t := awsproto.Value(i.TimeoutInMillis); t > 0 {
+		return time.Duration(t) * time.Millisecond
+	}
+	return defaultTimeoutMillis * time.Millisecond
 }
