@@ -66,7 +66,7 @@ func TestAPIGatewayHTTPProxyIntegration(t *testing.T) {
 			wantGatewayError(t, err, "BadRequestException")
 		}
 	}
-	route := func(key, uri, method string, timeout int32) {
+	route := func(key, uri, method string, timeout int32) string {
 		t.Helper()
 		integ, err := c.CreateIntegration(ctx, &apigatewayv2.CreateIntegrationInput{ApiId: api.ApiId, IntegrationType: apitypes.IntegrationTypeHttpProxy,
 			IntegrationUri: aws.String(uri), IntegrationMethod: aws.String(method), PayloadFormatVersion: aws.String("1.0"), TimeoutInMillis: aws.Int32(timeout)})
@@ -80,11 +80,27 @@ func TestAPIGatewayHTTPProxyIntegration(t *testing.T) {
 			Target: aws.String("integrations/" + aws.ToString(integ.IntegrationId))}); err != nil {
 			t.Fatal(err)
 		}
+		return aws.ToString(integ.IntegrationId)
 	}
 	route("ANY /api/{proxy+}", backend.URL+"/api/{proxy}", "ANY", 30000)
 	route("POST /fixed", backend.URL+"/always?from=gw", "PUT", 30000)
 	route("GET /slow", backend.URL+"/api/slow", "GET", 100)
-	route("GET /dead", deadURL, "GET", 30000)
+	deadID := route("GET /dead", deadURL, "GET", 30000)
+	// An update is checked as the integration it leaves: no payload format 2.0, no Lambda type
+	// with a URL, and the refused update changes nothing.
+	for _, bad := range []apigatewayv2.UpdateIntegrationInput{
+		{PayloadFormatVersion: aws.String("2.0")},
+		{IntegrationType: apitypes.IntegrationTypeAwsProxy},
+		{IntegrationUri: aws.String("not a url")},
+	} {
+		bad.ApiId, bad.IntegrationId = api.ApiId, aws.String(deadID)
+		_, err := c.UpdateIntegration(ctx, &bad)
+		wantGatewayError(t, err, "BadRequestException")
+	}
+	if got, err := c.GetIntegration(ctx, &apigatewayv2.GetIntegrationInput{ApiId: api.ApiId, IntegrationId: aws.String(deadID)}); err != nil ||
+		got.IntegrationType != apitypes.IntegrationTypeHttpProxy || aws.ToString(got.IntegrationUri) != deadURL || aws.ToString(got.PayloadFormatVersion) != "1.0" {
+		t.Fatalf("GetIntegration after refused updates = %+v, %v", got, err)
+	}
 	if _, err := c.CreateStage(ctx, &apigatewayv2.CreateStageInput{ApiId: api.ApiId, StageName: aws.String("$default"), AutoDeploy: aws.Bool(true)}); err != nil {
 		t.Fatal(err)
 	}
