@@ -1,8 +1,9 @@
 // Package apigateway implements Amazon API Gateway's HTTP APIs (apigatewayv2) in front of Lambda
-// functions and HTTP backends: APIs (with quick create), routes, AWS_PROXY integrations to
-// functions and HTTP_PROXY integrations to URLs, stages and deployments in the store, and the
-// invoke URLs that match a request to a route of a deployed stage and call its function with the
-// payload format 1.0 or 2.0 event, or forward it to its URL.
+// functions, HTTP backends and SQS: APIs (with quick create), routes, AWS_PROXY integrations to
+// functions, HTTP_PROXY integrations to URLs and SQS-SendMessage integrations, stages and
+// deployments in the store, and the invoke URLs that match a request to a route of a deployed
+// stage and call its function with the payload format 1.0 or 2.0 event, forward it to its URL,
+// or send it to a queue.
 package apigateway
 
 //go:generate go run github.com/kiri-run/kiri/internal/awsproto/apigen -model apigatewayv2 -package apigateway -out api_gen.go
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/kiri-run/kiri/internal/awsproto"
+	"github.com/kiri-run/kiri/internal/iam/authz"
 	"github.com/kiri-run/kiri/internal/service"
 	"github.com/kiri-run/kiri/internal/store"
 )
@@ -28,14 +30,18 @@ type Service struct {
 	now      func() time.Time
 	services *service.Directory
 	port     string
+	authz    *authz.Authorizer
 }
+
+// enforcing reports whether IAM is enforced: then integrations that call AWS services need a role.
+func (s *Service) enforcing() bool { return s.authz != nil && s.authz.Mode() == authz.Enforce }
 
 // New migrates API Gateway's tables and registers its operations.
 func New(ctx context.Context, d service.Deps) (*Service, error) {
 	if err := d.Store.Migrate(ctx, "apigateway", migrations); err != nil {
 		return nil, fmt.Errorf("migrate apigateway: %w", err)
 	}
-	s := &Service{st: d.Store, log: d.Logger.With("service", "apigateway"), now: d.Now, services: d.Services, port: "4566"}
+	s := &Service{st: d.Store, log: d.Logger.With("service", "apigateway"), now: d.Now, services: d.Services, port: "4566", authz: d.Authz}
 	if s.now == nil {
 		s.now = time.Now
 	}

@@ -39,11 +39,14 @@ func integrationFunction(uri string) string {
 	return uri
 }
 
-// Integration types Kiri serves.
+// Integration types and subtypes Kiri serves.
 const (
-	typeLambda = "AWS_PROXY"
-	typeHTTP   = "HTTP_PROXY"
+	typeLambda     = "AWS_PROXY"
+	typeHTTP       = "HTTP_PROXY"
+	subtypeSQSSend = "SQS-SendMessage"
 )
+
+var roleARN = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$`)
 
 // integrationMethods are the methods an HTTP proxy integration may call its URL with.
 var integrationMethods = map[string]bool{"ANY": true, "GET": true, "POST": true, "PUT": true, "PATCH": true, "DELETE": true, "HEAD": true, "OPTIONS": true}
@@ -56,14 +59,14 @@ func checkIntegrationInput(typ, subtype, connection, credentials, version *strin
 	if t := awsproto.Value(typ); t != "" && t != typeLambda && t != typeHTTP {
 		return badRequest("Integration type %s is not supported by this server yet; only AWS_PROXY integrations with Lambda functions and HTTP_PROXY integrations are", t)
 	}
-	if subtype != nil {
-		return badRequest("Integration subtype %s is not supported by this server yet", *subtype)
+	if subtype != nil && *subtype != subtypeSQSSend {
+		return badRequest("Integration subtype %s is not supported by this server yet; only %s is", *subtype, subtypeSQSSend)
 	}
 	if c := awsproto.Value(connection); c != "" && c != "INTERNET" {
 		return badRequest("Connection type %s is not supported by this server yet", c)
 	}
-	if credentials != nil {
-		return badRequest("CredentialsArn is not supported by this server yet")
+	if credentials != nil && !roleARN.MatchString(*credentials) {
+		return badRequest("Invalid role ARN specified for CredentialsArn: %s", *credentials)
 	}
 	if v := awsproto.Value(version); v != "" && v != "1.0" && v != "2.0" {
 		return badRequest("Invalid payload format version specified: %s. Supported values are 1.0 and 2.0", v)
@@ -71,8 +74,8 @@ func checkIntegrationInput(typ, subtype, connection, credentials, version *strin
 	if timeout != nil && (*timeout < 50 || *timeout > 30000) {
 		return badRequest("Timeout must be between 50 milliseconds and 30 seconds for HTTP APIs")
 	}
-	if len(reqParams) > 0 || len(respParams) > 0 || tls != nil {
-		return badRequest("Parameter mapping and TLS configuration are not supported by this server yet")
+	if len(respParams) > 0 || tls != nil {
+		return badRequest("Response parameter mapping and TLS configuration are not supported by this server yet")
 	}
 	if len(templates) > 0 {
 		return badRequest("RequestTemplates are not supported for HTTP APIs")
@@ -82,11 +85,20 @@ func checkIntegrationInput(typ, subtype, connection, credentials, version *strin
 
 // checkIntegration checks an integration as it would be stored, by its type: a Lambda proxy
 // integration calls a function ARN with POST; an HTTP proxy integration calls an http(s) URL with
-// a method and payload format 1.0.
-func checkIntegration(i *Integration) error {
+// a method and payload format 1.0; an SQS-SendMessage integration maps the request to
+// SendMessage's parameters (and needs a role when IAM is enforced, as AWS always does).
+func checkIntegration(i *Integration, enforcing bool) error {
 	uri := awsproto.Value(i.IntegrationUri)
-	switch t := awsproto.Value(i.IntegrationType); t {
-	case typeLambda:
+	if len(i.RequestParameters) > 0 && i.IntegrationSubtype == nil {
+		return badRequest("Parameter mapping is not supported by this server yet except for %s integrations", subtypeSQSSend)
+	}
+	if i.CredentialsArn != nil && i.IntegrationSubtype == nil {
+		return badRequest("CredentialsArn is not supported by this server yet except for %s integrations", subtypeSQSSend)
+	}
+	switch t := awsproto.Value(i.IntegrationType); {
+	case t == typeLambda && i.IntegrationSubtype != nil:
+		return checkSQSIntegration(i, enforcing)
+	case t == typeLambda:
 		if i.IntegrationUri == nil {
 			return badRequest("IntegrationUri is required for AWS_PROXY integrations")
 		}
@@ -96,7 +108,9 @@ func checkIntegration(i *Integration) error {
 		if m := awsproto.Value(i.IntegrationMethod); m != "POST" {
 			return badRequest("Invalid integration method %s: Lambda proxy integrations use POST", m)
 		}
-	case typeHTTP:
+	case t == typeHTTP && i.IntegrationSubtype != nil:
+		return badRequest("IntegrationSubtype is only supported for AWS_PROXY integrations")
+	case t == typeHTTP:
 		if i.IntegrationUri == nil {
 			return badRequest("IntegrationUri is required for HTTP_PROXY integrations")
 		}
@@ -131,12 +145,13 @@ func (s *Service) createIntegration(ctx context.Context, in *CreateIntegrationRe
 		IntegrationId: awsproto.Ptr(newID(7)), IntegrationType: in.IntegrationType, IntegrationUri: in.IntegrationUri,
 		IntegrationMethod: in.IntegrationMethod, PayloadFormatVersion: &version, ConnectionType: awsproto.Ptr("INTERNET"),
 		Description: in.Description, TimeoutInMillis: awsproto.Ptr(int32(defaultTimeoutMillis)), ApiGatewayManaged: awsproto.Ptr(false),
+		IntegrationSubtype: in.IntegrationSubtype, RequestParameters: in.RequestParameters, CredentialsArn: in.CredentialsArn,
 	}
-	if awsproto.Value(i.IntegrationType) == typeLambda && i.IntegrationMethod == nil {
+	if awsproto.Value(i.IntegrationType) == typeLambda && in.IntegrationSubtype == nil && i.IntegrationMethod == nil {
 		i.IntegrationMethod = awsproto.Ptr("POST")
 	}
 	set(&i.TimeoutInMillis, in.TimeoutInMillis)
-	if err := checkIntegration(&i); err != nil {
+	if err := checkIntegration(&i, s.enforcing()); err != nil {
 		return nil, err
 	}
 	sc := scopeOf(ctx)
@@ -191,7 +206,12 @@ func (s *Service) updateIntegration(ctx context.Context, in *UpdateIntegrationRe
 		set(&i.PayloadFormatVersion, in.PayloadFormatVersion)
 		set(&i.TimeoutInMillis, in.TimeoutInMillis)
 		set(&i.Description, in.Description)
-		if err := checkIntegration(&i); err != nil {
+		set(&i.IntegrationSubtype, in.IntegrationSubtype)
+		set(&i.CredentialsArn, in.CredentialsArn)
+		if in.RequestParameters != nil {
+			i.RequestParameters = in.RequestParameters
+		}
+		if err := checkIntegration(&i, s.enforcing()); err != nil {
 			return err
 		}
 		if err := putDoc(tx, sc, apiID, kindIntegration, id, &i); err != nil {

@@ -30,7 +30,12 @@ const principal = "apigateway.amazonaws.com"
 
 // writeMessage answers with API Gateway's own {"message": ...} body.
 func writeMessage(w http.ResponseWriter, status int, msg string) {
-	b, _ := json.Marshal(map[string]string{"message": msg})
+	writeJSON(w, status, map[string]string{"message": msg})
+}
+
+// writeJSON answers with v as a JSON body.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, _ := json.Marshal(v)
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(status)
@@ -163,6 +168,10 @@ func (s *Service) serveInvoke(w http.ResponseWriter, r *http.Request, apiID stri
 	}
 	now := s.now()
 	req := &proxyRequest{r: r, body: body, d: d, match: m, requestID: requestID, now: now}
+	if awsproto.Value(integ.IntegrationSubtype) == subtypeSQSSend {
+		s.sendToSQS(w, req, rec, integ)
+		return
+	}
 	var payload []byte
 	if awsproto.Value(integ.PayloadFormatVersion) == "2.0" {
 		payload, err = json.Marshal(req.v2())
