@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/kiri-run/kiri/internal/awsproto"
+	"github.com/kiri-run/kiri/internal/uuid"
 )
 
 // maxMessageAttributes is the most message attributes a message carries.
@@ -330,24 +331,7 @@ func messageID(id int64) string {
 	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
 	binary.BigEndian.PutUint64(b[:8], x^(x>>31))
 	binary.BigEndian.PutUint64(b[8:], uint64(id))
-	return formatUUID(b)
-}
-
-// formatUUID writes b as a version 4 UUID.
-func formatUUID(b [16]byte) string {
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	var s [36]byte
-	hex.Encode(s[0:8], b[0:4])
-	s[8] = '-'
-	hex.Encode(s[9:13], b[4:6])
-	s[13] = '-'
-	hex.Encode(s[14:18], b[6:8])
-	s[18] = '-'
-	hex.Encode(s[19:23], b[8:10])
-	s[23] = '-'
-	hex.Encode(s[24:], b[10:])
-	return string(s[:])
+	return uuid.Format(b)
 }
 
 // sequenceNumber is the SequenceNumber of a FIFO message: its engine id, which grows in send

@@ -14,6 +14,7 @@ import (
 	"github.com/kiri-run/kiri/internal/awsproto"
 	"github.com/kiri-run/kiri/internal/queue"
 	"github.com/kiri-run/kiri/internal/store"
+	"github.com/kiri-run/kiri/internal/uuid"
 )
 
 // Message move task statuses.
@@ -64,7 +65,7 @@ func decodeTaskHandle(s string) (taskHandle, bool) {
 func newTaskID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
-	return formatUUID(b)
+	return uuid.Format(b)
 }
 
 func sourceNotFound() *awsproto.Error {
