@@ -31,6 +31,8 @@ type Service struct {
 	services *service.Directory
 	port     string
 	authz    *authz.Authorizer
+	// throttles are the token buckets of throttled routes.
+	throttles throttles
 }
 
 // enforcing reports whether IAM is enforced: then integrations that call AWS services need a role.
@@ -79,6 +81,7 @@ func New(ctx context.Context, d service.Deps) (*Service, error) {
 	awsproto.Handle(s.api, "GetStages", s.getStages)
 	awsproto.Handle(s.api, "UpdateStage", s.updateStage)
 	awsproto.Handle(s.api, "DeleteStage", s.deleteStage)
+	awsproto.Handle(s.api, "DeleteRouteSettings", s.deleteRouteSettings)
 	awsproto.Handle(s.api, "CreateDeployment", s.createDeployment)
 	awsproto.Handle(s.api, "GetDeployment", s.getDeployment)
 	awsproto.Handle(s.api, "GetDeployments", s.getDeployments)

@@ -77,6 +77,11 @@ func (s *Service) operations() authz.Operations {
 			return sub(i.ApiId, "stages", i.StageName)
 		}),
 
+		"DeleteRouteSettings": on("DELETE", func(in any) string {
+			i := in.(*DeleteRouteSettingsRequest)
+			return sub(i.ApiId, "stages", i.StageName) + "/routesettings/" + awsproto.Value(i.RouteKey)
+		}),
+
 		"CreateDeployment": on("POST", func(in any) string { return api(in.(*CreateDeploymentRequest).ApiId) + "/deployments" }),
 		"GetDeployments":   on("GET", func(in any) string { return api(in.(*GetDeploymentsRequest).ApiId) + "/deployments" }),
 		"GetDeployment": on("GET", func(in any) string {

@@ -148,6 +148,11 @@ func (s *Service) serveInvoke(w http.ResponseWriter, r *http.Request, apiID stri
 		return
 	}
 	rec.routeKey = awsproto.Value(m.route.RouteKey)
+	if limit, burst, ok := d.stage.limits(rec.routeKey); ok &&
+		!s.throttles.allow(throttleKey{apiID, awsproto.Value(d.stage.StageName), rec.routeKey}, limit, burst, s.now()) {
+		writeMessage(w, http.StatusTooManyRequests, "Too Many Requests")
+		return
+	}
 	integ := d.integration(awsproto.Value(m.route.Target))
 	if integ == nil {
 		writeMessage(w, http.StatusNotFound, "Not Found")

@@ -23,22 +23,36 @@ type snapshot struct {
 	Integrations []Integration
 }
 
-// checkStageInput checks access log settings and refuses stage settings Kiri does not build:
-// route settings (throttling, metrics, logging) and client certificates.
+// checkStageInput checks access log and route settings, and refuses client certificates, which
+// HTTP APIs do not have.
 func checkStageInput(sc scope, logs *AccessLogSettings, def *RouteSettings, perRoute map[string]RouteSettings, cert *string) error {
 	if err := checkAccessLogs(sc, logs); err != nil {
 		return err
 	}
-	if def != nil && (def.ThrottlingBurstLimit != nil || def.ThrottlingRateLimit != nil || def.LoggingLevel != nil || awsproto.Value(def.DataTraceEnabled) || awsproto.Value(def.DetailedMetricsEnabled)) {
-		return badRequest("Route settings are not supported by this server yet")
+	if err := checkRouteSettings(def); err != nil {
+		return err
 	}
-	if len(perRoute) > 0 {
-		return badRequest("Route settings are not supported by this server yet")
+	for _, rs := range perRoute {
+		if err := checkRouteSettings(&rs); err != nil {
+			return err
+		}
 	}
 	if cert != nil {
 		return badRequest("Client certificates are not supported for HTTP APIs")
 	}
 	return nil
+}
+
+// setRouteSettings merges a CreateStage or UpdateStage call's route settings into st.
+func setRouteSettings(st *Stage, def *RouteSettings, perRoute map[string]RouteSettings) {
+	if def != nil {
+		mergeRouteSettings(st.DefaultRouteSettings, def)
+	}
+	for k, in := range perRoute {
+		rs := st.RouteSettings[k]
+		mergeRouteSettings(&rs, &in)
+		st.RouteSettings[k] = rs
+	}
 }
 
 // deployInto creates a deployment of the API's current routes and integrations and points st
@@ -133,8 +147,12 @@ func (s *Service) createStage(ctx context.Context, in *CreateStageRequest) (*Cre
 	if st.Tags == nil {
 		st.Tags = map[string]string{}
 	}
+	setRouteSettings(&st, in.DefaultRouteSettings, in.RouteSettings)
 	err := s.st.Write(ctx, func(tx *store.Tx) error {
 		if _, err := requireAPI(tx.QueryRow, sc, apiID); err != nil {
+			return err
+		}
+		if err := checkRouteKeys(tx, sc, apiID, in.RouteSettings); err != nil {
 			return err
 		}
 		var old Stage
@@ -219,6 +237,11 @@ func (s *Service) updateStage(ctx context.Context, in *UpdateStageRequest) (*Upd
 		set(&st.Description, in.Description)
 		set(&st.DeploymentId, in.DeploymentId)
 		set(&st.AccessLogSettings, in.AccessLogSettings)
+		if err := checkRouteKeys(tx, sc, apiID, in.RouteSettings); err != nil {
+			return err
+		}
+		stageDefaults(&st)
+		setRouteSettings(&st, in.DefaultRouteSettings, in.RouteSettings)
 		if in.StageVariables != nil {
 			for k, v := range in.StageVariables {
 				if v == "" {
@@ -253,6 +276,39 @@ func (s *Service) deleteStage(ctx context.Context, in *DeleteStageRequest) (*str
 	})
 	if err != nil {
 		return nil, wrap("delete stage", err)
+	}
+	s.throttles.forget(apiID, name)
+	return &struct{}{}, nil
+}
+
+// stageDefaults gives a stage stored before route settings were kept its empty settings.
+func stageDefaults(st *Stage) {
+	if st.DefaultRouteSettings == nil {
+		st.DefaultRouteSettings = &RouteSettings{DetailedMetricsEnabled: awsproto.Ptr(false)}
+	}
+	if st.RouteSettings == nil {
+		st.RouteSettings = map[string]RouteSettings{}
+	}
+}
+
+func (s *Service) deleteRouteSettings(ctx context.Context, in *DeleteRouteSettingsRequest) (*struct{}, error) {
+	sc := scopeOf(ctx)
+	apiID, name, key := awsproto.Value(in.ApiId), awsproto.Value(in.StageName), awsproto.Value(in.RouteKey)
+	err := s.st.Write(ctx, func(tx *store.Tx) error {
+		var st Stage
+		if err := requireStage(tx.QueryRow, sc, apiID, name, &st); err != nil {
+			return err
+		}
+		if _, ok := st.RouteSettings[key]; !ok {
+			return notFound("Unable to find route settings for route key %s", key)
+		}
+		delete(st.RouteSettings, key)
+		now := s.now().UTC()
+		st.LastUpdatedDate = &now
+		return putDoc(tx, sc, apiID, kindStage, name, &st)
+	})
+	if err != nil {
+		return nil, wrap("delete route settings", err)
 	}
 	return &struct{}{}, nil
 }
