@@ -8,6 +8,7 @@ require (
 	github.com/aws/aws-sdk-go-v2/aws/protocol/eventstream v1.7.26 // event stream framing (vnd.amazon.eventstream) for streaming responses; AWS-maintained, pure Go
 	github.com/aws/aws-sdk-go-v2/config v1.33.19 // tests only: the SDK inside test functions reaches Kiri through AWS_ENDPOINT_URL
 	github.com/aws/aws-sdk-go-v2/credentials v1.21.1
+	github.com/aws/aws-sdk-go-v2/service/apigatewayv2 v1.35.2
 	github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs v1.92.0
 	github.com/aws/aws-sdk-go-v2/service/dynamodb v1.73.1
 	github.com/aws/aws-sdk-go-v2/service/dynamodbstreams v1.48.0
@@ -27,10 +28,9 @@ require (
 	go.opentelemetry.io/otel/trace v1.47.0
 	go.uber.org/goleak v1.3.0 // tests only: goroutine leak checks
 	golang.org/x/sys v0.49.0 // the function sandbox: namespaces, seccomp, capabilities
+	golang.org/x/time v0.16.0 // token buckets: API Gateway route throttling; Go-team maintained, pure Go
 	modernc.org/sqlite v1.61.1 // default store: embedded SQLite in pure Go (no cgo), WAL
 )
-
-require github.com/aws/aws-sdk-go-v2/service/apigatewayv2 v1.35.2
 
 require (
 	github.com/aws/aws-sdk-go-v2/feature/ec2/imds v1.20.9 // indirect
@@ -62,7 +62,6 @@ require (
 	github.com/remyoudompheng/bigfft v0.0.0-20230129092748-24d4a6f8daec // indirect
 	golang.org/x/sync v0.24.0 // indirect
 	golang.org/x/text v0.42.0 // indirect
-	golang.org/x/time v0.16.0 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
 	modernc.org/libc v1.79.0 // indirect
 	modernc.org/mathutil v1.7.1 // indirect
