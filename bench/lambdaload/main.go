@@ -8,8 +8,6 @@
 package main
 
 import (
-	"archive/zip"
-	"bytes"
 	"context"
 	"encoding/base64"
 	"flag"
@@ -19,9 +17,6 @@ import (
 	"maps"
 	"math"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -34,6 +29,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
+
+	"github.com/kiri-run/kiri/bench/internal/noopzip"
 )
 
 func main() {
@@ -49,7 +46,7 @@ func main() {
 	cfg := aws.Config{Region: "us-east-1", BaseEndpoint: endpoint, RetryMaxAttempts: 1,
 		Credentials: credentials.NewStaticCredentialsProvider("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "")}
 	c := lambda.NewFromConfig(cfg)
-	zip, err := buildNoop()
+	zip, err := noopzip.Build()
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -73,33 +70,6 @@ func main() {
 	if *scale > 0 {
 		scaleOut(ctx, c, zip, *scale)
 	}
-}
-
-// buildNoop builds ./bench/lambdaload/noop as a Linux bootstrap and zips it.
-func buildNoop() ([]byte, error) {
-	dir, err := os.MkdirTemp("", "lambdaload")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(dir)
-	exe := filepath.Join(dir, "bootstrap")
-	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", exe, "./bench/lambdaload/noop")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("build noop: %v\n%s", err, out)
-	}
-	b, err := os.ReadFile(exe)
-	if err != nil {
-		return nil, err
-	}
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	h := &zip.FileHeader{Name: "bootstrap", Method: zip.Deflate}
-	h.SetMode(0o755)
-	w, _ := zw.CreateHeader(h)
-	w.Write(b)
-	zw.Close()
-	return buf.Bytes(), nil
 }
 
 func create(ctx context.Context, c *lambda.Client, name string, zip []byte) error {

@@ -33,6 +33,8 @@ type Service struct {
 	authz    *authz.Authorizer
 	// throttles are the token buckets of throttled routes.
 	throttles throttles
+	// cache keeps the APIs, stages and deployments invoke URLs read.
+	cache deployedCache
 }
 
 // enforcing reports whether IAM is enforced: then integrations that call AWS services need a role.
@@ -60,6 +62,7 @@ func New(ctx context.Context, d service.Deps) (*Service, error) {
 		return nil, err
 	}
 	s.api = api
+	s.cache.watch(d.Store)
 	awsproto.Handle(s.api, "CreateApi", s.createApi)
 	awsproto.Handle(s.api, "GetApi", s.getApi)
 	awsproto.Handle(s.api, "GetApis", s.getApis)

@@ -190,6 +190,7 @@ func (s *Service) deleteApi(ctx context.Context, in *DeleteApiRequest) (*struct{
 		if err != nil {
 			return err
 		}
+		changed(tx, *a.ApiId)
 		_, err = tx.Exec(`DELETE FROM apigw_resources WHERE account = ? AND region = ? AND api_id = ?`, sc.account, sc.region, *a.ApiId)
 		return err
 	})

@@ -104,6 +104,7 @@ func putDoc(tx *store.Tx, sc scope, apiID, kind, id string, v any) error {
 	if err != nil {
 		return err
 	}
+	changed(tx, apiID)
 	_, err = tx.Exec(`INSERT INTO apigw_resources (account, region, api_id, kind, id, doc) VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (account, region, api_id, kind, id) DO UPDATE SET doc = excluded.doc`,
 		sc.account, sc.region, apiID, kind, id, string(doc))
@@ -111,6 +112,7 @@ func putDoc(tx *store.Tx, sc scope, apiID, kind, id string, v any) error {
 }
 
 func deleteDoc(tx *store.Tx, sc scope, apiID, kind, id string) error {
+	changed(tx, apiID)
 	_, err := tx.Exec(`DELETE FROM apigw_resources WHERE account = ? AND region = ? AND api_id = ? AND kind = ? AND id = ?`,
 		sc.account, sc.region, apiID, kind, id)
 	return err

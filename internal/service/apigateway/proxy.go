@@ -55,6 +55,15 @@ type deployedAPI struct {
 // loadAPI finds an API by its id alone, as invoke URLs name it; nil when there is none or its
 // invoke URLs are off.
 func (s *Service) loadAPI(ctx context.Context, apiID string) (*Api, scope, error) {
+	e, err := s.cache.api(apiID, func() (*Api, scope, error) { return s.readAPI(ctx, apiID) })
+	if err != nil {
+		return nil, scope{}, err
+	}
+	return e.api, e.sc, nil
+}
+
+// readAPI reads an API by its id alone from the store.
+func (s *Service) readAPI(ctx context.Context, apiID string) (*Api, scope, error) {
 	var sc scope
 	var doc string
 	err := s.st.QueryRow(ctx, `SELECT account, region, doc FROM apigw_resources WHERE api_id = ? AND kind = ? AND id = ?`,
@@ -76,30 +85,33 @@ func (s *Service) loadAPI(ctx context.Context, apiID string) (*Api, scope, error
 }
 
 // loadDeployed finds the stage a request path names (a named stage's segment, else the
-// $default stage) and its deployment; ok is false when there is none.
+// $default stage) and its deployment; ok is false when there is none. What it returns is
+// shared with other requests: callers must not modify it.
 func (s *Service) loadDeployed(ctx context.Context, sc scope, apiID, path string) (*deployedAPI, bool, error) {
-	d := deployedAPI{sc: sc, apiID: apiID}
-	q := storeRow(ctx, s.st)
+	e, err := s.cache.api(apiID, func() (*Api, scope, error) { return s.readAPI(ctx, apiID) })
+	if err != nil || e.api == nil {
+		return nil, false, err
+	}
+	stage := func(name string) (*cachedStage, error) {
+		return s.cache.stage(e, name, func() (*cachedStage, error) { return s.deployedStage(ctx, sc, apiID, name) })
+	}
+	d := deployedAPI{sc: sc, apiID: apiID, path: path}
 	first, rest, _ := strings.Cut(strings.TrimPrefix(path, "/"), "/")
-	found := false
-	var err error
+	var cs *cachedStage
 	if first != "" && first != defaultStage {
-		if found, err = getDoc(q, d.sc, apiID, kindStage, first, &d.stage); err != nil {
+		if cs, err = stage(first); err != nil {
 			return nil, false, err
 		}
 		d.path = "/" + rest
 	}
-	if !found {
-		if found, err = getDoc(q, d.sc, apiID, kindStage, defaultStage, &d.stage); err != nil || !found {
+	if cs == nil {
+		if cs, err = stage(defaultStage); err != nil || cs == nil {
 			return nil, false, err
 		}
 		d.path = path
 	}
-	if d.stage.DeploymentId == nil {
-		return nil, false, nil
-	}
-	ok, err := getDoc(q, d.sc, apiID, kindDeployment, *d.stage.DeploymentId, &d.deployed)
-	return &d, ok, err
+	d.stage, d.deployed = cs.stage, cs.deployed
+	return &d, true, nil
 }
 
 // serveInvoke serves a request to an API's invoke URL: it answers CORS preflights from the
