@@ -36,6 +36,7 @@ var services = map[string]string{
 	"pipes":                   "2015-10-07",
 	"s3":                      "2006-03-01",
 	"scheduler":               "2021-06-30",
+	"schemas":                 "2019-12-02",
 	"sns":                     "2010-03-31",
 	"sqs":                     "2012-11-05",
 	"stepfunctions":           "2016-11-23",
