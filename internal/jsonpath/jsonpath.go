@@ -361,8 +361,11 @@ func (p *pathParser) afterDot() (step, error) {
 		return step{}, p.fail("unexpected '.'")
 	}
 	end := p.pos
-	for end < len(p.src) && !strings.ContainsRune(".[ ", rune(p.src[end])) {
+	for end < len(p.src) && !strings.ContainsRune(".[] ()'\"", rune(p.src[end])) {
 		end++
+	}
+	if end == p.pos {
+		return step{}, p.fail(fmt.Sprintf("unexpected %q", p.src[end]))
 	}
 	name := p.src[p.pos:end]
 	p.pos = end
@@ -389,6 +392,9 @@ func (p *pathParser) bracket() (step, error) {
 	case c == '\'' || c == '"':
 		s.kind = stepNames
 		for {
+			if p.pos >= len(p.src) || (p.src[p.pos] != '\'' && p.src[p.pos] != '"') {
+				return step{}, p.fail("expected a quoted name")
+			}
 			name, err := p.quoted()
 			if err != nil {
 				return step{}, err

@@ -15,8 +15,10 @@ const (
 	MaxForeachIterations = 1000
 	// MaxOutput bounds the rendered output (API Gateway's payload limit is 10 MB).
 	MaxOutput = 10 << 20
-	// maxSteps bounds the work of one execution (nested loops, macro recursion).
-	maxSteps = 5_000_000
+	// maxSteps bounds the work of one execution (nested loops, macro recursion, text
+	// produced or scanned, one step per bytesPerStep bytes).
+	maxSteps     = 5_000_000
+	bytesPerStep = 16
 )
 
 // ErrOutputTooLarge reports a template whose output exceeds MaxOutput.
@@ -79,7 +81,14 @@ func (e *evaluator) write(s string) {
 	if e.out.Len()+len(s) > MaxOutput {
 		panic(fault{ErrOutputTooLarge})
 	}
+	e.charge(len(s))
 	e.out.WriteString(s)
+}
+
+// charge counts work proportional to n bytes of text produced or scanned.
+func (e *evaluator) charge(n int) {
+	e.steps += n / bytesPerStep
+	e.step()
 }
 
 func (e *evaluator) step() {
@@ -239,7 +248,16 @@ func (e *evaluator) applyPart(v any, part refPart) (any, error) {
 			}
 			args[i] = x
 		}
+		if s, ok := v.(string); ok {
+			e.charge(len(s)) // string methods scan their receiver
+		}
 		r, err := call(v, part.name, args)
+		if s, ok := r.(string); ok {
+			if len(s) > MaxOutput {
+				err = ErrOutputTooLarge
+			}
+			e.charge(len(s))
+		}
 		return r, e.at(part.pos, err)
 	default:
 		idx, err := e.eval(part.args[0])
@@ -264,8 +282,7 @@ func (e *evaluator) at(pos int, err error) error {
 	return &ExecError{Line: line, Column: col, Err: err}
 }
 
-// position is filled in lazily: templates keep no source, so errors report offsets
-// relative to the template start only when the source is known.
+// position returns the 1-based line and column of the template offset pos.
 func position(t *Template, pos int) (int, int) {
 	if t.src == "" || pos > len(t.src) {
 		return 0, 0
@@ -636,7 +653,12 @@ func (e *evaluator) evalBinary(x *binaryExpr) (any, error) {
 			if right == nil {
 				right = literalOf(x.right)
 			}
-			return String(left) + String(right), nil
+			ls, rs := String(left), String(right)
+			if len(ls)+len(rs) > MaxOutput {
+				return nil, ErrOutputTooLarge
+			}
+			e.charge(len(ls) + len(rs))
+			return ls + rs, nil
 		}
 	}
 	return arithmetic(x.op, left, right), nil

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"regexp"
 	"strings"
+	"sync"
 	"unicode/utf16"
 )
 
@@ -70,6 +71,9 @@ func index(v any, idx any) (any, error) {
 // call invokes $v.method(args) on a built-in value or an Object. A method the value
 // lacks yields null, which renders the reference as written.
 func call(v any, method string, args []any) (any, error) {
+	if _, isObject := v.(Object); !isObject && method == "toString" && len(args) == 0 {
+		return String(v), nil
+	}
 	switch x := v.(type) {
 	case Object:
 		return x.Call(method, args)
@@ -92,8 +96,6 @@ func call(v any, method string, args []any) (any, error) {
 	}
 	if len(args) == 0 {
 		switch method {
-		case "toString":
-			return String(v), nil
 		case "intValue", "longValue":
 			if i, f, isFloat, ok := number(v); ok {
 				if isFloat {
@@ -196,13 +198,41 @@ func equalUnits(a, b []uint16) bool {
 	return true
 }
 
+// regexps caches compiled patterns: templates call replaceAll and matches in loops.
+var regexps = struct {
+	sync.Mutex
+	m map[string]*regexp.Regexp
+}{m: map[string]*regexp.Regexp{}}
+
+const maxRegexps = 256
+
 // javaRegexp compiles a java.util.regex pattern; RE2 covers the common subset.
 func javaRegexp(pattern string) (*regexp.Regexp, error) {
+	regexps.Lock()
+	re := regexps.m[pattern]
+	regexps.Unlock()
+	if re != nil {
+		return re, nil
+	}
 	re, err := regexp.Compile(pattern)
 	if err != nil {
 		return nil, fmt.Errorf("java.util.regex.PatternSyntaxException: %v", err)
 	}
+	regexps.Lock()
+	if len(regexps.m) >= maxRegexps {
+		clear(regexps.m)
+	}
+	regexps.m[pattern] = re
+	regexps.Unlock()
 	return re, nil
+}
+
+// errTooLarge refuses a string operation whose result could exceed MaxOutput.
+func errTooLarge(size int) error {
+	if size > MaxOutput {
+		return ErrOutputTooLarge
+	}
+	return nil
 }
 
 // javaReplacement turns a Java replacement string ($1, \$) into Go's (${1}, $$).
@@ -243,7 +273,7 @@ func stringMethod(s, method string, args []any) (any, error) {
 		return int64(javaLen(s)), nil
 	case "isEmpty":
 		return s == "", nil
-	case "toString", "intern":
+	case "intern":
 		return s, nil
 	case "toLowerCase":
 		return strings.ToLower(s), nil
@@ -275,6 +305,9 @@ func stringMethod(s, method string, args []any) (any, error) {
 		}
 	case "concat":
 		if has0 {
+			if err := errTooLarge(len(s) + len(a0)); err != nil {
+				return nil, err
+			}
 			return s + a0, nil
 		}
 	case "substring":
@@ -315,6 +348,10 @@ func stringMethod(s, method string, args []any) (any, error) {
 		return int64(javaIndex(s, a0, from, last)), nil
 	case "replace":
 		if has0 && has1 {
+			n := strings.Count(s, a0)
+			if err := errTooLarge(len(s) + n*max(len(a1)-len(a0), 0)); err != nil {
+				return nil, err
+			}
 			return strings.ReplaceAll(s, a0, a1), nil
 		}
 	case "replaceAll", "replaceFirst":
@@ -326,6 +363,13 @@ func stringMethod(s, method string, args []any) (any, error) {
 			return nil, err
 		}
 		repl := javaReplacement(a1)
+		// Each match adds at most the replacement with every group expanded to all of s.
+		perMatch := len(repl) + strings.Count(repl, "$")*len(s)
+		if err := errTooLarge(len(s) + (len(s)+1)*perMatch); err != nil && len(repl) > 0 {
+			if err := errTooLarge(len(s) + len(re.FindAllStringIndex(s, -1))*perMatch); err != nil {
+				return nil, err
+			}
+		}
 		if method == "replaceAll" {
 			return re.ReplaceAllString(s, repl), nil
 		}
@@ -516,8 +560,6 @@ func mapMethod(m mapView, method string, args []any) (any, error) {
 			m.del(k)
 		}
 		return "", nil
-	case "toString":
-		return String(m), nil
 	}
 	return nil, nil
 }
@@ -661,15 +703,18 @@ func listMethod(items []any, l *List, method string, args []any) (any, error) {
 		}
 		l.Items = l.Items[:0]
 		return "", nil
-	case "toString":
-		return String(items), nil
 	}
 	return nil, nil
 }
 
 // equal is Velocity's ==: numbers compare by value, values of one kind with equals,
 // and values of different kinds by their string forms.
-func equal(a, b any) bool {
+func equal(a, b any) bool { return equalAt(a, b, 0) }
+
+func equalAt(a, b any, depth int) bool {
+	if depth > maxDepth {
+		return false
+	}
 	if isNumber(a) && isNumber(b) {
 		c, _ := compareNumbers(a, b)
 		return c == 0
@@ -688,7 +733,7 @@ func equal(a, b any) bool {
 				return false
 			}
 			for i := range xa {
-				if !equal(xa[i], xb[i]) {
+				if !equalAt(xa[i], xb[i], depth+1) {
 					return false
 				}
 			}
@@ -703,7 +748,7 @@ func equal(a, b any) bool {
 			for _, k := range ka {
 				va, _ := ma.get(k)
 				vb, ok := mb.get(k)
-				if !ok || !equal(va, vb) {
+				if !ok || !equalAt(va, vb, depth+1) {
 					return false
 				}
 			}

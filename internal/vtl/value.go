@@ -1,7 +1,9 @@
 package vtl
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"math"
 	"strconv"
 	"strings"
@@ -132,16 +134,17 @@ func FromJSON(v any) any {
 // DecodeJSON decodes one JSON document into *Map, *List, string, json.Number, bool
 // and nil, keeping object key order and the text of numbers.
 func DecodeJSON(data []byte) (any, error) {
-	dec := json.NewDecoder(strings.NewReader(string(data)))
-	dec.UseNumber()
-	v, err := decodeValue(dec, 0)
-	if err != nil {
+	if !json.Valid(data) {
+		var v any
+		err := json.Unmarshal(data, &v) // for the error's offset and wording
+		if err == nil {
+			err = errors.New("invalid JSON")
+		}
 		return nil, err
 	}
-	if _, err := dec.Token(); err == nil {
-		return nil, &json.SyntaxError{Offset: dec.InputOffset()}
-	}
-	return v, nil
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	return decodeValue(dec, 0)
 }
 
 const maxJSONDepth = 1000
@@ -212,6 +215,9 @@ func String(v any) string {
 }
 
 func writeString(b *strings.Builder, v any, depth int) {
+	if b.Len() > MaxOutput {
+		return // the caller reports the output as too large
+	}
 	if depth > maxDepth {
 		b.WriteString("...")
 		return

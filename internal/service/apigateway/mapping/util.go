@@ -134,6 +134,9 @@ func JSON(v any) string {
 }
 
 func writeJSON(b *strings.Builder, v any, depth int) {
+	if b.Len() > vtl.MaxOutput {
+		return // the template's output limit reports it
+	}
 	if depth > 1000 {
 		b.WriteString("null")
 		return
