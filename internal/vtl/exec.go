@@ -39,12 +39,24 @@ func (e *ExecError) Unwrap() error { return e.Err }
 // Execute renders the template to w with vars as its context. vars is not modified:
 // #set changes a copy. Values may be nil, bool, int/int64/float64/json.Number, string,
 // []any, *List, map[string]any, *Map or Object.
-func (t *Template) Execute(w io.Writer, vars map[string]any) (err error) {
+func (t *Template) Execute(w io.Writer, vars map[string]any) error {
+	return t.ExecuteOptions(w, vars, Options{})
+}
+
+// Options change how a template renders.
+type Options struct {
+	// NullAsEmpty renders a reference whose value is null as nothing, as API Gateway
+	// does, instead of as written, which is Velocity's default.
+	NullAsEmpty bool
+}
+
+// ExecuteOptions is Execute with options.
+func (t *Template) ExecuteOptions(w io.Writer, vars map[string]any, opts Options) (err error) {
 	ctx := make(map[string]any, len(vars)+4)
 	for k, v := range vars {
 		ctx[k] = v
 	}
-	e := &evaluator{t: t, vars: ctx, out: &strings.Builder{}}
+	e := &evaluator{t: t, vars: ctx, out: &strings.Builder{}, opts: opts}
 	defer func() {
 		if r := recover(); r != nil {
 			if f, ok := r.(fault); ok {
@@ -71,6 +83,7 @@ var (
 
 type evaluator struct {
 	t     *Template
+	opts  Options
 	vars  map[string]any
 	out   *strings.Builder
 	steps int
@@ -202,6 +215,10 @@ func (e *evaluator) renderRef(n *refNode) error {
 		} else {
 			e.write(half + n.literal)
 		}
+		return nil
+	}
+	if v == nil && e.opts.NullAsEmpty {
+		e.write(half)
 		return nil
 	}
 	if v == nil {

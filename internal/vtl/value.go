@@ -89,6 +89,9 @@ func (m *Map) MarshalJSON() ([]byte, error) {
 // arrays become; methods such as add change it in place.
 type List struct {
 	Items []any
+	// JSON makes the list render as JSON text, as the JSONArray of json-smart that
+	// API Gateway's JSONPath returns does; a Velocity list literal renders as [a, b].
+	JSON bool
 }
 
 // Len returns the number of items.
@@ -126,7 +129,7 @@ func FromJSON(v any) any {
 		for i, e := range x {
 			items[i] = FromJSON(e)
 		}
-		return &List{Items: items}
+		return &List{Items: items, JSON: true}
 	}
 	return v
 }
@@ -179,7 +182,7 @@ func decodeValue(dec *json.Decoder, depth int) (any, error) {
 			}
 			return m, nil
 		case '[':
-			l := &List{Items: []any{}}
+			l := &List{Items: []any{}, JSON: true}
 			for dec.More() {
 				v, err := decodeValue(dec, depth+1)
 				if err != nil {
@@ -269,6 +272,10 @@ func writeString(b *strings.Builder, v any, depth int) {
 		}
 		b.WriteByte('}')
 	case *List:
+		if x.JSON {
+			writeJSON(b, x, depth)
+			return
+		}
 		writeList(b, x.Items, depth)
 	case []any:
 		writeList(b, x, depth)

@@ -350,6 +350,21 @@ func (testObject) Call(method string, args []any) (any, error) {
 	return nil, nil
 }
 
+func TestNullAsEmpty(t *testing.T) {
+	t.Parallel()
+	tpl, err := Parse(`[$nobody][$obj.missing][$name][\$nobody][\\$nobody]["$nobody"]`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	if err := tpl.ExecuteOptions(&b, testVars(), Options{NullAsEmpty: true}); err != nil {
+		t.Fatal(err)
+	}
+	if want := `[][][Ann][\$nobody][\][""]`; b.String() != want {
+		t.Errorf("got %q, want %q", b.String(), want)
+	}
+}
+
 func TestObjects(t *testing.T) {
 	t.Parallel()
 	vars := map[string]any{"o": testObject{}}
@@ -370,7 +385,7 @@ func TestDecodeJSONKeepsOrderAndNumbers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := String(v); got != "{z=1.50, a=[true, null, s], m={}}" {
+	if got := String(v); got != `{z=1.50, a=[true,null,"s"], m={}}` {
 		t.Errorf("got %q", got)
 	}
 	for _, bad := range []string{`{`, `{"a":1}x`, `[1,]`, ``} {

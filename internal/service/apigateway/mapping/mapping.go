@@ -30,7 +30,8 @@ type Input struct {
 // {"message": "Could not parse request body into json: ..."}.
 var ErrInvalidJSON = errors.New("Could not parse request body into json")
 
-// Render renders template with in. Compiled templates are cached.
+// Render renders template with in. Compiled templates are cached. As in API Gateway,
+// a reference whose value is null renders as nothing (Velocity would write it as written).
 func Render(template string, in Input) (string, error) {
 	body, _, err := render(template, in)
 	return body, err
@@ -120,7 +121,7 @@ func render(template string, in Input) (string, *vtl.Map, error) {
 		"stageVariables": stringsToMap(in.StageVariables),
 	}
 	var b strings.Builder
-	if err := t.Execute(&b, vars); err != nil {
+	if err := t.ExecuteOptions(&b, vars, vtl.Options{NullAsEmpty: true}); err != nil {
 		return "", nil, err
 	}
 	return b.String(), ctx, nil
@@ -235,15 +236,23 @@ type input struct {
 func (i *input) Get(name string) (any, bool) {
 	switch name {
 	case "body":
-		return string(i.in.Body), true
+		return i.body(), true
 	}
 	return nil, false
+}
+
+// body is $input.body: the payload, or {} when it is empty, as API Gateway gives it.
+func (i *input) body() string {
+	if len(i.in.Body) == 0 {
+		return "{}"
+	}
+	return string(i.in.Body)
 }
 
 func (i *input) Call(method string, args []any) (any, error) {
 	switch method {
 	case "getBody":
-		return string(i.in.Body), nil
+		return i.body(), nil
 	case "json", "path":
 		if len(args) != 1 {
 			return nil, fmt.Errorf("$input.%s takes one JSONPath argument", method)
@@ -261,7 +270,7 @@ func (i *input) Call(method string, args []any) (any, error) {
 		if !found {
 			return "", nil
 		}
-		return JSON(v), nil
+		return vtl.JSON(v), nil
 	case "params":
 		switch len(args) {
 		case 0:

@@ -60,12 +60,15 @@ func TestInput(t *testing.T) {
 		{"numbers keep their text", "$input.json('$.n') $input.path('$.n') $input.json('$.big')", `1.50 1.50 12345678901234567890`},
 		{"json of an object is compact and ordered", "$input.json('$.o')", `{"k":[1,2]}`},
 		{"path of an object is a map", "$input.path('$.o').k[1] $input.path('$.o').k.size()", "2 2"},
-		{"path of an object renders as Java does", "$input.path('$.o')", "{k=[1, 2]}"},
+		{"path of an object renders as a Java map holding JSON arrays", "$input.path('$.o')", "{k=[1,2]}"},
+		{"path of an array renders as JSON", "$input.path('$.pets')", `[{"id":1},{"id":2}]`},
 		{"a wildcard yields a list", "$input.json('$.pets[*].id') $input.path('$.pets[*].id').size()", "[1,2] 2"},
 		{"a path without $ is relative to the root", "$input.path('a')", "x"},
 		{"json with a double-quoted path", `$input.json("$.a")`, `"x"`},
 		{"a missing member renders nothing through json", "[$input.json('$.missing')]", "[]"},
-		{"a missing member is null through path", "#if($input.path('$.missing'))yes#{else}no#end [$!input.path('$.missing')]", "no []"},
+		{"a missing member is null through path", "#if($input.path('$.missing'))yes#{else}no#end [$input.path('$.missing')]", "no []"},
+		{"null references render as nothing", "[$nobody][$input.path('$').nope][$context.nope.deeper][$util.nope()]", "[][][][]"},
+		{"escaped references still render as written", `\$nobody \$input.path('$.a')`, `\$nobody $input.path('$.a')`},
 		{"params by name searches path first", "$input.params('id')", "abc"},
 		{"then the query string", "$input.params('name')", "Ann"},
 		{"then headers", "$input.params('Content-Type')", "application/json"},
@@ -82,7 +85,7 @@ func TestContextAndStageVariables(t *testing.T) {
 	runRender(t, testInput(), []renderCase{
 		{"context variables", `"$context.stage" "$context.requestId" "$context.identity.sourceIp"`, `"prod" "req-1" "192.0.2.1"`},
 		{"authorizer context", "$context.authorizer.principalId $context.authorizer.numKey", "user 1"},
-		{"an unset context variable renders as written", "$context.identity.apiKey", "$context.identity.apiKey"},
+		{"an unset context variable renders empty", `"$context.identity.apiKey"`, `""`},
 		{"stage variables in all three syntaxes", "$stageVariables.env $stageVariables['env'] ${stageVariables['url']}", "dev dev http://example.com"},
 	})
 }
@@ -173,6 +176,16 @@ func TestRequestOverride(t *testing.T) {
 	}
 }
 
+// The example of LocalStack's parity tests: JSON arrays inside an object render as JSON.
+func TestPathRendering(t *testing.T) {
+	t.Parallel()
+	runRender(t, Input{Body: []byte(`{"a": 1, "b": [{"c": 5}]}`)}, []renderCase{
+		{"object with an array", "$input.path('$')", `{a=1, b=[{"c":5}]}`},
+		{"array member", "$input.path('$').b", `[{"c":5}]`},
+		{"object inside an array is a map", "$input.path('$').b[0].c $input.path('$.b[0]')", `5 {c=5}`},
+	})
+}
+
 func TestContextIsNotShared(t *testing.T) {
 	t.Parallel()
 	in := testInput()
@@ -182,7 +195,7 @@ func TestContextIsNotShared(t *testing.T) {
 	if in.Context["stage"] != "prod" || in.Context["identity"].(map[string]any)["sourceIp"] != "192.0.2.1" {
 		t.Errorf("context changed: %v", in.Context)
 	}
-	if got, _ := Render("$context.responseOverride.status", in); got != "$context.responseOverride.status" {
+	if got, _ := Render("$context.responseOverride.status", in); got != "" {
 		t.Errorf("override leaked between renders: %q", got)
 	}
 }
@@ -196,7 +209,7 @@ func TestErrors(t *testing.T) {
 	if got, err := Render("$input.body", bad); err != nil || got != `{"a":` {
 		t.Errorf("body of invalid JSON: %q, %v", got, err)
 	}
-	if got, err := Render("$input.json('$')|$input.path('$').size()", Input{}); err != nil || got != "{}|0" {
+	if got, err := Render("$input.body|$input.json('$')|$input.path('$').size()", Input{}); err != nil || got != "{}|{}|0" {
 		t.Errorf("empty body: %q, %v", got, err)
 	}
 	if _, err := Render("#if(", Input{}); err == nil || !strings.Contains(err.Error(), "line 1, column 5") {
