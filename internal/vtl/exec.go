@@ -507,8 +507,8 @@ func iterate(v any) ([]any, bool) {
 		return items, true
 	case *Map:
 		items := make([]any, 0, x.Len())
-		for _, k := range x.keys {
-			items = append(items, x.vals[k])
+		for _, e := range x.entries {
+			items = append(items, e.value)
 		}
 		return items, true
 	case map[string]any:

@@ -1,6 +1,8 @@
 package vtl
 
 import (
+	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -43,6 +45,33 @@ func FuzzParseExecute(f *testing.F) {
 		}
 		if b.Len() > MaxOutput {
 			t.Fatalf("output of %d bytes", b.Len())
+		}
+	})
+}
+
+// FuzzDecodeJSON checks DecodeJSON against encoding/json: the same documents are valid
+// and decode to the same values.
+func FuzzDecodeJSON(f *testing.F) {
+	for _, s := range []string{`{"a":[1,2.5e3,-0.1,"x\u00e9\ud83d\ude00",true,null],"b":{}}`, `[]`, `"\\\/\b\f\n\r\t"`, `01`, `{"a":1,"a":2}`, "\"\xff\"", `1e`, ` {"k" : [ ] } `} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		v, err := DecodeJSON(data)
+		if valid := json.Valid(data); valid != (err == nil) {
+			t.Fatalf("DecodeJSON(%q): error %v, json.Valid %v", data, err, valid)
+		}
+		if err != nil {
+			return
+		}
+		var want, got any
+		if err := json.Unmarshal(data, &want); err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal([]byte(JSON(v)), &got); err != nil {
+			t.Fatalf("JSON(%q) = %q: %v", data, JSON(v), err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("DecodeJSON(%q) = %q, want %v", data, JSON(v), want)
 		}
 	})
 }

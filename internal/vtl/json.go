@@ -34,14 +34,13 @@ func writeJSON(b *strings.Builder, v any, depth int) {
 		b.WriteString(string(x))
 	case *Map:
 		b.WriteByte('{')
-		for i, k := range x.keys {
+		for i, en := range x.entries {
 			if i > 0 {
 				b.WriteByte(',')
 			}
-			writeJSONString(b, k)
+			writeJSONString(b, en.key)
 			b.WriteByte(':')
-			e := x.vals[k]
-			writeJSON(b, e, depth+1)
+			writeJSON(b, en.value, depth+1)
 		}
 		b.WriteByte('}')
 	case *List:

@@ -463,7 +463,7 @@ type orderedMap struct{ m *Map }
 func (o orderedMap) get(k string) (any, bool) { return o.m.Get(k) }
 func (o orderedMap) set(k string, v any)      { o.m.Set(k, v) }
 func (o orderedMap) del(k string)             { o.m.Delete(k) }
-func (o orderedMap) keys() []string           { return append([]string(nil), o.m.keys...) }
+func (o orderedMap) keys() []string           { return o.m.Keys() }
 
 type goMap map[string]any
 

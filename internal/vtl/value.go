@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
 )
 
 // Object is a value whose properties and methods are implemented outside the package,
@@ -20,62 +23,101 @@ type Object interface {
 // Map is an insertion-ordered map of string keys, as Java's LinkedHashMap that
 // Velocity map literals and JSON objects become. The zero value is empty and usable.
 type Map struct {
-	keys []string
-	vals map[string]any
+	entries []mapEntry
+	index   map[string]int // position of each key, once the map outgrows a linear scan
 }
 
+type mapEntry struct {
+	key   string
+	value any
+}
+
+const smallMap = 8
+
 // NewMap returns an empty Map.
-func NewMap() *Map { return &Map{vals: map[string]any{}} }
+func NewMap() *Map { return &Map{} }
+
+func (m *Map) find(key string) int {
+	if m.index != nil {
+		if i, ok := m.index[key]; ok {
+			return i
+		}
+		return -1
+	}
+	for i := range m.entries {
+		if m.entries[i].key == key {
+			return i
+		}
+	}
+	return -1
+}
 
 // Get returns the value stored under key.
 func (m *Map) Get(key string) (any, bool) {
-	v, ok := m.vals[key]
-	return v, ok
+	if i := m.find(key); i >= 0 {
+		return m.entries[i].value, true
+	}
+	return nil, false
 }
 
 // Set stores value under key, keeping the key's first insertion position.
 func (m *Map) Set(key string, value any) {
-	if m.vals == nil {
-		m.vals = map[string]any{}
+	if i := m.find(key); i >= 0 {
+		m.entries[i].value = value
+		return
 	}
-	if _, ok := m.vals[key]; !ok {
-		m.keys = append(m.keys, key)
+	m.entries = append(m.entries, mapEntry{key, value})
+	switch {
+	case m.index != nil:
+		m.index[key] = len(m.entries) - 1
+	case len(m.entries) > smallMap:
+		m.reindex()
 	}
-	m.vals[key] = value
+}
+
+func (m *Map) reindex() {
+	m.index = make(map[string]int, len(m.entries))
+	for i, e := range m.entries {
+		m.index[e.key] = i
+	}
 }
 
 // Delete removes key.
 func (m *Map) Delete(key string) {
-	if _, ok := m.vals[key]; !ok {
+	i := m.find(key)
+	if i < 0 {
 		return
 	}
-	delete(m.vals, key)
-	for i, k := range m.keys {
-		if k == key {
-			m.keys = append(m.keys[:i:i], m.keys[i+1:]...)
-			break
-		}
+	m.entries = append(m.entries[:i:i], m.entries[i+1:]...)
+	if m.index != nil {
+		m.reindex()
 	}
 }
 
 // Keys returns the keys in insertion order.
-func (m *Map) Keys() []string { return m.keys }
+func (m *Map) Keys() []string {
+	keys := make([]string, len(m.entries))
+	for i, e := range m.entries {
+		keys[i] = e.key
+	}
+	return keys
+}
 
 // Len returns the number of entries.
-func (m *Map) Len() int { return len(m.keys) }
+func (m *Map) Len() int { return len(m.entries) }
 
 // MarshalJSON encodes the map as a JSON object in key order.
 func (m *Map) MarshalJSON() ([]byte, error) {
 	var b strings.Builder
 	b.WriteByte('{')
-	for i, k := range m.keys {
+	for i, e := range m.entries {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		kb, _ := json.Marshal(k)
+		kb, _ := json.Marshal(e.key)
 		b.Write(kb)
 		b.WriteByte(':')
-		vb, err := json.Marshal(m.vals[k])
+		vb, err := json.Marshal(e.value)
 		if err != nil {
 			return nil, err
 		}
@@ -137,68 +179,278 @@ func FromJSON(v any) any {
 // DecodeJSON decodes one JSON document into *Map, *List, string, json.Number, bool
 // and nil, keeping object key order and the text of numbers.
 func DecodeJSON(data []byte) (any, error) {
-	if !json.Valid(data) {
-		var v any
-		err := json.Unmarshal(data, &v) // for the error's offset and wording
-		if err == nil {
-			err = errors.New("invalid JSON")
-		}
+	d := &jsonDecoder{data: data}
+	d.space()
+	v, err := d.value(0)
+	if err != nil {
 		return nil, err
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	return decodeValue(dec, 0)
+	d.space()
+	if d.pos != len(d.data) {
+		return nil, d.fail("after top-level value")
+	}
+	return v, nil
 }
 
 const maxJSONDepth = 1000
 
-func decodeValue(dec *json.Decoder, depth int) (any, error) {
+// jsonDecoder is a small JSON parser: encoding/json cannot keep key order without its
+// slower token API.
+type jsonDecoder struct {
+	data []byte
+	pos  int
+}
+
+func (d *jsonDecoder) fail(context string) error {
+	if d.pos >= len(d.data) {
+		return fmt.Errorf("unexpected end of JSON input")
+	}
+	return fmt.Errorf("invalid character %q %s at offset %d", d.data[d.pos], context, d.pos)
+}
+
+func (d *jsonDecoder) space() {
+	for d.pos < len(d.data) {
+		switch d.data[d.pos] {
+		case ' ', '\t', '\n', '\r':
+			d.pos++
+		default:
+			return
+		}
+	}
+}
+
+func (d *jsonDecoder) literal(word string, v any) (any, error) {
+	if !bytes.HasPrefix(d.data[d.pos:], []byte(word)) {
+		return nil, d.fail("looking for beginning of value")
+	}
+	d.pos += len(word)
+	return v, nil
+}
+
+func (d *jsonDecoder) value(depth int) (any, error) {
 	if depth > maxJSONDepth {
-		return nil, &json.SyntaxError{Offset: dec.InputOffset()}
+		return nil, errors.New("JSON nested too deeply")
 	}
-	tok, err := dec.Token()
-	if err != nil {
-		return nil, err
+	if d.pos >= len(d.data) {
+		return nil, d.fail("")
 	}
-	switch t := tok.(type) {
-	case json.Delim:
-		switch t {
-		case '{':
-			m := NewMap()
-			for dec.More() {
-				kt, err := dec.Token()
-				if err != nil {
-					return nil, err
-				}
-				key, _ := kt.(string)
-				v, err := decodeValue(dec, depth+1)
-				if err != nil {
-					return nil, err
-				}
-				m.Set(key, v)
-			}
-			if _, err := dec.Token(); err != nil {
-				return nil, err
-			}
+	switch c := d.data[d.pos]; {
+	case c == '{':
+		return d.object(depth)
+	case c == '[':
+		return d.array(depth)
+	case c == '"':
+		return d.string()
+	case c == 't':
+		return d.literal("true", true)
+	case c == 'f':
+		return d.literal("false", false)
+	case c == 'n':
+		return d.literal("null", nil)
+	case c == '-' || c >= '0' && c <= '9':
+		return d.number()
+	}
+	return nil, d.fail("looking for beginning of value")
+}
+
+func (d *jsonDecoder) object(depth int) (any, error) {
+	d.pos++
+	m := NewMap()
+	d.space()
+	if d.pos < len(d.data) && d.data[d.pos] == '}' {
+		d.pos++
+		return m, nil
+	}
+	for {
+		d.space()
+		if d.pos >= len(d.data) || d.data[d.pos] != '"' {
+			return nil, d.fail("looking for beginning of object key string")
+		}
+		k, err := d.string()
+		if err != nil {
+			return nil, err
+		}
+		d.space()
+		if d.pos >= len(d.data) || d.data[d.pos] != ':' {
+			return nil, d.fail("after object key")
+		}
+		d.pos++
+		d.space()
+		v, err := d.value(depth + 1)
+		if err != nil {
+			return nil, err
+		}
+		m.Set(k.(string), v)
+		d.space()
+		if d.pos < len(d.data) && d.data[d.pos] == ',' {
+			d.pos++
+			continue
+		}
+		if d.pos < len(d.data) && d.data[d.pos] == '}' {
+			d.pos++
 			return m, nil
-		case '[':
-			l := &List{Items: []any{}, JSON: true}
-			for dec.More() {
-				v, err := decodeValue(dec, depth+1)
-				if err != nil {
-					return nil, err
-				}
-				l.Items = append(l.Items, v)
-			}
-			if _, err := dec.Token(); err != nil {
-				return nil, err
-			}
+		}
+		return nil, d.fail("after object key:value pair")
+	}
+}
+
+func (d *jsonDecoder) array(depth int) (any, error) {
+	d.pos++
+	l := &List{Items: []any{}, JSON: true}
+	d.space()
+	if d.pos < len(d.data) && d.data[d.pos] == ']' {
+		d.pos++
+		return l, nil
+	}
+	for {
+		d.space()
+		v, err := d.value(depth + 1)
+		if err != nil {
+			return nil, err
+		}
+		l.Items = append(l.Items, v)
+		d.space()
+		if d.pos < len(d.data) && d.data[d.pos] == ',' {
+			d.pos++
+			continue
+		}
+		if d.pos < len(d.data) && d.data[d.pos] == ']' {
+			d.pos++
 			return l, nil
 		}
-		return nil, &json.SyntaxError{Offset: dec.InputOffset()}
-	default:
-		return t, nil
+		return nil, d.fail("after array element")
 	}
+}
+
+func (d *jsonDecoder) number() (any, error) {
+	start := d.pos
+	digits := func() int {
+		n := 0
+		for d.pos < len(d.data) && d.data[d.pos] >= '0' && d.data[d.pos] <= '9' {
+			d.pos++
+			n++
+		}
+		return n
+	}
+	if d.data[d.pos] == '-' {
+		d.pos++
+	}
+	intStart := d.pos
+	if digits() == 0 {
+		return nil, d.fail("in numeric literal")
+	}
+	if d.data[intStart] == '0' && d.pos-intStart > 1 {
+		d.pos = intStart + 1
+		return nil, d.fail("after top-level value")
+	}
+	if d.pos < len(d.data) && d.data[d.pos] == '.' {
+		d.pos++
+		if digits() == 0 {
+			return nil, d.fail("after decimal point in numeric literal")
+		}
+	}
+	if d.pos < len(d.data) && (d.data[d.pos] == 'e' || d.data[d.pos] == 'E') {
+		d.pos++
+		if d.pos < len(d.data) && (d.data[d.pos] == '+' || d.data[d.pos] == '-') {
+			d.pos++
+		}
+		if digits() == 0 {
+			return nil, d.fail("in exponent of numeric literal")
+		}
+	}
+	return json.Number(d.data[start:d.pos]), nil
+}
+
+func (d *jsonDecoder) string() (any, error) {
+	d.pos++ // "
+	start := d.pos
+	for d.pos < len(d.data) {
+		c := d.data[d.pos]
+		if c == '"' {
+			s := string(d.data[start:d.pos])
+			d.pos++
+			return validUTF8(s), nil
+		}
+		if c == '\\' || c < 0x20 {
+			break
+		}
+		d.pos++
+	}
+	// Slow path: escapes.
+	var b []byte
+	b = append(b, d.data[start:d.pos]...)
+	for d.pos < len(d.data) {
+		c := d.data[d.pos]
+		switch {
+		case c == '"':
+			d.pos++
+			return validUTF8(string(b)), nil
+		case c < 0x20:
+			return nil, d.fail("in string literal")
+		case c == '\\':
+			d.pos++
+			if d.pos >= len(d.data) {
+				return nil, d.fail("")
+			}
+			switch e := d.data[d.pos]; e {
+			case '"', '\\', '/':
+				b = append(b, e)
+			case 'b':
+				b = append(b, '\b')
+			case 'f':
+				b = append(b, '\f')
+			case 'n':
+				b = append(b, '\n')
+			case 'r':
+				b = append(b, '\r')
+			case 't':
+				b = append(b, '\t')
+			case 'u':
+				r, ok := d.hex4(d.pos + 1)
+				if !ok {
+					return nil, d.fail("in \\u hexadecimal character escape")
+				}
+				d.pos += 4
+				if utf16.IsSurrogate(r) {
+					if r2, ok := d.hex4(d.pos + 3); ok && d.data[d.pos+1] == '\\' && d.data[d.pos+2] == 'u' {
+						if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
+							r = dec
+							d.pos += 6
+						}
+					}
+				}
+				b = utf8.AppendRune(b, r)
+			default:
+				return nil, d.fail("in string escape code")
+			}
+			d.pos++
+		default:
+			b = append(b, c)
+			d.pos++
+		}
+	}
+	return nil, d.fail("")
+}
+
+// validUTF8 replaces each byte of an invalid UTF-8 sequence with U+FFFD, as
+// encoding/json does.
+func validUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func (d *jsonDecoder) hex4(at int) (rune, bool) {
+	if at+4 > len(d.data) {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(string(d.data[at:at+4]), 16, 32)
+	return rune(n), err == nil
 }
 
 func sortStrings(s []string) {
@@ -246,13 +498,13 @@ func writeString(b *strings.Builder, v any, depth int) {
 		b.WriteString(string(x))
 	case *Map:
 		b.WriteByte('{')
-		for i, k := range x.keys {
+		for i, e := range x.entries {
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			b.WriteString(k)
+			b.WriteString(e.key)
 			b.WriteByte('=')
-			writeString(b, x.vals[k], depth+1)
+			writeString(b, e.value, depth+1)
 		}
 		b.WriteByte('}')
 	case map[string]any:

@@ -394,3 +394,31 @@ func TestDecodeJSONKeepsOrderAndNumbers(t *testing.T) {
 		}
 	}
 }
+
+func TestMap(t *testing.T) {
+	t.Parallel()
+	m := NewMap()
+	for i := range 20 {
+		m.Set(string(rune('a'+i)), i)
+	}
+	m.Set("c", "C")
+	m.Delete("b")
+	m.Delete("nope")
+	if v, ok := m.Get("c"); !ok || v != "C" {
+		t.Errorf("Get(c) = %v, %v", v, ok)
+	}
+	if _, ok := m.Get("b"); ok {
+		t.Error("deleted key found")
+	}
+	if v, _ := m.Get("t"); v != 19 {
+		t.Errorf("Get(t) = %v", v)
+	}
+	if keys := strings.Join(m.Keys(), ""); keys != "acdefghijklmnopqrst" || m.Len() != 19 {
+		t.Errorf("keys %q, len %d", keys, m.Len())
+	}
+	var zero Map
+	zero.Set("k", 1)
+	if data, _ := zero.MarshalJSON(); string(data) != `{"k":1}` {
+		t.Errorf("MarshalJSON = %s", data)
+	}
+}
