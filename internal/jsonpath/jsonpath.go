@@ -8,10 +8,12 @@
 package jsonpath
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -132,7 +134,7 @@ func keysOf(v any) ([]string, bool) {
 		for k := range x {
 			keys = append(keys, k)
 		}
-		sortStrings(keys)
+		slices.Sort(keys)
 		return keys, true
 	case Object:
 		return x.Keys(), true
@@ -163,14 +165,6 @@ func elements(v any) ([]any, bool) {
 		return items, true
 	}
 	return nil, false
-}
-
-func sortStrings(s []string) {
-	for i := 1; i < len(s); i++ {
-		for j := i; j > 0 && s[j] < s[j-1]; j-- {
-			s[j], s[j-1] = s[j-1], s[j]
-		}
-	}
 }
 
 func apply(n any, s step, out []any) []any {
@@ -711,7 +705,7 @@ func (f *filterExpr) match(v any) bool {
 		if !ok {
 			return f.op == "!="
 		}
-		return compare(f.op, cmpFloat(fa, fb))
+		return compare(f.op, cmp.Compare(fa, fb))
 	}
 	sa, okA := a.(string)
 	sb, okB := b.(string)
@@ -755,16 +749,6 @@ func compare(op string, c int) bool {
 		return c >= 0
 	}
 	return false
-}
-
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 func toFloat(v any) (float64, bool) {

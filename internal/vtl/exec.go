@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"runtime/debug"
+	"slices"
 	"strings"
 )
 
@@ -516,7 +517,7 @@ func iterate(v any) ([]any, bool) {
 		for k := range x {
 			keys = append(keys, k)
 		}
-		sortStrings(keys)
+		slices.Sort(keys)
 		items := make([]any, len(keys))
 		for i, k := range keys {
 			items[i] = x[k]

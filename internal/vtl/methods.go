@@ -1,10 +1,12 @@
 package vtl
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"unicode/utf16"
@@ -475,7 +477,7 @@ func (g goMap) keys() []string {
 	for k := range g {
 		ks = append(ks, k)
 	}
-	sortStrings(ks)
+	slices.Sort(ks)
 	return ks
 }
 
@@ -782,13 +784,7 @@ func compareNumbers(a, b any) (int, bool) {
 		return 0, false
 	}
 	if !aFloat && !bFloat {
-		switch {
-		case ai < bi:
-			return -1, true
-		case ai > bi:
-			return 1, true
-		}
-		return 0, true
+		return cmp.Compare(ai, bi), true
 	}
 	if !aFloat {
 		af = float64(ai)
@@ -796,13 +792,7 @@ func compareNumbers(a, b any) (int, bool) {
 	if !bFloat {
 		bf = float64(bi)
 	}
-	switch {
-	case af < bf:
-		return -1, true
-	case af > bf:
-		return 1, true
-	}
-	return 0, true
+	return cmp.Compare(af, bf), true
 }
 
 // arithmetic applies + - * / % as Velocity's MathUtils: integers stay integers

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf16"
@@ -161,7 +162,7 @@ func FromJSON(v any) any {
 		for k := range x {
 			keys = append(keys, k)
 		}
-		sortStrings(keys)
+		slices.Sort(keys)
 		for _, k := range keys {
 			m.Set(k, FromJSON(x[k]))
 		}
@@ -453,14 +454,6 @@ func (d *jsonDecoder) hex4(at int) (rune, bool) {
 	return rune(n), err == nil
 }
 
-func sortStrings(s []string) {
-	for i := 1; i < len(s); i++ {
-		for j := i; j > 0 && s[j] < s[j-1]; j-- {
-			s[j], s[j-1] = s[j-1], s[j]
-		}
-	}
-}
-
 // String renders v as Velocity writes a value: Java's toString of the value, so maps
 // print as {a=1, b=2} and lists as [1, 2].
 func String(v any) string {
@@ -512,7 +505,7 @@ func writeString(b *strings.Builder, v any, depth int) {
 		for k := range x {
 			keys = append(keys, k)
 		}
-		sortStrings(keys)
+		slices.Sort(keys)
 		b.WriteByte('{')
 		for i, k := range keys {
 			if i > 0 {

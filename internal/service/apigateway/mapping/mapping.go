@@ -6,6 +6,8 @@ package mapping
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -152,7 +154,7 @@ func copyValue(v any, depth int) any {
 	switch x := v.(type) {
 	case map[string]any:
 		m := vtl.NewMap()
-		for _, k := range sortedKeys(x) {
+		for _, k := range slices.Sorted(maps.Keys(x)) {
 			m.Set(k, copyValue(x[k], depth+1))
 		}
 		return m
@@ -174,22 +176,9 @@ func copyValue(v any, depth int) any {
 	return v
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	for i := 1; i < len(keys); i++ {
-		for j := i; j > 0 && keys[j] < keys[j-1]; j-- {
-			keys[j], keys[j-1] = keys[j-1], keys[j]
-		}
-	}
-	return keys
-}
-
 func stringsToMap(s map[string]string) *vtl.Map {
 	m := vtl.NewMap()
-	for _, k := range sortedKeys(s) {
+	for _, k := range slices.Sorted(maps.Keys(s)) {
 		m.Set(k, s[k])
 	}
 	return m
