@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf16"
 )
 
 // Object is an ordered JSON object the path can walk besides map[string]any.
@@ -49,6 +50,7 @@ type Path struct {
 	text     string
 	steps    []step
 	definite bool
+	length   bool // the path ends in length() or size()
 }
 
 type stepKind int
@@ -59,6 +61,7 @@ const (
 	stepWildcard
 	stepSlice
 	stepFilter
+	stepLength // length() or size(), which ends a path
 )
 
 type step struct {
@@ -83,13 +86,20 @@ func Parse(path string) (*Path, error) {
 		return nil, err
 	}
 	definite := true
+	var length bool
+	if n := len(steps); n > 0 && steps[n-1].kind == stepLength {
+		if steps[n-1].descendant {
+			return nil, &SyntaxError{Path: path, Msg: "a function cannot follow .."}
+		}
+		steps, length = steps[:n-1], true
+	}
 	for _, s := range steps {
 		if s.descendant || s.kind == stepWildcard || s.kind == stepSlice || s.kind == stepFilter ||
 			len(s.names) > 1 || len(s.indexes) > 1 {
 			definite = false
 		}
 	}
-	return &Path{text: path, steps: steps, definite: definite}, nil
+	return &Path{text: path, steps: steps, definite: definite, length: length}, nil
 }
 
 // String returns the path as written.
@@ -117,6 +127,9 @@ func (p *Path) Get(doc any) (any, error) {
 			return nil, ErrNotFound
 		}
 	}
+	if p.length {
+		return lengthOf(p.definite, nodes)
+	}
 	if p.definite {
 		return nodes[0], nil
 	}
@@ -124,6 +137,25 @@ func (p *Path) Get(doc any) (any, error) {
 		nodes = []any{}
 	}
 	return nodes, nil
+}
+
+// lengthOf applies length() to what the path selected: the size of one array, object
+// or string, or the number of matches of an indefinite path.
+func lengthOf(definite bool, nodes []any) (any, error) {
+	if !definite {
+		return len(nodes), nil
+	}
+	switch v := nodes[0].(type) {
+	case string:
+		return len(utf16.Encode([]rune(v))), nil
+	}
+	if items, ok := elements(nodes[0]); ok {
+		return len(items), nil
+	}
+	if keys, ok := keysOf(nodes[0]); ok {
+		return len(keys), nil
+	}
+	return nil, fmt.Errorf("jsonpath: length() of a %T", nodes[0])
 }
 
 // keysOf and member give one view of map[string]any and Object.
@@ -363,6 +395,16 @@ func (p *pathParser) afterDot() (step, error) {
 	}
 	name := p.src[p.pos:end]
 	p.pos = end
+	if strings.HasPrefix(p.src[p.pos:], "()") {
+		if name != "length" && name != "size" {
+			return step{}, p.fail(fmt.Sprintf("function %s() is not supported", name))
+		}
+		p.pos += 2
+		if p.pos != len(p.src) {
+			return step{}, p.fail("a function must end the path")
+		}
+		return step{kind: stepLength}, nil
+	}
 	return step{kind: stepNames, names: []string{name}}, nil
 }
 

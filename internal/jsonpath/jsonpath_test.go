@@ -68,6 +68,10 @@ func TestGet(t *testing.T) {
 		{"filter with and/or", "$..book[?(@.price > 10 && @.category == 'fiction' || @.price < 9 && @.isbn)].price", `[12.99,8.99,22.99]`},
 		{"negated filter", "$..book[?(!@.isbn)].price", `[8.95,12.99]`},
 		{"no matches is an empty list", "$..nothing", `[]`},
+		{"length of an array", "$.store.book.length()", `4`},
+		{"size of an object", "$.store.bicycle.size()", `2`},
+		{"length of a string", "$.store.bicycle.color.length()", `3`},
+		{"length of an indefinite path counts matches", "$.store.book[?(@.isbn)].length()", `2`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -102,7 +106,7 @@ func TestDefinitePathNotFound(t *testing.T) {
 
 func TestParseErrors(t *testing.T) {
 	t.Parallel()
-	for _, path := range []string{"", "$.", "$[", "$['a'", "$[?(@.a <)]", "$[?@.a]", "$[a]", "$.a]", "$[1:2", "$..", "$[99999999999]", `$['unterminated]`} {
+	for _, path := range []string{"", "$.", "$[", "$['a'", "$[?(@.a <)]", "$[?@.a]", "$[a]", "$.a]", "$[1:2", "$..", "$[99999999999]", `$['unterminated]`, "$.a.keys()", "$.a.length().b", "$..length()"} {
 		if _, err := Parse(path); err == nil {
 			t.Errorf("Parse(%q) accepted", path)
 		} else {

@@ -1,6 +1,7 @@
 package vtl
 
 import (
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -910,7 +911,8 @@ func (p *parser) numberLiteral() (expr, error) {
 	}
 	n, err := strconv.ParseInt(text, 10, 64)
 	if err != nil {
-		return nil, p.errorAt(q, fmt.Sprintf("Invalid integer literal %q", text))
+		// Velocity makes an integer too large for a long a BigInteger; its text is kept.
+		return &literal{value: json.Number(text)}, nil
 	}
 	return &literal{value: n}, nil
 }

@@ -175,6 +175,7 @@ func TestExpressions(t *testing.T) {
 		{"directives in a string", `#set($s = "#if(true)y#end")$s`, "y"},
 		{"list and map literals", `#set($m = {"a": [1, "two", true], 'b': {}})$m`, "{a=[1, two, true], b={}}"},
 		{"negative literal", "#set($x = -5)$x", "-5"},
+		{"integer literal beyond a long keeps its text", "#set($x = 123456789012345678901234567890)$x", "123456789012345678901234567890"},
 		{"subtraction without spaces", "#set($x = $n-1)$x", "$x"},
 		{"subtraction with spaces", "#set($x = $n - 1)$x", "2"},
 	})
