@@ -66,6 +66,9 @@ type macroCall struct {
 	args []expr
 }
 
+// rawNode is the body of a #literal() block, rendered as written.
+type rawNode struct{ text string }
+
 type breakNode struct{}
 
 type stopNode struct{}

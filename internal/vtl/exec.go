@@ -83,12 +83,13 @@ var (
 )
 
 type evaluator struct {
-	t     *Template
-	opts  Options
-	vars  map[string]any
-	out   *strings.Builder
-	steps int
-	depth int
+	t       *Template
+	opts    Options
+	aliases map[string]string // macro parameters bound to null: the caller's literal
+	vars    map[string]any
+	out     *strings.Builder
+	steps   int
+	depth   int
 }
 
 func (e *evaluator) write(s string) {
@@ -154,6 +155,8 @@ func (e *evaluator) node(n node) error {
 		e.vars[n.name] = &block{e: e, body: n.body}
 	case *macroCall:
 		return e.callMacro(n)
+	case *rawNode:
+		e.write(n.text)
 	case *breakNode:
 		return errBreak
 	case *stopNode:
@@ -223,8 +226,12 @@ func (e *evaluator) renderRef(n *refNode) error {
 		return nil
 	}
 	if v == nil {
+		literal := n.literal
+		if alias, ok := e.aliases[n.name]; ok && len(n.parts) == 0 {
+			literal = alias
+		}
 		if !n.quiet {
-			e.write(half + half + n.literal)
+			e.write(half + half + literal)
 		} else {
 			e.write(half + half)
 		}
@@ -463,25 +470,38 @@ func (e *evaluator) callMacro(n *macroCall) error {
 	}
 	e.enter()
 	defer func() { e.depth-- }()
+	// Arguments are evaluated once, before the body runs.
+	values := make([]any, len(m.params))
+	for i := range m.params {
+		if i < len(n.args) {
+			v, err := e.eval(n.args[i])
+			if err != nil {
+				return err
+			}
+			values[i] = v
+		}
+	}
 	saved := map[string]any{}
+	savedAliases := e.aliases
+	e.aliases = map[string]string{}
 	for i, name := range m.params {
 		if v, ok := e.vars[name]; ok {
 			saved[name] = v
 		}
-		var v any
-		if i < len(n.args) {
-			var err error
-			if v, err = e.eval(n.args[i]); err != nil {
-				return err
-			}
+		if values[i] != nil {
+			e.vars[name] = values[i]
+			continue
 		}
-		if v == nil {
-			delete(e.vars, name)
-		} else {
-			e.vars[name] = v
+		delete(e.vars, name)
+		// A null argument renders as the caller wrote it, as Velocity's macros do.
+		if i < len(n.args) {
+			if r, ok := n.args[i].(*refNode); ok {
+				e.aliases[name] = r.literal
+			}
 		}
 	}
 	defer func() {
+		e.aliases = savedAliases
 		for _, name := range m.params {
 			if v, ok := saved[name]; ok {
 				e.vars[name] = v

@@ -100,7 +100,7 @@ func (p *parser) leave() { p.depth-- }
 
 var directiveNames = map[string]bool{
 	"if": true, "elseif": true, "else": true, "end": true, "set": true, "foreach": true,
-	"define": true, "macro": true, "break": true, "stop": true,
+	"define": true, "macro": true, "break": true, "stop": true, "literal": true,
 	"include": true, "parse": true, "evaluate": true,
 }
 
@@ -347,6 +347,10 @@ func (p *parser) hash(inString bool) (n node, term string, handled bool, err err
 		p.pos = after
 		err := p.parseMacro(start)
 		return nil, "", true, err
+	case "literal":
+		p.pos = after
+		n, err := p.parseLiteral()
+		return n, "", true, err
 	case "break":
 		p.pos = after
 		return &breakNode{}, "", true, nil
@@ -533,6 +537,21 @@ func (p *parser) parseForeach(start int) (node, error) {
 		return nil, err
 	}
 	return &foreachNode{pos: start, name: ref.name, list: list, body: body}, nil
+}
+
+// parseLiteral parses #literal() ... #end, Velocity 1.x's block rendered as written.
+func (p *parser) parseLiteral() (node, error) {
+	if err := p.openParen(); err != nil {
+		return nil, err
+	}
+	if err := p.closeParen(); err != nil {
+		return nil, err
+	}
+	start := p.pos
+	if _, err := p.block(); err != nil {
+		return nil, err
+	}
+	return &rawNode{text: p.src[start:p.termPos]}, nil
 }
 
 func (p *parser) parseDefine(start int) (node, error) {

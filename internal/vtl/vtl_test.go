@@ -126,6 +126,9 @@ func TestDirectives(t *testing.T) {
 		{"define renders its block where referenced", "#define($blk)hi $name#end$blk $blk", "hi Ann hi Ann"},
 		{"macro", `#macro(greet $who)Hi $who!#end#greet("Bob") #greet($name)`, "Hi Bob! Hi Ann!"},
 		{"an unknown directive is text", "#notadirective #ff0000 #", "#notadirective #ff0000 #"},
+		{"macro arguments are evaluated before binding", `#macro(swap $a $b)$a$b#end#set($a = 1)#set($b = 2)#swap($b $a)$a$b`, "2112"},
+		{"a null macro argument renders as the caller wrote it", `#macro(show $a)[$a][$!a]#end#show($nada.thing())`, "[$nada.thing()][]"},
+		{"literal block renders as written", "#literal()\n#foreach($a in $b) $a #end\n#end\nafter", "#foreach($a in $b) $a #end\nafter"},
 	})
 }
 
