@@ -53,6 +53,7 @@ type parser struct {
 	pos     int
 	depth   int
 	termPos int // where the last block terminator (#end, #else, #elseif) began
+	base    int // offset of src in the template, for a string literal's own parser
 	macros  map[string]*macroNode
 	inMacro bool
 }
@@ -148,7 +149,7 @@ func (p *parser) parseBody(inString bool) ([]node, string, error) {
 				if ref, ok, err := p.reference(after, n); err != nil {
 					return nil, "", err
 				} else if ok {
-					ref.pos = start
+					ref.pos = p.base + start
 					add(ref)
 					continue
 				}
@@ -370,7 +371,7 @@ func (p *parser) hash(inString bool) (n node, term string, handled bool, err err
 		if err != nil {
 			return nil, "", false, err
 		}
-		return &macroCall{pos: start, name: word, args: args}, "", true, nil
+		return &macroCall{pos: p.base + start, name: word, args: args}, "", true, nil
 	}
 	return nil, "", false, nil
 }
@@ -434,7 +435,7 @@ func (p *parser) parseSet() (node, error) {
 	if err := p.closeParen(); err != nil {
 		return nil, err
 	}
-	return &setNode{pos: start, target: ref, value: value}, nil
+	return &setNode{pos: p.base + start, target: ref, value: value}, nil
 }
 
 func (p *parser) parseIf() (node, error) {
@@ -536,7 +537,7 @@ func (p *parser) parseForeach(start int) (node, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &foreachNode{pos: start, name: ref.name, list: list, body: body}, nil
+	return &foreachNode{pos: p.base + start, name: ref.name, list: list, body: body}, nil
 }
 
 // parseLiteral parses #literal() ... #end, Velocity 1.x's block rendered as written.
@@ -667,7 +668,7 @@ func (p *parser) reference(pos, escapes int) (ref *refNode, ok bool, err error) 
 		return nil, false, err
 	}
 	defer p.leave()
-	ref = &refNode{pos: pos, escapes: escapes, quiet: quiet, name: s[q:end]}
+	ref = &refNode{pos: p.base + pos, escapes: escapes, quiet: quiet, name: s[q:end]}
 	save := p.pos
 	p.pos = end
 	for p.pos < len(s) {
@@ -678,7 +679,7 @@ func (p *parser) reference(pos, escapes int) (ref *refNode, ok bool, err error) 
 			for e < len(s) && isIdentChar(s[e]) {
 				e++
 			}
-			part := refPart{kind: partProperty, pos: nameStart, name: s[nameStart:e]}
+			part := refPart{kind: partProperty, pos: p.base + nameStart, name: s[nameStart:e]}
 			p.pos = e
 			if e < len(s) && s[e] == '(' {
 				p.pos = e + 1
@@ -704,7 +705,7 @@ func (p *parser) reference(pos, escapes int) (ref *refNode, ok bool, err error) 
 				return nil, false, p.encountered(q)
 			}
 			p.pos = q + 1
-			ref.parts = append(ref.parts, refPart{kind: partIndex, pos: idxPos, args: []expr{e}})
+			ref.parts = append(ref.parts, refPart{kind: partIndex, pos: p.base + idxPos, args: []expr{e}})
 			continue
 		}
 		break
@@ -790,7 +791,7 @@ func (p *parser) binary(level int) (expr, error) {
 		if w, ok := wordOps[op]; ok {
 			op = w
 		}
-		left = &binaryExpr{pos: q, op: op, left: left, right: right}
+		left = &binaryExpr{pos: p.base + q, op: op, left: left, right: right}
 	}
 }
 
@@ -974,7 +975,7 @@ func (p *parser) stringLiteral() (expr, error) {
 		return nil, err
 	}
 	defer p.leave()
-	sub := &parser{src: content, macros: p.macros, depth: p.depth}
+	sub := &parser{src: content, macros: p.macros, depth: p.depth, base: p.base + q + 1}
 	body, term, err := sub.parseBody(true)
 	if err != nil {
 		if pe, ok := err.(*ParseError); ok {

@@ -375,9 +375,14 @@ func TestObjects(t *testing.T) {
 	if got := render(t, "$o.prop $o.echo('x') $o.echo($o.prop) $o.missing $!o.none()", vars); got != "P x P $o.missing " {
 		t.Errorf("got %q", got)
 	}
-	tpl, _ := Parse("\n  $o.fail()")
+	tpl, _ := Parse("\n#set($s = \"a $o.fail()\")")
 	err := tpl.Execute(&strings.Builder{}, vars)
 	var ee *ExecError
+	if !errors.As(err, &ee) || ee.Line != 2 || ee.Column != 17 {
+		t.Errorf("error in a string literal %v, want one at line 2, column 17", err)
+	}
+	tpl, _ = Parse("\n  $o.fail()")
+	err = tpl.Execute(&strings.Builder{}, vars)
 	if !errors.As(err, &ee) || ee.Line != 2 || ee.Column != 6 || !strings.Contains(err.Error(), "boom") {
 		t.Errorf("error %v, want boom at line 2, column 6", err)
 	}
