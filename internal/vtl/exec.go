@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -86,6 +87,7 @@ type evaluator struct {
 	t       *Template
 	opts    Options
 	aliases map[string]string // macro parameters bound to null: the caller's literal
+	regexps map[string]*regexp.Regexp
 	vars    map[string]any
 	out     *strings.Builder
 	steps   int
@@ -262,7 +264,7 @@ func (e *evaluator) refValue(n *refNode) (any, error) {
 func (e *evaluator) applyPart(v any, part refPart) (any, error) {
 	switch part.kind {
 	case partProperty:
-		r, err := property(v, part.name)
+		r, err := e.property(v, part.name)
 		return r, e.at(part.pos, err)
 	case partMethod:
 		args := make([]any, len(part.args))
@@ -276,7 +278,7 @@ func (e *evaluator) applyPart(v any, part refPart) (any, error) {
 		if s, ok := v.(string); ok {
 			e.charge(len(s)) // string methods scan their receiver
 		}
-		r, err := call(v, part.name, args)
+		r, err := e.call(v, part.name, args)
 		if s, ok := r.(string); ok {
 			if len(s) > MaxOutput {
 				err = ErrOutputTooLarge
@@ -289,7 +291,7 @@ func (e *evaluator) applyPart(v any, part refPart) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		r, err := index(v, idx)
+		r, err := e.index(v, idx)
 		return r, e.at(part.pos, err)
 	}
 }
@@ -354,7 +356,7 @@ func (e *evaluator) set(n *setNode) error {
 	last := ref.parts[len(ref.parts)-1]
 	switch last.kind {
 	case partProperty:
-		_, err := call(target, "put", []any{last.name, v})
+		_, err := e.call(target, "put", []any{last.name, v})
 		return e.at(last.pos, err)
 	case partIndex:
 		idx, err := e.eval(last.args[0])
@@ -362,9 +364,9 @@ func (e *evaluator) set(n *setNode) error {
 			return err
 		}
 		if _, isList := target.(*List); isList {
-			_, err = call(target, "set", []any{idx, v})
+			_, err = e.call(target, "set", []any{idx, v})
 		} else {
-			_, err = call(target, "put", []any{idx, v})
+			_, err = e.call(target, "put", []any{idx, v})
 		}
 		return e.at(last.pos, err)
 	}

@@ -8,7 +8,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"unicode/utf16"
 )
 
@@ -40,7 +39,7 @@ func (en *entry) Call(method string, args []any) (any, error) {
 
 // property resolves $v.name as Velocity's introspection does: a map's get("name"), an
 // Object's Get, or a getName()/isName() method.
-func property(v any, name string) (any, error) {
+func (e *evaluator) property(v any, name string) (any, error) {
 	switch x := v.(type) {
 	case *Map:
 		r, _ := x.Get(name)
@@ -54,25 +53,25 @@ func property(v any, name string) (any, error) {
 		return nil, nil
 	}
 	capital := strings.ToUpper(name[:1]) + name[1:]
-	if r, err := call(v, "get"+capital, nil); r != nil || err != nil {
+	if r, err := e.call(v, "get"+capital, nil); r != nil || err != nil {
 		return r, err
 	}
-	return call(v, "is"+capital, nil)
+	return e.call(v, "is"+capital, nil)
 }
 
 // index resolves $v[i]: get(i) on lists (negative i counts from the end) and maps.
-func index(v any, idx any) (any, error) {
+func (e *evaluator) index(v any, idx any) (any, error) {
 	if items, ok := listItems(v); ok {
 		if i, ok := toInt(idx); ok && i < 0 {
 			idx = int64(i + len(items))
 		}
 	}
-	return call(v, "get", []any{idx})
+	return e.call(v, "get", []any{idx})
 }
 
 // call invokes $v.method(args) on a built-in value or an Object. A method the value
 // lacks yields null, which renders the reference as written.
-func call(v any, method string, args []any) (any, error) {
+func (e *evaluator) call(v any, method string, args []any) (any, error) {
 	if _, isObject := v.(Object); !isObject && method == "toString" && len(args) == 0 {
 		return String(v), nil
 	}
@@ -80,7 +79,7 @@ func call(v any, method string, args []any) (any, error) {
 	case Object:
 		return x.Call(method, args)
 	case string:
-		return stringMethod(x, method, args)
+		return e.stringMethod(x, method, args)
 	case *Map:
 		return mapMethod(orderedMap{x}, method, args)
 	case map[string]any:
@@ -200,32 +199,21 @@ func equalUnits(a, b []uint16) bool {
 	return true
 }
 
-// regexps caches compiled patterns: templates call replaceAll and matches in loops.
-var regexps = struct {
-	sync.Mutex
-	m map[string]*regexp.Regexp
-}{m: map[string]*regexp.Regexp{}}
-
-const maxRegexps = 256
-
-// javaRegexp compiles a java.util.regex pattern; RE2 covers the common subset.
-func javaRegexp(pattern string) (*regexp.Regexp, error) {
-	regexps.Lock()
-	re := regexps.m[pattern]
-	regexps.Unlock()
-	if re != nil {
+// regexp compiles a java.util.regex pattern (RE2 covers the common subset), once per
+// execution: templates call replaceAll and matches in loops.
+func (e *evaluator) regexp(pattern string) (*regexp.Regexp, error) {
+	if re := e.regexps[pattern]; re != nil {
 		return re, nil
 	}
+	e.charge(len(pattern) * bytesPerStep) // compiling costs more than scanning
 	re, err := regexp.Compile(pattern)
 	if err != nil {
 		return nil, fmt.Errorf("java.util.regex.PatternSyntaxException: %v", err)
 	}
-	regexps.Lock()
-	if len(regexps.m) >= maxRegexps {
-		clear(regexps.m)
+	if e.regexps == nil {
+		e.regexps = map[string]*regexp.Regexp{}
 	}
-	regexps.m[pattern] = re
-	regexps.Unlock()
+	e.regexps[pattern] = re
 	return re, nil
 }
 
@@ -267,7 +255,7 @@ func javaReplacement(r string) string {
 	return b.String()
 }
 
-func stringMethod(s, method string, args []any) (any, error) {
+func (e *evaluator) stringMethod(s, method string, args []any) (any, error) {
 	a0, has0 := argString(args, 0)
 	a1, has1 := argString(args, 1)
 	switch method {
@@ -360,7 +348,7 @@ func stringMethod(s, method string, args []any) (any, error) {
 		if !has0 || !has1 {
 			break
 		}
-		re, err := javaRegexp(a0)
+		re, err := e.regexp(a0)
 		if err != nil {
 			return nil, err
 		}
@@ -385,7 +373,7 @@ func stringMethod(s, method string, args []any) (any, error) {
 		if !has0 {
 			break
 		}
-		re, err := javaRegexp("^(?:" + a0 + ")$")
+		re, err := e.regexp("^(?:" + a0 + ")$")
 		if err != nil {
 			return nil, err
 		}
@@ -402,7 +390,7 @@ func stringMethod(s, method string, args []any) (any, error) {
 			}
 			limit = l
 		}
-		return javaSplit(s, a0, limit)
+		return e.javaSplit(s, a0, limit)
 	case "hashCode":
 		var h int32
 		for _, u := range utf16Of(s) {
@@ -414,8 +402,8 @@ func stringMethod(s, method string, args []any) (any, error) {
 }
 
 // javaSplit splits as String.split: with limit 0 trailing empty strings are removed.
-func javaSplit(s, pattern string, limit int) (any, error) {
-	re, err := javaRegexp(pattern)
+func (e *evaluator) javaSplit(s, pattern string, limit int) (any, error) {
+	re, err := e.regexp(pattern)
 	if err != nil {
 		return nil, err
 	}
