@@ -38,7 +38,7 @@ func Parse(src string) (t *Template, err error) {
 		}
 	}()
 	p := &parser{src: src, macros: map[string]*macroNode{}}
-	body, term, err := p.parseBody(false)
+	body, term, err := p.parseBody()
 	if err != nil {
 		return nil, err
 	}
@@ -55,7 +55,6 @@ type parser struct {
 	termPos int // where the last block terminator (#end, #else, #elseif) began
 	base    int // offset of src in the template, for a string literal's own parser
 	macros  map[string]*macroNode
-	inMacro bool
 }
 
 func (p *parser) errorAt(pos int, msg string) *ParseError {
@@ -107,7 +106,7 @@ var directiveNames = map[string]bool{
 
 // parseBody parses statements up to the end of input or a block terminator (#end, #else,
 // #elseif), which it returns without its arguments (the caller parses #elseif's condition).
-func (p *parser) parseBody(inString bool) ([]node, string, error) {
+func (p *parser) parseBody() ([]node, string, error) {
 	var out []node
 	var text []byte
 	boundary := p.pos // where the current run of plain text began
@@ -191,7 +190,7 @@ func (p *parser) parseBody(inString bool) ([]node, string, error) {
 				add(n)
 				continue
 			}
-			n, term, handled, err := p.hash(inString)
+			n, term, handled, err := p.hash()
 			if err != nil {
 				return nil, "", err
 			}
@@ -288,7 +287,7 @@ func (p *parser) eatLineEnd() {
 
 // hash handles a # at p.pos: comments, unparsed text and directives. handled is false
 // when the # is plain text.
-func (p *parser) hash(inString bool) (n node, term string, handled bool, err error) {
+func (p *parser) hash() (n node, term string, handled bool, err error) {
 	s, start := p.src, p.pos
 	switch {
 	case strings.HasPrefix(s[start:], "##"):
@@ -455,7 +454,7 @@ func (p *parser) parseIf() (node, error) {
 		if err := p.closeParen(); err != nil {
 			return nil, err
 		}
-		body, term, err := p.parseBody(false)
+		body, term, err := p.parseBody()
 		if err != nil {
 			return nil, err
 		}
@@ -465,7 +464,7 @@ func (p *parser) parseIf() (node, error) {
 		case "elseif":
 			continue
 		case "else":
-			body, term, err := p.parseBody(false)
+			body, term, err := p.parseBody()
 			if err != nil {
 				return nil, err
 			}
@@ -496,7 +495,7 @@ func (p *parser) block() ([]node, error) {
 		return nil, err
 	}
 	defer p.leave()
-	body, term, err := p.parseBody(false)
+	body, term, err := p.parseBody()
 	if err != nil {
 		return nil, err
 	}
@@ -976,7 +975,7 @@ func (p *parser) stringLiteral() (expr, error) {
 	}
 	defer p.leave()
 	sub := &parser{src: content, macros: p.macros, depth: p.depth, base: p.base + q + 1}
-	body, term, err := sub.parseBody(true)
+	body, term, err := sub.parseBody()
 	if err != nil {
 		if pe, ok := err.(*ParseError); ok {
 			return nil, p.errorAt(q, "Failed to parse String literal: "+pe.Error())
