@@ -307,10 +307,11 @@ func (i *input) eval(path string) (any, bool, error) {
 }
 
 func (i *input) allParams() *vtl.Map {
+	// In the order of the reference's example of passing all parameters through.
 	m := vtl.NewMap()
 	m.Set("path", stringsToMap(i.in.Params.Path))
-	m.Set("querystring", stringsToMap(i.in.Params.QueryString))
 	m.Set("header", stringsToMap(i.in.Params.Header))
+	m.Set("querystring", stringsToMap(i.in.Params.QueryString))
 	return m
 }
 

@@ -73,7 +73,7 @@ func TestInput(t *testing.T) {
 		{"then the query string", "$input.params('name')", "Ann"},
 		{"then headers", "$input.params('Content-Type')", "application/json"},
 		{"an absent parameter is empty", "[$input.params('nope')]", "[]"},
-		{"all params", "$input.params()", "{path={id=abc}, querystring={id=fromquery, name=Ann, q=x y}, header={Content-Type=application/json, name=fromheader}}"},
+		{"all params", "$input.params()", "{path={id=abc}, header={Content-Type=application/json, name=fromheader}, querystring={id=fromquery, name=Ann, q=x y}}"},
 		{"params by kind", "$input.params().header.get('name') $input.params().querystring.q", "fromheader x y"},
 		{"json example from the reference", "{\n    \"name\" : \"$input.params('name')\",\n    \"body\" : $input.json('$.mykey')  \n}",
 			"{\n    \"name\" : \"Ann\",\n    \"body\" : \"my value\"  \n}"},
@@ -139,9 +139,9 @@ func TestDocumentedExamples(t *testing.T) {
 			"#set($allParams = $input.params())\n{\n  \"params\" : {\n    #foreach($type in $allParams.keySet())\n    #set($params = $allParams.get($type))\n    \"$type\" : {\n      #foreach($paramName in $params.keySet())\n      \"$paramName\" : \"$util.escapeJavaScript($params.get($paramName))\"\n      #if($foreach.hasNext),#end\n      #end\n    }\n    #if($foreach.hasNext),#end\n    #end\n  }\n}",
 			// Velocity 1.7 keeps the indentation before #foreach and #if, as API Gateway does.
 			"{\n  \"params\" : {\n" +
-				"        \"path\" : {\n            \"petId\" : \"7\"\n                }\n    ,        \"querystring\" : {\n" +
-				"            \"q\" : \"a\\\"b\"\n                }\n    ,        \"header\" : {\n" +
-				"            \"Accept\" : \"*\\/*\"\n                }\n          }\n}"},
+				"        \"path\" : {\n            \"petId\" : \"7\"\n                }\n    ,        \"header\" : {\n" +
+				"            \"Accept\" : \"*\\/*\"\n                }\n    ,        \"querystring\" : {\n" +
+				"            \"q\" : \"a\\\"b\"\n                }\n          }\n}"},
 	})
 }
 
