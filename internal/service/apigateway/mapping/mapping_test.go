@@ -103,6 +103,8 @@ func TestUtil(t *testing.T) {
 		{"urlEncode as URLEncoder", `$util.urlEncode("a b&c=d/é*~")`, `a+b%26c%3Dd%2F%C3%A9*%7E`},
 		{"urlDecode as URLDecoder", `$util.urlDecode("a+b%26c%3Dd%2F%C3%A9")`, `a b&c=d/é`},
 		{"base64", `$util.base64Encode("hello?") $util.base64Decode("aGVsbG8/")`, `aGVsbG8/ hello?`},
+		{"base64Decode is lenient as Commons Codec", `$util.base64Decode("aGVs bG8_") $util.base64Decode("aGk") $util.base64Decode("aGk=x") $util.base64Decode("aGVsbA")`, `hello? hi hi hell`},
+		{"decoded bytes that are not UTF-8 become U+FFFD", `$util.base64Decode("/3g=") $util.urlDecode("%FFx")`, "\uFFFDx \uFFFDx"},
 	})
 }
 

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/kiri-run/kiri/internal/vtl"
 )
@@ -39,13 +40,46 @@ func (util) Call(method string, args []any) (any, error) {
 	case "base64Encode":
 		return base64.StdEncoding.EncodeToString([]byte(s)), nil
 	case "base64Decode":
-		b, err := base64.StdEncoding.DecodeString(s)
-		if err != nil {
-			return nil, fmt.Errorf("$util.base64Decode: %v", err)
-		}
-		return string(b), nil
+		return base64Decode(s), nil
 	}
 	return nil, nil
+}
+
+// base64Decode decodes leniently, as Apache Commons Codec does: characters outside the
+// standard and URL-safe alphabets are skipped, padding is optional and a dangling
+// character is dropped.
+func base64Decode(s string) string {
+	clean := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '+', c == '/':
+			clean = append(clean, c)
+		case c == '-':
+			clean = append(clean, '+')
+		case c == '_':
+			clean = append(clean, '/')
+		case c == '=':
+			i = len(s) // padding ends the data
+		}
+	}
+	if len(clean)%4 == 1 {
+		clean = clean[:len(clean)-1]
+	}
+	out := make([]byte, base64.RawStdEncoding.DecodedLen(len(clean)))
+	n, _ := base64.RawStdEncoding.Decode(out, clean)
+	return utf8String(out[:n])
+}
+
+// utf8String decodes b as Java's new String(b, UTF_8): each invalid byte becomes U+FFFD.
+func utf8String(b []byte) string {
+	if utf8.Valid(b) {
+		return string(b)
+	}
+	var sb strings.Builder
+	for _, r := range string(b) {
+		sb.WriteRune(r)
+	}
+	return sb.String()
 }
 
 // escapeJavaScript escapes as Apache Commons Lang's StringEscapeUtils.escapeJavaScript,
@@ -121,5 +155,5 @@ func urlDecode(s string) (string, error) {
 			b = append(b, c)
 		}
 	}
-	return strings.ToValidUTF8(string(b), "\uFFFD"), nil
+	return utf8String(b), nil
 }
