@@ -220,6 +220,7 @@ type input struct {
 	parsed bool
 	doc    any
 	err    error
+	paths  map[string]*jsonpath.Path // parsed once per render: templates call path() in loops
 }
 
 func (i *input) Get(name string) (any, bool) {
@@ -271,7 +272,7 @@ func (i *input) Call(method string, args []any) (any, error) {
 	return nil, nil
 }
 
-// body returns the body decoded as JSON; an empty body reads as {}.
+// document returns the body decoded as JSON, once; an empty body reads as {}.
 func (i *input) document() (any, error) {
 	if !i.parsed {
 		i.parsed = true
@@ -289,9 +290,15 @@ func (i *input) eval(path string) (any, bool, error) {
 	if err != nil {
 		return nil, false, err
 	}
-	p, err := jsonpath.Parse(path)
-	if err != nil {
-		return nil, false, err
+	p := i.paths[path]
+	if p == nil {
+		if p, err = jsonpath.Parse(path); err != nil {
+			return nil, false, err
+		}
+		if i.paths == nil {
+			i.paths = map[string]*jsonpath.Path{}
+		}
+		i.paths[path] = p
 	}
 	v, err := p.Get(doc)
 	if errors.Is(err, jsonpath.ErrNotFound) {
@@ -301,7 +308,8 @@ func (i *input) eval(path string) (any, bool, error) {
 		return nil, false, err
 	}
 	if list, ok := v.([]any); ok {
-		return &vtl.List{Items: list}, true, nil
+		// The matches of an indefinite path, a JSONArray in Jayway JsonPath.
+		return &vtl.List{Items: list, JSON: true}, true, nil
 	}
 	return v, true, nil
 }

@@ -62,7 +62,7 @@ func TestInput(t *testing.T) {
 		{"path of an object is a map", "$input.path('$.o').k[1] $input.path('$.o').k.size()", "2 2"},
 		{"path of an object renders as a Java map holding JSON arrays", "$input.path('$.o')", "{k=[1,2]}"},
 		{"path of an array renders as JSON", "$input.path('$.pets')", `[{"id":1},{"id":2}]`},
-		{"a wildcard yields a list", "$input.json('$.pets[*].id') $input.path('$.pets[*].id').size()", "[1,2] 2"},
+		{"a wildcard yields a list", "$input.json('$.pets[*].id') $input.path('$.pets[*].id').size() $input.path('$.pets[*]')", `[1,2] 2 [{"id":1},{"id":2}]`},
 		{"a path without $ is relative to the root", "$input.path('a')", "x"},
 		{"json with a double-quoted path", `$input.json("$.a")`, `"x"`},
 		{"a missing member renders nothing through json", "[$input.json('$.missing')]", "[]"},
