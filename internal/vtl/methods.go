@@ -33,6 +33,8 @@ func (en *entry) Call(method string, args []any) (any, error) {
 		return en.key, nil
 	case "getValue":
 		return en.value, nil
+	case "toString":
+		return String(en), nil
 	}
 	return nil, nil
 }

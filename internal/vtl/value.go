@@ -151,32 +151,6 @@ func (l *List) MarshalJSON() ([]byte, error) {
 	return json.Marshal(l.Items)
 }
 
-// FromJSON converts a decoded JSON value (maps, slices, json.Number, ...) into the
-// package's mutable, ordered values: objects become *Map and arrays *List. Key order
-// of a Go map is lost; decode with DecodeJSON to keep the document's order.
-func FromJSON(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		m := NewMap()
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		for _, k := range keys {
-			m.Set(k, FromJSON(x[k]))
-		}
-		return m
-	case []any:
-		items := make([]any, len(x))
-		for i, e := range x {
-			items[i] = FromJSON(e)
-		}
-		return &List{Items: items, JSON: true}
-	}
-	return v
-}
-
 // DecodeJSON decodes one JSON document into *Map, *List, string, json.Number, bool
 // and nil, keeping object key order and the text of numbers.
 func DecodeJSON(data []byte) (any, error) {

@@ -118,6 +118,7 @@ func TestDirectives(t *testing.T) {
 			"101truefalse 212falsetrue "},
 		{"foreach over a map walks its values", "#foreach($v in $obj)$v;#end", "v;{deep=true};"},
 		{"foreach over entrySet", "#foreach($e in $obj.entrySet())$e.key=$e.value;#end", "k=v;nested={deep=true};"},
+		{"entries render as Java's", "#foreach($e in $obj.entrySet())$e $e.toString() $e.getKey();#end", "k=v k=v k;nested={deep=true} nested={deep=true} nested;"},
 		{"foreach over null renders nothing", "#foreach($i in $nobody)x#end", ""},
 		{"loop variable is restored", "#set($i = 'outer')#foreach($i in [1])$i#end$i", "1outer"},
 		{"nested loops see their parent", "#foreach($a in [1,2])#foreach($b in [1])$foreach.parent.index#end#end", "01"},
