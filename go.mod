@@ -30,7 +30,13 @@ require (
 	modernc.org/sqlite v1.61.1 // default store: embedded SQLite in pure Go (no cgo), WAL
 )
 
-require github.com/aws/aws-sdk-go-v2/service/apigatewayv2 v1.35.2
+require (
+	github.com/aws/aws-sdk-go-v2/service/apigatewayv2 v1.35.2
+	// WebSocket APIs: gorilla reuses the HTTP server's hijacked read buffer and lends write
+	// buffers from a pool only while writing, with no goroutine of its own, so an idle
+	// connection costs one goroutine and one 4 KiB buffer; pure Go, maintained.
+	github.com/gorilla/websocket v1.5.3
+)
 
 require (
 	github.com/aws/aws-sdk-go-v2/feature/ec2/imds v1.20.9 // indirect

@@ -31,6 +31,11 @@ type Service struct {
 	services *service.Directory
 	port     string
 	authz    *authz.Authorizer
+	// sockets are the WebSocket APIs' live connections; socketCtx (ended by Close) is the
+	// context their integrations run in.
+	sockets      *sockets
+	socketCtx    context.Context
+	socketCancel context.CancelFunc
 }
 
 // enforcing reports whether IAM is enforced: then integrations that call AWS services need a role.
@@ -45,6 +50,8 @@ func New(ctx context.Context, d service.Deps) (*Service, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.sockets = newSockets()
+	s.socketCtx, s.socketCancel = context.WithCancel(context.WithoutCancel(ctx))
 	if u, err := url.Parse(d.Config.Endpoint); err == nil && u.Port() != "" {
 		s.port = u.Port()
 	}
@@ -69,6 +76,11 @@ func New(ctx context.Context, d service.Deps) (*Service, error) {
 	awsproto.Handle(s.api, "GetRoutes", s.getRoutes)
 	awsproto.Handle(s.api, "UpdateRoute", s.updateRoute)
 	awsproto.Handle(s.api, "DeleteRoute", s.deleteRoute)
+	awsproto.Handle(s.api, "CreateRouteResponse", s.createRouteResponse)
+	awsproto.Handle(s.api, "GetRouteResponse", s.getRouteResponse)
+	awsproto.Handle(s.api, "GetRouteResponses", s.getRouteResponses)
+	awsproto.Handle(s.api, "UpdateRouteResponse", s.updateRouteResponse)
+	awsproto.Handle(s.api, "DeleteRouteResponse", s.deleteRouteResponse)
 	awsproto.Handle(s.api, "CreateIntegration", s.createIntegration)
 	awsproto.Handle(s.api, "GetIntegration", s.getIntegration)
 	awsproto.Handle(s.api, "GetIntegrations", s.getIntegrations)
