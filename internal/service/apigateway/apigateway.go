@@ -3,7 +3,9 @@
 // functions, HTTP_PROXY integrations to URLs and SQS-SendMessage integrations, stages and
 // deployments in the store, and the invoke URLs that match a request to a route of a deployed
 // stage and call its function with the payload format 1.0 or 2.0 event, forward it to its URL,
-// or send it to a queue.
+// or send it to a queue. WebSocket APIs share the control plane and invoke URLs: a stage's URL
+// accepts the WebSocket handshake, and the live connections (sockets.go) are what the
+// @connections API (package connections) posts to.
 package apigateway
 
 //go:generate go run github.com/kiri-run/kiri/internal/awsproto/apigen -model apigatewayv2 -package apigateway -out api_gen.go
