@@ -75,7 +75,8 @@ type socket struct {
 	ws                                *websocket.Conn
 	wmu                               sync.Mutex
 	idleTimer, maxTimer               timer
-	// closing is set once the server decided to close: the code and reason it sent.
+	// closing is set once the server decided to close, with the code and reason it sent
+	// (written under wmu).
 	closing     atomic.Bool
 	closeCode   int
 	closeReason string
@@ -148,14 +149,22 @@ func (c *socket) send(data []byte) error {
 // closeWith starts the server's close: it sends the close frame and gives the client closeGrace
 // to answer before the read loop gives up. Only the first call counts.
 func (c *socket) closeWith(code int, reason string) {
-	if !c.closing.CompareAndSwap(false, true) {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.closing.Load() {
 		return
 	}
 	c.closeCode, c.closeReason = code, reason
-	c.wmu.Lock()
+	c.closing.Store(true)
 	c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(socketWriteTimeout))
-	c.wmu.Unlock()
 	c.ws.UnderlyingConn().SetReadDeadline(time.Now().Add(closeGrace))
+}
+
+// closedBy reports whether the server closed c, and with which code and reason.
+func (c *socket) closedBy() (bool, int, string) {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	return c.closing.Load(), c.closeCode, c.closeReason
 }
 
 // newConnectionID returns a connection or message id as API Gateway's look: 16 characters of

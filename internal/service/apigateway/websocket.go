@@ -168,8 +168,8 @@ func (s *Service) readSocket(c *socket) {
 	}
 	s.sockets.remove(c)
 	c.ws.Close()
-	if c.closing.Load() {
-		code, reason = c.closeCode, c.closeReason
+	if closed, c2, r2 := c.closedBy(); closed {
+		code, reason = c2, r2
 	}
 	s.onDisconnect(c, code, reason)
 }
