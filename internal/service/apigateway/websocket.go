@@ -272,6 +272,7 @@ func (s *Service) invokeSocketRoute(ctx context.Context, d *deployedAPI, route *
 		return nil, err
 	}
 	if fnErr != "" {
+		s.log.Warn("WebSocket integration's function failed", "api", d.apiID, "route", awsproto.Value(route.RouteKey), "error", fnErr, "answer", string(out))
 		return nil, fmt.Errorf("the Lambda function returned an error: %s", fnErr)
 	}
 	var ans socketAnswer
