@@ -13,8 +13,10 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/apigatewayv2"
 	apitypes "github.com/aws/aws-sdk-go-v2/service/apigatewayv2/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -96,6 +98,12 @@ func TestAPIGatewayWebSocketGenerativeAIFront(t *testing.T) {
 // host as its Host, and returns the status and body.
 func signedConnectionsCall(t *testing.T, srv *kiritest.Server, method, host, path string, body []byte) (int, string) {
 	t.Helper()
+	return signedConnectionsCallAs(t, srv, srv.Clients().Config.Credentials, method, host, path, body)
+}
+
+// signedConnectionsCallAs is signedConnectionsCall signed with creds.
+func signedConnectionsCallAs(t *testing.T, srv *kiritest.Server, cp aws.CredentialsProvider, method, host, path string, body []byte) (int, string) {
+	t.Helper()
 	req, err := http.NewRequestWithContext(t.Context(), method, srv.URL+path, bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
@@ -103,7 +111,7 @@ func signedConnectionsCall(t *testing.T, srv *kiritest.Server, method, host, pat
 	if host != "" {
 		req.Host = host
 	}
-	creds, err := srv.Clients().Config.Credentials.Retrieve(t.Context())
+	creds, err := cp.Retrieve(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,8 +175,9 @@ func TestAPIGatewayWebSocketConnectionsAtTheStage(t *testing.T) {
 }
 
 // With IAM enforced, API Gateway runs a WebSocket route's function only when the function's
-// resource policy allows apigateway.amazonaws.com for the API; without it $connect fails.
-func TestAPIGatewayWebSocketNeedsFunctionPermissionWhenIAMIsEnforced(t *testing.T) {
+// resource policy allows apigateway.amazonaws.com for the API (without it $connect fails), and
+// @connections calls need execute-api:ManageConnections for their method.
+func TestAPIGatewayWebSocketIAM(t *testing.T) {
 	t.Parallel()
 	srv := kiritest.Start(t, kiritest.Options{Strict: true})
 	cl := srv.Clients()
@@ -210,5 +219,30 @@ func TestAPIGatewayWebSocketNeedsFunctionPermissionWhenIAMIsEnforced(t *testing.
 	}
 	if _, _, err := dialSocket(t, srv, aws.ToString(api.ApiId), "prod", ""); err != nil {
 		t.Fatalf("connect with permission: %v", err)
+	}
+
+	// @connections calls need execute-api:ManageConnections: without it, ForbiddenException;
+	// with it, the call runs (and an unknown connection is gone).
+	if _, err := cl.IAM.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("pusher")}); err != nil {
+		t.Fatal(err)
+	}
+	k, err := cl.IAM.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("pusher")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pusher := credentials.NewStaticCredentialsProvider(aws.ToString(k.AccessKey.AccessKeyId), aws.ToString(k.AccessKey.SecretAccessKey), "")
+	if status, body := signedConnectionsCallAs(t, srv, pusher, http.MethodPost, "", "/@connections/NoSuchConnect1=", []byte("x")); status != http.StatusForbidden ||
+		!strings.Contains(body, "ForbiddenException") && !strings.Contains(body, "execute-api:ManageConnections") {
+		t.Fatalf("PostToConnection without ManageConnections = %d %s", status, body)
+	}
+	allow := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"execute-api:ManageConnections","Resource":"arn:aws:execute-api:*:*:*/*/POST/@connections/*"}]}`
+	if _, err := cl.IAM.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("pusher"), PolicyName: aws.String("push"), PolicyDocument: aws.String(allow)}); err != nil {
+		t.Fatal(err)
+	}
+	if status, body := signedConnectionsCallAs(t, srv, pusher, http.MethodPost, "", "/@connections/NoSuchConnect1=", []byte("x")); status != http.StatusGone {
+		t.Fatalf("PostToConnection with ManageConnections = %d %s", status, body)
+	}
+	if status, body := signedConnectionsCallAs(t, srv, pusher, http.MethodDelete, "", "/@connections/NoSuchConnect1=", nil); status != http.StatusForbidden {
+		t.Fatalf("DeleteConnection with only POST allowed = %d %s", status, body)
 	}
 }
