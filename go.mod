@@ -21,6 +21,10 @@ require (
 	github.com/aws/smithy-go v1.28.9 // tests only: typed AWS errors
 	github.com/cockroachdb/apd/v3 v3.2.3 // DynamoDB numbers: exact decimal arithmetic (38 digits, exponents -130…125) for SET a + b and ADD; CockroachDB-maintained, pure Go, no dependencies
 	github.com/go-jose/go-jose/v4 v4.1.9 // JOSE/JWT: STS verifies web identity tokens (RS256, ES256...) against an OpenID provider's JWKS
+	// WebSocket APIs: gorilla reuses the HTTP server's hijacked read buffer and lends write
+	// buffers from a pool only while writing, with no goroutine of its own, so an idle
+	// connection costs one goroutine and one 4 KiB buffer; pure Go, maintained.
+	github.com/gorilla/websocket v1.5.3
 	github.com/jackc/pgx/v5 v5.12.0 // PostgreSQL store backend for scale-out; pure Go
 	github.com/minio/crc64nvme v1.1.1 // CRC64NVME, S3's default object checksum, with a precomputed table and SIMD; MinIO-maintained (hash/crc64 rebuilds its table on every write for this polynomial)
 	github.com/prometheus/client_golang v1.25.0 // /_kiri/metrics in the Prometheus text format

@@ -3,6 +3,7 @@ package app
 import (
 	"github.com/kiri-run/kiri/internal/service"
 	"github.com/kiri-run/kiri/internal/service/apigateway"
+	"github.com/kiri-run/kiri/internal/service/apigateway/connections"
 	"github.com/kiri-run/kiri/internal/service/dynamodb"
 	"github.com/kiri-run/kiri/internal/service/dynamodb/streams"
 	"github.com/kiri-run/kiri/internal/service/iam"
@@ -27,4 +28,5 @@ var services = []service.New{
 	service.Of(dynamodb.New),
 	service.Of(streams.New),
 	service.Of(apigateway.New),
+	service.Of(connections.New),
 }

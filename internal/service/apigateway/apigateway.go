@@ -3,7 +3,9 @@
 // functions, HTTP_PROXY integrations to URLs and SQS-SendMessage integrations, stages and
 // deployments in the store, and the invoke URLs that match a request to a route of a deployed
 // stage and call its function with the payload format 1.0 or 2.0 event, forward it to its URL,
-// or send it to a queue.
+// or send it to a queue. WebSocket APIs share the control plane and invoke URLs: a stage's URL
+// accepts the WebSocket handshake, and the live connections (sockets.go) are what the
+// @connections API (package connections) posts to.
 package apigateway
 
 //go:generate go run github.com/kiri-run/kiri/internal/awsproto/apigen -model apigatewayv2 -package apigateway -out api_gen.go
@@ -35,6 +37,11 @@ type Service struct {
 	throttles throttles
 	// cache keeps the APIs, stages and deployments invoke URLs read.
 	cache deployedCache
+	// sockets are the WebSocket APIs' live connections; socketCtx (ended by Close) is the
+	// context their integrations run in.
+	sockets      *sockets
+	socketCtx    context.Context
+	socketCancel context.CancelFunc
 }
 
 // enforcing reports whether IAM is enforced: then integrations that call AWS services need a role.
@@ -49,6 +56,8 @@ func New(ctx context.Context, d service.Deps) (*Service, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.sockets = newSockets()
+	s.socketCtx, s.socketCancel = context.WithCancel(context.WithoutCancel(ctx))
 	if u, err := url.Parse(d.Config.Endpoint); err == nil && u.Port() != "" {
 		s.port = u.Port()
 	}
@@ -74,6 +83,11 @@ func New(ctx context.Context, d service.Deps) (*Service, error) {
 	awsproto.Handle(s.api, "GetRoutes", s.getRoutes)
 	awsproto.Handle(s.api, "UpdateRoute", s.updateRoute)
 	awsproto.Handle(s.api, "DeleteRoute", s.deleteRoute)
+	awsproto.Handle(s.api, "CreateRouteResponse", s.createRouteResponse)
+	awsproto.Handle(s.api, "GetRouteResponse", s.getRouteResponse)
+	awsproto.Handle(s.api, "GetRouteResponses", s.getRouteResponses)
+	awsproto.Handle(s.api, "UpdateRouteResponse", s.updateRouteResponse)
+	awsproto.Handle(s.api, "DeleteRouteResponse", s.deleteRouteResponse)
 	awsproto.Handle(s.api, "CreateIntegration", s.createIntegration)
 	awsproto.Handle(s.api, "GetIntegration", s.getIntegration)
 	awsproto.Handle(s.api, "GetIntegrations", s.getIntegrations)

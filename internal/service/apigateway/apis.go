@@ -9,9 +9,21 @@ import (
 	"github.com/kiri-run/kiri/internal/store"
 )
 
-// apiEndpoint is the invoke URL base of an API on this Kiri.
-func (s *Service) apiEndpoint(apiID string) string {
-	return fmt.Sprintf("http://%s.execute-api.localhost:%s", apiID, s.port)
+// Protocol types of APIs, and the one route selection expression of HTTP APIs.
+const (
+	protocolHTTP       = "HTTP"
+	protocolWebSocket  = "WEBSOCKET"
+	httpRouteSelection = "$request.method $request.path"
+)
+
+// apiEndpoint is the invoke URL base of an API on this Kiri: http:// for HTTP APIs, ws:// for
+// WebSocket APIs.
+func (s *Service) apiEndpoint(apiID, protocol string) string {
+	scheme := "http"
+	if protocol == protocolWebSocket {
+		scheme = "ws"
+	}
+	return fmt.Sprintf("%s://%s.execute-api.localhost:%s", scheme, apiID, s.port)
 }
 
 // checkAPIInput refuses what Kiri's HTTP APIs do not build (credentials for quick create's
@@ -25,9 +37,14 @@ func checkAPIInput(c *Cors, credentials *string) error {
 
 func (s *Service) createApi(ctx context.Context, in *CreateApiRequest) (*CreateApiResponse, error) {
 	switch awsproto.Value(in.ProtocolType) {
-	case "HTTP":
-	case "WEBSOCKET":
-		return nil, badRequest("WebSocket APIs are not supported by this server yet")
+	case protocolHTTP:
+		if in.RouteSelectionExpression != nil && *in.RouteSelectionExpression != httpRouteSelection {
+			return nil, badRequest("Unsupported route selection expression for HTTP API: %s", *in.RouteSelectionExpression)
+		}
+	case protocolWebSocket:
+		if err := checkWebSocketAPIInput(in); err != nil {
+			return nil, err
+		}
 	default:
 		return nil, badRequest("Invalid protocol type: %s", awsproto.Value(in.ProtocolType))
 	}
@@ -37,17 +54,14 @@ func (s *Service) createApi(ctx context.Context, in *CreateApiRequest) (*CreateA
 	if in.RouteKey != nil && in.Target == nil {
 		return nil, badRequest("RouteKey can only be specified along with Target")
 	}
-	if in.RouteSelectionExpression != nil && *in.RouteSelectionExpression != "$request.method $request.path" {
-		return nil, badRequest("Unsupported route selection expression for HTTP API: %s", *in.RouteSelectionExpression)
-	}
 	sc := scopeOf(ctx)
 	now := s.now().UTC()
 	id := newID(10)
 	a := Api{
-		ApiEndpoint: awsproto.Ptr(s.apiEndpoint(id)), ApiId: &id, Name: in.Name, ProtocolType: in.ProtocolType,
+		ApiEndpoint: awsproto.Ptr(s.apiEndpoint(id, awsproto.Value(in.ProtocolType))), ApiId: &id, Name: in.Name, ProtocolType: in.ProtocolType,
 		ApiKeySelectionExpression: awsproto.Ptr("$request.header.x-api-key"), CreatedDate: &now,
 		Description: in.Description, CorsConfiguration: in.CorsConfiguration, DisableExecuteApiEndpoint: awsproto.Ptr(awsproto.Value(in.DisableExecuteApiEndpoint)),
-		RouteSelectionExpression: awsproto.Ptr("$request.method $request.path"), Tags: in.Tags, Version: in.Version,
+		RouteSelectionExpression: awsproto.Ptr(httpRouteSelection), Tags: in.Tags, Version: in.Version,
 		IpAddressType: awsproto.Ptr("ipv4"),
 	}
 	if in.ApiKeySelectionExpression != nil {
@@ -55,6 +69,10 @@ func (s *Service) createApi(ctx context.Context, in *CreateApiRequest) (*CreateA
 	}
 	if in.IpAddressType != nil {
 		a.IpAddressType = in.IpAddressType
+	}
+	if awsproto.Value(in.ProtocolType) == protocolWebSocket {
+		a.RouteSelectionExpression = in.RouteSelectionExpression
+		a.DisableSchemaValidation = nil
 	}
 	if a.Tags == nil {
 		a.Tags = map[string]string{}
@@ -157,15 +175,21 @@ func (s *Service) updateApi(ctx context.Context, in *UpdateApiRequest) (*UpdateA
 	if in.Target != nil || in.RouteKey != nil {
 		return nil, badRequest("Target and RouteKey in UpdateApi are not supported by this server yet")
 	}
-	if in.RouteSelectionExpression != nil && *in.RouteSelectionExpression != "$request.method $request.path" {
-		return nil, badRequest("Unsupported route selection expression for HTTP API: %s", *in.RouteSelectionExpression)
-	}
 	sc := scopeOf(ctx)
 	var a *Api
 	err := s.st.Write(ctx, func(tx *store.Tx) error {
 		var err error
 		if a, err = requireAPI(tx.QueryRow, sc, awsproto.Value(in.ApiId)); err != nil {
 			return err
+		}
+		if err := checkRouteSelection(a, in.RouteSelectionExpression); err != nil {
+			return err
+		}
+		if isWebSocket(a) && in.CorsConfiguration != nil {
+			return badRequest("CORS configuration is not supported for WebSocket APIs")
+		}
+		if isWebSocket(a) {
+			set(&a.RouteSelectionExpression, in.RouteSelectionExpression)
 		}
 		set(&a.Name, in.Name)
 		set(&a.Description, in.Description)

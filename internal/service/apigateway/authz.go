@@ -47,6 +47,27 @@ func (s *Service) operations() authz.Operations {
 			return sub(i.ApiId, "routes", i.RouteId)
 		}),
 
+		"CreateRouteResponse": on("POST", func(in any) string {
+			i := in.(*CreateRouteResponseRequest)
+			return sub(i.ApiId, "routes", i.RouteId) + "/routeresponses"
+		}),
+		"GetRouteResponses": on("GET", func(in any) string {
+			i := in.(*GetRouteResponsesRequest)
+			return sub(i.ApiId, "routes", i.RouteId) + "/routeresponses"
+		}),
+		"GetRouteResponse": on("GET", func(in any) string {
+			i := in.(*GetRouteResponseRequest)
+			return sub(i.ApiId, "routes", i.RouteId) + "/routeresponses/" + awsproto.Value(i.RouteResponseId)
+		}),
+		"UpdateRouteResponse": on("PATCH", func(in any) string {
+			i := in.(*UpdateRouteResponseRequest)
+			return sub(i.ApiId, "routes", i.RouteId) + "/routeresponses/" + awsproto.Value(i.RouteResponseId)
+		}),
+		"DeleteRouteResponse": on("DELETE", func(in any) string {
+			i := in.(*DeleteRouteResponseRequest)
+			return sub(i.ApiId, "routes", i.RouteId) + "/routeresponses/" + awsproto.Value(i.RouteResponseId)
+		}),
+
 		"CreateIntegration": on("POST", func(in any) string { return api(in.(*CreateIntegrationRequest).ApiId) + "/integrations" }),
 		"GetIntegrations":   on("GET", func(in any) string { return api(in.(*GetIntegrationsRequest).ApiId) + "/integrations" }),
 		"GetIntegration": on("GET", func(in any) string {

@@ -3,6 +3,7 @@ package apigateway
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/kiri-run/kiri/internal/auth"
@@ -12,15 +13,21 @@ import (
 // invokePath is the path form of an invoke URL: /_kiri/apis/<api-id>/<stage>/<path>.
 const invokePath = "/_kiri/apis/"
 
+// connectionsPath starts the paths of the @connections API (apigatewaymanagementapi).
+const connectionsPath = "/@connections/"
+
 // apiIDKey carries a matched invoke URL's API id from Match to Serve.
 type apiIDKey struct{}
 
 // Frontend is what API Gateway adds to the edge: the invoke URLs of HTTP APIs, by host
 // (<api-id>.execute-api.localhost) or by path (/_kiri/apis/<api-id>/).
 func (s *Service) Frontend() edge.Frontend {
-	return edge.Frontend{Routes: []edge.Route{{
+	return edge.Frontend{Rewrite: rewriteConnections, Routes: []edge.Route{{
 		Service: "apigateway", Operation: "Invoke",
 		Match: func(r *http.Request) (*http.Request, bool) {
+			if strings.HasPrefix(r.URL.Path, connectionsPath) {
+				return nil, false // the @connections API, through the router
+			}
 			id, ok := invokeURL(r)
 			if !ok {
 				return nil, false
@@ -73,4 +80,40 @@ func validAPIID(s string) bool {
 		}
 	}
 	return true
+}
+
+// rewriteConnections turns a call to the @connections API addressed to a stage, as AWS
+// documents it (http://{domainName}/{stage}/@connections/{id}, here also under the path form
+// /_kiri/apis/{api-id}/{stage}/), into the API's own path /@connections/{id}, which the router
+// hands to the management API's codec. The signature stays valid: it is verified on the
+// request line. On a host that is not an invoke URL's, only calls signed for execute-api are
+// rewritten.
+func rewriteConnections(r *http.Request, sig *auth.Signature) {
+	esc := r.URL.EscapedPath()
+	i := strings.Index(esc, connectionsPath)
+	if i <= 0 {
+		return
+	}
+	prefix := esc[:i]
+	if rest, ok := strings.CutPrefix(prefix, invokePath); ok {
+		id, _, _ := strings.Cut(rest, "/")
+		if !validAPIID(id) {
+			return
+		}
+		prefix = strings.TrimPrefix(rest, id)
+	} else if name, local := edge.LocalName(r.Host); !(local && strings.Contains(name, ".execute-api")) && sig.Service != "execute-api" {
+		return
+	}
+	if strings.Count(prefix, "/") > 1 {
+		return // more than a stage in front
+	}
+	tail := esc[i:]
+	path, err := url.PathUnescape(tail)
+	if err != nil {
+		return
+	}
+	r.URL.Path, r.URL.RawPath = path, ""
+	if path != tail {
+		r.URL.RawPath = tail
+	}
 }

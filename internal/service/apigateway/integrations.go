@@ -141,6 +141,9 @@ func (s *Service) createIntegration(ctx context.Context, in *CreateIntegrationRe
 	if version == "" {
 		version = "1.0"
 	}
+	if err := checkTemplateInput(in.ContentHandlingStrategy, in.PassthroughBehavior, in.TemplateSelectionExpression); err != nil {
+		return nil, err
+	}
 	i := Integration{
 		IntegrationId: awsproto.Ptr(newID(7)), IntegrationType: in.IntegrationType, IntegrationUri: in.IntegrationUri,
 		IntegrationMethod: in.IntegrationMethod, PayloadFormatVersion: &version, ConnectionType: awsproto.Ptr("INTERNET"),
@@ -157,8 +160,17 @@ func (s *Service) createIntegration(ctx context.Context, in *CreateIntegrationRe
 	sc := scopeOf(ctx)
 	apiID := awsproto.Value(in.ApiId)
 	err := s.st.Write(ctx, func(tx *store.Tx) error {
-		if _, err := requireAPI(tx.QueryRow, sc, apiID); err != nil {
+		a, err := requireAPI(tx.QueryRow, sc, apiID)
+		if err != nil {
 			return err
+		}
+		if isWebSocket(a) {
+			if in.TimeoutInMillis == nil {
+				i.TimeoutInMillis = awsproto.Ptr(int32(webSocketTimeoutMillis))
+			}
+			if err := checkWebSocketIntegration(&i); err != nil {
+				return err
+			}
 		}
 		return putDoc(tx, sc, apiID, kindIntegration, *i.IntegrationId, &i)
 	})
@@ -193,11 +205,18 @@ func (s *Service) updateIntegration(ctx context.Context, in *UpdateIntegrationRe
 		in.PayloadFormatVersion, in.TimeoutInMillis, in.RequestParameters, in.RequestTemplates, in.ResponseParameters, in.TlsConfig); err != nil {
 		return nil, err
 	}
+	if err := checkTemplateInput(in.ContentHandlingStrategy, in.PassthroughBehavior, in.TemplateSelectionExpression); err != nil {
+		return nil, err
+	}
 	sc := scopeOf(ctx)
 	apiID, id := awsproto.Value(in.ApiId), awsproto.Value(in.IntegrationId)
 	var i Integration
 	err := s.st.Write(ctx, func(tx *store.Tx) error {
 		if err := requireDoc(tx.QueryRow, sc, apiID, kindIntegration, id, "Integration", &i); err != nil {
+			return err
+		}
+		a, err := requireAPI(tx.QueryRow, sc, apiID)
+		if err != nil {
 			return err
 		}
 		set(&i.IntegrationType, in.IntegrationType)
@@ -213,6 +232,11 @@ func (s *Service) updateIntegration(ctx context.Context, in *UpdateIntegrationRe
 		}
 		if err := checkIntegration(&i, s.enforcing()); err != nil {
 			return err
+		}
+		if isWebSocket(a) {
+			if err := checkWebSocketIntegration(&i); err != nil {
+				return err
+			}
 		}
 		if err := putDoc(tx, sc, apiID, kindIntegration, id, &i); err != nil {
 			return err

@@ -131,6 +131,10 @@ func (s *Service) serveInvoke(w http.ResponseWriter, r *http.Request, apiID stri
 		writeMessage(w, http.StatusNotFound, "Not Found")
 		return
 	}
+	if isWebSocket(a) {
+		s.serveWebSocket(w, r, apiID, sc)
+		return
+	}
 	if c := a.CorsConfiguration; c != nil {
 		if cors.IsPreflight(r) {
 			corsConfig(c).Preflight(w.Header(), r)

@@ -109,9 +109,6 @@ func checkKeyFree(tx *store.Tx, sc scope, apiID, key, except string) error {
 
 func (s *Service) createRoute(ctx context.Context, in *CreateRouteRequest) (*CreateRouteResult, error) {
 	key := awsproto.Value(in.RouteKey)
-	if err := checkRouteKey(key); err != nil {
-		return nil, err
-	}
 	if err := checkRouteInput(in.AuthorizationType, in.AuthorizerId, in.AuthorizationScopes, in.RequestModels, in.RequestParameters, in.ApiKeyRequired); err != nil {
 		return nil, err
 	}
@@ -120,9 +117,14 @@ func (s *Service) createRoute(ctx context.Context, in *CreateRouteRequest) (*Cre
 	r := Route{
 		RouteId: awsproto.Ptr(newID(7)), RouteKey: &key, ApiKeyRequired: awsproto.Ptr(false), AuthorizationType: awsproto.Ptr("NONE"),
 		Target: in.Target, OperationName: in.OperationName, ApiGatewayManaged: awsproto.Ptr(false),
+		RouteResponseSelectionExpression: in.RouteResponseSelectionExpression,
 	}
 	err := s.st.Write(ctx, func(tx *store.Tx) error {
-		if _, err := requireAPI(tx.QueryRow, sc, apiID); err != nil {
+		a, err := requireAPI(tx.QueryRow, sc, apiID)
+		if err != nil {
+			return err
+		}
+		if err := checkRouteFor(a, &key, in.RouteResponseSelectionExpression); err != nil {
 			return err
 		}
 		if err := checkTarget(tx, sc, apiID, in.Target); err != nil {
@@ -180,11 +182,6 @@ func (s *Service) page(ctx context.Context, apiID, kind string, max, token *stri
 }
 
 func (s *Service) updateRoute(ctx context.Context, in *UpdateRouteRequest) (*UpdateRouteResult, error) {
-	if in.RouteKey != nil {
-		if err := checkRouteKey(*in.RouteKey); err != nil {
-			return nil, err
-		}
-	}
 	if err := checkRouteInput(in.AuthorizationType, in.AuthorizerId, in.AuthorizationScopes, in.RequestModels, in.RequestParameters, in.ApiKeyRequired); err != nil {
 		return nil, err
 	}
@@ -193,6 +190,13 @@ func (s *Service) updateRoute(ctx context.Context, in *UpdateRouteRequest) (*Upd
 	var r Route
 	err := s.st.Write(ctx, func(tx *store.Tx) error {
 		if err := requireDoc(tx.QueryRow, sc, apiID, kindRoute, id, "Route", &r); err != nil {
+			return err
+		}
+		a, err := requireAPI(tx.QueryRow, sc, apiID)
+		if err != nil {
+			return err
+		}
+		if err := checkRouteFor(a, in.RouteKey, in.RouteResponseSelectionExpression); err != nil {
 			return err
 		}
 		if err := checkTarget(tx, sc, apiID, in.Target); err != nil {
@@ -206,6 +210,7 @@ func (s *Service) updateRoute(ctx context.Context, in *UpdateRouteRequest) (*Upd
 		set(&r.RouteKey, in.RouteKey)
 		set(&r.Target, in.Target)
 		set(&r.OperationName, in.OperationName)
+		set(&r.RouteResponseSelectionExpression, in.RouteResponseSelectionExpression)
 		if err := putDoc(tx, sc, apiID, kindRoute, id, &r); err != nil {
 			return err
 		}
@@ -226,6 +231,9 @@ func (s *Service) deleteRoute(ctx context.Context, in *DeleteRouteRequest) (*str
 			return err
 		}
 		if err := deleteDoc(tx, sc, apiID, kindRoute, id); err != nil {
+			return err
+		}
+		if err := deleteRouteResponses(tx, sc, apiID, id); err != nil {
 			return err
 		}
 		return s.autoDeploy(tx, sc, apiID)
