@@ -71,8 +71,10 @@ func isNumber(s string) bool {
 // ErrNoInterpreter reports that none of a script's interpreters is installed and working.
 var ErrNoInterpreter = errors.New("no working interpreter")
 
-// probeTimeout bounds one `<interpreter> --version` probe.
-const probeTimeout = 5 * time.Second
+// probeTimeout bounds one `<interpreter> --version` probe. It is generous: a version manager's
+// shim is a shell script that runs the manager first, and on a loaded machine that took more
+// than 5 s, which made a working interpreter look broken.
+const probeTimeout = 30 * time.Second
 
 // Interpreter returns the absolute path of the first of s.Interpreters that is on PATH and
 // actually runs (`--version` exits 0). Probing matters because version managers such as pyenv
