@@ -27,4 +27,5 @@ var services = []service.New{
 	service.Of(dynamodb.New),
 	service.Of(streams.New),
 	service.Of(apigateway.New),
+	service.Of(apigateway.NewREST),
 }

@@ -1,0 +1,126 @@
+package apigateway
+
+import (
+	"context"
+
+	"github.com/kiri-run/kiri/internal/awsproto"
+	"github.com/kiri-run/kiri/internal/iam/authz"
+	"github.com/kiri-run/kiri/internal/service/apigateway/restapi"
+)
+
+// restOperations is how each REST API operation authorizes in enforce mode, as the Service
+// Authorization Reference's "Actions defined by Amazon API Gateway Management" says: the HTTP
+// method's action (apigateway:GET, POST, PUT, PATCH, DELETE) on the resource path the call
+// addresses, arn:aws:apigateway:REGION::/restapis/API-ID/resources/RESOURCE-ID and so on.
+func restOperations() authz.Operations {
+	on := func(action string, path func(in any) string) authz.Rule {
+		return func(ctx context.Context, in any) ([]authz.Request, error) {
+			c := awsproto.CallFrom(ctx)
+			return []authz.Request{{Action: "apigateway:" + action, Resource: "arn:aws:apigateway:" + c.Region + "::" + path(in)}}, nil
+		}
+	}
+	api := func(id *string) string { return "/restapis/" + awsproto.Value(id) }
+	resource := func(id, res *string) string { return api(id) + "/resources/" + awsproto.Value(res) }
+	method := func(id, res, m *string) string { return resource(id, res) + "/methods/" + awsproto.Value(m) }
+	stage := func(id, name *string) string { return api(id) + "/stages/" + awsproto.Value(name) }
+	deployment := func(id, d *string) string { return api(id) + "/deployments/" + awsproto.Value(d) }
+	return authz.Operations{
+		"CreateRestApi": on("POST", func(any) string { return "/restapis" }),
+		"ImportRestApi": on("POST", func(any) string { return "/restapis" }),
+		"GetRestApis":   on("GET", func(any) string { return "/restapis" }),
+		"GetRestApi":    on("GET", func(in any) string { return api(in.(*restapi.GetRestApiRequest).RestApiId) }),
+		"UpdateRestApi": on("PATCH", func(in any) string { return api(in.(*restapi.UpdateRestApiRequest).RestApiId) }),
+		"PutRestApi":    on("PUT", func(in any) string { return api(in.(*restapi.PutRestApiRequest).RestApiId) }),
+		"DeleteRestApi": on("DELETE", func(in any) string { return api(in.(*restapi.DeleteRestApiRequest).RestApiId) }),
+
+		"CreateResource": on("POST", func(in any) string {
+			i := in.(*restapi.CreateResourceRequest)
+			return resource(i.RestApiId, i.ParentId)
+		}),
+		"GetResources": on("GET", func(in any) string { return api(in.(*restapi.GetResourcesRequest).RestApiId) + "/resources" }),
+		"GetResource": on("GET", func(in any) string {
+			i := in.(*restapi.GetResourceRequest)
+			return resource(i.RestApiId, i.ResourceId)
+		}),
+		"DeleteResource": on("DELETE", func(in any) string {
+			i := in.(*restapi.DeleteResourceRequest)
+			return resource(i.RestApiId, i.ResourceId)
+		}),
+
+		"PutMethod": on("PUT", func(in any) string {
+			i := in.(*restapi.PutMethodRequest)
+			return method(i.RestApiId, i.ResourceId, i.HttpMethod)
+		}),
+		"GetMethod": on("GET", func(in any) string {
+			i := in.(*restapi.GetMethodRequest)
+			return method(i.RestApiId, i.ResourceId, i.HttpMethod)
+		}),
+		"DeleteMethod": on("DELETE", func(in any) string {
+			i := in.(*restapi.DeleteMethodRequest)
+			return method(i.RestApiId, i.ResourceId, i.HttpMethod)
+		}),
+		"PutMethodResponse": on("PUT", func(in any) string {
+			i := in.(*restapi.PutMethodResponseRequest)
+			return method(i.RestApiId, i.ResourceId, i.HttpMethod) + "/responses/" + awsproto.Value(i.StatusCode)
+		}),
+		"GetMethodResponse": on("GET", func(in any) string {
+			i := in.(*restapi.GetMethodResponseRequest)
+			return method(i.RestApiId, i.ResourceId, i.HttpMethod) + "/responses/" + awsproto.Value(i.StatusCode)
+		}),
+		"DeleteMethodResponse": on("DELETE", func(in any) string {
+			i := in.(*restapi.DeleteMethodResponseRequest)
+			return method(i.RestApiId, i.ResourceId, i.HttpMethod) + "/responses/" + awsproto.Value(i.StatusCode)
+		}),
+
+		"PutIntegration": on("PUT", func(in any) string {
+			i := in.(*restapi.PutIntegrationRequest)
+			return method(i.RestApiId, i.ResourceId, i.HttpMethod) + "/integration"
+		}),
+		"GetIntegration": on("GET", func(in any) string {
+			i := in.(*restapi.GetIntegrationRequest)
+			return method(i.RestApiId, i.ResourceId, i.HttpMethod) + "/integration"
+		}),
+		"DeleteIntegration": on("DELETE", func(in any) string {
+			i := in.(*restapi.DeleteIntegrationRequest)
+			return method(i.RestApiId, i.ResourceId, i.HttpMethod) + "/integration"
+		}),
+		"PutIntegrationResponse": on("PUT", func(in any) string {
+			i := in.(*restapi.PutIntegrationResponseRequest)
+			return method(i.RestApiId, i.ResourceId, i.HttpMethod) + "/integration/responses/" + awsproto.Value(i.StatusCode)
+		}),
+		"GetIntegrationResponse": on("GET", func(in any) string {
+			i := in.(*restapi.GetIntegrationResponseRequest)
+			return method(i.RestApiId, i.ResourceId, i.HttpMethod) + "/integration/responses/" + awsproto.Value(i.StatusCode)
+		}),
+		"DeleteIntegrationResponse": on("DELETE", func(in any) string {
+			i := in.(*restapi.DeleteIntegrationResponseRequest)
+			return method(i.RestApiId, i.ResourceId, i.HttpMethod) + "/integration/responses/" + awsproto.Value(i.StatusCode)
+		}),
+
+		"CreateDeployment": on("POST", func(in any) string { return api(in.(*restapi.CreateDeploymentRequest).RestApiId) + "/deployments" }),
+		"GetDeployments":   on("GET", func(in any) string { return api(in.(*restapi.GetDeploymentsRequest).RestApiId) + "/deployments" }),
+		"GetDeployment": on("GET", func(in any) string {
+			i := in.(*restapi.GetDeploymentRequest)
+			return deployment(i.RestApiId, i.DeploymentId)
+		}),
+		"DeleteDeployment": on("DELETE", func(in any) string {
+			i := in.(*restapi.DeleteDeploymentRequest)
+			return deployment(i.RestApiId, i.DeploymentId)
+		}),
+
+		"CreateStage": on("POST", func(in any) string { return api(in.(*restapi.CreateStageRequest).RestApiId) + "/stages" }),
+		"GetStages":   on("GET", func(in any) string { return api(in.(*restapi.GetStagesRequest).RestApiId) + "/stages" }),
+		"GetStage": on("GET", func(in any) string {
+			i := in.(*restapi.GetStageRequest)
+			return stage(i.RestApiId, i.StageName)
+		}),
+		"UpdateStage": on("PATCH", func(in any) string {
+			i := in.(*restapi.UpdateStageRequest)
+			return stage(i.RestApiId, i.StageName)
+		}),
+		"DeleteStage": on("DELETE", func(in any) string {
+			i := in.(*restapi.DeleteStageRequest)
+			return stage(i.RestApiId, i.StageName)
+		}),
+	}
+}
