@@ -105,6 +105,7 @@ func parseOpenAPI(body []byte, params map[string]string) (*openAPI, []string, er
 	}
 	for k, v := range params {
 		switch {
+		case k == "mode" || k == "failonwarnings": // the operation's own query members
 		case k == "basepath" && (v == "ignore" || v == "prepend"):
 		case k == "endpointConfigurationTypes" && (v == "EDGE" || v == "REGIONAL"):
 		case k == "ignore" && v == "documentation":
