@@ -158,8 +158,8 @@ func TestAPIGatewayRESTImport(t *testing.T) {
 		"request validators": `{"swagger": "2.0", "info": {"title": "x"}, "x-amazon-apigateway-request-validators": {"all": {"validateRequestBody": true}}, "paths": {}}`,
 		"a security requirement": `{"swagger": "2.0", "info": {"title": "x"}, "paths": {"/a": {"get": {"security": [{"api_key": []}],
 		  "x-amazon-apigateway-integration": {"type": "mock"}}}}}`,
-		"a Velocity template": `{"swagger": "2.0", "info": {"title": "x"}, "paths": {"/a": {"get": {
-		  "x-amazon-apigateway-integration": {"type": "mock", "requestTemplates": {"application/json": "{\"statusCode\": $input.params('c')}"}}}}}}`,
+		"a template that does not parse": `{"swagger": "2.0", "info": {"title": "x"}, "paths": {"/a": {"get": {
+		  "x-amazon-apigateway-integration": {"type": "mock", "requestTemplates": {"application/json": "#foreach($x in"}}}}}}`,
 		"YAML":       "swagger: '2.0'\ninfo:\n  title: x\npaths: {}\n",
 		"no version": `{"info": {"title": "x"}, "paths": {}}`,
 	} {

@@ -214,7 +214,23 @@ func TestAPIGatewayRESTMockAndLambdaIntegrations(t *testing.T) {
 		ResponseTemplates: map[string]string{"application/json": `{"error": "bad request"}`}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.CreateDeployment(ctx, &apigateway.CreateDeploymentInput{RestApiId: apiID, StageName: aws.String("v1")}); err != nil {
+	// Velocity templates: the request template builds the function's event from the request,
+	// the response template reads the function's answer and overrides the status.
+	tmpl := restResource(t, c, api, root, "tmpl")
+	restMethod(t, c, api, tmpl, "POST", &apigateway.PutIntegrationInput{Type: rtypes.IntegrationTypeAws, IntegrationHttpMethod: aws.String("POST"),
+		Uri: lambdaProxy(fn).Uri, PassthroughBehavior: aws.String("NEVER"), RequestTemplates: map[string]string{
+			"application/json": `{"path": "/$input.params('kind')", "stage": "$context.stage", "name": $input.json('$.name'), "var": "$stageVariables.color"}`}})
+	if _, err := c.PutMethodResponse(ctx, &apigateway.PutMethodResponseInput{RestApiId: apiID, ResourceId: aws.String(tmpl),
+		HttpMethod: aws.String("POST"), StatusCode: aws.String("200")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.PutIntegrationResponse(ctx, &apigateway.PutIntegrationResponseInput{RestApiId: apiID, ResourceId: aws.String(tmpl),
+		HttpMethod: aws.String("POST"), StatusCode: aws.String("200"), ResponseTemplates: map[string]string{
+			"application/json": `#set($ev = $util.parseJson($input.path('$.body')))#set($context.responseOverride.status = 418){"code": $input.path('$.statusCode'), "name": "$ev.name", "stage": "$ev.stage", "var": "$ev.var"}`}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CreateDeployment(ctx, &apigateway.CreateDeploymentInput{RestApiId: apiID, StageName: aws.String("v1"),
+		Variables: map[string]string{"color": "blue"}}); err != nil {
 		t.Fatal(err)
 	}
 	host := api + ".execute-api.localhost"
@@ -233,6 +249,18 @@ func TestAPIGatewayRESTMockAndLambdaIntegrations(t *testing.T) {
 	}
 	if status != 200 || json.Unmarshal(b, &out) != nil || out.StatusCode != 201 || out.Body != `{"path": "/fine"}` {
 		t.Fatalf("AWS Lambda integration = %d %s", status, b)
+	}
+	status, _, b = call(t, srv, "POST", "/v1/tmpl?kind=fine", host, `{"name": "rex"}`, map[string]string{"Content-Type": "application/json"})
+	if status != 418 || string(b) != `{"code": 201, "name": "rex", "stage": "v1", "var": "blue"}` {
+		t.Fatalf("templates = %d %s", status, b)
+	}
+	status, _, b = call(t, srv, "POST", "/v1/tmpl", host, `not json`, map[string]string{"Content-Type": "application/json"})
+	if status != 400 || !strings.Contains(string(b), "Could not parse request body into json") {
+		t.Fatalf("template over a body that is not JSON = %d %s", status, b)
+	}
+	status, _, b = call(t, srv, "POST", "/v1/tmpl", host, `x`, map[string]string{"Content-Type": "text/plain"})
+	if status != 415 || string(b) != `{"message":"Unsupported Media Type"}` {
+		t.Fatalf("NEVER passthrough of an unmapped content type = %d %s", status, b)
 	}
 	status, _, b = call(t, srv, "POST", "/v1/work", host, `{"path": "/fail"}`, map[string]string{"Content-Type": "application/json"})
 	if status != 400 || string(b) != `{"error": "bad request"}` {

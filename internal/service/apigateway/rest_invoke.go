@@ -17,6 +17,7 @@ import (
 	"github.com/kiri-run/kiri/internal/awsproto"
 	"github.com/kiri-run/kiri/internal/proxyevent"
 	"github.com/kiri-run/kiri/internal/service"
+	"github.com/kiri-run/kiri/internal/service/apigateway/mapping"
 	"github.com/kiri-run/kiri/internal/service/apigateway/restapi"
 	"github.com/kiri-run/kiri/internal/uuid"
 )
@@ -500,23 +501,19 @@ func (c *restCall) requestTemplate(integ *restapi.Integration) (tmpl string, has
 	return "", false, true
 }
 
-// answerMock answers from a MOCK integration: the request template's statusCode selects the
-// integration response, whose template and parameters make the answer.
+// answerMock answers from a MOCK integration: the rendered request template's statusCode
+// selects the integration response, whose template and parameters make the answer.
 func (s *RESTService) answerMock(w http.ResponseWriter, c *restCall, integ *restapi.Integration) {
-	tmpl, has, pass := c.requestTemplate(integ)
-	if !pass {
-		writeRESTMessage(w, http.StatusUnsupportedMediaType, "Unsupported Media Type")
+	body, ok := s.integrationRequest(w, c, integ)
+	if !ok {
 		return
 	}
 	status := 200
-	if !has {
-		tmpl = string(c.body)
-	}
-	if strings.TrimSpace(tmpl) != "" {
+	if len(bytes.TrimSpace(body)) > 0 {
 		var v struct {
 			StatusCode *int `json:"statusCode"`
 		}
-		if json.Unmarshal([]byte(tmpl), &v) != nil || v.StatusCode == nil {
+		if json.Unmarshal(body, &v) != nil || v.StatusCode == nil {
 			internalError(w, http.StatusInternalServerError)
 			return
 		}
@@ -530,18 +527,66 @@ func (s *RESTService) answerMock(w http.ResponseWriter, c *restCall, integ *rest
 	s.writeIntegrationResponse(w, c, ir, nil, nil)
 }
 
-// invokeLambdaCustom calls an AWS (non-proxy) Lambda integration's function with the request
-// body, or the literal request template, and answers through the integration response the
-// function's error message (or, on success, the default) selects.
-func (s *RESTService) invokeLambdaCustom(w http.ResponseWriter, c *restCall, integ *restapi.Integration) {
+// integrationRequest is the body a non-proxy integration receives: the request template for
+// the request's content type rendered, or the request body passed through as the passthrough
+// behaviour allows; on refusal it answers the client itself and reports false.
+func (s *RESTService) integrationRequest(w http.ResponseWriter, c *restCall, integ *restapi.Integration) ([]byte, bool) {
 	tmpl, has, pass := c.requestTemplate(integ)
 	if !pass {
 		writeRESTMessage(w, http.StatusUnsupportedMediaType, "Unsupported Media Type")
+		return nil, false
+	}
+	if !has {
+		return c.body, true
+	}
+	out, err := mapping.Render(tmpl, c.mappingInput(c.body))
+	if err != nil {
+		c.templateError(w, s, err)
+		return nil, false
+	}
+	return []byte(out), true
+}
+
+// templateError answers a request whose mapping template failed: a body that is not JSON is
+// the client's 400, anything else an internal error.
+func (c *restCall) templateError(w http.ResponseWriter, s *RESTService, err error) {
+	if errors.Is(err, mapping.ErrInvalidJSON) {
+		writeRESTMessage(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	payload := c.body
-	if has {
-		payload = []byte(tmpl)
+	s.log.Warn("REST API mapping template failed", "api", c.apiID, "error", err)
+	internalError(w, http.StatusInternalServerError)
+}
+
+// mappingInput is what a mapping template sees of this request, with body as $input.
+func (c *restCall) mappingInput(body []byte) mapping.Input {
+	r := c.r
+	in := mapping.Input{Body: body, StageVariables: c.stage.Variables,
+		Params: mapping.Params{Path: c.params, QueryString: map[string]string{}, Header: map[string]string{}}}
+	for k, vs := range r.URL.Query() {
+		in.Params.QueryString[k] = vs[len(vs)-1]
+	}
+	for k, vs := range r.Header {
+		in.Params.Header[k] = vs[len(vs)-1]
+	}
+	stage := awsproto.Value(c.stage.StageName)
+	in.Context = map[string]any{
+		"accountId": c.sc.account, "apiId": c.apiID, "domainName": hostName(r), "domainPrefix": c.apiID,
+		"extendedRequestId": c.requestID, "httpMethod": r.Method, "path": "/" + stage + c.path, "protocol": r.Proto,
+		"requestId": c.requestID, "requestTime": c.now.UTC().Format(requestTimeLayout), "requestTimeEpoch": c.now.UnixMilli(),
+		"resourceId": awsproto.Value(c.resource.Id), "resourcePath": awsproto.Value(c.resource.Path), "stage": stage,
+		"identity": map[string]any{"sourceIp": proxyevent.SourceIP(r), "userAgent": r.UserAgent()},
+	}
+	return in
+}
+
+// invokeLambdaCustom calls an AWS (non-proxy) Lambda integration's function with the request
+// body, or its request template rendered, and answers through the integration response the
+// function's error message (or, on success, the default) selects.
+func (s *RESTService) invokeLambdaCustom(w http.ResponseWriter, c *restCall, integ *restapi.Integration) {
+	payload, ok := s.integrationRequest(w, c, integ)
+	if !ok {
+		return
 	}
 	if len(bytes.TrimSpace(payload)) == 0 {
 		payload = []byte("{}")
@@ -591,15 +636,13 @@ func selectResponse(integ *restapi.Integration, key string) *restapi.Integration
 }
 
 // writeIntegrationResponse answers through an integration response: its status, its header
-// parameters (literals or the integration's response headers), and its literal template for
-// application/json, else the integration's body as it is.
+// parameters (literals or the integration's response headers), and its template for
+// application/json rendered over the integration's body (which may override the status and
+// headers through $context.responseOverride), else that body as it is.
 func (s *RESTService) writeIntegrationResponse(w http.ResponseWriter, c *restCall, ir *restapi.IntegrationResponse, h http.Header, body []byte) {
 	status, _ := strconv.Atoi(awsproto.Value(ir.StatusCode))
 	out := http.Header{}
 	out.Set("Content-Type", "application/json")
-	if t, ok := ir.ResponseTemplates["application/json"]; ok {
-		body = []byte(t)
-	}
 	for k, src := range ir.ResponseParameters {
 		name := strings.TrimPrefix(k, "method.response.header.")
 		switch {
@@ -609,6 +652,21 @@ func (s *RESTService) writeIntegrationResponse(w http.ResponseWriter, c *restCal
 			if v := h.Get(strings.TrimPrefix(src, "integration.response.header.")); v != "" {
 				out.Set(name, v)
 			}
+		}
+	}
+	if t, ok := ir.ResponseTemplates["application/json"]; ok {
+		rendered, st, headers, err := mapping.RenderResponse(t, c.mappingInput(body))
+		if err != nil {
+			s.log.Warn("REST API response template failed", "api", c.apiID, "error", err)
+			internalError(w, http.StatusInternalServerError)
+			return
+		}
+		body = []byte(rendered)
+		if st != 0 {
+			status = st
+		}
+		for k, v := range headers {
+			out.Set(k, v)
 		}
 	}
 	writeResponse(w, status, out, body)

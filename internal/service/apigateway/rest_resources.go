@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/kiri-run/kiri/internal/awsproto"
+	"github.com/kiri-run/kiri/internal/service/apigateway/mapping"
 	"github.com/kiri-run/kiri/internal/service/apigateway/restapi"
 	"github.com/kiri-run/kiri/internal/store"
 )
@@ -627,13 +628,11 @@ func (s *RESTService) deleteIntegrationResponse(ctx context.Context, in *restapi
 	return &struct{}{}, nil
 }
 
-// checkTemplates refuses mapping templates Kiri cannot render: until the Velocity engine is
-// built, only templates without Velocity ($ references or # directives) are honoured, as the
-// literal text they are.
+// checkTemplates refuses mapping templates that do not parse as Velocity.
 func checkTemplates(templates map[string]string) error {
 	for ct, t := range templates {
-		if strings.ContainsAny(t, "$#") {
-			return badRequest("Velocity mapping templates are not supported by this server yet (template for %s); only literal templates are", ct)
+		if err := mapping.Validate(t); err != nil {
+			return badRequest("Invalid mapping template specified for content type %s: %v", ct, err)
 		}
 	}
 	return nil
