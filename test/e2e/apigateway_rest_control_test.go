@@ -103,7 +103,6 @@ func TestAPIGatewayRESTControlPlane(t *testing.T) {
 	for _, in := range []*apigateway.PutMethodInput{
 		{AuthorizationType: aws.String("CUSTOM"), AuthorizerId: aws.String("abc")},
 		{AuthorizationType: aws.String("COGNITO_USER_POOLS")},
-		{AuthorizationType: aws.String("NONE"), ApiKeyRequired: true},
 		{AuthorizationType: aws.String("NONE"), RequestValidatorId: aws.String("v1")},
 		{AuthorizationType: aws.String("NONE"), RequestModels: map[string]string{"application/json": "Pet"}},
 	} {

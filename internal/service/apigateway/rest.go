@@ -34,6 +34,7 @@ type RESTService struct {
 	now      func() time.Time
 	services *service.Directory
 	port     string
+	usage    usage
 }
 
 // NewREST registers the REST APIs' operations; the tables are API Gateway's (New migrates them).
@@ -90,6 +91,19 @@ func NewREST(ctx context.Context, d service.Deps) (*RESTService, error) {
 	awsproto.Handle(s.api, "GetStages", s.getStages)
 	awsproto.Handle(s.api, "UpdateStage", s.updateStage)
 	awsproto.Handle(s.api, "DeleteStage", s.deleteStage)
+	awsproto.Handle(s.api, "CreateApiKey", s.createApiKey)
+	awsproto.Handle(s.api, "GetApiKey", s.getApiKey)
+	awsproto.Handle(s.api, "GetApiKeys", s.getApiKeys)
+	awsproto.Handle(s.api, "UpdateApiKey", s.updateApiKey)
+	awsproto.Handle(s.api, "DeleteApiKey", s.deleteApiKey)
+	awsproto.Handle(s.api, "CreateUsagePlan", s.createUsagePlan)
+	awsproto.Handle(s.api, "GetUsagePlan", s.getUsagePlan)
+	awsproto.Handle(s.api, "GetUsagePlans", s.getUsagePlans)
+	awsproto.Handle(s.api, "DeleteUsagePlan", s.deleteUsagePlan)
+	awsproto.Handle(s.api, "CreateUsagePlanKey", s.createUsagePlanKey)
+	awsproto.Handle(s.api, "GetUsagePlanKey", s.getUsagePlanKey)
+	awsproto.Handle(s.api, "GetUsagePlanKeys", s.getUsagePlanKeys)
+	awsproto.Handle(s.api, "DeleteUsagePlanKey", s.deleteUsagePlanKey)
 	return s, nil
 }
 

@@ -23,6 +23,7 @@ func restOperations() authz.Operations {
 	resource := func(id, res *string) string { return api(id) + "/resources/" + awsproto.Value(res) }
 	method := func(id, res, m *string) string { return resource(id, res) + "/methods/" + awsproto.Value(m) }
 	stage := func(id, name *string) string { return api(id) + "/stages/" + awsproto.Value(name) }
+	plan := func(id *string) string { return "/usageplans/" + awsproto.Value(id) }
 	deployment := func(id, d *string) string { return api(id) + "/deployments/" + awsproto.Value(d) }
 	return authz.Operations{
 		"CreateRestApi": on("POST", func(any) string { return "/restapis" }),
@@ -106,6 +107,29 @@ func restOperations() authz.Operations {
 		"DeleteDeployment": on("DELETE", func(in any) string {
 			i := in.(*restapi.DeleteDeploymentRequest)
 			return deployment(i.RestApiId, i.DeploymentId)
+		}),
+
+		"CreateApiKey": on("POST", func(any) string { return "/apikeys" }),
+		"GetApiKeys":   on("GET", func(any) string { return "/apikeys" }),
+		"GetApiKey":    on("GET", func(in any) string { return "/apikeys/" + awsproto.Value(in.(*restapi.GetApiKeyRequest).ApiKey) }),
+		"UpdateApiKey": on("PATCH", func(in any) string { return "/apikeys/" + awsproto.Value(in.(*restapi.UpdateApiKeyRequest).ApiKey) }),
+		"DeleteApiKey": on("DELETE", func(in any) string { return "/apikeys/" + awsproto.Value(in.(*restapi.DeleteApiKeyRequest).ApiKey) }),
+
+		"CreateUsagePlan": on("POST", func(any) string { return "/usageplans" }),
+		"GetUsagePlans":   on("GET", func(any) string { return "/usageplans" }),
+		"GetUsagePlan":    on("GET", func(in any) string { return plan(in.(*restapi.GetUsagePlanRequest).UsagePlanId) }),
+		"DeleteUsagePlan": on("DELETE", func(in any) string { return plan(in.(*restapi.DeleteUsagePlanRequest).UsagePlanId) }),
+		"CreateUsagePlanKey": on("POST", func(in any) string {
+			return plan(in.(*restapi.CreateUsagePlanKeyRequest).UsagePlanId) + "/keys"
+		}),
+		"GetUsagePlanKeys": on("GET", func(in any) string { return plan(in.(*restapi.GetUsagePlanKeysRequest).UsagePlanId) + "/keys" }),
+		"GetUsagePlanKey": on("GET", func(in any) string {
+			i := in.(*restapi.GetUsagePlanKeyRequest)
+			return plan(i.UsagePlanId) + "/keys/" + awsproto.Value(i.KeyId)
+		}),
+		"DeleteUsagePlanKey": on("DELETE", func(in any) string {
+			i := in.(*restapi.DeleteUsagePlanKeyRequest)
+			return plan(i.UsagePlanId) + "/keys/" + awsproto.Value(i.KeyId)
 		}),
 
 		"CreateStage": on("POST", func(in any) string { return api(in.(*restapi.CreateStageRequest).RestApiId) + "/stages" }),

@@ -53,9 +53,11 @@ func writeRESTMessage(w http.ResponseWriter, status int, msg string) {
 func restErrorType(status int) string {
 	switch status {
 	case http.StatusForbidden:
-		return "MissingAuthenticationTokenException"
-	case http.StatusGatewayTimeout:
-		return "InternalServerErrorException"
+		return "ForbiddenException"
+	case http.StatusTooManyRequests:
+		return "TooManyRequestsException"
+	case http.StatusBadRequest, http.StatusUnsupportedMediaType, http.StatusRequestEntityTooLarge:
+		return "BadRequestException"
 	}
 	return "InternalServerErrorException"
 }
@@ -97,6 +99,18 @@ func (s *RESTService) ServeInvoke(w http.ResponseWriter, r *http.Request, apiID 
 	if !found || !c.match() {
 		missingToken(w)
 		return true
+	}
+	if awsproto.Value(c.method.ApiKeyRequired) {
+		status, msg, err := s.checkAPIKey(ctx, c)
+		if err != nil {
+			s.log.Error("check API key", "api", apiID, "error", err)
+			internalError(w, http.StatusInternalServerError)
+			return true
+		}
+		if status != 0 {
+			writeRESTMessage(w, status, msg)
+			return true
+		}
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxPayload+1))
 	if err != nil {

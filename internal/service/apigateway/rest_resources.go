@@ -264,9 +264,6 @@ func checkMethodInput(in *restapi.PutMethodRequest) error {
 	if in.AuthorizerId != nil || len(in.AuthorizationScopes) > 0 {
 		return badRequest("Authorizers are not supported by this server yet")
 	}
-	if awsproto.Value(in.ApiKeyRequired) {
-		return badRequest("API keys are not supported by this server yet")
-	}
 	if in.RequestValidatorId != nil {
 		return badRequest("Request validators are not supported by this server yet")
 	}
@@ -290,7 +287,7 @@ func (s *RESTService) putMethod(ctx context.Context, in *restapi.PutMethodReques
 	m, err := s.editMethod(ctx, awsproto.Value(in.RestApiId), awsproto.Value(in.ResourceId), awsproto.Value(in.HttpMethod),
 		func(*restapi.Method) (*restapi.Method, error) {
 			return &restapi.Method{
-				HttpMethod: in.HttpMethod, AuthorizationType: in.AuthorizationType, ApiKeyRequired: awsproto.Ptr(false),
+				HttpMethod: in.HttpMethod, AuthorizationType: in.AuthorizationType, ApiKeyRequired: awsproto.Ptr(awsproto.Value(in.ApiKeyRequired)),
 				OperationName: in.OperationName, RequestModels: in.RequestModels, RequestParameters: in.RequestParameters,
 			}, nil
 		})
