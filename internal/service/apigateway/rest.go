@@ -28,13 +28,14 @@ const (
 // RESTService is API Gateway's REST APIs (the apigateway API, v1): the control plane and,
 // through the HTTP APIs' invoke URLs, the deployed stages.
 type RESTService struct {
-	api      *awsproto.Service
-	st       *store.Store
-	log      *slog.Logger
-	now      func() time.Time
-	services *service.Directory
-	port     string
-	usage    usage
+	api       *awsproto.Service
+	st        *store.Store
+	log       *slog.Logger
+	now       func() time.Time
+	services  *service.Directory
+	port      string
+	usage     usage
+	authCache authCache
 }
 
 // NewREST registers the REST APIs' operations; the tables are API Gateway's (New migrates them).
@@ -91,6 +92,11 @@ func NewREST(ctx context.Context, d service.Deps) (*RESTService, error) {
 	awsproto.Handle(s.api, "GetStages", s.getStages)
 	awsproto.Handle(s.api, "UpdateStage", s.updateStage)
 	awsproto.Handle(s.api, "DeleteStage", s.deleteStage)
+	awsproto.Handle(s.api, "CreateAuthorizer", s.createAuthorizer)
+	awsproto.Handle(s.api, "GetAuthorizer", s.getAuthorizer)
+	awsproto.Handle(s.api, "GetAuthorizers", s.getAuthorizers)
+	awsproto.Handle(s.api, "UpdateAuthorizer", s.updateAuthorizer)
+	awsproto.Handle(s.api, "DeleteAuthorizer", s.deleteAuthorizer)
 	awsproto.Handle(s.api, "CreateApiKey", s.createApiKey)
 	awsproto.Handle(s.api, "GetApiKey", s.getApiKey)
 	awsproto.Handle(s.api, "GetApiKeys", s.getApiKeys)

@@ -109,6 +109,21 @@ func restOperations() authz.Operations {
 			return deployment(i.RestApiId, i.DeploymentId)
 		}),
 
+		"CreateAuthorizer": on("POST", func(in any) string { return api(in.(*restapi.CreateAuthorizerRequest).RestApiId) + "/authorizers" }),
+		"GetAuthorizers":   on("GET", func(in any) string { return api(in.(*restapi.GetAuthorizersRequest).RestApiId) + "/authorizers" }),
+		"GetAuthorizer": on("GET", func(in any) string {
+			i := in.(*restapi.GetAuthorizerRequest)
+			return api(i.RestApiId) + "/authorizers/" + awsproto.Value(i.AuthorizerId)
+		}),
+		"UpdateAuthorizer": on("PATCH", func(in any) string {
+			i := in.(*restapi.UpdateAuthorizerRequest)
+			return api(i.RestApiId) + "/authorizers/" + awsproto.Value(i.AuthorizerId)
+		}),
+		"DeleteAuthorizer": on("DELETE", func(in any) string {
+			i := in.(*restapi.DeleteAuthorizerRequest)
+			return api(i.RestApiId) + "/authorizers/" + awsproto.Value(i.AuthorizerId)
+		}),
+
 		"CreateApiKey": on("POST", func(any) string { return "/apikeys" }),
 		"GetApiKeys":   on("GET", func(any) string { return "/apikeys" }),
 		"GetApiKey":    on("GET", func(in any) string { return "/apikeys/" + awsproto.Value(in.(*restapi.GetApiKeyRequest).ApiKey) }),

@@ -42,6 +42,8 @@ type restCall struct {
 	params    map[string]string
 	requestID string
 	now       time.Time
+	// authorizer is what a Lambda authorizer gave: its principalId and context.
+	authorizer map[string]any
 }
 
 // writeRESTMessage answers with a REST API's own {"message": ...} body.
@@ -98,6 +100,9 @@ func (s *RESTService) ServeInvoke(w http.ResponseWriter, r *http.Request, apiID 
 	}
 	if !found || !c.match() {
 		missingToken(w)
+		return true
+	}
+	if awsproto.Value(c.method.AuthorizationType) == "CUSTOM" && !s.authorize(w, c) {
 		return true
 	}
 	if awsproto.Value(c.method.ApiKeyRequired) {
@@ -255,9 +260,16 @@ type restEvent struct {
 	MultiValueQueryStringParameters map[string][]string `json:"multiValueQueryStringParameters"`
 	PathParameters                  map[string]string   `json:"pathParameters"`
 	StageVariables                  map[string]string   `json:"stageVariables"`
-	RequestContext                  contextV1           `json:"requestContext"`
+	RequestContext                  restContext         `json:"requestContext"`
 	Body                            *string             `json:"body"`
 	IsBase64Encoded                 bool                `json:"isBase64Encoded"`
+}
+
+// restContext is a REST API event's request context: payload format 1.0's, with what a Lambda
+// authorizer gave.
+type restContext struct {
+	contextV1
+	Authorizer map[string]any `json:"authorizer,omitempty"`
 }
 
 // event builds the Lambda proxy event as REST APIs do: the resource's path template, the path
@@ -268,14 +280,14 @@ func (c *restCall) event() *restEvent {
 	ev := &restEvent{
 		Resource: awsproto.Value(c.resource.Path), Path: c.path, HTTPMethod: r.Method,
 		Headers: map[string]string{}, MultiValueHeaders: map[string][]string{},
-		RequestContext: contextV1{
+		RequestContext: restContext{contextV1: contextV1{
 			AccountID: c.sc.account, APIID: c.apiID, DomainName: hostName(r), DomainPrefix: c.apiID,
 			ExtendedRequestID: c.requestID, HTTPMethod: r.Method,
 			Identity: identityV1{SourceIP: proxyevent.SourceIP(r), UserAgent: r.UserAgent()},
 			Path:     "/" + stage + c.path, Protocol: r.Proto, RequestID: c.requestID,
 			RequestTime: c.now.UTC().Format(requestTimeLayout), RequestTimeEpoch: c.now.UnixMilli(),
 			ResourceID: awsproto.Value(c.resource.Id), ResourcePath: awsproto.Value(c.resource.Path), Stage: stage,
-		},
+		}, Authorizer: c.authorizer},
 	}
 	if len(c.params) > 0 {
 		ev.PathParameters = c.params
@@ -590,6 +602,9 @@ func (c *restCall) mappingInput(body []byte) mapping.Input {
 		"requestId": c.requestID, "requestTime": c.now.UTC().Format(requestTimeLayout), "requestTimeEpoch": c.now.UnixMilli(),
 		"resourceId": awsproto.Value(c.resource.Id), "resourcePath": awsproto.Value(c.resource.Path), "stage": stage,
 		"identity": map[string]any{"sourceIp": proxyevent.SourceIP(r), "userAgent": r.UserAgent()},
+	}
+	if c.authorizer != nil {
+		in.Context["authorizer"] = c.authorizer
 	}
 	return in
 }

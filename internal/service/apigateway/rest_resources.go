@@ -256,13 +256,20 @@ func checkMethodInput(in *restapi.PutMethodRequest) error {
 	}
 	switch t := awsproto.Value(in.AuthorizationType); t {
 	case "NONE":
-	case "AWS_IAM", "CUSTOM", "COGNITO_USER_POOLS":
+		if in.AuthorizerId != nil {
+			return badRequest("Authorizer ID must not be set for authorization type NONE")
+		}
+	case "CUSTOM":
+		if in.AuthorizerId == nil {
+			return badRequest("Invalid authorizer ID specified. Setting the authorization type to CUSTOM or COGNITO_USER_POOLS requires a valid authorizer.")
+		}
+	case "AWS_IAM", "COGNITO_USER_POOLS":
 		return badRequest("Authorization type %s is not supported by this server yet", t)
 	default:
 		return badRequest("Invalid authorization type specified: %s", t)
 	}
-	if in.AuthorizerId != nil || len(in.AuthorizationScopes) > 0 {
-		return badRequest("Authorizers are not supported by this server yet")
+	if len(in.AuthorizationScopes) > 0 {
+		return badRequest("Authorization scopes are only used by COGNITO_USER_POOLS authorizers")
 	}
 	if in.RequestValidatorId != nil {
 		return badRequest("Request validators are not supported by this server yet")
@@ -284,10 +291,16 @@ func (s *RESTService) putMethod(ctx context.Context, in *restapi.PutMethodReques
 	if err := checkMethodInput(in); err != nil {
 		return nil, err
 	}
+	if in.AuthorizerId != nil {
+		if _, err := loadAuthorizer(storeRow(ctx, s.st), scopeOf(ctx), awsproto.Value(in.RestApiId), *in.AuthorizerId); err != nil {
+			return nil, wrap("put method", err)
+		}
+	}
 	m, err := s.editMethod(ctx, awsproto.Value(in.RestApiId), awsproto.Value(in.ResourceId), awsproto.Value(in.HttpMethod),
 		func(*restapi.Method) (*restapi.Method, error) {
 			return &restapi.Method{
-				HttpMethod: in.HttpMethod, AuthorizationType: in.AuthorizationType, ApiKeyRequired: awsproto.Ptr(awsproto.Value(in.ApiKeyRequired)),
+				AuthorizerId: in.AuthorizerId,
+				HttpMethod:   in.HttpMethod, AuthorizationType: in.AuthorizationType, ApiKeyRequired: awsproto.Ptr(awsproto.Value(in.ApiKeyRequired)),
 				OperationName: in.OperationName, RequestModels: in.RequestModels, RequestParameters: in.RequestParameters,
 			}, nil
 		})
