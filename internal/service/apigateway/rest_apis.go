@@ -113,7 +113,10 @@ func (s *RESTService) putNewRestAPI(tx *store.Tx, sc scope, a *restapi.RestApi) 
 		return err
 	}
 	root := restapi.Resource{Id: a.RootResourceId, Path: awsproto.Ptr("/")}
-	return putDoc(tx, sc, *a.Id, kindRestResource, *root.Id, &root)
+	if err := putDoc(tx, sc, *a.Id, kindRestResource, *root.Id, &root); err != nil {
+		return err
+	}
+	return putBuiltinModels(tx, sc, *a.Id)
 }
 
 func (s *RESTService) getRestApi(ctx context.Context, in *restapi.GetRestApiRequest) (*restapi.RestApi, error) {

@@ -124,6 +124,35 @@ func restOperations() authz.Operations {
 			return api(i.RestApiId) + "/authorizers/" + awsproto.Value(i.AuthorizerId)
 		}),
 
+		"CreateModel": on("POST", func(in any) string { return api(in.(*restapi.CreateModelRequest).RestApiId) + "/models" }),
+		"GetModels":   on("GET", func(in any) string { return api(in.(*restapi.GetModelsRequest).RestApiId) + "/models" }),
+		"GetModel": on("GET", func(in any) string {
+			i := in.(*restapi.GetModelRequest)
+			return api(i.RestApiId) + "/models/" + awsproto.Value(i.ModelName)
+		}),
+		"DeleteModel": on("DELETE", func(in any) string {
+			i := in.(*restapi.DeleteModelRequest)
+			return api(i.RestApiId) + "/models/" + awsproto.Value(i.ModelName)
+		}),
+		"CreateRequestValidator": on("POST", func(in any) string {
+			return api(in.(*restapi.CreateRequestValidatorRequest).RestApiId) + "/requestvalidators"
+		}),
+		"GetRequestValidators": on("GET", func(in any) string {
+			return api(in.(*restapi.GetRequestValidatorsRequest).RestApiId) + "/requestvalidators"
+		}),
+		"GetRequestValidator": on("GET", func(in any) string {
+			i := in.(*restapi.GetRequestValidatorRequest)
+			return api(i.RestApiId) + "/requestvalidators/" + awsproto.Value(i.RequestValidatorId)
+		}),
+		"UpdateRequestValidator": on("PATCH", func(in any) string {
+			i := in.(*restapi.UpdateRequestValidatorRequest)
+			return api(i.RestApiId) + "/requestvalidators/" + awsproto.Value(i.RequestValidatorId)
+		}),
+		"DeleteRequestValidator": on("DELETE", func(in any) string {
+			i := in.(*restapi.DeleteRequestValidatorRequest)
+			return api(i.RestApiId) + "/requestvalidators/" + awsproto.Value(i.RequestValidatorId)
+		}),
+
 		"CreateApiKey": on("POST", func(any) string { return "/apikeys" }),
 		"GetApiKeys":   on("GET", func(any) string { return "/apikeys" }),
 		"GetApiKey":    on("GET", func(in any) string { return "/apikeys/" + awsproto.Value(in.(*restapi.GetApiKeyRequest).ApiKey) }),

@@ -16,8 +16,10 @@ import (
 // which are what its stages serve.
 type restSnapshot struct {
 	restapi.Deployment
-	API       restapi.RestApi
-	Resources []restapi.Resource
+	API        restapi.RestApi
+	Resources  []restapi.Resource
+	Models     []restapi.Model
+	Validators []restapi.RequestValidator
 }
 
 // restStageName is the characters a REST API stage name may use.
@@ -76,9 +78,17 @@ func (s *RESTService) createDeployment(ctx context.Context, in *restapi.CreateDe
 		if methods == 0 {
 			return badRequest("The REST API doesn't contain any methods")
 		}
+		models, err := listAll[restapi.Model](tx.Query, sc, apiID, kindRestModel)
+		if err != nil {
+			return err
+		}
+		validators, err := listAll[restapi.RequestValidator](tx.Query, sc, apiID, kindRestValidator)
+		if err != nil {
+			return err
+		}
 		now := s.now().UTC()
 		snap = restSnapshot{Deployment: restapi.Deployment{Id: awsproto.Ptr(newID(6)), CreatedDate: &now, Description: in.Description},
-			API: *a, Resources: resources}
+			API: *a, Resources: resources, Models: models, Validators: validators}
 		if err := putDoc(tx, sc, apiID, kindRestDeployment, *snap.Id, &snap); err != nil {
 			return err
 		}

@@ -127,6 +127,9 @@ func (s *RESTService) ServeInvoke(w http.ResponseWriter, r *http.Request, apiID 
 		return true
 	}
 	c.body = body
+	if !c.validateRequest(w) {
+		return true
+	}
 	integ := c.method.MethodIntegration
 	switch awsproto.Value(integ.Type) {
 	case restLambdaProxy:

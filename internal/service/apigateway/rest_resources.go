@@ -271,14 +271,6 @@ func checkMethodInput(in *restapi.PutMethodRequest) error {
 	if len(in.AuthorizationScopes) > 0 {
 		return badRequest("Authorization scopes are only used by COGNITO_USER_POOLS authorizers")
 	}
-	if in.RequestValidatorId != nil {
-		return badRequest("Request validators are not supported by this server yet")
-	}
-	for ct, model := range in.RequestModels {
-		if model != "Empty" && model != "Error" {
-			return badRequest("Invalid model identifier specified: %s (content type %s)", model, ct)
-		}
-	}
 	for p := range in.RequestParameters {
 		if !methodParam.MatchString(p) {
 			return badRequest("Invalid method parameter specified: %s", p)
@@ -291,10 +283,14 @@ func (s *RESTService) putMethod(ctx context.Context, in *restapi.PutMethodReques
 	if err := checkMethodInput(in); err != nil {
 		return nil, err
 	}
+	q := storeRow(ctx, s.st)
 	if in.AuthorizerId != nil {
-		if _, err := loadAuthorizer(storeRow(ctx, s.st), scopeOf(ctx), awsproto.Value(in.RestApiId), *in.AuthorizerId); err != nil {
+		if _, err := loadAuthorizer(q, scopeOf(ctx), awsproto.Value(in.RestApiId), *in.AuthorizerId); err != nil {
 			return nil, wrap("put method", err)
 		}
+	}
+	if err := checkMethodRefs(q, scopeOf(ctx), awsproto.Value(in.RestApiId), in.RequestModels, in.RequestValidatorId); err != nil {
+		return nil, wrap("put method", err)
 	}
 	m, err := s.editMethod(ctx, awsproto.Value(in.RestApiId), awsproto.Value(in.ResourceId), awsproto.Value(in.HttpMethod),
 		func(*restapi.Method) (*restapi.Method, error) {
@@ -302,6 +298,7 @@ func (s *RESTService) putMethod(ctx context.Context, in *restapi.PutMethodReques
 				AuthorizerId: in.AuthorizerId,
 				HttpMethod:   in.HttpMethod, AuthorizationType: in.AuthorizationType, ApiKeyRequired: awsproto.Ptr(awsproto.Value(in.ApiKeyRequired)),
 				OperationName: in.OperationName, RequestModels: in.RequestModels, RequestParameters: in.RequestParameters,
+				RequestValidatorId: in.RequestValidatorId,
 			}, nil
 		})
 	return m, wrap("put method", err)
@@ -336,10 +333,8 @@ func (s *RESTService) putMethodResponse(ctx context.Context, in *restapi.PutMeth
 			return nil, badRequest("Invalid mapping expression specified: %s", p)
 		}
 	}
-	for ct, model := range in.ResponseModels {
-		if model != "Empty" && model != "Error" {
-			return nil, badRequest("Invalid model identifier specified: %s (content type %s)", model, ct)
-		}
+	if err := checkMethodRefs(storeRow(ctx, s.st), scopeOf(ctx), awsproto.Value(in.RestApiId), in.ResponseModels, nil); err != nil {
+		return nil, wrap("put method response", err)
 	}
 	mr := restapi.MethodResponse{StatusCode: &code, ResponseParameters: in.ResponseParameters, ResponseModels: in.ResponseModels}
 	_, err := s.editMethod(ctx, awsproto.Value(in.RestApiId), awsproto.Value(in.ResourceId), awsproto.Value(in.HttpMethod),
