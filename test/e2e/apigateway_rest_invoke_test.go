@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/apigateway"
 	rtypes "github.com/aws/aws-sdk-go-v2/service/apigateway/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/kiri-run/kiri/test/e2e/kiritest"
 )
@@ -298,5 +299,50 @@ func TestAPIGatewayRESTHTTPProxy(t *testing.T) {
 	}
 	if !strings.Contains(h.Get("X-Amzn-Requestid"), "-") {
 		t.Fatalf("no request id in %v", h)
+	}
+}
+
+func TestAPIGatewayRESTSQSIntegration(t *testing.T) {
+	srv := kiritest.Start(t, kiritest.Options{})
+	clients := srv.Clients()
+	ctx := t.Context()
+	q, err := clients.SQS.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("inbox")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := restClient(srv)
+	a, err := c.CreateRestApi(ctx, &apigateway.CreateRestApiInput{Name: aws.String("to-sqs")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	api, apiID := aws.ToString(a.Id), a.Id
+	msgs := restResource(t, c, api, aws.ToString(a.RootResourceId), "messages")
+	restMethod(t, c, api, msgs, "POST", &apigateway.PutIntegrationInput{Type: rtypes.IntegrationTypeAws, IntegrationHttpMethod: aws.String("POST"),
+		Uri:               aws.String("arn:aws:apigateway:us-east-1:sqs:path/000000000000/inbox"),
+		Credentials:       aws.String("arn:aws:iam::000000000000:role/apigw-sqs"),
+		RequestParameters: map[string]string{"integration.request.header.Content-Type": "'application/x-www-form-urlencoded'"},
+		RequestTemplates:  map[string]string{"application/json": `Action=SendMessage&MessageBody=$util.urlEncode($input.body)`}})
+	if _, err := c.PutMethodResponse(ctx, &apigateway.PutMethodResponseInput{RestApiId: apiID, ResourceId: aws.String(msgs), HttpMethod: aws.String("POST"),
+		StatusCode: aws.String("200")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.PutIntegrationResponse(ctx, &apigateway.PutIntegrationResponseInput{RestApiId: apiID, ResourceId: aws.String(msgs), HttpMethod: aws.String("POST"),
+		StatusCode: aws.String("200"), ResponseTemplates: map[string]string{
+			"application/json": `{"id": "$input.path('$.SendMessageResponse.SendMessageResult.MessageId')"}`}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CreateDeployment(ctx, &apigateway.CreateDeploymentInput{RestApiId: apiID, StageName: aws.String("prod")}); err != nil {
+		t.Fatal(err)
+	}
+	status, _, b := call(t, srv, "POST", "/prod/messages", api+".execute-api.localhost", `{"order": 42, "note": "a&b=c"}`,
+		map[string]string{"Content-Type": "application/json"})
+	var got struct{ ID string }
+	if status != 200 || json.Unmarshal(b, &got) != nil || got.ID == "" {
+		t.Fatalf("POST /prod/messages = %d %s", status, b)
+	}
+	out, err := clients.SQS.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: q.QueueUrl, WaitTimeSeconds: 1})
+	if err != nil || len(out.Messages) != 1 || aws.ToString(out.Messages[0].Body) != `{"order": 42, "note": "a&b=c"}` ||
+		aws.ToString(out.Messages[0].MessageId) != got.ID {
+		t.Fatalf("ReceiveMessage = %+v, %v", out, err)
 	}
 }

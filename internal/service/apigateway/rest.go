@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/kiri-run/kiri/internal/awsproto"
+	"github.com/kiri-run/kiri/internal/iam/authz"
 	"github.com/kiri-run/kiri/internal/service"
 	"github.com/kiri-run/kiri/internal/store"
 )
@@ -34,6 +35,7 @@ type RESTService struct {
 	now       func() time.Time
 	services  *service.Directory
 	port      string
+	authz     *authz.Authorizer
 	usage     usage
 	authCache authCache
 }
@@ -43,7 +45,7 @@ func NewREST(ctx context.Context, d service.Deps) (*RESTService, error) {
 	if err := d.Store.Migrate(ctx, "apigateway", migrations); err != nil {
 		return nil, fmt.Errorf("migrate apigateway: %w", err)
 	}
-	s := &RESTService{st: d.Store, log: d.Logger.With("service", "apigateway-rest"), now: d.Now, services: d.Services, port: "4566"}
+	s := &RESTService{st: d.Store, log: d.Logger.With("service", "apigateway-rest"), now: d.Now, services: d.Services, port: "4566", authz: d.Authz}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -135,3 +137,6 @@ func restPage(limit *int32) (int, error) {
 	}
 	return int(*limit), nil
 }
+
+// enforcing reports whether IAM is enforced: then AWS service integrations need a role.
+func (s *RESTService) enforcing() bool { return s.authz != nil && s.authz.Mode() == authz.Enforce }

@@ -149,7 +149,7 @@ func parseOpenAPI(body []byte, params map[string]string) (*openAPI, []string, er
 }
 
 // importMethods turns a path's operations into REST API methods.
-func importMethods(item map[string]json.RawMessage, resourceID string) (map[string]restapi.Method, error) {
+func importMethods(item map[string]json.RawMessage, resourceID string, enforcing bool) (map[string]restapi.Method, error) {
 	out := map[string]restapi.Method{}
 	for key, raw := range item {
 		name := strings.ToUpper(key)
@@ -204,7 +204,7 @@ func importMethods(item map[string]json.RawMessage, resourceID string) (map[stri
 			if x.PassthroughBehavior != "" {
 				in.PassthroughBehavior = awsproto.Ptr(strings.ToUpper(x.PassthroughBehavior))
 			}
-			integ, err := checkRestIntegration(in)
+			integ, err := checkRestIntegration(in, enforcing)
 			if err != nil {
 				return nil, err
 			}
@@ -242,7 +242,7 @@ func importMethods(item map[string]json.RawMessage, resourceID string) (map[stri
 // importDefinition writes a definition's resources and methods into an API. With overwrite,
 // the API's resources are replaced (the root keeps its id); else (merge) each path's methods
 // are added to, or replace, the API's.
-func importDefinition(tx *store.Tx, sc scope, a *restapi.RestApi, doc *openAPI, overwrite bool) error {
+func importDefinition(tx *store.Tx, sc scope, a *restapi.RestApi, doc *openAPI, overwrite, enforcing bool) error {
 	apiID := *a.Id
 	if overwrite {
 		if _, err := tx.Exec(`DELETE FROM apigw_resources WHERE account = ? AND region = ? AND api_id = ? AND kind = ?`,
@@ -281,7 +281,7 @@ func importDefinition(tx *store.Tx, sc scope, a *restapi.RestApi, doc *openAPI, 
 			}
 			res = next
 		}
-		methods, err := importMethods(doc.Paths[path], *res.Id)
+		methods, err := importMethods(doc.Paths[path], *res.Id, enforcing)
 		if err != nil {
 			return err
 		}
@@ -344,7 +344,7 @@ func (s *RESTService) importRestApi(ctx context.Context, in *restapi.ImportRestA
 		if err := s.putNewRestAPI(tx, sc, a); err != nil {
 			return err
 		}
-		return importDefinition(tx, sc, a, doc, true)
+		return importDefinition(tx, sc, a, doc, true, s.enforcing())
 	})
 	if err != nil {
 		return nil, wrap("import rest api", err)
@@ -379,7 +379,7 @@ func (s *RESTService) putRestApi(ctx context.Context, in *restapi.PutRestApiRequ
 		if err := putDoc(tx, sc, *a.Id, kindRestAPI, *a.Id, a); err != nil {
 			return err
 		}
-		return importDefinition(tx, sc, a, doc, mode == "overwrite")
+		return importDefinition(tx, sc, a, doc, mode == "overwrite", s.enforcing())
 	})
 	if err != nil {
 		return nil, wrap(fmt.Sprintf("put rest api (%s)", mode), err)

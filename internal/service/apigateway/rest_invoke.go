@@ -139,6 +139,10 @@ func (s *RESTService) ServeInvoke(w http.ResponseWriter, r *http.Request, apiID 
 	case restMock:
 		s.answerMock(w, c, integ)
 	case restAWS:
+		if sqsURI.MatchString(awsproto.Value(integ.Uri)) {
+			s.sendToQueue(w, c, integ)
+			return true
+		}
 		s.invokeLambdaCustom(w, c, integ)
 	default:
 		internalError(w, http.StatusInternalServerError)

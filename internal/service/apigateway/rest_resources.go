@@ -408,12 +408,23 @@ var (
 
 // checkIntegrationTarget checks an integration's type, URI and method, and returns the
 // integration as stored.
-func checkRestIntegration(in *restapi.PutIntegrationRequest) (*restapi.Integration, error) {
+func checkRestIntegration(in *restapi.PutIntegrationRequest, enforcing bool) (*restapi.Integration, error) {
 	typ := awsproto.Value(in.Type)
 	uri := awsproto.Value(in.Uri)
 	method := awsproto.Value(in.IntegrationHttpMethod)
 	switch typ {
-	case restLambdaProxy, restAWS:
+	case restAWS:
+		if sqsURI.MatchString(uri) || strings.Contains(uri, ":sqs:") {
+			if err := checkSQSTarget(uri, in.Credentials, enforcing); err != nil {
+				return nil, err
+			}
+			if method != "POST" {
+				return nil, badRequest("SQS integrations must use the POST integration HTTP method")
+			}
+			break
+		}
+		fallthrough
+	case restLambdaProxy:
 		m := invokeARN.FindStringSubmatch(uri)
 		if m == nil || !functionARN.MatchString(m[1]) {
 			if typ == restAWS && strings.HasPrefix(uri, "arn:") {
@@ -442,8 +453,8 @@ func checkRestIntegration(in *restapi.PutIntegrationRequest) (*restapi.Integrati
 	default:
 		return nil, badRequest("Invalid integration type specified: %s", typ)
 	}
-	if in.Credentials != nil {
-		return nil, badRequest("Integration credentials are not supported by this server yet")
+	if in.Credentials != nil && !sqsURI.MatchString(uri) {
+		return nil, badRequest("Integration credentials are not supported by this server yet for %s integrations other than with SQS", typ)
 	}
 	if c := awsproto.Value(in.ConnectionType); c != "" && c != "INTERNET" {
 		return nil, badRequest("Connection type %s is not supported by this server yet", c)
@@ -482,7 +493,7 @@ func checkRestIntegration(in *restapi.PutIntegrationRequest) (*restapi.Integrati
 	}
 	i := &restapi.Integration{
 		Type: &typ, HttpMethod: awsproto.Ptr(method), Uri: awsproto.Ptr(uri), PassthroughBehavior: &pass,
-		TimeoutInMillis: &timeout, RequestTemplates: in.RequestTemplates, RequestParameters: in.RequestParameters,
+		TimeoutInMillis: &timeout, RequestTemplates: in.RequestTemplates, RequestParameters: in.RequestParameters, Credentials: in.Credentials,
 		CacheNamespace: in.ResourceId, CacheKeyParameters: in.CacheKeyParameters, ConnectionType: awsproto.Ptr("INTERNET"),
 	}
 	if method == "" {
@@ -498,7 +509,7 @@ func checkRestIntegration(in *restapi.PutIntegrationRequest) (*restapi.Integrati
 }
 
 func (s *RESTService) putIntegration(ctx context.Context, in *restapi.PutIntegrationRequest) (*restapi.Integration, error) {
-	integ, err := checkRestIntegration(in)
+	integ, err := checkRestIntegration(in, s.enforcing())
 	if err != nil {
 		return nil, err
 	}
