@@ -155,8 +155,8 @@ func TestAPIGatewayRESTImport(t *testing.T) {
 	for name, body := range map[string]string{
 		"an authorizer": `{"swagger": "2.0", "info": {"title": "x"}, "securityDefinitions": {"auth": {"type": "apiKey", "name": "Authorization", "in": "header",
 		  "x-amazon-apigateway-authtype": "custom", "x-amazon-apigateway-authorizer": {"type": "token"}}}, "paths": {}}`,
-		"request validators": `{"swagger": "2.0", "info": {"title": "x"}, "x-amazon-apigateway-request-validators": {"all": {"validateRequestBody": true}}, "paths": {}}`,
-		"a security requirement": `{"swagger": "2.0", "info": {"title": "x"}, "paths": {"/a": {"get": {"security": [{"api_key": []}],
+		"a resource policy": `{"swagger": "2.0", "info": {"title": "x"}, "x-amazon-apigateway-policy": {"Version": "2012-10-17", "Statement": []}, "paths": {}}`,
+		"a security requirement without its scheme": `{"swagger": "2.0", "info": {"title": "x"}, "paths": {"/a": {"get": {"security": [{"api_key": []}],
 		  "x-amazon-apigateway-integration": {"type": "mock"}}}}}`,
 		"a template that does not parse": `{"swagger": "2.0", "info": {"title": "x"}, "paths": {"/a": {"get": {
 		  "x-amazon-apigateway-integration": {"type": "mock", "requestTemplates": {"application/json": "#foreach($x in"}}}}}}`,

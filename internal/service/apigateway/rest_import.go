@@ -23,9 +23,18 @@ type openAPI struct {
 	Paths    map[string]map[string]json.RawMessage        `json:"paths"`
 	Security []map[string][]string                        `json:"security"`
 
-	BinaryMediaTypes []string                  `json:"x-amazon-apigateway-binary-media-types"`
-	APIKeySource     *string                   `json:"x-amazon-apigateway-api-key-source"`
-	Endpoint         *struct{ Types []string } `json:"x-amazon-apigateway-endpoint-configuration"`
+	SecurityDefinitions map[string]securityScheme `json:"securityDefinitions"`
+	Components          struct {
+		SecuritySchemes map[string]securityScheme  `json:"securitySchemes"`
+		Schemas         map[string]json.RawMessage `json:"schemas"`
+	} `json:"components"`
+	Definitions      map[string]json.RawMessage                                               `json:"definitions"`
+	Validators       map[string]restapi.RequestValidator                                      `json:"-"`
+	RawValidators    map[string]struct{ ValidateRequestBody, ValidateRequestParameters bool } `json:"x-amazon-apigateway-request-validators"`
+	DefaultValidator string                                                                   `json:"x-amazon-apigateway-request-validator"`
+	BinaryMediaTypes []string                                                                 `json:"x-amazon-apigateway-binary-media-types"`
+	APIKeySource     *string                                                                  `json:"x-amazon-apigateway-api-key-source"`
+	Endpoint         *struct{ Types []string }                                                `json:"x-amazon-apigateway-endpoint-configuration"`
 	extensions       []string
 }
 
@@ -37,11 +46,23 @@ type operation struct {
 		In       string `json:"in"`
 		Required bool   `json:"required"`
 		Ref      string `json:"$ref"`
+		Schema   *struct {
+			Ref string `json:"$ref"`
+		} `json:"schema"`
 	} `json:"parameters"`
+	Consumes  []string `json:"consumes"`
 	Responses map[string]struct {
 		Headers map[string]json.RawMessage `json:"headers"`
 	} `json:"responses"`
-	Security    []map[string][]string `json:"security"`
+	Security    *[]map[string][]string `json:"security"`
+	Validator   *string                `json:"x-amazon-apigateway-request-validator"`
+	RequestBody *struct {
+		Content map[string]struct {
+			Schema struct {
+				Ref string `json:"$ref"`
+			} `json:"schema"`
+		} `json:"content"`
+	} `json:"requestBody"`
 	Integration *struct {
 		Type                string            `json:"type"`
 		URI                 string            `json:"uri"`
@@ -68,9 +89,10 @@ type operation struct {
 // warning. Any other extension is a warning (an error with failonwarnings).
 var (
 	honoured = []string{"x-amazon-apigateway-integration", "x-amazon-apigateway-binary-media-types",
-		"x-amazon-apigateway-api-key-source", "x-amazon-apigateway-endpoint-configuration", "x-amazon-apigateway-any-method"}
-	refused = []string{"x-amazon-apigateway-authorizer", "x-amazon-apigateway-authtype", "x-amazon-apigateway-request-validators",
-		"x-amazon-apigateway-request-validator", "x-amazon-apigateway-policy", "x-amazon-apigateway-api-key"}
+		"x-amazon-apigateway-api-key-source", "x-amazon-apigateway-endpoint-configuration", "x-amazon-apigateway-any-method",
+		"x-amazon-apigateway-authorizer", "x-amazon-apigateway-authtype", "x-amazon-apigateway-request-validators",
+		"x-amazon-apigateway-request-validator"}
+	refused = []string{"x-amazon-apigateway-policy", "x-amazon-apigateway-api-key"}
 )
 
 // collectExtensions lists every x-amazon-apigateway-* key in a JSON document.
@@ -127,8 +149,8 @@ func parseOpenAPI(body []byte, params map[string]string) (*openAPI, []string, er
 			warnings = append(warnings, "Unsupported extension "+e+" ignored")
 		}
 	}
-	if len(doc.Security) > 0 {
-		return nil, nil, badRequest("Security requirements (authorizers and API keys) are not supported by this server yet")
+	if err := doc.checkSecuritySchemes(); err != nil {
+		return nil, nil, err
 	}
 	if err := checkAPIKeySource(doc.APIKeySource); err != nil {
 		return nil, nil, err
@@ -149,7 +171,7 @@ func parseOpenAPI(body []byte, params map[string]string) (*openAPI, []string, er
 }
 
 // importMethods turns a path's operations into REST API methods.
-func importMethods(item map[string]json.RawMessage, resourceID string, enforcing bool) (map[string]restapi.Method, error) {
+func importMethods(item map[string]json.RawMessage, resourceID string, enforcing bool, im *importer) (map[string]restapi.Method, error) {
 	out := map[string]restapi.Method{}
 	for key, raw := range item {
 		name := strings.ToUpper(key)
@@ -163,10 +185,13 @@ func importMethods(item map[string]json.RawMessage, resourceID string, enforcing
 		if err := json.Unmarshal(raw, &op); err != nil {
 			return nil, badRequest("Invalid OpenAPI input for method %s: %v", key, err)
 		}
-		if len(op.Security) > 0 {
-			return nil, badRequest("Security requirements (authorizers and API keys) are not supported by this server yet")
-		}
 		put := &restapi.PutMethodRequest{HttpMethod: &name, AuthorizationType: awsproto.Ptr("NONE"), ResourceId: &resourceID}
+		if err := im.applySecurity(put, op.Security); err != nil {
+			return nil, err
+		}
+		if err := im.applyValidation(put, &op); err != nil {
+			return nil, err
+		}
 		if op.OperationID != "" {
 			put.OperationName = &op.OperationID
 		}
@@ -182,7 +207,8 @@ func importMethods(item map[string]json.RawMessage, resourceID string, enforcing
 		if err := checkMethodInput(put); err != nil {
 			return nil, err
 		}
-		m := restapi.Method{HttpMethod: &name, AuthorizationType: put.AuthorizationType, ApiKeyRequired: awsproto.Ptr(false),
+		m := restapi.Method{HttpMethod: &name, AuthorizationType: put.AuthorizationType, ApiKeyRequired: awsproto.Ptr(awsproto.Value(put.ApiKeyRequired)),
+			AuthorizerId: put.AuthorizerId, RequestValidatorId: put.RequestValidatorId, RequestModels: put.RequestModels,
 			OperationName: put.OperationName, RequestParameters: put.RequestParameters}
 		for code, r := range op.Responses {
 			if !statusCode.MatchString(code) {
@@ -254,6 +280,10 @@ func importDefinition(tx *store.Tx, sc scope, a *restapi.RestApi, doc *openAPI, 
 			return err
 		}
 	}
+	im, err := newImporter(tx, sc, apiID, doc, overwrite)
+	if err != nil {
+		return err
+	}
 	all, err := listAll[restapi.Resource](tx.Query, sc, apiID, kindRestResource)
 	if err != nil {
 		return err
@@ -281,7 +311,7 @@ func importDefinition(tx *store.Tx, sc scope, a *restapi.RestApi, doc *openAPI, 
 			}
 			res = next
 		}
-		methods, err := importMethods(doc.Paths[path], *res.Id, enforcing)
+		methods, err := importMethods(doc.Paths[path], *res.Id, enforcing, im)
 		if err != nil {
 			return err
 		}
