@@ -129,7 +129,7 @@ func TestAPIGatewayRESTControlPlane(t *testing.T) {
 		{Type: rtypes.IntegrationTypeHttp, Uri: aws.String("http://example.com"), IntegrationHttpMethod: aws.String("GET")},
 		{Type: rtypes.IntegrationTypeAws, Uri: aws.String("arn:aws:apigateway:us-east-1:dynamodb:action/PutItem"), IntegrationHttpMethod: aws.String("POST")},
 		{Type: rtypes.IntegrationTypeMock, RequestTemplates: map[string]string{"application/json": `#if($input.params('code')`}},
-		{Type: rtypes.IntegrationTypeAwsProxy, Uri: aws.String(invoke), IntegrationHttpMethod: aws.String("POST"), ContentHandling: rtypes.ContentHandlingStrategyConvertToText},
+		{Type: rtypes.IntegrationTypeAwsProxy, Uri: aws.String(invoke), IntegrationHttpMethod: aws.String("POST"), ContentHandling: rtypes.ContentHandlingStrategyConvertToBinary},
 	} {
 		in.RestApiId, in.ResourceId, in.HttpMethod = api, pet.Id, aws.String("GET")
 		_, err := c.PutIntegration(ctx, in)

@@ -346,3 +346,40 @@ func TestAPIGatewayRESTSQSIntegration(t *testing.T) {
 		t.Fatalf("ReceiveMessage = %+v, %v", out, err)
 	}
 }
+
+// TestAPIGatewayRESTBinaryContentHandling sends a binary body through a Lambda non-proxy
+// integration and back: CONVERT_TO_TEXT gives the template the body in base64, and the
+// integration response's CONVERT_TO_BINARY decodes what the template makes of the answer.
+func TestAPIGatewayRESTBinaryContentHandling(t *testing.T) {
+	srv := kiritest.Start(t, kiritest.Options{})
+	fn := createHTTPEcho(t, srv.Clients().Lambda, "binecho")
+	c := restClient(srv)
+	ctx := t.Context()
+	a, err := c.CreateRestApi(ctx, &apigateway.CreateRestApiInput{Name: aws.String("images"), BinaryMediaTypes: []string{"image/*"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	api, apiID := aws.ToString(a.Id), a.Id
+	img := restResource(t, c, api, aws.ToString(a.RootResourceId), "img")
+	restMethod(t, c, api, img, "PUT", &apigateway.PutIntegrationInput{Type: rtypes.IntegrationTypeAws, IntegrationHttpMethod: aws.String("POST"),
+		Uri: lambdaProxy(fn).Uri, ContentHandling: rtypes.ContentHandlingStrategyConvertToText,
+		RequestTemplates: map[string]string{"image/png": `{"path": "/img", "data": "$input.body"}`}})
+	if _, err := c.PutMethodResponse(ctx, &apigateway.PutMethodResponseInput{RestApiId: apiID, ResourceId: aws.String(img), HttpMethod: aws.String("PUT"),
+		StatusCode: aws.String("200"), ResponseParameters: map[string]bool{"method.response.header.Content-Type": false}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.PutIntegrationResponse(ctx, &apigateway.PutIntegrationResponseInput{RestApiId: apiID, ResourceId: aws.String(img), HttpMethod: aws.String("PUT"),
+		StatusCode: aws.String("200"), ContentHandling: rtypes.ContentHandlingStrategyConvertToBinary,
+		ResponseParameters: map[string]string{"method.response.header.Content-Type": "'image/png'"},
+		ResponseTemplates:  map[string]string{"application/json": `#set($ev = $util.parseJson($input.path('$.body')))$ev.data`}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CreateDeployment(ctx, &apigateway.CreateDeploymentInput{RestApiId: apiID, StageName: aws.String("prod")}); err != nil {
+		t.Fatal(err)
+	}
+	png := "\x89PNG\r\n\x1a\n\x00\x01\xff"
+	status, h, b := call(t, srv, "PUT", "/prod/img", api+".execute-api.localhost", png, map[string]string{"Content-Type": "image/png"})
+	if status != 200 || string(b) != png || h.Get("Content-Type") != "image/png" {
+		t.Fatalf("binary round trip = %d %v %q", status, h, b)
+	}
+}

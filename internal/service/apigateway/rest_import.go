@@ -235,13 +235,14 @@ func importMethods(item map[string]json.RawMessage, resourceID string, enforcing
 				return nil, err
 			}
 			for pattern, r := range x.Responses {
-				if r.ContentHandling != nil {
-					return nil, badRequest("Content handling is not supported by this server yet")
+				if err := checkContentHandling(r.ContentHandling); err != nil {
+					return nil, err
 				}
 				if err := checkTemplates(r.ResponseTemplates); err != nil {
 					return nil, err
 				}
-				ir := restapi.IntegrationResponse{StatusCode: awsproto.Ptr(r.StatusCode), ResponseTemplates: r.ResponseTemplates, ResponseParameters: r.ResponseParameters}
+				ir := restapi.IntegrationResponse{StatusCode: awsproto.Ptr(r.StatusCode), ResponseTemplates: r.ResponseTemplates, ResponseParameters: r.ResponseParameters,
+					ContentHandling: r.ContentHandling}
 				if pattern != "default" {
 					ir.SelectionPattern = awsproto.Ptr(pattern)
 				}

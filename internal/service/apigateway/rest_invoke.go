@@ -569,10 +569,15 @@ func (s *RESTService) integrationRequest(w http.ResponseWriter, c *restCall, int
 		writeRESTMessage(w, http.StatusUnsupportedMediaType, "Unsupported Media Type")
 		return nil, false
 	}
-	if !has {
-		return c.body, true
+	body, ok := convertBody(c.body, c.binary(c.r.Header.Get("Content-Type")), awsproto.Value(integ.ContentHandling))
+	if !ok {
+		internalError(w, http.StatusInternalServerError)
+		return nil, false
 	}
-	out, err := mapping.Render(tmpl, c.mappingInput(c.body))
+	if !has {
+		return body, true
+	}
+	out, err := mapping.Render(tmpl, c.mappingInput(body))
 	if err != nil {
 		c.templateError(w, s, err)
 		return nil, false
@@ -705,5 +710,27 @@ func (s *RESTService) writeIntegrationResponse(w http.ResponseWriter, c *restCal
 			out.Set(k, v)
 		}
 	}
+	// An integration's answer is text (a function's JSON, a template's output): only
+	// CONVERT_TO_BINARY changes it, decoding it from base64.
+	body, ok := convertBody(body, false, awsproto.Value(ir.ContentHandling))
+	if !ok {
+		internalError(w, http.StatusInternalServerError)
+		return
+	}
 	writeResponse(w, status, out, body)
+}
+
+// convertBody converts a payload as a content handling strategy says: CONVERT_TO_TEXT turns a
+// binary payload into base64 text, CONVERT_TO_BINARY decodes a text payload from base64; with
+// no strategy, or a payload already of the kind asked for, it passes as it is. ok is false
+// when a payload to decode is not base64.
+func convertBody(body []byte, binary bool, handling string) ([]byte, bool) {
+	switch {
+	case handling == convertToText && binary:
+		return []byte(base64.StdEncoding.EncodeToString(body)), true
+	case handling == convertToBinary && !binary:
+		b, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(body)))
+		return b, err == nil
+	}
+	return body, true
 }

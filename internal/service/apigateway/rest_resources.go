@@ -462,8 +462,14 @@ func checkRestIntegration(in *restapi.PutIntegrationRequest, enforcing bool) (*r
 	if in.TlsConfig != nil || in.IntegrationTarget != nil || in.ResponseTransferMode != nil && *in.ResponseTransferMode != "BUFFERED" {
 		return nil, badRequest("TLS configuration, integration targets and response streaming are not supported by this server yet")
 	}
-	if in.ContentHandling != nil {
-		return nil, badRequest("Content handling is not supported by this server yet")
+	if err := checkContentHandling(in.ContentHandling); err != nil {
+		return nil, err
+	}
+	if in.ContentHandling != nil && typ == restHTTPProxy {
+		return nil, badRequest("Content handling is not supported for HTTP_PROXY integrations, which pass bodies through as they are")
+	}
+	if awsproto.Value(in.ContentHandling) == convertToBinary && typ == restLambdaProxy {
+		return nil, badRequest("CONVERT_TO_BINARY is not supported for AWS_PROXY integrations: a Lambda proxy event carries a binary body in base64")
 	}
 	timeout := int32(29000)
 	if in.TimeoutInMillis != nil {
@@ -495,6 +501,7 @@ func checkRestIntegration(in *restapi.PutIntegrationRequest, enforcing bool) (*r
 		Type: &typ, HttpMethod: awsproto.Ptr(method), Uri: awsproto.Ptr(uri), PassthroughBehavior: &pass,
 		TimeoutInMillis: &timeout, RequestTemplates: in.RequestTemplates, RequestParameters: in.RequestParameters, Credentials: in.Credentials,
 		CacheNamespace: in.ResourceId, CacheKeyParameters: in.CacheKeyParameters, ConnectionType: awsproto.Ptr("INTERNET"),
+		ContentHandling: in.ContentHandling,
 	}
 	if method == "" {
 		i.HttpMethod = nil
@@ -567,8 +574,8 @@ var responseSource = regexp.MustCompile(`^('[^']*'|integration\.response\.header
 
 func (s *RESTService) putIntegrationResponse(ctx context.Context, in *restapi.PutIntegrationResponseRequest) (*restapi.IntegrationResponse, error) {
 	code := awsproto.Value(in.StatusCode)
-	if in.ContentHandling != nil {
-		return nil, badRequest("Content handling is not supported by this server yet")
+	if err := checkContentHandling(in.ContentHandling); err != nil {
+		return nil, err
 	}
 	if err := checkTemplates(in.ResponseTemplates); err != nil {
 		return nil, err
@@ -583,7 +590,7 @@ func (s *RESTService) putIntegrationResponse(ctx context.Context, in *restapi.Pu
 			return nil, badRequest("Invalid mapping expression specified: Validation Result: warnings : [], errors : [Invalid mapping expression specified: %s]", v)
 		}
 	}
-	ir := restapi.IntegrationResponse{StatusCode: &code, SelectionPattern: in.SelectionPattern,
+	ir := restapi.IntegrationResponse{StatusCode: &code, SelectionPattern: in.SelectionPattern, ContentHandling: in.ContentHandling,
 		ResponseParameters: in.ResponseParameters, ResponseTemplates: in.ResponseTemplates}
 	_, err := s.editMethod(ctx, awsproto.Value(in.RestApiId), awsproto.Value(in.ResourceId), awsproto.Value(in.HttpMethod),
 		func(m *restapi.Method) (*restapi.Method, error) {
@@ -656,3 +663,17 @@ func checkTemplates(templates map[string]string) error {
 
 // sortedKeys is m's keys in order.
 func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
+
+// Content handling strategies: how API Gateway converts a payload between text and binary.
+const (
+	convertToText   = "CONVERT_TO_TEXT"
+	convertToBinary = "CONVERT_TO_BINARY"
+)
+
+func checkContentHandling(h *string) error {
+	switch awsproto.Value(h) {
+	case "", convertToText, convertToBinary:
+		return nil
+	}
+	return badRequest("Invalid content handling specified: %s", *h)
+}
