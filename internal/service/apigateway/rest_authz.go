@@ -73,6 +73,26 @@ func restOperations() authz.Operations {
 			return method(i.RestApiId, i.ResourceId, i.HttpMethod) + "/responses/" + awsproto.Value(i.StatusCode)
 		}),
 
+		"UpdateMethod": on("PATCH", func(in any) string {
+			i := in.(*restapi.UpdateMethodRequest)
+			return method(i.RestApiId, i.ResourceId, i.HttpMethod)
+		}),
+		"UpdateMethodResponse": on("PATCH", func(in any) string {
+			i := in.(*restapi.UpdateMethodResponseRequest)
+			return method(i.RestApiId, i.ResourceId, i.HttpMethod) + "/responses/" + awsproto.Value(i.StatusCode)
+		}),
+		"UpdateIntegration": on("PATCH", func(in any) string {
+			i := in.(*restapi.UpdateIntegrationRequest)
+			return method(i.RestApiId, i.ResourceId, i.HttpMethod) + "/integration"
+		}),
+		"UpdateIntegrationResponse": on("PATCH", func(in any) string {
+			i := in.(*restapi.UpdateIntegrationResponseRequest)
+			return method(i.RestApiId, i.ResourceId, i.HttpMethod) + "/integration/responses/" + awsproto.Value(i.StatusCode)
+		}),
+		"UpdateDeployment": on("PATCH", func(in any) string {
+			i := in.(*restapi.UpdateDeploymentRequest)
+			return deployment(i.RestApiId, i.DeploymentId)
+		}),
 		"PutIntegration": on("PUT", func(in any) string {
 			i := in.(*restapi.PutIntegrationRequest)
 			return method(i.RestApiId, i.ResourceId, i.HttpMethod) + "/integration"
