@@ -4,6 +4,7 @@ package apigateway
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -145,3 +146,46 @@ func restPage(limit *int32) (int, error) {
 
 // enforcing reports whether IAM is enforced: then AWS service integrations need a role.
 func (s *RESTService) enforcing() bool { return s.authz != nil && s.authz.Mode() == authz.Enforce }
+
+// loadChild loads a resource of an existing REST API (a resource, stage, deployment,
+// authorizer or validator), or answers NotFoundException: "Invalid NOUN identifier specified".
+func loadChild[T any](q rowQuery, sc scope, apiID, kind, id, noun string) (*T, error) {
+	if _, err := requireRestAPI(q, sc, apiID); err != nil {
+		return nil, err
+	}
+	var v T
+	ok, err := getDoc(q, sc, apiID, kind, id, &v)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, notFound("Invalid %s identifier specified", noun)
+	}
+	return &v, nil
+}
+
+// listChildren reads one page of a REST API's resources of a kind, after position, and the
+// position of the next page ("" when none follows).
+func listChildren[T any](ctx context.Context, st *store.Store, apiID, kind string, position *string, limit *int32) ([]T, *string, error) {
+	n, err := restPage(limit)
+	if err != nil {
+		return nil, nil, err
+	}
+	sc := scopeOf(ctx)
+	if _, err := requireRestAPI(storeRow(ctx, st), sc, apiID); err != nil {
+		return nil, nil, err
+	}
+	items := []T{}
+	next, err := listDocs(storeRows(ctx, st), sc, apiID, kind, awsproto.Value(position), n, func(doc []byte) error {
+		var v T
+		if err := json.Unmarshal(doc, &v); err != nil {
+			return err
+		}
+		items = append(items, v)
+		return nil
+	})
+	if err != nil || next == "" {
+		return items, nil, err
+	}
+	return items, &next, nil
+}

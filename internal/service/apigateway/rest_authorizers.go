@@ -107,18 +107,7 @@ func (s *RESTService) createAuthorizer(ctx context.Context, in *restapi.CreateAu
 }
 
 func loadAuthorizer(q rowQuery, sc scope, apiID, id string) (*restapi.Authorizer, error) {
-	if _, err := requireRestAPI(q, sc, apiID); err != nil {
-		return nil, err
-	}
-	var a restapi.Authorizer
-	ok, err := getDoc(q, sc, apiID, kindRestAuthorizer, id, &a)
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		return nil, notFound("Invalid Authorizer identifier specified")
-	}
-	return &a, nil
+	return loadChild[restapi.Authorizer](q, sc, apiID, kindRestAuthorizer, id, "Authorizer")
 }
 
 func (s *RESTService) getAuthorizer(ctx context.Context, in *restapi.GetAuthorizerRequest) (*restapi.Authorizer, error) {
@@ -127,31 +116,11 @@ func (s *RESTService) getAuthorizer(ctx context.Context, in *restapi.GetAuthoriz
 }
 
 func (s *RESTService) getAuthorizers(ctx context.Context, in *restapi.GetAuthorizersRequest) (*restapi.Authorizers, error) {
-	limit, err := restPage(in.Limit)
-	if err != nil {
-		return nil, err
-	}
-	sc := scopeOf(ctx)
-	apiID := awsproto.Value(in.RestApiId)
-	if _, err := requireRestAPI(storeRow(ctx, s.st), sc, apiID); err != nil {
-		return nil, err
-	}
-	out := &restapi.Authorizers{Items: []restapi.Authorizer{}}
-	next, err := listDocs(storeRows(ctx, s.st), sc, apiID, kindRestAuthorizer, awsproto.Value(in.Position), limit, func(doc []byte) error {
-		var a restapi.Authorizer
-		if err := json.Unmarshal(doc, &a); err != nil {
-			return err
-		}
-		out.Items = append(out.Items, a)
-		return nil
-	})
+	items, next, err := listChildren[restapi.Authorizer](ctx, s.st, awsproto.Value(in.RestApiId), kindRestAuthorizer, in.Position, in.Limit)
 	if err != nil {
 		return nil, wrap("get authorizers", err)
 	}
-	if next != "" {
-		out.Position = &next
-	}
-	return out, nil
+	return &restapi.Authorizers{Items: items, Position: next}, nil
 }
 
 func (s *RESTService) updateAuthorizer(ctx context.Context, in *restapi.UpdateAuthorizerRequest) (*restapi.Authorizer, error) {

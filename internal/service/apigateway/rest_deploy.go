@@ -2,7 +2,6 @@ package apigateway
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -118,18 +117,7 @@ func (s *RESTService) createDeployment(ctx context.Context, in *restapi.CreateDe
 
 // loadDeployment loads a deployment of an existing REST API, or answers NotFoundException.
 func loadDeployment(q rowQuery, sc scope, apiID, id string) (*restSnapshot, error) {
-	if _, err := requireRestAPI(q, sc, apiID); err != nil {
-		return nil, err
-	}
-	var d restSnapshot
-	ok, err := getDoc(q, sc, apiID, kindRestDeployment, id, &d)
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		return nil, notFound("Invalid Deployment identifier specified")
-	}
-	return &d, nil
+	return loadChild[restSnapshot](q, sc, apiID, kindRestDeployment, id, "Deployment")
 }
 
 // apiSummary is what a deployment shows with embed=apisummary: each path's methods with their
@@ -162,29 +150,13 @@ func (s *RESTService) getDeployment(ctx context.Context, in *restapi.GetDeployme
 }
 
 func (s *RESTService) getDeployments(ctx context.Context, in *restapi.GetDeploymentsRequest) (*restapi.Deployments, error) {
-	limit, err := restPage(in.Limit)
-	if err != nil {
-		return nil, err
-	}
-	sc := scopeOf(ctx)
-	apiID := awsproto.Value(in.RestApiId)
-	if _, err := requireRestAPI(storeRow(ctx, s.st), sc, apiID); err != nil {
-		return nil, err
-	}
-	out := &restapi.Deployments{Items: []restapi.Deployment{}}
-	next, err := listDocs(storeRows(ctx, s.st), sc, apiID, kindRestDeployment, awsproto.Value(in.Position), limit, func(doc []byte) error {
-		var d restSnapshot
-		if err := json.Unmarshal(doc, &d); err != nil {
-			return err
-		}
-		out.Items = append(out.Items, d.Deployment)
-		return nil
-	})
+	snaps, next, err := listChildren[restSnapshot](ctx, s.st, awsproto.Value(in.RestApiId), kindRestDeployment, in.Position, in.Limit)
 	if err != nil {
 		return nil, wrap("get deployments", err)
 	}
-	if next != "" {
-		out.Position = &next
+	out := &restapi.Deployments{Items: make([]restapi.Deployment, len(snaps)), Position: next}
+	for i := range snaps {
+		out.Items[i] = snaps[i].Deployment
 	}
 	return out, nil
 }
@@ -252,18 +224,7 @@ func (s *RESTService) createStage(ctx context.Context, in *restapi.CreateStageRe
 
 // loadStage loads a stage of an existing REST API, or answers NotFoundException.
 func loadStage(q rowQuery, sc scope, apiID, name string) (*restapi.Stage, error) {
-	if _, err := requireRestAPI(q, sc, apiID); err != nil {
-		return nil, err
-	}
-	var st restapi.Stage
-	ok, err := getDoc(q, sc, apiID, kindRestStage, name, &st)
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		return nil, notFound("Invalid Stage identifier specified")
-	}
-	return &st, nil
+	return loadChild[restapi.Stage](q, sc, apiID, kindRestStage, name, "Stage")
 }
 
 func (s *RESTService) getStage(ctx context.Context, in *restapi.GetStageRequest) (*restapi.Stage, error) {

@@ -3,7 +3,6 @@ package apigateway
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -142,31 +141,11 @@ func (s *RESTService) getModel(ctx context.Context, in *restapi.GetModelRequest)
 }
 
 func (s *RESTService) getModels(ctx context.Context, in *restapi.GetModelsRequest) (*restapi.Models, error) {
-	limit, err := restPage(in.Limit)
-	if err != nil {
-		return nil, err
-	}
-	sc := scopeOf(ctx)
-	apiID := awsproto.Value(in.RestApiId)
-	if _, err := requireRestAPI(storeRow(ctx, s.st), sc, apiID); err != nil {
-		return nil, err
-	}
-	out := &restapi.Models{Items: []restapi.Model{}}
-	next, err := listDocs(storeRows(ctx, s.st), sc, apiID, kindRestModel, awsproto.Value(in.Position), limit, func(doc []byte) error {
-		var m restapi.Model
-		if err := json.Unmarshal(doc, &m); err != nil {
-			return err
-		}
-		out.Items = append(out.Items, m)
-		return nil
-	})
+	items, next, err := listChildren[restapi.Model](ctx, s.st, awsproto.Value(in.RestApiId), kindRestModel, in.Position, in.Limit)
 	if err != nil {
 		return nil, wrap("get models", err)
 	}
-	if next != "" {
-		out.Position = &next
-	}
-	return out, nil
+	return &restapi.Models{Items: items, Position: next}, nil
 }
 
 func (s *RESTService) deleteModel(ctx context.Context, in *restapi.DeleteModelRequest) (*struct{}, error) {
@@ -223,18 +202,7 @@ func (s *RESTService) createRequestValidator(ctx context.Context, in *restapi.Cr
 }
 
 func loadValidator(q rowQuery, sc scope, apiID, id string) (*restapi.RequestValidator, error) {
-	if _, err := requireRestAPI(q, sc, apiID); err != nil {
-		return nil, err
-	}
-	var v restapi.RequestValidator
-	ok, err := getDoc(q, sc, apiID, kindRestValidator, id, &v)
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		return nil, notFound("Invalid Request Validator identifier specified")
-	}
-	return &v, nil
+	return loadChild[restapi.RequestValidator](q, sc, apiID, kindRestValidator, id, "Request Validator")
 }
 
 func (s *RESTService) getRequestValidator(ctx context.Context, in *restapi.GetRequestValidatorRequest) (*restapi.RequestValidator, error) {
@@ -243,31 +211,11 @@ func (s *RESTService) getRequestValidator(ctx context.Context, in *restapi.GetRe
 }
 
 func (s *RESTService) getRequestValidators(ctx context.Context, in *restapi.GetRequestValidatorsRequest) (*restapi.RequestValidators, error) {
-	limit, err := restPage(in.Limit)
-	if err != nil {
-		return nil, err
-	}
-	sc := scopeOf(ctx)
-	apiID := awsproto.Value(in.RestApiId)
-	if _, err := requireRestAPI(storeRow(ctx, s.st), sc, apiID); err != nil {
-		return nil, err
-	}
-	out := &restapi.RequestValidators{Items: []restapi.RequestValidator{}}
-	next, err := listDocs(storeRows(ctx, s.st), sc, apiID, kindRestValidator, awsproto.Value(in.Position), limit, func(doc []byte) error {
-		var v restapi.RequestValidator
-		if err := json.Unmarshal(doc, &v); err != nil {
-			return err
-		}
-		out.Items = append(out.Items, v)
-		return nil
-	})
+	items, next, err := listChildren[restapi.RequestValidator](ctx, s.st, awsproto.Value(in.RestApiId), kindRestValidator, in.Position, in.Limit)
 	if err != nil {
 		return nil, wrap("get request validators", err)
 	}
-	if next != "" {
-		out.Position = &next
-	}
-	return out, nil
+	return &restapi.RequestValidators{Items: items, Position: next}, nil
 }
 
 func (s *RESTService) updateRequestValidator(ctx context.Context, in *restapi.UpdateRequestValidatorRequest) (*restapi.RequestValidator, error) {

@@ -2,7 +2,6 @@ package apigateway
 
 import (
 	"context"
-	"encoding/json"
 	"maps"
 	"net/url"
 	"regexp"
@@ -26,18 +25,7 @@ var restMethods = map[string]bool{"GET": true, "POST": true, "PUT": true, "PATCH
 
 // loadResource loads a resource of an existing REST API, or answers NotFoundException.
 func loadResource(q rowQuery, sc scope, apiID, id string) (*restapi.Resource, error) {
-	if _, err := requireRestAPI(q, sc, apiID); err != nil {
-		return nil, err
-	}
-	var r restapi.Resource
-	ok, err := getDoc(q, sc, apiID, kindRestResource, id, &r)
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		return nil, notFound("Invalid Resource identifier specified")
-	}
-	return &r, nil
+	return loadChild[restapi.Resource](q, sc, apiID, kindRestResource, id, "Resource")
 }
 
 // checkPathPart refuses a path part API Gateway refuses: a literal of other characters, or a
@@ -145,32 +133,15 @@ func (s *RESTService) getResource(ctx context.Context, in *restapi.GetResourceRe
 }
 
 func (s *RESTService) getResources(ctx context.Context, in *restapi.GetResourcesRequest) (*restapi.Resources, error) {
-	limit, err := restPage(in.Limit)
-	if err != nil {
-		return nil, err
-	}
-	sc := scopeOf(ctx)
-	apiID := awsproto.Value(in.RestApiId)
-	if _, err := requireRestAPI(storeRow(ctx, s.st), sc, apiID); err != nil {
-		return nil, err
-	}
-	embed := embedMethods(in.Embed)
-	out := &restapi.Resources{Items: []restapi.Resource{}}
-	next, err := listDocs(storeRows(ctx, s.st), sc, apiID, kindRestResource, awsproto.Value(in.Position), limit, func(doc []byte) error {
-		var r restapi.Resource
-		if err := json.Unmarshal(doc, &r); err != nil {
-			return err
-		}
-		out.Items = append(out.Items, shownResource(r, embed))
-		return nil
-	})
+	items, next, err := listChildren[restapi.Resource](ctx, s.st, awsproto.Value(in.RestApiId), kindRestResource, in.Position, in.Limit)
 	if err != nil {
 		return nil, wrap("get resources", err)
 	}
-	if next != "" {
-		out.Position = &next
+	embed := embedMethods(in.Embed)
+	for i := range items {
+		items[i] = shownResource(items[i], embed)
 	}
-	return out, nil
+	return &restapi.Resources{Items: items, Position: next}, nil
 }
 
 func (s *RESTService) deleteResource(ctx context.Context, in *restapi.DeleteResourceRequest) (*struct{}, error) {
