@@ -286,7 +286,6 @@ func (c *restCall) event() *restEvent {
 	stage := awsproto.Value(c.stage.StageName)
 	ev := &restEvent{
 		Resource: awsproto.Value(c.resource.Path), Path: c.path, HTTPMethod: r.Method,
-		Headers: map[string]string{}, MultiValueHeaders: map[string][]string{},
 		RequestContext: restContext{contextV1: contextV1{
 			AccountID: c.sc.account, APIID: c.apiID, DomainName: hostName(r), DomainPrefix: c.apiID,
 			ExtendedRequestID: c.requestID, HTTPMethod: r.Method,
@@ -302,19 +301,7 @@ func (c *restCall) event() *restEvent {
 	if len(c.stage.Variables) > 0 {
 		ev.StageVariables = c.stage.Variables
 	}
-	for k, vs := range r.Header {
-		ev.Headers[k] = vs[len(vs)-1]
-		ev.MultiValueHeaders[k] = vs
-	}
-	ev.Headers["Host"], ev.MultiValueHeaders["Host"] = r.Host, []string{r.Host}
-	if q := r.URL.Query(); len(q) > 0 {
-		ev.QueryStringParameters = make(map[string]string, len(q))
-		ev.MultiValueQueryStringParameters = make(map[string][]string, len(q))
-		for k, vs := range q {
-			ev.QueryStringParameters[k] = vs[len(vs)-1]
-			ev.MultiValueQueryStringParameters[k] = vs
-		}
-	}
+	ev.Headers, ev.MultiValueHeaders, ev.QueryStringParameters, ev.MultiValueQueryStringParameters = v1Values(r)
 	if len(c.body) > 0 {
 		var b string
 		if ev.IsBase64Encoded = c.binary(r.Header.Get("Content-Type")); ev.IsBase64Encoded {
