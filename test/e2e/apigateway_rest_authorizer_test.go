@@ -36,6 +36,7 @@ def handler(event, context):
 `
 
 func TestAPIGatewayRESTLambdaAuthorizers(t *testing.T) {
+	t.Parallel()
 	srv := kiritest.Start(t, kiritest.Options{})
 	lc := srv.Clients().Lambda
 	fn := createHTTPEcho(t, lc, "authecho")

@@ -32,6 +32,7 @@ func rootResource(t *testing.T, c *apigateway.Client, api string) string {
 }
 
 func TestAPIGatewayRESTControlPlane(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	p := kiritest.StartProcess(t, kiritest.Options{DataDir: dir})
 	c := restClient(&p.Server)

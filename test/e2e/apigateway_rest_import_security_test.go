@@ -38,6 +38,7 @@ const securedDefinition = `{
 }`
 
 func TestAPIGatewayRESTImportSecurityAndValidation(t *testing.T) {
+	t.Parallel()
 	srv := kiritest.Start(t, kiritest.Options{})
 	c := restClient(srv)
 	ctx := t.Context()

@@ -65,6 +65,7 @@ const samDefinition = `{
 // AWS::Serverless::Api: CreateRestApi, PutRestApi (overwrite) with the generated OpenAPI body,
 // CreateDeployment and CreateStage Prod; then calls it over HTTP.
 func TestAPIGatewayRESTSAMServerlessAPI(t *testing.T) {
+	t.Parallel()
 	srv := kiritest.Start(t, kiritest.Options{})
 	fn := createHTTPEcho(t, srv.Clients().Lambda, "samhello")
 	c := restClient(srv)
@@ -102,6 +103,7 @@ func TestAPIGatewayRESTSAMServerlessAPI(t *testing.T) {
 }
 
 func TestAPIGatewayRESTImport(t *testing.T) {
+	t.Parallel()
 	srv := kiritest.Start(t, kiritest.Options{})
 	c := restClient(srv)
 	ctx := t.Context()

@@ -73,6 +73,7 @@ type restEvent struct {
 }
 
 func TestAPIGatewayRESTLambdaProxy(t *testing.T) {
+	t.Parallel()
 	srv := kiritest.Start(t, kiritest.Options{})
 	fn := createHTTPEcho(t, srv.Clients().Lambda, "restecho")
 	c := restClient(srv)
@@ -162,6 +163,7 @@ func TestAPIGatewayRESTLambdaProxy(t *testing.T) {
 }
 
 func TestAPIGatewayRESTMockAndLambdaIntegrations(t *testing.T) {
+	t.Parallel()
 	srv := kiritest.Start(t, kiritest.Options{})
 	fn := createHTTPEcho(t, srv.Clients().Lambda, "restcustom")
 	c := restClient(srv)
@@ -270,6 +272,7 @@ func TestAPIGatewayRESTMockAndLambdaIntegrations(t *testing.T) {
 }
 
 func TestAPIGatewayRESTHTTPProxy(t *testing.T) {
+	t.Parallel()
 	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		w.Header().Set("X-Backend", "yes")
@@ -303,6 +306,7 @@ func TestAPIGatewayRESTHTTPProxy(t *testing.T) {
 }
 
 func TestAPIGatewayRESTSQSIntegration(t *testing.T) {
+	t.Parallel()
 	srv := kiritest.Start(t, kiritest.Options{})
 	clients := srv.Clients()
 	ctx := t.Context()
@@ -351,6 +355,7 @@ func TestAPIGatewayRESTSQSIntegration(t *testing.T) {
 // integration and back: CONVERT_TO_TEXT gives the template the body in base64, and the
 // integration response's CONVERT_TO_BINARY decodes what the template makes of the answer.
 func TestAPIGatewayRESTBinaryContentHandling(t *testing.T) {
+	t.Parallel()
 	srv := kiritest.Start(t, kiritest.Options{})
 	fn := createHTTPEcho(t, srv.Clients().Lambda, "binecho")
 	c := restClient(srv)

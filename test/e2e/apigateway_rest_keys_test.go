@@ -11,6 +11,7 @@ import (
 )
 
 func TestAPIGatewayRESTAPIKeysAndUsagePlans(t *testing.T) {
+	t.Parallel()
 	srv := kiritest.Start(t, kiritest.Options{})
 	c := restClient(srv)
 	ctx := t.Context()

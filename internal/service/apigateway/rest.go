@@ -95,6 +95,7 @@ func NewREST(ctx context.Context, d service.Deps) (*RESTService, error) {
 	awsproto.Handle(s.api, "GetDeployment", s.getDeployment)
 	awsproto.Handle(s.api, "GetDeployments", s.getDeployments)
 	awsproto.Handle(s.api, "DeleteDeployment", s.deleteDeployment)
+	awsproto.Handle(s.api, "GetExport", s.getExport)
 	awsproto.Handle(s.api, "CreateStage", s.createStage)
 	awsproto.Handle(s.api, "GetStage", s.getStage)
 	awsproto.Handle(s.api, "GetStages", s.getStages)

@@ -202,6 +202,10 @@ func restOperations() authz.Operations {
 			i := in.(*restapi.GetStageRequest)
 			return stage(i.RestApiId, i.StageName)
 		}),
+		"GetExport": on("GET", func(in any) string {
+			i := in.(*restapi.GetExportRequest)
+			return stage(i.RestApiId, i.StageName) + "/exports/" + awsproto.Value(i.ExportType)
+		}),
 		"UpdateStage": on("PATCH", func(in any) string {
 			i := in.(*restapi.UpdateStageRequest)
 			return stage(i.RestApiId, i.StageName)
