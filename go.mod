@@ -8,6 +8,7 @@ require (
 	github.com/aws/aws-sdk-go-v2/aws/protocol/eventstream v1.7.26 // event stream framing (vnd.amazon.eventstream) for streaming responses; AWS-maintained, pure Go
 	github.com/aws/aws-sdk-go-v2/config v1.33.19 // tests only: the SDK inside test functions reaches Kiri through AWS_ENDPOINT_URL
 	github.com/aws/aws-sdk-go-v2/credentials v1.21.1
+	github.com/aws/aws-sdk-go-v2/service/apigateway v1.40.2 // tests only: REST APIs driven by the SDK
 	github.com/aws/aws-sdk-go-v2/service/apigatewayv2 v1.35.2
 	github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs v1.92.0
 	github.com/aws/aws-sdk-go-v2/service/dynamodb v1.73.1
@@ -28,6 +29,7 @@ require (
 	github.com/jackc/pgx/v5 v5.12.0 // PostgreSQL store backend for scale-out; pure Go
 	github.com/minio/crc64nvme v1.1.1 // CRC64NVME, S3's default object checksum, with a precomputed table and SIMD; MinIO-maintained (hash/crc64 rebuilds its table on every write for this polynomial)
 	github.com/prometheus/client_golang v1.25.0 // /_kiri/metrics in the Prometheus text format
+	github.com/santhosh-tekuri/jsonschema/v6 v6.0.2 // API Gateway request validation: models are JSON Schema draft 4; maintained, pure Go, no loader but the one given
 	go.opentelemetry.io/otel v1.47.0 // W3C trace context propagation (API only, no SDK)
 	go.opentelemetry.io/otel/trace v1.47.0
 	go.uber.org/goleak v1.3.0 // tests only: goroutine leak checks

@@ -29,4 +29,5 @@ var services = []service.New{
 	service.Of(streams.New),
 	service.Of(apigateway.New),
 	service.Of(connections.New),
+	service.Of(apigateway.NewREST),
 }

@@ -166,7 +166,6 @@ func (p *proxyRequest) v1() *eventV1 {
 	}
 	ev := &eventV1{
 		Version: "1.0", Resource: resource, Path: r.URL.Path, HTTPMethod: r.Method,
-		Headers: map[string]string{}, MultiValueHeaders: map[string][]string{},
 		PathParameters: p.match.params, StageVariables: p.stageVariables(),
 		RequestContext: contextV1{
 			AccountID: p.d.sc.account, APIID: p.d.apiID, DomainName: hostName(r), DomainPrefix: p.d.apiID,
@@ -177,21 +176,27 @@ func (p *proxyRequest) v1() *eventV1 {
 			ResourceID: p.routeKey(), ResourcePath: resource, Stage: p.stage(),
 		},
 	}
-	for k, vs := range r.Header {
-		ev.Headers[k] = vs[len(vs)-1]
-		ev.MultiValueHeaders[k] = vs
-	}
-	ev.Headers["Host"], ev.MultiValueHeaders["Host"] = r.Host, []string{r.Host}
-	if q := r.URL.Query(); len(q) > 0 {
-		ev.QueryStringParameters = make(map[string]string, len(q))
-		ev.MultiValueQueryStringParameters = make(map[string][]string, len(q))
-		for k, vs := range q {
-			ev.QueryStringParameters[k] = vs[len(vs)-1]
-			ev.MultiValueQueryStringParameters[k] = vs
-		}
-	}
+	ev.Headers, ev.MultiValueHeaders, ev.QueryStringParameters, ev.MultiValueQueryStringParameters = v1Values(r)
 	ev.Body, ev.IsBase64Encoded = p.encodedBody()
 	return ev
+}
+
+// v1Values are a request's headers (Host included) and query parameters as payload format
+// 1.0 carries them: each one's last value, and all of them; the query maps are nil when there
+// is no query.
+func v1Values(r *http.Request) (headers map[string]string, multiHeaders map[string][]string, query map[string]string, multiQuery map[string][]string) {
+	headers, multiHeaders = make(map[string]string, len(r.Header)+1), make(map[string][]string, len(r.Header)+1)
+	for k, vs := range r.Header {
+		headers[k], multiHeaders[k] = vs[len(vs)-1], vs
+	}
+	headers["Host"], multiHeaders["Host"] = r.Host, []string{r.Host}
+	if q := r.URL.Query(); len(q) > 0 {
+		query, multiQuery = make(map[string]string, len(q)), make(map[string][]string, len(q))
+		for k, vs := range q {
+			query[k], multiQuery[k] = vs[len(vs)-1], vs
+		}
+	}
+	return headers, multiHeaders, query, multiQuery
 }
 
 // hostName is the request's host without its port.

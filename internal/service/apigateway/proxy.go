@@ -128,6 +128,9 @@ func (s *Service) serveInvoke(w http.ResponseWriter, r *http.Request, apiID stri
 		return
 	}
 	if a == nil {
+		if rest, ok := service.Lookup[restInvoker](s.services, "apigateway"); ok && rest.ServeInvoke(w, r, apiID) {
+			return
+		}
 		writeMessage(w, http.StatusNotFound, "Not Found")
 		return
 	}
