@@ -183,12 +183,14 @@ func (s *Service) serveInvoke(w http.ResponseWriter, r *http.Request, apiID stri
 		writeMessage(w, http.StatusRequestEntityTooLarge, "Request Entity Too Large")
 		return
 	}
+	req := &proxyRequest{r: r, body: body, d: d, match: m, requestID: requestID, now: s.now()}
+	if !s.authorize(w, req, rec) {
+		return
+	}
 	if awsproto.Value(integ.IntegrationType) == typeHTTP {
 		s.forward(w, r, rec, m, integ, body)
 		return
 	}
-	now := s.now()
-	req := &proxyRequest{r: r, body: body, d: d, match: m, requestID: requestID, now: now}
 	if awsproto.Value(integ.IntegrationSubtype) == subtypeSQSSend {
 		s.sendToSQS(w, req, rec, integ)
 		return
