@@ -84,10 +84,10 @@ func TestAPIGatewayLambdaAuthorizer(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := c.CreateStage(ctx, &apigatewayv2.CreateStageInput{ApiId: api.ApiId, StageName: aws.String("$default"), AutoDeploy: aws.Bool(true)}); err != nil {
+	if _, err := c.CreateStage(ctx, &apigatewayv2.CreateStageInput{ApiId: api.ApiId, StageName: aws.String("live"), AutoDeploy: aws.Bool(true)}); err != nil {
 		t.Fatal(err)
 	}
-	base := "/_kiri/apis/" + aws.ToString(api.ApiId)
+	base := "/_kiri/apis/" + aws.ToString(api.ApiId) + "/live"
 	send := func(method, path, token string) (int, string, echoedAuthorizer) {
 		t.Helper()
 		h := map[string]string{}
@@ -120,7 +120,7 @@ func TestAPIGatewayLambdaAuthorizer(t *testing.T) {
 	status, body, ev := send(http.MethodGet, "/simple/1", "allow")
 	lam := ev.RequestContext.Authorizer.Lambda
 	if status != http.StatusCreated || lam["user"] != "allow" || lam["type"] != "REQUEST" || lam["version"] != "2.0" || lam["hasBody"] != false ||
-		lam["level"] != float64(3) || lam["arn"] != "arn:aws:execute-api:us-east-1:000000000000:"+aws.ToString(api.ApiId)+"/$default/GET/simple/1" {
+		lam["level"] != float64(3) || lam["arn"] != "arn:aws:execute-api:us-east-1:000000000000:"+aws.ToString(api.ApiId)+"/live/GET/simple/1" {
 		t.Fatalf("simple authorizer allows: %d %s", status, body)
 	}
 	// Without caching, each request calls the function.

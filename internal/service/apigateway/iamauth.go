@@ -46,7 +46,8 @@ func (s *Service) authorizeIAM(w http.ResponseWriter, req *proxyRequest) bool {
 	}
 	err = s.authz.Authorize(awsproto.WithCall(r.Context(), call),
 		authz.Request{Action: invokeAction, Resource: req.routeARN(), ResourceAccount: req.d.sc.account})
-	if _, denied := authz.IsDenied(err); denied {
+	if d, denied := authz.IsDenied(err); denied {
+		s.log.Info("AWS_IAM route denied", "api", req.d.apiID, "reason", d.Message)
 		writeMessage(w, http.StatusForbidden, "Forbidden")
 		return false
 	}

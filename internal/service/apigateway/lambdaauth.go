@@ -119,9 +119,10 @@ func (c *authCache) put(key string, a *authorizerAnswer, expires time.Time, now 
 }
 
 // routeARN is the ARN a request invokes, which authorizers' policies are evaluated against:
-// arn:aws:execute-api:REGION:ACCOUNT:API/STAGE/METHOD/PATH.
+// arn:aws:execute-api:REGION:ACCOUNT:API/STAGE/METHOD/PATH, PATH the request's path after the
+// stage.
 func (p *proxyRequest) routeARN() string {
-	return fmt.Sprintf("arn:aws:execute-api:%s:%s:%s/%s/%s%s", p.d.sc.region, p.d.sc.account, p.d.apiID, p.stage(), p.r.Method, p.r.URL.Path)
+	return fmt.Sprintf("arn:aws:execute-api:%s:%s:%s/%s/%s%s", p.d.sc.region, p.d.sc.account, p.d.apiID, p.stage(), p.r.Method, p.d.path)
 }
 
 // authorizeLambda asks the authorizer's function (or its cached answer) whether the request
