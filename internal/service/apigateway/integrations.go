@@ -242,10 +242,10 @@ func (s *Service) updateIntegration(ctx context.Context, in *UpdateIntegrationRe
 			i.RequestParameters = in.RequestParameters
 		default:
 			// A mapping's key given an empty value removes it; the others are kept.
-			i.RequestParameters = mergeParameters(i.RequestParameters, in.RequestParameters)
+			i.RequestParameters = mergeMappings(i.RequestParameters, in.RequestParameters)
 		}
 		if in.ResponseParameters != nil {
-			i.ResponseParameters = mergeResponseParameters(i.ResponseParameters, in.ResponseParameters)
+			i.ResponseParameters = mergeMappings(i.ResponseParameters, in.ResponseParameters)
 		}
 		if err := checkIntegration(&i, s.enforcing()); err != nil {
 			return err

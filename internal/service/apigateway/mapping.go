@@ -190,30 +190,10 @@ func checkResponseParameters(params map[string]map[string]string) error {
 	return nil
 }
 
-// mergeParameters applies an update's mappings to the integration's: an empty value removes
-// a key's mapping.
-func mergeParameters(cur, update map[string]string) map[string]string {
-	out := make(map[string]string, len(cur)+len(update))
-	for k, v := range cur {
-		out[k] = v
-	}
-	for k, v := range update {
-		if v == "" {
-			delete(out, k)
-		} else {
-			out[k] = v
-		}
-	}
-	if len(out) == 0 {
-		return nil
-	}
-	return out
-}
-
-// mergeResponseParameters applies an update's status codes to the integration's: an empty map
-// removes a status code's mappings.
-func mergeResponseParameters(cur, update map[string]map[string]string) map[string]map[string]string {
-	out := make(map[string]map[string]string, len(cur)+len(update))
+// mergeMappings applies an update's mappings to the integration's: a request parameter given
+// an empty value, or a status code given no response parameters, loses its mappings.
+func mergeMappings[V string | map[string]string](cur, update map[string]V) map[string]V {
+	out := make(map[string]V, len(cur)+len(update))
 	for k, v := range cur {
 		out[k] = v
 	}
