@@ -44,7 +44,8 @@ func signedCall(t *testing.T, srv *kiritest.Server, path string, creds *aws.Cred
 
 // TestAPIGatewayIAMAuthorization serves an AWS_IAM route with IAM enforced: only requests
 // SigV4-signed for execute-api by a caller whose policies allow execute-api:Invoke on the
-// route get through, and the function learns who called.
+// route get through, and the function learns who called. A Lambda authorizer's function is
+// called only with a permission for the authorizer.
 func TestAPIGatewayIAMAuthorization(t *testing.T) {
 	t.Parallel()
 	srv := kiritest.Start(t, kiritest.Options{Strict: true})
@@ -80,6 +81,24 @@ func TestAPIGatewayIAMAuthorization(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// A Lambda authorizer's function, too, needs a permission for API Gateway: for the
+	// authorizer's ARN, API-ID/authorizers/AUTHORIZER-ID.
+	authFn := createTestFunction(t, cl.Lambda, "gw-iam-authorizer", kiritest.GoFunctionZip(t, "./testdata/lambda/authorizer"), func(in *lambda.CreateFunctionInput) {
+		in.Role = aws.String(role)
+	})
+	waitActive(t, cl.Lambda, "gw-iam-authorizer")
+	authz, err := c.CreateAuthorizer(ctx, &apigatewayv2.CreateAuthorizerInput{ApiId: api.ApiId, Name: aws.String("lambda"),
+		AuthorizerType: apitypes.AuthorizerTypeRequest, AuthorizerPayloadFormatVersion: aws.String("2.0"), EnableSimpleResponses: aws.Bool(true),
+		AuthorizerUri:  aws.String("arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/" + aws.ToString(authFn.FunctionArn) + "/invocations"),
+		IdentitySource: []string{"$request.header.X-Token"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CreateRoute(ctx, &apigatewayv2.CreateRouteInput{ApiId: api.ApiId, RouteKey: aws.String("GET /custom"),
+		Target: aws.String("integrations/" + aws.ToString(integ.IntegrationId)), AuthorizationType: apitypes.AuthorizationTypeCustom,
+		AuthorizerId: authz.AuthorizerId}); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := c.CreateStage(ctx, &apigatewayv2.CreateStageInput{ApiId: api.ApiId, StageName: aws.String("prod"), AutoDeploy: aws.Bool(true)}); err != nil {
 		t.Fatal(err)
 	}
@@ -94,6 +113,24 @@ func TestAPIGatewayIAMAuthorization(t *testing.T) {
 	}
 	readerCreds := creds(reader)
 	base := "/_kiri/apis/" + apiID + "/prod"
+	custom := func() int {
+		status, _, body := call(t, srv, http.MethodGet, base+"/custom", "", "", map[string]string{"X-Token": "allow"})
+		if status != http.StatusCreated && string(body) != `{"message":"Internal Server Error"}` {
+			t.Errorf("Lambda authorizer: %d %s", status, body)
+		}
+		return status
+	}
+	if status := custom(); status != http.StatusInternalServerError {
+		t.Errorf("Lambda authorizer without permission: %d", status)
+	}
+	if _, err := cl.Lambda.AddPermission(ctx, &lambda.AddPermissionInput{FunctionName: aws.String("gw-iam-authorizer"), StatementId: aws.String("gw"),
+		Action: aws.String("lambda:InvokeFunction"), Principal: aws.String("apigateway.amazonaws.com"),
+		SourceArn: aws.String("arn:aws:execute-api:us-east-1:" + kiritest.TestAccount + ":" + apiID + "/authorizers/" + aws.ToString(authz.AuthorizerId))}); err != nil {
+		t.Fatal(err)
+	}
+	if status := custom(); status != http.StatusCreated {
+		t.Errorf("Lambda authorizer with permission: %d", status)
+	}
 
 	status, body := signedCall(t, srv, base+"/reports/7", readerCreds, "execute-api")
 	var ev struct {
