@@ -14,6 +14,7 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/apigatewayv2"
 	apitypes "github.com/aws/aws-sdk-go-v2/service/apigatewayv2/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
 	"github.com/kiri-run/kiri/test/e2e/kiritest"
@@ -132,6 +133,43 @@ func TestAPIGatewayIAMAuthorization(t *testing.T) {
 		t.Errorf("Lambda authorizer with permission: %d", status)
 	}
 
+	// With AuthorizerCredentialsArn API Gateway invokes the function as that role: one that
+	// trusts API Gateway and may invoke the function needs no permission of the function's.
+	gwTrust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"apigateway.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+	for name, key := range map[string]string{"gw-invoker": "GET /as-role", "gw-powerless": "GET /as-powerless-role"} {
+		out, err := cl.IAM.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(name), AssumeRolePolicyDocument: aws.String(gwTrust)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if name == "gw-invoker" {
+			if _, err := cl.IAM.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String(name), PolicyName: aws.String("invoke"),
+				PolicyDocument: aws.String(allowDoc(`"lambda:InvokeFunction"`, aws.ToString(authFn.FunctionArn)))}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		a, err := c.CreateAuthorizer(ctx, &apigatewayv2.CreateAuthorizerInput{ApiId: api.ApiId, Name: aws.String(name),
+			AuthorizerType: apitypes.AuthorizerTypeRequest, AuthorizerPayloadFormatVersion: aws.String("2.0"), EnableSimpleResponses: aws.Bool(true),
+			AuthorizerUri:            aws.String("arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/" + aws.ToString(authFn.FunctionArn) + "/invocations"),
+			AuthorizerCredentialsArn: out.Role.Arn, IdentitySource: []string{"$request.header.X-Token"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.CreateRoute(ctx, &apigatewayv2.CreateRouteInput{ApiId: api.ApiId, RouteKey: aws.String(key),
+			Target: aws.String("integrations/" + aws.ToString(integ.IntegrationId)), AuthorizationType: apitypes.AuthorizationTypeCustom,
+			AuthorizerId: a.AuthorizerId}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if status, _, body := call(t, srv, http.MethodGet, base+"/as-role", "", "", map[string]string{"X-Token": "allow"}); status != http.StatusCreated {
+		t.Errorf("authorizer with a role that may invoke the function: %d %s", status, body)
+	}
+	if status, _, body := call(t, srv, http.MethodGet, base+"/as-powerless-role", "", "", map[string]string{"X-Token": "allow"}); status != http.StatusInternalServerError {
+		t.Errorf("authorizer with a role that may not invoke the function: %d %s", status, body)
+	}
+	if logs := srv.Logs(); !strings.Contains(logs, "gw-powerless") || !strings.Contains(logs, "lambda:InvokeFunction") {
+		t.Error("the log does not say the role may not invoke the function")
+	}
+
 	status, body := signedCall(t, srv, base+"/reports/7", readerCreds, "execute-api")
 	var ev struct {
 		RequestContext struct {
@@ -143,10 +181,10 @@ func TestAPIGatewayIAMAuthorization(t *testing.T) {
 	if status != http.StatusCreated || json.Unmarshal([]byte(body), &ev) != nil {
 		t.Fatalf("signed by the reader: %d %s", status, body)
 	}
-	iam := ev.RequestContext.Authorizer.IAM
-	if iam["userArn"] != "arn:aws:iam::"+kiritest.TestAccount+":user/reader" || iam["accountId"] != kiritest.TestAccount ||
-		iam["accessKey"] != readerCreds.AccessKeyID || !strings.HasPrefix(iam["userId"].(string), "AIDA") {
-		t.Errorf("requestContext.authorizer.iam = %v", iam)
+	caller := ev.RequestContext.Authorizer.IAM
+	if caller["userArn"] != "arn:aws:iam::"+kiritest.TestAccount+":user/reader" || caller["accountId"] != kiritest.TestAccount ||
+		caller["accessKey"] != readerCreds.AccessKeyID || !strings.HasPrefix(caller["userId"].(string), "AIDA") {
+		t.Errorf("requestContext.authorizer.iam = %v", caller)
 	}
 	forged := *readerCreds
 	forged.SecretAccessKey = "not-the-secret"

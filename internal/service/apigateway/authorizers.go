@@ -87,8 +87,8 @@ func checkRequestAuthorizer(a *Authorizer) error {
 	if fn := integrationFunction(*a.AuthorizerUri); !functionARN.MatchString(fn) {
 		return badRequest("Invalid Authorizer URI: %s. An authorizer's URI must be a Lambda function's invoke ARN", *a.AuthorizerUri)
 	}
-	if a.AuthorizerCredentialsArn != nil {
-		return badRequest("AuthorizerCredentialsArn is not supported by this server yet; grant API Gateway lambda:InvokeFunction with a resource-based policy instead")
+	if c := a.AuthorizerCredentialsArn; c != nil && !roleARN.MatchString(*c) {
+		return badRequest("Invalid role ARN specified for AuthorizerCredentialsArn: %s", *c)
 	}
 	switch v := awsproto.Value(a.AuthorizerPayloadFormatVersion); v {
 	case "":

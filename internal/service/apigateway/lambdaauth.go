@@ -164,21 +164,35 @@ func (s *Service) authorizeLambda(w http.ResponseWriter, req *proxyRequest, rec 
 	return true
 }
 
+// roleInvoker runs a function as a role a service was given (implemented by the Lambda service).
+type roleInvoker interface {
+	InvokeAsRole(ctx context.Context, arn, roleARN string, payload []byte) ([]byte, string, error)
+}
+
 // callAuthorizer invokes the authorizer's function with the request event of its payload
-// format and reads its answer.
+// format and reads its answer: as API Gateway, which the function's resource policy must let
+// invoke it for the authorizer, or with AuthorizerCredentialsArn as that role, which (with IAM
+// enforced) must trust API Gateway and may invoke the function.
 func (s *Service) callAuthorizer(req *proxyRequest, a *Authorizer, values []string) (*authorizerAnswer, error) {
-	lambda, ok := service.Lookup[functionInvoker](s.services, "lambda")
-	if !ok {
-		return nil, errors.New("the Lambda service is not running")
-	}
 	payload, err := req.authorizerEvent(awsproto.Value(a.AuthorizerPayloadFormatVersion), values)
 	if err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithTimeout(req.r.Context(), authorizerTimeout)
 	defer cancel()
-	source := fmt.Sprintf("arn:aws:execute-api:%s:%s:%s/authorizers/%s", req.d.sc.region, req.d.sc.account, req.d.apiID, awsproto.Value(a.AuthorizerId))
-	out, fnErr, err := lambda.InvokeForService(ctx, integrationFunction(awsproto.Value(a.AuthorizerUri)), principal, source, req.d.sc.account, payload)
+	fn := integrationFunction(awsproto.Value(a.AuthorizerUri))
+	var out []byte
+	var fnErr string
+	if role := awsproto.Value(a.AuthorizerCredentialsArn); role != "" {
+		out, fnErr, err = s.invokeAsRole(ctx, req.d.sc.account, fn, role, payload)
+	} else {
+		lambda, ok := service.Lookup[functionInvoker](s.services, "lambda")
+		if !ok {
+			return nil, errors.New("the Lambda service is not running")
+		}
+		source := fmt.Sprintf("arn:aws:execute-api:%s:%s:%s/authorizers/%s", req.d.sc.region, req.d.sc.account, req.d.apiID, awsproto.Value(a.AuthorizerId))
+		out, fnErr, err = lambda.InvokeForService(ctx, fn, principal, source, req.d.sc.account, payload)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -186,6 +200,24 @@ func (s *Service) callAuthorizer(req *proxyRequest, a *Authorizer, values []stri
 		return nil, fmt.Errorf("the function returned an error: %s", fnErr)
 	}
 	return readAuthorizerAnswer(out, awsproto.Value(a.EnableSimpleResponses))
+}
+
+// invokeAsRole invokes fn as role, once (with IAM enforced) the role trusts API Gateway.
+func (s *Service) invokeAsRole(ctx context.Context, account, fn, role string, payload []byte) ([]byte, string, error) {
+	lambda, ok := service.Lookup[roleInvoker](s.services, "lambda")
+	if !ok {
+		return nil, "", errors.New("the Lambda service is not running")
+	}
+	if s.enforcing() {
+		sts, ok := service.Lookup[roleChecker](s.services, "sts")
+		if !ok {
+			return nil, "", errors.New("the STS service is not running")
+		}
+		if err := sts.CheckServiceRole(ctx, principal, account, role); err != nil {
+			return nil, "", err
+		}
+	}
+	return lambda.InvokeAsRole(ctx, fn, role, payload)
 }
 
 // authorizerEvent builds a REQUEST authorizer's event: the request as the integration's event
