@@ -63,6 +63,9 @@ type Token struct {
 // KeyID is the kid of the token's header, "" when it names none.
 func (t *Token) KeyID() string { return t.jws.Headers[0].KeyID }
 
+// Algorithm is the alg of the token's header, one of Algorithms.
+func (t *Token) Algorithm() string { return t.jws.Headers[0].Algorithm }
+
 // Parse reads a compact JWS with one signature by one of Algorithms, and its claims without
 // verifying them; the token must name its issuer.
 func Parse(raw string) (*Token, error) {

@@ -220,11 +220,11 @@ func TestAPIGatewayJWTAuthorizerProtectsRESTBackend(t *testing.T) {
 	if status != http.StatusCreated || string(body) != `{"id":"42","name":"towel","owner":"alice"}` {
 		t.Fatalf("POST with a token: %d %s", status, body)
 	}
-	// The token without the Bearer prefix, signed with the issuer's EC key, reads the item back.
-	es := idp.token(t, claims(map[string]any{"sub": "bob", "scope": nil, "scp": []string{"items/read"}}), "ES256")
-	status, _, body = call(t, srv, http.MethodGet, base+"/items/42", "", "", map[string]string{"Authorization": es})
+	// Another token, without the Bearer prefix and with an scp list, reads the item back.
+	bob := idp.token(t, claims(map[string]any{"sub": "bob", "scope": nil, "scp": []string{"items/read"}}), "RS256")
+	status, _, body = call(t, srv, http.MethodGet, base+"/items/42", "", "", map[string]string{"Authorization": bob})
 	if status != http.StatusOK || string(body) != `{"id":"42","name":"towel","owner":"alice"}` {
-		t.Fatalf("GET with an ES256 token: %d %s", status, body)
+		t.Fatalf("GET with a token without Bearer: %d %s", status, body)
 	}
 	for name, tc := range map[string]struct {
 		token  string
@@ -235,6 +235,7 @@ func TestAPIGatewayJWTAuthorizerProtectsRESTBackend(t *testing.T) {
 		"client_id stands for aud":      {idp.token(t, claims(map[string]any{"aud": nil, "client_id": "items-app"}), "RS256"), 201, ""},
 		"expired":                       {idp.token(t, claims(map[string]any{"exp": now.Add(-time.Minute).Unix()}), "RS256"), 401, "expired"},
 		"not valid yet":                 {idp.token(t, claims(map[string]any{"nbf": now.Add(time.Hour).Unix()}), "RS256"), 401, "not valid yet"},
+		"signed with EC, not RSA":       {idp.token(t, claims(nil), "ES256"), 401, "signing method ES256 is invalid"},
 		"signed by a stranger":          {idp.token(t, claims(nil), "stranger"), 401, "signature"},
 		"another issuer":                {idp.token(t, claims(map[string]any{"iss": "https://idp.example"}), "RS256"), 401, "issuer"},
 		"no scope the route wants":      {idp.token(t, claims(map[string]any{"scope": "items/read"}), "RS256"), 403, "scope"},

@@ -46,6 +46,9 @@ func (s *Service) authorizeJWT(w http.ResponseWriter, req *proxyRequest, a *Auth
 	return true
 }
 
+// rsaAlgorithms are the signature algorithms JWT authorizers accept: RSA-based ones.
+var rsaAlgorithms = map[string]bool{"RS256": true, "RS384": true, "RS512": true, "PS256": true}
+
 // bearerToken strips the Bearer scheme from an Authorization value, as API Gateway does.
 func bearerToken(v string) string {
 	if len(v) > 7 && strings.EqualFold(v[:7], "bearer ") {
@@ -61,6 +64,10 @@ func (s *Service) verifyJWT(req *proxyRequest, a *Authorizer, raw string) (*oidc
 	tok, err := oidc.Parse(raw)
 	if err != nil {
 		return nil, "the token is malformed or is not signed with a supported algorithm"
+	}
+	if alg := tok.Algorithm(); !rsaAlgorithms[alg] {
+		// API Gateway's JWT authorizers verify RSA signatures only.
+		return nil, jwtFailure("signing method " + alg + " is invalid")
 	}
 	issuer := awsproto.Value(a.JwtConfiguration.Issuer)
 	if tok.Unverified.Issuer != issuer {
