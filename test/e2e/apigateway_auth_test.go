@@ -142,6 +142,18 @@ func TestAPIGatewayAuthorizerControlPlane(t *testing.T) {
 	}
 	_, err = c.GetAuthorizer(ctx, &apigatewayv2.GetAuthorizerInput{ApiId: api.ApiId, AuthorizerId: jwt.AuthorizerId})
 	wantGatewayError(t, err, "NotFoundException")
+
+	// WebSocket APIs' authorizers and route authorization are not built: refused, not ignored.
+	ws, err := c.CreateApi(ctx, &apigatewayv2.CreateApiInput{Name: aws.String("chat"), ProtocolType: apitypes.ProtocolTypeWebsocket,
+		RouteSelectionExpression: aws.String("$request.body.action")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.CreateRoute(ctx, &apigatewayv2.CreateRouteInput{ApiId: ws.ApiId, RouteKey: aws.String("$connect"), AuthorizationType: apitypes.AuthorizationTypeAwsIam})
+	wantGatewayError(t, err, "BadRequestException")
+	_, err = c.CreateAuthorizer(ctx, &apigatewayv2.CreateAuthorizerInput{ApiId: ws.ApiId, Name: aws.String("x"), AuthorizerType: apitypes.AuthorizerTypeRequest,
+		AuthorizerUri: aws.String(invoke), IdentitySource: []string{"route.request.header.Auth"}})
+	wantGatewayError(t, err, "BadRequestException")
 }
 
 // TestAPIGatewayJWTAuthorizerProtectsRESTBackend puts the REST backend (HTTP API → function →

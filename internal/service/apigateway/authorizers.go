@@ -276,6 +276,15 @@ func (s *Service) deleteAuthorizer(ctx context.Context, in *DeleteAuthorizerRequ
 // routes name a JWT authorizer, CUSTOM routes a REQUEST authorizer, and only JWT routes have
 // scopes; NONE and AWS_IAM routes name no authorizer.
 func checkRouteAuth(tx *store.Tx, sc scope, apiID, authType string, authorizerID *string, scopes []string) error {
+	if authType != authNone || authorizerID != nil || len(scopes) > 0 {
+		api, err := requireAPI(tx.QueryRow, sc, apiID)
+		if err != nil {
+			return err
+		}
+		if p := awsproto.Value(api.ProtocolType); p != "HTTP" {
+			return badRequest("Authorization of %s API routes is not supported by this server yet; AuthorizationType must be NONE", p)
+		}
+	}
 	switch authType {
 	case authNone, authIAM:
 		if authorizerID != nil {
