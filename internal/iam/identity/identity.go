@@ -4,9 +4,6 @@
 package identity
 
 import (
-	"net"
-	"net/url"
-	"strings"
 	"time"
 
 	"github.com/kiri-run/kiri/internal/iam/policy"
@@ -56,26 +53,4 @@ func TrimScheme(url string) string {
 		url = url[:len(url)-1]
 	}
 	return url
-}
-
-// IssuerURL reports whether raw may be an OpenID Connect issuer's URL, or a URL Kiri fetches
-// for one (its discovery document, its keys): https, or plain http to a loopback address for a
-// local identity provider; no user info, query or fragment.
-func IssuerURL(raw string) bool {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return false
-	}
-	switch u.Scheme {
-	case "https":
-		return true
-	case "http":
-		h := u.Hostname()
-		if h == "localhost" || strings.HasSuffix(h, ".localhost") {
-			return true
-		}
-		ip := net.ParseIP(h)
-		return ip != nil && ip.IsLoopback()
-	}
-	return false
 }

@@ -52,6 +52,8 @@ type accessRecord struct {
 	integrationError   string
 	status             int
 	length             int
+	// mapResponse applies the integration's response parameters to its answer; nil without any.
+	mapResponse func(status int, h http.Header, body []byte) int
 }
 
 // recorder notes a response's status and length for the access log.

@@ -20,6 +20,7 @@ import (
 
 	"github.com/kiri-run/kiri/internal/awsproto"
 	"github.com/kiri-run/kiri/internal/iam/authz"
+	"github.com/kiri-run/kiri/internal/oidc"
 	"github.com/kiri-run/kiri/internal/service"
 	"github.com/kiri-run/kiri/internal/store"
 )
@@ -42,6 +43,9 @@ type Service struct {
 	sockets      *sockets
 	socketCtx    context.Context
 	socketCancel context.CancelFunc
+	// jwks caches JWT authorizers' issuers' keys, and authCache Lambda authorizers' answers.
+	jwks      *oidc.Keys
+	authCache authCache[*authorizerAnswer]
 }
 
 // enforcing reports whether IAM is enforced: then integrations that call AWS services need a role.
@@ -58,6 +62,7 @@ func New(ctx context.Context, d service.Deps) (*Service, error) {
 	}
 	s.sockets = newSockets()
 	s.socketCtx, s.socketCancel = context.WithCancel(context.WithoutCancel(ctx))
+	s.jwks = oidc.NewKeys(s.now)
 	if u, err := url.Parse(d.Config.Endpoint); err == nil && u.Port() != "" {
 		s.port = u.Port()
 	}
@@ -103,6 +108,11 @@ func New(ctx context.Context, d service.Deps) (*Service, error) {
 	awsproto.Handle(s.api, "GetDeployment", s.getDeployment)
 	awsproto.Handle(s.api, "GetDeployments", s.getDeployments)
 	awsproto.Handle(s.api, "DeleteDeployment", s.deleteDeployment)
+	awsproto.Handle(s.api, "CreateAuthorizer", s.createAuthorizer)
+	awsproto.Handle(s.api, "GetAuthorizer", s.getAuthorizer)
+	awsproto.Handle(s.api, "GetAuthorizers", s.getAuthorizers)
+	awsproto.Handle(s.api, "UpdateAuthorizer", s.updateAuthorizer)
+	awsproto.Handle(s.api, "DeleteAuthorizer", s.deleteAuthorizer)
 	awsproto.Handle(s.api, "TagResource", s.tagResource)
 	awsproto.Handle(s.api, "UntagResource", s.untagResource)
 	awsproto.Handle(s.api, "GetTags", s.getTags)

@@ -83,6 +83,21 @@ func (s *Service) operations() authz.Operations {
 			return sub(i.ApiId, "integrations", i.IntegrationId)
 		}),
 
+		"CreateAuthorizer": on("POST", func(in any) string { return api(in.(*CreateAuthorizerRequest).ApiId) + "/authorizers" }),
+		"GetAuthorizers":   on("GET", func(in any) string { return api(in.(*GetAuthorizersRequest).ApiId) + "/authorizers" }),
+		"GetAuthorizer": on("GET", func(in any) string {
+			i := in.(*GetAuthorizerRequest)
+			return sub(i.ApiId, "authorizers", i.AuthorizerId)
+		}),
+		"UpdateAuthorizer": on("PATCH", func(in any) string {
+			i := in.(*UpdateAuthorizerRequest)
+			return sub(i.ApiId, "authorizers", i.AuthorizerId)
+		}),
+		"DeleteAuthorizer": on("DELETE", func(in any) string {
+			i := in.(*DeleteAuthorizerRequest)
+			return sub(i.ApiId, "authorizers", i.AuthorizerId)
+		}),
+
 		"CreateStage": on("POST", func(in any) string { return api(in.(*CreateStageRequest).ApiId) + "/stages" }),
 		"GetStages":   on("GET", func(in any) string { return api(in.(*GetStagesRequest).ApiId) + "/stages" }),
 		"GetStage": on("GET", func(in any) string {

@@ -20,6 +20,7 @@ const (
 	kindIntegration = "integration"
 	kindStage       = "stage"
 	kindDeployment  = "deployment"
+	kindAuthorizer  = "authorizer"
 )
 
 // scope is the account and region a call acts in.

@@ -22,6 +22,7 @@ type proxyRequest struct {
 	match     *routeMatch
 	requestID string
 	now       time.Time
+	auth      *authContext // what the route's authorizer learned; nil without one
 }
 
 // eventV2 is payload format version 2.0.
@@ -43,6 +44,7 @@ type eventV2 struct {
 type contextV2 struct {
 	AccountID    string `json:"accountId"`
 	APIID        string `json:"apiId"`
+	Authorizer   any    `json:"authorizer,omitempty"`
 	DomainName   string `json:"domainName"`
 	DomainPrefix string `json:"domainPrefix"`
 	HTTP         httpV2 `json:"http"`
@@ -79,21 +81,22 @@ type eventV1 struct {
 }
 
 type contextV1 struct {
-	AccountID         string     `json:"accountId"`
-	APIID             string     `json:"apiId"`
-	DomainName        string     `json:"domainName"`
-	DomainPrefix      string     `json:"domainPrefix"`
-	ExtendedRequestID string     `json:"extendedRequestId"`
-	HTTPMethod        string     `json:"httpMethod"`
-	Identity          identityV1 `json:"identity"`
-	Path              string     `json:"path"`
-	Protocol          string     `json:"protocol"`
-	RequestID         string     `json:"requestId"`
-	RequestTime       string     `json:"requestTime"`
-	RequestTimeEpoch  int64      `json:"requestTimeEpoch"`
-	ResourceID        string     `json:"resourceId"`
-	ResourcePath      string     `json:"resourcePath"`
-	Stage             string     `json:"stage"`
+	AccountID         string         `json:"accountId"`
+	APIID             string         `json:"apiId"`
+	Authorizer        map[string]any `json:"authorizer,omitempty"`
+	DomainName        string         `json:"domainName"`
+	DomainPrefix      string         `json:"domainPrefix"`
+	ExtendedRequestID string         `json:"extendedRequestId"`
+	HTTPMethod        string         `json:"httpMethod"`
+	Identity          identityV1     `json:"identity"`
+	Path              string         `json:"path"`
+	Protocol          string         `json:"protocol"`
+	RequestID         string         `json:"requestId"`
+	RequestTime       string         `json:"requestTime"`
+	RequestTimeEpoch  int64          `json:"requestTimeEpoch"`
+	ResourceID        string         `json:"resourceId"`
+	ResourcePath      string         `json:"resourcePath"`
+	Stage             string         `json:"stage"`
 }
 
 type identityV1 struct {
@@ -150,6 +153,7 @@ func (p *proxyRequest) v2() *eventV2 {
 			Time: p.now.UTC().Format(requestTimeLayout), TimeEpoch: p.now.UnixMilli(),
 		},
 	}
+	ev.RequestContext.Authorizer = p.auth.v2()
 	ev.Headers, ev.Cookies = proxyevent.Headers(r)
 	ev.QueryStringParameters = proxyevent.Query(r.URL.Query())
 	ev.Body, ev.IsBase64Encoded = p.encodedBody()
@@ -177,6 +181,11 @@ func (p *proxyRequest) v1() *eventV1 {
 		},
 	}
 	ev.Headers, ev.MultiValueHeaders, ev.QueryStringParameters, ev.MultiValueQueryStringParameters = v1Values(r)
+	ev.RequestContext.Authorizer = p.auth.v1()
+	if a := p.auth; a != nil && a.iam != nil {
+		id := &ev.RequestContext.Identity
+		id.AccessKey, id.AccountID, id.Caller, id.User, id.UserARN = &a.iam.accessKey, &a.iam.accountID, &a.iam.callerID, &a.iam.userID, &a.iam.userARN
+	}
 	ev.Body, ev.IsBase64Encoded = p.encodedBody()
 	return ev
 }

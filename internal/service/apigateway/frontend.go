@@ -34,7 +34,8 @@ func (s *Service) Frontend() edge.Frontend {
 			}
 			return r.WithContext(context.WithValue(r.Context(), apiIDKey{}, id)), true
 		},
-		Serve: func(w http.ResponseWriter, r *http.Request, _ *auth.Authenticator) {
+		Serve: func(w http.ResponseWriter, r *http.Request, a *auth.Authenticator) {
+			r = r.WithContext(context.WithValue(r.Context(), authenticatorKey{}, a))
 			s.serveInvoke(w, r, r.Context().Value(apiIDKey{}).(string))
 		},
 		Admits: func(r *http.Request, origin string) bool {

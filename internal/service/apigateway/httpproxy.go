@@ -55,12 +55,16 @@ func integrationURL(uri string, params map[string]string, rawQuery string) (*url
 }
 
 // forward sends the request to an HTTP proxy integration's URL within its timeout and writes
-// the backend's answer as it is, less the hop-by-hop headers.
-func (s *Service) forward(w http.ResponseWriter, r *http.Request, rec *accessRecord, m *routeMatch, integ *Integration, body []byte) {
+// the backend's answer, less the hop-by-hop headers. path, when not "", replaces the URL's path
+// (a request parameter overwrote it).
+func (s *Service) forward(w http.ResponseWriter, r *http.Request, rec *accessRecord, m *routeMatch, integ *Integration, body []byte, path string) {
 	u, err := integrationURL(awsproto.Value(integ.IntegrationUri), m.params, r.URL.RawQuery)
 	if err != nil {
 		writeMessage(w, http.StatusInternalServerError, "Internal Server Error")
 		return
+	}
+	if path != "" {
+		u.Path, u.RawPath = path, ""
 	}
 	method := awsproto.Value(integ.IntegrationMethod)
 	if method == "ANY" {
@@ -106,10 +110,14 @@ func (s *Service) forward(w http.ResponseWriter, r *http.Request, rec *accessRec
 	rec.integrationStatus = resp.StatusCode
 	h := resp.Header.Clone()
 	dropHopByHop(h)
+	status := resp.StatusCode
+	if rec.mapResponse != nil {
+		status = rec.mapResponse(status, h, out)
+	}
 	for k, vs := range h {
 		w.Header()[k] = vs
 	}
 	w.Header().Set("Content-Length", strconv.Itoa(len(out)))
-	w.WriteHeader(resp.StatusCode)
+	w.WriteHeader(status)
 	w.Write(out)
 }

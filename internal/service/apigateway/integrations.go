@@ -74,8 +74,8 @@ func checkIntegrationInput(typ, subtype, connection, credentials, version *strin
 	if timeout != nil && (*timeout < 50 || *timeout > 30000) {
 		return badRequest("Timeout must be between 50 milliseconds and 30 seconds for HTTP APIs")
 	}
-	if len(respParams) > 0 || tls != nil {
-		return badRequest("Response parameter mapping and TLS configuration are not supported by this server yet")
+	if tls != nil {
+		return badRequest("TLS configuration is not supported by this server yet")
 	}
 	if len(templates) > 0 {
 		return badRequest("RequestTemplates are not supported for HTTP APIs")
@@ -89,8 +89,16 @@ func checkIntegrationInput(typ, subtype, connection, credentials, version *strin
 // SendMessage's parameters (and needs a role when IAM is enforced, as AWS always does).
 func checkIntegration(i *Integration, enforcing bool) error {
 	uri := awsproto.Value(i.IntegrationUri)
-	if len(i.RequestParameters) > 0 && i.IntegrationSubtype == nil {
-		return badRequest("Parameter mapping is not supported by this server yet except for %s integrations", subtypeSQSSend)
+	if i.IntegrationSubtype == nil {
+		if err := checkRequestParameters(i.RequestParameters); err != nil {
+			return err
+		}
+	}
+	if len(i.ResponseParameters) > 0 && i.IntegrationSubtype != nil {
+		return badRequest("Response parameter mapping is not supported by this server yet for integration subtypes")
+	}
+	if err := checkResponseParameters(i.ResponseParameters); err != nil {
+		return err
 	}
 	if i.CredentialsArn != nil && i.IntegrationSubtype == nil {
 		return badRequest("CredentialsArn is not supported by this server yet except for %s integrations", subtypeSQSSend)
@@ -149,6 +157,7 @@ func (s *Service) createIntegration(ctx context.Context, in *CreateIntegrationRe
 		IntegrationMethod: in.IntegrationMethod, PayloadFormatVersion: &version, ConnectionType: awsproto.Ptr("INTERNET"),
 		Description: in.Description, TimeoutInMillis: awsproto.Ptr(int32(defaultTimeoutMillis)), ApiGatewayManaged: awsproto.Ptr(false),
 		IntegrationSubtype: in.IntegrationSubtype, RequestParameters: in.RequestParameters, CredentialsArn: in.CredentialsArn,
+		ResponseParameters: in.ResponseParameters,
 	}
 	if awsproto.Value(i.IntegrationType) == typeLambda && in.IntegrationSubtype == nil && i.IntegrationMethod == nil {
 		i.IntegrationMethod = awsproto.Ptr("POST")
@@ -227,8 +236,16 @@ func (s *Service) updateIntegration(ctx context.Context, in *UpdateIntegrationRe
 		set(&i.Description, in.Description)
 		set(&i.IntegrationSubtype, in.IntegrationSubtype)
 		set(&i.CredentialsArn, in.CredentialsArn)
-		if in.RequestParameters != nil {
+		switch {
+		case in.RequestParameters == nil:
+		case i.IntegrationSubtype != nil:
 			i.RequestParameters = in.RequestParameters
+		default:
+			// A mapping's key given an empty value removes it; the others are kept.
+			i.RequestParameters = mergeMappings(i.RequestParameters, in.RequestParameters)
+		}
+		if in.ResponseParameters != nil {
+			i.ResponseParameters = mergeMappings(i.ResponseParameters, in.ResponseParameters)
 		}
 		if err := checkIntegration(&i, s.enforcing()); err != nil {
 			return err

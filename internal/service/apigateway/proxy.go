@@ -186,12 +186,23 @@ func (s *Service) serveInvoke(w http.ResponseWriter, r *http.Request, apiID stri
 		writeMessage(w, http.StatusRequestEntityTooLarge, "Request Entity Too Large")
 		return
 	}
-	if awsproto.Value(integ.IntegrationType) == typeHTTP {
-		s.forward(w, r, rec, m, integ, body)
+	req := &proxyRequest{r: r, body: body, d: d, match: m, requestID: requestID, now: s.now()}
+	if !s.authorize(w, req, rec) {
 		return
 	}
-	now := s.now()
-	req := &proxyRequest{r: r, body: body, d: d, match: m, requestID: requestID, now: now}
+	path := ""
+	if integ.IntegrationSubtype == nil && len(integ.RequestParameters) > 0 {
+		req.r, path = s.mapRequest(req, rec, integ.RequestParameters)
+	}
+	if len(integ.ResponseParameters) > 0 {
+		rec.mapResponse = func(status int, h http.Header, body []byte) int {
+			return s.mapResponse(req, rec, integ.ResponseParameters, status, h, body)
+		}
+	}
+	if awsproto.Value(integ.IntegrationType) == typeHTTP {
+		s.forward(w, req.r, rec, m, integ, body, path)
+		return
+	}
 	if awsproto.Value(integ.IntegrationSubtype) == subtypeSQSSend {
 		s.sendToSQS(w, req, rec, integ)
 		return
@@ -276,6 +287,9 @@ func (s *Service) invoke(w http.ResponseWriter, ctx context.Context, rec *access
 		s.log.Warn("malformed Lambda proxy response", "api", d.apiID, "error", err)
 		writeMessage(w, http.StatusInternalServerError, "Internal Server Error")
 		return
+	}
+	if rec.mapResponse != nil {
+		res.status = rec.mapResponse(res.status, res.header, res.body)
 	}
 	for k, vs := range res.header {
 		w.Header()[k] = vs

@@ -38,7 +38,7 @@ type RESTService struct {
 	port      string
 	authz     *authz.Authorizer
 	usage     usage
-	authCache authCache
+	authCache authCache[*authorization]
 }
 
 // NewREST registers the REST APIs' operations; the tables are API Gateway's (New migrates them).

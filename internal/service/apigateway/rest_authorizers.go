@@ -7,7 +7,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/kiri-run/kiri/internal/awsproto"
@@ -22,7 +21,7 @@ var identitySourcePart = regexp.MustCompile(`^(method\.request\.(header|querystr
 
 // checkAuthorizer refuses authorizers Kiri does not build (Cognito user pools, credentials to
 // invoke the function with) and settings API Gateway refuses.
-func checkAuthorizer(a *restapi.Authorizer) error {
+func checkRESTAuthorizer(a *restapi.Authorizer) error {
 	switch awsproto.Value(a.Type) {
 	case "TOKEN", "REQUEST":
 	case "COGNITO_USER_POOLS":
@@ -89,7 +88,7 @@ func (s *RESTService) createAuthorizer(ctx context.Context, in *restapi.CreateAu
 		IdentityValidationExpression: in.IdentityValidationExpression, ProviderARNs: in.ProviderARNs,
 		AuthorizerResultTtlInSeconds: awsproto.Ptr(int32(300))}
 	set(&a.AuthorizerResultTtlInSeconds, in.AuthorizerResultTtlInSeconds)
-	if err := checkAuthorizer(a); err != nil {
+	if err := checkRESTAuthorizer(a); err != nil {
 		return nil, err
 	}
 	sc := scopeOf(ctx)
@@ -158,7 +157,7 @@ func (s *RESTService) updateAuthorizer(ctx context.Context, in *restapi.UpdateAu
 				return badPatch(op, path)
 			}
 		}
-		if err := checkAuthorizer(a); err != nil {
+		if err := checkRESTAuthorizer(a); err != nil {
 			return err
 		}
 		return putDoc(tx, sc, apiID, kindRestAuthorizer, *a.Id, a)
@@ -202,40 +201,6 @@ type authorization struct {
 	PolicyDocument json.RawMessage `json:"policyDocument"`
 	Context        map[string]any  `json:"context"`
 	policy         *policy.Policy
-}
-
-// authCache keeps Lambda authorizers' answers for their TTL, by authorizer and identity.
-type authCache struct {
-	mu sync.Mutex
-	m  map[string]cachedAuth
-}
-
-type cachedAuth struct {
-	auth    *authorization
-	expires time.Time
-}
-
-func (c *authCache) get(key string, now time.Time) *authorization {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.m[key]
-	if !ok || !now.Before(e.expires) {
-		delete(c.m, key)
-		return nil
-	}
-	return e.auth
-}
-
-func (c *authCache) put(key string, a *authorization, expires time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.m == nil {
-		c.m = map[string]cachedAuth{}
-	}
-	if len(c.m) > 10000 {
-		clear(c.m)
-	}
-	c.m[key] = cachedAuth{auth: a, expires: expires}
 }
 
 // authorizerEvent is what a Lambda authorizer receives: the token and method ARN (TOKEN), or
@@ -287,7 +252,7 @@ func (s *RESTService) authorize(w http.ResponseWriter, c *restCall) bool {
 			return false
 		}
 		if ttl > 0 && len(identity) > 0 {
-			s.authCache.put(key, auth, now.Add(ttl))
+			s.authCache.put(key, auth, now.Add(ttl), now)
 		}
 	}
 	d := policy.Evaluate(&policy.Request{

@@ -115,7 +115,7 @@ func exportOperation(m restapi.Method, typ, modelRef string, integrations bool) 
 		op["operationId"] = *m.OperationName
 	}
 	var params []any
-	for _, p := range sortedKeys(m.RequestParameters) {
+	for _, p := range keysInOrder(m.RequestParameters) {
 		loc, name, _ := strings.Cut(strings.TrimPrefix(p, "method.request."), ".")
 		in := map[string]string{"querystring": "query", "path": "path", "header": "header"}[loc]
 		if in == "" {

@@ -140,7 +140,7 @@ func parseOpenAPI(body []byte, params map[string]string) (*openAPI, []string, er
 	exts := map[string]bool{}
 	collectExtensions(generic, exts)
 	var warnings []string
-	for _, e := range sortedKeys(exts) {
+	for _, e := range keysInOrder(exts) {
 		switch {
 		case slices.Contains(honoured, e):
 		case slices.Contains(refused, e):
@@ -293,7 +293,7 @@ func importDefinition(tx *store.Tx, sc scope, a *restapi.RestApi, doc *openAPI, 
 	for i := range all {
 		byPath[*all[i].Path] = &all[i]
 	}
-	for _, path := range sortedKeys(doc.Paths) {
+	for _, path := range keysInOrder(doc.Paths) {
 		if !strings.HasPrefix(path, "/") {
 			return badRequest("Invalid OpenAPI input: path %q does not start with /", path)
 		}

@@ -54,7 +54,7 @@ func (sch *securityScheme) authorizer(name string) (*restapi.Authorizer, error) 
 	if *a.Type == "TOKEN" && a.IdentitySource == nil && sch.In == "header" && sch.Name != "" {
 		a.IdentitySource = awsproto.Ptr("method.request.header." + sch.Name)
 	}
-	if err := checkAuthorizer(a); err != nil {
+	if err := checkRESTAuthorizer(a); err != nil {
 		return nil, badRequest("Security scheme %s: %v", name, err)
 	}
 	return a, nil

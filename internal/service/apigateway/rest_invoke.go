@@ -646,7 +646,7 @@ func (s *RESTService) invokeLambdaCustom(w http.ResponseWriter, c *restCall, int
 // there is none. For a Lambda function that succeeded, key is "" and the default answers.
 func selectResponse(integ *restapi.Integration, key string) *restapi.IntegrationResponse {
 	var def *restapi.IntegrationResponse
-	for _, code := range sortedKeys(integ.IntegrationResponses) {
+	for _, code := range keysInOrder(integ.IntegrationResponses) {
 		ir := integ.IntegrationResponses[code]
 		p := awsproto.Value(ir.SelectionPattern)
 		if p == "" {

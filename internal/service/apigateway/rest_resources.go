@@ -632,8 +632,8 @@ func checkTemplates(templates map[string]string) error {
 	return nil
 }
 
-// sortedKeys is m's keys in order.
-func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
+// keysInOrder is m's keys in lexical order.
+func keysInOrder[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
 
 // Content handling strategies: how API Gateway converts a payload between text and binary.
 const (

@@ -55,15 +55,9 @@ func checkRouteKey(key string) error {
 	return nil
 }
 
-// checkRouteInput refuses route settings Kiri does not build: authorizers and request
-// parameters or models.
-func checkRouteInput(authType, authorizer *string, scopes []string, models map[string]string, params map[string]ParameterConstraints, apiKey *bool) error {
-	if t := awsproto.Value(authType); t != "" && t != "NONE" {
-		return badRequest("AuthorizationType %s is not supported by this server yet", t)
-	}
-	if authorizer != nil || len(scopes) > 0 {
-		return badRequest("Authorizers are not supported by this server yet")
-	}
+// checkRouteInput refuses route settings HTTP APIs do not have: request parameters, models
+// and API keys.
+func checkRouteInput(models map[string]string, params map[string]ParameterConstraints, apiKey *bool) error {
 	if len(models) > 0 || len(params) > 0 {
 		return badRequest("RequestModels and RequestParameters are not supported for HTTP APIs")
 	}
@@ -109,16 +103,18 @@ func checkKeyFree(tx *store.Tx, sc scope, apiID, key, except string) error {
 
 func (s *Service) createRoute(ctx context.Context, in *CreateRouteRequest) (*CreateRouteResult, error) {
 	key := awsproto.Value(in.RouteKey)
-	if err := checkRouteInput(in.AuthorizationType, in.AuthorizerId, in.AuthorizationScopes, in.RequestModels, in.RequestParameters, in.ApiKeyRequired); err != nil {
+	if err := checkRouteInput(in.RequestModels, in.RequestParameters, in.ApiKeyRequired); err != nil {
 		return nil, err
 	}
 	sc := scopeOf(ctx)
 	apiID := awsproto.Value(in.ApiId)
 	r := Route{
-		RouteId: awsproto.Ptr(newID(7)), RouteKey: &key, ApiKeyRequired: awsproto.Ptr(false), AuthorizationType: awsproto.Ptr("NONE"),
+		RouteId: awsproto.Ptr(newID(7)), RouteKey: &key, ApiKeyRequired: awsproto.Ptr(false), AuthorizationType: awsproto.Ptr(authNone),
+		AuthorizerId: in.AuthorizerId, AuthorizationScopes: in.AuthorizationScopes,
 		Target: in.Target, OperationName: in.OperationName, ApiGatewayManaged: awsproto.Ptr(false),
 		RouteResponseSelectionExpression: in.RouteResponseSelectionExpression,
 	}
+	set(&r.AuthorizationType, in.AuthorizationType)
 	err := s.st.Write(ctx, func(tx *store.Tx) error {
 		a, err := requireAPI(tx.QueryRow, sc, apiID)
 		if err != nil {
@@ -128,6 +124,9 @@ func (s *Service) createRoute(ctx context.Context, in *CreateRouteRequest) (*Cre
 			return err
 		}
 		if err := checkTarget(tx, sc, apiID, in.Target); err != nil {
+			return err
+		}
+		if err := checkRouteAuth(tx, sc, apiID, *r.AuthorizationType, r.AuthorizerId, r.AuthorizationScopes); err != nil {
 			return err
 		}
 		if err := checkKeyFree(tx, sc, apiID, key, ""); err != nil {
@@ -182,7 +181,7 @@ func (s *Service) page(ctx context.Context, apiID, kind string, max, token *stri
 }
 
 func (s *Service) updateRoute(ctx context.Context, in *UpdateRouteRequest) (*UpdateRouteResult, error) {
-	if err := checkRouteInput(in.AuthorizationType, in.AuthorizerId, in.AuthorizationScopes, in.RequestModels, in.RequestParameters, in.ApiKeyRequired); err != nil {
+	if err := checkRouteInput(in.RequestModels, in.RequestParameters, in.ApiKeyRequired); err != nil {
 		return nil, err
 	}
 	sc := scopeOf(ctx)
@@ -211,6 +210,18 @@ func (s *Service) updateRoute(ctx context.Context, in *UpdateRouteRequest) (*Upd
 		set(&r.Target, in.Target)
 		set(&r.OperationName, in.OperationName)
 		set(&r.RouteResponseSelectionExpression, in.RouteResponseSelectionExpression)
+		if t := in.AuthorizationType; t != nil && (*t == authNone || *t == authIAM) {
+			// Routes that use no authorizer drop the one they had, and its scopes.
+			r.AuthorizerId, r.AuthorizationScopes = nil, nil
+		}
+		set(&r.AuthorizationType, in.AuthorizationType)
+		set(&r.AuthorizerId, in.AuthorizerId)
+		if in.AuthorizationScopes != nil {
+			r.AuthorizationScopes = in.AuthorizationScopes
+		}
+		if err := checkRouteAuth(tx, sc, apiID, awsproto.Value(r.AuthorizationType), r.AuthorizerId, r.AuthorizationScopes); err != nil {
+			return err
+		}
 		if err := putDoc(tx, sc, apiID, kindRoute, id, &r); err != nil {
 			return err
 		}

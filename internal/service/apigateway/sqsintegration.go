@@ -2,11 +2,9 @@ package apigateway
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"sort"
-	"strings"
 
 	"github.com/kiri-run/kiri/internal/awsproto"
 	"github.com/kiri-run/kiri/internal/service"
@@ -15,9 +13,6 @@ import (
 // sqsParams are SQS-SendMessage's request parameters, and whether each is required.
 var sqsParams = map[string]bool{"QueueUrl": true, "MessageBody": true, "DelaySeconds": false, "MessageAttributes": false,
 	"MessageDeduplicationId": false, "MessageGroupId": false, "Region": false}
-
-// mappingSources are the request and context values a parameter may map from.
-var mappingSources = []string{"$request.body", "$request.header.", "$request.querystring.", "$request.path.", "$context.requestId", "$stageVariables."}
 
 // checkSQSIntegration checks an SQS-SendMessage integration: no URI, payload format 1.0, the
 // parameters SendMessage takes with QueueUrl and MessageBody among them, each static or a
@@ -43,7 +38,7 @@ func checkSQSIntegration(i *Integration, enforcing bool) error {
 		if _, ok := sqsParams[name]; !ok {
 			return badRequest("Invalid request parameter %s for integration subtype %s", name, subtypeSQSSend)
 		}
-		if strings.HasPrefix(v, "$") && !validMapping(v) {
+		if _, err := parseMappingValue(v, false); err != nil {
 			return badRequest("Invalid mapping expression specified: %s for request parameter %s", v, name)
 		}
 	}
@@ -51,67 +46,6 @@ func checkSQSIntegration(i *Integration, enforcing bool) error {
 		return badRequest("CredentialsArn is required for integration subtype %s", subtypeSQSSend)
 	}
 	return nil
-}
-
-// validMapping reports whether v is a mapping expression Kiri evaluates.
-func validMapping(v string) bool {
-	for _, src := range mappingSources {
-		if v == src && !strings.HasSuffix(src, ".") {
-			return true
-		}
-		if strings.HasSuffix(src, ".") && strings.HasPrefix(v, src) && len(v) > len(src) {
-			return true
-		}
-	}
-	return strings.HasPrefix(v, "$request.body.") && len(v) > len("$request.body.")
-}
-
-// mapParameter evaluates a request parameter's value for a request: a static value as is, else
-// the request or context value it maps from ("" when it is absent).
-func (p *proxyRequest) mapParameter(v string) string {
-	switch {
-	case !strings.HasPrefix(v, "$"):
-		return v
-	case v == "$request.body":
-		return string(p.body)
-	case v == "$context.requestId":
-		return p.requestID
-	case strings.HasPrefix(v, "$request.body."):
-		var doc map[string]any
-		if json.Unmarshal(p.body, &doc) != nil {
-			return ""
-		}
-		var cur any = doc
-		for _, key := range strings.Split(strings.TrimPrefix(v, "$request.body."), ".") {
-			m, ok := cur.(map[string]any)
-			if !ok {
-				return ""
-			}
-			cur = m[key]
-		}
-		switch c := cur.(type) {
-		case nil:
-			return ""
-		case string:
-			return c
-		default:
-			b, _ := json.Marshal(c)
-			return string(b)
-		}
-	}
-	if name, ok := strings.CutPrefix(v, "$request.header."); ok {
-		return strings.Join(p.r.Header.Values(name), ",")
-	}
-	if name, ok := strings.CutPrefix(v, "$request.querystring."); ok {
-		return strings.Join(p.r.URL.Query()[name], ",")
-	}
-	if name, ok := strings.CutPrefix(v, "$request.path."); ok {
-		return p.match.params[name]
-	}
-	if name, ok := strings.CutPrefix(v, "$stageVariables."); ok {
-		return p.stageVariables()[name]
-	}
-	return ""
 }
 
 // sqsSender sends messages for other services (implemented by the SQS service).
@@ -149,8 +83,9 @@ func (s *Service) sendToSQS(w http.ResponseWriter, req *proxyRequest, rec *acces
 		}
 	}
 	params := map[string]string{}
+	in := &mappingInput{req: req, rec: rec}
 	for name, v := range integ.RequestParameters {
-		params[name] = req.mapParameter(v)
+		params[name] = in.eval(v, false)
 	}
 	region := d.sc.region
 	if r := params["Region"]; r != "" {

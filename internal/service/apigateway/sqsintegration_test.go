@@ -24,14 +24,14 @@ func TestMapParameter(t *testing.T) {
 		"$request.path.id":       "7",
 		"$context.requestId":     "rid",
 	} {
-		if got := p.mapParameter(v); got != want {
-			t.Errorf("mapParameter(%q) = %q, want %q", v, got, want)
+		if got := (&mappingInput{req: p}).eval(v, false); got != want {
+			t.Errorf("eval(%q) = %q, want %q", v, got, want)
 		}
 	}
 	for v, want := range map[string]bool{"$request.body": true, "$request.body.a": true, "$request.header.x": true,
-		"$request.header.": false, "$request.nothing": false, "$context.requestId": true, "$context.other": false} {
-		if validMapping(v) != want {
-			t.Errorf("validMapping(%q) = %v", v, !want)
+		"$request.header.": false, "$request.nothing": false, "$context.requestId": true, "$response.body": false, "${request.path": false} {
+		if _, err := parseMappingValue(v, false); (err == nil) != want {
+			t.Errorf("parseMappingValue(%q) = %v", v, err)
 		}
 	}
 }

@@ -16,12 +16,14 @@ const (
 
 var stageName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,128}$`)
 
-// snapshot is a deployment: its description, and the routes and integrations it froze.
+// snapshot is a deployment: its description, and the routes, integrations and authorizers it
+// froze.
 type snapshot struct {
 	Deployment
 	Routes         []Route
 	Integrations   []Integration
 	RouteResponses []routeResponse `json:",omitempty"`
+	Authorizers    []Authorizer    `json:",omitempty"`
 }
 
 // checkStageInput checks access log and route settings, and refuses client certificates, which
@@ -85,13 +87,17 @@ func (s *Service) deploy(tx *store.Tx, sc scope, apiID string, description *stri
 	if err != nil {
 		return nil, err
 	}
+	authorizers, err := listAll[Authorizer](tx.Query, sc, apiID, kindAuthorizer)
+	if err != nil {
+		return nil, err
+	}
 	now := s.now().UTC()
 	snap := snapshot{
 		Deployment: Deployment{
 			DeploymentId: awsproto.Ptr(newID(6)), CreatedDate: &now, DeploymentStatus: awsproto.Ptr("DEPLOYED"),
 			Description: description, AutoDeployed: awsproto.Ptr(auto),
 		},
-		Routes: routes, Integrations: integrations, RouteResponses: responses,
+		Routes: routes, Integrations: integrations, RouteResponses: responses, Authorizers: authorizers,
 	}
 	if err := putDoc(tx, sc, apiID, kindDeployment, *snap.DeploymentId, &snap); err != nil {
 		return nil, err

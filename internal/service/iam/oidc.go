@@ -12,6 +12,7 @@ import (
 
 	"github.com/kiri-run/kiri/internal/awsproto"
 	"github.com/kiri-run/kiri/internal/iam/identity"
+	"github.com/kiri-run/kiri/internal/oidc"
 	"github.com/kiri-run/kiri/internal/store"
 )
 
@@ -43,7 +44,7 @@ type oidcRow struct {
 // checkIssuerURL validates a provider URL: https, or http for an issuer on a loopback address
 // (a local identity provider), with no query or fragment.
 func checkIssuerURL(raw string) error {
-	if !identity.IssuerURL(raw) {
+	if !oidc.IssuerURL(raw) {
 		return invalidInput("Invalid Open ID Connect Provider URL")
 	}
 	return nil

@@ -19,15 +19,7 @@ var ErrNotInvokable = errors.New("function not found or not invokable by the ser
 // enforced the function's resource policy must let principal invoke it for sourceARN, as
 // AddPermission grants. ctx's deadline bounds the invocation.
 func (s *Service) InvokeForService(ctx context.Context, arn, principal, sourceARN, sourceAccount string, payload []byte) ([]byte, string, error) {
-	r, ok := parseFunctionName(arn)
-	if !ok || r.account == "" {
-		return nil, "", ErrNotInvokable
-	}
-	t, err := s.resolve(ctx, r.account, r.region, arn, "")
-	var apiErr *awsproto.Error
-	if errors.As(err, &apiErr) {
-		return nil, "", fmt.Errorf("%w: %s", ErrNotInvokable, apiErr.Message)
-	}
+	_, t, err := s.resolveForService(ctx, arn)
 	if err != nil {
 		return nil, "", err
 	}
@@ -40,6 +32,54 @@ func (s *Service) InvokeForService(ctx context.Context, arn, principal, sourceAR
 			return nil, "", ErrNotInvokable
 		}
 	}
+	return s.invokeResolved(ctx, t, payload)
+}
+
+// InvokeAsRole runs the function arn names synchronously for an AWS service acting with a role
+// it was given (API Gateway's authorizers with AuthorizerCredentialsArn), and returns the
+// function's response and its FunctionError. With IAM enforced the role's policies (with the
+// function's resource policy) must allow lambda:InvokeFunction on the function; the caller has
+// checked that the service may assume the role.
+func (s *Service) InvokeAsRole(ctx context.Context, arn, roleARN string, payload []byte) ([]byte, string, error) {
+	r, t, err := s.resolveForService(ctx, arn)
+	if err != nil {
+		return nil, "", err
+	}
+	if s.deps.Authz.Mode() == authz.Enforce {
+		pr := policyRef(r)
+		p, err := s.functionPolicy(ctx, pr)
+		if err != nil {
+			return nil, "", err
+		}
+		err = s.deps.Authz.AuthorizeRole(ctx, roleARN, "", authz.Request{Action: "lambda:InvokeFunction", Resource: pr.arn(),
+			ResourceAccount: pr.account, ResourcePolicy: p})
+		if _, denied := authz.IsDenied(err); denied {
+			return nil, "", fmt.Errorf("%w: %v", ErrNotInvokable, err)
+		}
+		if err != nil {
+			return nil, "", err
+		}
+	}
+	return s.invokeResolved(ctx, t, payload)
+}
+
+// resolveForService finds the function arn names for a service's invocation; ErrNotInvokable
+// when there is none.
+func (s *Service) resolveForService(ctx context.Context, arn string) (funcRef, *target, error) {
+	r, ok := parseFunctionName(arn)
+	if !ok || r.account == "" {
+		return r, nil, ErrNotInvokable
+	}
+	t, err := s.resolve(ctx, r.account, r.region, arn, "")
+	var apiErr *awsproto.Error
+	if errors.As(err, &apiErr) {
+		return r, nil, fmt.Errorf("%w: %s", ErrNotInvokable, apiErr.Message)
+	}
+	return r, t, err
+}
+
+// invokeResolved runs a resolved function synchronously with payload.
+func (s *Service) invokeResolved(ctx context.Context, t *target, payload []byte) ([]byte, string, error) {
 	if t.state == statePending {
 		return nil, "", errors.New("the function is pending")
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/kiri-run/kiri/internal/auth"
 	"github.com/kiri-run/kiri/internal/awsproto"
 	"github.com/kiri-run/kiri/internal/iam/authz"
+	"github.com/kiri-run/kiri/internal/oidc"
 	"github.com/kiri-run/kiri/internal/queue"
 	"github.com/kiri-run/kiri/internal/service"
 	"github.com/kiri-run/kiri/internal/store"
@@ -77,7 +78,7 @@ type Service struct {
 	now      func() time.Time
 	authz    *authz.Authorizer
 	services *service.Directory
-	issuers  *issuers
+	issuers  *oidc.Keys
 	// strict is strict-mode authentication: without IAM enforcement, a caller then assumes
 	// only roles of its own account.
 	strict bool
@@ -95,7 +96,7 @@ func New(ctx context.Context, d service.Deps) (*Service, error) {
 	}
 	s := &Service{api: api, st: st, queue: d.Queue, log: d.Logger, now: time.Now, authz: d.Authz, services: d.Services,
 		strict: d.Config.Auth == auth.Strict}
-	s.issuers = newIssuers(s.now)
+	s.issuers = oidc.NewKeys(s.now)
 	awsproto.Handle(api, "GetCallerIdentity", s.getCallerIdentity)
 	awsproto.Handle(api, "GetSessionToken", s.getSessionToken)
 	awsproto.Handle(api, "AssumeRole", s.assumeRole)

@@ -1,6 +1,6 @@
 // Command itemsapi is a REST backend behind an HTTP API (payload format 2.0): POST /items
 // stores the JSON body {"id": ..., "name": ...} in $TABLE (keyed by pk), and GET /items/{id} reads it back
-// (404 when there is none).
+// (404 when there is none). Behind a JWT authorizer, an item records the token's subject as its owner.
 package main
 
 import (
@@ -19,11 +19,19 @@ type request struct {
 	RouteKey       string            `json:"routeKey"`
 	PathParameters map[string]string `json:"pathParameters"`
 	Body           string            `json:"body"`
+	RequestContext struct {
+		Authorizer struct {
+			JWT struct {
+				Claims map[string]string `json:"claims"`
+			} `json:"jwt"`
+		} `json:"authorizer"`
+	} `json:"requestContext"`
 }
 
 type item struct {
-	ID   string `json:"id"`
-	Name string `json:"name"`
+	ID    string `json:"id"`
+	Name  string `json:"name"`
+	Owner string `json:"owner,omitempty"`
 }
 
 type response struct {
@@ -45,8 +53,11 @@ func main() {
 			if err := json.Unmarshal([]byte(r.Body), &it); err != nil || it.ID == "" {
 				return response{StatusCode: 400, Body: `{"error":"bad item"}`}, nil
 			}
-			_, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: map[string]types.AttributeValue{
-				"pk": &types.AttributeValueMemberS{Value: it.ID}, "name": &types.AttributeValueMemberS{Value: it.Name}}})
+			attrs := map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: it.ID}, "name": &types.AttributeValueMemberS{Value: it.Name}}
+			if it.Owner = r.RequestContext.Authorizer.JWT.Claims["sub"]; it.Owner != "" {
+				attrs["owner"] = &types.AttributeValueMemberS{Value: it.Owner}
+			}
+			_, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: attrs})
 			if err != nil {
 				return nil, err
 			}
@@ -64,6 +75,9 @@ func main() {
 			it := item{ID: r.PathParameters["id"]}
 			if n, ok := out.Item["name"].(*types.AttributeValueMemberS); ok {
 				it.Name = n.Value
+			}
+			if o, ok := out.Item["owner"].(*types.AttributeValueMemberS); ok {
+				it.Owner = o.Value
 			}
 			return it, nil // no statusCode: API Gateway answers 200 with this as the JSON body
 		}
