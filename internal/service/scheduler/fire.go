@@ -39,12 +39,12 @@ func newTimerToken() string {
 	return hex.EncodeToString(b)
 }
 
-// arm writes r and, when it is enabled and has a fire to come, the timer of its first fire
-// (from now). A new timer token retires every timer sent before.
+// arm writes r and, when it is enabled and has a fire to come, the timer of its first fire.
+// A new timer token retires every timer sent before.
 func (s *Service) arm(tx *store.Tx, sc scope, r *scheduleRow) error {
 	r.timer = ""
 	if r.state == stateEnabled {
-		first, err := r.doc.firstFire(s.now())
+		first, err := r.doc.firstFire()
 		if err != nil {
 			return err
 		}

@@ -18,6 +18,9 @@ import (
 func TestRateScheduleFiresAtOnceThenEveryPeriod(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
+	h.clock.mu.Lock()
+	h.clock.step = time.Microsecond
+	h.clock.mu.Unlock()
 	h.create(t, "every5", "rate(5 minutes)", nil)
 	got := h.waitFor(t, queueARN, 1)
 	if string(got[0].Payload) != `{"job":"every5"}` {

@@ -26,16 +26,20 @@ import (
 	"github.com/kiri-run/kiri/test/sdkretry"
 )
 
-// clock is a settable clock shared by the service, the registry and the engine.
+// clock is a settable clock shared by the service, the registry and the engine. With a step,
+// it moves on by that much each time it is read, as a real clock does between two reads.
 type clock struct {
-	mu sync.Mutex
-	t  time.Time
+	mu   sync.Mutex
+	t    time.Time
+	step time.Duration
 }
 
 func (c *clock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.t
+	t := c.t
+	c.t = c.t.Add(c.step)
+	return t
 }
 
 // recorder is a Kind standing for the targets' services: it records deliveries and fails

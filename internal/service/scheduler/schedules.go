@@ -54,9 +54,10 @@ func (d *scheduleDoc) parse() (schedule.Schedule, error) {
 	return schedule.ParseScheduler(d.Expression, awsproto.Value(d.Timezone), start, d.EndDate)
 }
 
-// firstFire is the first fire of d at or after now; zero when there is none. A one-time
-// schedule whose time has passed fires at once, as a fire missed while Kiri was down does.
-func (d *scheduleDoc) firstFire(now time.Time) (time.Time, error) {
+// firstFire is the first fire of d from when it was last set (created or updated); zero when
+// there is none. A new rate schedule without a start date fires at once; a one-time schedule
+// whose time has passed fires at once too, as a fire missed while Kiri was down does.
+func (d *scheduleDoc) firstFire() (time.Time, error) {
 	sch, err := d.parse()
 	if err != nil {
 		return time.Time{}, err
@@ -64,7 +65,7 @@ func (d *scheduleDoc) firstFire(now time.Time) (time.Time, error) {
 	if schedule.IsOneTime(d.Expression) {
 		return sch.Next(time.Time{}), nil
 	}
-	return sch.Next(now.Add(-time.Nanosecond)), nil
+	return sch.Next(d.Modified.Add(-time.Nanosecond)), nil
 }
 
 // scheduleSpec is what CreateSchedule and UpdateSchedule take.
@@ -81,16 +82,20 @@ type scheduleSpec struct {
 	Target                     *Target
 }
 
-// checkSpec validates a schedule's fields and returns its document and state.
-func (s *Service) checkSpec(ctx context.Context, sc scope, spec scheduleSpec, created time.Time) (*scheduleDoc, string, error) {
+// checkSpec validates a schedule's fields and returns its document and state; created is the
+// creation time of the schedule updated, nil for a new one.
+func (s *Service) checkSpec(ctx context.Context, sc scope, spec scheduleSpec, created *time.Time) (*scheduleDoc, string, error) {
 	if spec.KmsKeyArn != nil {
 		return nil, "", validation("KmsKeyArn is not supported by this server: schedules are encrypted with AWS owned keys only.")
 	}
 	now := s.now().UTC()
+	if created == nil {
+		created = &now
+	}
 	doc := &scheduleDoc{
 		Description: spec.Description, Expression: awsproto.Value(spec.ScheduleExpression), Timezone: spec.ScheduleExpressionTimezone,
 		StartDate: utcPtr(spec.StartDate), EndDate: utcPtr(spec.EndDate), ActionAfterCompletion: actionNone,
-		Created: created, Modified: now,
+		Created: *created, Modified: now,
 	}
 	if spec.ActionAfterCompletion != nil {
 		doc.ActionAfterCompletion = *spec.ActionAfterCompletion
@@ -183,7 +188,7 @@ func (s *Service) createSchedule(ctx context.Context, in *CreateScheduleInput) (
 	sc := scopeOf(ctx)
 	grp, name := groupOf(in.GroupName), awsproto.Value(in.Name)
 	doc, state, err := s.checkSpec(ctx, sc, scheduleSpec{in.ActionAfterCompletion, in.Description, in.EndDate, in.FlexibleTimeWindow,
-		in.KmsKeyArn, in.ScheduleExpression, in.ScheduleExpressionTimezone, in.StartDate, in.State, in.Target}, s.now().UTC())
+		in.KmsKeyArn, in.ScheduleExpression, in.ScheduleExpressionTimezone, in.StartDate, in.State, in.Target}, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -221,7 +226,7 @@ func (s *Service) updateSchedule(ctx context.Context, in *UpdateScheduleInput) (
 		return nil, notFound("Schedule %s does not exist.", name)
 	}
 	doc, state, err := s.checkSpec(ctx, sc, scheduleSpec{in.ActionAfterCompletion, in.Description, in.EndDate, in.FlexibleTimeWindow,
-		in.KmsKeyArn, in.ScheduleExpression, in.ScheduleExpressionTimezone, in.StartDate, in.State, in.Target}, old.doc.Created)
+		in.KmsKeyArn, in.ScheduleExpression, in.ScheduleExpressionTimezone, in.StartDate, in.State, in.Target}, &old.doc.Created)
 	if err != nil {
 		return nil, err
 	}
