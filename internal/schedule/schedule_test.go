@@ -14,6 +14,26 @@ func utc(s string) time.Time {
 	return t
 }
 
+// checkFires checks the fires of s after the time after (UTC, minutes): want lists them, and
+// "" says there is no further fire.
+func checkFires(t *testing.T, s Schedule, after string, want []string) {
+	t.Helper()
+	at := utc(after)
+	for i, w := range want {
+		got := s.Next(at)
+		if w == "" {
+			if !got.IsZero() {
+				t.Fatalf("fire %d: got %v, want none", i, got)
+			}
+			return
+		}
+		if !got.Equal(utc(w)) {
+			t.Fatalf("fire %d after %v: got %v, want %s", i, at, got.UTC(), w)
+		}
+		at = got
+	}
+}
+
 func TestParseAcceptsAWSExamples(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
@@ -52,20 +72,7 @@ func TestParseAcceptsAWSExamples(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Parse(%q): %v", tc.expr, err)
 			}
-			at := utc(tc.after)
-			for i, w := range tc.want {
-				got := s.Next(at)
-				if w == "" {
-					if !got.IsZero() {
-						t.Fatalf("fire %d: got %v, want none", i, got)
-					}
-					return
-				}
-				if !got.Equal(utc(w)) {
-					t.Fatalf("fire %d after %v: got %v, want %s", i, at, got, w)
-				}
-				at = got
-			}
+			checkFires(t, s, tc.after, tc.want)
 		})
 	}
 }
@@ -153,20 +160,7 @@ func TestParseSchedulerTimeZones(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			at := utc(tc.after)
-			for i, w := range tc.want {
-				got := s.Next(at)
-				if w == "" {
-					if !got.IsZero() {
-						t.Fatalf("fire %d: got %v, want none", i, got)
-					}
-					return
-				}
-				if !got.Equal(utc(w)) {
-					t.Fatalf("fire %d after %v: got %v, want %s", i, at, got.UTC(), w)
-				}
-				at = got
-			}
+			checkFires(t, s, tc.after, tc.want)
 		})
 	}
 }

@@ -1,6 +1,7 @@
 package scheduler
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -220,7 +221,10 @@ func TestScheduleGroupsListTagAndDeleteTheirSchedules(t *testing.T) {
 
 func TestListSchedulesFiltersAndPages(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
+	forEachBackend(t, testListSchedulesFiltersAndPages)
+}
+
+func testListSchedulesFiltersAndPages(t *testing.T, h *harness) {
 	ctx := t.Context()
 	if _, err := h.client.CreateScheduleGroup(ctx, &scheduler.CreateScheduleGroupInput{Name: aws.String("nightly")}); err != nil {
 		t.Fatal(err)
@@ -269,13 +273,4 @@ func TestListSchedulesFiltersAndPages(t *testing.T) {
 	}
 }
 
-func join(s []string) string {
-	out := ""
-	for i, v := range s {
-		if i > 0 {
-			out += " "
-		}
-		out += v
-	}
-	return out
-}
+func join(s []string) string { return strings.Join(s, " ") }

@@ -211,7 +211,10 @@ func TestMissingTargetIsDeadLetteredWithoutRetries(t *testing.T) {
 
 func TestMissedFiresAfterDowntime(t *testing.T) {
 	t.Parallel()
-	st := newHarness(t)
+	forEachBackend(t, testMissedFiresAfterDowntime)
+}
+
+func testMissedFiresAfterDowntime(t *testing.T, st *harness) {
 	st.create(t, "rate", "rate(10 minutes)", nil)
 	st.create(t, "once", "at(2026-12-05T20:30:00)", func(in *scheduler.CreateScheduleInput) {
 		in.Target.Arn = aws.String(funcARN)

@@ -104,6 +104,16 @@ func newHarness(t *testing.T) *harness {
 	return newHarnessOn(t, storetest.Open(t, storetest.SQLiteConfig(t)), &clock{t: start})
 }
 
+// forEachBackend runs f with a harness on SQLite and, when configured, PostgreSQL.
+func forEachBackend(t *testing.T, f func(t *testing.T, h *harness)) {
+	for _, b := range storetest.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			t.Parallel()
+			f(t, newHarnessOn(t, storetest.Open(t, b.Config(t)), &clock{t: start}))
+		})
+	}
+}
+
 // newHarnessOn builds the service over st, as a restarted Kiri would over its data.
 func newHarnessOn(t *testing.T, st *store.Store, c *clock) *harness {
 	t.Helper()
