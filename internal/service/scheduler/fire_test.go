@@ -281,3 +281,36 @@ func TestUpdateAndDisableRetireTheOldTimer(t *testing.T) {
 		t.Fatalf("updated schedule %+v %v", got, err)
 	}
 }
+
+func TestEventBridgeTargetGetsAnEventWithTheInputAsDetail(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.reg.Register("events", h.targets) // as the EventBridge service does
+	const bus = "arn:aws:events:us-east-1:000000000000:event-bus/default"
+	h.create(t, "to-bus", "at(2026-12-05T20:05:00)", func(in *scheduler.CreateScheduleInput) {
+		in.Target.Arn = aws.String(bus)
+		in.Target.Input = aws.String(`{"order":7,"attempt":<aws.scheduler.attempt-number>}`)
+		in.Target.EventBridgeParameters = &types.EventBridgeParameters{DetailType: aws.String("Order Due"), Source: aws.String("shop.orders")}
+	})
+	_, err := h.client.CreateSchedule(t.Context(), &scheduler.CreateScheduleInput{Name: aws.String("not-json"), ScheduleExpression: aws.String("rate(1 hour)"),
+		FlexibleTimeWindow: &types.FlexibleTimeWindow{Mode: types.FlexibleTimeWindowModeOff},
+		Target: &types.Target{Arn: aws.String(bus), RoleArn: aws.String(roleARN), Input: aws.String("plain text"),
+			EventBridgeParameters: &types.EventBridgeParameters{DetailType: aws.String("x"), Source: aws.String("y")}}})
+	expectAPIError(t, err, "ValidationException", "")
+	h.advance(5 * time.Minute)
+	got := h.waitFor(t, bus, 1)
+	var ev struct {
+		Version, ID, Account, Region, Time, Source string
+		DetailType                                 string `json:"detail-type"`
+		Resources                                  []string
+		Detail                                     struct{ Order, Attempt int }
+	}
+	if err := json.Unmarshal(got[0].Payload, &ev); err != nil {
+		t.Fatalf("event %s: %v", got[0].Payload, err)
+	}
+	if ev.Version != "0" || ev.ID == "" || ev.Account != "000000000000" || ev.Region != "us-east-1" || ev.Time != "2026-12-05T20:05:00Z" ||
+		ev.Source != "shop.orders" || ev.DetailType != "Order Due" || len(ev.Resources) != 1 ||
+		ev.Resources[0] != "arn:aws:scheduler:us-east-1:000000000000:schedule/default/to-bus" || ev.Detail.Order != 7 || ev.Detail.Attempt != 1 {
+		t.Fatalf("event %s", got[0].Payload)
+	}
+}

@@ -92,6 +92,7 @@ type harness struct {
 	eng     *queue.Engine
 	clock   *clock
 	targets *recorder
+	reg     *dispatch.Registry
 	client  *scheduler.Client
 	stop    func()
 }
@@ -151,7 +152,7 @@ func newHarnessOn(t *testing.T, st *store.Store, c *clock) *harness {
 		BaseEndpoint: aws.String(srv.URL),
 		Retryer:      sdkretry.New(),
 	})
-	return &harness{st: st, eng: eng, clock: c, targets: rec, client: client, stop: stop}
+	return &harness{st: st, eng: eng, clock: c, targets: rec, reg: reg, client: client, stop: stop}
 }
 
 // advance lets the engine finish what is due, then moves the clock and wakes the engine's

@@ -57,7 +57,7 @@ func (s *Service) checkTarget(ctx context.Context, sc scope, in *Target) (*Targe
 	if !fifo && group {
 		return nil, validation("MessageGroupId can only be specified for an Amazon SQS FIFO queue target.")
 	}
-	if svc == "events" && t.Input != nil && !isJSONObject(*t.Input) {
+	if svc == "events" && t.Input != nil && !isJSONObject(sampleInput(*t.Input)) {
 		return nil, validation("Input must be a JSON object for an EventBridge target: it becomes the event's detail.")
 	}
 	if err := s.checkRole(ctx, sc, awsproto.Value(t.RoleArn)); err != nil {
@@ -112,6 +112,12 @@ func (s *Service) checkRole(ctx context.Context, sc scope, role string) error {
 		return validation("The execution role you provide must allow AWS EventBridge Scheduler to assume the role.")
 	}
 	return nil
+}
+
+// sampleInput is an input template with sample context attributes, to validate what it becomes.
+func sampleInput(input string) string {
+	return strings.NewReplacer("<aws.scheduler.attempt-number>", "1", "<aws.scheduler.schedule-arn>", "arn",
+		"<aws.scheduler.scheduled-time>", "time", "<aws.scheduler.execution-id>", "id").Replace(input)
 }
 
 func isJSONObject(s string) bool {
