@@ -43,9 +43,10 @@ func TestSchedulerValidationErrors(t *testing.T) {
 			func(in *scheduler.CreateScheduleInput) {
 				in.KmsKeyArn = aws.String("arn:aws:kms:us-east-1:000000000000:key/abcd")
 			}},
-		{"a universal target", "ValidationException", "Universal targets are not supported", http.StatusBadRequest,
+		{"a universal target Kiri does not call", "ValidationException", "universal target arn:aws:scheduler:::aws-sdk:ec2:runInstances is not supported", http.StatusBadRequest,
 			func(in *scheduler.CreateScheduleInput) {
-				in.Target.Arn = aws.String("arn:aws:scheduler:::aws-sdk:sqs:sendMessage")
+				in.Target.Arn = aws.String("arn:aws:scheduler:::aws-sdk:ec2:runInstances")
+				in.Target.Input = aws.String(`{}`)
 			}},
 		{"a group that does not exist", "ResourceNotFoundException", "Schedule group nightly does not exist.", http.StatusNotFound,
 			func(in *scheduler.CreateScheduleInput) { in.GroupName = aws.String("nightly") }},

@@ -170,3 +170,26 @@ func TestSchedulerLambdaTargetAndDeadLetterQueue(t *testing.T) {
 		t.Fatalf("dead letter %s %+v", aws.ToString(dead.Body), dead.MessageAttributes)
 	}
 }
+
+// TestSchedulerUniversalSQSTarget calls sqs:sendMessage with the request in the schedule's
+// input: the queue URL Kiri handed out, a body and a message attribute.
+func TestSchedulerUniversalSQSTarget(t *testing.T) {
+	t.Parallel()
+	srv := kiritest.Start(t, kiritest.Options{})
+	cl := srv.Clients()
+	url, _ := createQueue(t, cl.SQS, "universal")
+	// Placeholders are matched as written: the input must not escape their angle brackets.
+	var input strings.Builder
+	enc := json.NewEncoder(&input)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(map[string]any{"QueueUrl": url, "MessageBody": "from <aws.scheduler.schedule-arn>",
+		"MessageAttributes": map[string]any{"origin": map[string]string{"DataType": "String", "StringValue": "scheduler"}}}); err != nil {
+		t.Fatal(err)
+	}
+	schedARN := createSchedule(t, cl.Scheduler, "universal", atIn(time.Second),
+		&schedtypes.Target{Arn: aws.String("arn:aws:scheduler:::aws-sdk:sqs:sendMessage"), Input: aws.String(input.String())})
+	m := receiveAll(t, cl.SQS, url, 1, 15*time.Second)[0]
+	if aws.ToString(m.Body) != "from "+schedARN || aws.ToString(m.MessageAttributes["origin"].StringValue) != "scheduler" {
+		t.Fatalf("message %s %+v", aws.ToString(m.Body), m.MessageAttributes)
+	}
+}

@@ -314,3 +314,46 @@ func TestEventBridgeTargetGetsAnEventWithTheInputAsDetail(t *testing.T) {
 		t.Fatalf("event %s", got[0].Payload)
 	}
 }
+
+func TestUniversalTargetsCallSQSAndSNS(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	const topic = "arn:aws:sns:us-east-1:000000000000:alerts"
+	h.create(t, "send", "at(2026-12-05T20:05:00)", func(in *scheduler.CreateScheduleInput) {
+		in.Target.Arn = aws.String("arn:aws:scheduler:::aws-sdk:sqs:sendMessage")
+		in.Target.Input = aws.String(`{"QueueUrl":"http://localhost:4566/000000000000/jobs.fifo","MessageBody":"run <aws.scheduler.execution-id>",` +
+			`"MessageGroupId":"g7","MessageAttributes":{"kind":{"DataType":"String","StringValue":"nightly"}}}`)
+	})
+	h.create(t, "publish", "at(2026-12-05T20:05:00)", func(in *scheduler.CreateScheduleInput) {
+		in.Target.Arn = aws.String("arn:aws:scheduler:::aws-sdk:sns:publish")
+		in.Target.Input = aws.String(`{"TopicArn":"` + topic + `","Message":"attempt <aws.scheduler.attempt-number>","Subject":"Nightly"}`)
+	})
+	h.advance(5 * time.Minute)
+	sent := h.waitFor(t, fifoARN, 1)[0]
+	if !strings.HasPrefix(string(sent.Payload), "run ") || sent.Group != "g7" || sent.DedupID == "" ||
+		sent.Attributes["kind"].Type != "String" || sent.Attributes["kind"].Value != "nightly" || sent.Source.Role != roleARN {
+		t.Fatalf("sqs:sendMessage delivered %+v", sent)
+	}
+	published := h.waitFor(t, topic, 1)[0]
+	if string(published.Payload) != "attempt 1" || published.Subject != "Nightly" {
+		t.Fatalf("sns:publish delivered %+v", published)
+	}
+
+	for name, tc := range map[string]struct{ arn, input, message string }{
+		"an action Kiri does not call": {"arn:aws:scheduler:::aws-sdk:lambda:invoke", `{"FunctionName":"f"}`,
+			"universal target arn:aws:scheduler:::aws-sdk:lambda:invoke is not supported by this server; supported: sns:publish, sqs:sendMessage"},
+		"a parameter Kiri does not pass": {"arn:aws:scheduler:::aws-sdk:sqs:sendMessage", `{"QueueUrl":"http://h/000000000000/q","MessageBody":"x","DelaySeconds":5}`,
+			"parameter DelaySeconds of sqs:sendMessage is not supported by this server; supported: QueueUrl, MessageBody, MessageGroupId, MessageDeduplicationId, MessageAttributes"},
+		"no message body": {"arn:aws:scheduler:::aws-sdk:sqs:sendMessage", `{"QueueUrl":"http://h/000000000000/q"}`,
+			"the sqs:sendMessage request needs a non-empty MessageBody"},
+		"a queue URL that is none": {"arn:aws:scheduler:::aws-sdk:sqs:sendMessage", `{"QueueUrl":"queue","MessageBody":"x"}`,
+			`QueueUrl "queue" is not a queue URL`},
+		"input that is no request": {"arn:aws:scheduler:::aws-sdk:sns:publish", `[1]`,
+			"the Input of universal target arn:aws:scheduler:::aws-sdk:sns:publish must be a JSON object of the sns:publish request"},
+	} {
+		_, err := h.client.CreateSchedule(t.Context(), &scheduler.CreateScheduleInput{Name: aws.String("refused"), ScheduleExpression: aws.String("rate(1 hour)"),
+			FlexibleTimeWindow: &types.FlexibleTimeWindow{Mode: types.FlexibleTimeWindowModeOff},
+			Target:             &types.Target{Arn: aws.String(tc.arn), RoleArn: aws.String(roleARN), Input: aws.String(tc.input)}})
+		t.Run(name, func(t *testing.T) { expectAPIError(t, err, "ValidationException", tc.message) })
+	}
+}

@@ -41,7 +41,10 @@ func (k kind) Deliver(ctx context.Context, d dispatch.Delivery) error {
 		err = fmt.Errorf("the invocation is older than MaximumEventAgeInSeconds (%d)", inv.MaxAge)
 		return k.deadLetter(ctx, d, &inv, d.Attempt-1, err)
 	}
-	err = k.s.targets.Deliver(ctx, k.targetDelivery(d, &inv))
+	td, err := k.targetDelivery(d, &inv)
+	if err == nil {
+		err = k.s.targets.Deliver(ctx, td)
+	}
 	if err == nil {
 		return nil
 	}
@@ -54,17 +57,29 @@ func (k kind) Deliver(ctx context.Context, d dispatch.Delivery) error {
 }
 
 // targetDelivery is the delivery of inv to its target: the input with the attempt number, an
-// EventBridge target's event, a FIFO queue's group with the execution as deduplication id.
-func (k kind) targetDelivery(d dispatch.Delivery, inv *invocation) dispatch.Delivery {
-	payload := []byte(inv.render(d.Attempt))
-	if dispatch.ARNService(inv.Target) == "events" {
-		payload = inv.event(payload)
+// EventBridge target's event, a FIFO queue's group with the execution as deduplication id, or
+// the call a universal target's input makes. An input that makes no call fails for good.
+func (k kind) targetDelivery(d dispatch.Delivery, inv *invocation) (dispatch.Delivery, error) {
+	input := inv.render(d.Attempt)
+	out := dispatch.Delivery{Target: inv.Target, Payload: []byte(input)}
+	if strings.HasPrefix(inv.Target, universalPrefix) {
+		call, err := universalCall(inv.Target, input, d.Source.Region)
+		if err != nil {
+			return out, queue.Permanent(awsproto.Errorf("ValidationException", 400, "%s", err.Error()))
+		}
+		out = call
+		if out.Group != "" && out.DedupID == "" {
+			out.DedupID = inv.Execution
+		}
 	}
-	out := dispatch.Delivery{Target: inv.Target, Source: d.Source, Payload: payload, TraceParent: d.TraceParent, Attempt: d.Attempt}
+	if dispatch.ARNService(inv.Target) == "events" {
+		out.Payload = inv.event(out.Payload)
+	}
 	if inv.MessageGroup != "" {
 		out.Group, out.DedupID = inv.MessageGroup, inv.Execution
 	}
-	return out
+	out.Source, out.TraceParent, out.Attempt = d.Source, d.TraceParent, d.Attempt
+	return out, nil
 }
 
 // render is the invocation's input for an attempt.

@@ -2,7 +2,8 @@
 // exists implicitly) with tags, and schedules with at(), rate() and cron() expressions in IANA
 // time zones, start and end dates, flexible time windows, ActionAfterCompletion, and templated
 // targets (Lambda, SQS, SNS and, once a service registers the "events" Kind, EventBridge buses)
-// with input templates, retry policies and SQS dead-letter queues.
+// and universal sqs:sendMessage and sns:publish targets, with input templates, retry policies
+// and SQS dead-letter queues.
 //
 // Firing is durable on the queue engine: each enabled schedule has one timer message due at its
 // next fire. Its handler, in one transaction, hands the invocation to the target registry and

@@ -11,9 +11,6 @@ import (
 	"github.com/kiri-run/kiri/internal/service"
 )
 
-// universalPrefix starts the ARN of a universal target (an AWS API action).
-const universalPrefix = "arn:aws:scheduler:::aws-sdk:"
-
 // templated are the services whose templated targets Scheduler delivers to, through the target
 // registry's Kinds.
 var templated = map[string]bool{"sqs": true, "sns": true, "lambda": true, "events": true}
@@ -27,8 +24,20 @@ type roleChecker interface {
 func (s *Service) checkTarget(ctx context.Context, sc scope, in *Target) (*Target, error) {
 	t := *in
 	arn := awsproto.Value(t.Arn)
+	deliverTo := arn
 	if strings.HasPrefix(arn, universalPrefix) {
-		return nil, validation("Universal targets are not supported by this server: %s. Use a templated target (Lambda, SQS, SNS or EventBridge).", arn)
+		switch {
+		case t.Input == nil:
+			return nil, validation("Input is required for a universal target.")
+		case t.SqsParameters != nil || t.EventBridgeParameters != nil || t.EcsParameters != nil || t.KinesisParameters != nil ||
+			t.SageMakerPipelineParameters != nil:
+			return nil, validation("A universal target takes its request from Input, not from target parameters.")
+		}
+		call, err := universalCall(arn, sampleInput(*t.Input), sc.region)
+		if err != nil {
+			return nil, validation("%s", err.Error())
+		}
+		return s.checkTargetCommon(ctx, sc, &t, call.Target)
 	}
 	svc := dispatch.ARNService(arn)
 	switch {
@@ -60,10 +69,16 @@ func (s *Service) checkTarget(ctx context.Context, sc scope, in *Target) (*Targe
 	if svc == "events" && t.Input != nil && !isJSONObject(sampleInput(*t.Input)) {
 		return nil, validation("Input must be a JSON object for an EventBridge target: it becomes the event's detail.")
 	}
+	return s.checkTargetCommon(ctx, sc, &t, deliverTo)
+}
+
+// checkTargetCommon checks what every target has (its role, where it delivers to, its
+// dead-letter queue) and fills in the default retry policy.
+func (s *Service) checkTargetCommon(ctx context.Context, sc scope, t *Target, deliverTo string) (*Target, error) {
 	if err := s.checkRole(ctx, sc, awsproto.Value(t.RoleArn)); err != nil {
 		return nil, err
 	}
-	if err := s.checkDelivers(ctx, arn); err != nil {
+	if err := s.checkDelivers(ctx, deliverTo); err != nil {
 		return nil, err
 	}
 	if t.DeadLetterConfig != nil {
@@ -81,7 +96,7 @@ func (s *Service) checkTarget(ctx context.Context, sc scope, in *Target) (*Targe
 		}
 	}
 	t.RetryPolicy = &rp
-	return &t, nil
+	return t, nil
 }
 
 // checkDelivers asks the target registry about a target. Like Scheduler, it accepts a target
