@@ -62,8 +62,7 @@ func (s *Service) arm(tx *store.Tx, sc scope, r *scheduleRow) error {
 // schedule's flexible window.
 func (s *Service) sendTimer(tx *store.Tx, sc scope, r *scheduleRow, at time.Time) error {
 	due := at
-	if fw := r.doc.Flexible; awsproto.Value(fw.Mode) == modeFlexible {
-		window := time.Duration(awsproto.Value(fw.MaximumWindowInMinutes)) * time.Minute
+	if window := r.doc.window(); window > 0 {
 		due = due.Add(time.Duration(mrand.Int64N(int64(window))))
 	}
 	body, err := json.Marshal(timer{Account: sc.account, Region: sc.region, Group: r.group, Name: r.name, Token: r.timer, At: at.UnixNano()})
@@ -101,9 +100,11 @@ func (s *Service) fire(ctx context.Context, m queue.Message) error {
 		}
 		var next time.Time
 		if !schedule.IsOneTime(r.doc.Expression) {
+			// A next fire already past (beyond what a flexible window explains) was missed
+			// while Kiri was down: go on from now.
 			next = sch.Next(at)
-			if now := s.now(); !next.IsZero() && next.Before(now) {
-				next = sch.Next(now)
+			if since := s.now().Add(-r.doc.window()); !next.IsZero() && next.Before(since) {
+				next = sch.Next(since)
 			}
 		}
 		if next.IsZero() {

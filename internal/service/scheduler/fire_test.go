@@ -127,6 +127,22 @@ func TestFlexibleWindowFiresWithinTheWindow(t *testing.T) {
 	}
 }
 
+func TestFlexibleWindowWiderThanTheRateSkipsNoFire(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.create(t, "jittered", "rate(5 minutes)", func(in *scheduler.CreateScheduleInput) {
+		in.FlexibleTimeWindow = &types.FlexibleTimeWindow{Mode: types.FlexibleTimeWindowModeFlexible, MaximumWindowInMinutes: aws.Int32(15)}
+	})
+	for range 60 {
+		h.advance(time.Minute)
+	}
+	h.settle()
+	// The fires scheduled from 20:00 to 20:45 are all due by 21:00, whatever their offsets.
+	if n := len(h.targets.to(queueARN)); n < 10 {
+		t.Fatalf("%d fires in an hour of rate(5 minutes) with a 15-minute window, want at least 10", n)
+	}
+}
+
 func TestEndDateEndsARecurringScheduleAndDeleteAppliesAfterIt(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)

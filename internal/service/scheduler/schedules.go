@@ -68,6 +68,14 @@ func (d *scheduleDoc) firstFire() (time.Time, error) {
 	return sch.Next(d.Modified.Add(-time.Nanosecond)), nil
 }
 
+// window is how long after its scheduled time a fire may happen: the flexible window, or 0.
+func (d *scheduleDoc) window() time.Duration {
+	if awsproto.Value(d.Flexible.Mode) != modeFlexible {
+		return 0
+	}
+	return time.Duration(awsproto.Value(d.Flexible.MaximumWindowInMinutes)) * time.Minute
+}
+
 // scheduleSpec is what CreateSchedule and UpdateSchedule take.
 type scheduleSpec struct {
 	ActionAfterCompletion      *string
