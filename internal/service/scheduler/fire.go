@@ -29,8 +29,10 @@ type timer struct {
 	Name    string `json:"n"`
 	// Token must equal the schedule's timer token for the timer to fire it.
 	Token string `json:"k"`
-	// At is the fire's scheduled time (a flexible window may make the timer due later).
-	At int64 `json:"t"`
+	// At is the fire's scheduled time; Due is when the timer is due, later within a flexible
+	// window.
+	At  int64 `json:"t"`
+	Due int64 `json:"d"`
 }
 
 func newTimerToken() string {
@@ -65,7 +67,8 @@ func (s *Service) sendTimer(tx *store.Tx, sc scope, r *scheduleRow, at time.Time
 	if window := r.doc.window(); window > 0 {
 		due = due.Add(time.Duration(mrand.Int64N(int64(window))))
 	}
-	body, err := json.Marshal(timer{Account: sc.account, Region: sc.region, Group: r.group, Name: r.name, Token: r.timer, At: at.UnixNano()})
+	body, err := json.Marshal(timer{Account: sc.account, Region: sc.region, Group: r.group, Name: r.name, Token: r.timer,
+		At: at.UnixNano(), Due: due.UnixNano()})
 	if err != nil {
 		return err
 	}
@@ -90,8 +93,8 @@ func (s *Service) fire(ctx context.Context, m queue.Message) error {
 		if r == nil || r.state != stateEnabled || r.timer == "" || r.timer != t.Token {
 			return nil // deleted, disabled or changed since this timer was sent
 		}
-		at := time.Unix(0, t.At).UTC()
-		if err := s.enqueueInvocation(tx, sc, r, at); err != nil {
+		at, due := time.Unix(0, t.At).UTC(), time.Unix(0, max(t.Due, t.At)).UTC()
+		if err := s.enqueueInvocation(tx, sc, r, at, due); err != nil {
 			return err
 		}
 		sch, err := r.doc.parse()
@@ -126,12 +129,15 @@ func (s *Service) fire(ctx context.Context, m queue.Message) error {
 // it from the target registry: everything needed to deliver it, retry it and dead-letter it,
 // whatever becomes of the schedule meanwhile.
 type invocation struct {
-	Schedule    string    `json:"schedule"`
-	Group       string    `json:"group"`
-	Execution   string    `json:"execution"`
-	Target      string    `json:"target"`
-	Input       string    `json:"input"`
-	At          time.Time `json:"at"`
+	Schedule  string    `json:"schedule"`
+	Group     string    `json:"group"`
+	Execution string    `json:"execution"`
+	Target    string    `json:"target"`
+	Input     string    `json:"input"`
+	At        time.Time `json:"at"`
+	// Due is when the invocation was to be made (At, or later within a flexible window): its
+	// age counts from then.
+	Due         time.Time `json:"due"`
 	MaxAttempts int       `json:"max_attempts"`
 	MaxAge      int64     `json:"max_age"` // seconds
 	DeadLetter  string    `json:"dead_letter,omitempty"`
@@ -142,12 +148,13 @@ type invocation struct {
 	Source     string `json:"source,omitempty"`
 }
 
-// enqueueInvocation hands one fire, scheduled at at, to the target registry as part of tx.
-func (s *Service) enqueueInvocation(tx *store.Tx, sc scope, r *scheduleRow, at time.Time) error {
+// enqueueInvocation hands one fire, scheduled at at and due at due, to the target registry as
+// part of tx.
+func (s *Service) enqueueInvocation(tx *store.Tx, sc scope, r *scheduleRow, at, due time.Time) error {
 	t := r.doc.Target
 	arn := sc.scheduleARN(r.group, r.name)
 	inv := invocation{
-		Schedule: arn, Group: r.group, Execution: uuid.New(), Target: awsproto.Value(t.Arn), At: at,
+		Schedule: arn, Group: r.group, Execution: uuid.New(), Target: awsproto.Value(t.Arn), At: at, Due: due,
 		MaxAttempts: int(awsproto.Value(t.RetryPolicy.MaximumRetryAttempts)) + 1,
 		MaxAge:      int64(awsproto.Value(t.RetryPolicy.MaximumEventAgeInSeconds)),
 	}

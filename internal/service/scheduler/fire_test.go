@@ -112,11 +112,14 @@ func TestFlexibleWindowFiresWithinTheWindow(t *testing.T) {
 	h.create(t, "flexible", "at(2026-12-05T20:10:00)", func(in *scheduler.CreateScheduleInput) {
 		in.FlexibleTimeWindow = &types.FlexibleTimeWindow{Mode: types.FlexibleTimeWindowModeFlexible, MaximumWindowInMinutes: aws.Int32(15)}
 		in.Target.Input = aws.String("<aws.scheduler.scheduled-time>")
+		// The event's age counts from when the window let it fire, not from the scheduled time.
+		in.Target.RetryPolicy = &types.RetryPolicy{MaximumEventAgeInSeconds: aws.Int32(60)}
+		in.Target.DeadLetterConfig = &types.DeadLetterConfig{Arn: aws.String(dlqARN)}
 	})
 	h.advance(10 * time.Minute)
 	for range 15 {
 		h.settle()
-		if len(h.targets.to(queueARN)) > 0 {
+		if len(h.targets.to(queueARN))+len(h.targets.to(dlqARN)) > 0 {
 			break
 		}
 		h.advance(time.Minute)
@@ -124,6 +127,9 @@ func TestFlexibleWindowFiresWithinTheWindow(t *testing.T) {
 	got := h.waitFor(t, queueARN, 1)
 	if string(got[0].Payload) != "2026-12-05T20:10:00Z" {
 		t.Fatalf("scheduled time %q, want the fire's, not the window's", got[0].Payload)
+	}
+	if n := len(h.targets.to(dlqARN)); n != 0 {
+		t.Fatalf("a fire late within its window was dead-lettered")
 	}
 }
 

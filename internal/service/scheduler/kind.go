@@ -16,8 +16,8 @@ import (
 
 // kind receives the target registry's deliveries to schedule ARNs: the invocations of fires. It
 // delivers each to the schedule's target with the attempt number filled in, applies the
-// schedule's retry policy (MaximumRetryAttempts, MaximumEventAgeInSeconds, counted from the
-// scheduled time), and sends an invocation that failed for good to the dead-letter queue.
+// schedule's retry policy (MaximumRetryAttempts, MaximumEventAgeInSeconds, counted from when
+// the fire was due), and sends an invocation that failed for good to the dead-letter queue.
 type kind struct{ s *Service }
 
 // Check refuses schedules as targets: nothing but Scheduler delivers to them.
@@ -31,7 +31,7 @@ func (k kind) Deliver(ctx context.Context, d dispatch.Delivery) error {
 	if err := json.Unmarshal(d.Payload, &inv); err != nil {
 		return queue.Permanent(fmt.Errorf("decode invocation: %w", err))
 	}
-	age := k.s.now().Sub(inv.At)
+	age := k.s.now().Sub(inv.Due)
 	var err error
 	switch {
 	case d.Attempt > inv.MaxAttempts:
