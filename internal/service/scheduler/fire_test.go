@@ -370,6 +370,8 @@ func TestUniversalTargetsCallSQSAndSNS(t *testing.T) {
 			"the sqs:sendMessage request needs a non-empty MessageBody"},
 		"a queue URL that is none": {"arn:aws:scheduler:::aws-sdk:sqs:sendMessage", `{"QueueUrl":"queue","MessageBody":"x"}`,
 			`QueueUrl "queue" is not a queue URL`},
+		"a FIFO queue without a group": {"arn:aws:scheduler:::aws-sdk:sqs:sendMessage", `{"QueueUrl":"http://h/000000000000/q.fifo","MessageBody":"x"}`,
+			"MessageGroupId is required to send to an Amazon SQS FIFO queue."},
 		"input that is no request": {"arn:aws:scheduler:::aws-sdk:sns:publish", `[1]`,
 			"the Input of universal target arn:aws:scheduler:::aws-sdk:sns:publish must be a JSON object of the sns:publish request"},
 	} {

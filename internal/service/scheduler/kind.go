@@ -31,14 +31,12 @@ func (k kind) Deliver(ctx context.Context, d dispatch.Delivery) error {
 	if err := json.Unmarshal(d.Payload, &inv); err != nil {
 		return queue.Permanent(fmt.Errorf("decode invocation: %w", err))
 	}
-	age := k.s.now().Sub(inv.Due)
-	var err error
-	switch {
+	switch age := k.s.now().Sub(inv.Due); {
 	case d.Attempt > inv.MaxAttempts:
 		// The target failed for good; an earlier attempt could not dead-letter it.
 		return k.deadLetter(ctx, d, &inv, inv.MaxAttempts, errors.New("retry attempts exhausted"))
 	case age >= time.Duration(inv.MaxAge)*time.Second:
-		err = fmt.Errorf("the invocation is older than MaximumEventAgeInSeconds (%d)", inv.MaxAge)
+		err := fmt.Errorf("the invocation is older than MaximumEventAgeInSeconds (%d)", inv.MaxAge)
 		return k.deadLetter(ctx, d, &inv, d.Attempt-1, err)
 	}
 	td, err := k.targetDelivery(d, &inv)

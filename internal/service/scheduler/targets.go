@@ -24,7 +24,6 @@ type roleChecker interface {
 func (s *Service) checkTarget(ctx context.Context, sc scope, in *Target) (*Target, error) {
 	t := *in
 	arn := awsproto.Value(t.Arn)
-	deliverTo := arn
 	if strings.HasPrefix(arn, universalPrefix) {
 		switch {
 		case t.Input == nil:
@@ -36,6 +35,9 @@ func (s *Service) checkTarget(ctx context.Context, sc scope, in *Target) (*Targe
 		call, err := universalCall(arn, sampleInput(*t.Input), sc.region)
 		if err != nil {
 			return nil, validation("%s", err.Error())
+		}
+		if strings.HasSuffix(call.Target, ".fifo") && call.Group == "" {
+			return nil, validation("MessageGroupId is required to send to an Amazon SQS FIFO queue.")
 		}
 		return s.checkTargetCommon(ctx, sc, &t, call.Target)
 	}
@@ -69,7 +71,7 @@ func (s *Service) checkTarget(ctx context.Context, sc scope, in *Target) (*Targe
 	if svc == "events" && t.Input != nil && !isJSONObject(sampleInput(*t.Input)) {
 		return nil, validation("Input must be a JSON object for an EventBridge target: it becomes the event's detail.")
 	}
-	return s.checkTargetCommon(ctx, sc, &t, deliverTo)
+	return s.checkTargetCommon(ctx, sc, &t, arn)
 }
 
 // checkTargetCommon checks what every target has (its role, where it delivers to, its
