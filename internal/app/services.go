@@ -10,6 +10,7 @@ import (
 	"github.com/kiri-run/kiri/internal/service/lambda"
 	"github.com/kiri-run/kiri/internal/service/logs"
 	"github.com/kiri-run/kiri/internal/service/s3"
+	"github.com/kiri-run/kiri/internal/service/scheduler"
 	"github.com/kiri-run/kiri/internal/service/sns"
 	"github.com/kiri-run/kiri/internal/service/sqs"
 	"github.com/kiri-run/kiri/internal/service/sts"
@@ -30,4 +31,5 @@ var services = []service.New{
 	service.Of(apigateway.New),
 	service.Of(connections.New),
 	service.Of(apigateway.NewREST),
+	service.Of(scheduler.New),
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/scheduler"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -21,16 +22,17 @@ const Region = "us-east-1"
 
 // Clients are aws-sdk-go-v2 clients for every service, pointed at one Kiri.
 type Clients struct {
-	Config   aws.Config
-	STS      *sts.Client
-	IAM      *iam.Client
-	S3       *s3.Client
-	SQS      *sqs.Client
-	SNS      *sns.Client
-	DynamoDB *dynamodb.Client
-	Streams  *dynamodbstreams.Client
-	Lambda   *lambda.Client
-	Logs     *cloudwatchlogs.Client
+	Config    aws.Config
+	STS       *sts.Client
+	IAM       *iam.Client
+	S3        *s3.Client
+	SQS       *sqs.Client
+	SNS       *sns.Client
+	DynamoDB  *dynamodb.Client
+	Streams   *dynamodbstreams.Client
+	Lambda    *lambda.Client
+	Logs      *cloudwatchlogs.Client
+	Scheduler *scheduler.Client
 }
 
 // Clients returns clients signing with the server's default identity: the strict-mode test key,
@@ -54,15 +56,16 @@ func (s *Server) ClientsAs(accessKey, secretKey, sessionToken string) *Clients {
 		Retryer: sdkretry.New,
 	}
 	return &Clients{
-		Config:   cfg,
-		STS:      sts.NewFromConfig(cfg),
-		IAM:      iam.NewFromConfig(cfg),
-		S3:       s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true }),
-		SQS:      sqs.NewFromConfig(cfg),
-		SNS:      sns.NewFromConfig(cfg),
-		DynamoDB: dynamodb.NewFromConfig(cfg),
-		Streams:  dynamodbstreams.NewFromConfig(cfg),
-		Lambda:   lambda.NewFromConfig(cfg),
-		Logs:     cloudwatchlogs.NewFromConfig(cfg),
+		Config:    cfg,
+		STS:       sts.NewFromConfig(cfg),
+		IAM:       iam.NewFromConfig(cfg),
+		S3:        s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true }),
+		SQS:       sqs.NewFromConfig(cfg),
+		SNS:       sns.NewFromConfig(cfg),
+		DynamoDB:  dynamodb.NewFromConfig(cfg),
+		Streams:   dynamodbstreams.NewFromConfig(cfg),
+		Lambda:    lambda.NewFromConfig(cfg),
+		Logs:      cloudwatchlogs.NewFromConfig(cfg),
+		Scheduler: scheduler.NewFromConfig(cfg),
 	}
 }
