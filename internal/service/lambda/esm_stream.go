@@ -14,6 +14,7 @@ import (
 	"github.com/kiri-run/kiri/internal/dispatch"
 	"github.com/kiri-run/kiri/internal/iam/authz"
 	"github.com/kiri-run/kiri/internal/pattern"
+	"github.com/kiri-run/kiri/internal/sourcerecord"
 	"github.com/kiri-run/kiri/internal/store"
 	"github.com/kiri-run/kiri/internal/streamlog"
 	"github.com/kiri-run/kiri/internal/telemetry"
@@ -397,12 +398,10 @@ func (p *streamPoller) read(ctx context.Context, sh streamlog.Shard, pos int64) 
 
 // events turns log records into event records: the stored record with eventSourceARN.
 func (p *streamPoller) events(raw []streamlog.Record) []streamRecord {
-	suffix := []byte(`,"eventSourceARN":` + string(mustJSON(p.m.EventSourceArn)) + `}`)
+	suffix := sourcerecord.StreamSuffix(p.m.EventSourceArn)
 	out := make([]streamRecord, len(raw))
 	for i, r := range raw {
-		b := make([]byte, 0, len(r.Data)+len(suffix))
-		b = append(b, r.Data[:len(r.Data)-1]...)
-		out[i] = streamRecord{seq: r.Seq, id: streamlog.FormatSeq(r.Seq), key: r.Key, created: r.Created, json: append(b, suffix...)}
+		out[i] = streamRecord{seq: r.Seq, id: streamlog.FormatSeq(r.Seq), key: r.Key, created: r.Created, json: sourcerecord.Stream(r.Data, suffix)}
 	}
 	return out
 }

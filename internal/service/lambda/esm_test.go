@@ -490,7 +490,9 @@ func TestMappingBatchOutcomes(t *testing.T) {
 			if len(inv.events) != c.invokes {
 				t.Fatalf("%d invocations, want %d", len(inv.events), c.invokes)
 			}
-			var ev struct{ Records []sqsRecord }
+			var ev struct {
+				Records []struct{ EventSource, EventSourceARN string }
+			}
 			if err := json.Unmarshal(inv.events[0], &ev); err != nil {
 				t.Fatal(err)
 			}
