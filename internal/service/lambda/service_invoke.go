@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/kiri-run/kiri/internal/awsproto"
+	"github.com/kiri-run/kiri/internal/dispatch"
 	"github.com/kiri-run/kiri/internal/iam/authz"
 )
 
@@ -19,6 +21,44 @@ var ErrNotInvokable = errors.New("function not found or not invokable by the ser
 // enforced the function's resource policy must let principal invoke it for sourceARN, as
 // AddPermission grants. ctx's deadline bounds the invocation.
 func (s *Service) InvokeForService(ctx context.Context, arn, principal, sourceARN, sourceAccount string, payload []byte) ([]byte, string, error) {
+	return s.invokeFor(ctx, arn, payload, func(r funcRef) error {
+		if s.deps.Authz.Mode() != authz.Enforce {
+			return nil
+		}
+		ok, err := s.InvokableBy(ctx, arn, principal, sourceARN, sourceAccount)
+		if err == nil && !ok {
+			err = ErrNotInvokable
+		}
+		return err
+	})
+}
+
+// InvokeAsRole runs the function arn names synchronously for an AWS service principal acting
+// as the IAM role roleARN (EventBridge Pipes' enrichments and targets), and returns the
+// function's response and its FunctionError ("" when it succeeded). With IAM enforced the
+// role must be allowed lambda:InvokeFunction on the function (its identity-based policies, and
+// the function's policy across accounts); otherwise the function must be of the role's account.
+func (s *Service) InvokeAsRole(ctx context.Context, arn, principal, roleARN string, payload []byte) ([]byte, string, error) {
+	return s.invokeFor(ctx, arn, payload, func(r funcRef) error {
+		err := kind{s}.Check(ctx, arn, dispatch.Source{Principal: principal, Account: roleAccount(roleARN), Role: roleARN})
+		if errors.Is(err, dispatch.ErrTargetDenied) {
+			return fmt.Errorf("%w: %w", ErrNotInvokable, err)
+		}
+		return err
+	})
+}
+
+// roleAccount is the account of a role ARN.
+func roleAccount(roleARN string) string {
+	parts := strings.SplitN(roleARN, ":", 6)
+	if len(parts) < 5 {
+		return ""
+	}
+	return parts[4]
+}
+
+// invokeFor runs the function arn names synchronously once allowed lets the caller invoke it.
+func (s *Service) invokeFor(ctx context.Context, arn string, payload []byte, allowed func(funcRef) error) ([]byte, string, error) {
 	r, ok := parseFunctionName(arn)
 	if !ok || r.account == "" {
 		return nil, "", ErrNotInvokable
@@ -31,14 +71,8 @@ func (s *Service) InvokeForService(ctx context.Context, arn, principal, sourceAR
 	if err != nil {
 		return nil, "", err
 	}
-	if s.deps.Authz.Mode() == authz.Enforce {
-		ok, err := s.InvokableBy(ctx, arn, principal, sourceARN, sourceAccount)
-		if err != nil {
-			return nil, "", err
-		}
-		if !ok {
-			return nil, "", ErrNotInvokable
-		}
+	if err := allowed(r); err != nil {
+		return nil, "", err
 	}
 	if t.state == statePending {
 		return nil, "", errors.New("the function is pending")
