@@ -8,6 +8,7 @@ import (
 	"github.com/kiri-run/kiri/internal/service/iam"
 	"github.com/kiri-run/kiri/internal/service/lambda"
 	"github.com/kiri-run/kiri/internal/service/logs"
+	"github.com/kiri-run/kiri/internal/service/pipes"
 	"github.com/kiri-run/kiri/internal/service/s3"
 	"github.com/kiri-run/kiri/internal/service/sns"
 	"github.com/kiri-run/kiri/internal/service/sqs"
@@ -27,4 +28,5 @@ var services = []service.New{
 	service.Of(dynamodb.New),
 	service.Of(streams.New),
 	service.Of(apigateway.New),
+	service.Of(pipes.New),
 }

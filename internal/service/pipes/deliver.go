@@ -1,0 +1,243 @@
+package pipes
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/kiri-run/kiri/internal/awsproto"
+	"github.com/kiri-run/kiri/internal/dispatch"
+	"github.com/kiri-run/kiri/internal/pattern"
+	"github.com/kiri-run/kiri/internal/telemetry"
+)
+
+// runner is a running pipe: its configuration compiled once for its poller.
+type runner struct {
+	s          *Service
+	p          pipe
+	filters    *pattern.FilterCriteria
+	enrichTmpl *template
+	targetTmpl *template
+	log        interface {
+		Info(string, ...any)
+		Warn(string, ...any)
+		Error(string, ...any)
+	}
+}
+
+// newRunner compiles a pipe's filters and templates (checked when the pipe was stored).
+func (s *Service) newRunner(p *pipe) (*runner, error) {
+	r := &runner{s: s, p: *p, log: s.log.With("pipe", p.arn())}
+	var err error
+	if r.filters, err = pattern.CompileFilterCriteria(p.filters()); err != nil {
+		return nil, err
+	}
+	if ep := p.EnrichmentParameters; ep != nil && ep.InputTemplate != nil {
+		if r.enrichTmpl, err = parseTemplate(*ep.InputTemplate); err != nil {
+			return nil, err
+		}
+	}
+	if tp := p.TargetParameters; tp != nil && tp.InputTemplate != nil {
+		if r.targetTmpl, err = parseTemplate(*tp.InputTemplate); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+// matches reports whether a record passes the pipe's filters.
+func (r *runner) matches(record []byte) bool {
+	if r.filters.Len() == 0 {
+		return true
+	}
+	ev, err := pattern.RecordEvent(record)
+	return err == nil && r.filters.Matches(ev)
+}
+
+// vars are the template variables of the pipe's events now.
+func (r *runner) vars() templateVars {
+	p := &r.p
+	return templateVars{pipeARN: p.arn(), pipeName: p.Name, sourceARN: p.Source, enrichmentARN: p.Enrichment, targetARN: p.Target, ingestion: r.s.now()}
+}
+
+// deliver passes a batch of events (the records that passed the filters) through the
+// enrichment to the target. It returns nil once the target took every event; an error leaves
+// the batch to the source's retries.
+func (r *runner) deliver(ctx context.Context, events [][]byte) error {
+	if len(events) == 0 {
+		return nil
+	}
+	vars := r.vars()
+	if r.p.Enrichment != "" {
+		var err error
+		if events, err = r.enrich(ctx, events, vars); err != nil {
+			return err
+		}
+		if len(events) == 0 {
+			return nil
+		}
+	}
+	if r.targetTmpl != nil {
+		for i, e := range events {
+			events[i] = r.targetTmpl.render(e, vars)
+		}
+	}
+	return r.send(ctx, events)
+}
+
+// enrich invokes the enrichment function with the batch (each event through the enrichment's
+// input template) and returns what it answered: the elements of an array, or the one value.
+func (r *runner) enrich(ctx context.Context, events [][]byte, vars templateVars) ([][]byte, error) {
+	in := events
+	if r.enrichTmpl != nil {
+		in = make([][]byte, len(events))
+		for i, e := range events {
+			in[i] = r.enrichTmpl.render(e, vars)
+		}
+	}
+	out, fnErr, err := r.s.lambda.InvokeAsRole(ctx, r.p.Enrichment, pipesPrincipal, r.p.RoleArn, jsonArray(in))
+	if err != nil {
+		return nil, fmt.Errorf("invoke enrichment %s: %w", r.p.Enrichment, err)
+	}
+	if fnErr != "" {
+		return nil, fmt.Errorf("enrichment %s failed (%s): %s", r.p.Enrichment, fnErr, out)
+	}
+	return splitArray(out), nil
+}
+
+// jsonArray is the JSON array of events; an event that is not JSON (a rendered free-text
+// template) is a string element.
+func jsonArray(events [][]byte) []byte {
+	var b bytes.Buffer
+	b.WriteByte('[')
+	for i, e := range events {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		if json.Valid(e) {
+			b.Write(e)
+		} else {
+			b.Write(encodeJSON(string(e)))
+		}
+	}
+	b.WriteByte(']')
+	return b.Bytes()
+}
+
+// splitArray reads an enrichment's answer: the elements of an array, nothing for an empty or
+// null answer, else the answer as one event.
+func splitArray(out []byte) [][]byte {
+	out = bytes.TrimSpace(out)
+	if len(out) == 0 || string(out) == "null" {
+		return nil
+	}
+	var elems []json.RawMessage
+	if out[0] == '[' && json.Unmarshal(out, &elems) == nil {
+		events := make([][]byte, len(elems))
+		for i, e := range elems {
+			events[i] = e
+		}
+		return events
+	}
+	return [][]byte{out}
+}
+
+// send delivers events to the target: one call with the batch for a function, one delivery
+// per event for a queue, a topic or a bus.
+func (r *runner) send(ctx context.Context, events [][]byte) error {
+	p := &r.p
+	tp := p.TargetParameters
+	if tp == nil {
+		tp = &PipeTargetParameters{}
+	}
+	base := dispatch.Delivery{Target: p.Target, Source: p.source(), TraceParent: telemetry.TraceParent(ctx)}
+	switch dispatch.ARNService(p.Target) {
+	case "lambda":
+		payload := jsonArray(events)
+		if lp := tp.LambdaFunctionParameters; lp != nil && awsproto.Value(lp.InvocationType) == invokeAsync {
+			d := base
+			d.Payload = payload
+			return r.s.deps.Targets.Deliver(ctx, d)
+		}
+		out, fnErr, err := r.s.lambda.InvokeAsRole(ctx, p.Target, pipesPrincipal, p.RoleArn, payload)
+		if err != nil {
+			return fmt.Errorf("invoke target %s: %w", p.Target, err)
+		}
+		if fnErr != "" {
+			return fmt.Errorf("target %s failed (%s): %s", p.Target, fnErr, out)
+		}
+		return nil
+	case "events":
+		for _, e := range events {
+			d := base
+			d.Payload = r.busEntry(e)
+			if err := r.s.deps.Targets.Deliver(ctx, d); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for _, e := range events {
+		d := base
+		d.Payload = e
+		if q := tp.SqsQueueParameters; q != nil {
+			d.Group = dynamic(awsproto.Value(q.MessageGroupId), e)
+			d.DedupID = dynamic(awsproto.Value(q.MessageDeduplicationId), e)
+		}
+		if err := r.s.deps.Targets.Deliver(ctx, d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// dynamic is a target parameter's value for an event: a JSON path ($.…) is read from the
+// event (Pipes' dynamic path parameters); anything else is the value itself.
+func dynamic(v string, event []byte) string {
+	if !strings.HasPrefix(v, "$.") {
+		return v
+	}
+	path, err := parsePath(v)
+	var doc any
+	if err != nil || decodeJSON(event, &doc) != nil {
+		return ""
+	}
+	got, ok := lookup(doc, path)
+	if !ok {
+		return ""
+	}
+	if s, isString := got.(string); isString {
+		return s
+	}
+	return string(encodeJSON(got))
+}
+
+// busEntry is the PutEvents entry a pipe sends an event bus for an event: the event as its
+// detail, with the pipe's DetailType, Source and Resources (by default "Event from <source
+// kind>" and "Pipe <name>", as Pipes sends them).
+func (r *runner) busEntry(event []byte) []byte {
+	p := &r.p
+	entry := struct {
+		Source       string
+		DetailType   string
+		Detail       string
+		Resources    []string `json:",omitempty"`
+		EventBusName string
+	}{Source: "Pipe " + p.Name, DetailType: "Event from aws:" + sourceKind(p.Source), EventBusName: p.Target}
+	if b := p.TargetParameters.EventBridgeEventBusParameters; b != nil {
+		if b.Source != nil {
+			entry.Source = dynamic(*b.Source, event)
+		}
+		if b.DetailType != nil {
+			entry.DetailType = dynamic(*b.DetailType, event)
+		}
+		entry.Resources = b.Resources
+	}
+	entry.Detail = string(event)
+	if !json.Valid(event) {
+		entry.Detail = string(encodeJSON(string(event)))
+	}
+	return encodeJSON(entry)
+}
