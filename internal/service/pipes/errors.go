@@ -69,3 +69,24 @@ func conflict(name, format string, args ...any) *awsproto.Error {
 func accessDenied(d *authz.Denied) error {
 	return awsproto.Errorf("AccessDeniedException", 403, "%s", d.Message)
 }
+
+// patternChecks are the model's patterns on names and ARNs, which the codec leaves to the
+// service: a value that fails one is refused as the model's constraint words it.
+func patternChecks() map[string]func(string) []string {
+	check := func(pattern string) func(string) []string {
+		re := regexp.MustCompile(`^(?:` + pattern + `)$`)
+		return func(v string) []string {
+			if re.MatchString(v) {
+				return nil
+			}
+			return []string{"Member must satisfy regular expression pattern: " + pattern}
+		}
+	}
+	arn := `arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\-]+):([a-z]{2,4}((-gov)|(-de)|(-iso([a-z]?)))?-[a-z]+(-\d{1})?)?:(\d{12})?:(.+)`
+	return map[string]func(string) []string{
+		"PipeName": check(`[\.\-_A-Za-z0-9]+`),
+		"RoleArn":  check(`arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z0-9+=,.@\-_/]+`),
+		"Arn":      check(arn),
+		"ArnOrUrl": check(`smk://(([a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9\-]*[a-zA-Z0-9])\.)*([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9\-]*[A-Za-z0-9]):[0-9]{1,5}|` + arn),
+	}
+}

@@ -58,6 +58,7 @@ func New(ctx context.Context, d service.Deps) (*Service, error) {
 		queues: lazyQueues{d.Services}, lambda: lazyFunctions{d.Services}}
 	api, err := awsproto.NewService("pipes", awsproto.ServiceOptions{
 		ValidationError: modelValidationError,
+		StringChecks:    patternChecks(),
 		Authorize:       d.Authz.Hook("pipes", s.operations(), accessDenied),
 	})
 	if err != nil {
