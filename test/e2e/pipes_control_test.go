@@ -189,7 +189,7 @@ func TestPipeControlPlane(t *testing.T) {
 	}
 
 	del, err := cl.Pipes.DeletePipe(t.Context(), &pipes.DeletePipeInput{Name: aws.String("alpha")})
-	if err != nil || del.CurrentState != ptypes.PipeStateDeleting {
+	if err != nil || del.CurrentState != ptypes.PipeStateDeleting || del.DesiredState != ptypes.RequestedPipeStateDescribeResponseDeleted {
 		t.Fatalf("DeletePipe %v, %v", del, err)
 	}
 	eventually(t, 10*time.Second, "alpha gone", func() bool {

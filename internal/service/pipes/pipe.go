@@ -31,6 +31,8 @@ const (
 	stateCreateFailed = "CREATE_FAILED"
 	stateUpdateFailed = "UPDATE_FAILED"
 	stateStartFailed  = "START_FAILED"
+	// desiredDeleted is the DesiredState of a pipe being deleted.
+	desiredDeleted = "DELETED"
 )
 
 // Limits and defaults (Amazon EventBridge Pipes API Reference).
@@ -657,7 +659,7 @@ func (s *Service) stopPipe(ctx context.Context, in *StopPipeRequest) (*StopPipeR
 
 func (s *Service) deletePipe(ctx context.Context, in *DeletePipeRequest) (*DeletePipeResponse, error) {
 	p, err := s.change(ctx, awsproto.Value(in.Name), func(p *pipe) error {
-		p.CurrentState, p.StateReason = stateDeleting, ""
+		p.DesiredState, p.CurrentState, p.StateReason = desiredDeleted, stateDeleting, ""
 		return nil
 	})
 	if err != nil {
