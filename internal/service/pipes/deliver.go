@@ -79,12 +79,14 @@ func (r *runner) deliver(ctx context.Context, events [][]byte) error {
 			return nil
 		}
 	}
+	payloads := events
 	if r.targetTmpl != nil {
+		payloads = make([][]byte, len(events))
 		for i, e := range events {
-			events[i] = r.targetTmpl.render(e, vars)
+			payloads[i] = r.targetTmpl.render(e, vars)
 		}
 	}
-	return r.send(ctx, events)
+	return r.send(ctx, events, payloads)
 }
 
 // enrich invokes the enrichment function with the batch (each event through the enrichment's
@@ -144,9 +146,10 @@ func splitArray(out []byte) [][]byte {
 	return [][]byte{out}
 }
 
-// send delivers events to the target: one call with the batch for a function, one delivery
-// per event for a queue, a topic or a bus.
-func (r *runner) send(ctx context.Context, events [][]byte) error {
+// send delivers payloads (the events through the target's input template) to the target: one
+// call with the batch for a function, one delivery per event for a queue, a topic or a bus.
+// Dynamic parameters ($.…) are read from the events.
+func (r *runner) send(ctx context.Context, events, payloads [][]byte) error {
 	p := &r.p
 	tp := p.TargetParameters
 	if tp == nil {
@@ -155,7 +158,7 @@ func (r *runner) send(ctx context.Context, events [][]byte) error {
 	base := dispatch.Delivery{Target: p.Target, Source: p.source(), TraceParent: telemetry.TraceParent(ctx)}
 	switch dispatch.ARNService(p.Target) {
 	case "lambda":
-		payload := jsonArray(events)
+		payload := jsonArray(payloads)
 		if lp := tp.LambdaFunctionParameters; lp != nil && awsproto.Value(lp.InvocationType) == invokeAsync {
 			d := base
 			d.Payload = payload
@@ -170,18 +173,18 @@ func (r *runner) send(ctx context.Context, events [][]byte) error {
 		}
 		return nil
 	case "events":
-		for _, e := range events {
+		for i, e := range events {
 			d := base
-			d.Payload = r.busEntry(e)
+			d.Payload = r.busEntry(e, payloads[i])
 			if err := r.s.deps.Targets.Deliver(ctx, d); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
-	for _, e := range events {
+	for i, e := range events {
 		d := base
-		d.Payload = e
+		d.Payload = payloads[i]
 		if q := tp.SqsQueueParameters; q != nil {
 			d.Group = dynamic(awsproto.Value(q.MessageGroupId), e)
 			d.DedupID = dynamic(awsproto.Value(q.MessageDeduplicationId), e)
@@ -214,10 +217,10 @@ func dynamic(v string, event []byte) string {
 	return string(encodeJSON(got))
 }
 
-// busEntry is the PutEvents entry a pipe sends an event bus for an event: the event as its
+// busEntry is the PutEvents entry a pipe sends an event bus for an event: the payload as its
 // detail, with the pipe's DetailType, Source and Resources (by default "Event from <source
 // kind>" and "Pipe <name>", as Pipes sends them).
-func (r *runner) busEntry(event []byte) []byte {
+func (r *runner) busEntry(event, payload []byte) []byte {
 	p := &r.p
 	entry := struct {
 		Source       string
@@ -235,9 +238,9 @@ func (r *runner) busEntry(event []byte) []byte {
 		}
 		entry.Resources = b.Resources
 	}
-	entry.Detail = string(event)
-	if !json.Valid(event) {
-		entry.Detail = string(encodeJSON(string(event)))
+	entry.Detail = string(payload)
+	if !json.Valid(payload) {
+		entry.Detail = string(encodeJSON(string(payload)))
 	}
 	return encodeJSON(entry)
 }
