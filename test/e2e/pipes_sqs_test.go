@@ -164,9 +164,10 @@ func TestPipeStopStart(t *testing.T) {
 	}
 }
 
-// TestPipeFailedTargetGoesToDeadLetterQueue sends a queue's messages to a function that
-// fails: the message is received again after its visibility timeout, and the queue's redrive
-// policy moves it to the dead-letter queue; the message a working target took is deleted.
+// TestPipeFailedTargetGoesToDeadLetterQueue sends a queue's messages to a function that reports
+// one of them failed (a partial batch response): that message is received again after its
+// visibility timeout, and the queue's redrive policy moves it to the dead-letter queue; the
+// message the target took is deleted.
 func TestPipeFailedTargetGoesToDeadLetterQueue(t *testing.T) {
 	t.Parallel()
 	srv := kiritest.Start(t, kiritest.Options{})
@@ -176,13 +177,11 @@ func TestPipeFailedTargetGoesToDeadLetterQueue(t *testing.T) {
 	attrs["VisibilityTimeout"] = "1"
 	src := sqsQueue(t, cl.SQS, "fail-src", attrs)
 	fn := createPythonFunction(t, cl.Lambda, "pipe-target", `def handler(event, context):
-    for e in event:
-        if '"fail"' in e["body"]:
-            raise Exception("refused")
-    return {}
+    return {"batchItemFailures": [{"itemIdentifier": e["messageId"]} for e in event if '"fail"' in e["body"]]}
 `)
 	createPipe(t, cl.Pipes, &pipes.CreatePipeInput{Name: aws.String("failing"), Source: aws.String(queueARN("fail-src")), Target: aws.String(fn),
-		SourceParameters: &ptypes.PipeSourceParameters{SqsQueueParameters: &ptypes.PipeSourceSqsQueueParameters{BatchSize: aws.Int32(1)}},
+		SourceParameters: &ptypes.PipeSourceParameters{SqsQueueParameters: &ptypes.PipeSourceSqsQueueParameters{
+			BatchSize: aws.Int32(20), MaximumBatchingWindowInSeconds: aws.Int32(1)}},
 		TargetParameters: &ptypes.PipeTargetParameters{LambdaFunctionParameters: &ptypes.PipeTargetLambdaFunctionParameters{InvocationType: ptypes.PipeTargetInvocationTypeRequestResponse}}})
 	sendBodies(t, cl.SQS, src, `{"fail":true}`, `{"ok":true}`)
 	if got := receiveBodies(t, cl.SQS, dlq, 1); got[0] != `{"fail":true}` {

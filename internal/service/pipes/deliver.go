@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/kiri-run/kiri/internal/awsproto"
 	"github.com/kiri-run/kiri/internal/dispatch"
+	"github.com/kiri-run/kiri/internal/eventsource"
 	"github.com/kiri-run/kiri/internal/pattern"
 	"github.com/kiri-run/kiri/internal/telemetry"
 )
@@ -62,10 +64,19 @@ func (r *runner) vars() templateVars {
 	return templateVars{pipeARN: p.arn(), pipeName: p.Name, sourceARN: p.Source, enrichmentARN: p.Enrichment, targetARN: p.Target, ingestion: r.s.now()}
 }
 
-// deliver passes a batch of events (the records that passed the filters) through the
-// enrichment to the target. It returns nil once the target took every event; an error leaves
-// the batch to the source's retries.
-func (r *runner) deliver(ctx context.Context, events [][]byte) error {
+// partialFailure is a function target's report that some records of a batch failed: their
+// ids (SQS message ids, stream sequence numbers), from its batchItemFailures.
+type partialFailure struct{ failed map[string]bool }
+
+func (e *partialFailure) Error() string {
+	return fmt.Sprintf("the target reported %d records of the batch failed", len(e.failed))
+}
+
+// deliver passes a batch of events (the records that passed the filters, whose ids are ids)
+// through the enrichment to the target. It returns nil once the target took every event; an
+// error (a *partialFailure when a function target reported some records failed) leaves the
+// batch, or those records, to the source's retries.
+func (r *runner) deliver(ctx context.Context, events [][]byte, ids []string) error {
 	if len(events) == 0 {
 		return nil
 	}
@@ -86,7 +97,7 @@ func (r *runner) deliver(ctx context.Context, events [][]byte) error {
 			payloads[i] = r.targetTmpl.render(e, vars)
 		}
 	}
-	return r.send(ctx, events, payloads)
+	return r.send(ctx, events, payloads, ids)
 }
 
 // enrich invokes the enrichment function with the batch (each event through the enrichment's
@@ -149,7 +160,7 @@ func splitArray(out []byte) [][]byte {
 // send delivers payloads (the events through the target's input template) to the target: one
 // call with the batch for a function, one delivery per event for a queue, a topic or a bus.
 // Dynamic parameters ($.…) are read from the events.
-func (r *runner) send(ctx context.Context, events, payloads [][]byte) error {
+func (r *runner) send(ctx context.Context, events, payloads [][]byte, ids []string) error {
 	p := &r.p
 	tp := p.TargetParameters
 	if tp == nil {
@@ -171,7 +182,7 @@ func (r *runner) send(ctx context.Context, events, payloads [][]byte) error {
 		if fnErr != "" {
 			return fmt.Errorf("target %s failed (%s): %s", p.Target, fnErr, out)
 		}
-		return nil
+		return partialFailures(out, ids)
 	case "events":
 		for i, e := range events {
 			d := base
@@ -192,6 +203,25 @@ func (r *runner) send(ctx context.Context, events, payloads [][]byte) error {
 		if err := r.s.deps.Targets.Deliver(ctx, d); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// partialFailures reads a function target's response as a partial batch response (Pipes
+// reads batchItemFailures as Lambda's event source mappings do): nil when every record
+// succeeded, a *partialFailure naming the ones that failed, or an error failing the batch for
+// a response that does not name records of the batch.
+func partialFailures(out []byte, ids []string) error {
+	set := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		set[id] = true
+	}
+	failed, ok := eventsource.BatchItemFailures(out, set)
+	switch {
+	case !ok:
+		return errors.New("the target's partial batch response fails the whole batch")
+	case len(failed) > 0:
+		return &partialFailure{failed}
 	}
 	return nil
 }

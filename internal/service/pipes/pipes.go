@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/kiri-run/kiri/internal/awsproto"
+	"github.com/kiri-run/kiri/internal/eventsource"
 	"github.com/kiri-run/kiri/internal/queue"
 	"github.com/kiri-run/kiri/internal/service"
 	"github.com/kiri-run/kiri/internal/streamlog"
@@ -34,7 +35,7 @@ type Service struct {
 	log     *slog.Logger
 	now     func() time.Time
 	records *streamlog.Log
-	queues  sqsQueues
+	queues  eventsource.Queues
 	lambda  functions
 }
 
@@ -55,7 +56,7 @@ func New(ctx context.Context, d service.Deps) (*Service, error) {
 		return nil, err
 	}
 	s := &Service{deps: d, log: d.Logger.With("service", "pipes"), now: d.Now, records: records,
-		queues: lazyQueues{d.Services}, lambda: lazyFunctions{d.Services}}
+		queues: eventsource.LazyQueues(d.Services), lambda: lazyFunctions{d.Services}}
 	api, err := awsproto.NewService("pipes", awsproto.ServiceOptions{
 		ValidationError: modelValidationError,
 		StringChecks:    patternChecks(),

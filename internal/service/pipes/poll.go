@@ -3,10 +3,11 @@ package pipes
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"time"
 
 	"github.com/kiri-run/kiri/internal/dispatch"
-	"github.com/kiri-run/kiri/internal/sourcerecord"
+	"github.com/kiri-run/kiri/internal/eventsource"
 	"github.com/kiri-run/kiri/internal/store"
 	"github.com/kiri-run/kiri/internal/streamlog"
 )
@@ -62,10 +63,10 @@ func (r *runner) runQueue(ctx context.Context) {
 
 // collect receives a batch: it waits for the first message, then, with a batching window,
 // goes on receiving until the batch is full or the window has passed.
-func (r *runner) collect(ctx context.Context, visibility time.Duration) []sourcerecord.Record {
+func (r *runner) collect(ctx context.Context, visibility time.Duration) []eventsource.Record {
 	q := r.p.SourceParameters.SqsQueueParameters
 	size, window := int(*q.BatchSize), time.Duration(*q.MaximumBatchingWindowInSeconds)*time.Second
-	var recs []sourcerecord.Record
+	var recs []eventsource.Record
 	bytes := 0
 	wait := leadWait
 	var deadline time.Time
@@ -90,7 +91,7 @@ func (r *runner) collect(ctx context.Context, visibility time.Duration) []source
 			break
 		}
 		for _, raw := range msgs {
-			rec, err := sourcerecord.SQS(raw, r.p.Source, r.p.Region)
+			rec, err := eventsource.SQS(raw, r.p.Source, r.p.Region)
 			if err != nil {
 				r.log.Error("pipe: received message", "err", err)
 				continue
@@ -105,9 +106,9 @@ func (r *runner) collect(ctx context.Context, visibility time.Duration) []source
 // processQueue filters a batch, deleting what the filters drop, passes the rest on, and
 // deletes it once the target took it. A batch abandoned because the pipe stops is made visible
 // again at once.
-func (r *runner) processQueue(ctx context.Context, recs []sourcerecord.Record) {
+func (r *runner) processQueue(ctx context.Context, recs []eventsource.Record) {
 	bg := context.WithoutCancel(ctx)
-	var kept, dropped []sourcerecord.Record
+	var kept, dropped []eventsource.Record
 	for _, rec := range recs {
 		if r.matches(rec.JSON) {
 			kept = append(kept, rec)
@@ -119,14 +120,24 @@ func (r *runner) processQueue(ctx context.Context, recs []sourcerecord.Record) {
 	if len(kept) == 0 {
 		return
 	}
-	events := make([][]byte, len(kept))
+	events, ids := make([][]byte, len(kept)), make([]string, len(kept))
 	for i, rec := range kept {
-		events[i] = rec.JSON
+		events[i], ids[i] = rec.JSON, rec.ID
 	}
-	err := r.deliver(ctx, events)
+	err := r.deliver(ctx, events, ids)
+	var partial *partialFailure
 	switch {
 	case err == nil:
 		r.deleteMessages(bg, kept)
+	case errors.As(err, &partial):
+		var done []eventsource.Record
+		for _, rec := range kept {
+			if !partial.failed[rec.ID] {
+				done = append(done, rec)
+			}
+		}
+		r.deleteMessages(bg, done)
+		r.log.Info("pipe: the target reported failed records; they return to the queue when their visibility timeout ends", "messages", len(kept)-len(done))
 	case ctx.Err() != nil:
 		if _, err := r.s.queues.ChangeMessagesVisibility(bg, r.p.Source, receipts(kept), 0); err != nil {
 			r.log.Error("pipe: release messages", "err", err)
@@ -136,7 +147,7 @@ func (r *runner) processQueue(ctx context.Context, recs []sourcerecord.Record) {
 	}
 }
 
-func receipts(recs []sourcerecord.Record) []string {
+func receipts(recs []eventsource.Record) []string {
 	out := make([]string, len(recs))
 	for i, rec := range recs {
 		out[i] = rec.Receipt
@@ -145,7 +156,7 @@ func receipts(recs []sourcerecord.Record) []string {
 }
 
 // deleteMessages deletes messages the pipe is done with.
-func (r *runner) deleteMessages(ctx context.Context, recs []sourcerecord.Record) {
+func (r *runner) deleteMessages(ctx context.Context, recs []eventsource.Record) {
 	if len(recs) == 0 {
 		return
 	}
@@ -232,33 +243,18 @@ func (r *runner) pass(ctx context.Context) (bool, error) {
 // full batch.
 func (r *runner) read(ctx context.Context, sh streamlog.Shard, pos int64) ([]streamRecord, error) {
 	d := r.p.SourceParameters.DynamoDBStreamParameters
-	size := int(*d.BatchSize)
-	deadline := r.s.now().Add(time.Duration(*d.MaximumBatchingWindowInSeconds) * time.Second)
-	suffix := sourcerecord.StreamSuffix(r.p.Source)
-	for {
-		changed := r.s.records.Changed(r.p.Source)
-		raw, err := r.s.records.Read(ctx, r.p.Source, sh.ID, pos, size, maxBatchBytes)
-		if err != nil {
-			return nil, err
-		}
-		wait := deadline.Sub(r.s.now())
-		if len(raw) >= size || wait <= 0 || len(raw) == 0 {
-			out := make([]streamRecord, len(raw))
-			for i, rec := range raw {
-				out[i] = streamRecord{seq: rec.Seq, created: rec.Created, json: sourcerecord.Stream(rec.Data, suffix)}
-			}
-			return out, nil
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil, ctx.Err()
-		case <-changed:
-		case <-t.C:
-		}
-		t.Stop()
+	raw, err := eventsource.ReadShard(ctx, r.s.records, eventsource.ShardRead{Stream: r.p.Source, Shard: sh.ID, From: pos,
+		Limit: int(*d.BatchSize), Full: int(*d.BatchSize), MaxBytes: maxBatchBytes,
+		Deadline: r.s.now().Add(time.Duration(*d.MaximumBatchingWindowInSeconds) * time.Second)}, r.s.now)
+	if err != nil {
+		return nil, err
 	}
+	suffix := eventsource.StreamSuffix(r.p.Source)
+	out := make([]streamRecord, len(raw))
+	for i, rec := range raw {
+		out[i] = streamRecord{seq: rec.Seq, created: rec.Created, json: eventsource.Stream(rec.Data, suffix)}
+	}
+	return out, nil
 }
 
 // processStream passes a batch on, filtered, retrying as the pipe's parameters say; it
@@ -290,13 +286,23 @@ func (r *runner) deliverStream(ctx context.Context, sh streamlog.Shard, recs []s
 			recs = recs[aged:]
 			continue
 		}
-		events := make([][]byte, len(recs))
+		events, ids := make([][]byte, len(recs)), make([]string, len(recs))
 		for i, rec := range recs {
-			events[i] = rec.json
+			events[i], ids[i] = rec.json, streamlog.FormatSeq(rec.seq)
 		}
-		err := r.deliver(ctx, events)
+		err := r.deliver(ctx, events, ids)
 		if err == nil || ctx.Err() != nil {
 			return
+		}
+		var partial *partialFailure
+		if errors.As(err, &partial) {
+			// The records before the first reported failure are done; the rest is retried.
+			for i, id := range ids {
+				if partial.failed[id] {
+					recs = recs[i:]
+					break
+				}
+			}
 		}
 		r.log.Warn("pipe: delivery failed", "records", len(recs), "attempt", attempt+1, "err", err)
 		if b := d.OnPartialBatchItemFailure; b != nil && *b == "AUTOMATIC_BISECT" && len(recs) > 1 {

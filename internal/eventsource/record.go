@@ -1,7 +1,4 @@
-// Package sourcerecord holds the records event sources are read as: an SQS message and a
-// DynamoDB stream record in the JSON Lambda's event source mappings invoke functions with and
-// EventBridge Pipes pass to their enrichments and targets.
-package sourcerecord
+package eventsource
 
 import (
 	"encoding/json"
