@@ -66,3 +66,19 @@ func TestMissingFunctionIsNoTarget(t *testing.T) {
 		t.Errorf("Deliver = %v, want ErrNoTarget", err)
 	}
 }
+
+// Without IAM, a delivery made with a role (a pipe acting as its role) invokes a function of the
+// role's account without a permission in the function's policy, and none of another account.
+func TestRoleDeliveriesInvokeFunctionsOfTheirAccount(t *testing.T) {
+	s, ctx := testService(t)
+	fn := createFn(t, s, ctx, "piped", buildZip(t, zipEntry{"a.py", "def h(e, c): pass", 0o644}))
+	src := dispatch.Source{Principal: "pipes.amazonaws.com", ARN: "arn:aws:pipes:us-east-1:000000000000:pipe/p", Account: "000000000000",
+		Role: "arn:aws:iam::000000000000:role/pipe"}
+	if err := (kind{s}).Check(ctx, *fn.FunctionArn, src); err != nil {
+		t.Fatalf("Check of a role of the function's account = %v", err)
+	}
+	src.Account, src.Role = "111122223333", "arn:aws:iam::111122223333:role/pipe"
+	if err := (kind{s}).Check(ctx, *fn.FunctionArn, src); !errors.Is(err, dispatch.ErrTargetDenied) {
+		t.Fatalf("Check of another account's role = %v, want ErrTargetDenied", err)
+	}
+}
