@@ -9,6 +9,7 @@ import (
 	"github.com/kiri-run/kiri/internal/service/iam"
 	"github.com/kiri-run/kiri/internal/service/lambda"
 	"github.com/kiri-run/kiri/internal/service/logs"
+	"github.com/kiri-run/kiri/internal/service/pipes"
 	"github.com/kiri-run/kiri/internal/service/s3"
 	"github.com/kiri-run/kiri/internal/service/scheduler"
 	"github.com/kiri-run/kiri/internal/service/sns"
@@ -32,4 +33,5 @@ var services = []service.New{
 	service.Of(connections.New),
 	service.Of(apigateway.NewREST),
 	service.Of(scheduler.New),
+	service.Of(pipes.New),
 }

@@ -169,7 +169,7 @@ func (s *Service) authorizeLambda(w http.ResponseWriter, req *proxyRequest, rec 
 
 // roleInvoker runs a function as a role a service was given (implemented by the Lambda service).
 type roleInvoker interface {
-	InvokeAsRole(ctx context.Context, arn, roleARN string, payload []byte) ([]byte, string, error)
+	InvokeAsRole(ctx context.Context, arn, principal, roleARN string, payload []byte) ([]byte, string, error)
 }
 
 // callAuthorizer invokes the authorizer's function with the request event of its payload
@@ -220,7 +220,7 @@ func (s *Service) invokeAsRole(ctx context.Context, account, fn, role string, pa
 			return nil, "", err
 		}
 	}
-	return lambda.InvokeAsRole(ctx, fn, role, payload)
+	return lambda.InvokeAsRole(ctx, fn, principal, role, payload)
 }
 
 // authorizerEvent builds a REQUEST authorizer's event: the request as the integration's event

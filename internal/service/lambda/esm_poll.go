@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kiri-run/kiri/internal/awsproto"
+	"github.com/kiri-run/kiri/internal/eventsource"
 	"github.com/kiri-run/kiri/internal/pattern"
 	"github.com/kiri-run/kiri/internal/runtime"
 )
@@ -456,7 +457,7 @@ func (p *mappingPoller) invoke(ctx context.Context, t *target, recs []polledReco
 	for _, r := range recs {
 		ids[r.id] = true
 	}
-	failed, ok := batchItemFailures(res.Payload, ids)
+	failed, ok := eventsource.BatchItemFailures(res.Payload, ids)
 	if !ok {
 		p.log.Info("event source mapping: the function's partial batch response fails the whole batch", "function", p.m.FunctionArn, "messages", len(recs))
 		return nil

@@ -12,6 +12,7 @@ import (
 
 	"github.com/kiri-run/kiri/internal/awsproto"
 	"github.com/kiri-run/kiri/internal/dispatch"
+	"github.com/kiri-run/kiri/internal/eventsource"
 	"github.com/kiri-run/kiri/internal/iam/authz"
 	"github.com/kiri-run/kiri/internal/pattern"
 	"github.com/kiri-run/kiri/internal/store"
@@ -371,38 +372,21 @@ func (p *streamPoller) pass(ctx context.Context) (bool, error) {
 // read reads the next records of a shard: up to BatchSize per lane, waiting up to the batching
 // window for a full batch.
 func (p *streamPoller) read(ctx context.Context, sh streamlog.Shard, pos int64) ([]streamRecord, error) {
-	want := int(p.m.BatchSize) * int(p.m.Parallelization)
-	deadline := p.s.now().Add(time.Duration(p.m.Window) * time.Second)
-	for {
-		changed := p.s.records.Changed(p.m.EventSourceArn)
-		raw, err := p.s.records.Read(ctx, p.m.EventSourceArn, sh.ID, pos, want, maxSyncPayload*int(p.m.Parallelization))
-		if err != nil {
-			return nil, err
-		}
-		wait := deadline.Sub(p.s.now())
-		if len(raw) >= int(p.m.BatchSize) || wait <= 0 || len(raw) == 0 {
-			return p.events(raw), nil
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil, ctx.Err()
-		case <-changed:
-		case <-t.C:
-		}
-		t.Stop()
+	raw, err := eventsource.ReadShard(ctx, p.s.records, eventsource.ShardRead{Stream: p.m.EventSourceArn, Shard: sh.ID, From: pos,
+		Limit: int(p.m.BatchSize) * int(p.m.Parallelization), Full: int(p.m.BatchSize), MaxBytes: maxSyncPayload * int(p.m.Parallelization),
+		Deadline: p.s.now().Add(time.Duration(p.m.Window) * time.Second)}, p.s.now)
+	if err != nil {
+		return nil, err
 	}
+	return p.events(raw), nil
 }
 
 // events turns log records into event records: the stored record with eventSourceARN.
 func (p *streamPoller) events(raw []streamlog.Record) []streamRecord {
-	suffix := []byte(`,"eventSourceARN":` + string(mustJSON(p.m.EventSourceArn)) + `}`)
+	suffix := eventsource.StreamSuffix(p.m.EventSourceArn)
 	out := make([]streamRecord, len(raw))
 	for i, r := range raw {
-		b := make([]byte, 0, len(r.Data)+len(suffix))
-		b = append(b, r.Data[:len(r.Data)-1]...)
-		out[i] = streamRecord{seq: r.Seq, id: streamlog.FormatSeq(r.Seq), key: r.Key, created: r.Created, json: append(b, suffix...)}
+		out[i] = streamRecord{seq: r.Seq, id: streamlog.FormatSeq(r.Seq), key: r.Key, created: r.Created, json: eventsource.Stream(r.Data, suffix)}
 	}
 	return out
 }
@@ -538,7 +522,7 @@ func (p *streamPoller) invoke(ctx context.Context, t *target, recs []streamRecor
 	for _, r := range recs {
 		ids[r.id] = true
 	}
-	failed, ok := batchItemFailures(res.Payload, ids)
+	failed, ok := eventsource.BatchItemFailures(res.Payload, ids)
 	if !ok {
 		return 0, &invokeOutcome{version: t.version}
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/kiri-run/kiri/internal/auth"
 	"github.com/kiri-run/kiri/internal/awsproto"
 	"github.com/kiri-run/kiri/internal/blob"
+	"github.com/kiri-run/kiri/internal/eventsource"
 	"github.com/kiri-run/kiri/internal/iam/policy"
 	"github.com/kiri-run/kiri/internal/queue"
 	"github.com/kiri-run/kiri/internal/runtime"
@@ -85,7 +86,7 @@ func New(ctx context.Context, d service.Deps) (*Service, error) {
 	w := wiring{
 		Deps:            d,
 		Objects:         lazyObjects{d.Services},
-		Queues:          lazyQueues{d.Services},
+		Queues:          eventsource.LazyQueues(d.Services),
 		FunctionsDir:    filepath.Join(d.Config.DataDir, "functions"),
 		URLBase:         urlBase(d.Config.Endpoint),
 		AsyncRetryDelay: d.Config.AsyncRetryDelay,
@@ -185,7 +186,7 @@ func newService(ctx context.Context, d wiring) (*Service, error) {
 		s.warm()
 	}
 	if d.Queues == nil {
-		s.deps.Queues = lazyQueues{d.Services}
+		s.deps.Queues = eventsource.LazyQueues(d.Services)
 	}
 	if err := s.resumeMappings(ctx); err != nil {
 		return nil, err

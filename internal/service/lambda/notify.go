@@ -56,7 +56,7 @@ const lambdaPrincipal = "lambda.amazonaws.com"
 
 // Check reports whether the function exists and src may invoke it: its resource policy must let
 // src's service principal invoke it for src's resource, as AddPermission grants; deliveries made
-// as a role (Lambda's own with the execution role, a schedule's with its execution role) act
+// as a role (Lambda's own with the execution role, a schedule's or a pipe's with its role) act
 // with that role, which in enforce mode needs lambda:InvokeFunction on the function (and
 // otherwise may invoke functions of its account).
 func (k kind) Check(ctx context.Context, arn string, src dispatch.Source) error {
@@ -81,7 +81,7 @@ func (k kind) Check(ctx context.Context, arn string, src dispatch.Source) error 
 			Action: "lambda:InvokeFunction", Resource: r.arn(), ResourceAccount: r.account, ResourcePolicy: p})
 	}
 	// Deliveries made as a role of the function's account (Lambda's destinations, schedules'
-	// execution roles) need no resource policy; IAM off lets the role invoke.
+	// execution roles, pipes' roles) need no resource policy; IAM off lets the role invoke.
 	if (src.Principal == lambdaPrincipal || src.Role != "") && src.Account == r.account {
 		return nil
 	}

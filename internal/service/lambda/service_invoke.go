@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/kiri-run/kiri/internal/awsproto"
+	"github.com/kiri-run/kiri/internal/dispatch"
 	"github.com/kiri-run/kiri/internal/iam/authz"
 )
 
@@ -35,32 +37,35 @@ func (s *Service) InvokeForService(ctx context.Context, arn, principal, sourceAR
 	return s.invokeResolved(ctx, t, payload)
 }
 
-// InvokeAsRole runs the function arn names synchronously for an AWS service acting with a role
-// it was given (API Gateway's authorizers with AuthorizerCredentialsArn), and returns the
-// function's response and its FunctionError. With IAM enforced the role's policies (with the
-// function's resource policy) must allow lambda:InvokeFunction on the function; the caller has
-// checked that the service may assume the role.
-func (s *Service) InvokeAsRole(ctx context.Context, arn, roleARN string, payload []byte) ([]byte, string, error) {
-	r, t, err := s.resolveForService(ctx, arn)
+// InvokeAsRole runs the function arn names synchronously for an AWS service principal acting
+// as the IAM role roleARN (API Gateway's authorizers with AuthorizerCredentialsArn, EventBridge
+// Pipes' enrichments and targets), and returns the function's response and its FunctionError
+// ("" when it succeeded). Whether the role may invoke is the delivery rule of the function's
+// target kind: with IAM enforced the role must be allowed lambda:InvokeFunction on the function
+// (its identity-based policies, and the function's policy across accounts); otherwise the
+// function must be of the role's account.
+func (s *Service) InvokeAsRole(ctx context.Context, arn, principal, roleARN string, payload []byte) ([]byte, string, error) {
+	_, t, err := s.resolveForService(ctx, arn)
 	if err != nil {
 		return nil, "", err
 	}
-	if s.deps.Authz.Mode() == authz.Enforce {
-		pr := policyRef(r)
-		p, err := s.functionPolicy(ctx, pr)
-		if err != nil {
-			return nil, "", err
-		}
-		err = s.deps.Authz.AuthorizeRole(ctx, roleARN, "", authz.Request{Action: "lambda:InvokeFunction", Resource: pr.arn(),
-			ResourceAccount: pr.account, ResourcePolicy: p})
-		if _, denied := authz.IsDenied(err); denied {
-			return nil, "", fmt.Errorf("%w: %v", ErrNotInvokable, err)
-		}
-		if err != nil {
-			return nil, "", err
-		}
+	err = kind{s}.Check(ctx, arn, dispatch.Source{Principal: principal, Account: roleAccount(roleARN), Role: roleARN})
+	if errors.Is(err, dispatch.ErrTargetDenied) {
+		return nil, "", fmt.Errorf("%w: %w", ErrNotInvokable, err)
+	}
+	if err != nil {
+		return nil, "", err
 	}
 	return s.invokeResolved(ctx, t, payload)
+}
+
+// roleAccount is the account of a role ARN.
+func roleAccount(roleARN string) string {
+	parts := strings.SplitN(roleARN, ":", 6)
+	if len(parts) < 5 {
+		return ""
+	}
+	return parts[4]
 }
 
 // resolveForService finds the function arn names for a service's invocation; ErrNotInvokable

@@ -2,7 +2,6 @@ package lambda
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -10,7 +9,7 @@ import (
 	"time"
 
 	"github.com/kiri-run/kiri/internal/auth"
-	"github.com/kiri-run/kiri/internal/iam/policy"
+	"github.com/kiri-run/kiri/internal/eventsource"
 	"github.com/kiri-run/kiri/internal/runtime"
 	"github.com/kiri-run/kiri/internal/service"
 )
@@ -31,76 +30,8 @@ func (l lazyObjects) ReadObject(ctx context.Context, account, bucket, key, versi
 	return s3.ReadObject(ctx, account, bucket, key, versionID)
 }
 
-// sqsQueues is what event source mappings need of SQS (implemented by the SQS service): to
-// read a queue as Lambda's pollers do, by its ARN. Messages are the JSON of ReceiveMessage's
-// Message; ok is false when the queue does not exist.
-type sqsQueues interface {
-	// PollQueue describes the queue: FIFO or not, and its visibility timeout.
-	PollQueue(ctx context.Context, queueARN string) (fifo bool, visibility time.Duration, ok bool, err error)
-	// PollMessages receives up to max messages leased for visibility, waiting up to wait for
-	// the first (the engine wakes the wait when one arrives).
-	PollMessages(ctx context.Context, queueARN string, max int, wait, visibility time.Duration) (msgs []json.RawMessage, ok bool, err error)
-	// DeleteMessages deletes received messages by receipt handle.
-	DeleteMessages(ctx context.Context, queueARN string, receiptHandles []string) (ok bool, err error)
-	// ChangeMessagesVisibility makes received messages visible again after d.
-	ChangeMessagesVisibility(ctx context.Context, queueARN string, receiptHandles []string, d time.Duration) (ok bool, err error)
-	// QueuePolicy is the queue's compiled policy, nil when it has none (or there is no queue).
-	QueuePolicy(ctx context.Context, queueARN string) (*policy.Policy, error)
-}
-
-// lazyQueues reads queues through the SQS service, found when a queue is read.
-type lazyQueues struct{ services *service.Directory }
-
-// errNoSQS reports that event source mappings cannot read queues: SQS is not running.
-var errNoSQS = errors.New("SQS is not running")
-
-func (l lazyQueues) sqs() (sqsQueues, error) {
-	q, ok := service.Lookup[sqsQueues](l.services, "sqs")
-	if !ok {
-		return nil, errNoSQS
-	}
-	return q, nil
-}
-
-func (l lazyQueues) QueuePolicy(ctx context.Context, arn string) (*policy.Policy, error) {
-	q, err := l.sqs()
-	if err != nil {
-		return nil, err
-	}
-	return q.QueuePolicy(ctx, arn)
-}
-
-func (l lazyQueues) PollQueue(ctx context.Context, arn string) (bool, time.Duration, bool, error) {
-	q, err := l.sqs()
-	if err != nil {
-		return false, 0, false, err
-	}
-	return q.PollQueue(ctx, arn)
-}
-
-func (l lazyQueues) PollMessages(ctx context.Context, arn string, max int, wait, visibility time.Duration) ([]json.RawMessage, bool, error) {
-	q, err := l.sqs()
-	if err != nil {
-		return nil, false, err
-	}
-	return q.PollMessages(ctx, arn, max, wait, visibility)
-}
-
-func (l lazyQueues) DeleteMessages(ctx context.Context, arn string, handles []string) (bool, error) {
-	q, err := l.sqs()
-	if err != nil {
-		return false, err
-	}
-	return q.DeleteMessages(ctx, arn, handles)
-}
-
-func (l lazyQueues) ChangeMessagesVisibility(ctx context.Context, arn string, handles []string, d time.Duration) (bool, error) {
-	q, err := l.sqs()
-	if err != nil {
-		return false, err
-	}
-	return q.ChangeMessagesVisibility(ctx, arn, handles, d)
-}
+// sqsQueues is what event source mappings need of SQS: to read a queue as Lambda's pollers do.
+type sqsQueues = eventsource.Queues
 
 // logAppender stores function output (implemented by the CloudWatch Logs service).
 type logAppender interface {

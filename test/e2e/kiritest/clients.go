@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/pipes"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/scheduler"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
@@ -33,6 +34,7 @@ type Clients struct {
 	Lambda    *lambda.Client
 	Logs      *cloudwatchlogs.Client
 	Scheduler *scheduler.Client
+	Pipes     *pipes.Client
 }
 
 // Clients returns clients signing with the server's default identity: the strict-mode test key,
@@ -67,5 +69,6 @@ func (s *Server) ClientsAs(accessKey, secretKey, sessionToken string) *Clients {
 		Lambda:    lambda.NewFromConfig(cfg),
 		Logs:      cloudwatchlogs.NewFromConfig(cfg),
 		Scheduler: scheduler.NewFromConfig(cfg),
+		Pipes:     pipes.NewFromConfig(cfg),
 	}
 }
