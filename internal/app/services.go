@@ -5,6 +5,7 @@ import (
 	"github.com/kiri-run/kiri/internal/service/apigateway"
 	"github.com/kiri-run/kiri/internal/service/dynamodb"
 	"github.com/kiri-run/kiri/internal/service/dynamodb/streams"
+	"github.com/kiri-run/kiri/internal/service/events"
 	"github.com/kiri-run/kiri/internal/service/iam"
 	"github.com/kiri-run/kiri/internal/service/lambda"
 	"github.com/kiri-run/kiri/internal/service/logs"
@@ -27,4 +28,5 @@ var services = []service.New{
 	service.Of(dynamodb.New),
 	service.Of(streams.New),
 	service.Of(apigateway.New),
+	service.Of(events.New),
 }

@@ -6,6 +6,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -31,6 +32,7 @@ type Clients struct {
 	Streams  *dynamodbstreams.Client
 	Lambda   *lambda.Client
 	Logs     *cloudwatchlogs.Client
+	Events   *eventbridge.Client
 }
 
 // Clients returns clients signing with the server's default identity: the strict-mode test key,
@@ -64,5 +66,6 @@ func (s *Server) ClientsAs(accessKey, secretKey, sessionToken string) *Clients {
 		Streams:  dynamodbstreams.NewFromConfig(cfg),
 		Lambda:   lambda.NewFromConfig(cfg),
 		Logs:     cloudwatchlogs.NewFromConfig(cfg),
+		Events:   eventbridge.NewFromConfig(cfg),
 	}
 }
