@@ -10,6 +10,7 @@ import (
 	"github.com/kiri-run/kiri/internal/service/lambda"
 	"github.com/kiri-run/kiri/internal/service/logs"
 	"github.com/kiri-run/kiri/internal/service/s3"
+	"github.com/kiri-run/kiri/internal/service/scheduler"
 	"github.com/kiri-run/kiri/internal/service/sns"
 	"github.com/kiri-run/kiri/internal/service/sqs"
 	"github.com/kiri-run/kiri/internal/service/sts"
@@ -29,4 +30,5 @@ var services = []service.New{
 	service.Of(streams.New),
 	service.Of(apigateway.New),
 	service.Of(events.New),
+	service.Of(scheduler.New),
 }

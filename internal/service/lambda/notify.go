@@ -55,9 +55,10 @@ type kind struct{ s *Service }
 const lambdaPrincipal = "lambda.amazonaws.com"
 
 // Check reports whether the function exists and src may invoke it: its resource policy must let
-// src's service principal invoke it for src's resource, as AddPermission grants; Lambda's own
-// deliveries act with the execution role, which in enforce mode needs lambda:InvokeFunction on
-// the function (and otherwise may invoke functions of its account).
+// src's service principal invoke it for src's resource, as AddPermission grants; deliveries made
+// as a role (Lambda's own with the execution role, a schedule's with its execution role) act
+// with that role, which in enforce mode needs lambda:InvokeFunction on the function (and
+// otherwise may invoke functions of its account).
 func (k kind) Check(ctx context.Context, arn string, src dispatch.Source) error {
 	r, ok := parseFunctionName(arn)
 	if !ok || r.account == "" {
@@ -79,7 +80,9 @@ func (k kind) Check(ctx context.Context, arn string, src dispatch.Source) error 
 		return dispatch.Authorize(ctx, k.s.deps.Authz, src, authz.Request{
 			Action: "lambda:InvokeFunction", Resource: r.arn(), ResourceAccount: r.account, ResourcePolicy: p})
 	}
-	if src.Principal == lambdaPrincipal && src.Account == r.account {
+	// Deliveries made as a role of the function's account (Lambda's destinations, schedules'
+	// execution roles) need no resource policy; IAM off lets the role invoke.
+	if (src.Principal == lambdaPrincipal || src.Role != "") && src.Account == r.account {
 		return nil
 	}
 	ok, err := k.s.InvokableBy(ctx, arn, src.Principal, src.ARN, src.Account)

@@ -66,3 +66,22 @@ func TestMissingFunctionIsNoTarget(t *testing.T) {
 		t.Errorf("Deliver = %v, want ErrNoTarget", err)
 	}
 }
+
+// A delivery made as a role of the function's account (a schedule's execution role) needs no
+// resource policy while IAM is off; one from another account still does.
+func TestRoleDeliveryFromTheFunctionsAccount(t *testing.T) {
+	s, ctx := testService(t)
+	fn := createFn(t, s, ctx, "onschedule", buildZip(t, zipEntry{"a.py", "def h(e, c): pass", 0o644}))
+	src := dispatch.Source{Principal: "scheduler.amazonaws.com", ARN: "arn:aws:scheduler:us-east-1:000000000000:schedule/default/tick",
+		Account: "000000000000", Role: "arn:aws:iam::000000000000:role/scheduler"}
+	if err := (kind{s}).Check(ctx, *fn.FunctionArn, src); err != nil {
+		t.Fatalf("Check as a role of the function's account: %v", err)
+	}
+	if err := (kind{s}).Deliver(ctx, dispatch.Delivery{Target: *fn.FunctionArn, Source: src, Payload: []byte(`{}`)}); err != nil {
+		t.Fatalf("Deliver as a role of the function's account: %v", err)
+	}
+	src.Account, src.Role = "111122223333", "arn:aws:iam::111122223333:role/scheduler"
+	if err := (kind{s}).Check(ctx, *fn.FunctionArn, src); !errors.Is(err, dispatch.ErrTargetDenied) {
+		t.Fatalf("Check as a role of another account = %v, want ErrTargetDenied", err)
+	}
+}
