@@ -81,6 +81,7 @@ func New(ctx context.Context, d service.Deps) (*Service, error) {
 	s.registerRuleOps()
 	s.registerTargetOps()
 	awsproto.Handle(api, "PutEvents", s.putEvents)
+	d.Queue.Handle(scheduleQueue, s.fire, queue.HandlerOptions{Concurrency: 4})
 	d.Targets.Register("events", kind{s})
 	return s, nil
 }

@@ -48,11 +48,12 @@ const ruleColumns = "r.id, r.bus_id, b.account, b.region, b.name, r.name, r.patt
 
 const ruleFrom = " FROM events_rules r JOIN events_buses b ON b.id = r.bus_id "
 
-func scanRule(row interface{ Scan(...any) error }) (*ruleRow, error) {
+// scanRule reads ruleColumns, and then the columns more names.
+func scanRule(row interface{ Scan(...any) error }, more ...any) (*ruleRow, error) {
 	var r ruleRow
 	var created int64
-	if err := row.Scan(&r.ID, &r.BusID, &r.Bus.Account, &r.Bus.Region, &r.Bus.Name, &r.Name, &r.Pattern, &r.Schedule,
-		&r.State, &r.Description, &r.RoleARN, &created); err != nil {
+	if err := row.Scan(append([]any{&r.ID, &r.BusID, &r.Bus.Account, &r.Bus.Region, &r.Bus.Name, &r.Name, &r.Pattern, &r.Schedule,
+		&r.State, &r.Description, &r.RoleARN, &created}, more...)...); err != nil {
 		return nil, err
 	}
 	r.Created = time.Unix(0, created)

@@ -14,7 +14,8 @@ import (
 // row. version counts the changes of a bus's rules and targets: a process keeps the bus's
 // compiled routes until it changes. events_rules holds the rules of a bus, events_targets each
 // rule's targets as the Target shape in JSON (spec), events_tags the tags of buses and rules by
-// ARN.
+// ARN. A scheduled rule's timer is the token of its pending fire timer on the queue engine
+// ("" for none): a timer whose token no longer matches was retired by a change of the rule.
 const schemaV1 = `
 CREATE TABLE events_buses (
 	id          {{ID}},
@@ -38,6 +39,7 @@ CREATE TABLE events_rules (
 	state       TEXT   NOT NULL,
 	description TEXT   NOT NULL DEFAULT '',
 	role_arn    TEXT   NOT NULL DEFAULT '',
+	timer       TEXT   NOT NULL DEFAULT '',
 	created_at  BIGINT NOT NULL,
 	UNIQUE (bus_id, name)
 );
