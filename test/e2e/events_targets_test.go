@@ -225,3 +225,36 @@ func TestEventTargetDeadLetterQueue(t *testing.T) {
 		t.Errorf("no ERROR_MESSAGE in %+v", attrs)
 	}
 }
+
+// TestLambdaDestinationToEventBus sends a function's on-success record to the default bus,
+// where it arrives as a "Lambda Function Invocation Result - Success" event.
+func TestLambdaDestinationToEventBus(t *testing.T) {
+	t.Parallel()
+	cl := kiritest.Start(t, kiritest.Options{}).Clients()
+	ctx := t.Context()
+	url, queueARN := createQueue(t, cl.SQS, "results")
+	putRuleWithTargets(t, cl.Events, "", "results", `{"source":["lambda"],"detail":{"requestContext":{"condition":["Success"]}}}`,
+		ebtypes.Target{Id: aws.String("q"), Arn: aws.String(queueARN)})
+	createEcho(t, cl.Lambda, "worker")
+	if _, err := cl.Lambda.PutFunctionEventInvokeConfig(ctx, &lambda.PutFunctionEventInvokeConfigInput{FunctionName: aws.String("worker"),
+		DestinationConfig: &types.DestinationConfig{OnSuccess: &types.OnSuccess{Destination: aws.String("arn:aws:events:us-east-1:000000000000:event-bus/default")}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cl.Lambda.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("worker"), InvocationType: types.InvocationTypeEvent,
+		Payload: []byte(`{"say":"done"}`)}); err != nil {
+		t.Fatal(err)
+	}
+	var ev struct {
+		Source     string
+		DetailType string `json:"detail-type"`
+		Resources  []string
+		Detail     struct {
+			RequestPayload struct{ Say string } `json:"requestPayload"`
+		}
+	}
+	body := aws.ToString(receiveAll(t, cl.SQS, url, 1, 30*time.Second)[0].Body)
+	if err := json.Unmarshal([]byte(body), &ev); err != nil || ev.Source != "lambda" || ev.DetailType != "Lambda Function Invocation Result - Success" ||
+		len(ev.Resources) != 1 || !strings.HasPrefix(ev.Resources[0], "arn:aws:lambda:us-east-1:000000000000:function:worker") || ev.Detail.RequestPayload.Say != "done" {
+		t.Fatalf("event %s (%v)", body, err)
+	}
+}

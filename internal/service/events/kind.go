@@ -11,6 +11,7 @@ import (
 	"github.com/kiri-run/kiri/internal/iam/authz"
 	"github.com/kiri-run/kiri/internal/iam/policy"
 	"github.com/kiri-run/kiri/internal/queue"
+	"github.com/kiri-run/kiri/internal/uuid"
 )
 
 // kind receives the target registry's deliveries to bus ARNs: events from rules of other buses
@@ -75,16 +76,46 @@ func (k kind) Deliver(ctx context.Context, d dispatch.Delivery) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", d.Target, dispatch.ErrNoTarget)
 	}
+	event := d.Payload
+	if d.Source.Principal == lambdaPrincipal {
+		event = k.s.lambdaResultEvent(d)
+	}
 	var head struct {
 		ID         string          `json:"id"`
 		DetailType string          `json:"detail-type"`
 		Source     string          `json:"source"`
 		Detail     json.RawMessage `json:"detail"`
 	}
-	if err := json.Unmarshal(d.Payload, &head); err != nil || head.DetailType == "" || head.Source == "" || len(head.Detail) == 0 {
+	if err := json.Unmarshal(event, &head); err != nil || head.DetailType == "" || head.Source == "" || len(head.Detail) == 0 {
 		return queueNever(fmt.Errorf("delivery to %s is not an event", d.Target))
 	}
-	return k.s.ingest(ctx, map[busKey]*busRow{key: b}, []ingested{{bus: key, id: head.ID, event: d.Payload, at: k.s.now()}})
+	return k.s.ingest(ctx, map[busKey]*busRow{key: b}, []ingested{{bus: key, id: head.ID, event: event, at: k.s.now()}})
+}
+
+// lambdaPrincipal is the principal of Lambda's deliveries to destinations.
+const lambdaPrincipal = "lambda.amazonaws.com"
+
+// lambdaResultEvent is the event EventBridge makes of a Lambda destination's invocation
+// record: source "lambda", detail-type "Lambda Function Invocation Result - Success" (or
+// "- Failure"), the function's ARN as its resource and the record as its detail.
+func (s *Service) lambdaResultEvent(d dispatch.Delivery) []byte {
+	var rec struct {
+		RequestContext struct {
+			FunctionARN string `json:"functionArn"`
+			Condition   string `json:"condition"`
+		} `json:"requestContext"`
+	}
+	if err := json.Unmarshal(d.Payload, &rec); err != nil {
+		return d.Payload
+	}
+	outcome := "Failure"
+	if rec.RequestContext.Condition == "Success" {
+		outcome = "Success"
+	}
+	id := uuid.New()
+	e := PutEventsRequestEntry{Source: awsproto.Ptr("lambda"), DetailType: awsproto.Ptr("Lambda Function Invocation Result - " + outcome),
+		Detail: awsproto.Ptr(string(d.Payload)), Resources: []string{rec.RequestContext.FunctionARN}}
+	return envelope(id, d.Source.Account, d.Source.Region, s.now(), &e)
 }
 
 // deadLetter sends a delivery of a rule's that failed for good to the dead-letter queue of the
