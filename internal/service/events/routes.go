@@ -128,13 +128,13 @@ func (s *Service) deliveriesOf(ctx context.Context, r *busRoutes, ev ingested) (
 	if r == nil || len(r.rules) == 0 {
 		return nil, nil
 	}
-	flat, err := pattern.ParseEvent(ev.event)
+	matched, err := r.machine.Match(ev.event)
 	if err != nil {
 		return nil, fmt.Errorf("event %s: %w", ev.id, err)
 	}
 	var out []queued
 	var decoded any
-	for _, id := range r.machine.MatchEvent(flat) {
+	for _, id := range matched {
 		rt := r.rules[id]
 		for _, t := range rt.targets {
 			if decoded == nil && (t.path != nil || t.tf != nil) {
