@@ -39,7 +39,22 @@ func (s *Service) operations() authz.Operations {
 			return []authz.Request{{Action: action, Resource: awsproto.Value(arn(in))}}, nil
 		}
 	}
+	named := func(action, kind string, name func(in any) *string) authz.Rule {
+		return func(ctx context.Context, in any) ([]authz.Request, error) {
+			account, region := callerScope(ctx)
+			return []authz.Request{{Action: action, Resource: "arn:aws:events:" + region + ":" + account + ":" + kind + "/" + awsproto.Value(name(in))}}, nil
+		}
+	}
 	return authz.Operations{
+		"CreateArchive":    named("events:CreateArchive", "archive", func(in any) *string { return in.(*CreateArchiveRequest).ArchiveName }),
+		"DescribeArchive":  named("events:DescribeArchive", "archive", func(in any) *string { return in.(*DescribeArchiveRequest).ArchiveName }),
+		"UpdateArchive":    named("events:UpdateArchive", "archive", func(in any) *string { return in.(*UpdateArchiveRequest).ArchiveName }),
+		"DeleteArchive":    named("events:DeleteArchive", "archive", func(in any) *string { return in.(*DeleteArchiveRequest).ArchiveName }),
+		"ListArchives":     everywhere("events:ListArchives"),
+		"StartReplay":      named("events:StartReplay", "replay", func(in any) *string { return in.(*StartReplayRequest).ReplayName }),
+		"DescribeReplay":   named("events:DescribeReplay", "replay", func(in any) *string { return in.(*DescribeReplayRequest).ReplayName }),
+		"CancelReplay":     named("events:CancelReplay", "replay", func(in any) *string { return in.(*CancelReplayRequest).ReplayName }),
+		"ListReplays":      everywhere("events:ListReplays"),
 		"ListEventBuses":   everywhere("events:ListEventBuses"),
 		"TestEventPattern": everywhere("events:TestEventPattern"),
 		"CreateEventBus":   bus("events:CreateEventBus", func(in any) *string { return in.(*CreateEventBusRequest).Name }),

@@ -80,8 +80,11 @@ func New(ctx context.Context, d service.Deps) (*Service, error) {
 	s.registerBusOps()
 	s.registerRuleOps()
 	s.registerTargetOps()
+	s.registerArchiveOps()
 	awsproto.Handle(api, "PutEvents", s.putEvents)
 	d.Queue.Handle(scheduleQueue, s.fire, queue.HandlerOptions{Concurrency: 4})
+	d.Queue.Handle(replayQueue, s.replayStep, queue.HandlerOptions{Concurrency: 2})
+	d.Queue.Every("events.archive-retention", archiveRetentionInterval, archiveRetentionInterval, s.sweepArchives)
 	d.Targets.Register("events", kind{s})
 	return s, nil
 }

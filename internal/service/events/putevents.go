@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -168,28 +169,42 @@ func (s *Service) putEvents(ctx context.Context, in *PutEventsRequest) (*PutEven
 	return out, nil
 }
 
-// ingest routes events put on buses (already loaded) and commits their deliveries in one
-// write.
+// ingest routes events put on buses (already loaded) and commits, in one write, their
+// deliveries and their copies in the archives that keep them.
 func (s *Service) ingest(ctx context.Context, buses map[busKey]*busRow, events []ingested) error {
 	var all []queued
+	type kept struct {
+		archive int64
+		ev      ingested
+	}
+	var archived []kept
 	for _, ev := range events {
 		r, err := s.routesOf(ctx, buses[ev.bus])
 		if err != nil {
 			return err
 		}
-		ds, err := s.deliveriesOf(ctx, r, ev)
+		ds, archives, err := s.route(ctx, r, ev, nil)
 		if err != nil {
 			return err
 		}
 		all = append(all, ds...)
+		for _, a := range archives {
+			archived = append(archived, kept{a, ev})
+		}
 	}
-	if len(all) == 0 {
+	if len(all) == 0 && len(archived) == 0 {
 		return nil
 	}
 	return s.st.Write(ctx, func(tx *store.Tx) error {
 		for _, q := range all {
 			if err := s.targets.Enqueue(tx, q.d, q.p); err != nil {
 				return err
+			}
+		}
+		for _, k := range archived {
+			if _, err := tx.Exec("INSERT INTO events_archived (archive_id, ingested_at, event) VALUES (?, ?, ?)",
+				k.archive, k.ev.at.UnixNano(), string(k.ev.event)); err != nil {
+				return fmt.Errorf("archive event %s: %w", k.ev.id, err)
 			}
 		}
 		return nil

@@ -15,10 +15,15 @@ import (
 
 // busRoutes are a bus's enabled pattern rules with targets, compiled: one Machine matches an
 // event against all of them at once.
+//
+// Archives of the bus are in the same Machine under their id negated; an archive without a
+// pattern takes every event.
 type busRoutes struct {
 	version int64
 	machine *pattern.Machine[int64]
 	rules   map[int64]*route
+	always  []int64 // archives without a pattern
+	n       int     // archives
 }
 
 // route is one rule and its targets, ready to deliver.
@@ -95,7 +100,33 @@ func (s *Service) compileRoutes(ctx context.Context, b *busRow) (*busRoutes, err
 		}
 		rt.targets = append(rt.targets, c)
 	}
-	return r, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	archives, err := s.st.Query(ctx, "SELECT id, name, pattern FROM events_archives WHERE bus_id = ?", b.ID)
+	if err != nil {
+		return nil, fmt.Errorf("load archives of %s: %w", b.Key.arn(), err)
+	}
+	defer archives.Close()
+	for archives.Next() {
+		var id int64
+		var name, pat string
+		if err := archives.Scan(&id, &name, &pat); err != nil {
+			return nil, err
+		}
+		r.n++
+		if pat == "" {
+			r.always = append(r.always, id)
+			continue
+		}
+		p, err := pattern.Compile([]byte(pat))
+		if err != nil {
+			s.log.Warn("archive's pattern no longer compiles; it keeps nothing", "archive", name, "error", err)
+			continue
+		}
+		r.machine.Add(-id, p)
+	}
+	return r, archives.Err()
 }
 
 func compileTarget(t Target, ruleARN string) (*routeTarget, error) {
@@ -122,30 +153,42 @@ type ingested struct {
 	at    time.Time
 }
 
-// deliveriesOf matches an event against the routes of its bus and returns one delivery per
-// target of each rule it matches.
-func (s *Service) deliveriesOf(ctx context.Context, r *busRoutes, ev ingested) ([]queued, error) {
-	if r == nil || len(r.rules) == 0 {
-		return nil, nil
+// route matches an event against the routes of its bus and returns one delivery per target
+// of each rule it matches (of the rules in only, when only is not nil: a replay's filter), and
+// the archives that keep it (none for a replayed event).
+func (s *Service) route(ctx context.Context, r *busRoutes, ev ingested, only map[string]bool) (out []queued, archives []int64, err error) {
+	if r == nil || (len(r.rules) == 0 && r.n == 0) {
+		return nil, nil, nil
 	}
 	matched, err := r.machine.Match(ev.event)
 	if err != nil {
-		return nil, fmt.Errorf("event %s: %w", ev.id, err)
+		return nil, nil, fmt.Errorf("event %s: %w", ev.id, err)
 	}
-	var out []queued
+	if only == nil {
+		archives = append(archives, r.always...)
+	}
 	var decoded any
 	for _, id := range matched {
+		if id < 0 {
+			if only == nil {
+				archives = append(archives, -id)
+			}
+			continue
+		}
 		rt := r.rules[id]
+		if only != nil && !only[rt.arn] {
+			continue
+		}
 		for _, t := range rt.targets {
 			if decoded == nil && (t.path != nil || t.tf != nil) {
 				if decoded, err = decodeEvent(ev.event); err != nil {
-					return nil, err
+					return nil, nil, err
 				}
 			}
 			out = append(out, queued{d: t.delivery(ctx, rt, ev, decoded), p: t.policy})
 		}
 	}
-	return out, nil
+	return out, archives, nil
 }
 
 // queued is a delivery and its policy, to enqueue.

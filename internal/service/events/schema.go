@@ -14,7 +14,8 @@ import (
 // row. version counts the changes of a bus's rules and targets: a process keeps the bus's
 // compiled routes until it changes. events_rules holds the rules of a bus, events_targets each
 // rule's targets as the Target shape in JSON (spec), events_tags the tags of buses and rules by
-// ARN. A scheduled rule's timer is the token of its pending fire timer on the queue engine
+// ARN. events_archives holds archives of buses' events, events_archived the events they keep
+// (by ingestion time), events_replays the replays of archives. A scheduled rule's timer is the token of its pending fire timer on the queue engine
 // ("" for none): a timer whose token no longer matches was retired by a change of the rule.
 const schemaV1 = `
 CREATE TABLE events_buses (
@@ -51,6 +52,44 @@ CREATE TABLE events_targets (
 	PRIMARY KEY (rule_id, target_id)
 );
 CREATE INDEX events_targets_arn ON events_targets (arn);
+CREATE TABLE events_archives (
+	id          {{ID}},
+	account     TEXT   NOT NULL,
+	region      TEXT   NOT NULL,
+	name        {{NAME}} NOT NULL,
+	bus_id      BIGINT NOT NULL,
+	description TEXT   NOT NULL DEFAULT '',
+	pattern     TEXT   NOT NULL DEFAULT '',
+	retention   INTEGER NOT NULL DEFAULT 0,
+	created_at  BIGINT NOT NULL,
+	UNIQUE (account, region, name)
+);
+CREATE TABLE events_archived (
+	id          {{ID}},
+	archive_id  BIGINT NOT NULL,
+	ingested_at BIGINT NOT NULL,
+	event       TEXT   NOT NULL
+);
+CREATE INDEX events_archived_time ON events_archived (archive_id, ingested_at, id);
+CREATE TABLE events_replays (
+	id           {{ID}},
+	account      TEXT   NOT NULL,
+	region       TEXT   NOT NULL,
+	name         {{NAME}} NOT NULL,
+	archive_id   BIGINT NOT NULL,
+	archive_arn  TEXT   NOT NULL,
+	description  TEXT   NOT NULL DEFAULT '',
+	destination  TEXT   NOT NULL,
+	filter_arns  TEXT   NOT NULL DEFAULT '',
+	start_time   BIGINT NOT NULL,
+	end_time     BIGINT NOT NULL,
+	state        TEXT   NOT NULL,
+	reason       TEXT   NOT NULL DEFAULT '',
+	last_time    BIGINT NOT NULL DEFAULT 0,
+	started_at   BIGINT NOT NULL,
+	ended_at     BIGINT NOT NULL DEFAULT 0,
+	UNIQUE (account, region, name)
+);
 CREATE TABLE events_tags (
 	arn     TEXT NOT NULL,
 	tag_key TEXT NOT NULL,
