@@ -282,6 +282,8 @@ func (s *Service) deleteEventBus(ctx context.Context, in *DeleteEventBusRequest)
 		for _, q := range []string{
 			"DELETE FROM events_targets WHERE rule_id IN (SELECT id FROM events_rules WHERE bus_id = ?)",
 			"DELETE FROM events_rules WHERE bus_id = ?",
+			"DELETE FROM events_archived WHERE archive_id IN (SELECT id FROM events_archives WHERE bus_id = ?)",
+			"DELETE FROM events_archives WHERE bus_id = ?",
 			"DELETE FROM events_buses WHERE id = ?",
 		} {
 			if _, err := tx.Exec(q, b.ID); err != nil {
