@@ -6,6 +6,7 @@ import (
 	"github.com/kiri-run/kiri/internal/service/apigateway/connections"
 	"github.com/kiri-run/kiri/internal/service/dynamodb"
 	"github.com/kiri-run/kiri/internal/service/dynamodb/streams"
+	"github.com/kiri-run/kiri/internal/service/events"
 	"github.com/kiri-run/kiri/internal/service/iam"
 	"github.com/kiri-run/kiri/internal/service/lambda"
 	"github.com/kiri-run/kiri/internal/service/logs"
@@ -32,6 +33,7 @@ var services = []service.New{
 	service.Of(apigateway.New),
 	service.Of(connections.New),
 	service.Of(apigateway.NewREST),
+	service.Of(events.New),
 	service.Of(scheduler.New),
 	service.Of(pipes.New),
 }

@@ -9,10 +9,12 @@ import (
 	"strings"
 
 	"github.com/kiri-run/kiri/internal/awsproto"
+	"github.com/kiri-run/kiri/internal/busevent"
 	"github.com/kiri-run/kiri/internal/dispatch"
 	"github.com/kiri-run/kiri/internal/eventsource"
 	"github.com/kiri-run/kiri/internal/pattern"
 	"github.com/kiri-run/kiri/internal/telemetry"
+	"github.com/kiri-run/kiri/internal/uuid"
 )
 
 // runner is a running pipe: its configuration compiled once for its poller.
@@ -186,7 +188,7 @@ func (r *runner) send(ctx context.Context, events, payloads [][]byte, ids []stri
 	case "events":
 		for i, e := range events {
 			d := base
-			d.Payload = r.busEntry(e, payloads[i])
+			d.Payload = r.busEvent(e, payloads[i])
 			if err := r.s.deps.Targets.Deliver(ctx, d); err != nil {
 				return err
 			}
@@ -247,30 +249,25 @@ func dynamic(v string, event []byte) string {
 	return string(encodeJSON(got))
 }
 
-// busEntry is the PutEvents entry a pipe sends an event bus for an event: the payload as its
-// detail, with the pipe's DetailType, Source and Resources (by default "Event from <source
-// kind>" and "Pipe <name>", as Pipes sends them).
-func (r *runner) busEntry(event, payload []byte) []byte {
+// busEvent is the event a pipe puts on an event bus for an event: the payload as its detail,
+// with the pipe's DetailType, Source and Resources (by default "Event from <source kind>" and
+// "Pipe <name>", as Pipes sends them).
+func (r *runner) busEvent(event, payload []byte) []byte {
 	p := &r.p
-	entry := struct {
-		Source       string
-		DetailType   string
-		Detail       string
-		Resources    []string `json:",omitempty"`
-		EventBusName string
-	}{Source: "Pipe " + p.Name, DetailType: "Event from aws:" + sourceKind(p.Source), EventBusName: p.Target}
+	source, detailType := "Pipe "+p.Name, "Event from aws:"+sourceKind(p.Source)
+	var resources []string
 	if b := p.TargetParameters.EventBridgeEventBusParameters; b != nil {
 		if b.Source != nil {
-			entry.Source = dynamic(*b.Source, event)
+			source = dynamic(*b.Source, event)
 		}
 		if b.DetailType != nil {
-			entry.DetailType = dynamic(*b.DetailType, event)
+			detailType = dynamic(*b.DetailType, event)
 		}
-		entry.Resources = b.Resources
+		resources = b.Resources
 	}
-	entry.Detail = string(payload)
-	if !json.Valid(payload) {
-		entry.Detail = string(encodeJSON(string(payload)))
+	account, region := "", ""
+	if parts := strings.SplitN(p.Target, ":", 6); len(parts) == 6 {
+		region, account = parts[3], parts[4]
 	}
-	return encodeJSON(entry)
+	return busevent.Encode(uuid.New(), detailType, source, account, region, r.s.now(), resources, payload)
 }

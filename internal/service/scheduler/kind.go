@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kiri-run/kiri/internal/awsproto"
+	"github.com/kiri-run/kiri/internal/busevent"
 	"github.com/kiri-run/kiri/internal/dispatch"
 	"github.com/kiri-run/kiri/internal/queue"
 )
@@ -91,15 +92,7 @@ func (inv *invocation) event(detail []byte) []byte {
 	if parts := strings.SplitN(inv.Schedule, ":", 6); len(parts) == 6 {
 		region, account = parts[3], parts[4]
 	}
-	var raw json.RawMessage = detail
-	if !json.Valid(detail) {
-		raw, _ = json.Marshal(string(detail))
-	}
-	b, _ := json.Marshal(map[string]any{
-		"version": "0", "id": inv.Execution, "detail-type": inv.DetailType, "source": inv.Source, "account": account,
-		"time": inv.At.UTC().Format(time.RFC3339), "region": region, "resources": []string{inv.Schedule}, "detail": raw,
-	})
-	return b
+	return busevent.Encode(inv.Execution, inv.DetailType, inv.Source, account, region, inv.At, []string{inv.Schedule}, detail)
 }
 
 // deadLetter sends a failed invocation's input to its dead-letter queue with the attributes
