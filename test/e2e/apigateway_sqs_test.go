@@ -18,6 +18,13 @@ import (
 // ""), on an auto-deployed $default stage, and returns the route's invoke path.
 func sqsRoute(t *testing.T, srv *kiritest.Server, role string, params map[string]string) string {
 	t.Helper()
+	return serviceRoute(t, srv, "SQS-SendMessage", role, params)
+}
+
+// serviceRoute makes an HTTP API whose route POST /orders/{kind} is an AWS service integration
+// of subtype with params (and role, when not ""), and returns its invoke path before {kind}.
+func serviceRoute(t *testing.T, srv *kiritest.Server, subtype, role string, params map[string]string) string {
+	t.Helper()
 	c := apiClient(srv)
 	ctx := t.Context()
 	api, err := c.CreateApi(ctx, &apigatewayv2.CreateApiInput{Name: aws.String("orders"), ProtocolType: apitypes.ProtocolTypeHttp})
@@ -25,7 +32,7 @@ func sqsRoute(t *testing.T, srv *kiritest.Server, role string, params map[string
 		t.Fatal(err)
 	}
 	in := &apigatewayv2.CreateIntegrationInput{ApiId: api.ApiId, IntegrationType: apitypes.IntegrationTypeAwsProxy,
-		IntegrationSubtype: aws.String("SQS-SendMessage"), PayloadFormatVersion: aws.String("1.0"), RequestParameters: params}
+		IntegrationSubtype: aws.String(subtype), PayloadFormatVersion: aws.String("1.0"), RequestParameters: params}
 	if role != "" {
 		in.CredentialsArn = aws.String(role)
 	}

@@ -41,9 +41,10 @@ func integrationFunction(uri string) string {
 
 // Integration types and subtypes Kiri serves.
 const (
-	typeLambda     = "AWS_PROXY"
-	typeHTTP       = "HTTP_PROXY"
-	subtypeSQSSend = "SQS-SendMessage"
+	typeLambda       = "AWS_PROXY"
+	typeHTTP         = "HTTP_PROXY"
+	subtypeSQSSend   = "SQS-SendMessage"
+	subtypeEventsPut = "EventBridge-PutEvents"
 )
 
 var roleARN = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$`)
@@ -59,8 +60,8 @@ func checkIntegrationInput(typ, subtype, connection, credentials, version *strin
 	if t := awsproto.Value(typ); t != "" && t != typeLambda && t != typeHTTP {
 		return badRequest("Integration type %s is not supported by this server yet; only AWS_PROXY integrations with Lambda functions and HTTP_PROXY integrations are", t)
 	}
-	if subtype != nil && *subtype != subtypeSQSSend {
-		return badRequest("Integration subtype %s is not supported by this server yet; only %s is", *subtype, subtypeSQSSend)
+	if _, ok := subtypeParams[awsproto.Value(subtype)]; subtype != nil && !ok {
+		return badRequest("Integration subtype %s is not supported by this server yet; only %s and %s are", *subtype, subtypeSQSSend, subtypeEventsPut)
 	}
 	if c := awsproto.Value(connection); c != "" && c != "INTERNET" {
 		return badRequest("Connection type %s is not supported by this server yet", c)
@@ -101,11 +102,11 @@ func checkIntegration(i *Integration, enforcing bool) error {
 		return err
 	}
 	if i.CredentialsArn != nil && i.IntegrationSubtype == nil {
-		return badRequest("CredentialsArn is not supported by this server yet except for %s integrations", subtypeSQSSend)
+		return badRequest("CredentialsArn is not supported by this server yet except for AWS service integrations")
 	}
 	switch t := awsproto.Value(i.IntegrationType); {
 	case t == typeLambda && i.IntegrationSubtype != nil:
-		return checkSQSIntegration(i, enforcing)
+		return checkServiceIntegration(i, enforcing)
 	case t == typeLambda:
 		if i.IntegrationUri == nil {
 			return badRequest("IntegrationUri is required for AWS_PROXY integrations")

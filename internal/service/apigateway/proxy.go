@@ -203,8 +203,12 @@ func (s *Service) serveInvoke(w http.ResponseWriter, r *http.Request, apiID stri
 		s.forward(w, req.r, rec, m, integ, body, path)
 		return
 	}
-	if awsproto.Value(integ.IntegrationSubtype) == subtypeSQSSend {
+	switch awsproto.Value(integ.IntegrationSubtype) {
+	case subtypeSQSSend:
 		s.sendToSQS(w, req, rec, integ)
+		return
+	case subtypeEventsPut:
+		s.putToEventBridge(w, req, rec, integ)
 		return
 	}
 	var payload []byte
