@@ -128,7 +128,7 @@ func TestAPIGatewayRESTControlPlane(t *testing.T) {
 		{Type: rtypes.IntegrationTypeAwsProxy, Uri: aws.String(fn), IntegrationHttpMethod: aws.String("POST")},
 		{Type: rtypes.IntegrationTypeAwsProxy, Uri: aws.String(invoke), IntegrationHttpMethod: aws.String("GET")},
 		{Type: rtypes.IntegrationTypeHttp, Uri: aws.String("http://example.com"), IntegrationHttpMethod: aws.String("GET")},
-		{Type: rtypes.IntegrationTypeAws, Uri: aws.String("arn:aws:apigateway:us-east-1:dynamodb:action/PutItem"), IntegrationHttpMethod: aws.String("POST")},
+		{Type: rtypes.IntegrationTypeAws, Uri: aws.String("arn:aws:apigateway:us-east-1:states:action/StartExecution"), IntegrationHttpMethod: aws.String("POST")},
 		{Type: rtypes.IntegrationTypeMock, RequestTemplates: map[string]string{"application/json": `#if($input.params('code')`}},
 		{Type: rtypes.IntegrationTypeAwsProxy, Uri: aws.String(invoke), IntegrationHttpMethod: aws.String("POST"), ContentHandling: rtypes.ContentHandlingStrategyConvertToBinary},
 	} {

@@ -143,6 +143,10 @@ func (s *RESTService) ServeInvoke(w http.ResponseWriter, r *http.Request, apiID 
 			s.sendToQueue(w, c, integ)
 			return true
 		}
+		if dynamoURI.MatchString(awsproto.Value(integ.Uri)) {
+			s.runDynamo(w, c, integ)
+			return true
+		}
 		s.invokeLambdaCustom(w, c, integ)
 	default:
 		internalError(w, http.StatusInternalServerError)

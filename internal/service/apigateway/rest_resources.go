@@ -394,6 +394,12 @@ func checkRestIntegration(in *restapi.PutIntegrationRequest, enforcing bool) (*r
 			}
 			break
 		}
+		if strings.Contains(uri, ":dynamodb:") {
+			if err := checkDynamoTarget(uri, method, in.Credentials, enforcing); err != nil {
+				return nil, err
+			}
+			break
+		}
 		fallthrough
 	case restLambdaProxy:
 		m := invokeARN.FindStringSubmatch(uri)
@@ -424,8 +430,8 @@ func checkRestIntegration(in *restapi.PutIntegrationRequest, enforcing bool) (*r
 	default:
 		return nil, badRequest("Invalid integration type specified: %s", typ)
 	}
-	if in.Credentials != nil && !sqsURI.MatchString(uri) {
-		return nil, badRequest("Integration credentials are not supported by this server yet for %s integrations other than with SQS", typ)
+	if in.Credentials != nil && !sqsURI.MatchString(uri) && !dynamoURI.MatchString(uri) {
+		return nil, badRequest("Integration credentials are not supported by this server yet for %s integrations other than with SQS and DynamoDB", typ)
 	}
 	if c := awsproto.Value(in.ConnectionType); c != "" && c != "INTERNET" {
 		return nil, badRequest("Connection type %s is not supported by this server yet", c)
