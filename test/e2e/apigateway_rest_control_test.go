@@ -102,7 +102,7 @@ func TestAPIGatewayRESTControlPlane(t *testing.T) {
 
 	// Methods: what is not built is refused.
 	for _, in := range []*apigateway.PutMethodInput{
-		{AuthorizationType: aws.String("AWS_IAM")},
+		{AuthorizationType: aws.String("AWS_IAM"), AuthorizerId: aws.String("abc123")},
 		{AuthorizationType: aws.String("COGNITO_USER_POOLS")},
 		{AuthorizationType: aws.String("NONE"), RequestValidatorId: aws.String("v1")},
 		{AuthorizationType: aws.String("NONE"), RequestModels: map[string]string{"application/json": "Pet"}},

@@ -234,7 +234,11 @@ func checkMethodInput(in *restapi.PutMethodRequest) error {
 		if in.AuthorizerId == nil {
 			return badRequest("Invalid authorizer ID specified. Setting the authorization type to CUSTOM or COGNITO_USER_POOLS requires a valid authorizer.")
 		}
-	case "AWS_IAM", "COGNITO_USER_POOLS":
+	case "AWS_IAM":
+		if in.AuthorizerId != nil {
+			return badRequest("Authorizer ID must not be set for authorization type AWS_IAM")
+		}
+	case "COGNITO_USER_POOLS":
 		return badRequest("Authorization type %s is not supported by this server yet", t)
 	default:
 		return badRequest("Invalid authorization type specified: %s", t)
