@@ -30,13 +30,7 @@ func checkDynamoTarget(uri, method string, credentials *string, enforcing bool) 
 	if method != "POST" {
 		return badRequest("DynamoDB integrations must use the POST integration HTTP method")
 	}
-	if credentials != nil && !roleARN.MatchString(*credentials) {
-		return badRequest("Invalid ARN specified in the request: %s", *credentials)
-	}
-	if enforcing && credentials == nil {
-		return badRequest("Credentials are required for AWS service integrations")
-	}
-	return nil
+	return checkServiceCredentials(credentials, enforcing)
 }
 
 // runDynamo serves an AWS integration with DynamoDB: the integration request (as the request

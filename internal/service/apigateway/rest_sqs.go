@@ -26,6 +26,12 @@ func checkSQSTarget(uri string, credentials *string, enforcing bool) error {
 	if sqsURI.FindStringSubmatch(uri) == nil {
 		return badRequest("AWS integrations with SQS are supported for the SendMessage action and queue paths only: %s", uri)
 	}
+	return checkServiceCredentials(credentials, enforcing)
+}
+
+// checkServiceCredentials checks the role an AWS service integration acts as: an IAM role
+// ARN, required when IAM is enforced.
+func checkServiceCredentials(credentials *string, enforcing bool) error {
 	if credentials != nil && !roleARN.MatchString(*credentials) {
 		return badRequest("Invalid ARN specified in the request: %s", *credentials)
 	}
