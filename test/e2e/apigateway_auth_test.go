@@ -143,17 +143,43 @@ func TestAPIGatewayAuthorizerControlPlane(t *testing.T) {
 	_, err = c.GetAuthorizer(ctx, &apigatewayv2.GetAuthorizerInput{ApiId: api.ApiId, AuthorizerId: jwt.AuthorizerId})
 	wantGatewayError(t, err, "NotFoundException")
 
-	// WebSocket APIs' authorizers and route authorization are not built: refused, not ignored.
+	// WebSocket APIs authorize their $connect route only, with AWS_IAM or a REQUEST authorizer
+	// answering with a policy, whose identity sources are route.request.header/querystring.
 	ws, err := c.CreateApi(ctx, &apigatewayv2.CreateApiInput{Name: aws.String("chat"), ProtocolType: apitypes.ProtocolTypeWebsocket,
 		RouteSelectionExpression: aws.String("$request.body.action")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = c.CreateRoute(ctx, &apigatewayv2.CreateRouteInput{ApiId: ws.ApiId, RouteKey: aws.String("$connect"), AuthorizationType: apitypes.AuthorizationTypeAwsIam})
-	wantGatewayError(t, err, "BadRequestException")
-	_, err = c.CreateAuthorizer(ctx, &apigatewayv2.CreateAuthorizerInput{ApiId: ws.ApiId, Name: aws.String("x"), AuthorizerType: apitypes.AuthorizerTypeRequest,
-		AuthorizerUri: aws.String(invoke), IdentitySource: []string{"route.request.header.Auth"}})
-	wantGatewayError(t, err, "BadRequestException")
+	for _, in := range []*apigatewayv2.CreateAuthorizerInput{
+		{AuthorizerType: apitypes.AuthorizerTypeRequest, AuthorizerUri: aws.String(invoke), IdentitySource: []string{"$request.header.Auth"}},
+		{AuthorizerType: apitypes.AuthorizerTypeRequest, AuthorizerUri: aws.String(invoke), IdentitySource: []string{"route.request.header.Auth"},
+			AuthorizerPayloadFormatVersion: aws.String("2.0")},
+		{AuthorizerType: apitypes.AuthorizerTypeRequest, AuthorizerUri: aws.String(invoke), IdentitySource: []string{"route.request.header.Auth"},
+			EnableSimpleResponses: aws.Bool(true)},
+		{AuthorizerType: apitypes.AuthorizerTypeRequest, AuthorizerUri: aws.String(invoke), IdentitySource: []string{}, AuthorizerResultTtlInSeconds: aws.Int32(60)},
+		jwtAuthorizerInput(ws.ApiId, "https://idp.example/realm", "app"),
+	} {
+		in.ApiId, in.Name = ws.ApiId, aws.String("x")
+		_, err = c.CreateAuthorizer(ctx, in)
+		wantGatewayError(t, err, "BadRequestException")
+	}
+	wsAuth, err := c.CreateAuthorizer(ctx, &apigatewayv2.CreateAuthorizerInput{ApiId: ws.ApiId, Name: aws.String("x"), AuthorizerType: apitypes.AuthorizerTypeRequest,
+		AuthorizerUri: aws.String(invoke), IdentitySource: []string{"route.request.header.Auth", "route.request.querystring.token"},
+		AuthorizerResultTtlInSeconds: aws.Int32(60)})
+	if err != nil || wsAuth.EnableSimpleResponses != nil || wsAuth.AuthorizerPayloadFormatVersion != nil {
+		t.Fatalf("CreateAuthorizer of a WebSocket API = %+v, %v", wsAuth, err)
+	}
+	if _, err := c.CreateRoute(ctx, &apigatewayv2.CreateRouteInput{ApiId: ws.ApiId, RouteKey: aws.String("$connect"),
+		AuthorizationType: apitypes.AuthorizationTypeCustom, AuthorizerId: wsAuth.AuthorizerId}); err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"$default", "$disconnect", "sendmessage"} {
+		_, err = c.CreateRoute(ctx, &apigatewayv2.CreateRouteInput{ApiId: ws.ApiId, RouteKey: aws.String(key), AuthorizationType: apitypes.AuthorizationTypeAwsIam})
+		wantGatewayError(t, err, "BadRequestException")
+		if !strings.Contains(err.Error(), "Currently, authorization is restricted to the $connect route only") {
+			t.Errorf("CreateRoute %s with AWS_IAM: %v", key, err)
+		}
+	}
 }
 
 // TestAPIGatewayJWTAuthorizerProtectsRESTBackend puts the REST backend (HTTP API → function →

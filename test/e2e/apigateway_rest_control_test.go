@@ -102,7 +102,7 @@ func TestAPIGatewayRESTControlPlane(t *testing.T) {
 
 	// Methods: what is not built is refused.
 	for _, in := range []*apigateway.PutMethodInput{
-		{AuthorizationType: aws.String("AWS_IAM")},
+		{AuthorizationType: aws.String("AWS_IAM"), AuthorizerId: aws.String("abc123")},
 		{AuthorizationType: aws.String("COGNITO_USER_POOLS")},
 		{AuthorizationType: aws.String("NONE"), RequestValidatorId: aws.String("v1")},
 		{AuthorizationType: aws.String("NONE"), RequestModels: map[string]string{"application/json": "Pet"}},
@@ -128,7 +128,7 @@ func TestAPIGatewayRESTControlPlane(t *testing.T) {
 		{Type: rtypes.IntegrationTypeAwsProxy, Uri: aws.String(fn), IntegrationHttpMethod: aws.String("POST")},
 		{Type: rtypes.IntegrationTypeAwsProxy, Uri: aws.String(invoke), IntegrationHttpMethod: aws.String("GET")},
 		{Type: rtypes.IntegrationTypeHttp, Uri: aws.String("http://example.com"), IntegrationHttpMethod: aws.String("GET")},
-		{Type: rtypes.IntegrationTypeAws, Uri: aws.String("arn:aws:apigateway:us-east-1:dynamodb:action/PutItem"), IntegrationHttpMethod: aws.String("POST")},
+		{Type: rtypes.IntegrationTypeAws, Uri: aws.String("arn:aws:apigateway:us-east-1:states:action/StartExecution"), IntegrationHttpMethod: aws.String("POST")},
 		{Type: rtypes.IntegrationTypeMock, RequestTemplates: map[string]string{"application/json": `#if($input.params('code')`}},
 		{Type: rtypes.IntegrationTypeAwsProxy, Uri: aws.String(invoke), IntegrationHttpMethod: aws.String("POST"), ContentHandling: rtypes.ContentHandlingStrategyConvertToBinary},
 	} {

@@ -46,7 +46,7 @@ func TestAPIGatewayRESTUpdates(t *testing.T) {
 		t.Fatalf("UpdateMethod = %+v, %v", m, err)
 	}
 	_, err = c.UpdateMethod(ctx, &apigateway.UpdateMethodInput{RestApiId: apiID, ResourceId: res, HttpMethod: get, PatchOperations: []rtypes.PatchOperation{
-		{Op: rtypes.OpReplace, Path: aws.String("/authorizationType"), Value: aws.String("AWS_IAM")}}})
+		{Op: rtypes.OpReplace, Path: aws.String("/authorizationType"), Value: aws.String("COGNITO_USER_POOLS")}}})
 	wantGatewayError(t, err, "BadRequestException")
 	i, err := c.UpdateIntegration(ctx, &apigateway.UpdateIntegrationInput{RestApiId: apiID, ResourceId: res, HttpMethod: get, PatchOperations: []rtypes.PatchOperation{
 		{Op: rtypes.OpReplace, Path: aws.String("/requestTemplates/application~1json"), Value: aws.String(`{"statusCode": $input.params('code')}`)}}})

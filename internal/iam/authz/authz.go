@@ -306,9 +306,6 @@ func Principal(c *awsproto.Call) policy.Principal {
 		arn = "arn:aws:iam::" + c.AccountID + ":root"
 	}
 	p := policy.Principal{Account: c.AccountID, ARN: arn, UserID: c.UserID, Parent: c.ParentARN, Tags: c.PrincipalTags}
-	if p.UserID == "" {
-		p.UserID = c.AccountID
-	}
 	switch rest := arnResource(arn); {
 	case rest == "root":
 		p.Type = policy.Root
@@ -326,6 +323,11 @@ func Principal(c *awsproto.Call) policy.Principal {
 		p.Type = policy.FederatedUser
 	default:
 		p.Type = policy.Root
+	}
+	if p.UserID == "" && p.Type == policy.Root {
+		// The root's aws:userid is its account; a session a service makes as a role has no
+		// unique id to give (aws:userid absent), as AuthorizeRole's sessions have none.
+		p.UserID = c.AccountID
 	}
 	if !c.TokenIssued.IsZero() {
 		p.TokenIssueTime = c.TokenIssued

@@ -161,7 +161,7 @@ func TestCheckAuthorizer(t *testing.T) {
 			AuthorizerResultTtlInSeconds: awsproto.Ptr(int32(0)), JwtConfiguration: &JWTConfiguration{Issuer: awsproto.Ptr("https://idp.example"), Audience: []string{"a"}}}, false},
 	}
 	for _, tc := range cases {
-		if err := checkAuthorizer(tc.a); (err == nil) != tc.ok {
+		if err := checkAuthorizer(tc.a, false); (err == nil) != tc.ok {
 			t.Errorf("%s: %v", tc.name, err)
 		}
 	}

@@ -31,7 +31,9 @@ var identitySourceExpr = regexp.MustCompile(`^\$(request\.header\.[A-Za-z0-9!#$%
 // takes its token from one header or query parameter and names its issuer and audience; a
 // REQUEST authorizer calls a Lambda function with payload format 1.0 or 2.0 and may cache its
 // answers for up to an hour by its identity sources.
-func checkAuthorizer(a *Authorizer) error {
+// A WebSocket API's authorizer (websocket) is a REQUEST authorizer of its own kind: see
+// checkSocketAuthorizer.
+func checkAuthorizer(a *Authorizer, websocket bool) error {
 	if n := awsproto.Value(a.Name); n == "" || len(n) > 128 {
 		return badRequest("Authorizer name must be between 1 and 128 characters")
 	}
@@ -40,6 +42,9 @@ func checkAuthorizer(a *Authorizer) error {
 	}
 	if len(a.IdentitySource) > maxIdentitySource {
 		return badRequest("An authorizer may have at most %d identity sources", maxIdentitySource)
+	}
+	if websocket {
+		return checkSocketAuthorizer(a)
 	}
 	for _, src := range a.IdentitySource {
 		if !identitySourceExpr.MatchString(src) {
@@ -81,14 +86,8 @@ func checkRequestAuthorizer(a *Authorizer) error {
 	if a.JwtConfiguration != nil {
 		return badRequest("JwtConfiguration is only supported for JWT authorizers")
 	}
-	if a.AuthorizerUri == nil {
-		return badRequest("AuthorizerUri is a required parameter for REQUEST authorizer")
-	}
-	if fn := integrationFunction(*a.AuthorizerUri); !functionARN.MatchString(fn) {
-		return badRequest("Invalid Authorizer URI: %s. An authorizer's URI must be a Lambda function's invoke ARN", *a.AuthorizerUri)
-	}
-	if c := a.AuthorizerCredentialsArn; c != nil && !roleARN.MatchString(*c) {
-		return badRequest("Invalid role ARN specified for AuthorizerCredentialsArn: %s", *c)
+	if err := checkAuthorizerFunction(a); err != nil {
+		return err
 	}
 	switch v := awsproto.Value(a.AuthorizerPayloadFormatVersion); v {
 	case "":
@@ -100,6 +99,26 @@ func checkRequestAuthorizer(a *Authorizer) error {
 	if awsproto.Value(a.EnableSimpleResponses) && *a.AuthorizerPayloadFormatVersion != "2.0" {
 		return badRequest("EnableSimpleResponses is only supported for AuthorizerPayloadFormatVersion 2.0")
 	}
+	return checkAuthorizerTTL(a)
+}
+
+// checkAuthorizerFunction checks a Lambda authorizer's function and the role to call it as.
+func checkAuthorizerFunction(a *Authorizer) error {
+	if a.AuthorizerUri == nil {
+		return badRequest("AuthorizerUri is a required parameter for REQUEST authorizer")
+	}
+	if fn := integrationFunction(*a.AuthorizerUri); !functionARN.MatchString(fn) {
+		return badRequest("Invalid Authorizer URI: %s. An authorizer's URI must be a Lambda function's invoke ARN", *a.AuthorizerUri)
+	}
+	if c := a.AuthorizerCredentialsArn; c != nil && !roleARN.MatchString(*c) {
+		return badRequest("Invalid role ARN specified for AuthorizerCredentialsArn: %s", *c)
+	}
+	return nil
+}
+
+// checkAuthorizerTTL checks how long a Lambda authorizer's answers are cached: up to an hour,
+// by identity sources it must then have.
+func checkAuthorizerTTL(a *Authorizer) error {
 	ttl := awsproto.Value(a.AuthorizerResultTtlInSeconds)
 	if ttl < 0 || ttl > maxAuthorizerTTL {
 		return badRequest("AuthorizerResultTtlInSeconds must be between 0 and %d", maxAuthorizerTTL)
@@ -110,29 +129,28 @@ func checkRequestAuthorizer(a *Authorizer) error {
 	return nil
 }
 
-// withDefaults fills in what AWS reports for a REQUEST authorizer created without it.
-func (a *Authorizer) withDefaults() {
+// withDefaults fills in what AWS reports for a REQUEST authorizer created without it (simple
+// responses are HTTP APIs' only).
+func (a *Authorizer) withDefaults(websocket bool) {
 	if awsproto.Value(a.AuthorizerType) != authorizerRequest {
 		return
 	}
 	if a.AuthorizerResultTtlInSeconds == nil {
 		a.AuthorizerResultTtlInSeconds = awsproto.Ptr(int32(0))
 	}
-	if a.EnableSimpleResponses == nil {
+	if a.EnableSimpleResponses == nil && !websocket {
 		a.EnableSimpleResponses = awsproto.Ptr(false)
 	}
 }
 
-// requireHTTPAPI loads an API that is an HTTP API: Kiri builds authorizers for those.
-func requireHTTPAPI(q rowQuery, sc scope, apiID string) error {
+// apiIsWebSocket loads an API and reports whether it is a WebSocket API, whose authorizers
+// differ from HTTP APIs'.
+func apiIsWebSocket(q rowQuery, sc scope, apiID string) (bool, error) {
 	a, err := requireAPI(q, sc, apiID)
 	if err != nil {
-		return err
+		return false, err
 	}
-	if awsproto.Value(a.ProtocolType) != "HTTP" {
-		return badRequest("Authorizers of %s APIs are not supported by this server yet", awsproto.Value(a.ProtocolType))
-	}
-	return nil
+	return isWebSocket(a), nil
 }
 
 func (s *Service) createAuthorizer(ctx context.Context, in *CreateAuthorizerRequest) (*CreateAuthorizerResponse, error) {
@@ -143,16 +161,17 @@ func (s *Service) createAuthorizer(ctx context.Context, in *CreateAuthorizerRequ
 		IdentitySource: in.IdentitySource, IdentityValidationExpression: in.IdentityValidationExpression,
 		JwtConfiguration: in.JwtConfiguration, Name: in.Name,
 	}
-	if err := checkAuthorizer(&a); err != nil {
-		return nil, err
-	}
-	a.withDefaults()
 	sc := scopeOf(ctx)
 	apiID := awsproto.Value(in.ApiId)
 	err := s.st.Write(ctx, func(tx *store.Tx) error {
-		if err := requireHTTPAPI(tx.QueryRow, sc, apiID); err != nil {
+		ws, err := apiIsWebSocket(tx.QueryRow, sc, apiID)
+		if err != nil {
 			return err
 		}
+		if err := checkAuthorizer(&a, ws); err != nil {
+			return err
+		}
+		a.withDefaults(ws)
 		return putDoc(tx, sc, apiID, kindAuthorizer, *a.AuthorizerId, &a)
 	})
 	if err != nil {
@@ -213,10 +232,14 @@ func (s *Service) updateAuthorizer(ctx context.Context, in *UpdateAuthorizerRequ
 				a.JwtConfiguration.Audience = c.Audience
 			}
 		}
-		if err := checkAuthorizer(&a); err != nil {
+		ws, err := apiIsWebSocket(tx.QueryRow, sc, apiID)
+		if err != nil {
 			return err
 		}
-		a.withDefaults()
+		if err := checkAuthorizer(&a, ws); err != nil {
+			return err
+		}
+		a.withDefaults(ws)
 		if err := checkAuthorizerRoutes(tx, sc, apiID, &a); err != nil {
 			return err
 		}
@@ -275,14 +298,18 @@ func (s *Service) deleteAuthorizer(ctx context.Context, in *DeleteAuthorizerRequ
 // checkRouteAuth checks a route's authorization settings against the API's authorizers: JWT
 // routes name a JWT authorizer, CUSTOM routes a REQUEST authorizer, and only JWT routes have
 // scopes; NONE and AWS_IAM routes name no authorizer.
-func checkRouteAuth(tx *store.Tx, sc scope, apiID, authType string, authorizerID *string, scopes []string) error {
+// A WebSocket API authorizes its $connect route only, with AWS_IAM or a REQUEST authorizer.
+func checkRouteAuth(tx *store.Tx, sc scope, apiID, routeKey, authType string, authorizerID *string, scopes []string) error {
 	if authType != authNone || authorizerID != nil || len(scopes) > 0 {
-		api, err := requireAPI(tx.QueryRow, sc, apiID)
+		ws, err := apiIsWebSocket(tx.QueryRow, sc, apiID)
 		if err != nil {
 			return err
 		}
-		if p := awsproto.Value(api.ProtocolType); p != "HTTP" {
-			return badRequest("Authorization of %s API routes is not supported by this server yet; AuthorizationType must be NONE", p)
+		if ws && routeKey != routeConnect {
+			return badRequest("Currently, authorization is restricted to the $connect route only")
+		}
+		if ws && authType == authJWT {
+			return badRequest("Invalid authorization type JWT for WebSocket API. Supported types are NONE, CUSTOM and AWS_IAM")
 		}
 	}
 	switch authType {

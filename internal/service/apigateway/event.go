@@ -183,8 +183,7 @@ func (p *proxyRequest) v1() *eventV1 {
 	ev.Headers, ev.MultiValueHeaders, ev.QueryStringParameters, ev.MultiValueQueryStringParameters = v1Values(r)
 	ev.RequestContext.Authorizer = p.auth.v1()
 	if a := p.auth; a != nil && a.iam != nil {
-		id := &ev.RequestContext.Identity
-		id.AccessKey, id.AccountID, id.Caller, id.User, id.UserARN = &a.iam.accessKey, &a.iam.accountID, &a.iam.callerID, &a.iam.userID, &a.iam.userARN
+		a.iam.fill(&ev.RequestContext.Identity)
 	}
 	ev.Body, ev.IsBase64Encoded = p.encodedBody()
 	return ev

@@ -139,22 +139,12 @@ func (s *Service) authorizeLambda(w http.ResponseWriter, req *proxyRequest, rec 
 			return false
 		}
 	}
-	ttl := time.Duration(awsproto.Value(a.AuthorizerResultTtlInSeconds)) * time.Second
-	key := req.d.apiID + "\x00" + awsproto.Value(req.d.stage.DeploymentId) + "\x00" + awsproto.Value(a.AuthorizerId) + "\x00" + strings.Join(values, "\x00")
-	var answer *authorizerAnswer
-	if ttl > 0 {
-		answer = s.authCache.get(key, req.now)
-	}
-	if answer == nil {
-		var err error
-		if answer, err = s.callAuthorizer(req, a, values); err != nil {
-			s.log.Warn("Lambda authorizer failed", "api", req.d.apiID, "authorizer", awsproto.Value(a.AuthorizerId), "error", err)
-			writeMessage(w, http.StatusInternalServerError, "Internal Server Error")
-			return false
-		}
-		if ttl > 0 {
-			s.authCache.put(key, answer, req.now.Add(ttl), req.now)
-		}
+	answer, err := s.lambdaAnswer(req.r.Context(), req.d, a, values, req.now, func() ([]byte, error) {
+		return req.authorizerEvent(awsproto.Value(a.AuthorizerPayloadFormatVersion), values)
+	})
+	if err != nil {
+		writeMessage(w, http.StatusInternalServerError, "Internal Server Error")
+		return false
 	}
 	if !answer.allows(req.routeARN(), req.now) {
 		writeMessage(w, http.StatusForbidden, "Forbidden")
@@ -172,29 +162,51 @@ type roleInvoker interface {
 	InvokeAsRole(ctx context.Context, arn, principal, roleARN string, payload []byte) ([]byte, string, error)
 }
 
-// callAuthorizer invokes the authorizer's function with the request event of its payload
-// format and reads its answer: as API Gateway, which the function's resource policy must let
-// invoke it for the authorizer, or with AuthorizerCredentialsArn as that role, which (with IAM
-// enforced) must trust API Gateway and may invoke the function.
-func (s *Service) callAuthorizer(req *proxyRequest, a *Authorizer, values []string) (*authorizerAnswer, error) {
-	payload, err := req.authorizerEvent(awsproto.Value(a.AuthorizerPayloadFormatVersion), values)
-	if err != nil {
-		return nil, err
+// lambdaAnswer is a Lambda authorizer's answer for a request to d (of an HTTP or WebSocket
+// API) with identity source values: the cached one while its TTL lasts, else the function's
+// answer to the event payload makes.
+func (s *Service) lambdaAnswer(ctx context.Context, d *deployedAPI, a *Authorizer, values []string, now time.Time, payload func() ([]byte, error)) (*authorizerAnswer, error) {
+	ttl := time.Duration(awsproto.Value(a.AuthorizerResultTtlInSeconds)) * time.Second
+	key := d.apiID + "\x00" + awsproto.Value(d.stage.DeploymentId) + "\x00" + awsproto.Value(a.AuthorizerId) + "\x00" + strings.Join(values, "\x00")
+	if ttl > 0 {
+		if answer := s.authCache.get(key, now); answer != nil {
+			return answer, nil
+		}
 	}
-	ctx, cancel := context.WithTimeout(req.r.Context(), authorizerTimeout)
+	ev, err := payload()
+	if err == nil {
+		var answer *authorizerAnswer
+		if answer, err = s.callAuthorizer(ctx, d.sc, d.apiID, a, ev); err == nil {
+			if ttl > 0 {
+				s.authCache.put(key, answer, now.Add(ttl), now)
+			}
+			return answer, nil
+		}
+	}
+	s.log.Warn("Lambda authorizer failed", "api", d.apiID, "authorizer", awsproto.Value(a.AuthorizerId), "error", err)
+	return nil, err
+}
+
+// callAuthorizer invokes the authorizer's function with its event and reads its answer: as
+// API Gateway, which the function's resource policy must let invoke it for the authorizer, or
+// with AuthorizerCredentialsArn as that role, which (with IAM enforced) must trust API Gateway
+// and may invoke the function.
+func (s *Service) callAuthorizer(ctx context.Context, sc scope, apiID string, a *Authorizer, payload []byte) (*authorizerAnswer, error) {
+	ctx, cancel := context.WithTimeout(ctx, authorizerTimeout)
 	defer cancel()
+	var err error
 	fn := integrationFunction(awsproto.Value(a.AuthorizerUri))
 	var out []byte
 	var fnErr string
 	if role := awsproto.Value(a.AuthorizerCredentialsArn); role != "" {
-		out, fnErr, err = s.invokeAsRole(ctx, req.d.sc.account, fn, role, payload)
+		out, fnErr, err = s.invokeAsRole(ctx, sc.account, fn, role, payload)
 	} else {
 		lambda, ok := service.Lookup[functionInvoker](s.services, "lambda")
 		if !ok {
 			return nil, errors.New("the Lambda service is not running")
 		}
-		source := fmt.Sprintf("arn:aws:execute-api:%s:%s:%s/authorizers/%s", req.d.sc.region, req.d.sc.account, req.d.apiID, awsproto.Value(a.AuthorizerId))
-		out, fnErr, err = lambda.InvokeForService(ctx, fn, principal, source, req.d.sc.account, payload)
+		source := fmt.Sprintf("arn:aws:execute-api:%s:%s:%s/authorizers/%s", sc.region, sc.account, apiID, awsproto.Value(a.AuthorizerId))
+		out, fnErr, err = lambda.InvokeForService(ctx, fn, principal, source, sc.account, payload)
 	}
 	if err != nil {
 		return nil, err

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"maps"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -44,6 +45,8 @@ type restCall struct {
 	now       time.Time
 	// authorizer is what a Lambda authorizer gave: its principalId and context.
 	authorizer map[string]any
+	// iam is the caller of an AWS_IAM method.
+	iam *iamAuth
 }
 
 // writeRESTMessage answers with a REST API's own {"message": ...} body.
@@ -67,7 +70,7 @@ func restErrorType(status int) string {
 // missingToken is REST APIs' answer to a request no method matches.
 func missingToken(w http.ResponseWriter) {
 	w.Header().Set("X-Amzn-Errortype", "MissingAuthenticationTokenException")
-	writeMessage(w, http.StatusForbidden, "Missing Authentication Token")
+	writeMessage(w, http.StatusForbidden, missingTokenMessage)
 }
 
 // internalError is REST APIs' answer to a failed or malformed integration: note the lower-case
@@ -102,8 +105,15 @@ func (s *RESTService) ServeInvoke(w http.ResponseWriter, r *http.Request, apiID 
 		missingToken(w)
 		return true
 	}
-	if awsproto.Value(c.method.AuthorizationType) == "CUSTOM" && !s.authorize(w, c) {
-		return true
+	switch awsproto.Value(c.method.AuthorizationType) {
+	case "CUSTOM":
+		if !s.authorize(w, c) {
+			return true
+		}
+	case "AWS_IAM":
+		if !s.authorizeIAM(w, c) {
+			return true
+		}
 	}
 	if awsproto.Value(c.method.ApiKeyRequired) {
 		status, msg, err := s.checkAPIKey(ctx, c)
@@ -141,6 +151,10 @@ func (s *RESTService) ServeInvoke(w http.ResponseWriter, r *http.Request, apiID 
 	case restAWS:
 		if sqsURI.MatchString(awsproto.Value(integ.Uri)) {
 			s.sendToQueue(w, c, integ)
+			return true
+		}
+		if dynamoURI.MatchString(awsproto.Value(integ.Uri)) {
+			s.runDynamo(w, c, integ)
 			return true
 		}
 		s.invokeLambdaCustom(w, c, integ)
@@ -294,6 +308,9 @@ func (c *restCall) event() *restEvent {
 			RequestTime: c.now.UTC().Format(requestTimeLayout), RequestTimeEpoch: c.now.UnixMilli(),
 			ResourceID: awsproto.Value(c.resource.Id), ResourcePath: awsproto.Value(c.resource.Path), Stage: stage,
 		}, Authorizer: c.authorizer},
+	}
+	if c.iam != nil {
+		c.iam.fill(&ev.RequestContext.Identity)
 	}
 	if len(c.params) > 0 {
 		ev.PathParameters = c.params
@@ -604,6 +621,9 @@ func (c *restCall) mappingInput(body []byte) mapping.Input {
 	}
 	if c.authorizer != nil {
 		in.Context["authorizer"] = c.authorizer
+	}
+	if c.iam != nil {
+		maps.Copy(in.Context["identity"].(map[string]any), c.iam.identityFields())
 	}
 	return in
 }

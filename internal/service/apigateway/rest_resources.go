@@ -234,7 +234,11 @@ func checkMethodInput(in *restapi.PutMethodRequest) error {
 		if in.AuthorizerId == nil {
 			return badRequest("Invalid authorizer ID specified. Setting the authorization type to CUSTOM or COGNITO_USER_POOLS requires a valid authorizer.")
 		}
-	case "AWS_IAM", "COGNITO_USER_POOLS":
+	case "AWS_IAM":
+		if in.AuthorizerId != nil {
+			return badRequest("Authorizer ID must not be set for authorization type AWS_IAM")
+		}
+	case "COGNITO_USER_POOLS":
 		return badRequest("Authorization type %s is not supported by this server yet", t)
 	default:
 		return badRequest("Invalid authorization type specified: %s", t)
@@ -394,6 +398,12 @@ func checkRestIntegration(in *restapi.PutIntegrationRequest, enforcing bool) (*r
 			}
 			break
 		}
+		if strings.Contains(uri, ":dynamodb:") {
+			if err := checkDynamoTarget(uri, method, in.Credentials, enforcing); err != nil {
+				return nil, err
+			}
+			break
+		}
 		fallthrough
 	case restLambdaProxy:
 		m := invokeARN.FindStringSubmatch(uri)
@@ -424,8 +434,8 @@ func checkRestIntegration(in *restapi.PutIntegrationRequest, enforcing bool) (*r
 	default:
 		return nil, badRequest("Invalid integration type specified: %s", typ)
 	}
-	if in.Credentials != nil && !sqsURI.MatchString(uri) {
-		return nil, badRequest("Integration credentials are not supported by this server yet for %s integrations other than with SQS", typ)
+	if in.Credentials != nil && !sqsURI.MatchString(uri) && !dynamoURI.MatchString(uri) {
+		return nil, badRequest("Integration credentials are not supported by this server yet for %s integrations other than with SQS and DynamoDB", typ)
 	}
 	if c := awsproto.Value(in.ConnectionType); c != "" && c != "INTERNET" {
 		return nil, badRequest("Connection type %s is not supported by this server yet", c)

@@ -26,6 +26,12 @@ func checkSQSTarget(uri string, credentials *string, enforcing bool) error {
 	if sqsURI.FindStringSubmatch(uri) == nil {
 		return badRequest("AWS integrations with SQS are supported for the SendMessage action and queue paths only: %s", uri)
 	}
+	return checkServiceCredentials(credentials, enforcing)
+}
+
+// checkServiceCredentials checks the role an AWS service integration acts as: an IAM role
+// ARN, required when IAM is enforced.
+func checkServiceCredentials(credentials *string, enforcing bool) error {
 	if credentials != nil && !roleARN.MatchString(*credentials) {
 		return badRequest("Invalid ARN specified in the request: %s", *credentials)
 	}
@@ -70,15 +76,11 @@ func (s *RESTService) sendToQueue(w http.ResponseWriter, c *restCall, integ *res
 		internalError(w, http.StatusInternalServerError)
 		return
 	}
-	role := awsproto.Value(integ.Credentials)
 	ctx, cancel := context.WithTimeout(c.r.Context(), time.Duration(awsproto.Value(integ.TimeoutInMillis))*time.Millisecond)
 	defer cancel()
-	if s.enforcing() {
-		sts, ok := service.Lookup[roleChecker](s.services, "sts")
-		if !ok || sts.CheckServiceRole(ctx, principal, c.sc.account, role) != nil {
-			internalError(w, http.StatusInternalServerError)
-			return
-		}
+	role, ok := s.integrationRole(ctx, w, c, integ)
+	if !ok {
+		return
 	}
 	out, err := q.SendForService(ctx, c.sc.account, region, role, params)
 	var ae *awsproto.Error
@@ -100,9 +102,29 @@ func sqsError(code, msg, requestID string) map[string]any {
 	return map[string]any{"Error": map[string]string{"Code": code, "Message": msg, "Type": "Sender"}, "RequestId": requestID}
 }
 
+// integrationRole is the role an AWS integration acts as (its credentials); with IAM enforced
+// API Gateway must be allowed to assume it, else the request fails with an internal error.
+func (s *RESTService) integrationRole(ctx context.Context, w http.ResponseWriter, c *restCall, integ *restapi.Integration) (string, bool) {
+	role := awsproto.Value(integ.Credentials)
+	if s.enforcing() {
+		sts, ok := service.Lookup[roleChecker](s.services, "sts")
+		if !ok || sts.CheckServiceRole(ctx, principal, c.sc.account, role) != nil {
+			internalError(w, http.StatusInternalServerError)
+			return "", false
+		}
+	}
+	return role, true
+}
+
 // writeSQSAnswer answers through the integration response SQS's status selects.
 func (s *RESTService) writeSQSAnswer(w http.ResponseWriter, c *restCall, integ *restapi.Integration, status int, v any) {
 	b, _ := json.Marshal(v)
+	s.writeServiceAnswer(w, c, integ, status, b)
+}
+
+// writeServiceAnswer answers with an AWS service's JSON answer through the integration
+// response its status selects (the default response when no selection pattern matches).
+func (s *RESTService) writeServiceAnswer(w http.ResponseWriter, c *restCall, integ *restapi.Integration, status int, body []byte) {
 	ir := selectResponse(integ, strconv.Itoa(status))
 	if ir == nil {
 		internalError(w, http.StatusInternalServerError)
@@ -110,5 +132,5 @@ func (s *RESTService) writeSQSAnswer(w http.ResponseWriter, c *restCall, integ *
 	}
 	h := http.Header{}
 	h.Set("Content-Type", "application/json")
-	s.writeIntegrationResponse(w, c, ir, h, b)
+	s.writeIntegrationResponse(w, c, ir, h, body)
 }

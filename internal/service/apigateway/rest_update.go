@@ -96,7 +96,7 @@ func (s *RESTService) updateMethod(ctx context.Context, in *restapi.UpdateMethod
 				return err
 			}
 		}
-		if awsproto.Value(put.AuthorizationType) == "NONE" {
+		if t := awsproto.Value(put.AuthorizationType); t == "NONE" || t == "AWS_IAM" {
 			put.AuthorizerId = nil
 		}
 		if err := checkMethodInput(put); err != nil {

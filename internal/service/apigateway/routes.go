@@ -126,7 +126,7 @@ func (s *Service) createRoute(ctx context.Context, in *CreateRouteRequest) (*Cre
 		if err := checkTarget(tx, sc, apiID, in.Target); err != nil {
 			return err
 		}
-		if err := checkRouteAuth(tx, sc, apiID, *r.AuthorizationType, r.AuthorizerId, r.AuthorizationScopes); err != nil {
+		if err := checkRouteAuth(tx, sc, apiID, key, *r.AuthorizationType, r.AuthorizerId, r.AuthorizationScopes); err != nil {
 			return err
 		}
 		if err := checkKeyFree(tx, sc, apiID, key, ""); err != nil {
@@ -219,7 +219,7 @@ func (s *Service) updateRoute(ctx context.Context, in *UpdateRouteRequest) (*Upd
 		if in.AuthorizationScopes != nil {
 			r.AuthorizationScopes = in.AuthorizationScopes
 		}
-		if err := checkRouteAuth(tx, sc, apiID, awsproto.Value(r.AuthorizationType), r.AuthorizerId, r.AuthorizationScopes); err != nil {
+		if err := checkRouteAuth(tx, sc, apiID, awsproto.Value(r.RouteKey), awsproto.Value(r.AuthorizationType), r.AuthorizerId, r.AuthorizationScopes); err != nil {
 			return err
 		}
 		if err := putDoc(tx, sc, apiID, kindRoute, id, &r); err != nil {

@@ -71,10 +71,15 @@ type socket struct {
 	sourceIP, userAgent               string
 	domain                            string
 	connectedAt                       time.Time
-	lastActive                        atomic.Int64 // Unix nanoseconds
-	ws                                *websocket.Conn
-	wmu                               sync.Mutex
-	idleTimer, maxTimer               timer
+	// authorizer is what the $connect route's Lambda authorizer gave (principalId and
+	// context), iam the caller of an AWS_IAM $connect route: every event of the connection
+	// carries them.
+	authorizer          map[string]any
+	iam                 *iamAuth
+	lastActive          atomic.Int64 // Unix nanoseconds
+	ws                  *websocket.Conn
+	wmu                 sync.Mutex
+	idleTimer, maxTimer timer
 	// closing is set once the server decided to close, with the code and reason it sent
 	// (written under wmu).
 	closing     atomic.Bool

@@ -47,6 +47,8 @@ type socketContext struct {
 	DomainName           string     `json:"domainName"`
 	ConnectionID         string     `json:"connectionId"`
 	APIID                string     `json:"apiId"`
+	// Authorizer is what the $connect route's Lambda authorizer gave.
+	Authorizer map[string]any `json:"authorizer,omitempty"`
 }
 
 // socketAnswer is what WebSocket APIs read of a Lambda proxy function's answer.
@@ -59,12 +61,34 @@ type socketAnswer struct {
 
 // event builds the event of one of c's routes.
 func (c *socket) event(eventType, routeKey, requestID string, now time.Time) *socketEvent {
-	return &socketEvent{RequestContext: socketContext{
+	ev := &socketEvent{RequestContext: socketContext{
 		RouteKey: routeKey, EventType: eventType, ExtendedRequestID: requestID, RequestTime: now.UTC().Format(requestTimeLayout),
 		MessageDirection: "IN", Stage: c.stage, ConnectedAt: c.connectedAt.UnixMilli(), RequestTimeEpoch: now.UnixMilli(),
 		Identity: identityV1{SourceIP: c.sourceIP, UserAgent: c.userAgent}, RequestID: requestID,
-		DomainName: c.domain, ConnectionID: c.id, APIID: c.apiID,
+		DomainName: c.domain, ConnectionID: c.id, APIID: c.apiID, Authorizer: c.authorizer,
 	}}
+	if c.iam != nil {
+		c.iam.fill(&ev.RequestContext.Identity)
+	}
+	return ev
+}
+
+// connectEvent is the $connect route's event: the handshake's headers and query string.
+func (c *socket) connectEvent(r *http.Request, d *deployedAPI, now time.Time) *socketEvent {
+	ev := c.event("CONNECT", routeConnect, newID(16), now)
+	ev.Headers, ev.MultiValueHeaders = map[string]string{}, map[string][]string{}
+	for k, vs := range r.Header {
+		ev.Headers[k], ev.MultiValueHeaders[k] = vs[len(vs)-1], vs
+	}
+	ev.Headers["Host"], ev.MultiValueHeaders["Host"] = r.Host, []string{r.Host}
+	if q := r.URL.Query(); len(q) > 0 {
+		ev.QueryStringParameters, ev.MultiValueQueryStringParameters = map[string]string{}, map[string][]string(q)
+		for k, vs := range q {
+			ev.QueryStringParameters[k] = vs[len(vs)-1]
+		}
+	}
+	ev.StageVariables = d.stageVariables()
+	return ev
 }
 
 // serveWebSocket serves the handshake to a WebSocket API's stage: it runs the $connect route's
@@ -93,21 +117,14 @@ func (s *Service) serveWebSocket(w http.ResponseWriter, r *http.Request, apiID s
 	}
 	c.lastActive.Store(now.UnixNano())
 	var header http.Header
-	if route, integ := d.socketRoute(routeConnect); integ != nil {
-		requestID := newID(16)
-		ev := c.event("CONNECT", routeConnect, requestID, now)
-		ev.Headers, ev.MultiValueHeaders = map[string]string{}, map[string][]string{}
-		for k, vs := range r.Header {
-			ev.Headers[k], ev.MultiValueHeaders[k] = vs[len(vs)-1], vs
-		}
-		ev.Headers["Host"], ev.MultiValueHeaders["Host"] = r.Host, []string{r.Host}
-		if q := r.URL.Query(); len(q) > 0 {
-			ev.QueryStringParameters, ev.MultiValueQueryStringParameters = map[string]string{}, map[string][]string(q)
-			for k, vs := range q {
-				ev.QueryStringParameters[k] = vs[len(vs)-1]
-			}
-		}
-		ev.StageVariables = d.stageVariables()
+	route, integ := d.socketRoute(routeConnect)
+	ev := c.connectEvent(r, d, now)
+	if route != nil && !s.authorizeConnect(w, r, d, route, c, ev, now) {
+		return
+	}
+	if integ != nil {
+		// The integration learns what the authorization learned of the caller.
+		ev.RequestContext = c.event("CONNECT", routeConnect, ev.RequestContext.RequestID, now).RequestContext
 		ans, err := s.invokeSocketRoute(ctx, d, route, integ, ev)
 		if err != nil {
 			writeMessage(w, http.StatusInternalServerError, "Internal Server Error")

@@ -3,6 +3,7 @@ package apigateway
 import (
 	"context"
 	"encoding/json"
+	"regexp"
 	"strings"
 
 	"github.com/kiri-run/kiri/internal/awsproto"
@@ -383,4 +384,29 @@ func deleteRouteResponses(tx *store.Tx, sc scope, apiID, routeID string) error {
 	_, err := tx.Exec(`DELETE FROM apigw_resources WHERE account = ? AND region = ? AND api_id = ? AND kind = ? AND id LIKE ?`,
 		sc.account, sc.region, apiID, kindRouteResponse, routeID+":%")
 	return err
+}
+
+// socketIdentitySource is an identity source of a WebSocket API's authorizer: a header or
+// query string parameter of the $connect request.
+var socketIdentitySource = regexp.MustCompile(`^route\.request\.(header\.[A-Za-z0-9!#$%&'*+.^_` + "`" + `|~-]+|querystring\.[^\s]+)$`)
+
+// checkSocketAuthorizer checks a WebSocket API's authorizer: a Lambda REQUEST authorizer
+// answering with an IAM policy, its identity sources headers or query string parameters of
+// the $connect request.
+func checkSocketAuthorizer(a *Authorizer) error {
+	if t := awsproto.Value(a.AuthorizerType); t != authorizerRequest {
+		return badRequest("Invalid authorizer type %s for WebSocket API. Supported type is REQUEST", t)
+	}
+	for _, src := range a.IdentitySource {
+		if !socketIdentitySource.MatchString(src) {
+			return badRequest("Invalid identity source %s. Identity sources of WebSocket API authorizers supported by this server are route.request.header.<name> and route.request.querystring.<name>", src)
+		}
+	}
+	if a.JwtConfiguration != nil || a.AuthorizerPayloadFormatVersion != nil || a.EnableSimpleResponses != nil {
+		return badRequest("JwtConfiguration, AuthorizerPayloadFormatVersion and EnableSimpleResponses are not supported for WebSocket APIs")
+	}
+	if err := checkAuthorizerFunction(a); err != nil {
+		return err
+	}
+	return checkAuthorizerTTL(a)
 }
