@@ -259,6 +259,9 @@ func (s *Service) SigningName() string {
 // TargetPrefix returns the X-Amz-Target prefix of json services ("" otherwise).
 func (s *Service) TargetPrefix() string { return s.meta.TargetPrefix }
 
+// JSONType is the Content-Type of the service's json protocol bodies.
+func (s *Service) JSONType() string { return s.jsonType }
+
 // APIVersion returns the model's API version ("2011-06-15").
 func (s *Service) APIVersion() string { return s.meta.APIVersion }
 

@@ -12,11 +12,13 @@ import (
 	"github.com/kiri-run/kiri/internal/service/apigateway/restapi"
 )
 
-// dynamoURI is an AWS integration with DynamoDB: one of its actions
-// (arn:aws:apigateway:REGION:dynamodb:action/PutItem).
-var dynamoURI = regexp.MustCompile(`^arn:aws[a-z-]*:apigateway:([a-z0-9-]+):dynamodb:action/([A-Za-z]+)$`)
+// dynamoURI is an AWS integration with a JSON-protocol service Kiri runs, DynamoDB or
+// EventBridge: one of its actions (arn:aws:apigateway:REGION:dynamodb:action/PutItem,
+// arn:aws:apigateway:REGION:events:action/PutEvents).
+var dynamoURI = regexp.MustCompile(`^arn:aws[a-z-]*:apigateway:([a-z0-9-]+):(dynamodb|events):action/([A-Za-z]+)$`)
 
-// dynamoRunner runs DynamoDB actions for other services (implemented by the DynamoDB service).
+// dynamoRunner runs a service's actions for other services (implemented by the DynamoDB and
+// EventBridge services).
 type dynamoRunner interface {
 	RunForService(ctx context.Context, account, region, role, action string, input []byte) (int, []byte)
 }
@@ -25,10 +27,10 @@ type dynamoRunner interface {
 // and a role to act as (required when IAM is enforced).
 func checkDynamoTarget(uri, method string, credentials *string, enforcing bool) error {
 	if dynamoURI.FindStringSubmatch(uri) == nil {
-		return badRequest("AWS integrations with DynamoDB are supported for actions only (arn:aws:apigateway:REGION:dynamodb:action/ACTION): %s", uri)
+		return badRequest("AWS integrations with DynamoDB and EventBridge are supported for actions only (arn:aws:apigateway:REGION:SERVICE:action/ACTION): %s", uri)
 	}
 	if method != "POST" {
-		return badRequest("DynamoDB integrations must use the POST integration HTTP method")
+		return badRequest("DynamoDB and EventBridge integrations must use the POST integration HTTP method")
 	}
 	return checkServiceCredentials(credentials, enforcing)
 }
@@ -42,7 +44,7 @@ func (s *RESTService) runDynamo(w http.ResponseWriter, c *restCall, integ *resta
 	if !ok {
 		return
 	}
-	db, found := service.Lookup[dynamoRunner](s.services, "dynamodb")
+	db, found := service.Lookup[dynamoRunner](s.services, m[2])
 	if !found {
 		internalError(w, http.StatusInternalServerError)
 		return
@@ -53,7 +55,7 @@ func (s *RESTService) runDynamo(w http.ResponseWriter, c *restCall, integ *resta
 	if !ok {
 		return
 	}
-	status, out := db.RunForService(ctx, c.sc.account, m[1], role, m[2], body)
+	status, out := db.RunForService(ctx, c.sc.account, m[1], role, m[3], body)
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		writeRESTMessage(w, http.StatusGatewayTimeout, "Endpoint request timed out")
 		return

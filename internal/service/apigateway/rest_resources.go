@@ -398,7 +398,7 @@ func checkRestIntegration(in *restapi.PutIntegrationRequest, enforcing bool) (*r
 			}
 			break
 		}
-		if strings.Contains(uri, ":dynamodb:") {
+		if strings.Contains(uri, ":dynamodb:") || strings.Contains(uri, ":events:") {
 			if err := checkDynamoTarget(uri, method, in.Credentials, enforcing); err != nil {
 				return nil, err
 			}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/kiri-run/kiri/internal/awsproto"
 	"github.com/kiri-run/kiri/internal/iam/authz"
+	"github.com/kiri-run/kiri/internal/service"
 )
 
 // PutEventForService puts one event for another AWS service acting as the IAM role role (API
@@ -76,4 +77,11 @@ func ptrIf(v string) *string {
 		return nil
 	}
 	return &v
+}
+
+// RunForService runs an EventBridge action (PutEvents, ...) with its JSON input for another
+// service acting in account and region with role (REST APIs' AWS integrations); see
+// service.RunJSONAction.
+func (s *Service) RunForService(ctx context.Context, account, region, role, action string, input []byte) (int, []byte) {
+	return service.RunJSONAction(ctx, s.api, account, region, role, action, input)
 }
