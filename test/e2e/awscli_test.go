@@ -34,6 +34,7 @@ func runAWS(t *testing.T, srv *kiritest.Server, args ...string) (string, error) 
 }
 
 func TestAWSCLIGetCallerIdentity(t *testing.T) {
+	t.Parallel()
 	srv := kiritest.Start(t, kiritest.Options{Strict: true})
 	out, err := runAWS(t, srv, "sts", "get-caller-identity")
 	if err != nil || !strings.Contains(out, `"Account": "`+kiritest.TestAccount+`"`) {

@@ -11,6 +11,7 @@ import (
 // TestAWSCLIIAM drives IAM with the AWS CLI 2.9, which decodes the percent-encoded policy
 // documents IAM answers into JSON.
 func TestAWSCLIIAM(t *testing.T) {
+	t.Parallel()
 	srv := kiritest.Start(t, kiritest.Options{Strict: true, IAM: authz.Enforce})
 	var role struct {
 		Role struct {

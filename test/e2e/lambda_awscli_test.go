@@ -12,6 +12,7 @@ import (
 
 // TestAWSCLILambda deploys, invokes and reads the logs of a Python function with the AWS CLI 2.9.
 func TestAWSCLILambda(t *testing.T) {
+	t.Parallel()
 	srv := kiritest.Start(t, kiritest.Options{Strict: true})
 	dir := t.TempDir()
 	zipPath := filepath.Join(dir, "fn.zip")

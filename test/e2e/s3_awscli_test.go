@@ -72,6 +72,7 @@ func wantLines(t *testing.T, what, out string, lines ...string) {
 // mb, cp up and down (a 9 MiB file goes as a two-part multipart upload), sync both ways, ls,
 // presign, rm and rb.
 func TestS3AWSCLIHighLevelCommands(t *testing.T) {
+	t.Parallel()
 	srv := kiritest.Start(t, kiritest.Options{Strict: true})
 	dir := t.TempDir()
 
@@ -158,6 +159,7 @@ func TestS3AWSCLIHighLevelCommands(t *testing.T) {
 // TestS3AWSCLIObjectAPI drives the s3api object calls: put-object with metadata, head-object,
 // list-objects-v2 with a prefix, get-object, delete-object, and the errors the CLI reports.
 func TestS3AWSCLIObjectAPI(t *testing.T) {
+	t.Parallel()
 	srv := kiritest.Start(t, kiritest.Options{Strict: true})
 	dir := t.TempDir()
 	mustAWS(t, srv, "s3api", "create-bucket", "--bucket", "cli-api")

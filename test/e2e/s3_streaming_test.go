@@ -248,6 +248,7 @@ func TestS3PresignedSigV2(t *testing.T) {
 
 // TestS3PresignedByAWSCLI uses `aws s3 presign`, which makes SigV2 URLs against a custom endpoint.
 func TestS3PresignedByAWSCLI(t *testing.T) {
+	t.Parallel()
 	const cli = "/usr/bin/aws"
 	if _, err := os.Stat(cli); err != nil {
 		t.Skip("AWS CLI not installed at /usr/bin/aws")

@@ -17,6 +17,7 @@ import (
 // subscription that the function's resource policy allows with
 // `aws lambda add-permission --principal sns.amazonaws.com`.
 func TestSNSAWSCLI(t *testing.T) {
+	t.Parallel()
 	srv := kiritest.Start(t, kiritest.Options{Strict: true})
 	var topic struct{ TopicArn string }
 	mustAWSJSON(t, srv, &topic, "sns", "create-topic", "--name", "cli", "--attributes", "DisplayName=From the CLI", "--tags", "Key=team,Value=cli")

@@ -11,6 +11,7 @@ import (
 
 // TestSQSAWSCLI drives SQS with the AWS CLI v2.9, which speaks the query protocol to it.
 func TestSQSAWSCLI(t *testing.T) {
+	t.Parallel()
 	srv := kiritest.Start(t, kiritest.Options{Strict: true})
 	var created struct{ QueueUrl string }
 	mustAWSJSON(t, srv, &created, "sqs", "create-queue", "--queue-name", "cli", "--attributes", "VisibilityTimeout=40,DelaySeconds=0",
