@@ -6,6 +6,7 @@ import (
 	"github.com/kiri-run/kiri/internal/service/apigateway/connections"
 	"github.com/kiri-run/kiri/internal/service/dynamodb"
 	"github.com/kiri-run/kiri/internal/service/dynamodb/streams"
+	"github.com/kiri-run/kiri/internal/service/events"
 	"github.com/kiri-run/kiri/internal/service/iam"
 	"github.com/kiri-run/kiri/internal/service/lambda"
 	"github.com/kiri-run/kiri/internal/service/logs"
@@ -30,6 +31,7 @@ var services = []service.New{
 	service.Of(dynamodb.New),
 	service.Of(streams.New),
 	service.Of(apigateway.New),
+	service.Of(events.New),
 	service.Of(connections.New),
 	service.Of(apigateway.NewREST),
 	service.Of(scheduler.New),

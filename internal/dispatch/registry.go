@@ -87,6 +87,26 @@ type Delivery struct {
 	TraceParent string `json:"traceparent,omitempty"`
 	// Attempt is 1 on the first delivery, 2 on the first retry, and so on (set by the registry).
 	Attempt int `json:"-"`
+	// Failure is set on a delivery to a Policy's DeadLetter target: the delivery that failed
+	// for good and why, for a dead-letter handler that reports it (EventBridge's message
+	// attributes). Targets that only take the payload ignore it.
+	Failure *Failure `json:"failure,omitempty"`
+}
+
+// Failure is why a delivery failed for good.
+type Failure struct {
+	// Target is the ARN the delivery was for.
+	Target string `json:"target"`
+	// Error is the last attempt's error.
+	Error string `json:"error"`
+	// Attempts is how many deliveries were tried.
+	Attempts int `json:"attempts"`
+	// Exhausted is "MaxAttempts" or "MaxAge" when the policy's limit ended the retries, ""
+	// when the error was final (the target is gone, or refuses the delivery).
+	Exhausted string `json:"exhausted,omitempty"`
+	// NoTarget and Denied report an error wrapping ErrNoTarget or ErrTargetDenied.
+	NoTarget bool `json:"no_target,omitempty"`
+	Denied   bool `json:"denied,omitempty"`
 }
 
 // Policy says how hard the registry tries.
@@ -219,9 +239,15 @@ func (r *Registry) handle(ctx context.Context, m queue.Message) error {
 		return nil
 	}
 	now := r.now()
-	final := errors.Is(err, ErrNoTarget) || errors.Is(err, ErrTargetDenied) || queue.IsPermanent(err) ||
-		(p.MaxAttempts > 0 && d.Attempt >= p.MaxAttempts) || now.Sub(env.Since) >= p.MaxAge
-	if !final {
+	f := &Failure{Target: d.Target, Error: err.Error(), Attempts: d.Attempt,
+		NoTarget: errors.Is(err, ErrNoTarget), Denied: errors.Is(err, ErrTargetDenied)}
+	switch {
+	case f.NoTarget || f.Denied || queue.IsPermanent(err):
+	case p.MaxAttempts > 0 && d.Attempt >= p.MaxAttempts:
+		f.Exhausted = "MaxAttempts"
+	case now.Sub(env.Since) >= p.MaxAge:
+		f.Exhausted = "MaxAge"
+	default:
 		return queue.RetryAt(err, now.Add(p.backoff(d.Attempt)))
 	}
 	log := r.log.With("target", d.Target, "source", d.Source.ARN, "attempts", d.Attempt, "err", err)
@@ -231,7 +257,7 @@ func (r *Registry) handle(ctx context.Context, m queue.Message) error {
 	}
 	log.Warn("delivery failed for good; sending it to its dead-letter target", "dead_letter", p.DeadLetter)
 	dead := d
-	dead.Target, dead.Attempt = p.DeadLetter, 0
+	dead.Target, dead.Attempt, dead.Failure = p.DeadLetter, 0, f
 	return r.st.Write(ctx, func(tx *store.Tx) error {
 		return r.Enqueue(tx, dead, Policy{})
 	})

@@ -111,3 +111,50 @@ func BenchmarkCompile(b *testing.B) {
 		}
 	}
 }
+
+// benchEvents are events of varied sources, detail types and details, so a run does not
+// match one event over and over.
+func benchEvents(n int) [][]byte {
+	out := make([][]byte, n)
+	states := []string{"shipped-2", "new", "cancelled", "SHIPPED-4", "failed"}
+	for i := range out {
+		out[i] = fmt.Appendf(nil, `{"version":"0","id":"6a7e8feb-b491-4cf7-a9f1-bf37034677%02d","detail-type":"Order %d",
+"source":"com.example.service%d","account":"111122223333","time":"2017-12-22T18:43:48Z","region":"eu-west-1",
+"resources":["arn:aws:ec2:eu-west-1:111122223333:instance/i-1234567890abcdef0"],
+"detail":{"state":%q,"amount":%d,"region":"eu-%d-north","customer":{"id":"c-%d","tier":"gold"},
+"file":"orders/%d/x.json","ip":"10.1.%d.3","items":[{"sku":"a","qty":1},{"sku":"b","qty":2}]}}`,
+			i%100, (i/7)%50, i%200, states[i%len(states)], (i*37)%1500, i%7, i, i%9, i%250)
+	}
+	return out
+}
+
+// BenchmarkMachineMixed is the EventBridge figure: events of varied shapes matched against
+// 1,000 rules of mixed pattern kinds (exact, prefix, anything-but, numeric ranges, exists,
+// equals-ignore-case, wildcard, cidr, $or), parsing included. Run it on one core (-cpu 1);
+// events/cpu-s divides by the process's CPU time, so other load on the machine does not
+// lower it.
+func BenchmarkMachineMixed(b *testing.B) {
+	m := NewMachine[int]()
+	for i, p := range benchPatterns(b, 1000) {
+		m.Add(i, p)
+	}
+	events := benchEvents(1000)
+	matched := 0
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	i := 0
+	for b.Loop() {
+		got, err := m.Match(events[i%len(events)])
+		if err != nil {
+			b.Fatal(err)
+		}
+		matched += len(got)
+		i++
+	}
+	cpu := cpuTime() - cpu0
+	b.ReportMetric(float64(matched)/float64(i), "matches/event")
+	if cpu > 0 {
+		b.ReportMetric(float64(i)/cpu.Seconds(), "events/cpu-s")
+	}
+}

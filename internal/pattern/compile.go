@@ -14,6 +14,24 @@ type Pattern struct {
 	shared   map[string]bool // array paths that two or more fields of the pattern pass through
 }
 
+// fieldPaths returns every field path the pattern names, in its $or branches too.
+func (p *Pattern) fieldPaths() []string {
+	var out []string
+	var walk func(n *node)
+	walk = func(n *node) {
+		for i := range n.fields {
+			out = append(out, n.fields[i].path)
+		}
+		for _, group := range n.ors {
+			for _, b := range group {
+				walk(b)
+			}
+		}
+	}
+	walk(&p.root)
+	return out
+}
+
 // node is an AND of field conditions and of $or groups (each group an OR of nodes).
 type node struct {
 	fields []field

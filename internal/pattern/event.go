@@ -11,6 +11,9 @@ type Event struct {
 	leaves     []leaf
 	paths      map[string]span // the leaves of each path, chained through leaf.next
 	arrayPaths []string        // the field path of each array, by array id
+	trailed    bool            // some leaf sits inside an array
+	scratch    []byte          // room for the strings parseEvent skips
+	steps      []step          // the trails of leaves in arrays, one after the other
 }
 
 // span is the first and last leaf of one path.
@@ -37,29 +40,67 @@ var ErrEventNotObject = errors.New("event is not a JSON object")
 
 // ParseEvent parses and flattens a JSON event. Numbers keep their text, so 300.0 equals
 // the pattern value 300 by number and "300.0" only by text, as in EventBridge.
-func ParseEvent(data []byte) (*Event, error) {
-	s := scanner{data: data}
-	s.skipSpace()
-	if s.pos >= len(data) || data[s.pos] != '{' {
-		if _, err := parseJSON(data); err != nil {
-			return nil, err
-		}
-		return nil, ErrEventNotObject
+func ParseEvent(data []byte) (*Event, error) { return parseEvent(data, nil) }
+
+// keptPath is a path a Machine's patterns name: as a field (fields counts the patterns), or
+// as an object a field is in (inside). name is the path, so that a flattened event shares
+// the string rather than making its own.
+type keptPath struct {
+	name           string
+	fields, inside int
+}
+
+// parseEvent is ParseEvent keeping only the leaves whose path a pattern names as a field
+// (all of them when keep is nil): a Machine flattens only what its patterns look at. The
+// whole event is still read, so an event that is not JSON is refused all the same.
+func parseEvent(data []byte, keep map[string]keptPath) (*Event, error) {
+	n := len(data) / 32
+	if keep != nil {
+		n = min(n, len(keep))
 	}
-	e := &Event{paths: make(map[string]span, len(data)/32), leaves: make([]leaf, 0, len(data)/24)}
-	if err := e.scan(&s, "", nil); err != nil {
+	e := &Event{paths: make(map[string]span, n), leaves: make([]leaf, 0, n)}
+	if err := e.parse(data, keep); err != nil {
 		return nil, err
-	}
-	s.skipSpace()
-	if s.pos != len(data) {
-		return nil, s.errorf("unexpected %q after the JSON value", data[s.pos])
 	}
 	return e, nil
 }
 
+// parse flattens data into e, which is empty.
+func (e *Event) parse(data []byte, keep map[string]keptPath) error {
+	s := scanner{data: data}
+	s.skipSpace()
+	if s.pos >= len(data) || data[s.pos] != '{' {
+		if _, err := parseJSON(data); err != nil {
+			return err
+		}
+		return ErrEventNotObject
+	}
+	var room [128]byte
+	if err := e.scan(&s, room[:0], nil, keep); err != nil {
+		return err
+	}
+	s.skipSpace()
+	if s.pos != len(data) {
+		return s.errorf("unexpected %q after the JSON value", data[s.pos])
+	}
+	return nil
+}
+
+// reset empties e for another event, keeping its memory.
+func (e *Event) reset() {
+	clear(e.leaves)
+	e.leaves = e.leaves[:0]
+	clear(e.paths)
+	clear(e.arrayPaths)
+	e.arrayPaths = e.arrayPaths[:0]
+	e.steps = e.steps[:0]
+	e.trailed = false
+}
+
 // scan reads one JSON value from s straight into leaves, without building a tree: the
-// same as parsing then calling add, at a fraction of the allocations.
-func (e *Event) scan(s *scanner, path string, trail []step) error {
+// same as parsing then calling add, at a fraction of the allocations. path is built in
+// place (children write past its end), and becomes a string only for a leaf that is kept.
+func (e *Event) scan(s *scanner, path []byte, trail []step, keep map[string]keptPath) error {
 	s.skipSpace()
 	if s.pos >= len(s.data) {
 		return s.errorf("unexpected end of JSON input")
@@ -81,14 +122,18 @@ func (e *Event) scan(s *scanner, path string, trail []step) error {
 			if s.pos >= len(s.data) || s.data[s.pos] != '"' {
 				return s.errorf("expected a double-quoted field name")
 			}
-			name, err := s.str()
+			child := path
+			if len(child) > 0 {
+				child = append(child, '.')
+			}
+			child, err := s.appendStr(child)
 			if err != nil {
 				return err
 			}
 			if err := s.expect(':'); err != nil {
 				return err
 			}
-			if err := e.scan(s, joinPath(path, name), trail); err != nil {
+			if err := e.scan(s, child, trail, keep); err != nil {
 				return err
 			}
 			done, err := s.next('}')
@@ -106,7 +151,12 @@ func (e *Event) scan(s *scanner, path string, trail []step) error {
 		}
 		s.pos++
 		id := int32(len(e.arrayPaths))
-		e.arrayPaths = append(e.arrayPaths, path)
+		if keep == nil {
+			e.arrayPaths = append(e.arrayPaths, string(path))
+		} else {
+			// Only the names of arrays patterns reach into are ever looked at.
+			e.arrayPaths = append(e.arrayPaths, keep[string(path)].name)
+		}
 		s.skipSpace()
 		if s.pos < len(s.data) && s.data[s.pos] == ']' {
 			s.pos++
@@ -114,8 +164,11 @@ func (e *Event) scan(s *scanner, path string, trail []step) error {
 			return nil
 		}
 		for i := int32(0); ; i++ {
-			t := append(trail[:len(trail):len(trail)], step{array: id, index: i})
-			if err := e.scan(s, path, t); err != nil {
+			// Trails are cut from one arena: a leaf's trail is never appended to.
+			start := len(e.steps)
+			e.steps = append(append(e.steps, trail...), step{array: id, index: i})
+			t := e.steps[start:len(e.steps):len(e.steps)]
+			if err := e.scan(s, path, t, keep); err != nil {
 				return err
 			}
 			done, err := s.next(']')
@@ -128,13 +181,37 @@ func (e *Event) scan(s *scanner, path string, trail []step) error {
 			}
 		}
 	default:
+		name := ""
+		if keep != nil {
+			k := keep[string(path)]
+			if k.fields <= 0 {
+				return e.skipScalar(s)
+			}
+			name = k.name
+		} else {
+			name = string(path)
+		}
 		v, err := s.value()
 		if err != nil {
 			return err
 		}
-		e.add(v, path, trail)
+		e.add(v, name, trail)
 		return nil
 	}
+}
+
+// skipScalar reads a string, number or literal that no pattern asks for, allocating nothing.
+func (e *Event) skipScalar(s *scanner) error {
+	var err error
+	switch c := s.data[s.pos]; {
+	case c == '"':
+		e.scratch, err = s.appendStr(e.scratch[:0])
+	case c == '-' || (c >= '0' && c <= '9'):
+		err = s.skipNumber()
+	default:
+		_, err = s.literal()
+	}
+	return err
 }
 
 // eventOf flattens a parsed JSON object.
@@ -160,6 +237,7 @@ func (e *Event) add(v value, path string, trail []step) {
 		}
 	default:
 		l := leaf{next: -1, path: path, kind: v.kind, text: v.text, trail: trail}
+		e.trailed = e.trailed || len(trail) > 0
 		if v.kind == kindNumber {
 			l.num, l.numOK = comparableNumber(v.text)
 		}
@@ -183,4 +261,4 @@ func (e *Event) first(path string) int32 {
 }
 
 // hasArrays reports whether any leaf sits inside an array.
-func (e *Event) hasArrays() bool { return len(e.arrayPaths) > 0 }
+func (e *Event) hasArrays() bool { return e.trailed }

@@ -184,6 +184,15 @@ func FuzzMachine(f *testing.F) {
 			}
 			got := m.MatchEvent(ev)
 			slices.Sort(got)
+			// Match flattens only the fields the patterns name, and must agree.
+			filtered, err := m.Match([]byte(src))
+			if err != nil {
+				t.Fatal(err)
+			}
+			slices.Sort(filtered)
+			if !slices.Equal(got, filtered) {
+				t.Fatalf("event %s: MatchEvent %v, Match %v", src, got, filtered)
+			}
 			var want []int
 			for name, p := range patterns {
 				ok := p.MatchesEvent(ev)

@@ -261,7 +261,8 @@ func deleteID(m map[string][]uint32, key string, id uint32) {
 // candidates appends the ids of the patterns that may match ev.
 func (ix *index) candidates(ev *Event, out []uint32) []uint32 {
 	out = append(out, ix.always...)
-	var buf []byte
+	var room [128]byte
+	buf := room[:0]
 	lookup := func(m map[string][]uint32, path, tag, val string) {
 		buf = append(append(append(append(buf[:0], path...), 0), tag...), val...)
 		out = append(out, m[string(buf)]...)

@@ -207,6 +207,14 @@ func (s *scanner) next(closing byte) (bool, error) {
 // number scans a number as RFC 8259 defines it and returns its raw text.
 func (s *scanner) number() (string, error) {
 	start := s.pos
+	if err := s.skipNumber(); err != nil {
+		return "", err
+	}
+	return string(s.data[start:s.pos]), nil
+}
+
+// skipNumber scans a number as RFC 8259 defines it.
+func (s *scanner) skipNumber() error {
 	d := s.data
 	if s.pos < len(d) && d[s.pos] == '-' {
 		s.pos++
@@ -217,12 +225,12 @@ func (s *scanner) number() (string, error) {
 	case s.pos < len(d) && d[s.pos] >= '1' && d[s.pos] <= '9':
 		s.digits()
 	default:
-		return "", s.errorf("invalid number")
+		return s.errorf("invalid number")
 	}
 	if s.pos < len(d) && d[s.pos] == '.' {
 		s.pos++
 		if s.digits() == 0 {
-			return "", s.errorf("invalid number")
+			return s.errorf("invalid number")
 		}
 	}
 	if s.pos < len(d) && (d[s.pos] == 'e' || d[s.pos] == 'E') {
@@ -231,10 +239,10 @@ func (s *scanner) number() (string, error) {
 			s.pos++
 		}
 		if s.digits() == 0 {
-			return "", s.errorf("invalid number")
+			return s.errorf("invalid number")
 		}
 	}
-	return string(d[start:s.pos]), nil
+	return nil
 }
 
 func (s *scanner) digits() int {
@@ -248,33 +256,34 @@ func (s *scanner) digits() int {
 
 // str scans a string starting at its opening quote and returns its decoded contents.
 func (s *scanner) str() (string, error) {
-	s.pos++ // "
-	start := s.pos
 	// Fast path: no escapes.
-	for s.pos < len(s.data) {
-		c := s.data[s.pos]
+	start := s.pos + 1
+	for i := start; i < len(s.data); i++ {
+		c := s.data[i]
 		if c == '"' {
-			out := string(s.data[start:s.pos])
-			s.pos++
-			return out, nil
+			s.pos = i + 1
+			return string(s.data[start:i]), nil
 		}
-		if c == '\\' {
+		if c == '\\' || c < 0x20 {
 			break
 		}
-		if c < 0x20 {
-			return "", s.errorf("control character in string")
-		}
-		s.pos++
 	}
-	buf := append([]byte(nil), s.data[start:s.pos]...)
+	b, err := s.appendStr(nil)
+	return string(b), err
+}
+
+// appendStr scans a string starting at its opening quote and appends its decoded contents
+// to buf, allocating nothing when buf has room.
+func (s *scanner) appendStr(buf []byte) ([]byte, error) {
+	s.pos++ // "
 	for s.pos < len(s.data) {
 		c := s.data[s.pos]
 		switch {
 		case c == '"':
 			s.pos++
-			return string(buf), nil
+			return buf, nil
 		case c < 0x20:
-			return "", s.errorf("control character in string")
+			return nil, s.errorf("control character in string")
 		case c != '\\':
 			buf = append(buf, c)
 			s.pos++
@@ -302,7 +311,7 @@ func (s *scanner) str() (string, error) {
 		case 'u':
 			r, ok := s.hex4()
 			if !ok {
-				return "", s.errorf("invalid \\u escape")
+				return nil, s.errorf("invalid \\u escape")
 			}
 			if utf16.IsSurrogate(r) {
 				r2 := rune(-1)
@@ -326,10 +335,10 @@ func (s *scanner) str() (string, error) {
 			}
 			buf = utf8.AppendRune(buf, r)
 		default:
-			return "", s.errorf("invalid escape character %q", e)
+			return nil, s.errorf("invalid escape character %q", e)
 		}
 	}
-	return "", s.errorf("unterminated string")
+	return nil, s.errorf("unterminated string")
 }
 
 func (s *scanner) hex4() (rune, bool) {

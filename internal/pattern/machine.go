@@ -2,6 +2,7 @@ package pattern
 
 import (
 	"slices"
+	"strings"
 	"sync"
 )
 
@@ -9,7 +10,8 @@ import (
 // one field it needs (exact values hashed, prefixes and suffixes by length, numeric ranges
 // in an interval tree), so matching flattens the event once, looks each value up, and runs
 // the full match only on the patterns the lookups name: its cost grows with the event and
-// the matches, not with the number of patterns.
+// the matches, not with the number of patterns. Match flattens only the fields some pattern
+// names, into an Event it reuses.
 //
 // A Machine is safe for concurrent use. Match and MatchEvent take a read lock and run in
 // parallel with each other; Add and Remove take the write lock and wait for running
@@ -20,6 +22,11 @@ type Machine[K comparable] struct {
 	entries []*machineEntry[K] // by id; nil for a free id
 	free    []uint32
 	idx     index
+	// paths are the field paths the patterns name and their prefixes: an event is
+	// flattened to these.
+	paths map[string]keptPath
+	// events are flattened events to reuse.
+	events sync.Pool
 }
 
 type machineEntry[K comparable] struct {
@@ -30,7 +37,7 @@ type machineEntry[K comparable] struct {
 
 // NewMachine returns an empty Machine.
 func NewMachine[K comparable]() *Machine[K] {
-	return &Machine[K]{byName: map[K]uint32{}, idx: newIndex()}
+	return &Machine[K]{byName: map[K]uint32{}, idx: newIndex(), paths: map[string]keptPath{}}
 }
 
 // Add adds p under name, replacing any pattern already added under that name.
@@ -52,6 +59,9 @@ func (m *Machine[K]) Add(name K, p *Pattern) {
 	m.entries[id] = e
 	m.byName[name] = id
 	m.idx.add(id, e.keys)
+	for _, path := range p.fieldPaths() {
+		keepPath(m.paths, path, 1)
+	}
 }
 
 // Remove removes the pattern added under name, reporting whether there was one.
@@ -67,6 +77,9 @@ func (m *Machine[K]) removeLocked(name K) bool {
 		return false
 	}
 	m.idx.remove(id, m.entries[id].keys)
+	for _, path := range m.entries[id].p.fieldPaths() {
+		keepPath(m.paths, path, -1)
+	}
 	m.entries[id] = nil
 	delete(m.byName, name)
 	m.free = append(m.free, id)
@@ -82,12 +95,44 @@ func (m *Machine[K]) Len() int {
 
 // Match returns the names of the patterns that the JSON event matches, in no particular
 // order. It returns an error only when event is not a JSON object.
+// It flattens only the fields its patterns name, so it is cheaper than ParseEvent followed
+// by MatchEvent.
 func (m *Machine[K]) Match(event []byte) ([]K, error) {
-	ev, err := ParseEvent(event)
-	if err != nil {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	ev, _ := m.events.Get().(*Event)
+	if ev == nil {
+		ev = &Event{paths: map[string]span{}}
+	}
+	defer func() { ev.reset(); m.events.Put(ev) }()
+	if err := ev.parse(event, m.paths); err != nil {
 		return nil, err
 	}
-	return m.MatchEvent(ev), nil
+	return m.matchLocked(ev), nil
+}
+
+// keepPath counts one pattern more (delta 1) or less (-1) naming path as a field, and path's
+// prefixes as objects its field is in.
+func keepPath(paths map[string]keptPath, path string, delta int) {
+	for p, leaf := path, true; ; leaf = false {
+		k := paths[p]
+		k.name = p
+		if leaf {
+			k.fields += delta
+		} else {
+			k.inside += delta
+		}
+		if k.fields <= 0 && k.inside <= 0 {
+			delete(paths, p)
+		} else {
+			paths[p] = k
+		}
+		i := strings.LastIndexByte(p, '.')
+		if i < 0 {
+			return
+		}
+		p = p[:i]
+	}
 }
 
 // MatchEvent returns the names of the patterns that the flattened event matches, in no
@@ -95,6 +140,10 @@ func (m *Machine[K]) Match(event []byte) ([]K, error) {
 func (m *Machine[K]) MatchEvent(ev *Event) []K {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
+	return m.matchLocked(ev)
+}
+
+func (m *Machine[K]) matchLocked(ev *Event) []K {
 	var stack [64]uint32
 	cands := m.idx.candidates(ev, stack[:0])
 	slices.Sort(cands)

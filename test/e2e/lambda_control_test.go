@@ -570,14 +570,23 @@ func TestLambdaEventInvokeConfigs(t *testing.T) {
 		DestinationConfig: &types.DestinationConfig{OnSuccess: &types.OnSuccess{Destination: aws.String("nope")}}})
 	wantAPIError(t, err, "InvalidParameterValueException", "destination config")
 
-	// Event buses cannot be reached until EventBridge lands: refused, as Lambda refuses a
+	// S3 buckets cannot be reached until Kiri delivers to them: refused, as Lambda refuses a
 	// destination the execution role cannot reach, rather than dropped later.
-	const bus = "arn:aws:events:us-east-1:000000000000:event-bus/bus"
+	const bucket = "arn:aws:s3:::records"
 	_, err = c.PutFunctionEventInvokeConfig(ctx, &lambda.PutFunctionEventInvokeConfigInput{FunctionName: aws.String("ev"),
-		DestinationConfig: &types.DestinationConfig{OnFailure: &types.OnFailure{Destination: aws.String(bus)}}})
-	wantAPIError(t, err, "InvalidParameterValueException", "The function's execution role does not have permissions to call PutEvents on "+bus)
+		DestinationConfig: &types.DestinationConfig{OnFailure: &types.OnFailure{Destination: aws.String(bucket)}}})
+	wantAPIError(t, err, "InvalidParameterValueException", "The function's execution role does not have permissions to call PutObject on "+bucket)
 	if _, err := c.GetFunctionEventInvokeConfig(ctx, &lambda.GetFunctionEventInvokeConfigInput{FunctionName: aws.String("ev")}); err == nil {
 		t.Fatal("a refused destination left an event invoke config")
+	}
+	// Event buses are (see TestLambdaDestinationToEventBus).
+	const bus = "arn:aws:events:us-east-1:000000000000:event-bus/default"
+	if _, err := c.PutFunctionEventInvokeConfig(ctx, &lambda.PutFunctionEventInvokeConfigInput{FunctionName: aws.String("ev"),
+		DestinationConfig: &types.DestinationConfig{OnFailure: &types.OnFailure{Destination: aws.String(bus)}}}); err != nil {
+		t.Fatalf("an event bus as destination: %v", err)
+	}
+	if _, err := c.DeleteFunctionEventInvokeConfig(ctx, &lambda.DeleteFunctionEventInvokeConfigInput{FunctionName: aws.String("ev")}); err != nil {
+		t.Fatal(err)
 	}
 	// Topics are: as destinations and as dead-letter targets.
 	const topic = "arn:aws:sns:us-east-1:000000000000:alerts"

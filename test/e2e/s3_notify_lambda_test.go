@@ -80,33 +80,3 @@ func TestS3NotificationNeedsLambdaPermission(t *testing.T) {
 		t.Fatalf("GetBucketNotificationConfiguration = %+v, %v", out, err)
 	}
 }
-
-// TestS3RefusesDestinationsNoServiceDelivers checks that EventBridge destinations, which Kiri
-// cannot deliver to until EventBridge lands, are refused as S3 refuses a destination that does
-// not exist, even with SkipDestinationValidation, and that nothing of the configuration is kept.
-// (Queues and topics are delivered to: see TestS3NotificationsToSQS and TestS3NotificationsToSNS.)
-func TestS3RefusesDestinationsNoServiceDelivers(t *testing.T) {
-	srv := kiritest.Start(t, kiritest.Options{})
-	c := srv.Clients().S3
-	ctx := t.Context()
-	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("events")}); err != nil {
-		t.Fatal(err)
-	}
-	configs := map[string]*s3types.NotificationConfiguration{
-		"eventbridge": {EventBridgeConfiguration: &s3types.EventBridgeConfiguration{}},
-	}
-	for name, cfg := range configs {
-		for _, skip := range []bool{false, true} {
-			_, err := c.PutBucketNotificationConfiguration(ctx, &s3.PutBucketNotificationConfigurationInput{Bucket: aws.String("events"),
-				NotificationConfiguration: cfg, SkipDestinationValidation: aws.Bool(skip)})
-			var apiErr smithy.APIError
-			if !errors.As(err, &apiErr) || apiErr.ErrorCode() != "InvalidArgument" || apiErr.ErrorMessage() != "Unable to validate the following destination configurations" {
-				t.Errorf("%s (skip validation %v): err = %v, want InvalidArgument", name, skip, err)
-			}
-		}
-	}
-	out, err := c.GetBucketNotificationConfiguration(ctx, &s3.GetBucketNotificationConfigurationInput{Bucket: aws.String("events")})
-	if err != nil || out.EventBridgeConfiguration != nil {
-		t.Fatalf("configuration kept after refusals: %+v, %v", out, err)
-	}
-}

@@ -58,6 +58,9 @@ func newService(ctx context.Context, d service.Deps, sweep time.Duration) (*Serv
 	s.registerRetentionOps()
 	s.registerTagOps()
 	d.Queue.Handle(topicPurge, s.purge, queue.HandlerOptions{Concurrency: 2})
+	if d.Targets != nil {
+		d.Targets.Register("logs", kind{s})
+	}
 	d.Queue.Every(topicSweep, sweep, sweep, s.sweepAll)
 	return s, nil
 }

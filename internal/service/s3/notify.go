@@ -227,8 +227,7 @@ func notifyRules(cfg *NotificationConfiguration) ([]notifyRule, error) {
 		return nil, err
 	}
 	if cfg.EventBridgeConfiguration != nil {
-		rules = append(rules, notifyRule{ID: "eventbridge", Destination: eventBridgeDestination,
-			Events: []string{"s3:ObjectCreated:*", "s3:ObjectRemoved:*"}})
+		rules = append(rules, notifyRule{ID: "eventbridge", Destination: eventBridgeDestination, Events: eventBridgeEvents})
 	}
 	return rules, nil
 }
@@ -340,7 +339,12 @@ func (s *Service) emit(ctx context.Context, tx *store.Tx, b bucket, eventName st
 		if !ruleMatches(r, eventName, o.Key) {
 			continue
 		}
-		event, err := eventJSON(ctx, b, r.ID, eventName, o, s.now())
+		var event []byte
+		if r.Destination == eventBridgeDestination {
+			event, err = eventBridgeJSON(ctx, b, eventName, o, s.now())
+		} else {
+			event, err = eventJSON(ctx, b, r.ID, eventName, o, s.now())
+		}
 		if err != nil {
 			return err
 		}
@@ -459,7 +463,7 @@ func eventJSON(ctx context.Context, b bucket, configID, eventName string, o *obj
 	}
 	obj := s3EventObjectT{
 		Key:       eventKey(o.Key),
-		Sequencer: fmt.Sprintf("%016X", uint64(o.LastModified.UnixNano())+uint64(o.Seq)),
+		Sequencer: sequencer(o),
 	}
 	if strings.HasPrefix(eventName, "ObjectCreated:") {
 		size := o.Size
@@ -485,6 +489,11 @@ func eventJSON(ctx context.Context, b bucket, configID, eventName string, o *obj
 			Object: obj,
 		},
 	}}})
+}
+
+// sequencer orders the events of one key, as S3's sequencer does.
+func sequencer(o *object) string {
+	return fmt.Sprintf("%016X", uint64(o.LastModified.UnixNano())+uint64(o.Seq))
 }
 
 // eventKey URL-encodes a key as S3 events carry it: form encoding (a space is '+'), with '/'

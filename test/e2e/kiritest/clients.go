@@ -6,6 +6,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/pipes"
@@ -35,6 +36,7 @@ type Clients struct {
 	Logs      *cloudwatchlogs.Client
 	Scheduler *scheduler.Client
 	Pipes     *pipes.Client
+	Events    *eventbridge.Client
 }
 
 // Clients returns clients signing with the server's default identity: the strict-mode test key,
@@ -70,5 +72,6 @@ func (s *Server) ClientsAs(accessKey, secretKey, sessionToken string) *Clients {
 		Logs:      cloudwatchlogs.NewFromConfig(cfg),
 		Scheduler: scheduler.NewFromConfig(cfg),
 		Pipes:     pipes.NewFromConfig(cfg),
+		Events:    eventbridge.NewFromConfig(cfg),
 	}
 }
