@@ -166,6 +166,7 @@ func (s *Service) putEvents(ctx context.Context, in *PutEventsRequest) (*PutEven
 	if err := s.ingest(ctx, buses, events); err != nil {
 		return nil, err
 	}
+	s.observe(ctx, events)
 	return out, nil
 }
 
