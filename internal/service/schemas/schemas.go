@@ -73,7 +73,7 @@ CREATE TABLE schemas_discoverers (
 	PRIMARY KEY (account, region, id)
 );`
 
-var migrations = []store.Migration{{Version: 1, SQL: schemaV1}}
+var migrations = []store.Migration{{Version: 1, SQL: schemaV1}, {Version: 2, SQL: codeBindingV2}}
 
 // discoverQueue carries the events a started discoverer saw to the inference worker.
 const discoverQueue = "schemas-discover"
@@ -144,6 +144,9 @@ func New(ctx context.Context, d service.Deps) (*Service, error) {
 	awsproto.Handle(api, "DeleteDiscoverer", s.deleteDiscoverer)
 	awsproto.Handle(api, "StartDiscoverer", s.startDiscoverer)
 	awsproto.Handle(api, "StopDiscoverer", s.stopDiscoverer)
+	awsproto.Handle(api, "PutCodeBinding", s.putCodeBinding)
+	awsproto.Handle(api, "DescribeCodeBinding", s.describeCodeBinding)
+	awsproto.Handle(api, "GetCodeBindingSource", s.getCodeBindingSource)
 	awsproto.Handle(api, "TagResource", s.tagResource)
 	awsproto.Handle(api, "UntagResource", s.untagResource)
 	awsproto.Handle(api, "ListTagsForResource", s.listTagsForResource)
@@ -359,7 +362,7 @@ func (s *Service) deleteRegistry(ctx context.Context, in *DeleteRegistryRequest)
 		return nil, err
 	}
 	err := s.st.Write(ctx, func(tx *store.Tx) error {
-		for _, t := range []string{"schemas_registries WHERE name = ?", "schemas_schemas WHERE registry = ?", "schemas_versions WHERE registry = ?"} {
+		for _, t := range []string{"schemas_registries WHERE name = ?", "schemas_schemas WHERE registry = ?", "schemas_versions WHERE registry = ?", "schemas_bindings WHERE registry = ?"} {
 			if _, err := tx.Exec(`DELETE FROM `+t+` AND account = ? AND region = ?`, name, sc.account, sc.region); err != nil {
 				return err
 			}
@@ -726,7 +729,7 @@ func (s *Service) deleteSchema(ctx context.Context, in *DeleteSchemaRequest) (*s
 		return nil, err
 	}
 	err := s.st.Write(ctx, func(tx *store.Tx) error {
-		for _, t := range []string{"schemas_schemas", "schemas_versions"} {
+		for _, t := range []string{"schemas_schemas", "schemas_versions", "schemas_bindings"} {
 			if _, err := tx.Exec(`DELETE FROM `+t+` WHERE account = ? AND region = ? AND registry = ? AND name = ?`, sc.account, sc.region, reg, name); err != nil {
 				return err
 			}
@@ -754,9 +757,13 @@ func (s *Service) deleteSchemaVersion(ctx context.Context, in *DeleteSchemaVersi
 		return nil, badRequest("The latest version of a schema cannot be deleted; delete the schema instead.")
 	}
 	err = s.st.Write(ctx, func(tx *store.Tx) error {
-		_, err := tx.Exec(`DELETE FROM schemas_versions WHERE account = ? AND region = ? AND registry = ? AND name = ? AND version = ?`,
-			sc.account, sc.region, reg, name, v.version)
-		return err
+		for _, t := range []string{"schemas_versions", "schemas_bindings"} {
+			if _, err := tx.Exec(`DELETE FROM `+t+` WHERE account = ? AND region = ? AND registry = ? AND name = ? AND version = ?`,
+				sc.account, sc.region, reg, name, v.version); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	return &struct{}{}, err
 }
