@@ -59,6 +59,7 @@ func (s *Service) operations() authz.Operations {
 		}),
 		"DescribeDiscoverer":  on("DescribeDiscoverer", disc),
 		"ListDiscoverers":     on("ListDiscoverers", star),
+		"GetDiscoveredSchema": on("GetDiscoveredSchema", star),
 		"UpdateDiscoverer":    on("UpdateDiscoverer", disc),
 		"DeleteDiscoverer":    on("DeleteDiscoverer", disc),
 		"StartDiscoverer":     on("StartDiscoverer", disc),

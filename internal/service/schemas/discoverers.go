@@ -338,3 +338,23 @@ func isNotFound(err error) bool {
 	ae, ok := err.(*awsproto.Error)
 	return ok && ae.Code == "NotFoundException"
 }
+
+// getDiscoveredSchema infers the OpenAPI 3 schema of the events given, as a discoverer would.
+func (s *Service) getDiscoveredSchema(ctx context.Context, in *GetDiscoveredSchemaRequest) (*GetDiscoveredSchemaResponse, error) {
+	if t := awsproto.Value(in.Type); t != "OpenApi3" {
+		return nil, badRequest("Invalid Type: %s. Schemas are discovered as OpenApi3.", t)
+	}
+	var sh *shape
+	var source, detailType string
+	for i, raw := range in.Events {
+		var ev map[string]any
+		if err := json.Unmarshal([]byte(raw), &ev); err != nil {
+			return nil, badRequest("Event %d is not a JSON object.", i)
+		}
+		if i == 0 {
+			source, detailType = str(ev["source"]), str(ev["detail-type"])
+		}
+		sh = merge(sh, infer(ev))
+	}
+	return &GetDiscoveredSchemaResponse{Content: awsproto.Ptr(document(sh, source, detailType))}, nil
+}

@@ -144,6 +144,7 @@ func New(ctx context.Context, d service.Deps) (*Service, error) {
 	awsproto.Handle(api, "DeleteDiscoverer", s.deleteDiscoverer)
 	awsproto.Handle(api, "StartDiscoverer", s.startDiscoverer)
 	awsproto.Handle(api, "StopDiscoverer", s.stopDiscoverer)
+	awsproto.Handle(api, "GetDiscoveredSchema", s.getDiscoveredSchema)
 	awsproto.Handle(api, "PutCodeBinding", s.putCodeBinding)
 	awsproto.Handle(api, "DescribeCodeBinding", s.describeCodeBinding)
 	awsproto.Handle(api, "GetCodeBindingSource", s.getCodeBindingSource)
