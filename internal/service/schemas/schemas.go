@@ -13,7 +13,9 @@ package schemas
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -242,7 +244,7 @@ func (s *Service) loadRegistry(ctx context.Context, sc scope, name string) (*reg
 	return &r, nil
 }
 
-func isNoRows(err error) bool { return err != nil && strings.Contains(err.Error(), "no rows") }
+func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
 
 func checkName(what, name string) error {
 	if name == "" || len(name) > 385 || strings.ContainsAny(name, "/ ") {
