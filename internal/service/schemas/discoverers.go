@@ -3,12 +3,16 @@ package schemas
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 
 	"github.com/kiri-run/kiri/internal/awsproto"
 	"github.com/kiri-run/kiri/internal/queue"
 	"github.com/kiri-run/kiri/internal/store"
 )
+
+// discoveredDescription is the description of the discovered-schemas registry.
+const discoveredDescription = "Event schemas discovered on event buses"
 
 type discoverer struct {
 	id, sourceARN, description, state string
@@ -105,7 +109,7 @@ func (s *Service) createDiscoverer(ctx context.Context, in *CreateDiscovererRequ
 			return conflict("Discoverer for SourceArn %s already exists.", src)
 		}
 		if _, err := tx.Exec(`INSERT INTO schemas_registries (account, region, name, description, tags) VALUES (?, ?, ?, ?, '{}') ON CONFLICT DO NOTHING`,
-			sc.account, sc.region, discoveredRegistry, "Event schemas discovered on event buses"); err != nil {
+			sc.account, sc.region, discoveredRegistry, discoveredDescription); err != nil {
 			return err
 		}
 		s.watch(tx, src, true)
@@ -280,12 +284,26 @@ func (s *Service) discover(ctx context.Context, msg queue.Message) error {
 		return nil
 	}
 	sc := scope{account: parts[4], region: parts[3]}
+	id, _ := discovererID(m.Bus)
+	d, err := s.loadDiscoverer(ctx, sc, id)
+	if isNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if d.state != "STARTED" {
+		return nil
+	}
 	groups := map[string][]map[string]any{}
 	var order []string
 	for _, raw := range m.Events {
 		var ev map[string]any
 		if json.Unmarshal(raw, &ev) != nil {
 			continue
+		}
+		if !d.crossAccount && str(ev["account"]) != sc.account {
+			continue // without CrossAccount, events other accounts sent to the bus are not seen
 		}
 		name := discoveredName(str(ev["source"]), str(ev["detail-type"]))
 		if _, ok := groups[name]; !ok {
@@ -323,6 +341,10 @@ func (s *Service) inferInto(ctx context.Context, sc scope, name string, events [
 	}
 	now := s.now().UTC()
 	return s.st.Write(ctx, func(tx *store.Tx) error {
+		if _, err := tx.Exec(`INSERT INTO schemas_registries (account, region, name, description, tags) VALUES (?, ?, ?, ?, '{}') ON CONFLICT DO NOTHING`,
+			sc.account, sc.region, discoveredRegistry, discoveredDescription); err != nil {
+			return err
+		}
 		if latest == nil {
 			if _, err := tx.Exec(`INSERT INTO schemas_schemas (account, region, registry, name, description, tags, modified, next) VALUES (?, ?, ?, ?, ?, '{}', ?, 1) ON CONFLICT DO NOTHING`,
 				sc.account, sc.region, discoveredRegistry, name, "Schema for event type "+detailType+", published by "+source, now.UnixNano()); err != nil {
@@ -335,8 +357,8 @@ func (s *Service) inferInto(ctx context.Context, sc scope, name string, events [
 }
 
 func isNotFound(err error) bool {
-	ae, ok := err.(*awsproto.Error)
-	return ok && ae.Code == "NotFoundException"
+	var ae *awsproto.Error
+	return errors.As(err, &ae) && ae.Code == "NotFoundException"
 }
 
 // getDiscoveredSchema infers the OpenAPI 3 schema of the events given, as a discoverer would.
