@@ -182,10 +182,21 @@ func TestSchemasRegistryAndSchemaVersions(t *testing.T) {
 	if _, err := sc.DeleteRegistry(ctx, &schemas.DeleteRegistryInput{RegistryName: aws.String("shop")}); err != nil {
 		t.Fatal(err)
 	}
-	lr, err := sc.ListRegistries(ctx, &schemas.ListRegistriesInput{})
+	lr, err := sc.ListRegistries(ctx, &schemas.ListRegistriesInput{Scope: aws.String("LOCAL")})
 	if err != nil || len(lr.Registries) != 0 {
+		t.Fatalf("ListRegistries LOCAL = %+v, %v", lr, err)
+	}
+	// The AWS-managed registry is listed, empty, and cannot be changed.
+	lr, err = sc.ListRegistries(ctx, &schemas.ListRegistriesInput{})
+	if err != nil || len(lr.Registries) != 1 || aws.ToString(lr.Registries[0].RegistryName) != "aws.events" {
 		t.Fatalf("ListRegistries = %+v, %v", lr, err)
 	}
+	awsSchemas, err := sc.ListSchemas(ctx, &schemas.ListSchemasInput{RegistryName: aws.String("aws.events")})
+	if err != nil || len(awsSchemas.Schemas) != 0 {
+		t.Fatalf("ListSchemas aws.events = %+v, %v", awsSchemas, err)
+	}
+	_, err = sc.DeleteRegistry(ctx, &schemas.DeleteRegistryInput{RegistryName: aws.String("aws.events")})
+	wantSchemasError(t, err, "ForbiddenException", http.StatusForbidden)
 }
 
 func schemastypesType(s string) schemastypes.Type { return schemastypes.Type(s) }

@@ -164,6 +164,11 @@ func badRequest(format string, args ...any) *awsproto.Error {
 	return awsproto.Errorf("BadRequestException", http.StatusBadRequest, format, args...)
 }
 
+// managed refuses a change to the AWS-managed registry.
+func managed() *awsproto.Error {
+	return awsproto.Errorf("ForbiddenException", http.StatusForbidden, "The registry %s is managed by AWS and cannot be changed.", awsRegistry)
+}
+
 func notFound(format string, args ...any) *awsproto.Error {
 	return awsproto.Errorf("NotFoundException", http.StatusNotFound, format, args...)
 }
@@ -229,7 +234,13 @@ type registry struct {
 	tags              map[string]string
 }
 
+// awsRegistry is the registry AWS manages, of its services' events; Kiri keeps it empty.
+const awsRegistry = "aws.events"
+
 func (s *Service) loadRegistry(ctx context.Context, sc scope, name string) (*registry, error) {
+	if name == awsRegistry {
+		return &registry{name: name, description: "Schemas of events published by AWS services", tags: map[string]string{}}, nil
+	}
 	var r registry
 	var tags string
 	err := s.st.QueryRow(ctx, `SELECT name, description, tags FROM schemas_registries WHERE account = ? AND region = ? AND name = ?`,
@@ -302,17 +313,21 @@ func (s *Service) describeRegistry(ctx context.Context, in *DescribeRegistryRequ
 
 func (s *Service) listRegistries(ctx context.Context, in *ListRegistriesRequest) (*ListRegistriesResponse, error) {
 	sc := scopeOf(ctx)
-	if awsproto.Value(in.Scope) == "AWS" {
+	var all []RegistrySummary
+	scopeName := awsproto.Value(in.Scope)
+	if scopeName != "LOCAL" && strings.HasPrefix(awsRegistry, awsproto.Value(in.RegistryNamePrefix)) {
 		// The AWS-managed aws.events registry is listed, empty.
-		return &ListRegistriesResponse{Registries: []RegistrySummary{{RegistryArn: awsproto.Ptr(sc.registryARN("aws.events")),
-			RegistryName: awsproto.Ptr("aws.events"), Tags: map[string]string{}}}}, nil
+		all = append(all, RegistrySummary{RegistryArn: awsproto.Ptr(sc.registryARN(awsRegistry)), RegistryName: awsproto.Ptr(awsRegistry), Tags: map[string]string{}})
+	}
+	if scopeName == "AWS" {
+		items, next := page(all, func(r RegistrySummary) string { return *r.RegistryName }, in.Limit, in.NextToken)
+		return &ListRegistriesResponse{Registries: nonNilSlice(items), NextToken: next}, nil
 	}
 	rows, err := s.st.Query(ctx, `SELECT name, tags FROM schemas_registries WHERE account = ? AND region = ? ORDER BY name`, sc.account, sc.region)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var all []RegistrySummary
 	for rows.Next() {
 		var name, tags string
 		if err := rows.Scan(&name, &tags); err != nil {
@@ -326,6 +341,7 @@ func (s *Service) listRegistries(ctx context.Context, in *ListRegistriesRequest)
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
+	sort.Slice(all, func(i, j int) bool { return *all[i].RegistryName < *all[j].RegistryName })
 	items, next := page(all, func(r RegistrySummary) string { return *r.RegistryName }, in.Limit, in.NextToken)
 	return &ListRegistriesResponse{Registries: nonNilSlice(items), NextToken: next}, nil
 }
@@ -339,6 +355,9 @@ func nonNilSlice[T any](s []T) []T {
 
 func (s *Service) updateRegistry(ctx context.Context, in *UpdateRegistryRequest) (*UpdateRegistryResponse, error) {
 	sc := scopeOf(ctx)
+	if awsproto.Value(in.RegistryName) == awsRegistry {
+		return nil, managed()
+	}
 	name := awsproto.Value(in.RegistryName)
 	if _, err := s.loadRegistry(ctx, sc, name); err != nil {
 		return nil, err
@@ -360,6 +379,9 @@ func (s *Service) updateRegistry(ctx context.Context, in *UpdateRegistryRequest)
 
 func (s *Service) deleteRegistry(ctx context.Context, in *DeleteRegistryRequest) (*struct{}, error) {
 	sc := scopeOf(ctx)
+	if awsproto.Value(in.RegistryName) == awsRegistry {
+		return nil, managed()
+	}
 	name := awsproto.Value(in.RegistryName)
 	if _, err := s.loadRegistry(ctx, sc, name); err != nil {
 		return nil, err
@@ -529,6 +551,9 @@ func checkDraft4(doc map[string]any) error {
 
 func (s *Service) createSchema(ctx context.Context, in *CreateSchemaRequest) (*CreateSchemaResponse, error) {
 	sc := scopeOf(ctx)
+	if awsproto.Value(in.RegistryName) == awsRegistry {
+		return nil, managed()
+	}
 	reg, name := awsproto.Value(in.RegistryName), awsproto.Value(in.SchemaName)
 	if err := checkName("schema", name); err != nil {
 		return nil, err
