@@ -86,3 +86,14 @@ func TestCheckContent(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkObserveUnwatchedBus is what PutEvents pays per bus when no started discoverer
+// watches it.
+func BenchmarkObserveUnwatchedBus(b *testing.B) {
+	s := &Service{watched: map[string]bool{"arn:aws:events:us-east-1:1:event-bus/other": true}}
+	events := [][]byte{[]byte(`{"source":"a"}`)}
+	ctx := b.Context()
+	for b.Loop() {
+		s.ObserveEvents(ctx, "arn:aws:events:us-east-1:1:event-bus/default", events)
+	}
+}
