@@ -18,7 +18,7 @@ type bannerInfo struct {
 }
 
 // serviceTitles are the names people know the services by.
-var serviceTitles = map[string]string{"sts": "STS", "iam": "IAM", "s3": "S3", "lambda": "Lambda", "logs": "CloudWatch Logs", "sqs": "SQS", "sns": "SNS", "dynamodb": "DynamoDB", "dynamodbstreams": "DynamoDB Streams", "apigatewayv2": "API Gateway", "apigatewaymanagementapi": "API Gateway @connections", "apigateway": "API Gateway REST APIs", "scheduler": "EventBridge Scheduler", "pipes": "EventBridge Pipes", "events": "EventBridge"}
+var serviceTitles = map[string]string{"sts": "STS", "iam": "IAM", "s3": "S3", "lambda": "Lambda", "logs": "CloudWatch Logs", "sqs": "SQS", "sns": "SNS", "dynamodb": "DynamoDB", "dynamodbstreams": "DynamoDB Streams", "apigatewayv2": "API Gateway", "apigatewaymanagementapi": "API Gateway @connections", "apigateway": "API Gateway REST APIs", "scheduler": "EventBridge Scheduler", "pipes": "EventBridge Pipes", "events": "EventBridge", "schemas": "EventBridge Schemas"}
 
 // writeBanner tells a person at a terminal where Kiri serves, where it keeps its data, how it
 // authenticates and how to point the AWS CLI at it.

@@ -42,6 +42,7 @@ type Service struct {
 	now      func() time.Time
 	authz    *authz.Authorizer
 	policies *policy.Cache
+	services *service.Directory
 
 	// routes keeps each bus's compiled rules by bus id.
 	routesMu sync.Mutex
@@ -61,6 +62,7 @@ func New(ctx context.Context, d service.Deps) (*Service, error) {
 		return nil, fmt.Errorf("migrate events: %w", err)
 	}
 	s := &Service{
+		services: d.Services,
 		st:       d.Store,
 		eng:      d.Queue,
 		targets:  d.Targets,

@@ -170,8 +170,9 @@ func (s *Service) putEvents(ctx context.Context, in *PutEventsRequest) (*PutEven
 }
 
 // ingest routes events put on buses (already loaded) and commits, in one write, their
-// deliveries and their copies in the archives that keep them.
-func (s *Service) ingest(ctx context.Context, buses map[busKey]*busRow, events []ingested) error {
+// deliveries and their copies in the archives that keep them; then tells the schema
+// registry's discoverers (observe).
+func (s *Service) ingest(ctx context.Context, buses map[busKey]*busRow, events []ingested) (err error) {
 	var all []queued
 	type kept struct {
 		archive int64
@@ -193,8 +194,14 @@ func (s *Service) ingest(ctx context.Context, buses map[busKey]*busRow, events [
 		}
 	}
 	if len(all) == 0 && len(archived) == 0 {
+		s.observe(ctx, events)
 		return nil
 	}
+	defer func() {
+		if err == nil {
+			s.observe(ctx, events)
+		}
+	}()
 	return s.st.Write(ctx, func(tx *store.Tx) error {
 		for _, q := range all {
 			if err := s.targets.Enqueue(tx, q.d, q.p); err != nil {
