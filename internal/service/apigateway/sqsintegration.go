@@ -115,30 +115,44 @@ func (s *Service) serviceAnswer(ctx context.Context, w http.ResponseWriter, req 
 // sendToSQS serves an SQS-SendMessage integration: it maps the request to SendMessage's
 // parameters and answers 200 with SQS's response, or SQS's error with its status.
 func (s *Service) sendToSQS(w http.ResponseWriter, req *proxyRequest, rec *accessRecord, integ *Integration) {
-	d := req.d
 	q, ok := service.Lookup[sqsSender](s.services, "sqs")
 	if !ok {
 		writeMessage(w, http.StatusInternalServerError, "Internal Server Error")
 		return
 	}
+	s.callService(w, req, rec, integ, func(ctx context.Context, account, region, role string, params map[string]string) (any, error) {
+		out, err := q.SendForService(ctx, account, region, role, params)
+		if err != nil {
+			return nil, err
+		}
+		return map[string]any{"SendMessageResponse": map[string]any{
+			"ResponseMetadata":  map[string]string{"RequestId": req.requestID},
+			"SendMessageResult": out,
+		}}, nil
+	})
+}
+
+// callService serves an AWS service integration with call: within the integration's timeout,
+// acting as its role (checked when IAM is enforced), with its request parameters evaluated and
+// the Region parameter (else the API's region) as the region; call's answer is written as JSON
+// with 200, its error as serviceAnswer writes it.
+func (s *Service) callService(w http.ResponseWriter, req *proxyRequest, rec *accessRecord, integ *Integration,
+	call func(ctx context.Context, account, region, role string, params map[string]string) (any, error)) {
 	ctx, cancel := context.WithTimeout(req.r.Context(), integ.timeout())
 	defer cancel()
 	role, params, ok := s.serviceCall(ctx, w, req, rec, integ)
 	if !ok {
 		return
 	}
-	region := d.sc.region
+	region := req.d.sc.region
 	if r := params["Region"]; r != "" {
 		region = r
 	}
 	start := s.now()
-	out, err := q.SendForService(ctx, d.sc.account, region, role, params)
+	out, err := call(ctx, req.d.sc.account, region, role, params)
 	rec.integrationLatency = s.now().Sub(start)
 	if !s.serviceAnswer(ctx, w, req, rec, err) {
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"SendMessageResponse": map[string]any{
-		"ResponseMetadata":  map[string]string{"RequestId": req.requestID},
-		"SendMessageResult": out,
-	}})
+	writeJSON(w, http.StatusOK, out)
 }
