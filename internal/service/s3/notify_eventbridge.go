@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/kiri-run/kiri/internal/awsproto"
+	"github.com/kiri-run/kiri/internal/busevent"
 	"github.com/kiri-run/kiri/internal/uuid"
 )
 
@@ -14,20 +15,8 @@ import (
 // lifecycle expirations included.
 var eventBridgeEvents = []string{"s3:ObjectCreated:*", "s3:ObjectRemoved:*", "s3:LifecycleExpiration:*"}
 
-// eventBridgeEvent is the event S3 puts on the default bus for a change, in the shape AWS
-// documents for "Object Created" and "Object Deleted".
-type eventBridgeEvent struct {
-	Version    string            `json:"version"`
-	ID         string            `json:"id"`
-	DetailType string            `json:"detail-type"`
-	Source     string            `json:"source"`
-	Account    string            `json:"account"`
-	Time       string            `json:"time"`
-	Region     string            `json:"region"`
-	Resources  []string          `json:"resources"`
-	Detail     eventBridgeDetail `json:"detail"`
-}
-
+// eventBridgeDetail is the detail of the event S3 puts on the default bus for a change, in the
+// shape AWS documents for "Object Created" and "Object Deleted".
 type eventBridgeDetail struct {
 	Version         string            `json:"version"`
 	Bucket          map[string]string `json:"bucket"`
@@ -90,8 +79,9 @@ func eventBridgeJSON(ctx context.Context, b bucket, eventName string, o *object,
 	if o.VersionID != "" && o.VersionID != nullVersion {
 		d.Object.VersionID = o.VersionID
 	}
-	return json.Marshal(eventBridgeEvent{
-		Version: "0", ID: uuid.New(), DetailType: detailType, Source: "aws.s3", Account: b.Account,
-		Time: now.UTC().Format("2006-01-02T15:04:05Z"), Region: b.Region, Resources: []string{"arn:aws:s3:::" + b.Name}, Detail: d,
-	})
+	detail, err := json.Marshal(d)
+	if err != nil {
+		return nil, err
+	}
+	return busevent.Encode(uuid.New(), detailType, "aws.s3", b.Account, b.Region, now, []string{"arn:aws:s3:::" + b.Name}, detail), nil
 }
