@@ -22,7 +22,6 @@ type block struct {
 type optPath struct {
 	set  bool
 	null bool
-	path *jsonpath.Path
 	text string
 }
 
@@ -458,8 +457,9 @@ func (p *parser) parseMap(s *state, so map[string]any, loc string) {
 	allowed := []string{"StartAt", "States", "Comment", "ProcessorConfig", "QueryLanguage"}
 	p.unknownFields(proc, loc+"/"+field, allowed)
 	if pc, ok := proc["ProcessorConfig"].(map[string]any); ok {
-		if mode, _ := pc["Mode"].(string); mode == "DISTRIBUTED" {
-			p.schemaf(loc+"/"+field+"/ProcessorConfig/Mode", "Distributed Map is not supported")
+		p.unknownFields(pc, loc+"/"+field+"/ProcessorConfig", []string{"Mode", "ExecutionType"})
+		if mode, ok := pc["Mode"]; ok && mode != "INLINE" && mode != "DISTRIBUTED" {
+			p.schemaf(loc+"/"+field+"/ProcessorConfig/Mode", "The value for the field 'Mode' must be one of [INLINE, DISTRIBUTED]")
 		}
 	}
 	s.itemsPath = p.optPath(so, "ItemsPath", loc)
@@ -594,12 +594,11 @@ func (p *parser) optPath(o map[string]any, f, loc string) optPath {
 		p.schemaf(loc+"/"+f, "The value for the field '%s' must be a STRING", f)
 		return optPath{}
 	}
-	pp, err := jsonpath.Parse(s)
-	if err != nil || !strings.HasPrefix(s, "$") {
+	if !validPath(s) {
 		p.schemaf(loc+"/"+f, "The value for the field '%s' must be a valid JSONPath", f)
 		return optPath{}
 	}
-	return optPath{set: true, path: pp, text: s}
+	return optPath{set: true, text: s}
 }
 
 func (p *parser) checkPathString(v any, loc, f string) {
@@ -608,13 +607,28 @@ func (p *parser) checkPathString(v any, loc, f string) {
 		p.schemaf(loc, "The value for the field '%s' must be a STRING", f)
 		return
 	}
-	if strings.HasPrefix(s, "$$") || strings.HasPrefix(s, "$") {
-		if _, err := jsonpath.Parse(strings.TrimPrefix(s, "$")); err != nil && !strings.HasPrefix(s, "$$") {
-			p.schemaf(loc, "The value for the field '%s' must be a valid JSONPath or a valid intrinsic function call", f)
-		}
-		return
+	if !validPath(s) {
+		p.schemaf(loc, "The value for the field '%s' must be a valid JSONPath", f)
 	}
-	p.schemaf(loc, "The value for the field '%s' must be a valid JSONPath or a valid intrinsic function call", f)
+}
+
+// validPath reports whether s is a reference path of a JSONPath state: a path into the
+// input ($...), the context object ($$...) or a variable ($name...).
+func validPath(s string) bool {
+	switch {
+	case strings.HasPrefix(s, "$$"):
+		s = s[1:]
+	case len(s) > 1 && s[0] == '$' && s[1] != '.' && s[1] != '[':
+		i := strings.IndexAny(s, ".[")
+		if i < 0 {
+			return true
+		}
+		s = "$" + s[i:]
+	case !strings.HasPrefix(s, "$"):
+		return false
+	}
+	_, err := jsonpath.Parse(s)
+	return err == nil
 }
 
 // checkTemplate checks that every ".$" key of a payload template holds a string.
@@ -630,7 +644,7 @@ func (p *parser) checkTemplate(v any, loc string) {
 					if _, err := parseIntrinsic(s); err != nil {
 						p.schemaf(loc+"/"+k, "The value for the field '%s' must be a valid JSONPath or a valid intrinsic function call", k)
 					}
-				} else if !strings.HasPrefix(s, "$") {
+				} else if !validPath(s) {
 					p.schemaf(loc+"/"+k, "The value for the field '%s' must be a valid JSONPath or a valid intrinsic function call", k)
 				}
 				continue

@@ -11,9 +11,9 @@ import (
 	"fmt"
 	"hash"
 	"math"
-	"math/big"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -290,6 +290,19 @@ func jsonInt(v any) (int64, bool) {
 	return 0, false
 }
 
+// roundedInt reads a number as the math functions do: rounded half up, as Java's Math.round.
+func roundedInt(v any) (int64, bool) {
+	n, ok := v.(json.Number)
+	if !ok {
+		return 0, false
+	}
+	f, err := n.Float64()
+	if err != nil || math.IsInf(f, 0) || math.Abs(f) > 1<<62 {
+		return 0, false
+	}
+	return int64(math.Floor(f + 0.5)), true
+}
+
 func num(i int64) json.Number { return json.Number(strconv.FormatInt(i, 10)) }
 
 // callIntrinsic runs one intrinsic function on evaluated arguments.
@@ -518,8 +531,8 @@ func callIntrinsic(name string, args []any) (any, error) {
 		if err := argCount(name, args, 2, 3); err != nil {
 			return nil, err
 		}
-		lo, ok := jsonInt(args[0])
-		hi, ok2 := jsonInt(args[1])
+		lo, ok := roundedInt(args[0])
+		hi, ok2 := roundedInt(args[1])
 		if !ok || !ok2 {
 			return nil, fmt.Errorf("The function '%s' expects integer bounds", name)
 		}
@@ -539,18 +552,12 @@ func callIntrinsic(name string, args []any) (any, error) {
 		if err := argCount(name, args, 2, 2); err != nil {
 			return nil, err
 		}
-		a, ok := numberValue(args[0])
-		b, ok2 := numberValue(args[1])
+		a, ok := roundedInt(args[0])
+		b, ok2 := roundedInt(args[1])
 		if !ok || !ok2 {
 			return nil, fmt.Errorf("The function '%s' expects numeric arguments", name)
 		}
-		sum := new(big.Float).Add(a, b)
-		if sum.IsInt() {
-			i, _ := sum.Int(nil)
-			return json.Number(i.String()), nil
-		}
-		f, _ := sum.Float64()
-		return json.Number(strconv.FormatFloat(f, 'f', -1, 64)), nil
+		return num(a + b), nil
 	case "States.StringSplit":
 		if err := argCount(name, args, 2, 2); err != nil {
 			return nil, err
@@ -590,7 +597,7 @@ func formatIntrinsic(tmpl string, args []any) (any, error) {
 			if n >= len(args) {
 				return nil, fmt.Errorf("The function 'States.Format' has more placeholders than arguments")
 			}
-			b.WriteString(plainText(args[n]))
+			b.WriteString(javaText(args[n]))
 			n++
 			i += 2
 			continue
@@ -602,6 +609,35 @@ func formatIntrinsic(tmpl string, args []any) (any, error) {
 		return nil, fmt.Errorf("The function 'States.Format' has %d placeholder(s) but %d argument(s)", n, len(args))
 	}
 	return b.String(), nil
+}
+
+// javaText writes a value as States.Format does: strings bare, objects and arrays as Java's
+// Map and List print themselves ({a=1, b=[x, y]}).
+func javaText(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case nil:
+		return "null"
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		parts := make([]string, len(keys))
+		for i, k := range keys {
+			parts[i] = k + "=" + javaText(x[k])
+		}
+		return "{" + strings.Join(parts, ", ") + "}"
+	case []any:
+		parts := make([]string, len(x))
+		for i, e := range x {
+			parts[i] = javaText(e)
+		}
+		return "[" + strings.Join(parts, ", ") + "]"
+	}
+	return encodeString(v)
 }
 
 // jsonEqual compares decoded JSON values, numbers by value.

@@ -450,14 +450,15 @@ func (x *exec) raise(f *Frame, s *state, err error) {
 		}})
 		e.evaluation = false
 	}
-	if s.typ == "Map" || s.typ == "Parallel" {
-		if f.Fan != nil || e.name != errRuntime {
-			x.emit(f, Event{Type: s.typ + "StateFailed"})
-		}
-		f.Children, f.Fan = nil, nil
-	}
+	fanned := f.Fan != nil
+	f.Children, f.Fan = nil, nil
 	if x.retry(f, s, e) {
 		return
+	}
+	// a Map or Parallel state that is not retried records its failure, unless it failed
+	// with States.Runtime before it started its children
+	if (s.typ == "Map" || s.typ == "Parallel") && (fanned || e.name != errRuntime) {
+		x.emit(f, Event{Type: s.typ + "StateFailed"})
 	}
 	if x.catch(f, s, e) {
 		return

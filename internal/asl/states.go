@@ -47,7 +47,9 @@ func (x *exec) contextObject() any {
 	st := map[string]any{
 		"EnteredTime": formatTime(f.EnteredAt),
 		"Name":        f.State,
-		"RetryCount":  json.Number(fmt.Sprint(f.RetryCount)),
+	}
+	if s := x.state(f); s != nil && (s.typ == "Task" || s.typ == "Map" || s.typ == "Parallel") {
+		st["RetryCount"] = json.Number(fmt.Sprint(f.RetryCount))
 	}
 	obj := map[string]any{
 		"Execution":    exe,
