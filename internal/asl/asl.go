@@ -80,6 +80,7 @@ type Machine struct {
 	definition json.RawMessage
 	blocks     []*block // blocks[0] is the top level; branches and item processors follow
 	paths      sync.Map // compiled JSONPaths by text
+	jsonata    sync.Map // compiled JSONata expressions by text
 }
 
 // Parse parses and validates a definition. An invalid one yields a *ValidationError.

@@ -48,8 +48,3 @@ func (x *exec) jsonataValue(v any, field string, states map[string]any) (any, er
 	}
 	return v, nil
 }
-
-// jsonataEval evaluates one JSONata expression with $states and the workflow's variables bound.
-func (x *exec) jsonataEval(expr, field string, states map[string]any) (any, error) {
-	return nil, x.evalError(field, fmt.Sprintf("The JSONata expression '%s' specified for the field '%s' threw an error during evaluation. JSONata is not available", expr, field))
-}
