@@ -36,24 +36,7 @@ const oracleMinimum = 297
 
 func TestOracle(t *testing.T) {
 	t.Parallel()
-	path := os.Getenv("SFN_ORACLE")
-	if path == "" {
-		path = oracleFile
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Skipf("oracle not available: %v", err)
-	}
-	var file struct {
-		Placeholders []struct {
-			Token string `json:"token"`
-			Match string `json:"match"`
-		} `json:"placeholders"`
-		Cases []oracleCase `json:"cases"`
-	}
-	if err := json.Unmarshal(b, &file); err != nil {
-		t.Fatal(err)
-	}
+	file := loadOracleFile(t)
 	whole := map[string]bool{}
 	for _, p := range file.Placeholders {
 		if p.Match == "whole value" {
@@ -88,6 +71,33 @@ func TestOracle(t *testing.T) {
 		t.Errorf("oracle: %d cases passed, want at least %d", pass, oracleMinimum)
 	}
 }
+
+type oracleData struct {
+	Placeholders []struct {
+		Token string `json:"token"`
+		Match string `json:"match"`
+	} `json:"placeholders"`
+	Cases []oracleCase `json:"cases"`
+}
+
+func loadOracleFile(t *testing.T) oracleData {
+	t.Helper()
+	path := os.Getenv("SFN_ORACLE")
+	if path == "" {
+		path = oracleFile
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Skipf("oracle not available: %v", err)
+	}
+	var file oracleData
+	if err := json.Unmarshal(b, &file); err != nil {
+		t.Fatal(err)
+	}
+	return file
+}
+
+func loadOracle(t *testing.T) []oracleCase { return loadOracleFile(t).Cases }
 
 func runOracleCase(c oracleCase, whole map[string]bool) (why string) {
 	defer func() {
