@@ -215,7 +215,9 @@ func (p *parser) parseBlock(obj map[string]any, loc, lang string) int {
 			b.states[n] = s
 		}
 	}
-	if startAt != "" && len(states) > 0 && b.states[startAt] == nil && states[startAt] == nil {
+	if len(states) == 0 {
+		p.schemaf(loc+"/States", "The value for the field 'States' must contain at least one state")
+	} else if _, ok := states[startAt]; !ok {
 		p.errorf(loc+"/StartAt", "MISSING_TRANSITION_TARGET", "Missing 'Next' target: %s", startAt)
 	}
 	p.checkTransitions(b, loc)

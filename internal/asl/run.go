@@ -304,6 +304,11 @@ func (x *exec) advance(f *Frame) {
 	}()
 	for {
 		s := x.state(f)
+		if s == nil {
+			// only a definition that does not match this run gets here
+			x.endFailed(f, newError(errRuntime, fmt.Sprintf("The state '%s' does not exist in the state machine definition", f.State)))
+			return
+		}
 		switch f.Step {
 		case stepEnter:
 			x.enter(f, s)
