@@ -1,7 +1,6 @@
 package jsonata
 
 import (
-	"math"
 	"regexp"
 	"strconv"
 	"strings"
@@ -20,7 +19,7 @@ func fnToMillis(c *call, a []any) any {
 	}
 	s := a[0].(string)
 	if p, ok := a[1].(string); ok {
-		return parseDateTime(s, p)
+		return parseDateTime(s, p, c.env.ev.now)
 	}
 	return isoMillis(s)
 }
@@ -62,41 +61,4 @@ func fnFromMillis(c *call, a []any) any {
 		return nil
 	}
 	return formatMillis(a[0].(float64), a[1], a[2])
-}
-
-// formatMillis renders milliseconds since the epoch with an XPath picture
-// string (ISO 8601 when there is none) in a timezone given as ±HHMM.
-func formatMillis(ms float64, picture, tz any) any {
-	offset := 0
-	if z, ok := tz.(string); ok && z != "" {
-		offset = parseTZ(z)
-	}
-	t := time.UnixMilli(int64(math.Floor(ms))).In(time.FixedZone("", offset))
-	p, ok := picture.(string)
-	if !ok {
-		if offset == 0 {
-			return t.UTC().Format("2006-01-02T15:04:05.000Z")
-		}
-		return t.Format("2006-01-02T15:04:05.000-07:00")
-	}
-	return formatDateTime(t, p, offset)
-}
-
-func parseTZ(z string) int {
-	z = strings.ReplaceAll(z, ":", "")
-	if len(z) < 3 {
-		return 0
-	}
-	sign := 1
-	if z[0] == '-' {
-		sign = -1
-	}
-	digits := z[1:]
-	if len(digits) <= 2 {
-		h, _ := strconv.Atoi(digits)
-		return sign * h * 3600
-	}
-	h, _ := strconv.Atoi(digits[:len(digits)-2])
-	m, _ := strconv.Atoi(digits[len(digits)-2:])
-	return sign * (h*3600 + m*60)
 }
