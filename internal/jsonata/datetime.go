@@ -24,9 +24,11 @@ func fnToMillis(c *call, a []any) any {
 	return isoMillis(s)
 }
 
+var isoValid = regexp.MustCompile(`^\d{4}(-[01]\d)?(-[0-3]\d)?(T[0-2]\d:[0-5]\d:[0-5]\d)?(\.\d+)?([+-][0-2]\d:?[0-5]\d|Z)?$`)
+
 func isoMillis(s string) any {
 	m := isoTimestamp.FindStringSubmatch(s)
-	if m == nil {
+	if m == nil || !isoValid.MatchString(s) {
 		throw(&Error{Code: "D3110", Value: s})
 	}
 	num := func(i, def int) int {

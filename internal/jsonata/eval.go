@@ -216,7 +216,7 @@ func (ev *evaluator) evalPath(n *node, input any, env *frame) any {
 			resultSeq = newSeq()
 		}
 		if resultSeq.cons && !resultSeq.sequence {
-			resultSeq = newSeq(resultSeq.items...)
+			resultSeq = newSeq(resultSeq)
 		}
 		resultSeq.keepSingleton = true
 	}
@@ -684,9 +684,17 @@ func evalWildcard(input any) any {
 	if a, ok := input.(*array); ok && a.outerWrapper && len(a.items) > 0 {
 		input = a.items[0]
 	}
-	if o, ok := input.(*object); ok {
-		for _, k := range o.keys {
-			v := o.vals[k]
+	var values []any
+	switch in := input.(type) {
+	case *object:
+		for _, k := range in.keys {
+			values = append(values, in.vals[k])
+		}
+	case *array:
+		values = in.items
+	}
+	{
+		for _, v := range values {
 			if a, ok := v.(*array); ok {
 				results.items = flattenInto(results.items, a)
 				results.sequence = false
@@ -1090,8 +1098,27 @@ func (ev *evaluator) apply(proc any, args []any, input any, env *frame) any {
 		for i, a := range body.args {
 			nargs[i] = ev.eval(a, l.input, l.env)
 		}
-		result = ev.applyInner(next, nargs, input, env)
+		result = ev.applyTail(body.procedure, next, nargs, input, env)
 	}
+}
+
+// applyTail applies a function in tail position, naming it in its errors as
+// the call would have.
+func (ev *evaluator) applyTail(proc *node, fn any, args []any, input any, env *frame) any {
+	defer func() {
+		if r := recover(); r != nil {
+			if e, ok := r.(*Error); ok {
+				if e.Token == "" && proc.typ == "variable" {
+					e.Token = proc.str()
+				}
+				if e.Position == 0 {
+					e.Position = proc.pos
+				}
+			}
+			panic(r)
+		}
+	}()
+	return ev.applyInner(fn, args, input, env)
 }
 
 func (ev *evaluator) applyInner(proc any, args []any, input any, env *frame) any {

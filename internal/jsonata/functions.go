@@ -312,6 +312,9 @@ func toString(v any, pretty bool) string {
 func precise(v any) any {
 	switch x := v.(type) {
 	case float64:
+		if math.IsInf(x, 0) || math.IsNaN(x) {
+			throw(&Error{Code: "D1001", Value: x})
+		}
 		if x == math.Trunc(x) {
 			return x
 		}
@@ -496,12 +499,8 @@ func toBoolean(v any) bool {
 		return false
 	case *object:
 		return len(x.keys) > 0
-	case tuple:
-		return true
-	case *regexValue:
-		return false
 	}
-	return isFunction(v)
+	return false // functions, tuples
 }
 
 // hofArgs gives a function passed to a higher-order function as many of

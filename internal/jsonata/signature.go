@@ -191,7 +191,10 @@ func (s *signature) validate(args []any, context any) []any {
 			continue
 		}
 		for _, single := range match {
-			a := args[ai]
+			var a any
+			if ai < len(args) {
+				a = args[ai]
+			}
 			if p.typ == "a" {
 				if single == 'm' {
 					a = nil
@@ -200,8 +203,7 @@ func (s *signature) validate(args []any, context any) []any {
 					if p.subtype != "" {
 						if single != 'a' && match != p.subtype {
 							ok = false
-						} else if single == 'a' {
-							arr := a.(*array)
+						} else if arr, isArr := a.(*array); isArr && single == 'a' {
 							if len(arr.items) > 0 {
 								it := typeSymbol(arr.items[0])
 								if string(it) != p.subtype[:1] {

@@ -21,9 +21,14 @@ type suiteCase struct {
 	Result          json.RawMessage `json:"result"`
 	UndefinedResult bool            `json:"undefinedResult"`
 	Code            string          `json:"code"`
-	Token           *string         `json:"token"`
-	TimeLimit       int             `json:"timelimit"`
-	Depth           int             `json:"depth"`
+	Error           *struct {
+		Code    string  `json:"code"`
+		Token   *string `json:"token"`
+		Message *string `json:"message"`
+	} `json:"error"`
+	Token     *string `json:"token"`
+	TimeLimit int     `json:"timelimit"`
+	Depth     int     `json:"depth"`
 }
 
 // decodeOrdered decodes JSON into engine values, keeping the order of keys.
@@ -212,6 +217,10 @@ func runSuiteCase(group string, c suiteCase, datasets map[string]any) (failure s
 	if err == nil {
 		result, err = e.evaluateNative(input, vars, maxDepth, limit)
 	}
+	var wantMessage *string
+	if c.Error != nil {
+		c.Code, c.Token, wantMessage = c.Error.Code, c.Error.Token, c.Error.Message
+	}
 	if c.Code != "" {
 		if err == nil {
 			return fmt.Sprintf("expected error %s, got %s", c.Code, jsonText(result))
@@ -226,6 +235,9 @@ func runSuiteCase(group string, c suiteCase, datasets map[string]any) (failure s
 		}
 		if c.Token != nil && je.Token != *c.Token {
 			return fmt.Sprintf("error %s: expected token %q, got %q", want, *c.Token, je.Token)
+		}
+		if wantMessage != nil && je.Message != *wantMessage {
+			return fmt.Sprintf("error %s: expected message %q, got %q", want, *wantMessage, je.Message)
 		}
 		return ""
 	}
