@@ -1,5 +1,3 @@
-//go:build jsonata
-
 package asl
 
 import (
