@@ -52,7 +52,7 @@ func (x *exec) jsonataEval(expr, field string, states map[string]any) (any, erro
 			if !defined {
 				return nil, x.evalError(field, fmt.Sprintf("The JSONata expression '%s' specified for the field '%s' returned nothing (undefined).", expr, field))
 			}
-			if _, isFn := v.(jsonata.Func); isFn || !isJSONValue(v) {
+			if !isJSONValue(v) || v == "" && x.isFunction(expr, vars) {
 				return nil, x.evalError(field, fmt.Sprintf("The JSONata expression '%s' specified for the field '%s' returned an unsupported result type.", expr, field))
 			}
 			return v, nil
@@ -64,6 +64,17 @@ func (x *exec) jsonataEval(expr, field string, states map[string]any) (any, erro
 		msg = je.Code + ": " + je.Message
 	}
 	return nil, x.evalError(field, fmt.Sprintf("The JSONata expression '%s' specified for the field '%s' threw an error during evaluation. %s", expr, field, msg))
+}
+
+// isFunction reports whether expr evaluates to a function, which the engine hands out as ""
+// (as JSON.stringify writes one); only such results are evaluated twice.
+func (x *exec) isFunction(expr string, vars map[string]any) bool {
+	e, err := x.compiledJSONata("$type((" + expr + "\n))")
+	if err != nil {
+		return false
+	}
+	t, _, err := e.Evaluate(nil, vars)
+	return err == nil && t == "function"
 }
 
 // isJSONValue reports whether v (deeply) is JSON data rather than, say, a function.
