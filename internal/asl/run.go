@@ -44,7 +44,7 @@ type Run struct {
 	Cause    *string         `json:"cause,omitempty"`
 	LastID   int64           `json:"lastEventId"`
 	Seq      int64           `json:"seq"`
-	Started  bool            `json:"started"`
+	Begun    bool            `json:"started"`  // ExecutionStarted was recorded
 	Finished bool            `json:"finished"` // the terminal event was produced
 	Root     *Frame          `json:"root"`
 }
@@ -71,6 +71,14 @@ type Frame struct {
 	Output     json.RawMessage            `json:"output,omitempty"`
 	Err        *Failure                   `json:"err,omitempty"`
 	Reported   bool                       `json:"reported,omitempty"` // a child's end was handled by its parent
+	Notes      []Note                     `json:"notes,omitempty"`    // progress of the awaited task, not yet recorded
+}
+
+// Note is progress a driver reported on a task before its result: an activity worker took
+// it (Started) or a service accepted it (Submitted).
+type Note struct {
+	Worker    string          `json:"worker,omitempty"`
+	Submitted json.RawMessage `json:"submitted,omitempty"`
 }
 
 // Reply is the outcome of the effect a frame waits for.
@@ -159,6 +167,25 @@ func (r *Run) Fail(id string, errorName, cause string) {
 	}
 }
 
+// Started reports that an activity worker took the task effect id (GetActivityTask); the
+// next Step records ActivityStarted.
+func (r *Run) Started(id, workerName string) {
+	if f := r.waiting(id); f != nil {
+		f.Notes = append(f.Notes, Note{Worker: workerName})
+	}
+}
+
+// Submitted reports that the service a .sync or .waitForTaskToken task calls accepted the
+// request with output; the next Step records TaskSubmitted.
+func (r *Run) Submitted(id string, output []byte) {
+	if f := r.waiting(id); f != nil {
+		if len(output) == 0 {
+			output = []byte("{}")
+		}
+		f.Notes = append(f.Notes, Note{Submitted: append(json.RawMessage(nil), output...)})
+	}
+}
+
 // Fire reports that the timer effect id is due.
 func (r *Run) Fire(id string) {
 	if f := r.waiting(id); f != nil {
@@ -236,8 +263,8 @@ type mapItem struct {
 // returns the history events produced and the new effects the run now waits for.
 func (r *Run) Step(m *Machine, now time.Time) (events []Event, effects []Effect) {
 	x := &exec{m: m, r: r, now: now.UTC()}
-	if !r.Started {
-		r.Started = true
+	if !r.Begun {
+		r.Begun = true
 		x.emit(r.Root, Event{Type: "ExecutionStarted", ExecutionStartedEventDetails: &ExecutionStartedEventDetails{
 			Input: string(r.Input), InputDetails: &DataDetails{}, RoleArn: r.Context.RoleArn,
 			StateMachineAliasArn: r.Context.AliasArn, StateMachineVersionArn: r.Context.VersionArn,
@@ -315,6 +342,7 @@ func (x *exec) advance(f *Frame) {
 		case stepRun:
 			x.run(f, s)
 		case stepTask:
+			x.recordNotes(f, s)
 			if f.Reply == nil {
 				return
 			}

@@ -382,3 +382,40 @@ func BenchmarkPassChain(b *testing.B) {
 	}
 	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "transitions/s")
 }
+
+func TestTaskEventsFollowTheResourceKind(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		resource string
+		report   func(r *Run, id string)
+		want     []string
+	}{
+		{"arn:aws:states:us-east-1:111111111111:activity:work", func(r *Run, id string) { r.Started(id, "worker-1") },
+			[]string{"ActivityScheduled", "ActivityStarted", "ActivitySucceeded", "TaskStateExited"}},
+		{"arn:aws:lambda:us-east-1:111111111111:function:fn", nil,
+			[]string{"LambdaFunctionScheduled", "LambdaFunctionStarted", "LambdaFunctionSucceeded", "TaskStateExited"}},
+		{"arn:aws:states:::sqs:sendMessage.waitForTaskToken", func(r *Run, id string) { r.Submitted(id, []byte(`{"MessageId":"m"}`)) },
+			[]string{"TaskScheduled", "TaskStarted", "TaskSubmitted", "TaskSucceeded", "TaskStateExited"}},
+	} {
+		m := mustParse(t, `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"`+c.resource+`","End":true}}}`)
+		r, _ := m.Start([]byte(`{"a":1}`), testContext())
+		var got []string
+		events, effects := r.Step(m, testStart)
+		got = append(got, types(events[2:])...)
+		id := effects[0].(TaskEffect).ID
+		if c.report != nil {
+			c.report(r, id)
+			events, _ = r.Step(m, testStart)
+			got = append(got, types(events)...)
+		}
+		r.Complete(id, []byte(`{"done":true}`))
+		events, _ = r.Step(m, testStart)
+		got = append(got, types(events[:len(events)-1])...)
+		if !slices.Equal(got, c.want) {
+			t.Errorf("%s: events %v, want %v", c.resource, got, c.want)
+		}
+		if _, out, _, _ := r.Status(); string(out) != `{"done":true}` {
+			t.Errorf("%s: output %s", c.resource, out)
+		}
+	}
+}
