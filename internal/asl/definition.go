@@ -147,9 +147,11 @@ func parse(definition []byte) (*Machine, []Diagnostic) {
 	allowed := []string{"Comment", "StartAt", "States", "Version", "TimeoutSeconds", "QueryLanguage"}
 	p.unknownFields(top, "", allowed)
 	if ts, ok := top["TimeoutSeconds"]; ok {
-		if _, ok := intValue(ts); !ok {
+		n, ok := intValue(ts)
+		if !ok || n <= 0 || n > 99999999 {
 			p.schemaf("/TimeoutSeconds", "The value for the field 'TimeoutSeconds' must be a positive integer")
 		}
+		p.m.timeout = int(n)
 	}
 	p.parseBlock(top, "", lang)
 	if len(p.diags) > 0 {
@@ -441,7 +443,49 @@ func (p *parser) parseState(name string, so map[string]any, loc, parentLang stri
 	if typ == "Task" || typ == "Parallel" || typ == "Map" {
 		p.parseRetryCatch(s, so, loc)
 	}
+	if s.lang == JSONata {
+		p.checkJSONata(so, loc)
+	}
 	return s
+}
+
+// jsonataFields are the fields of a JSONata state that may hold {% expressions %}.
+var jsonataFields = []string{"Arguments", "Output", "Assign", "Items", "ItemSelector", "Error", "Cause",
+	"Seconds", "Timestamp", "TimeoutSeconds", "HeartbeatSeconds", "MaxConcurrency", "ToleratedFailureCount",
+	"ToleratedFailurePercentage", "Credentials", "Choices", "Catch"}
+
+// checkJSONata compiles every expression of a JSONata state so a syntax error is a
+// definition error, not a failed execution.
+func (p *parser) checkJSONata(so map[string]any, loc string) {
+	var walk func(v any, at string)
+	walk = func(v any, at string) {
+		switch t := v.(type) {
+		case string:
+			if isJSONataString(t) {
+				if err := compileJSONata(jsonataBody(t)); err != nil {
+					p.schemaf(at, "The value for the field '%s' must be a valid JSONata expression: %s", at[strings.LastIndexByte(at, '/')+1:], err.Error())
+				}
+			}
+		case map[string]any:
+			keys := make([]string, 0, len(t))
+			for k := range t {
+				keys = append(keys, k)
+			}
+			slices.Sort(keys)
+			for _, k := range keys {
+				walk(t[k], at+"/"+k)
+			}
+		case []any:
+			for i, e := range t {
+				walk(e, fmt.Sprintf("%s[%d]", at, i))
+			}
+		}
+	}
+	for _, f := range jsonataFields {
+		if v, ok := so[f]; ok {
+			walk(v, loc+"/"+f)
+		}
+	}
 }
 
 func (p *parser) parseMap(s *state, so map[string]any, loc string) {

@@ -98,3 +98,11 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestJSONataSyntaxErrorsAreDefinitionErrors(t *testing.T) {
+	t.Parallel()
+	diags := Validate([]byte(`{"QueryLanguage":"JSONata","StartAt":"A","States":{"A":{"Type":"Pass","Output":{"x":"{% $states.input.( %}"},"End":true}}}`))
+	if len(diags) != 1 || diags[0].Code != "SCHEMA_VALIDATION_FAILED" || diags[0].Location != "/States/A/Output/x" {
+		t.Fatalf("diagnostics %+v", diags)
+	}
+}
