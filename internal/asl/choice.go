@@ -74,6 +74,9 @@ func (p *parser) parseRule(co map[string]any, loc string, top bool, lang string)
 		allowed = append(allowed, "Next", "Assign", "Output")
 		r.next, _ = co["Next"].(string)
 		r.assign, r.hasAssign = co["Assign"]
+		if r.hasAssign {
+			p.checkAssign(r.assign, loc+"/Assign", lang)
+		}
 		r.output, r.hasOutput = co["Output"]
 	}
 	if lang == JSONata {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/kiri-run/kiri/internal/jsonpath"
 )
@@ -384,9 +386,7 @@ func (p *parser) parseState(name string, so map[string]any, loc, parentLang stri
 		p.checkTemplate(s.resultSelector, loc+"/ResultSelector")
 	}
 	if s.hasAssign {
-		if _, ok := s.assign.(map[string]any); !ok && !(s.lang == JSONata && isJSONataString(s.assign)) {
-			p.schemaf(loc+"/Assign", "The value for the field 'Assign' must be an OBJECT")
-		}
+		p.checkAssign(s.assign, loc+"/Assign", s.lang)
 	}
 	switch typ {
 	case "Task":
@@ -601,6 +601,9 @@ func (p *parser) parseRetryCatch(s *state, so map[string]any, loc string) {
 			}
 			ct.resultPath = p.optPath(co, "ResultPath", cl)
 			ct.assign, ct.hasAssign = co["Assign"]
+			if ct.hasAssign {
+				p.checkAssign(ct.assign, cl+"/Assign", s.lang)
+			}
 			ct.output, ct.hasOutput = co["Output"]
 			s.catch = append(s.catch, ct)
 		}
@@ -702,6 +705,41 @@ func (p *parser) checkTemplate(v any, loc string) {
 			p.checkTemplate(e, fmt.Sprintf("%s[%d]", loc, i))
 		}
 	}
+}
+
+// checkAssign checks an Assign field: an object whose keys name variables (a ".$" suffix
+// marks a path or intrinsic function in JSONPath states).
+func (p *parser) checkAssign(v any, loc, lang string) {
+	obj, ok := v.(map[string]any)
+	if !ok {
+		p.schemaf(loc, "The value for the field 'Assign' must be an OBJECT")
+		return
+	}
+	for k := range obj {
+		name := k
+		if lang == JSONPath {
+			name = strings.TrimSuffix(k, ".$")
+		}
+		if !validVariableName(name) {
+			p.schemaf(loc+"/"+k, "The variable name '%s' is not valid: it must start with a letter or '_', contain only letters, digits and '_', and be at most 80 characters long", name)
+		}
+	}
+	if lang == JSONPath {
+		p.checkTemplate(v, loc)
+	}
+}
+
+func validVariableName(s string) bool {
+	if s == "" || utf8.RuneCountInString(s) > 80 {
+		return false
+	}
+	for i, r := range s {
+		if r == '_' || unicode.IsLetter(r) || i > 0 && unicode.IsDigit(r) {
+			continue
+		}
+		return false
+	}
+	return true
 }
 
 func isJSONataString(v any) bool {

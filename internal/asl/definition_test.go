@@ -106,3 +106,15 @@ func TestJSONataSyntaxErrorsAreDefinitionErrors(t *testing.T) {
 		t.Fatalf("diagnostics %+v", diags)
 	}
 }
+
+func TestAssignNamesVariables(t *testing.T) {
+	t.Parallel()
+	ok := `{"StartAt":"A","States":{"A":{"Type":"Pass","Assign":{"a_1":1,"_b.$":"$.x","ünï":2},"End":true}}}`
+	if d := Validate([]byte(ok)); d != nil {
+		t.Fatalf("valid names rejected: %+v", d)
+	}
+	bad := `{"StartAt":"A","States":{"A":{"Type":"Pass","Assign":{"1a":1,"b-c":2,"d.$":"nope"},"End":true}}}`
+	if d := Validate([]byte(bad)); len(d) != 3 {
+		t.Fatalf("diagnostics %+v", d)
+	}
+}

@@ -307,13 +307,16 @@ func failureError(fl *Failure) *stateError {
 	return e
 }
 
-// abortChildren stops the children still running after one failed.
+// abortChildren stops the children still running: the states they are in record
+// <Kind>StateAborted, and Map iterations MapIterationAborted.
 func (x *exec) abortChildren(f *Frame, s *state) {
 	for i, c := range f.Children {
 		if c.Reported || c.Step == "" {
 			continue
 		}
+		x.stack = append(x.stack, c)
 		x.abort(c)
+		x.stack = x.stack[:len(x.stack)-1]
 		c.Reported = true
 		if s.typ == "Map" {
 			x.emit(f, Event{Type: "MapIterationAborted", MapIterationAbortedEventDetails: &MapIterationEventDetails{Name: s.name, Index: i}})

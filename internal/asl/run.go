@@ -501,12 +501,16 @@ func (x *exec) raise(f *Frame, s *state, err error) {
 
 // abort stops every running frame below f, recording the aborted Map iterations and states.
 func (x *exec) abort(f *Frame) {
-	for _, c := range f.Children {
-		x.abort(c)
-	}
 	switch f.Step {
-	case stepDone, stepFailed, stepAborted, stepEnter:
+	case stepDone, stepFailed, stepAborted, stepEnter, "":
 		return
+	}
+	s := x.state(f)
+	if s != nil && f.Step == stepFan {
+		x.abortChildren(f, s)
+	}
+	if s != nil && s.typ != "Choice" && s.typ != "Pass" {
+		x.emit(f, Event{Type: s.typ + "StateAborted"})
 	}
 	f.Step = stepAborted
 }

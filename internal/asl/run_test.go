@@ -253,10 +253,10 @@ func TestStopAbortsTheExecution(t *testing.T) {
 	}
 	r.Stop("Cancelled", "by test")
 	events, _ := r.Step(m, testStart)
-	if got := types(events); !slices.Equal(got, []string{"ExecutionAborted"}) {
+	if got := types(events); !slices.Equal(got, []string{"WaitStateAborted", "ExecutionAborted"}) {
 		t.Fatalf("events %v", got)
 	}
-	if d := events[0].ExecutionAbortedEventDetails; *d.Error != "Cancelled" || *d.Cause != "by test" {
+	if d := events[1].ExecutionAbortedEventDetails; *d.Error != "Cancelled" || *d.Cause != "by test" {
 		t.Fatalf("details %+v", d)
 	}
 	// a late timer changes nothing
@@ -417,5 +417,23 @@ func TestTaskEventsFollowTheResourceKind(t *testing.T) {
 		if _, out, _, _ := r.Status(); string(out) != `{"done":true}` {
 			t.Errorf("%s: output %s", c.resource, out)
 		}
+	}
+}
+
+func TestAFailedIterationAbortsTheOthers(t *testing.T) {
+	t.Parallel()
+	m := mustParse(t, `{"StartAt":"M","States":{"M":{"Type":"Map","End":true,
+		"ItemProcessor":{"StartAt":"C","States":{
+			"C":{"Type":"Choice","Choices":[{"Variable":"$","NumericEquals":0,"Next":"W"}],"Default":"F"},
+			"W":{"Type":"Wait","Seconds":10,"End":true},"F":{"Type":"Fail","Error":"E"}}}}}}`)
+	r, _ := m.Start([]byte(`[0,1]`), testContext())
+	events, _ := r.Step(m, testStart)
+	got := types(events)
+	want := []string{"ExecutionStarted", "MapStateEntered", "MapStateStarted",
+		"MapIterationStarted", "ChoiceStateEntered", "ChoiceStateExited", "WaitStateEntered",
+		"MapIterationStarted", "ChoiceStateEntered", "ChoiceStateExited", "FailStateEntered", "MapIterationFailed",
+		"WaitStateAborted", "MapIterationAborted", "MapStateFailed", "ExecutionFailed"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("events\n got  %v\n want %v", got, want)
 	}
 }
