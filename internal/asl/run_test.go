@@ -437,3 +437,57 @@ func TestAFailedIterationAbortsTheOthers(t *testing.T) {
 		t.Fatalf("events\n got  %v\n want %v", got, want)
 	}
 }
+
+func TestMemoryRunsTasksConcurrently(t *testing.T) {
+	t.Parallel()
+	arrived := make(chan struct{}, 2)
+	both := make(chan struct{})
+	go func() {
+		<-arrived
+		<-arrived
+		close(both)
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	m := mustParse(t, `{"StartAt":"P","States":{"P":{"Type":"Parallel","End":true,"Branches":[
+		{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","End":true}}},
+		{"StartAt":"B","States":{"B":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","End":true}}}]}}}`)
+	r, _ := m.Start(nil, testContext())
+	d := &Memory{Now: func() time.Time { return testStart }, Task: func(ctx context.Context, te TaskEffect) ([]byte, string, string) {
+		arrived <- struct{}{}
+		select {
+		case <-both:
+			return []byte(`"` + te.State + `"`), "", ""
+		case <-ctx.Done():
+			return nil, "States.Timeout", "the other task never started"
+		}
+	}}
+	if _, err := d.Run(ctx, m, r); err != nil {
+		t.Fatal(err)
+	}
+	if status, out, name, cause := r.Status(); status != StatusSucceeded || string(out) != `["A","B"]` {
+		t.Fatalf("%s %s %s %s", status, out, name, cause)
+	}
+}
+
+func TestMemorySleepsUntilTimers(t *testing.T) {
+	t.Parallel()
+	var slept []time.Time
+	m := mustParse(t, `{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":30,"Next":"T"},
+		"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","End":true}}}`)
+	r, _ := m.Start(nil, testContext())
+	d := &Memory{
+		Now:   func() time.Time { return testStart },
+		Sleep: func(_ context.Context, until time.Time) error { slept = append(slept, until); return nil },
+		Task:  func(context.Context, TaskEffect) ([]byte, string, string) { return []byte(`1`), "", "" },
+	}
+	if _, err := d.Run(context.Background(), m, r); err != nil {
+		t.Fatal(err)
+	}
+	if len(slept) != 1 || !slept[0].Equal(testStart.Add(30*time.Second)) {
+		t.Fatalf("slept %v", slept)
+	}
+	if status, out, _, _ := r.Status(); status != StatusSucceeded || string(out) != "1" {
+		t.Fatalf("%s %s", status, out)
+	}
+}
