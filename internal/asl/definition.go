@@ -446,7 +446,38 @@ func (p *parser) parseState(name string, so map[string]any, loc, parentLang stri
 	if s.lang == JSONata {
 		p.checkJSONata(so, loc)
 	}
+	p.checkNumbers(so, loc, s.lang)
 	return s
+}
+
+// numberFields are the numeric fields of states, with whether they take integers only and
+// their least value.
+var numberFields = []struct {
+	name    string
+	integer bool
+	min     float64
+}{
+	{"Seconds", true, 0}, {"TimeoutSeconds", true, 1}, {"HeartbeatSeconds", true, 1},
+	{"MaxConcurrency", true, 0}, {"ToleratedFailureCount", true, 0}, {"ToleratedFailurePercentage", false, 0},
+}
+
+// checkNumbers checks numeric fields: numbers in JSONPath states, numbers or expressions in
+// JSONata states.
+func (p *parser) checkNumbers(so map[string]any, loc, lang string) {
+	for _, nf := range numberFields {
+		v, ok := so[nf.name]
+		if !ok || lang == JSONata && isJSONataString(v) {
+			continue
+		}
+		f, isNum := floatValue(v)
+		_, isInt := intValue(v)
+		switch {
+		case !isNum || nf.integer && !isInt:
+			p.schemaf(loc+"/"+nf.name, "The value for the field '%s' must be %s", nf.name, map[bool]string{true: "an INTEGER", false: "a NUMBER"}[nf.integer])
+		case f < nf.min || nf.name == "ToleratedFailurePercentage" && f > 100:
+			p.schemaf(loc+"/"+nf.name, "The value for the field '%s' is out of range", nf.name)
+		}
+	}
 }
 
 // jsonataFields are the fields of a JSONata state that may hold {% expressions %}.
