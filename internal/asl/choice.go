@@ -215,21 +215,9 @@ func (x *exec) runChoice(f *Frame, s *state) error {
 }
 
 func (x *exec) choose(f *Frame, s *state, raw any, states map[string]any, assign any, hasAssign bool, output any, hasOutput bool, next string) error {
-	var assigned map[string]any
-	if hasAssign {
-		a, err := x.jsonataValue(assign, "Assign", states)
-		if err != nil {
-			return err
-		}
-		assigned, _ = a.(map[string]any)
-	}
-	out := raw
-	if hasOutput {
-		o, err := x.jsonataValue(output, "Output", states)
-		if err != nil {
-			return err
-		}
-		out = o
+	out, assigned, err := x.jsonataAssignOutput(states, assign, hasAssign, output, hasOutput, raw)
+	if err != nil {
+		return err
 	}
 	return x.exit(f, s, out, assigned, next, false)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"unicode"
@@ -163,11 +164,7 @@ func parse(definition []byte) (*Machine, []Diagnostic) {
 }
 
 func (p *parser) unknownFields(obj map[string]any, loc string, allowed []string) {
-	keys := make([]string, 0, len(obj))
-	for k := range obj {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
+	keys := slices.Sorted(maps.Keys(obj))
 	for _, k := range keys {
 		if !slices.Contains(allowed, k) {
 			p.schemaf(loc, "Field '%s' is not supported by Step Functions", k)
@@ -195,11 +192,7 @@ func (p *parser) parseBlock(obj map[string]any, loc, lang string) int {
 		p.schemaf(loc+"/States", "The value for the field 'States' must be an OBJECT")
 		return id
 	}
-	names := make([]string, 0, len(states))
-	for n := range states {
-		names = append(names, n)
-	}
-	slices.Sort(names)
+	names := slices.Sorted(maps.Keys(states))
 	b.order = names
 	for _, n := range names {
 		sloc := loc + "/States/" + n
@@ -498,11 +491,7 @@ func (p *parser) checkJSONata(so map[string]any, loc string) {
 				}
 			}
 		case map[string]any:
-			keys := make([]string, 0, len(t))
-			for k := range t {
-				keys = append(keys, k)
-			}
-			slices.Sort(keys)
+			keys := slices.Sorted(maps.Keys(t))
 			for _, k := range keys {
 				walk(t[k], at+"/"+k)
 			}

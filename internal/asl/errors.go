@@ -101,20 +101,11 @@ func (x *exec) caught(f *Frame, s *state, c catcher, e *stateError) error {
 	var assigned map[string]any
 	if s.isJSONata() {
 		states := x.statesVar(raw, map[string]any{"errorOutput": eo})
-		if c.hasAssign {
-			a, err := x.jsonataValue(c.assign, "Assign", states)
-			if err != nil {
-				return err
-			}
-			assigned, _ = a.(map[string]any)
+		o, a, err := x.jsonataAssignOutput(states, c.assign, c.hasAssign, c.output, c.hasOutput, out)
+		if err != nil {
+			return err
 		}
-		if c.hasOutput {
-			o, err := x.jsonataValue(c.output, "Output", states)
-			if err != nil {
-				return err
-			}
-			out = o
-		}
+		out, assigned = o, a
 	} else {
 		if c.hasAssign {
 			a, err := x.assignJSONPath(s, c.assign, eo)

@@ -1,14 +1,8 @@
 package asl
 
 import (
-	"crypto/md5"
-	"crypto/sha1"
-	"crypto/sha256"
-	"crypto/sha512"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -127,37 +121,32 @@ func jsonataPartition(args []any) (any, error) {
 	if !ok || size < 1 || size != math.Trunc(size) {
 		return nil, fmt.Errorf("$partition expects a positive integer size")
 	}
-	out := []any{}
-	for i := 0; i < len(arr); i += int(size) {
-		out = append(out, append([]any{}, arr[i:min(len(arr), i+int(size))]...))
-	}
-	return out, nil
+	return partition(arr, int(size)), nil
 }
 
 func jsonataRange(args []any) (any, error) {
 	if len(args) != 3 {
 		return nil, fmt.Errorf("$range expects 3 arguments")
 	}
-	var n [3]float64
+	var n [3]int64
 	for i := range n {
 		f, ok := number(args[i])
-		if !ok || f != math.Trunc(f) {
+		if !ok || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
 			return nil, fmt.Errorf("$range expects integer arguments")
 		}
-		n[i] = f
+		n[i] = int64(f)
 	}
-	if n[2] == 0 {
-		return nil, fmt.Errorf("$range expects a non-zero step")
+	values, err := arrayRange(n[0], n[1], n[2])
+	if err != nil {
+		return nil, fmt.Errorf("$range %s", err.Error())
 	}
-	out := []any{}
-	for v := n[0]; (n[2] > 0 && v <= n[1]) || (n[2] < 0 && v >= n[1]); v += n[2] {
-		out = append(out, v)
-		if len(out) > 1000 {
-			return nil, fmt.Errorf("$range can return at most 1000 items")
-		}
+	// one number is a JSONata singleton sequence, the number itself
+	if len(values) == 1 {
+		return float64(values[0]), nil
 	}
-	if len(out) == 1 {
-		return out[0], nil
+	out := make([]any, len(values))
+	for i, v := range values {
+		out[i] = float64(v)
 	}
 	return out, nil
 }
@@ -167,23 +156,11 @@ func jsonataHash(args []any) (any, error) {
 		return nil, fmt.Errorf("$hash expects 2 arguments")
 	}
 	alg, _ := args[1].(string)
-	var h hash.Hash
-	switch alg {
-	case "MD5":
-		h = md5.New()
-	case "SHA-1":
-		h = sha1.New()
-	case "SHA-256":
-		h = sha256.New()
-	case "SHA-384":
-		h = sha512.New384()
-	case "SHA-512":
-		h = sha512.New()
-	default:
-		return nil, fmt.Errorf("$hash does not support the algorithm %q", alg)
+	sum, err := hashHex(alg, plainText(args[0]))
+	if err != nil {
+		return nil, fmt.Errorf("$hash %s", err.Error())
 	}
-	h.Write([]byte(plainText(args[0])))
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return sum, nil
 }
 
 func jsonataRandom(args []any) (any, error) {
