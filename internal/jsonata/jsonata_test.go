@@ -68,6 +68,7 @@ func TestEvaluate(t *testing.T) {
 		{"transform", `states.input ~> |$|{"n": 4}, ["items"]|`, `{"n":4,"name":"kiri","flag":true,"none":null}`},
 		{"regex match", `$match("ab12cd34", /\d+/).match`, `["12","34"]`},
 		{"regex replace", `$replace("John Smith", /(\w+)\s(\w+)/, "$2, $1")`, `"Smith, John"`},
+		{"regex with JavaScript escapes", `[$contains("hello$world", /^hello\$/), $contains("a b", /a\ b/), $contains("é", /\u00e9/)]`, `[true,true,true]`},
 		{"split", `$split("a,b,c", ",")`, `["a","b","c"]`},
 		{"contains regex", `$contains("abc", /B/i)`, `true`},
 		{"map filter reduce", `$reduce($filter($map([1,2,3,4], function($v){$v*10}), function($v){$v>10}), function($a,$b){$a+$b})`, `90`},
