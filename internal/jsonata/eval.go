@@ -177,7 +177,7 @@ func (ev *evaluator) evalPath(n *node, input any, env *frame) any {
 	if a, ok := input.(*array); ok && n.steps[0].typ != "variable" {
 		inputSeq = a
 	} else {
-		inputSeq = newSeq(input)
+		inputSeq = seqOf(input)
 	}
 	var resultSeq *array
 	isTuple := false
@@ -253,27 +253,34 @@ func (ev *evaluator) step(n *node, input *array, env *frame, last bool) *array {
 		}
 		return r
 	}
-	result := newSeq()
+	out := &array{sequence: true}
+	if len(input.items) == 1 {
+		out.items = out.one[:0]
+	}
+	var first any
+	count := 0
 	for _, item := range input.items {
 		res := ev.eval(n, item, env)
 		for _, s := range n.stages {
 			res = ev.filter(s.expr, res, env)
 		}
-		if res != nil {
-			result.push(res)
+		if res == nil {
+			continue
 		}
-	}
-	if last && len(result.items) == 1 {
-		if a, ok := result.items[0].(*array); ok && !a.sequence {
-			return a
+		if count == 0 {
+			first = res
 		}
-	}
-	out := newSeq()
-	for _, r := range result.items {
-		if a, ok := r.(*array); ok && !a.cons {
+		count++
+		if a, ok := res.(*array); ok && !a.cons {
 			out.items = append(out.items, a.items...)
 		} else {
-			out.push(r)
+			out.items = append(out.items, res)
+		}
+	}
+	// The last step keeps a single array it gives as it is.
+	if last && count == 1 {
+		if a, ok := first.(*array); ok && !a.sequence {
+			return a
 		}
 	}
 	return out
@@ -390,7 +397,7 @@ func (ev *evaluator) filter(pred *node, input any, env *frame) *array {
 		if input == nil {
 			return results
 		}
-		in = newSeq(input)
+		in = seqOf(input)
 	}
 	if pred.typ == "number" {
 		idx := int(math.Floor(pred.value.(float64)))
@@ -756,7 +763,7 @@ func (ev *evaluator) evalGroup(g *groupExpr, input any, env *frame) any {
 	in, isArr := input.(*array)
 	reduce := isArr && in.tupleStream
 	if !isArr {
-		in = newSeq(input)
+		in = seqOf(input)
 	}
 	items := in.items
 	if len(items) == 0 && !reduce {

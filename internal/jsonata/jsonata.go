@@ -8,7 +8,6 @@ package jsonata
 
 import (
 	"fmt"
-	"runtime/debug"
 	"time"
 )
 
@@ -101,11 +100,6 @@ func recovered(r any) error {
 		x.finish()
 		return x
 	}
-	e := &Error{Code: "D1011", Message: fmt.Sprintf("internal error: %v", r)}
-	if _, ok := r.(interface{ RuntimeError() }); ok {
-		// A defect in the engine: report it as an error, never crash the caller.
-		e.Code = "U0000"
-		e.Message = fmt.Sprintf("internal error evaluating expression: %v\n%s", r, debug.Stack())
-	}
-	return e
+	// A defect in the engine: report it as an error, never crash the caller.
+	return &Error{Code: "U0000", Message: fmt.Sprintf("internal error evaluating expression: %v", r)}
 }

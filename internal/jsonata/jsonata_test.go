@@ -3,6 +3,7 @@ package jsonata
 import (
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -68,6 +69,7 @@ func TestEvaluate(t *testing.T) {
 		{"transform", `states.input ~> |$|{"n": 4}, ["items"]|`, `{"n":4,"name":"kiri","flag":true,"none":null}`},
 		{"regex match", `$match("ab12cd34", /\d+/).match`, `["12","34"]`},
 		{"regex replace", `$replace("John Smith", /(\w+)\s(\w+)/, "$2, $1")`, `"Smith, John"`},
+		{"regex with JavaScript escapes", `[$contains("hello$world", /^hello\$/), $contains("a b", /a\ b/), $contains("é", /\u00e9/)]`, `[true,true,true]`},
 		{"split", `$split("a,b,c", ",")`, `["a","b","c"]`},
 		{"contains regex", `$contains("abc", /B/i)`, `true`},
 		{"map filter reduce", `$reduce($filter($map([1,2,3,4], function($v){$v*10}), function($v){$v>10}), function($a,$b){$a+$b})`, `90`},
@@ -97,6 +99,21 @@ func TestEvaluate(t *testing.T) {
 		{"formatBase", `$formatBase(255, 16)`, `"ff"`},
 		{"fromMillis", `$fromMillis(1510067557121)`, `"2017-11-07T15:12:37.121Z"`},
 		{"toMillis", `$toMillis("2017-11-07T15:12:37.121Z")`, `1510067557121`},
+		{"formatNumber", `$formatNumber(1234567.891, "#,##0.00")`, `"1,234,567.89"`},
+		{"formatNumber percent and exponent", `[$formatNumber(0.25, "#%"), $formatNumber(1234.5, "0.0e0")]`, `["25%","1.2e3"]`},
+		{"formatInteger", `[$formatInteger(1999, "I"), $formatInteger(21, "w"), $formatInteger(3, "1;o"), $formatInteger(1234567, "#,##0")]`, `["MCMXCIX","twenty-one","3rd","1,234,567"]`},
+		{"parseInteger", `[$parseInteger("MCMXCIX", "I"), $parseInteger("twenty-one", "w"), $parseInteger("1,234", "#,##0")]`, `[1999,21,1234]`},
+		{"fromMillis with picture and zone", `$fromMillis(1510067557121, "[D1o] [MNn] [Y0001], [h]:[m01][P] [z]", "-0500")`, `"7th November 2017, 10:12am GMT-05:00"`},
+		{"toMillis with picture", `$toMillis("2018-07-04 10:30", "[Y]-[M]-[D] [H]:[m]")`, `1530700200000`},
+		{"now and millis agree", `$toMillis($now()) = $millis()`, `true`},
+		{"random in range", `$random() < 1`, `true`},
+		{"shuffle keeps members", `$sort($shuffle([3,1,2]))`, `[1,2,3]`},
+		{"clone", `$clone({"a":[1]})`, `{"a":[1]}`},
+		{"case", `[$lowercase("AbC"), $uppercase("aBc")]`, `["abc","ABC"]`},
+		{"trim collapses spaces", `$trim("  a   b  ")`, `"a b"`},
+		{"string pretty", `$string({"a":1}, true)`, `"{\n  \"a\": 1\n}"`},
+		{"filter by index", `[10,20,30][[0,2]]`, `[10,30]`},
+		{"regex as function", `/b+/("abbbc").match`, `"bbb"`},
 		{"comments", `/* c */ 1 /* d */ + 1`, `2`},
 		{"backquoted names", "states.input.`name`", `"kiri"`},
 		{"root variable", `$$.states.input.n`, `3`},
@@ -145,6 +162,7 @@ func TestErrors(t *testing.T) {
 		{"number cast", `$number("x")`, "D3030", `Unable to cast value to a number: "x"`},
 		{"error function", `$error("boom")`, "D3137", `boom`},
 		{"assert", `$assert(false, "nope")`, "D3141", `nope`},
+		{"nesting too deep to parse", strings.Repeat("(", 5000), "D1011", ""},
 		{"runaway recursion", `($f := function($x){$f($x) + 1}; $f(1))`, "D1011", ``},
 	}
 	for _, c := range cases {
@@ -210,5 +228,43 @@ func TestMarshalNumbersAsJavaScript(t *testing.T) {
 	b, _ := Marshal(map[string]any{"b": []any{1.0, nil}, "a": "x\n"})
 	if want := `{"a":"x\n","b":[1,null]}`; string(b) != want {
 		t.Errorf("got %s, want %s", b, want)
+	}
+}
+
+func TestExprIsSafeForConcurrentUse(t *testing.T) {
+	t.Parallel()
+	e, err := Compile(`Account.Order#$i.{"id": OrderID, "i": $i, "total": $sum(Product.(Price * Quantity))}^(>total)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	input := mustInput(t)
+	want, _, err := e.Evaluate(input, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wb, _ := Marshal(want)
+	if w := `[{"i":1,"id":"order104","total":245.79000000000002},{"i":0,"id":"order103","total":90.57000000000001}]`; string(wb) != w {
+		t.Fatalf("Evaluate = %s, want %s", wb, w)
+	}
+	done := make(chan string)
+	for range 4 {
+		go func() {
+			var last string
+			for range 50 {
+				got, _, err := e.Evaluate(input, nil)
+				if err != nil {
+					last = err.Error()
+					break
+				}
+				b, _ := Marshal(got)
+				last = string(b)
+			}
+			done <- last
+		}()
+	}
+	for range 4 {
+		if got := <-done; got != string(wb) {
+			t.Errorf("concurrent Evaluate = %s, want %s", got, wb)
+		}
 	}
 }

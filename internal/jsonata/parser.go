@@ -108,7 +108,12 @@ type parser struct {
 	node     *node
 	ancestry []*node
 	label    int
+	depth    int
 }
+
+// maxParseDepth bounds the nesting of an expression, so that no expression
+// can exhaust the stack while it is parsed.
+const maxParseDepth = 1000
 
 // parse turns source into the processed syntax tree.
 func parse(source string) *node {
@@ -188,6 +193,11 @@ func (p *parser) lbp(n *node) int {
 }
 
 func (p *parser) expression(rbp int) *node {
+	p.depth++
+	if p.depth > maxParseDepth {
+		throw(&Error{Code: "D1011", Position: p.node.pos})
+	}
+	defer func() { p.depth-- }()
 	t := p.node
 	p.advance("", true)
 	left := p.nud(t)

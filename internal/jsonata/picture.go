@@ -944,13 +944,11 @@ func parseDateTime(timestamp, picture string, now time.Time) any {
 		}
 		parts[i] = p
 	}
-	var sb strings.Builder
-	sb.WriteString("(?i)^")
-	for _, p := range parts {
-		sb.WriteString("(" + p.regex + ")")
+	regexes := make([]string, len(parts))
+	for i, p := range parts {
+		regexes[i] = p.regex
 	}
-	sb.WriteString("$")
-	re, err := regexp.Compile(sb.String())
+	re, err := groupsRegex("(?i)", regexes)
 	if err != nil {
 		return nil
 	}

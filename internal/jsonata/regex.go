@@ -1,7 +1,10 @@
 package jsonata
 
 import (
+	"fmt"
 	"regexp"
+	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -22,7 +25,7 @@ func compileRegex(pattern, flags string, pos int) *regexValue {
 			prefix += "m"
 		}
 	}
-	expr := pattern
+	expr := translateRegex(pattern)
 	if prefix != "" {
 		expr = "(?" + prefix + ")" + pattern
 	}
@@ -31,6 +34,52 @@ func compileRegex(pattern, flags string, pos int) *regexValue {
 		throw(&Error{Code: "S0302", Position: pos, Token: pattern})
 	}
 	return &regexValue{source: pattern, re: re}
+}
+
+// translateRegex rewrites the JavaScript regular expression syntax RE2
+// spells differently: \uXXXX, \cX, \0 and escaped characters that are not
+// punctuation (JavaScript takes them literally, RE2 refuses them).
+func translateRegex(p string) string {
+	var sb strings.Builder
+	r := []rune(p)
+	for i := 0; i < len(r); i++ {
+		c := r[i]
+		if c != '\\' || i+1 >= len(r) {
+			sb.WriteRune(c)
+			continue
+		}
+		i++
+		e := r[i]
+		switch {
+		case e == 'u' && i+4 < len(r) && isHex(r[i+1:i+5]):
+			sb.WriteString(`\x{` + string(r[i+1:i+5]) + `}`)
+			i += 4
+		case e == 'c' && i+1 < len(r) && unicode.IsLetter(r[i+1]):
+			sb.WriteString(fmt.Sprintf(`\x{%x}`, r[i+1]%32))
+			i++
+		case e == '0':
+			sb.WriteString(`\x{0}`)
+		case e == 'd' || e == 'D' || e == 'w' || e == 'W' || e == 's' || e == 'S' || e == 'b' || e == 'B' ||
+			e == 'n' || e == 'r' || e == 't' || e == 'f' || e == 'v' || e == 'x' || e >= '1' && e <= '9':
+			sb.WriteRune('\\')
+			sb.WriteRune(e)
+		case e < 128 && unicode.IsPunct(e) || e < 128 && unicode.IsSymbol(e):
+			sb.WriteRune('\\')
+			sb.WriteRune(e)
+		default:
+			sb.WriteString(regexp.QuoteMeta(string(e)))
+		}
+	}
+	return sb.String()
+}
+
+func isHex(r []rune) bool {
+	for _, c := range r {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+			return false
+		}
+	}
+	return true
 }
 
 // regexMatch is one match, with rune offsets.

@@ -123,17 +123,27 @@ func parseSignature(sig string, pos int) *signature {
 			}
 		}
 	}
-	var sb strings.Builder
-	sb.WriteString("^")
-	for _, p := range params {
-		sb.WriteString("(" + p.regex + ")")
+	regexes := make([]string, len(params))
+	for i, p := range params {
+		regexes[i] = p.regex
 	}
-	sb.WriteString("$")
-	re, err := regexp.Compile(sb.String())
+	re, err := groupsRegex("", regexes)
 	if err != nil {
 		throw(&Error{Code: "S0401", Position: pos, Value: sig})
 	}
 	return &signature{definition: sig, params: params, re: re}
+}
+
+// groupsRegex compiles the anchored concatenation of one capturing group per
+// regex, after flags.
+func groupsRegex(flags string, regexes []string) (*regexp.Regexp, error) {
+	var sb strings.Builder
+	sb.WriteString(flags + "^")
+	for _, r := range regexes {
+		sb.WriteString("(" + r + ")")
+	}
+	sb.WriteString("$")
+	return regexp.Compile(sb.String())
 }
 
 func typeSymbol(v any) byte {

@@ -51,9 +51,23 @@ func (o *object) del(k string) {
 type array struct {
 	items                                                    []any
 	sequence, keepSingleton, outerWrapper, tupleStream, cons bool
+	one                                                      [1]any // storage of a sequence of one, the commonest
 }
 
-func newSeq(items ...any) *array { return &array{items: items, sequence: true} }
+func newSeq(items ...any) *array {
+	if len(items) == 1 {
+		return seqOf(items[0])
+	}
+	return &array{items: items, sequence: true}
+}
+
+// seqOf is a sequence of the one value v.
+func seqOf(v any) *array {
+	a := &array{sequence: true}
+	a.one[0] = v
+	a.items = a.one[:]
+	return a
+}
 
 func (a *array) push(v any) { a.items = append(a.items, v) }
 
