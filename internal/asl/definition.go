@@ -390,9 +390,19 @@ func (p *parser) parseState(name string, so map[string]any, loc, parentLang stri
 			p.errorf(loc+"/Resource", "INVALID_RESOURCE", "Invalid Resource: %s", s.resource)
 		}
 		s.credentials = so["Credentials"]
+		hb, hasHB := intValue(so["HeartbeatSeconds"])
+		to, hasTO := intValue(so["TimeoutSeconds"])
+		if hasHB && hasTO && hb >= to {
+			p.schemaf(loc+"/HeartbeatSeconds", "HeartbeatSeconds must be smaller than TimeoutSeconds")
+		}
 	case "Choice":
 		p.parseChoices(s, so, loc)
 	case "Wait":
+		if ts, ok := so["Timestamp"].(string); ok && s.lang == JSONPath {
+			if _, valid := parseTimestamp(ts); !valid {
+				p.schemaf(loc+"/Timestamp", "The value for the field 'Timestamp' must be a valid ISO-8601 extended offset date-time")
+			}
+		}
 		n := 0
 		for _, f := range []string{"Seconds", "SecondsPath", "Timestamp", "TimestampPath"} {
 			if _, ok := so[f]; ok {

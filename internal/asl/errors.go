@@ -29,7 +29,7 @@ func matchesError(list []string, name string) bool {
 // retry applies the first retrier matching the error: it waits the backoff and runs the
 // state again, unless the retrier's attempts are spent.
 func (x *exec) retry(f *Frame, s *state, e *stateError) bool {
-	if e.name == errRuntime || e.name == errDataLimit {
+	if e.name == errRuntime {
 		return false
 	}
 	for i, r := range s.retry {
@@ -75,7 +75,7 @@ func errorOutput(e *stateError) map[string]any {
 // catch applies the first catcher matching the error: the error output goes through the
 // catcher's ResultPath (or Output) and the state exits to the catcher's Next.
 func (x *exec) catch(f *Frame, s *state, e *stateError) bool {
-	if e.name == errRuntime || e.name == errDataLimit {
+	if e.name == errRuntime {
 		return false
 	}
 	for _, c := range s.catch {
