@@ -14,11 +14,12 @@ type Event struct {
 	ID              int64     `json:"id"`
 	PreviousEventID int64     `json:"previousEventId"`
 
-	ExecutionStartedEventDetails   *ExecutionStartedEventDetails `json:"executionStartedEventDetails,omitempty"`
-	ExecutionSucceededEventDetails *OutputDetails                `json:"executionSucceededEventDetails,omitempty"`
-	ExecutionFailedEventDetails    *ErrorDetails                 `json:"executionFailedEventDetails,omitempty"`
-	ExecutionAbortedEventDetails   *ErrorDetails                 `json:"executionAbortedEventDetails,omitempty"`
-	ExecutionTimedOutEventDetails  *ErrorDetails                 `json:"executionTimedOutEventDetails,omitempty"`
+	ExecutionStartedEventDetails   *ExecutionStartedEventDetails  `json:"executionStartedEventDetails,omitempty"`
+	ExecutionSucceededEventDetails *OutputDetails                 `json:"executionSucceededEventDetails,omitempty"`
+	ExecutionFailedEventDetails    *ErrorDetails                  `json:"executionFailedEventDetails,omitempty"`
+	ExecutionAbortedEventDetails   *ErrorDetails                  `json:"executionAbortedEventDetails,omitempty"`
+	ExecutionTimedOutEventDetails  *ErrorDetails                  `json:"executionTimedOutEventDetails,omitempty"`
+	ExecutionRedrivenEventDetails  *ExecutionRedrivenEventDetails `json:"executionRedrivenEventDetails,omitempty"`
 
 	StateEnteredEventDetails *StateEnteredEventDetails `json:"stateEnteredEventDetails,omitempty"`
 	StateExitedEventDetails  *StateExitedEventDetails  `json:"stateExitedEventDetails,omitempty"`
@@ -116,6 +117,11 @@ type ExecutionStartedEventDetails struct {
 	RoleArn                string       `json:"roleArn,omitempty"`
 	StateMachineAliasArn   string       `json:"stateMachineAliasArn,omitempty"`
 	StateMachineVersionArn string       `json:"stateMachineVersionArn,omitempty"`
+}
+
+// ExecutionRedrivenEventDetails is ExecutionRedriven's detail.
+type ExecutionRedrivenEventDetails struct {
+	RedriveCount int `json:"redriveCount"`
 }
 
 // OutputDetails is ExecutionSucceeded's detail.

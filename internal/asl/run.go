@@ -47,6 +47,7 @@ type Run struct {
 	Begun    bool            `json:"started"`  // ExecutionStarted was recorded
 	Finished bool            `json:"finished"` // the terminal event was produced
 	Root     *Frame          `json:"root"`
+	Redriven bool            `json:"redriven,omitempty"` // ExecutionRedriven is still to be recorded
 }
 
 // Frame is one thread of states: the top level, a Parallel branch or a Map iteration.
@@ -202,6 +203,49 @@ func (r *Run) Stop(errorName, cause string) {
 	r.Error, r.Cause = optString(errorName), optString(cause)
 }
 
+// Redrive restarts a failed, aborted or timed-out execution where it stopped
+// (RedriveExecution): the states that failed or were aborted run again with the same input,
+// and in Map and Parallel states only the iterations and branches that failed or were
+// aborted. The next Step records ExecutionRedriven.
+func (r *Run) Redrive() error {
+	switch r.Phase {
+	case StatusFailed, StatusAborted, StatusTimedOut:
+	default:
+		return fmt.Errorf("asl: a %s execution cannot be redriven", r.Phase)
+	}
+	if !r.Finished {
+		return fmt.Errorf("asl: the execution has not recorded its end yet")
+	}
+	r.Phase, r.Output, r.Error, r.Cause = StatusRunning, nil, nil, nil
+	r.Finished, r.Redriven = false, true
+	r.Context.RedriveCount++
+	redriveFrame(r.Root)
+	return nil
+}
+
+// redriveFrame sets a failed or aborted frame to run its state again.
+func redriveFrame(f *Frame) {
+	if f.Step != stepFailed && f.Step != stepAborted {
+		return
+	}
+	f.Err, f.Reply, f.Wait, f.Notes = nil, nil, "", nil
+	if f.Fan == nil {
+		f.Step = stepEnter
+		return
+	}
+	f.Fan.Running, f.Fan.Failed = 0, 0
+	for _, c := range f.Children {
+		if c.Step == stepFailed || c.Step == stepAborted {
+			redriveFrame(c)
+			c.Reported = false
+		}
+		if !c.Reported && c.Step != "" {
+			f.Fan.Running++
+		}
+	}
+	f.Step = stepFan
+}
+
 // TimeOut ends the execution as TIMED_OUT (the state machine's TimeoutSeconds passed). The
 // next Step produces ExecutionTimedOut.
 func (r *Run) TimeOut() {
@@ -272,6 +316,10 @@ func (r *Run) Step(m *Machine, now time.Time) (events []Event, effects []Effect)
 	}
 	if r.Finished {
 		return nil, nil
+	}
+	if r.Redriven {
+		r.Redriven = false
+		x.emit(r.Root, Event{Type: "ExecutionRedriven", ExecutionRedrivenEventDetails: &ExecutionRedrivenEventDetails{RedriveCount: r.Context.RedriveCount}})
 	}
 	switch r.Phase {
 	case StatusAborted:
@@ -483,19 +531,21 @@ func (x *exec) raise(f *Frame, s *state, err error) {
 		}})
 		e.evaluation = false
 	}
-	fanned := f.Fan != nil
+	children, fan := f.Children, f.Fan
 	f.Children, f.Fan = nil, nil
 	if x.retry(f, s, e) {
 		return
 	}
 	// a Map or Parallel state that is not retried records its failure, unless it failed
 	// with States.Runtime before it started its children
-	if (s.typ == "Map" || s.typ == "Parallel") && (fanned || e.name != errRuntime) {
+	if (s.typ == "Map" || s.typ == "Parallel") && (fan != nil || e.name != errRuntime) {
 		x.emit(f, Event{Type: s.typ + "StateFailed"})
 	}
 	if x.catch(f, s, e) {
 		return
 	}
+	// the children stay for a redrive, which reruns only the failed and aborted ones
+	f.Children, f.Fan = children, fan
 	x.endFailed(f, e)
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -489,5 +490,54 @@ func TestMemorySleepsUntilTimers(t *testing.T) {
 	}
 	if status, out, _, _ := r.Status(); status != StatusSucceeded || string(out) != "1" {
 		t.Fatalf("%s %s", status, out)
+	}
+}
+
+func TestRedriveRerunsOnlyFailedIterations(t *testing.T) {
+	t.Parallel()
+	m := mustParse(t, `{"StartAt":"M","States":{"M":{"Type":"Map","Next":"Done","MaxConcurrency":1,
+		"ItemProcessor":{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","End":true}}}},
+		"Done":{"Type":"Pass","Parameters":{"n.$":"$$.Execution.RedriveCount","r.$":"$"},"End":true}}}`)
+	r, _ := m.Start([]byte(`[1,2,3]`), testContext())
+	var mu sync.Mutex
+	calls := map[string]int{}
+	broken := true
+	d := &Memory{Now: func() time.Time { return testStart }, Task: func(_ context.Context, te TaskEffect) ([]byte, string, string) {
+		mu.Lock()
+		defer mu.Unlock()
+		calls[string(te.Parameters)]++
+		if string(te.Parameters) == "2" && broken {
+			return nil, "Broken", "item 2"
+		}
+		return te.Parameters, "", ""
+	}}
+	if _, err := d.Run(context.Background(), m, r); err != nil {
+		t.Fatal(err)
+	}
+	if status, _, name, _ := r.Status(); status != StatusFailed || name != "Broken" {
+		t.Fatalf("first attempt: %s %s", status, name)
+	}
+	r = roundTrip(t, r)
+	mu.Lock()
+	broken = false
+	mu.Unlock()
+	if err := r.Redrive(); err != nil {
+		t.Fatal(err)
+	}
+	events, err := d.Run(context.Background(), m, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if events[0].Type != "ExecutionRedriven" || events[0].ExecutionRedrivenEventDetails.RedriveCount != 1 {
+		t.Fatalf("first event %+v", events[0])
+	}
+	if status, out, name, cause := r.Status(); status != StatusSucceeded || string(out) != `{"n":1,"r":[1,2,3]}` {
+		t.Fatalf("redriven: %s %s %s %s", status, out, name, cause)
+	}
+	if calls["1"] != 1 || calls["3"] != 1 || calls["2"] != 2 {
+		t.Fatalf("task calls %v", calls)
+	}
+	if err := r.Redrive(); err == nil {
+		t.Fatal("a succeeded execution was redriven")
 	}
 }
