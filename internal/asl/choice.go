@@ -199,6 +199,7 @@ func (x *exec) runChoice(f *Frame, s *state) error {
 	if err != nil {
 		return err
 	}
+	x.inspected(afterInputPath, eff)
 	for _, r := range s.choices {
 		ok, err := x.matchRule(r, eff)
 		if err != nil {

@@ -17,15 +17,18 @@ func (x *exec) runFanOut(f *Frame, s *state) error {
 			if eff, err = x.jsonataValue(s.arguments, "Arguments", x.statesVar(raw, nil)); err != nil {
 				return err
 			}
+			x.inspected(afterArguments, eff)
 		}
 	} else {
 		if eff, err = x.applyPathField(s.inputPath, "InputPath", raw); err != nil {
 			return err
 		}
+		x.inspected(afterInputPath, eff)
 		if s.hasParameters && s.typ == "Parallel" {
 			if eff, err = x.template(s.parameters, eff); err != nil {
 				return err
 			}
+			x.inspected(afterParameters, eff)
 		}
 	}
 	f.Effective = encode(eff)

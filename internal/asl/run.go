@@ -296,6 +296,8 @@ type exec struct {
 	// the current Map item, for $$.Map.Item while evaluating an ItemSelector
 	item     *mapItem
 	ctxCache any
+	// probe, set by TestState, runs one state and records what it did
+	probe *probe
 }
 
 type mapItem struct {
@@ -499,6 +501,10 @@ func (x *exec) emitExit(f *Frame, s *state, out []byte, assigned map[string]any)
 
 func (x *exec) transition(f *Frame, out []byte, next string, end bool) {
 	f.Effective, f.Token = nil, ""
+	if x.probe != nil && f == x.r.Root {
+		x.probe.next = next
+		end = true
+	}
 	if end {
 		f.Step, f.Output = stepDone, out
 		return
@@ -534,6 +540,10 @@ func (x *exec) raise(f *Frame, s *state, err error) {
 	children, fan := f.Children, f.Fan
 	f.Children, f.Fan = nil, nil
 	if x.retry(f, s, e) {
+		return
+	}
+	if x.probe != nil && x.probe.retryIndex != nil && f == x.r.Root {
+		x.endFailed(f, e)
 		return
 	}
 	// a Map or Parallel state that is not retried records its failure, unless it failed
