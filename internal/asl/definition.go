@@ -28,8 +28,6 @@ type optPath struct {
 	text string
 }
 
-// num is an integer or float field given literally, by a reference path, or (JSONata) by an
-// expression string.
 type retrier struct {
 	errorEquals []string
 	interval    float64

@@ -98,17 +98,16 @@ type Failure struct {
 
 // Fan is the progress of a Map or Parallel state's children.
 type Fan struct {
-	Total     int               `json:"total"`
-	Max       int               `json:"max"`
-	Next      int               `json:"next"`
-	Running   int               `json:"running"`
-	Failed    int               `json:"failed"`
-	Tolerated int               `json:"tolerated"`
-	TolPct    float64           `json:"tolPct"`
-	HasTol    bool              `json:"hasTol,omitempty"`
-	Results   []json.RawMessage `json:"results"`
-	Items     []json.RawMessage `json:"items,omitempty"`
-	Err       *Failure          `json:"err,omitempty"`
+	Total    int               `json:"total"`
+	Max      int               `json:"max"`
+	Next     int               `json:"next"`
+	Running  int               `json:"running"`
+	Failed   int               `json:"failed"`
+	TolCount int               `json:"tolCount"` // ToleratedFailureCount, -1 when not set
+	TolPct   float64           `json:"tolPct"`   // ToleratedFailurePercentage, -1 when not set
+	Results  []json.RawMessage `json:"results"`
+	Items    []json.RawMessage `json:"items,omitempty"`
+	Err      *Failure          `json:"err,omitempty"`
 }
 
 // Frame steps.

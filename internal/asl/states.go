@@ -3,7 +3,6 @@ package asl
 import (
 	"encoding/json"
 	"fmt"
-	"math"
 	"strings"
 	"time"
 )
@@ -377,10 +376,4 @@ func parseTimestamp(s string) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	return t, true
-}
-
-// resolveInt reads an integer-valued field of a state given literally, by a JSONPath
-// reference (field+"Path") or, in JSONata, as an expression.
-func ceilSeconds(d float64) time.Duration {
-	return time.Duration(math.Ceil(d * float64(time.Second)))
 }
