@@ -324,12 +324,12 @@ func (r *Run) Step(m *Machine, now time.Time) (events []Event, effects []Effect)
 	}
 	switch r.Phase {
 	case StatusAborted:
-		x.abort(r.Root)
+		stopAll(r.Root)
 		r.Finished = true
 		x.emit(r.Root, Event{Type: "ExecutionAborted", ExecutionAbortedEventDetails: &ErrorDetails{Error: r.Error, Cause: r.Cause}})
 		return x.events, nil
 	case StatusTimedOut:
-		x.abort(r.Root)
+		stopAll(r.Root)
 		r.Finished = true
 		x.emit(r.Root, Event{Type: "ExecutionTimedOut", ExecutionTimedOutEventDetails: &ErrorDetails{Error: r.Error, Cause: r.Cause}})
 		return x.events, nil
@@ -558,7 +558,20 @@ func (x *exec) raise(f *Frame, s *state, err error) {
 	x.endFailed(f, e)
 }
 
-// abort stops every running frame below f, recording the aborted Map iterations and states.
+// stopAll stops every running frame of an execution that was stopped or timed out: as AWS,
+// the history records only the execution's end.
+func stopAll(f *Frame) {
+	for _, c := range f.Children {
+		stopAll(c)
+	}
+	switch f.Step {
+	case stepDone, stepFailed, stepAborted, "":
+		return
+	}
+	f.Step = stepAborted
+}
+
+// abort stops a running frame whose sibling failed, recording the aborted states.
 func (x *exec) abort(f *Frame) {
 	switch f.Step {
 	case stepDone, stepFailed, stepAborted, stepEnter, "":

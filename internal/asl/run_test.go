@@ -254,10 +254,10 @@ func TestStopAbortsTheExecution(t *testing.T) {
 	}
 	r.Stop("Cancelled", "by test")
 	events, _ := r.Step(m, testStart)
-	if got := types(events); !slices.Equal(got, []string{"WaitStateAborted", "ExecutionAborted"}) {
+	if got := types(events); !slices.Equal(got, []string{"ExecutionAborted"}) {
 		t.Fatalf("events %v", got)
 	}
-	if d := events[1].ExecutionAbortedEventDetails; *d.Error != "Cancelled" || *d.Cause != "by test" {
+	if d := events[0].ExecutionAbortedEventDetails; *d.Error != "Cancelled" || *d.Cause != "by test" {
 		t.Fatalf("details %+v", d)
 	}
 	// a late timer changes nothing
@@ -546,5 +546,28 @@ func TestRedriveRerunsOnlyFailedIterations(t *testing.T) {
 	}
 	if err := r.Redrive(); err == nil {
 		t.Fatal("a succeeded execution was redriven")
+	}
+}
+
+func TestRedriveAfterStopResumesTheStoppedState(t *testing.T) {
+	t.Parallel()
+	m := mustParse(t, `{"StartAt":"P","States":{"P":{"Type":"Parallel","End":true,"Branches":[
+		{"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}},
+		{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":5,"End":true}}}]}}}`)
+	r, _ := m.Start([]byte(`{}`), testContext())
+	r.Step(m, testStart)
+	r.Stop("", "")
+	r.Step(m, testStart)
+	if err := r.Redrive(); err != nil {
+		t.Fatal(err)
+	}
+	events, effects := r.Step(m, testStart)
+	if got := types(events); !slices.Equal(got, []string{"ExecutionRedriven", "WaitStateEntered"}) || len(effects) != 1 {
+		t.Fatalf("events %v effects %v", got, effects)
+	}
+	r.Fire(effects[0].(TimerEffect).ID)
+	r.Step(m, testStart)
+	if status, out, _, _ := r.Status(); status != StatusSucceeded || string(out) != `[{},{}]` {
+		t.Fatalf("%s %s", status, out)
 	}
 }
