@@ -33,8 +33,8 @@ func (x *exec) runFanOut(f *Frame, s *state) error {
 	}
 	f.Effective = encode(eff)
 	if s.typ == "Parallel" {
-		x.emit(f, Event{Type: "ParallelStateStarted"})
-		fan := &Fan{Total: len(s.branches), Results: make([]json.RawMessage, len(s.branches))}
+		started := x.emit(f, Event{Type: "ParallelStateStarted"})
+		fan := &Fan{Total: len(s.branches), Results: make([]json.RawMessage, len(s.branches)), StartPrev: started}
 		f.Children = make([]*Frame, len(s.branches))
 		for i, b := range s.branches {
 			f.Children[i] = &Frame{Block: b, Index: i, State: x.m.blocks[b].startAt, Input: f.Effective}
@@ -50,7 +50,7 @@ func (x *exec) runFanOut(f *Frame, s *state) error {
 	if fan.Max, err = x.mapMaxConcurrency(s, raw, eff); err != nil {
 		return err
 	}
-	x.emit(f, Event{Type: "MapStateStarted", MapStateStartedEventDetails: &MapStateStartedEventDetails{Length: len(items)}})
+	fan.StartPrev = x.emit(f, Event{Type: "MapStateStarted", MapStateStartedEventDetails: &MapStateStartedEventDetails{Length: len(items)}})
 	if err := x.mapTolerance(s, raw, eff, fan); err != nil {
 		return err
 	}
@@ -218,7 +218,7 @@ func (x *exec) fan(f *Frame, s *state) bool {
 			}
 			fan.Running++
 			c.Step = stepEnter
-			c.Last = f.Last
+			c.Last = fan.StartPrev
 			if isMap {
 				input, err := x.itemInput(f, s, i, decode(fan.Items[i]))
 				if err != nil {
@@ -238,7 +238,7 @@ func (x *exec) fan(f *Frame, s *state) bool {
 			fan.Running--
 			fan.Results[i] = c.Output
 			c.Output, c.Vars, c.Input = nil, nil, nil
-			f.Last = c.Last
+			x.childEnded(f, c, isMap)
 			if isMap {
 				x.emit(f, Event{Type: "MapIterationSucceeded", MapIterationSucceededEventDetails: &MapIterationEventDetails{Name: s.name, Index: i}})
 			}
@@ -246,7 +246,7 @@ func (x *exec) fan(f *Frame, s *state) bool {
 			c.Reported = true
 			fan.Running--
 			fan.Failed++
-			f.Last = c.Last
+			x.childEnded(f, c, isMap)
 			if isMap {
 				x.emit(f, Event{Type: "MapIterationFailed", MapIterationFailedEventDetails: &MapIterationEventDetails{Name: s.name, Index: i}})
 			}
@@ -268,7 +268,11 @@ func (x *exec) fan(f *Frame, s *state) bool {
 			return false
 		}
 	}
+	// as in AWS histories, the state's exit points back past <Kind>StateSucceeded, to
+	// the event before it
+	last := f.Last
 	x.emit(f, Event{Type: s.typ + "StateSucceeded"})
+	f.Last = last
 	results := make([]any, len(fan.Results))
 	for i, r := range fan.Results {
 		results[i] = decode(r)
@@ -281,6 +285,16 @@ func (x *exec) fan(f *Frame, s *state) bool {
 }
 
 func (fan *Fan) hasTolerance() bool { return fan.TolCount >= 0 || fan.TolPct >= 0 }
+
+// childEnded links the events that follow a child's end to it: the parent's next event
+// points to the child's last, and so (in a Map) does the next iteration's
+// MapIterationStarted, as AWS numbers them.
+func (x *exec) childEnded(f, c *Frame, isMap bool) {
+	f.Last = c.Last
+	if isMap {
+		f.Fan.StartPrev = c.Last
+	}
+}
 
 // tolerates reports whether the failures so far stay within the tolerated thresholds: a Map
 // state fails as soon as either is exceeded.

@@ -98,16 +98,17 @@ type Failure struct {
 
 // Fan is the progress of a Map or Parallel state's children.
 type Fan struct {
-	Total    int               `json:"total"`
-	Max      int               `json:"max"`
-	Next     int               `json:"next"`
-	Running  int               `json:"running"`
-	Failed   int               `json:"failed"`
-	TolCount int               `json:"tolCount"` // ToleratedFailureCount, -1 when not set
-	TolPct   float64           `json:"tolPct"`   // ToleratedFailurePercentage, -1 when not set
-	Results  []json.RawMessage `json:"results"`
-	Items    []json.RawMessage `json:"items,omitempty"`
-	Err      *Failure          `json:"err,omitempty"`
+	Total     int               `json:"total"`
+	Max       int               `json:"max"`
+	Next      int               `json:"next"`
+	Running   int               `json:"running"`
+	Failed    int               `json:"failed"`
+	TolCount  int               `json:"tolCount"` // ToleratedFailureCount, -1 when not set
+	TolPct    float64           `json:"tolPct"`   // ToleratedFailurePercentage, -1 when not set
+	Results   []json.RawMessage `json:"results"`
+	Items     []json.RawMessage `json:"items,omitempty"`
+	StartPrev int64             `json:"startPrev"` // the previousEventId of the next child\'s first event
+	Err       *Failure          `json:"err,omitempty"`
 }
 
 // Frame steps.
@@ -314,6 +315,8 @@ func (r *Run) Step(m *Machine, now time.Time) (events []Event, effects []Effect)
 			Input: string(r.Input), InputDetails: &DataDetails{}, RoleArn: r.Context.RoleArn,
 			StateMachineAliasArn: r.Context.AliasArn, StateMachineVersionArn: r.Context.VersionArn,
 		}})
+		// as in AWS histories, the first state's entry does not point back to ExecutionStarted
+		r.Root.Last = 0
 	}
 	if r.Finished {
 		return nil, nil

@@ -571,3 +571,25 @@ func TestRedriveAfterStopResumesTheStoppedState(t *testing.T) {
 		t.Fatalf("%s %s", status, out)
 	}
 }
+
+// TestEventIDsAsAWSNumbersThem replays an AWS-recorded history (localstack's
+// test_assign_base snapshot, BASE_SCOPE_MAP) and compares every previousEventId.
+func TestEventIDsAsAWSNumbersThem(t *testing.T) {
+	t.Parallel()
+	_, events := execute(t, `{"StartAt":"State0","States":{
+		"State0":{"Type":"Pass","Assign":{"x":42,"items":[1,2,3]},"Next":"State1"},
+		"State1":{"Type":"Map","ItemsPath":"$items","MaxConcurrency":1,"ItemProcessor":{"ProcessorConfig":{"Mode":"INLINE"},
+			"StartAt":"Inner","States":{"Inner":{"Type":"Pass","Assign":{"innerX.$":"$x"},"End":true}}},"Next":"State2"},
+		"State2":{"Type":"Pass","Assign":{"final.$":"$x"},"End":true}}}`, `{"input_value":"input_value_literal"}`, nil)
+	want := []int64{0, 0, 2, 3, 4, 5, 6, 7, 8, 8, 10, 11, 12, 12, 14, 15, 16, 17, 17, 19, 20, 21}
+	got := make([]int64, len(events))
+	for i, e := range events {
+		got[i] = e.PreviousEventID
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("previousEventIds\n got  %v\n want %v\n events %v", got, want, types(events))
+	}
+	if a := events[2].StateExitedEventDetails.AssignedVariables; a["items"] != "[1,2,3]" || a["x"] != "42" {
+		t.Fatalf("assignedVariables %v", a)
+	}
+}
