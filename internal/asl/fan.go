@@ -248,7 +248,9 @@ func (x *exec) fan(f *Frame, s *state) bool {
 			fan.Failed++
 			x.childEnded(f, c, isMap)
 			if isMap {
+				// the events after a failed iteration point to its last event, not to this one
 				x.emit(f, Event{Type: "MapIterationFailed", MapIterationFailedEventDetails: &MapIterationEventDetails{Name: s.name, Index: i}})
+				f.Last = c.Last
 			}
 			if isMap && fan.tolerates() {
 				fan.Results[i] = encode(errorOutput(failureError(c.Err)))

@@ -52,27 +52,28 @@ type Run struct {
 
 // Frame is one thread of states: the top level, a Parallel branch or a Map iteration.
 type Frame struct {
-	Block      int                        `json:"block"`
-	Index      int                        `json:"index"`
-	State      string                     `json:"state"`
-	Step       string                     `json:"step"`
-	Input      json.RawMessage            `json:"input"`
-	EnteredID  int64                      `json:"enteredId"`
-	EnteredAt  time.Time                  `json:"enteredAt"`
-	Last       int64                      `json:"last"`
-	Vars       map[string]json.RawMessage `json:"vars,omitempty"`
-	Retries    []int                      `json:"retries,omitempty"`
-	RetryCount int                        `json:"retryCount,omitempty"`
-	Wait       string                     `json:"wait,omitempty"`
-	Token      string                     `json:"token,omitempty"`
-	Reply      *Reply                     `json:"reply,omitempty"`
-	Effective  json.RawMessage            `json:"effective,omitempty"`
-	Children   []*Frame                   `json:"children,omitempty"`
-	Fan        *Fan                       `json:"fan,omitempty"`
-	Output     json.RawMessage            `json:"output,omitempty"`
-	Err        *Failure                   `json:"err,omitempty"`
-	Reported   bool                       `json:"reported,omitempty"` // a child's end was handled by its parent
-	Notes      []Note                     `json:"notes,omitempty"`    // progress of the awaited task, not yet recorded
+	Block       int                        `json:"block"`
+	Index       int                        `json:"index"`
+	State       string                     `json:"state"`
+	Step        string                     `json:"step"`
+	Input       json.RawMessage            `json:"input"`
+	EnteredID   int64                      `json:"enteredId"`
+	EnteredPrev int64                      `json:"enteredPrev,omitempty"` // the previousEventId of the state's entry
+	EnteredAt   time.Time                  `json:"enteredAt"`
+	Last        int64                      `json:"last"`
+	Vars        map[string]json.RawMessage `json:"vars,omitempty"`
+	Retries     []int                      `json:"retries,omitempty"`
+	RetryCount  int                        `json:"retryCount,omitempty"`
+	Wait        string                     `json:"wait,omitempty"`
+	Token       string                     `json:"token,omitempty"`
+	Reply       *Reply                     `json:"reply,omitempty"`
+	Effective   json.RawMessage            `json:"effective,omitempty"`
+	Children    []*Frame                   `json:"children,omitempty"`
+	Fan         *Fan                       `json:"fan,omitempty"`
+	Output      json.RawMessage            `json:"output,omitempty"`
+	Err         *Failure                   `json:"err,omitempty"`
+	Reported    bool                       `json:"reported,omitempty"` // a child's end was handled by its parent
+	Notes       []Note                     `json:"notes,omitempty"`    // progress of the awaited task, not yet recorded
 }
 
 // Note is progress a driver reported on a task before its result: an activity worker took
@@ -430,6 +431,7 @@ func (x *exec) enter(f *Frame, s *state) {
 	if s.typ == "Fail" {
 		typ = "FailStateEntered"
 	}
+	f.EnteredPrev = f.Last
 	f.EnteredID = x.emit(f, Event{Type: typ, StateEnteredEventDetails: &StateEnteredEventDetails{
 		Name: s.name, Input: string(f.Input), InputDetails: &DataDetails{},
 	}})
@@ -491,7 +493,7 @@ func (x *exec) exit(f *Frame, s *state, output any, assigned map[string]any, nex
 
 func (x *exec) emitExit(f *Frame, s *state, out []byte, assigned map[string]any) {
 	d := &StateExitedEventDetails{Name: s.name, Output: string(out), OutputDetails: &DataDetails{}}
-	if s.hasAssign || assigned != nil {
+	if len(assigned) > 0 {
 		d.AssignedVariables = map[string]string{}
 		for k, v := range assigned {
 			d.AssignedVariables[k] = encodeString(v)
@@ -534,6 +536,11 @@ func (x *exec) raise(f *Frame, s *state, err error) {
 		e = &stateError{name: errRuntime, cause: x.statePrefix() + err.Error()}
 	}
 	if e.evaluation {
+		// as AWS records it, EvaluationFailed points where the state's entry points (in a
+		// Wait state, to the entry itself)
+		if s.typ != "Wait" {
+			f.Last = f.EnteredPrev
+		}
 		x.emit(f, Event{Type: "EvaluationFailed", EvaluationFailedEventDetails: &EvaluationFailedEventDetails{
 			Error: e.name, Cause: e.cause, Location: e.location, State: s.name,
 		}})

@@ -593,3 +593,35 @@ func TestEventIDsAsAWSNumbersThem(t *testing.T) {
 		t.Fatalf("assignedVariables %v", a)
 	}
 }
+
+// TestFailureEventIDsAsAWSNumbersThem compares previousEventIds with AWS-recorded histories
+// (localstack's test_base_scenarios snapshots) of failures: a Map retried until it fails, a
+// JSONata evaluation failure in a Map and in a Wait state.
+func TestFailureEventIDsAsAWSNumbersThem(t *testing.T) {
+	t.Parallel()
+	for name, c := range map[string]struct {
+		def, input string
+		want       []int64
+	}{
+		"map retried": {`{"StartAt":"StartState","States":{"StartState":{"Type":"Pass","Result":[1],"ResultPath":"$.arr","Next":"MapState"},
+			"MapState":{"Type":"Map","ResultPath":null,"InputPath":"$.arr","MaxConcurrency":1,"ItemProcessor":{"ProcessorConfig":{"Mode":"INLINE"},
+			"StartAt":"HandleItemFail","States":{"HandleItemFail":{"Type":"Fail","Error":"HandleItemFailError","Cause":"HandleItemFailCause"}}},
+			"Retry":[{"ErrorEquals":["NoSuchError"],"MaxAttempts":1},{"ErrorEquals":["State.ALL"],"MaxAttempts":2},{"ErrorEquals":["HandleItemFailError"],"MaxAttempts":3}],
+			"Next":"Final"},"Final":{"Type":"Pass","End":true}}}`, `{}`,
+			[]int64{0, 0, 2, 3, 4, 5, 6, 7, 7, 9, 10, 11, 11, 13, 14, 15, 15, 17, 18, 19, 19, 21}},
+		"map items": {`{"QueryLanguage":"JSONata","StartAt":"MapIterateState","States":{"MapIterateState":{"Type":"Map","MaxConcurrency":1,"Items":"{% 1 %}",
+			"ItemProcessor":{"ProcessorConfig":{"Mode":"INLINE"},"StartAt":"Pass","States":{"Pass":{"Type":"Pass","End":true}}},"End":true}}}`, `{}`,
+			[]int64{0, 0, 0, 3, 4}},
+		"wait timestamp": {`{"QueryLanguage":"JSONata","StartAt":"WaitState","States":{"WaitState":{"Type":"Wait","Timestamp":"{% $states.input.TimestampValue %}","End":true}}}`,
+			`{"TimestampValue":"2016-12-05T21:29:29"}`, []int64{0, 0, 2, 3}},
+	} {
+		_, events := execute(t, c.def, c.input, nil)
+		got := make([]int64, len(events))
+		for i, e := range events {
+			got[i] = e.PreviousEventID
+		}
+		if !slices.Equal(got, c.want) {
+			t.Errorf("%s: previousEventIds\n got  %v\n want %v\n events %v", name, got, c.want, types(events))
+		}
+	}
+}
