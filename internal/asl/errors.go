@@ -8,17 +8,18 @@ import (
 )
 
 // matchesError reports whether an ErrorEquals list covers the error name, with the wildcards
-// States.ALL (every error but States.Runtime and States.DataLimitExceeded, which are
-// terminal) and States.TaskFailed (every error but States.Timeout).
+// States.ALL (every error but States.Runtime, which is terminal; AWS histories show it
+// catching States.DataLimitExceeded) and States.TaskFailed (every error but States.Timeout
+// and the other errors of Step Functions itself).
 func matchesError(list []string, name string) bool {
 	if slices.Contains(list, name) {
 		return true
 	}
-	terminal := name == errRuntime || name == errDataLimit
+	terminal := name == errRuntime
 	if slices.Contains(list, errALL) && !terminal {
 		return true
 	}
-	if slices.Contains(list, errTaskFailed) && !terminal && name != errTimeout &&
+	if slices.Contains(list, errTaskFailed) && !terminal && name != errDataLimit && name != errTimeout &&
 		name != errHeartbeatTimeout && name != errBranchFailed && name != errNoChoice &&
 		name != errIntrinsic && name != errQueryEvaluation {
 		return true

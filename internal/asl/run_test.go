@@ -625,3 +625,20 @@ func TestFailureEventIDsAsAWSNumbersThem(t *testing.T) {
 		}
 	}
 }
+
+func TestATooLargeTaskResultIsACatchableTaskFailure(t *testing.T) {
+	t.Parallel()
+	big := []byte(`"` + strings.Repeat("x", 300*1024) + `"`)
+	r, events := execute(t, `{"StartAt":"InvokeLambda","States":{
+		"InvokeLambda":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Catch":[{"ErrorEquals":["States.ALL"],"Next":"HandleGeneralError"}],"End":true},
+		"HandleGeneralError":{"Type":"Pass","End":true}}}`, `{}`,
+		func(context.Context, TaskEffect) ([]byte, string, string) { return big, "", "" })
+	want := []string{"ExecutionStarted", "TaskStateEntered", "TaskScheduled", "TaskStarted", "TaskFailed", "TaskStateExited",
+		"PassStateEntered", "PassStateExited", "ExecutionSucceeded"}
+	if got := types(events); !slices.Equal(got, want) {
+		t.Fatalf("events %v", got)
+	}
+	if _, out, _, _ := r.Status(); string(out) != `{"Cause":"The state/task 'lambda' returned a result with a size exceeding the maximum number of bytes service limit.","Error":"States.DataLimitExceeded"}` {
+		t.Fatalf("output %s", out)
+	}
+}

@@ -171,6 +171,19 @@ func (x *exec) taskReply(f *Frame, s *state) {
 	if len(out) == 0 {
 		out = []byte("null")
 	}
+	if len(out) > maxPayload {
+		// as AWS records it: a task failure naming the integration (or the function ARN)
+		typ, _ := resourceParts(s.resource)
+		who := s.resource
+		if strings.HasPrefix(s.resource, "arn:aws:states:::") || strings.Contains(s.resource, ":states:::") {
+			who = typ
+		}
+		rep = &Reply{Failed: true, Error: errDataLimit,
+			Cause: fmt.Sprintf("The state/task '%s' returned a result with a size exceeding the maximum number of bytes service limit.", who)}
+		x.recordOutcome(f, s, rep, nil)
+		x.raise(f, s, &stateError{name: rep.Error, cause: rep.Cause})
+		return
+	}
 	x.recordOutcome(f, s, rep, out)
 	if err := x.finish(f, s, decode(f.Input), decode(out), true); err != nil {
 		x.raise(f, s, err)
