@@ -642,3 +642,17 @@ func TestATooLargeTaskResultIsACatchableTaskFailure(t *testing.T) {
 		t.Fatalf("output %s", out)
 	}
 }
+
+func TestPathErrorsAsJaywayWordsThem(t *testing.T) {
+	t.Parallel()
+	for def, want := range map[string]string{
+		`{"StartAt":"P","States":{"P":{"Type":"Pass","OutputPath":"$.no.such.result.path","End":true}}}`: "Invalid path '$.no.such.result.path' : Missing property in path $['no']",
+		`{"StartAt":"P","States":{"P":{"Type":"Pass","InputPath":"$.a.missing","End":true}}}`:            "Invalid path '$.a.missing' : No results for path: $['a']['missing']",
+		`{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":2147483648,"End":true}}}`:                 "Wait state delay is too long.",
+	} {
+		r, _ := execute(t, def, `{"a":{}}`, nil)
+		if _, _, name, cause := r.Status(); name != "States.Runtime" || !strings.HasSuffix(cause, want) {
+			t.Errorf("%s: %s %s, want %s", def, name, cause, want)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package asl
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 )
@@ -303,6 +304,10 @@ func (x *exec) runWait(f *Frame, s *state) error {
 			}
 			at = parsed
 		}
+	}
+	// AWS keeps the delay in a signed 32-bit number of seconds
+	if at.Sub(x.now) > math.MaxInt32*time.Second {
+		return x.runtime("Wait state delay is too long.")
 	}
 	id := x.nextID()
 	f.Wait, f.Reply, f.Step = id, nil, stepTimer

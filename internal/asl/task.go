@@ -133,7 +133,7 @@ func (x *exec) pathSeconds(s *state, field string, input any) (int64, bool, erro
 	ps, _ := p.(string)
 	v, err := x.evalPath(ps, input)
 	if err != nil {
-		return 0, false, x.runtime(fmt.Sprintf("The %sPath parameter does not reference an input value: %s", field, ps))
+		return 0, false, x.invalidPath(ps, input)
 	}
 	n, ok := intValue(v)
 	if !ok || n <= 0 {
