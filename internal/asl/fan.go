@@ -54,6 +54,16 @@ func (x *exec) runFanOut(f *Frame, s *state) error {
 	if err := x.mapTolerance(s, raw, eff, fan); err != nil {
 		return err
 	}
+	if x.probe != nil && len(x.stack) == 1 {
+		in := &x.probe.insp
+		in.MaxConcurrency = &fan.Max
+		if fan.TolCount >= 0 {
+			in.ToleratedFailureCount = &fan.TolCount
+		}
+		if fan.TolPct >= 0 {
+			in.ToleratedFailurePercentage = &fan.TolPct
+		}
+	}
 	fan.Items = make([]json.RawMessage, len(items))
 	f.Children = make([]*Frame, len(items))
 	for i, it := range items {

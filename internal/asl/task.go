@@ -81,8 +81,8 @@ func (x *exec) runTask(f *Frame, s *state) error {
 			if params, err = x.template(s.parameters, eff); err != nil {
 				return err
 			}
-			x.inspected(afterParameters, params)
 		}
+		x.inspected(afterParameters, params)
 		if timeout, hasTimeout, err = x.pathSeconds(s, "TimeoutSeconds", eff); err != nil {
 			return err
 		}

@@ -93,15 +93,18 @@ type StateTestResult struct {
 
 // Inspection is TestState's inspectionData: the state's data after each step of processing.
 type Inspection struct {
-	Input               string                  `json:"input,omitempty"`
-	AfterArguments      string                  `json:"afterArguments,omitempty"`
-	AfterInputPath      string                  `json:"afterInputPath,omitempty"`
-	AfterParameters     string                  `json:"afterParameters,omitempty"`
-	Result              string                  `json:"result,omitempty"`
-	AfterResultSelector string                  `json:"afterResultSelector,omitempty"`
-	AfterResultPath     string                  `json:"afterResultPath,omitempty"`
-	Variables           string                  `json:"variables,omitempty"`
-	ErrorDetails        *InspectionErrorDetails `json:"errorDetails,omitempty"`
+	Input                      string                  `json:"input,omitempty"`
+	AfterArguments             string                  `json:"afterArguments,omitempty"`
+	AfterInputPath             string                  `json:"afterInputPath,omitempty"`
+	AfterParameters            string                  `json:"afterParameters,omitempty"`
+	Result                     string                  `json:"result,omitempty"`
+	AfterResultSelector        string                  `json:"afterResultSelector,omitempty"`
+	AfterResultPath            string                  `json:"afterResultPath,omitempty"`
+	Variables                  string                  `json:"variables,omitempty"`
+	MaxConcurrency             *int                    `json:"maxConcurrency,omitempty"`
+	ToleratedFailureCount      *int                    `json:"toleratedFailureCount,omitempty"`
+	ToleratedFailurePercentage *float64                `json:"toleratedFailurePercentage,omitempty"`
+	ErrorDetails               *InspectionErrorDetails `json:"errorDetails,omitempty"`
 }
 
 // InspectionErrorDetails tells which retrier or catcher handled a state's error.

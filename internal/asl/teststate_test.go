@@ -36,6 +36,32 @@ func TestStateTestInspectsEachStep(t *testing.T) {
 	}
 }
 
+func TestStateTestInspectionAsAWSShowsIt(t *testing.T) {
+	t.Parallel()
+	// as localstack's test_test_state_scenarios snapshots recorded it
+	res := runStateTest(t, `{"Type":"Pass","End":true}`, "", `{"Value":"HelloWorld"}`, "", nil)
+	want := Inspection{Input: `{"Value":"HelloWorld"}`, AfterInputPath: `{"Value":"HelloWorld"}`, AfterParameters: `{"Value":"HelloWorld"}`,
+		AfterResultSelector: `{"Value":"HelloWorld"}`, AfterResultPath: `{"Value":"HelloWorld"}`}
+	if res.Inspection != want {
+		t.Errorf("pass: %+v", res.Inspection)
+	}
+	res = runStateTest(t, `{"Type":"Pass","Result":{"resultKey":"result value"},"End":true}`, "", `{"Value":"HelloWorld"}`, "", nil)
+	want = Inspection{Input: `{"Value":"HelloWorld"}`, Result: `{"resultKey":"result value"}`,
+		AfterResultSelector: `{"resultKey":"result value"}`, AfterResultPath: `{"resultKey":"result value"}`}
+	if res.Inspection != want {
+		t.Errorf("pass with Result: %+v", res.Inspection)
+	}
+	res = runStateTest(t, `{"Type":"Fail","Error":"SomeFailure","Cause":"c"}`, "", `{"Value":"HelloWorld"}`, "", nil)
+	if want := (Inspection{Input: `{"Value":"HelloWorld"}`, AfterInputPath: `{"Value":"HelloWorld"}`}); res.Inspection != want {
+		t.Errorf("fail: %+v", res.Inspection)
+	}
+	res = runStateTest(t, `{"Type":"Map","ItemsPath":"$.Values","MaxConcurrency":1,"ItemProcessor":{"StartAt":"P","States":{"P":{"Type":"Pass","Result":1,"End":true}}},"End":true}`,
+		"", `{"Values":[1,2,3]}`, "", nil)
+	if string(res.Output) != `[1,1,1]` || *res.Inspection.MaxConcurrency != 1 || res.Inspection.ToleratedFailureCount != nil {
+		t.Errorf("map: %s %+v", res.Output, res.Inspection)
+	}
+}
+
 func TestStateTestReportsRetriesAndCatches(t *testing.T) {
 	t.Parallel()
 	fail := func(TaskEffect) ([]byte, string, string) { return nil, "Oops", "bad" }
