@@ -41,6 +41,11 @@ func (x *exec) retry(f *Frame, s *state, e *stateError) bool {
 			f.Retries = make([]int, len(s.retry))
 		}
 		n := f.Retries[i]
+		probing := x.probe != nil && f == x.r.Root
+		if probing {
+			n = x.probe.retries
+			x.probe.retryIndex = &i
+		}
 		if n >= r.maxAttempts {
 			return false
 		}
@@ -48,12 +53,12 @@ func (x *exec) retry(f *Frame, s *state, e *stateError) bool {
 		if r.hasMaxDelay && delay > r.maxDelay {
 			delay = r.maxDelay
 		}
+		if probing {
+			x.probe.backoff = &delay
+			return false
+		}
 		if r.jitterFull {
 			delay = rand.Float64() * delay
-		}
-		if x.probe != nil && f == x.r.Root {
-			x.probe.retryIndex, x.probe.backoff = &i, &delay
-			return false
 		}
 		f.Retries[i]++
 		f.RetryCount++
@@ -88,7 +93,7 @@ func (x *exec) catch(f *Frame, s *state, e *stateError) bool {
 			continue
 		}
 		if x.probe != nil && f == x.r.Root {
-			x.probe.catchIndex = &i
+			x.probe.catchIndex, x.probe.caught = &i, e
 		}
 		if err := x.caught(f, s, c, e); err != nil {
 			ee, ok := err.(*stateError)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 )
 
 // runFanOut starts a Parallel state's branches or a Map state's iterations.
@@ -101,7 +102,11 @@ func (x *exec) mapItems(s *state, raw, eff any) ([]any, error) {
 	}
 	arr, ok := v.([]any)
 	if !ok {
-		return nil, x.runtime("Map state input must be an array but was: " + encodeString(v))
+		path := "$"
+		if s.itemsPath.set && !s.itemsPath.null {
+			path = strings.Replace(s.itemsPath.text, "$$", "$", 1)
+		}
+		return nil, x.runtime(fmt.Sprintf("Reference path \"%s\" must point to array.", path))
 	}
 	return arr, nil
 }
