@@ -656,3 +656,26 @@ func TestPathErrorsAsJaywayWordsThem(t *testing.T) {
 		}
 	}
 }
+
+func TestRedeliveredReportsChangeNothing(t *testing.T) {
+	t.Parallel()
+	m := mustParse(t, `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Next":"W"},
+		"W":{"Type":"Wait","Seconds":1,"Next":"U"},"U":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","End":true}}}`)
+	r, _ := m.Start(nil, testContext())
+	_, effects := r.Step(m, testStart)
+	first := effects[0].(TaskEffect).ID
+	r.Complete(first, []byte(`1`))
+	r.Complete(first, []byte(`2`)) // before the step: the first report stands
+	_, effects = r.Step(m, testStart)
+	timer := effects[0].(TimerEffect).ID
+	r.Complete(first, []byte(`3`)) // after it: nothing waits for the id any more
+	r.Fire(timer)
+	r.Fire(timer)
+	events, effects := r.Step(m, testStart)
+	if got := types(events); !slices.Equal(got, []string{"WaitStateExited", "TaskStateEntered", "TaskScheduled", "TaskStarted"}) {
+		t.Fatalf("events %v", got)
+	}
+	if string(effects[0].(TaskEffect).Parameters) != "1" {
+		t.Fatalf("parameters %s", effects[0].(TaskEffect).Parameters)
+	}
+}
