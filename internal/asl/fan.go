@@ -38,7 +38,7 @@ func (x *exec) runFanOut(f *Frame, s *state) error {
 		fan := &Fan{Total: len(s.branches), Results: make([]json.RawMessage, len(s.branches)), StartPrev: started}
 		f.Children = make([]*Frame, len(s.branches))
 		for i, b := range s.branches {
-			f.Children[i] = &Frame{Block: b, Index: i, State: x.m.blocks[b].startAt, Input: f.Effective}
+			f.Children[i] = &Frame{Block: b, Index: i, State: x.m.blocks[b].startAt, Input: Text(f.Effective)}
 		}
 		f.Fan, f.Step = fan, stepFan
 		return nil

@@ -1,11 +1,29 @@
 package asl
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strconv"
 	"time"
 )
+
+// Text is JSON text kept byte for byte: it is stored as a JSON string, which, unlike
+// json.RawMessage, encoding/json does not compact.
+type Text []byte
+
+// MarshalJSON writes the text as a JSON string.
+func (t Text) MarshalJSON() ([]byte, error) { return json.Marshal(string(t)) }
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (t *Text) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	*t = Text(s)
+	return nil
+}
 
 // Effect is something a run waits for: a TaskEffect or a TimerEffect.
 type Effect interface{ isEffect() }
@@ -37,7 +55,7 @@ func (TimerEffect) isEffect() {}
 // stored copy.
 type Run struct {
 	Context  Context         `json:"context"`
-	Input    json.RawMessage `json:"input"`
+	Input    Text            `json:"input"` // as the execution was started with
 	Phase    string          `json:"status"`
 	Output   json.RawMessage `json:"output,omitempty"`
 	Error    *string         `json:"error,omitempty"`
@@ -56,7 +74,7 @@ type Frame struct {
 	Index       int                        `json:"index"`
 	State       string                     `json:"state"`
 	Step        string                     `json:"step"`
-	Input       json.RawMessage            `json:"input"`
+	Input       Text                       `json:"input"`
 	EnteredID   int64                      `json:"enteredId"`
 	EnteredPrev int64                      `json:"enteredPrev,omitempty"` // the previousEventId of the state's entry
 	EnteredAt   time.Time                  `json:"enteredAt"`
@@ -130,16 +148,17 @@ func (m *Machine) Start(input []byte, ctx Context) (*Run, error) {
 	if len(input) == 0 {
 		input = []byte("{}")
 	}
-	v, err := decodeJSON(input)
-	if err != nil {
+	if _, err := decodeJSON(input); err != nil {
 		return nil, fmt.Errorf("invalid execution input: %w", err)
 	}
 	ctx.StartTime = ctx.StartTime.UTC()
+	// as AWS, the history shows the input as it was given, whitespace and all
+	text := Text(bytes.Clone(input))
 	return &Run{
 		Context: ctx,
-		Input:   encode(v),
+		Input:   text,
 		Phase:   StatusRunning,
-		Root:    &Frame{Block: 0, State: m.blocks[0].startAt, Step: stepEnter, Input: encode(v)},
+		Root:    &Frame{Block: 0, State: m.blocks[0].startAt, Step: stepEnter, Input: text},
 	}, nil
 }
 

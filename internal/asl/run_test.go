@@ -679,3 +679,21 @@ func TestRedeliveredReportsChangeNothing(t *testing.T) {
 		t.Fatalf("parameters %s", effects[0].(TaskEffect).Parameters)
 	}
 }
+
+func TestTheInputIsRecordedAsGiven(t *testing.T) {
+	t.Parallel()
+	m := mustParse(t, `{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}`)
+	input := "{\n  \"b\": 1, \"a\" : [ 2 ]\n}"
+	r, _ := m.Start([]byte(input), testContext())
+	r = roundTrip(t, r)
+	events, _ := r.Step(m, testStart)
+	if got := events[0].ExecutionStartedEventDetails.Input; got != input {
+		t.Errorf("ExecutionStarted input %q", got)
+	}
+	if got := events[1].StateEnteredEventDetails.Input; got != input {
+		t.Errorf("PassStateEntered input %q", got)
+	}
+	if got := events[2].StateExitedEventDetails.Output; got != `{"a":[2],"b":1}` {
+		t.Errorf("PassStateExited output %q", got)
+	}
+}
