@@ -68,7 +68,6 @@ type state struct {
 	resource    string
 	retry       []retrier
 	catch       []catcher
-	credentials any
 
 	choices []*choiceRule
 	dflt    string
@@ -430,7 +429,6 @@ func (p *parser) parseState(name string, so map[string]any, loc, parentLang stri
 		} else if p.express {
 			p.checkExpressResource(s.resource, loc+"/Resource")
 		}
-		s.credentials = so["Credentials"]
 		hb, hasHB := intValue(so["HeartbeatSeconds"])
 		to, hasTO := intValue(so["TimeoutSeconds"])
 		if hasHB && hasTO && hb >= to {
