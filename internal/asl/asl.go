@@ -15,7 +15,9 @@
 //     heartbeat timeouts too); then Step records it. Reports for unknown or settled ids are
 //     ignored, so a redelivered message changes nothing.
 //   - Started(id, worker) records ActivityStarted when a worker takes an activity task, and
-//     Submitted(id, output) records TaskSubmitted for .sync and .waitForTaskToken tasks.
+//     Submitted(id, output) records TaskSubmitted for .sync and .waitForTaskToken tasks;
+//     FailToStart and FailToSubmit report tasks that never ran (TaskStartFailed,
+//     TaskSubmitFailed, LambdaFunctionStartFailed).
 //   - Fire(id) reports a due timer (Wait states, Retry backoffs).
 //   - Stop, TimeOut and Redrive end or restart the execution; the next Step records
 //     ExecutionAborted, ExecutionTimedOut or ExecutionRedriven.

@@ -65,9 +65,9 @@ type state struct {
 	arguments, output, assign          any
 	hasArguments, hasOutput, hasAssign bool
 
-	resource    string
-	retry       []retrier
-	catch       []catcher
+	resource string
+	retry    []retrier
+	catch    []catcher
 
 	choices []*choiceRule
 	dflt    string

@@ -47,10 +47,11 @@ type Event struct {
 	ActivityFailedEventDetails    *ErrorDetails                  `json:"activityFailedEventDetails,omitempty"`
 	ActivityTimedOutEventDetails  *ErrorDetails                  `json:"activityTimedOutEventDetails,omitempty"`
 
-	LambdaFunctionScheduledEventDetails *LambdaFunctionScheduledEventDetails `json:"lambdaFunctionScheduledEventDetails,omitempty"`
-	LambdaFunctionSucceededEventDetails *OutputDetails                       `json:"lambdaFunctionSucceededEventDetails,omitempty"`
-	LambdaFunctionFailedEventDetails    *ErrorDetails                        `json:"lambdaFunctionFailedEventDetails,omitempty"`
-	LambdaFunctionTimedOutEventDetails  *ErrorDetails                        `json:"lambdaFunctionTimedOutEventDetails,omitempty"`
+	LambdaFunctionScheduledEventDetails   *LambdaFunctionScheduledEventDetails `json:"lambdaFunctionScheduledEventDetails,omitempty"`
+	LambdaFunctionSucceededEventDetails   *OutputDetails                       `json:"lambdaFunctionSucceededEventDetails,omitempty"`
+	LambdaFunctionFailedEventDetails      *ErrorDetails                        `json:"lambdaFunctionFailedEventDetails,omitempty"`
+	LambdaFunctionTimedOutEventDetails    *ErrorDetails                        `json:"lambdaFunctionTimedOutEventDetails,omitempty"`
+	LambdaFunctionStartFailedEventDetails *ErrorDetails                        `json:"lambdaFunctionStartFailedEventDetails,omitempty"`
 }
 
 // ActivityScheduledEventDetails is ActivityScheduled's detail.

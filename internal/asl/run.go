@@ -107,6 +107,7 @@ type Reply struct {
 	Failed bool            `json:"failed,omitempty"`
 	Error  string          `json:"error,omitempty"`
 	Cause  string          `json:"cause,omitempty"`
+	Stage  string          `json:"stage,omitempty"` // "start" or "submit" when the task never ran
 }
 
 // Failure is an error a frame ended with; nil fields are ones AWS leaves out.
@@ -185,6 +186,22 @@ func (r *Run) Complete(id string, output []byte) {
 func (r *Run) Fail(id string, errorName, cause string) {
 	if f := r.waiting(id); f != nil {
 		f.Reply = &Reply{Failed: true, Error: errorName, Cause: cause}
+	}
+}
+
+// FailToStart reports that the task effect id could not be started (TaskStartFailed,
+// LambdaFunctionStartFailed), for example because the role may not call the resource.
+func (r *Run) FailToStart(id string, errorName, cause string) {
+	if f := r.waiting(id); f != nil {
+		f.Reply = &Reply{Failed: true, Error: errorName, Cause: cause, Stage: "start"}
+	}
+}
+
+// FailToSubmit reports that the service a .sync or .waitForTaskToken task calls refused the
+// request (TaskSubmitFailed).
+func (r *Run) FailToSubmit(id string, errorName, cause string) {
+	if f := r.waiting(id); f != nil {
+		f.Reply = &Reply{Failed: true, Error: errorName, Cause: cause, Stage: "submit"}
 	}
 }
 
