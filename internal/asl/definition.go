@@ -659,6 +659,9 @@ func (p *parser) parseRetryCatch(s *state, so map[string]any, loc string) {
 				}
 				rt.jitterFull = js == "FULL"
 			}
+			if i < len(list)-1 && slices.Contains(rt.errorEquals, errALL) {
+				p.schemaf(rl+"/ErrorEquals", "States.ALL must appear in the last retrier only")
+			}
 			s.retry = append(s.retry, rt)
 		}
 	}
@@ -686,6 +689,9 @@ func (p *parser) parseRetryCatch(s *state, so map[string]any, loc string) {
 				p.checkAssign(ct.assign, cl+"/Assign", s.lang)
 			}
 			ct.output, ct.hasOutput = co["Output"]
+			if i < len(list)-1 && slices.Contains(ct.errorEquals, errALL) {
+				p.schemaf(cl+"/ErrorEquals", "States.ALL must appear in the last catcher only")
+			}
 			s.catch = append(s.catch, ct)
 		}
 	}

@@ -147,3 +147,13 @@ func TestExpressRefusesCallbacksSyncAndActivities(t *testing.T) {
 		}
 	}
 }
+
+func TestStatesALLComesLast(t *testing.T) {
+	t.Parallel()
+	def := `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","End":true,
+		"Retry":[{"ErrorEquals":["States.ALL"]},{"ErrorEquals":["X"]}],
+		"Catch":[{"ErrorEquals":["States.ALL"],"Next":"F"},{"ErrorEquals":["X"],"Next":"F"}]},"F":{"Type":"Fail"}}}`
+	if d := Validate([]byte(def)); len(d) != 2 || d[0].Location != "/States/T/Retry[0]/ErrorEquals" || d[1].Location != "/States/T/Catch[0]/ErrorEquals" {
+		t.Fatalf("diagnostics %+v", d)
+	}
+}
