@@ -22,9 +22,10 @@
 //   - Stop, TimeOut and Redrive end or restart the execution; the next Step records
 //     ExecutionAborted, ExecutionTimedOut or ExecutionRedriven.
 //
-// Distributed Map: a Map state whose ItemProcessor has Mode DISTRIBUTED runs its items
-// inline in the Run, as an inline Map does; ItemReader, ItemBatcher and ResultWriter are
-// refused at validation.
+// A Distributed Map state (ItemProcessor Mode DISTRIBUTED) asks for a MapRunEffect: the
+// driver reads, batches and runs the items as child executions of the item processor and
+// reports the map run's output or failure like a task's (MapRunStarted, MapRunSucceeded,
+// MapRunFailed).
 package asl
 
 import (

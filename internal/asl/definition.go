@@ -78,6 +78,9 @@ type state struct {
 	branches        []int
 	processor       int
 	legacyIterator  bool
+	distributed     bool   // ProcessorConfig.Mode DISTRIBUTED: the items run as child executions
+	executionType   string // their type, STANDARD or EXPRESS
+	childDefinition []byte // the item processor as a state machine definition of its own
 	itemsPath       optPath
 	items           any
 	hasItems        bool
@@ -588,6 +591,22 @@ func (p *parser) parseMap(s *state, so map[string]any, loc string) {
 		if mode, ok := pc["Mode"]; ok && mode != "INLINE" && mode != "DISTRIBUTED" {
 			p.schemaf(loc+"/"+field+"/ProcessorConfig/Mode", "The value for the field 'Mode' must be one of [INLINE, DISTRIBUTED]")
 		}
+		if pc["Mode"] == "DISTRIBUTED" {
+			s.distributed, s.executionType = true, Standard
+			if et, ok := pc["ExecutionType"]; ok {
+				if et != Standard && et != Express {
+					p.schemaf(loc+"/"+field+"/ProcessorConfig/ExecutionType", "The value for the field 'ExecutionType' must be one of [STANDARD, EXPRESS]")
+				}
+				s.executionType, _ = et.(string)
+			}
+			child := map[string]any{"StartAt": proc["StartAt"], "States": proc["States"]}
+			if q, ok := proc["QueryLanguage"]; ok {
+				child["QueryLanguage"] = q
+			} else if s.lang == JSONata {
+				child["QueryLanguage"] = JSONata
+			}
+			s.childDefinition = encode(child)
+		}
 	}
 	s.itemsPath = p.optPath(so, "ItemsPath", loc)
 	s.items, s.hasItems = so["Items"]
@@ -595,9 +614,17 @@ func (p *parser) parseMap(s *state, so map[string]any, loc string) {
 	if s.hasItemSelector && s.hasParameters {
 		p.schemaf(loc, "Only one of 'ItemSelector' or 'Parameters' can be specified")
 	}
-	for _, f := range []string{"ItemReader", "ItemBatcher", "ResultWriter"} {
-		if _, ok := so[f]; ok {
-			p.schemaf(loc+"/"+f, "The field '%s' requires a Distributed Map, which is not supported", f)
+	for _, f := range []string{"ItemReader", "ItemBatcher", "ResultWriter", "Label"} {
+		v, ok := so[f]
+		if !ok {
+			continue
+		}
+		if !s.distributed {
+			p.schemaf(loc+"/"+f, "The field '%s' is supported only when the ItemProcessor's Mode is DISTRIBUTED", f)
+			continue
+		}
+		if _, isObj := v.(map[string]any); !isObj && f != "Label" {
+			p.schemaf(loc+"/"+f, "The value for the field '%s' must be an OBJECT", f)
 		}
 	}
 	for _, f := range []string{"MaxConcurrencyPath", "ToleratedFailureCountPath", "ToleratedFailurePercentagePath"} {

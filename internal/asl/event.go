@@ -29,6 +29,8 @@ type Event struct {
 	MapIterationSucceededEventDetails *MapIterationEventDetails    `json:"mapIterationSucceededEventDetails,omitempty"`
 	MapIterationFailedEventDetails    *MapIterationEventDetails    `json:"mapIterationFailedEventDetails,omitempty"`
 	MapIterationAbortedEventDetails   *MapIterationEventDetails    `json:"mapIterationAbortedEventDetails,omitempty"`
+	MapRunStartedEventDetails         *MapRunStartedEventDetails   `json:"mapRunStartedEventDetails,omitempty"`
+	MapRunFailedEventDetails          *ErrorDetails                `json:"mapRunFailedEventDetails,omitempty"`
 
 	EvaluationFailedEventDetails *EvaluationFailedEventDetails `json:"evaluationFailedEventDetails,omitempty"`
 
@@ -157,6 +159,11 @@ type StateExitedEventDetails struct {
 // MapStateStartedEventDetails is MapStateStarted's detail.
 type MapStateStartedEventDetails struct {
 	Length int `json:"length"`
+}
+
+// MapRunStartedEventDetails is MapRunStarted's detail.
+type MapRunStartedEventDetails struct {
+	MapRunArn string `json:"mapRunArn"`
 }
 
 // MapIterationEventDetails is the detail of the MapIteration* events.

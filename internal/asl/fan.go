@@ -43,6 +43,9 @@ func (x *exec) runFanOut(f *Frame, s *state) error {
 		f.Fan, f.Step = fan, stepFan
 		return nil
 	}
+	if s.distributed {
+		return x.startMapRun(f, s, raw, eff)
+	}
 	items, err := x.mapItems(s, raw, eff)
 	if err != nil {
 		return err

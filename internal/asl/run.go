@@ -139,6 +139,7 @@ const (
 	stepTimer   = "timer"
 	stepBackoff = "backoff"
 	stepFan     = "fan"
+	stepMapRun  = "maprun"
 	stepDone    = "done"
 	stepFailed  = "failed"
 	stepAborted = "aborted"
@@ -266,8 +267,10 @@ func redriveFrame(f *Frame) {
 		return
 	}
 	f.Err, f.Reply, f.Wait, f.Notes = nil, nil, "", nil
-	if f.Fan == nil {
-		f.Step = stepEnter
+	if f.Fan == nil || len(f.Children) == 0 {
+		// a state without children to resume (a Distributed Map's map run among them)
+		// runs again
+		f.Fan, f.Children, f.Step = nil, nil, stepEnter
 		return
 	}
 	f.Fan.Running, f.Fan.Failed = 0, 0
@@ -452,6 +455,11 @@ func (x *exec) advance(f *Frame) {
 			if !x.fan(f, s) {
 				return
 			}
+		case stepMapRun:
+			if f.Reply == nil {
+				return
+			}
+			x.mapRunDone(f, s)
 		default:
 			return
 		}
