@@ -84,7 +84,8 @@ func (x *exec) startMapRun(f *Frame, s *state, raw, eff any) error {
 	if err != nil {
 		return err
 	}
-	x.emit(f, Event{Type: "MapStateStarted", MapStateStartedEventDetails: &MapStateStartedEventDetails{Length: 0}})
+	// the length is the items' when the state holds them, 0 when a reader will find them
+	x.emit(f, Event{Type: "MapStateStarted", MapStateStartedEventDetails: &MapStateStartedEventDetails{Length: len(items)}})
 	fan := &Fan{TolCount: -1, TolPct: -1, Max: max}
 	if err := x.mapTolerance(s, raw, eff, fan); err != nil {
 		return err
