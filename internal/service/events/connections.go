@@ -252,6 +252,8 @@ func (s *Service) authorizeConnection(ctx context.Context, m queue.Message) erro
 	_, err = s.apidest.Token(ctx, c.call(), true)
 	var ae *apidest.AuthError
 	switch {
+	case ctx.Err() != nil: // shutting down: authorize after the restart
+		return ctx.Err()
 	case errors.As(err, &ae):
 		return s.setConnState(ctx, c, connDeauthorized, ae.Reason)
 	case err != nil:
