@@ -22,6 +22,13 @@ func TestRetryableStatuses(t *testing.T) {
 	}
 }
 
+func TestCallsTimeOutAfterFiveSeconds(t *testing.T) {
+	t.Parallel()
+	if got := NewClient(nil, nil).http.Timeout; got != 5*time.Second {
+		t.Fatalf("timeout %v, want EventBridge's 5s", got)
+	}
+}
+
 func TestFillPath(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {

@@ -82,33 +82,26 @@ func mustDest(ctx context.Context, q querier, name string) (*destRow, error) {
 
 // parseDestARN reads arn:aws:events:REGION:ACCOUNT:api-destination/NAME/UUID.
 func parseDestARN(arn string) (account, region, name, id string, ok bool) {
+	return parseIDARN(arn, "api-destination/")
+}
+
+// parseConnARN reads arn:aws:events:REGION:ACCOUNT:connection/NAME/UUID.
+func parseConnARN(arn string) (account, region, name, id string, ok bool) {
+	return parseIDARN(arn, "connection/")
+}
+
+// parseIDARN reads arn:aws:events:REGION:ACCOUNT:KIND/NAME/UUID, kind ending in "/".
+func parseIDARN(arn, kind string) (account, region, name, id string, ok bool) {
 	parts := strings.SplitN(arn, ":", 6)
 	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "events" || parts[3] == "" || len(parts[4]) != 12 {
 		return "", "", "", "", false
 	}
-	rest, ok := strings.CutPrefix(parts[5], "api-destination/")
+	rest, ok := strings.CutPrefix(parts[5], kind)
 	if !ok {
 		return "", "", "", "", false
 	}
 	name, id, ok = strings.Cut(rest, "/")
 	if !ok || !validName(name, 64, false) || id == "" {
-		return "", "", "", "", false
-	}
-	return parts[4], parts[3], name, id, true
-}
-
-// parseConnARN reads arn:aws:events:REGION:ACCOUNT:connection/NAME/UUID.
-func parseConnARN(arn string) (account, region, name, id string, ok bool) {
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "events" || parts[3] == "" || len(parts[4]) != 12 {
-		return "", "", "", "", false
-	}
-	rest, ok := strings.CutPrefix(parts[5], "connection/")
-	if !ok {
-		return "", "", "", "", false
-	}
-	name, id, ok = strings.Cut(rest, "/")
-	if !ok || name == "" || id == "" {
 		return "", "", "", "", false
 	}
 	return parts[4], parts[3], name, id, true
