@@ -16,7 +16,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 
+	"github.com/kiri-run/kiri/internal/iam/authz"
 	"github.com/kiri-run/kiri/test/e2e/kiritest"
 )
 
@@ -570,5 +572,40 @@ func TestConnectionsSurviveKill(t *testing.T) {
 	call := ep.waitCalls(t, "/durable", 1, 10*time.Second)[0]
 	if want := "Basic " + base64.StdEncoding.EncodeToString([]byte("bob:kept-secret")); call.Header.Get("Authorization") != want {
 		t.Fatalf("Authorization after the restart = %q, want %q", call.Header.Get("Authorization"), want)
+	}
+}
+
+// TestAPIDestinationRoleWhenIAMIsEnforced delivers to an API destination as the target's role:
+// a role without events:InvokeApiDestination gets no call made, one with it does.
+func TestAPIDestinationRoleWhenIAMIsEnforced(t *testing.T) {
+	t.Parallel()
+	ep := newEndpoint(t, nil)
+	srv := kiritest.Start(t, kiritest.Options{Strict: true, IAM: authz.Enforce})
+	cl := srv.Clients()
+	ctx := t.Context()
+	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"events.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+	role, err := cl.IAM.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("invoke-api"), AssumeRolePolicyDocument: aws.String(trust)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn := createConnection(t, cl.Events, apiKeyConnection("k", "x-api-key", "v"))
+	dest := createDestination(t, cl.Events, "guarded", conn, ep.URL+"/guarded", ebtypes.ApiDestinationHttpMethodPost, 0)
+	putRuleWithTargets(t, cl.Events, "", "guarded", `{"source":["shop"]}`, ebtypes.Target{Id: aws.String("api"), Arn: aws.String(dest), RoleArn: role.Role.Arn})
+	putEvent(t, cl.Events, "", "shop", "Denied", `{}`)
+	eventually(t, 15*time.Second, "the delivery as a role without events:InvokeApiDestination to fail", func() bool {
+		return strings.Contains(srv.Logs(), "delivery failed for good")
+	})
+	if n := len(ep.callsTo("/guarded")); n != 0 {
+		t.Fatalf("the endpoint got %d calls for a role that may not invoke it", n)
+	}
+	allow := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"events:InvokeApiDestination","Resource":"` + dest + `"}]}`
+	if _, err := cl.IAM.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String("invoke-api"), PolicyName: aws.String("invoke"),
+		PolicyDocument: aws.String(allow)}); err != nil {
+		t.Fatal(err)
+	}
+	putEvent(t, cl.Events, "", "shop", "Allowed", `{}`)
+	call := ep.waitCalls(t, "/guarded", 1, 15*time.Second)[0]
+	if !strings.Contains(call.Body, `"Allowed"`) {
+		t.Fatalf("the call carried %s", call.Body)
 	}
 }
