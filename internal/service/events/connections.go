@@ -352,8 +352,8 @@ func httpParams(p *ConnectionHttpParameters) (apidest.Params, error) {
 		return out, nil
 	}
 	for _, h := range p.HeaderParameters {
-		if awsproto.Value(h.Key) == "" {
-			return out, validation("Parameter HeaderParameters is not valid. Reason: Key must not be empty.")
+		if !headerKey(awsproto.Value(h.Key)) {
+			return out, validation("1 validation error detected: Value '%s' at 'headerParameters.member.key' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[!#$%%&'*+-.^_`|~0-9a-zA-Z]+$", awsproto.Value(h.Key))
 		}
 		out.Headers = append(out.Headers, apidest.Param{Key: *h.Key, Value: awsproto.Value(h.Value), Secret: awsproto.Value(h.IsValueSecret)})
 	}
