@@ -122,6 +122,10 @@ func Retryable(status int) bool {
 	return false
 }
 
+// ErrRequest is wrapped by the error of a call whose request cannot be made (a path wildcard
+// without a value, an endpoint that is not a URL): trying again cannot help.
+var ErrRequest = errors.New("the API destination's request cannot be made")
+
 // AuthError is a failure to authorize a connection (no OAuth token, or credentials the
 // endpoint refused): EventBridge then deauthorizes the connection, with Reason as its state
 // reason.
@@ -227,11 +231,11 @@ func build(ctx context.Context, d *Destination, p *HTTPParameters, payload []byt
 	}
 	endpoint, err := FillPath(d.Endpoint, p.PathParameterValues)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %w", ErrRequest, err)
 	}
 	u, err := url.Parse(endpoint)
 	if err != nil {
-		return nil, fmt.Errorf("invocation endpoint %q: %w", endpoint, err)
+		return nil, fmt.Errorf("%w: invocation endpoint %q: %w", ErrRequest, endpoint, err)
 	}
 	q := u.Query()
 	for k, v := range p.QueryStringParameters {
@@ -248,7 +252,7 @@ func build(ctx context.Context, d *Destination, p *HTTPParameters, payload []byt
 	}
 	req, err := http.NewRequestWithContext(ctx, d.Method, u.String(), rd)
 	if err != nil {
-		return nil, fmt.Errorf("invocation endpoint %q: %w", endpoint, err)
+		return nil, fmt.Errorf("%w: invocation endpoint %q: %w", ErrRequest, endpoint, err)
 	}
 	req.Header.Set("Content-Type", "application/json; charset=utf-8")
 	for k, v := range p.HeaderParameters {

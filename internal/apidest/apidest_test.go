@@ -74,6 +74,9 @@ func TestBuildMergesParametersConnectionFirst(t *testing.T) {
 	if string(body) != `{"a":1,"extra":"yes"}` {
 		t.Errorf("body %s", body)
 	}
+	if _, err := build(context.Background(), d, &HTTPParameters{}, nil); !errors.Is(err, ErrRequest) {
+		t.Errorf("a wildcard without a value: %v, want ErrRequest", err)
+	}
 	if got := withBodyParams([]byte(`"text"`), d.Connection.Invocation.Body); string(got) != `"text"` {
 		t.Errorf("a payload that is not an object changed: %s", got)
 	}

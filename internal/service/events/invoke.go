@@ -42,30 +42,31 @@ func (s *Service) destination(ctx context.Context, arn string) (*apidest.Destina
 }
 
 // checkDestination reports whether src may invoke the API destination arn: it exists in src's
-// account, and a delivery with a role needs the role to allow events:InvokeApiDestination.
-func (s *Service) checkDestination(ctx context.Context, arn string, src dispatch.Source) error {
-	d, _, err := s.destination(ctx, arn)
+// account, and a delivery with a role needs the role to allow events:InvokeApiDestination. It
+// returns the destination and its connection.
+func (s *Service) checkDestination(ctx context.Context, arn string, src dispatch.Source) (*apidest.Destination, *connRow, error) {
+	d, c, err := s.destination(ctx, arn)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	account, _, _, _, _ := parseDestARN(d.ARN)
 	if src.Account != "" && src.Account != account {
-		return fmt.Errorf("%s belongs to another account: %w", arn, dispatch.ErrNoTarget)
+		return nil, nil, fmt.Errorf("%s belongs to another account: %w", arn, dispatch.ErrNoTarget)
 	}
 	if src.Role != "" && s.enforcing() {
-		return dispatch.Authorize(ctx, s.authz, src, authz.Request{Action: "events:InvokeApiDestination", Resource: arn, ResourceAccount: account})
+		req := authz.Request{Action: "events:InvokeApiDestination", Resource: arn, ResourceAccount: account}
+		if err := dispatch.Authorize(ctx, s.authz, src, req); err != nil {
+			return nil, nil, err
+		}
 	}
-	return nil
+	return d, c, nil
 }
 
-// call makes one call to an API destination, within its invocation rate: ok is false, and
-// retry when to try again, when the rate holds the call back. A connection whose credentials
-// failed is deauthorized.
+// call makes one call to an API destination, within its invocation rate: when the rate holds
+// the call back the error is errOverRate and retry when to try again. A connection whose
+// credentials failed is deauthorized.
 func (s *Service) call(ctx context.Context, arn string, src dispatch.Source, p *apidest.HTTPParameters, payload []byte) (resp *apidest.Response, retry time.Time, err error) {
-	if err := s.checkDestination(ctx, arn, src); err != nil {
-		return nil, time.Time{}, err
-	}
-	d, c, err := s.destination(ctx, arn)
+	d, c, err := s.checkDestination(ctx, arn, src)
 	if err != nil {
 		return nil, time.Time{}, err
 	}
@@ -86,7 +87,7 @@ func (s *Service) call(ctx context.Context, arn string, src dispatch.Source, p *
 // deliverToDestination delivers a rule's event to an API destination, with the target's
 // HttpParameters. A call over the destination's rate is postponed (not an attempt); an answer
 // EventBridge does not retry (a 4xx other than 401, 407, 409 and 429) fails the delivery for
-// good.
+// good, as does a request that cannot be made.
 func (s *Service) deliverToDestination(ctx context.Context, d dispatch.Delivery) error {
 	var p apidest.HTTPParameters
 	if len(d.Params) > 0 {
@@ -99,7 +100,7 @@ func (s *Service) deliverToDestination(ctx context.Context, d dispatch.Delivery)
 		return queue.Postpone(err, retry)
 	}
 	var se *apidest.StatusError
-	if errors.As(err, &se) && !apidest.Retryable(se.Status) {
+	if errors.Is(err, apidest.ErrRequest) || (errors.As(err, &se) && !apidest.Retryable(se.Status)) {
 		return queueNever(err)
 	}
 	return err

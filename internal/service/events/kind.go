@@ -34,7 +34,8 @@ func (k kind) Check(ctx context.Context, arn string, src dispatch.Source) error 
 		return nil
 	}
 	if _, _, _, _, ok := parseDestARN(arn); ok {
-		return k.s.checkDestination(ctx, arn, src)
+		_, _, err := k.s.checkDestination(ctx, arn, src)
+		return err
 	}
 	key, ok := parseBusARN(arn)
 	if !ok {
