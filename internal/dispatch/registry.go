@@ -32,7 +32,9 @@ type Kind interface {
 	Check(ctx context.Context, arn string, src Source) error
 	// Deliver delivers d to d.Target. An error is retried as the delivery's Policy says, unless
 	// it wraps ErrNoTarget or ErrTargetDenied (the target went away, or its policy no longer
-	// lets the source deliver) or is queue.Permanent.
+	// lets the source deliver) or is queue.Permanent. A queue.Postpone error (a target's rate
+	// limit held the delivery back) delivers it again then without counting an attempt, until
+	// the Policy's MaxAge.
 	Deliver(ctx context.Context, d Delivery) error
 }
 
@@ -83,6 +85,9 @@ type Delivery struct {
 	// Group and DedupID order and deduplicate deliveries to FIFO targets.
 	Group   string `json:"group,omitempty"`
 	DedupID string `json:"dedup,omitempty"`
+	// Params are target-specific parameters of the delivery, for the target's Kind (an API
+	// destination's HttpParameters).
+	Params json.RawMessage `json:"params,omitempty"`
 	// TraceParent continues the trace of the request that caused the delivery.
 	TraceParent string `json:"traceparent,omitempty"`
 	// Attempt is 1 on the first delivery, 2 on the first retry, and so on (set by the registry).
@@ -239,10 +244,15 @@ func (r *Registry) handle(ctx context.Context, m queue.Message) error {
 		return nil
 	}
 	now := r.now()
+	if queue.IsPostponed(err) && now.Sub(env.Since) < p.MaxAge {
+		return err
+	}
 	f := &Failure{Target: d.Target, Error: err.Error(), Attempts: d.Attempt,
 		NoTarget: errors.Is(err, ErrNoTarget), Denied: errors.Is(err, ErrTargetDenied)}
 	switch {
 	case f.NoTarget || f.Denied || queue.IsPermanent(err):
+	case queue.IsPostponed(err): // held back until past its MaxAge
+		f.Exhausted = "MaxAge"
 	case p.MaxAttempts > 0 && d.Attempt >= p.MaxAttempts:
 		f.Exhausted = "MaxAttempts"
 	case now.Sub(env.Since) >= p.MaxAge:

@@ -160,6 +160,52 @@ func TestRegistryDeliversWithRetriesAndDeadLetters(t *testing.T) {
 	}
 }
 
+func TestPostponedDeliveriesKeepTheirAttemptsUntilMaxAge(t *testing.T) {
+	t.Parallel()
+	r, eng, st := newRegistry(t)
+	held := map[string]int{}
+	sqs := &fakeKind{fail: func(d Delivery) error {
+		if d.Target == "arn:aws:sqs:us-east-1:111111111111:dlq" {
+			return nil
+		}
+		payload := string(d.Payload)
+		if payload == "old" || held[payload] < 4 {
+			held[payload]++
+			if d.Attempt != 1 {
+				return errors.New("a postponed delivery counted as an attempt")
+			}
+			return queue.Postpone(errors.New("over the rate"), time.Now())
+		}
+		return nil
+	}}
+	r.Register("sqs", sqs)
+	run(t, eng)
+	target, dlq := "arn:aws:sqs:us-east-1:111111111111:q", "arn:aws:sqs:us-east-1:111111111111:dlq"
+	err := st.Write(context.Background(), func(tx *store.Tx) error {
+		src := Source{Principal: "events.amazonaws.com", Account: "111111111111"}
+		if err := r.Enqueue(tx, Delivery{Target: target, Source: src, Payload: []byte("held")}, Policy{MaxAttempts: 1}); err != nil {
+			return err
+		}
+		return r.Enqueue(tx, Delivery{Target: target, Source: src, Payload: []byte("old")}, Policy{MaxAttempts: 1, MaxAge: 50 * time.Millisecond, DeadLetter: dlq})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the held delivery and the dead letter of the one held past its age", func() bool { return len(sqs.got()) == 2 })
+	for _, d := range sqs.got() {
+		switch string(d.Payload) {
+		case "held":
+			if d.Target != target {
+				t.Errorf("the held delivery went to %s", d.Target)
+			}
+		case "old":
+			if d.Target != dlq || d.Failure == nil || d.Failure.Exhausted != "MaxAge" {
+				t.Errorf("the delivery held past its age: %+v", d)
+			}
+		}
+	}
+}
+
 func TestARNService(t *testing.T) {
 	t.Parallel()
 	for arn, want := range map[string]string{

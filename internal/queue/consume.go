@@ -57,6 +57,31 @@ func RetryAt(err error, at time.Time) error {
 	return retryAtError{err: err, at: at}
 }
 
+// postponedError asks for the message again at a given time without counting this delivery as
+// an attempt: the handler did not try it (a rate limit held it back).
+type postponedError struct {
+	err error
+	at  time.Time
+}
+
+func (p postponedError) Error() string { return p.err.Error() }
+func (p postponedError) Unwrap() error { return p.err }
+
+// Postpone wraps err so that the engine delivers the message again at at, and the delivery
+// that returned it does not count toward MaxAttempts or the message's receive count.
+func Postpone(err error, at time.Time) error {
+	if err == nil {
+		err = errors.New("postponed")
+	}
+	return postponedError{err: err, at: at}
+}
+
+// IsPostponed reports whether err, or an error it wraps, was made by Postpone.
+func IsPostponed(err error) bool {
+	var p postponedError
+	return errors.As(err, &p)
+}
+
 // HandlerOptions tunes delivery for one queue.
 type HandlerOptions struct {
 	// Concurrency is the number of messages in flight; default 16.
@@ -259,6 +284,12 @@ func (e *Engine) deliver(ctx context.Context, c *consumer, r Received) {
 		log.Warn("periodic job failed; it runs again at its next time", "err", err)
 		if rerr := e.Release(sctx, c.queue, r.Receipt, e.now().Add(c.opts.Repeat), err.Error()); rerr != nil {
 			log.Error("schedule next run", "err", rerr)
+		}
+	case IsPostponed(err):
+		var p postponedError
+		errors.As(err, &p)
+		if rerr := e.postpone(sctx, c.queue, r.Receipt, p.at); rerr != nil {
+			log.Error("postpone message", "err", rerr)
 		}
 	case IsPermanent(err) || (c.opts.MaxAttempts > 0 && r.Receives >= c.opts.MaxAttempts):
 		log.Warn("delivery failed for good; moving message to dead letters", "err", err)

@@ -648,6 +648,32 @@ func TestHandlerRetriesThenDeadLetters(t *testing.T) {
 	})
 }
 
+func TestPostponedDeliveriesDoNotCountAsAttempts(t *testing.T) {
+	t.Parallel()
+	forEachBackend(t, func(t *testing.T, cfg store.Config) {
+		e, st := newEngine(t, cfg, nil)
+		var postponed, tried atomic.Int32
+		var receives atomic.Int32
+		e.Handle("held", func(ctx context.Context, m Message) error {
+			if postponed.Add(1) <= 5 {
+				return Postpone(errors.New("over the rate"), time.Now())
+			}
+			tried.Add(1)
+			receives.Store(int32(m.Receives))
+			return nil
+		}, HandlerOptions{MaxAttempts: 2, MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond})
+		runEngine(t, e)
+		send(t, e, st, "held", Outgoing{Body: []byte("x")})
+		waitFor(t, "the delivery after five postponements", func() bool { return tried.Load() == 1 })
+		if r := receives.Load(); r != 1 {
+			t.Errorf("the delivery after five postponements is receive %d, want 1", r)
+		}
+		if s, _ := e.Stats(context.Background(), DeadLetterQueue("held")); s.Visible != 0 {
+			t.Errorf("postponements dead-lettered the message: %+v", s)
+		}
+	})
+}
+
 func TestHandlerKeepsGroupOrder(t *testing.T) {
 	t.Parallel()
 	forEachBackend(t, func(t *testing.T, cfg store.Config) {

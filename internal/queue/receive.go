@@ -452,6 +452,20 @@ func (e *Engine) Release(ctx context.Context, queue string, r Receipt, at time.T
 	return nil
 }
 
+// postpone gives a leased message back, due at at, and takes back the receive that leased it.
+func (e *Engine) postpone(ctx context.Context, queue string, r Receipt, at time.Time) error {
+	err := e.st.Write(ctx, func(tx *store.Tx) error {
+		_, err := tx.Exec(`UPDATE kiri_queue_messages SET visible_at = ?, receipt = '', receives = receives - 1
+			WHERE id = ? AND queue = ? AND receipt = ? AND receives > 0`, at.UnixNano(), r.ID, queue, r.Token)
+		tx.Notify(notifyTopic, queue)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("postpone message %d of %s: %w", r.ID, queue, err)
+	}
+	return nil
+}
+
 // MoveLeased moves the message r leases to queue to, due at once, noting cause. It does
 // nothing when r no longer holds the message.
 func (e *Engine) MoveLeased(ctx context.Context, from string, r Receipt, to, cause string) error {

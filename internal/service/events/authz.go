@@ -9,7 +9,7 @@ import (
 
 // operations is how each EventBridge operation authorizes in enforce mode (the Service
 // Authorization Reference's "Actions defined by Amazon EventBridge"): its action on the bus or
-// rule it names. PutEvents asks events:PutEvents on each bus its entries name, with the bus's
+// rule it names, or on the archive, replay, connection or API destination it names. PutEvents asks events:PutEvents on each bus its entries name, with the bus's
 // resource policy, which is what lets another account put events on it.
 func (s *Service) operations() authz.Operations {
 	everywhere := func(action string) authz.Rule {
@@ -55,15 +55,32 @@ func (s *Service) operations() authz.Operations {
 		"DescribeReplay":   named("events:DescribeReplay", "replay", func(in any) *string { return in.(*DescribeReplayRequest).ReplayName }),
 		"CancelReplay":     named("events:CancelReplay", "replay", func(in any) *string { return in.(*CancelReplayRequest).ReplayName }),
 		"ListReplays":      everywhere("events:ListReplays"),
-		"ListEventBuses":   everywhere("events:ListEventBuses"),
-		"TestEventPattern": everywhere("events:TestEventPattern"),
-		"CreateEventBus":   bus("events:CreateEventBus", func(in any) *string { return in.(*CreateEventBusRequest).Name }),
-		"DescribeEventBus": bus("events:DescribeEventBus", func(in any) *string { return in.(*DescribeEventBusRequest).Name }),
-		"DeleteEventBus":   bus("events:DeleteEventBus", func(in any) *string { return in.(*DeleteEventBusRequest).Name }),
-		"UpdateEventBus":   bus("events:UpdateEventBus", func(in any) *string { return in.(*UpdateEventBusRequest).Name }),
-		"PutPermission":    bus("events:PutPermission", func(in any) *string { return in.(*PutPermissionRequest).EventBusName }),
-		"RemovePermission": bus("events:RemovePermission", func(in any) *string { return in.(*RemovePermissionRequest).EventBusName }),
-		"ListRules":        bus("events:ListRules", func(in any) *string { return in.(*ListRulesRequest).EventBusName }),
+		"CreateConnection": named("events:CreateConnection", "connection", func(in any) *string { return in.(*CreateConnectionRequest).Name }),
+		"DescribeConnection": named("events:DescribeConnection", "connection",
+			func(in any) *string { return in.(*DescribeConnectionRequest).Name }),
+		"UpdateConnection": named("events:UpdateConnection", "connection", func(in any) *string { return in.(*UpdateConnectionRequest).Name }),
+		"DeleteConnection": named("events:DeleteConnection", "connection", func(in any) *string { return in.(*DeleteConnectionRequest).Name }),
+		"DeauthorizeConnection": named("events:DeauthorizeConnection", "connection",
+			func(in any) *string { return in.(*DeauthorizeConnectionRequest).Name }),
+		"ListConnections": everywhere("events:ListConnections"),
+		"CreateApiDestination": named("events:CreateApiDestination", "api-destination",
+			func(in any) *string { return in.(*CreateApiDestinationRequest).Name }),
+		"DescribeApiDestination": named("events:DescribeApiDestination", "api-destination",
+			func(in any) *string { return in.(*DescribeApiDestinationRequest).Name }),
+		"UpdateApiDestination": named("events:UpdateApiDestination", "api-destination",
+			func(in any) *string { return in.(*UpdateApiDestinationRequest).Name }),
+		"DeleteApiDestination": named("events:DeleteApiDestination", "api-destination",
+			func(in any) *string { return in.(*DeleteApiDestinationRequest).Name }),
+		"ListApiDestinations": everywhere("events:ListApiDestinations"),
+		"ListEventBuses":      everywhere("events:ListEventBuses"),
+		"TestEventPattern":    everywhere("events:TestEventPattern"),
+		"CreateEventBus":      bus("events:CreateEventBus", func(in any) *string { return in.(*CreateEventBusRequest).Name }),
+		"DescribeEventBus":    bus("events:DescribeEventBus", func(in any) *string { return in.(*DescribeEventBusRequest).Name }),
+		"DeleteEventBus":      bus("events:DeleteEventBus", func(in any) *string { return in.(*DeleteEventBusRequest).Name }),
+		"UpdateEventBus":      bus("events:UpdateEventBus", func(in any) *string { return in.(*UpdateEventBusRequest).Name }),
+		"PutPermission":       bus("events:PutPermission", func(in any) *string { return in.(*PutPermissionRequest).EventBusName }),
+		"RemovePermission":    bus("events:RemovePermission", func(in any) *string { return in.(*RemovePermissionRequest).EventBusName }),
+		"ListRules":           bus("events:ListRules", func(in any) *string { return in.(*ListRulesRequest).EventBusName }),
 		"ListRuleNamesByTarget": bus("events:ListRuleNamesByTarget",
 			func(in any) *string { return in.(*ListRuleNamesByTargetRequest).EventBusName }),
 		"PutRule": rule("events:PutRule", func(in any) (*string, *string) {

@@ -7,7 +7,10 @@
 // store write, one durable delivery per matched target through the target registry
 // (internal/dispatch), with the target's retry policy and dead-letter queue. EventBridge also
 // registers the "events" kind of the target registry: a delivery to a bus ARN (from a rule of
-// another bus, from S3) is put on that bus as an event.
+// another bus, from S3) is put on that bus as an event, and a delivery to an API destination
+// ARN is an HTTP call to its endpoint (internal/apidest), with its connection's authorization.
+//
+// Connections keep their credentials in the store, and no response carries them.
 package events
 
 //go:generate go run github.com/kiri-run/kiri/internal/awsproto/apigen -model events -package events -out api_gen.go
@@ -20,6 +23,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kiri-run/kiri/internal/apidest"
 	"github.com/kiri-run/kiri/internal/awsproto"
 	"github.com/kiri-run/kiri/internal/dispatch"
 	"github.com/kiri-run/kiri/internal/iam/authz"
@@ -43,6 +47,10 @@ type Service struct {
 	authz    *authz.Authorizer
 	policies *policy.Cache
 	services *service.Directory
+
+	// apidest calls API destinations; limiter keeps their invocation rates.
+	apidest *apidest.Client
+	limiter *apidest.Limiter
 
 	// routes keeps each bus's compiled rules by bus id.
 	routesMu sync.Mutex
@@ -71,6 +79,8 @@ func New(ctx context.Context, d service.Deps) (*Service, error) {
 		authz:    d.Authz,
 		policies: policy.NewCache(256),
 		routes:   map[int64]*busRoutes{},
+		apidest:  apidest.NewClient(d.Now, nil),
+		limiter:  apidest.NewLimiter(),
 	}
 	api, err := awsproto.NewService("events", awsproto.ServiceOptions{
 		Authorize: d.Authz.Hook("events", s.operations(), accessDenied),
@@ -83,8 +93,11 @@ func New(ctx context.Context, d service.Deps) (*Service, error) {
 	s.registerRuleOps()
 	s.registerTargetOps()
 	s.registerArchiveOps()
+	s.registerConnectionOps()
+	s.registerDestinationOps()
 	awsproto.Handle(api, "PutEvents", s.putEvents)
 	d.Queue.Handle(scheduleQueue, s.fire, queue.HandlerOptions{Concurrency: 4})
+	d.Queue.Handle(authorizeQueue, s.authorizeConnection, queue.HandlerOptions{Concurrency: 2})
 	d.Queue.Handle(replayQueue, s.replayStep, queue.HandlerOptions{Concurrency: 2})
 	d.Queue.Every("events.archive-retention", archiveRetentionInterval, archiveRetentionInterval, s.sweepArchives)
 	d.Targets.Register("events", kind{s})

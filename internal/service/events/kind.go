@@ -21,6 +21,8 @@ import (
 // A delivery from another account needs the bus's resource policy to let that account (or the
 // delivery's role) events:PutEvents, decided by the policy engine.
 //
+// Deliveries to API destination ARNs are calls to their endpoints.
+//
 // It also receives EventBridge's own deliveries that failed for good, addressed to the rule they
 // came from (see deliveryPolicy), and sends them to the target's dead-letter queue with the
 // message attributes EventBridge adds.
@@ -30,6 +32,10 @@ type kind struct{ s *Service }
 func (k kind) Check(ctx context.Context, arn string, src dispatch.Source) error {
 	if _, _, ok := parseRuleARN(arn); ok && src.Principal == principal {
 		return nil
+	}
+	if _, _, _, _, ok := parseDestARN(arn); ok {
+		_, _, err := k.s.checkDestination(ctx, arn, src)
+		return err
 	}
 	key, ok := parseBusARN(arn)
 	if !ok {
@@ -67,6 +73,9 @@ func (k kind) Check(ctx context.Context, arn string, src dispatch.Source) error 
 func (k kind) Deliver(ctx context.Context, d dispatch.Delivery) error {
 	if bus, rule, ok := parseRuleARN(d.Target); ok && d.Source.Principal == principal {
 		return k.s.deadLetter(ctx, d, bus, rule)
+	}
+	if _, _, _, _, ok := parseDestARN(d.Target); ok {
+		return k.s.deliverToDestination(ctx, d)
 	}
 	if err := k.Check(ctx, d.Target, d.Source); err != nil {
 		return err

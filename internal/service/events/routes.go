@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kiri-run/kiri/internal/apidest"
 	"github.com/kiri-run/kiri/internal/awsproto"
 	"github.com/kiri-run/kiri/internal/dispatch"
 	"github.com/kiri-run/kiri/internal/pattern"
@@ -38,6 +39,7 @@ type routeTarget struct {
 	path   path // InputPath; nil for none
 	tf     *transformer
 	policy dispatch.Policy
+	params json.RawMessage // HttpParameters, for an API destination
 }
 
 // routesOf returns the compiled routes of bus b, rebuilt when its rules or targets changed
@@ -132,6 +134,12 @@ func (s *Service) compileRoutes(ctx context.Context, b *busRow) (*busRoutes, err
 func compileTarget(t Target, ruleARN string) (*routeTarget, error) {
 	c := &routeTarget{spec: t, policy: deliveryPolicy(&t, ruleARN)}
 	var err error
+	if hp := t.HttpParameters; hp != nil {
+		if c.params, err = json.Marshal(apidest.HTTPParameters{PathParameterValues: hp.PathParameterValues,
+			HeaderParameters: hp.HeaderParameters, QueryStringParameters: hp.QueryStringParameters}); err != nil {
+			return nil, err
+		}
+	}
 	if t.InputPath != nil {
 		if c.path, err = parsePath(*t.InputPath); err != nil {
 			return nil, err
@@ -220,6 +228,7 @@ func (t *routeTarget) delivery(ctx context.Context, rt *route, ev ingested, deco
 	case t.tf != nil:
 		d.Payload = t.tf.apply(ev.event, decoded, rt.arn, rt.name, ev.at)
 	}
+	d.Params = t.params
 	if sp := t.spec.SqsParameters; sp != nil && strings.HasSuffix(arn, ".fifo") {
 		d.Group, d.DedupID = awsproto.Value(sp.MessageGroupId), ev.id
 	}

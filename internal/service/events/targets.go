@@ -44,15 +44,21 @@ func (s *Service) checkTarget(t *Target) error {
 	if !deliveredServices[svc] || !s.targets.Delivers(arn) {
 		return validation("Parameter %s is not valid. Reason: Kiri does not deliver events to %s targets yet.", arn, svc)
 	}
+	_, _, _, _, isDest := parseDestARN(arn)
 	switch {
 	case t.EcsParameters != nil, t.BatchParameters != nil, t.KinesisParameters != nil, t.RunCommandParameters != nil,
-		t.HttpParameters != nil, t.RedshiftDataParameters != nil, t.SageMakerPipelineParameters != nil, t.AppSyncParameters != nil:
+		t.RedshiftDataParameters != nil, t.SageMakerPipelineParameters != nil, t.AppSyncParameters != nil:
 		return validation("Parameter(s) of target %s are not valid for a target of type %s.", id, svc)
+	case t.HttpParameters != nil && !isDest:
+		return validation("Parameter(s) HttpParameters are not valid for a target of type %s.", svc)
 	}
-	if svc == "events" {
+	if svc == "events" && !isDest {
 		if _, ok := parseBusARN(arn); !ok {
 			return validation("Parameter %s is not valid. Reason: Provided Arn is not in correct format.", arn)
 		}
+	}
+	if err := checkHTTPParameters(t.HttpParameters); err != nil {
+		return err
 	}
 	if svc == "logs" && !strings.HasPrefix(parts[5], "log-group:") {
 		return validation("Parameter %s is not valid. Reason: Provided Arn is not in correct format.", arn)
@@ -66,7 +72,7 @@ func (s *Service) checkTarget(t *Target) error {
 	if n > 1 {
 		return validation("Only one of Input, InputPath, or InputTransformer must be provided.")
 	}
-	if svc == "events" && n > 0 {
+	if svc == "events" && !isDest && n > 0 {
 		return validation("Parameter(s) Input, InputPath, InputTransformer are not supported for target type EventBus.")
 	}
 	if t.Input != nil && !json.Valid([]byte(*t.Input)) {
@@ -245,4 +251,41 @@ func deliveryPolicy(t *Target, ruleARN string) dispatch.Policy {
 		p.DeadLetter = ruleARN
 	}
 	return p
+}
+
+// checkHTTPParameters checks a target's HttpParameters as the model's patterns constrain them.
+func checkHTTPParameters(p *HttpParameters) error {
+	if p == nil {
+		return nil
+	}
+	for _, v := range p.PathParameterValues {
+		if strings.TrimSpace(v) == "" {
+			return validation("1 validation error detected: Value '%s' at 'targets.1.member.httpParameters.pathParameterValues' failed to satisfy constraint: Member must satisfy regular expression pattern: ^(?!\\s*$).+", v)
+		}
+	}
+	for k, v := range p.HeaderParameters {
+		if len(k) > 512 || len(v) > 512 || !headerKey(k) {
+			return validation("1 validation error detected: Value at 'targets.1.member.httpParameters.headerParameters' failed to satisfy constraint: Map keys must satisfy constraint: [Member must satisfy regular expression pattern: ^[!#$%%&'*+-.^_`|~0-9a-zA-Z]+$, Member must have length less than or equal to 512]")
+		}
+	}
+	for k, v := range p.QueryStringParameters {
+		if k == "" || len(k) > 512 || len(v) > 512 {
+			return validation("1 validation error detected: Value at 'targets.1.member.httpParameters.queryStringParameters' failed to satisfy constraint: Map keys must satisfy constraint: [Member must have length less than or equal to 512]")
+		}
+	}
+	return nil
+}
+
+// headerKey reports whether k is an HTTP header name (a token).
+func headerKey(k string) bool {
+	if k == "" {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+			return false
+		}
+	}
+	return true
 }

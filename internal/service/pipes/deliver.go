@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/kiri-run/kiri/internal/apidest"
 	"github.com/kiri-run/kiri/internal/awsproto"
 	"github.com/kiri-run/kiri/internal/busevent"
 	"github.com/kiri-run/kiri/internal/dispatch"
@@ -112,6 +113,9 @@ func (r *runner) enrich(ctx context.Context, events [][]byte, vars templateVars)
 			in[i] = r.enrichTmpl.render(e, vars)
 		}
 	}
+	if isAPIDestination(r.p.Enrichment) {
+		return r.enrichByDestination(ctx, events, in)
+	}
 	out, fnErr, err := r.s.lambda.InvokeAsRole(ctx, r.p.Enrichment, pipesPrincipal, r.p.RoleArn, jsonArray(in))
 	if err != nil {
 		return nil, fmt.Errorf("invoke enrichment %s: %w", r.p.Enrichment, err)
@@ -120,6 +124,51 @@ func (r *runner) enrich(ctx context.Context, events [][]byte, vars templateVars)
 		return nil, fmt.Errorf("enrichment %s failed (%s): %s", r.p.Enrichment, fnErr, out)
 	}
 	return splitArray(out), nil
+}
+
+// enrichByDestination calls the enrichment API destination once per event (in, the events
+// through the enrichment's input template), with the enrichment's HttpParameters; each answer
+// is the enriched event (the elements of an array answer are events, an empty answer none).
+func (r *runner) enrichByDestination(ctx context.Context, events, in [][]byte) ([][]byte, error) {
+	var hp *PipeEnrichmentHttpParameters
+	if ep := r.p.EnrichmentParameters; ep != nil {
+		hp = ep.HttpParameters
+	}
+	var out [][]byte
+	for i, e := range in {
+		var params *apidest.HTTPParameters
+		if hp != nil {
+			params = httpParameters(hp.PathParameterValues, hp.HeaderParameters, hp.QueryStringParameters, events[i])
+		}
+		answer, err := r.s.dests.InvokeAPIDestination(ctx, r.p.Enrichment, r.p.source(), params, e)
+		if err != nil {
+			return nil, fmt.Errorf("call enrichment %s: %w", r.p.Enrichment, err)
+		}
+		out = append(out, splitArray(answer)...)
+	}
+	return out, nil
+}
+
+// httpParameters are a pipe's HttpParameters for one event: dynamic values ($.…) are read
+// from the event.
+func httpParameters(path []string, headers, query map[string]string, event []byte) *apidest.HTTPParameters {
+	p := &apidest.HTTPParameters{}
+	for _, v := range path {
+		p.PathParameterValues = append(p.PathParameterValues, dynamic(v, event))
+	}
+	if len(headers) > 0 {
+		p.HeaderParameters = make(map[string]string, len(headers))
+		for k, v := range headers {
+			p.HeaderParameters[k] = dynamic(v, event)
+		}
+	}
+	if len(query) > 0 {
+		p.QueryStringParameters = make(map[string]string, len(query))
+		for k, v := range query {
+			p.QueryStringParameters[k] = dynamic(v, event)
+		}
+	}
+	return p
 }
 
 // jsonArray is the JSON array of events; an event that is not JSON (a rendered free-text
@@ -160,7 +209,8 @@ func splitArray(out []byte) [][]byte {
 }
 
 // send delivers payloads (the events through the target's input template) to the target: one
-// call with the batch for a function, one delivery per event for a queue, a topic or a bus.
+// call with the batch for a function, one delivery per event for a queue, a topic or a bus, one
+// call per event for an API destination.
 // Dynamic parameters ($.…) are read from the events.
 func (r *runner) send(ctx context.Context, events, payloads [][]byte, ids []string) error {
 	p := &r.p
@@ -169,6 +219,18 @@ func (r *runner) send(ctx context.Context, events, payloads [][]byte, ids []stri
 		tp = &PipeTargetParameters{}
 	}
 	base := dispatch.Delivery{Target: p.Target, Source: p.source(), TraceParent: telemetry.TraceParent(ctx)}
+	if isAPIDestination(p.Target) {
+		for i, e := range events {
+			var params *apidest.HTTPParameters
+			if hp := tp.HttpParameters; hp != nil {
+				params = httpParameters(hp.PathParameterValues, hp.HeaderParameters, hp.QueryStringParameters, e)
+			}
+			if _, err := r.s.dests.InvokeAPIDestination(ctx, p.Target, p.source(), params, payloads[i]); err != nil {
+				return fmt.Errorf("call target %s: %w", p.Target, err)
+			}
+		}
+		return nil
+	}
 	switch dispatch.ARNService(p.Target) {
 	case "lambda":
 		payload := jsonArray(payloads)

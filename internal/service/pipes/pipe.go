@@ -372,33 +372,45 @@ func checkStreamSource(sp *PipeSourceParameters) error {
 	return nil
 }
 
-// checkEnrichment checks the enrichment: a Lambda function.
+// checkEnrichment checks the enrichment: a Lambda function or an API destination.
 func (s *Service) checkEnrichment(p *pipe) error {
-	if p.EnrichmentParameters != nil && p.EnrichmentParameters.HttpParameters != nil {
-		return invalidField("EnrichmentParameters.HttpParameters", "Kiri's pipes enrich with Lambda functions only; HttpParameters apply to API destinations and API Gateway.")
+	dest := isAPIDestination(p.Enrichment)
+	if p.EnrichmentParameters != nil && p.EnrichmentParameters.HttpParameters != nil && !dest {
+		return invalidField("EnrichmentParameters.HttpParameters", "HttpParameters apply to API destination enrichments only.")
 	}
-	if p.Enrichment == "" {
+	if p.Enrichment == "" || dest {
 		return nil
 	}
 	switch dispatch.ARNService(p.Enrichment) {
 	case "lambda":
 		return nil
 	case "states", "events", "execute-api":
-		return invalidField("Enrichment", "Kiri's pipes enrich with Lambda functions only; %s enrichments are not supported yet.", dispatch.ARNService(p.Enrichment))
+		return invalidField("Enrichment", "Kiri's pipes enrich with Lambda functions and API destinations; %s enrichments are not supported yet.", dispatch.ARNService(p.Enrichment))
 	}
 	return invalidField("Enrichment", "Enrichment %s is not a supported pipe enrichment.", p.Enrichment)
 }
 
+// isAPIDestination reports whether arn is an EventBridge API destination's.
+func isAPIDestination(arn string) bool {
+	parts := strings.SplitN(arn, ":", 6)
+	return len(parts) == 6 && parts[0] == "arn" && parts[2] == "events" && strings.HasPrefix(parts[5], "api-destination/")
+}
+
 // targetParameter names the TargetParameters member each target kind takes.
-var targetParameter = map[string]string{"lambda": "LambdaFunctionParameters", "sqs": "SqsQueueParameters", "events": "EventBridgeEventBusParameters"}
+var targetParameter = map[string]string{"lambda": "LambdaFunctionParameters", "sqs": "SqsQueueParameters", "events": "EventBridgeEventBusParameters",
+	"api-destination": "HttpParameters"}
 
 // checkTarget checks the target and its parameters: a kind the target registry delivers to.
 func (s *Service) checkTarget(p *pipe) error {
 	kind := dispatch.ARNService(p.Target)
+	if isAPIDestination(p.Target) {
+		kind = "api-destination"
+	}
 	switch kind {
+	case "api-destination":
 	case "lambda", "sqs", "sns", "events":
 	default:
-		return invalidField("Target", "Kiri's pipes deliver to Lambda functions, SQS queues, SNS topics and EventBridge event buses; %s targets are not supported.", kind)
+		return invalidField("Target", "Kiri's pipes deliver to Lambda functions, SQS queues, SNS topics, EventBridge event buses and API destinations; %s targets are not supported.", kind)
 	}
 	if !s.deps.Targets.Delivers(p.Target) {
 		return invalidField("Target", "Target %s is not a supported pipe target.", p.Target)

@@ -1,8 +1,9 @@
 // Package pipes implements Amazon EventBridge Pipes: point-to-point pipes from a source (an
 // SQS queue or a DynamoDB stream) through optional filters (FilterCriteria, in the shared
 // event-pattern language) and an optional enrichment (a Lambda function invoked with each
-// batch) to a target reached through the target registry (Lambda, SQS, SNS, an EventBridge
-// bus), with input templates on the enrichment and the target.
+// batch, or an EventBridge API destination called with each event) to a target reached through
+// the target registry (Lambda, SQS, SNS, an EventBridge bus) or an API destination, with input
+// templates on the enrichment and the target.
 //
 // A pipe is stored with the state Pipes reports. A change (create, update, start, stop,
 // delete) commits a transitional state (CREATING, UPDATING, STARTING, STOPPING, DELETING)
@@ -37,6 +38,7 @@ type Service struct {
 	records *streamlog.Log
 	queues  eventsource.Queues
 	lambda  functions
+	dests   destinations
 }
 
 // New migrates the Pipes tables, registers its operations and the queue handler that settles
@@ -56,7 +58,7 @@ func New(ctx context.Context, d service.Deps) (*Service, error) {
 		return nil, err
 	}
 	s := &Service{deps: d, log: d.Logger.With("service", "pipes"), now: d.Now, records: records,
-		queues: eventsource.LazyQueues(d.Services), lambda: lazyFunctions{d.Services}}
+		queues: eventsource.LazyQueues(d.Services), lambda: lazyFunctions{d.Services}, dests: lazyDestinations{d.Services}}
 	api, err := awsproto.NewService("pipes", awsproto.ServiceOptions{
 		ValidationError: modelValidationError,
 		StringChecks:    patternChecks(),

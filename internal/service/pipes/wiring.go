@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 
+	"github.com/kiri-run/kiri/internal/apidest"
+	"github.com/kiri-run/kiri/internal/dispatch"
 	"github.com/kiri-run/kiri/internal/service"
 )
 
@@ -23,4 +25,22 @@ func (l lazyFunctions) InvokeAsRole(ctx context.Context, arn, principal, roleARN
 		return nil, "", errors.New("Lambda is not running")
 	}
 	return f.InvokeAsRole(ctx, arn, principal, roleARN, payload)
+}
+
+// destinations calls EventBridge API destinations as a pipe (implemented by the events
+// service): the enrichment's answer, or a target's. (The target registry checks them, as it
+// checks other targets.)
+type destinations interface {
+	InvokeAPIDestination(ctx context.Context, arn string, src dispatch.Source, p *apidest.HTTPParameters, payload []byte) ([]byte, error)
+}
+
+// lazyDestinations calls through the events service, found when a destination is called.
+type lazyDestinations struct{ services *service.Directory }
+
+func (l lazyDestinations) InvokeAPIDestination(ctx context.Context, arn string, src dispatch.Source, p *apidest.HTTPParameters, payload []byte) ([]byte, error) {
+	d, ok := service.Lookup[destinations](l.services, "events")
+	if !ok {
+		return nil, errors.New("EventBridge is not running")
+	}
+	return d.InvokeAPIDestination(ctx, arn, src, p, payload)
 }
