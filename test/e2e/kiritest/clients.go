@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/pipes"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/scheduler"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -37,6 +38,7 @@ type Clients struct {
 	Scheduler *scheduler.Client
 	Pipes     *pipes.Client
 	Events    *eventbridge.Client
+	SFN       *sfn.Client
 }
 
 // Clients returns clients signing with the server's default identity: the strict-mode test key,
@@ -73,5 +75,6 @@ func (s *Server) ClientsAs(accessKey, secretKey, sessionToken string) *Clients {
 		Scheduler: scheduler.NewFromConfig(cfg),
 		Pipes:     pipes.NewFromConfig(cfg),
 		Events:    eventbridge.NewFromConfig(cfg),
+		SFN:       sfn.NewFromConfig(cfg),
 	}
 }
