@@ -1,0 +1,104 @@
+// Package asl is the Amazon States Language as Step Functions evaluates it: it parses and
+// validates state machine definitions and interprets executions.
+//
+// An execution is a Run: plain data that encoding/json round-trips exactly. Run.Step advances
+// every branch of the execution as far as it can go without the outside world and returns the
+// history events it produced and the effects (tasks to run, timers to fire) it now waits for.
+// A driver performs the effects and reports back through Complete, Fail and Fire. The package
+// never touches a store, the network or a real clock; Memory is the in-memory driver.
+package asl
+
+import (
+	"encoding/json"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Query languages of a state machine or a state.
+const (
+	JSONPath = "JSONPath"
+	JSONata  = "JSONata"
+)
+
+// Execution statuses as DescribeExecution reports them.
+const (
+	StatusRunning   = "RUNNING"
+	StatusSucceeded = "SUCCEEDED"
+	StatusFailed    = "FAILED"
+	StatusAborted   = "ABORTED"
+	StatusTimedOut  = "TIMED_OUT"
+)
+
+// Context describes the execution to the interpreter: it is what the context object ($$)
+// shows and what the ExecutionStarted event records.
+type Context struct {
+	ExecutionArn     string    `json:"executionArn"`
+	ExecutionName    string    `json:"executionName"`
+	RoleArn          string    `json:"roleArn,omitempty"`
+	StartTime        time.Time `json:"startTime"`
+	StateMachineArn  string    `json:"stateMachineArn"`
+	StateMachineName string    `json:"stateMachineName"`
+	// VersionArn and AliasArn are set when the execution was started through a version or alias.
+	VersionArn   string `json:"versionArn,omitempty"`
+	AliasArn     string `json:"aliasArn,omitempty"`
+	RedriveCount int    `json:"redriveCount,omitempty"`
+}
+
+// Diagnostic is one finding of ValidateStateMachineDefinition.
+type Diagnostic struct {
+	Severity string `json:"severity"` // ERROR or WARNING
+	Code     string `json:"code"`
+	Message  string `json:"message"`
+	Location string `json:"location,omitempty"`
+}
+
+// ValidationError is an invalid definition; its message is CreateStateMachine's
+// InvalidDefinition message.
+type ValidationError struct {
+	Diagnostics []Diagnostic
+}
+
+func (e *ValidationError) Error() string {
+	var parts []string
+	for _, d := range e.Diagnostics {
+		if d.Severity != "ERROR" {
+			continue
+		}
+		s := d.Code + ": " + d.Message
+		if d.Location != "" {
+			s += " at " + d.Location
+		}
+		parts = append(parts, s)
+	}
+	return "Invalid State Machine Definition: '" + strings.Join(parts, ", ") + "'"
+}
+
+// Machine is a parsed, valid state machine definition. It is immutable and safe for
+// concurrent use by many runs.
+type Machine struct {
+	definition json.RawMessage
+	blocks     []*block // blocks[0] is the top level; branches and item processors follow
+	paths      sync.Map // compiled JSONPaths by text
+}
+
+// Parse parses and validates a definition. An invalid one yields a *ValidationError.
+func Parse(definition []byte) (*Machine, error) {
+	m, diags := parse(definition)
+	for _, d := range diags {
+		if d.Severity == "ERROR" {
+			return nil, &ValidationError{Diagnostics: diags}
+		}
+	}
+	return m, nil
+}
+
+// Validate returns ValidateStateMachineDefinition's diagnostics for a definition; none means
+// it is valid.
+func Validate(definition []byte) []Diagnostic {
+	_, diags := parse(definition)
+	return diags
+}
+
+// Definition returns the definition as it was given.
+func (m *Machine) Definition() []byte { return m.definition }

@@ -1,0 +1,133 @@
+package asl
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"time"
+)
+
+// matchesError reports whether an ErrorEquals list covers the error name, with the wildcards
+// States.ALL (every error but States.Runtime and States.DataLimitExceeded, which are
+// terminal) and States.TaskFailed (every error but States.Timeout).
+func matchesError(list []string, name string) bool {
+	if slices.Contains(list, name) {
+		return true
+	}
+	terminal := name == errRuntime || name == errDataLimit
+	if slices.Contains(list, errALL) && !terminal {
+		return true
+	}
+	if slices.Contains(list, errTaskFailed) && !terminal && name != errTimeout &&
+		name != errHeartbeatTimeout && name != errBranchFailed && name != errNoChoice &&
+		name != errIntrinsic && name != errQueryEvaluation {
+		return true
+	}
+	return false
+}
+
+// retry applies the first retrier matching the error: it waits the backoff and runs the
+// state again, unless the retrier's attempts are spent.
+func (x *exec) retry(f *Frame, s *state, e *stateError) bool {
+	if e.name == errRuntime || e.name == errDataLimit {
+		return false
+	}
+	for i, r := range s.retry {
+		if !matchesError(r.errorEquals, e.name) {
+			continue
+		}
+		if len(f.Retries) != len(s.retry) {
+			f.Retries = make([]int, len(s.retry))
+		}
+		n := f.Retries[i]
+		if n >= r.maxAttempts {
+			return false
+		}
+		delay := r.interval * math.Pow(r.backoff, float64(n))
+		if r.hasMaxDelay && delay > r.maxDelay {
+			delay = r.maxDelay
+		}
+		if r.jitterFull {
+			delay = rand.Float64() * delay
+		}
+		f.Retries[i]++
+		f.RetryCount++
+		id := x.nextID()
+		f.Wait, f.Reply, f.Step = id, nil, stepBackoff
+		x.effects = append(x.effects, TimerEffect{ID: id, At: x.now.Add(time.Duration(delay * float64(time.Second)))})
+		return true
+	}
+	return false
+}
+
+// errorOutput is what a catcher passes on: {"Error": ..., "Cause": ...}.
+func errorOutput(e *stateError) map[string]any {
+	out := map[string]any{}
+	if !e.noName {
+		out["Error"] = e.name
+	}
+	if !e.noCause {
+		out["Cause"] = e.cause
+	}
+	return out
+}
+
+// catch applies the first catcher matching the error: the error output goes through the
+// catcher's ResultPath (or Output) and the state exits to the catcher's Next.
+func (x *exec) catch(f *Frame, s *state, e *stateError) bool {
+	if e.name == errRuntime || e.name == errDataLimit {
+		return false
+	}
+	for _, c := range s.catch {
+		if !matchesError(c.errorEquals, e.name) {
+			continue
+		}
+		if err := x.caught(f, s, c, e); err != nil {
+			ee, ok := err.(*stateError)
+			if !ok {
+				ee = newError(errRuntime, err.Error())
+			}
+			x.endFailed(f, ee)
+		}
+		return true
+	}
+	return false
+}
+
+func (x *exec) caught(f *Frame, s *state, c catcher, e *stateError) error {
+	raw := decode(f.Input)
+	eo := errorOutput(e)
+	var out any = eo
+	var assigned map[string]any
+	if s.isJSONata() {
+		states := x.statesVar(raw, map[string]any{"errorOutput": eo})
+		if c.hasAssign {
+			a, err := x.jsonataValue(c.assign, "Assign", states)
+			if err != nil {
+				return err
+			}
+			assigned, _ = a.(map[string]any)
+		}
+		if c.hasOutput {
+			o, err := x.jsonataValue(c.output, "Output", states)
+			if err != nil {
+				return err
+			}
+			out = o
+		}
+	} else {
+		if c.hasAssign {
+			a, err := x.assignJSONPath(s, c.assign, eo)
+			if err != nil {
+				return err
+			}
+			assigned = a
+		}
+		o, err := x.applyResultPath(c.resultPath, raw, eo)
+		if err != nil {
+			return err
+		}
+		out = o
+	}
+	return x.exit(f, s, out, assigned, c.next, false)
+}

@@ -1,0 +1,55 @@
+package asl
+
+import (
+	"fmt"
+	"strings"
+)
+
+// jsonataBody strips the {% %} delimiters of a JSONata field.
+func jsonataBody(s string) string {
+	s = strings.TrimSpace(s)
+	return strings.TrimSpace(strings.TrimSuffix(strings.TrimPrefix(s, "{%"), "%}"))
+}
+
+// evalError builds a States.QueryEvaluationError about the current state.
+func (x *exec) evalError(location, msg string) error {
+	return &stateError{name: errQueryEvaluation, cause: x.statePrefix() + msg, evaluation: true, location: location}
+}
+
+// jsonataValue evaluates a JSONata-mode field: every "{% expr %}" string in it is replaced by
+// the expression's value; other values stay as they are.
+func (x *exec) jsonataValue(v any, field string, states map[string]any) (any, error) {
+	switch t := v.(type) {
+	case string:
+		if !isJSONataString(t) {
+			return t, nil
+		}
+		return x.jsonataEval(jsonataBody(t), field, states)
+	case map[string]any:
+		out := make(map[string]any, len(t))
+		for k, e := range t {
+			r, err := x.jsonataValue(e, field+"/"+k, states)
+			if err != nil {
+				return nil, err
+			}
+			out[k] = r
+		}
+		return out, nil
+	case []any:
+		out := make([]any, len(t))
+		for i, e := range t {
+			r, err := x.jsonataValue(e, fmt.Sprintf("%s[%d]", field, i), states)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = r
+		}
+		return out, nil
+	}
+	return v, nil
+}
+
+// jsonataEval evaluates one JSONata expression with $states and the workflow's variables bound.
+func (x *exec) jsonataEval(expr, field string, states map[string]any) (any, error) {
+	return nil, x.evalError(field, fmt.Sprintf("The JSONata expression '%s' specified for the field '%s' threw an error during evaluation. JSONata is not available", expr, field))
+}

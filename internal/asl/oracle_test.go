@@ -1,0 +1,278 @@
+package asl
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// oracleFile holds executions recorded from AWS (see its README).
+const oracleFile = "../../../shared/oracles/sfn-asl-cases.json"
+
+type oracleCase struct {
+	Name       string          `json:"name"`
+	Definition json.RawMessage `json:"definition"`
+	Input      json.RawMessage `json:"input"`
+	Expect     struct {
+		Status string          `json:"status"`
+		Output json.RawMessage `json:"output"`
+		Error  *string         `json:"error"`
+		Cause  *string         `json:"cause"`
+	} `json:"expect"`
+	Events     []string `json:"events"`
+	Normalized string   `json:"events_order_normalized"`
+	JSONata    bool     `json:"jsonata"`
+	Wildcards  []string `json:"wildcards"`
+}
+
+// oracleMinimum is how many oracle cases must pass; raise it as the engine improves.
+const oracleMinimum = 223
+
+func TestOracle(t *testing.T) {
+	t.Parallel()
+	path := os.Getenv("SFN_ORACLE")
+	if path == "" {
+		path = oracleFile
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Skipf("oracle not available: %v", err)
+	}
+	var file struct {
+		Placeholders []struct {
+			Token string `json:"token"`
+			Match string `json:"match"`
+		} `json:"placeholders"`
+		Cases []oracleCase `json:"cases"`
+	}
+	if err := json.Unmarshal(b, &file); err != nil {
+		t.Fatal(err)
+	}
+	whole := map[string]bool{}
+	for _, p := range file.Placeholders {
+		if p.Match == "whole value" {
+			whole[p.Token] = true
+		}
+	}
+	var pass, passPath, passJSONata, totalPath, totalJSONata int
+	var failures []string
+	for _, c := range file.Cases {
+		if c.JSONata {
+			totalJSONata++
+		} else {
+			totalPath++
+		}
+		why := runOracleCase(c, whole)
+		if why == "" {
+			pass++
+			if c.JSONata {
+				passJSONata++
+			} else {
+				passPath++
+			}
+			continue
+		}
+		failures = append(failures, c.Name+": "+why)
+	}
+	for _, f := range failures {
+		t.Log("FAIL " + f)
+	}
+	t.Logf("oracle: %d/%d passed (JSONPath %d/%d, JSONata %d/%d)", pass, len(file.Cases), passPath, totalPath, passJSONata, totalJSONata)
+	if pass < oracleMinimum {
+		t.Errorf("oracle: %d cases passed, want at least %d", pass, oracleMinimum)
+	}
+}
+
+func runOracleCase(c oracleCase, whole map[string]bool) (why string) {
+	defer func() {
+		if p := recover(); p != nil {
+			why = fmt.Sprintf("panic: %v", p)
+		}
+	}()
+	m, err := Parse(c.Definition)
+	if err != nil {
+		return "parse: " + err.Error()
+	}
+	start := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
+	ctx := Context{
+		ExecutionArn:     "arn:aws:states:us-east-1:111111111111:execution:sm-name:exec-name",
+		ExecutionName:    "exec-name",
+		RoleArn:          "arn:aws:iam::111111111111:role/sfn-role",
+		StartTime:        start,
+		StateMachineArn:  "arn:aws:states:us-east-1:111111111111:stateMachine:sm-name",
+		StateMachineName: "sm-name",
+	}
+	r, err := m.Start(c.Input, ctx)
+	if err != nil {
+		return "start: " + err.Error()
+	}
+	d := &Memory{Now: func() time.Time { return start }}
+	events, err := d.Run(context.Background(), m, r)
+	if err != nil {
+		return "run: " + err.Error()
+	}
+	// the run must survive a JSON round trip at its end as at every step
+	if _, err := json.Marshal(r); err != nil {
+		return "marshal run: " + err.Error()
+	}
+	status, output, errName, cause := r.Status()
+	if status != c.Expect.Status {
+		return fmt.Sprintf("status %s, want %s (error %q cause %q)", status, c.Expect.Status, errName, cause)
+	}
+	w := &wildcardMatcher{whole: whole, tokens: c.Wildcards, bound: map[string]string{}}
+	if status == StatusSucceeded {
+		if !w.match(decode(c.Expect.Output), decode(output)) {
+			return fmt.Sprintf("output %s, want %s", output, c.Expect.Output)
+		}
+	} else {
+		if (c.Expect.Error == nil) != (r.Error == nil) || c.Expect.Error != nil && !w.match(*c.Expect.Error, errName) {
+			return fmt.Sprintf("error %q, want %v", errName, strPtr(c.Expect.Error))
+		}
+		if (c.Expect.Cause == nil) != (r.Cause == nil) || c.Expect.Cause != nil && !w.match(*c.Expect.Cause, cause) {
+			return fmt.Sprintf("cause %q, want %v", cause, strPtr(c.Expect.Cause))
+		}
+	}
+	got := make([]string, len(events))
+	for i, e := range events {
+		got[i] = e.Type
+	}
+	want := c.Events
+	if c.Normalized != "" {
+		got, want = sortParallelBlocks(got), sortParallelBlocks(want)
+	}
+	if !slices.Equal(got, want) {
+		return fmt.Sprintf("events\n  got  %v\n  want %v", got, want)
+	}
+	return ""
+}
+
+func strPtr(s *string) string {
+	if s == nil {
+		return "<absent>"
+	}
+	return fmt.Sprintf("%q", *s)
+}
+
+// sortParallelBlocks sorts the events between ParallelStateStarted and the Parallel state's
+// end, where the recorded order was normalized.
+func sortParallelBlocks(ev []string) []string {
+	out := slices.Clone(ev)
+	for i := 0; i < len(out); i++ {
+		if out[i] != "ParallelStateStarted" {
+			continue
+		}
+		depth, j := 1, i+1
+		for ; j < len(out); j++ {
+			switch out[j] {
+			case "ParallelStateStarted":
+				depth++
+			case "ParallelStateExited", "ParallelStateFailed", "ParallelStateSucceeded":
+				if out[j] == "ParallelStateExited" || out[j] == "ParallelStateFailed" {
+					depth--
+				}
+			}
+			if depth == 0 {
+				break
+			}
+		}
+		slices.Sort(out[i+1 : j])
+		i = j
+	}
+	return out
+}
+
+// wildcardMatcher compares recorded values with the placeholders of the oracle's README.
+type wildcardMatcher struct {
+	whole  map[string]bool
+	tokens []string
+	bound  map[string]string
+}
+
+func (w *wildcardMatcher) match(want, got any) bool {
+	if s, ok := want.(string); ok && w.whole[s] && slices.Contains(w.tokens, s) {
+		return true
+	}
+	switch x := want.(type) {
+	case map[string]any:
+		y, ok := got.(map[string]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for k, v := range x {
+			if gv, ok := y[k]; !ok || !w.match(v, gv) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		y, ok := got.([]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for i := range x {
+			if !w.match(x[i], y[i]) {
+				return false
+			}
+		}
+		return true
+	case string:
+		y, ok := got.(string)
+		if !ok {
+			return false
+		}
+		return w.matchString(x, y)
+	}
+	return jsonEqual(want, got)
+}
+
+func (w *wildcardMatcher) matchString(want, got string) bool {
+	var subs []string
+	for _, t := range w.tokens {
+		if !w.whole[t] && strings.Contains(want, t) {
+			subs = append(subs, t)
+		}
+	}
+	if len(subs) == 0 {
+		return want == got
+	}
+	// longest tokens first so one never matches inside another
+	slices.SortFunc(subs, func(a, b string) int { return len(b) - len(a) })
+	pattern := regexp.QuoteMeta(want)
+	var order []string
+	for {
+		best, at := "", -1
+		for _, t := range subs {
+			if i := strings.Index(pattern, regexp.QuoteMeta(t)); i >= 0 && (at < 0 || i < at) {
+				best, at = t, i
+			}
+		}
+		if at < 0 {
+			break
+		}
+		q := regexp.QuoteMeta(best)
+		pattern = pattern[:at] + "\x00" + pattern[at+len(q):]
+		order = append(order, best)
+	}
+	pattern = "^" + strings.ReplaceAll(pattern, "\x00", "(.+?)") + "$"
+	re, err := regexp.Compile(pattern)
+	if err != nil {
+		return false
+	}
+	m := re.FindStringSubmatch(got)
+	if m == nil {
+		return false
+	}
+	for i, t := range order {
+		if v, ok := w.bound[t]; ok && v != m[i+1] {
+			return false
+		}
+		w.bound[t] = m[i+1]
+	}
+	return true
+}
