@@ -22,6 +22,10 @@ func (s *Service) handleActivities() {
 	awsproto.Handle(s.api, "DescribeActivity", s.describeActivity)
 	awsproto.Handle(s.api, "DeleteActivity", s.deleteActivity)
 	awsproto.Handle(s.api, "ListActivities", s.listActivities)
+	awsproto.Handle(s.api, "GetActivityTask", s.getActivityTask)
+	awsproto.Handle(s.api, "SendTaskSuccess", s.sendTaskSuccess)
+	awsproto.Handle(s.api, "SendTaskFailure", s.sendTaskFailure)
+	awsproto.Handle(s.api, "SendTaskHeartbeat", s.sendTaskHeartbeat)
 }
 
 func loadActivity(q rowQuery, arn string) (*activity, error) {

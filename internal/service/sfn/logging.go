@@ -8,8 +8,10 @@ import (
 	"time"
 
 	"github.com/kiri-run/kiri/internal/awsproto"
+	"github.com/kiri-run/kiri/internal/queue"
 	"github.com/kiri-run/kiri/internal/runtime"
 	"github.com/kiri-run/kiri/internal/service"
+	"github.com/kiri-run/kiri/internal/store"
 )
 
 // checkLogging validates a LoggingConfiguration: a level other than OFF needs exactly one
@@ -123,4 +125,34 @@ func withoutData(details json.RawMessage) json.RawMessage {
 		return details
 	}
 	return b
+}
+
+// logBatch is the body of a message carrying a Standard execution's new history events to
+// CloudWatch Logs.
+type logBatch struct {
+	Execution string                `json:"e"`
+	Stream    string                `json:"s"`
+	Logging   *LoggingConfiguration `json:"l"`
+	Events    []historyEvent        `json:"v"`
+}
+
+// sendLog sends a Standard execution's new history events to CloudWatch Logs, as part of tx,
+// when its logging configuration logs anything.
+func (s *Service) sendLog(tx *store.Tx, ex *execution, events []historyEvent) error {
+	if ex.Logging == nil || awsproto.Value(ex.Logging.Level) == "OFF" || awsproto.Value(ex.Logging.Level) == "" || len(events) == 0 {
+		return nil
+	}
+	body, _ := json.Marshal(logBatch{Execution: ex.ARN, Stream: logStream(ex.MachineName, ex.Name, ex.Started),
+		Logging: ex.Logging, Events: events})
+	_, err := s.eng.Send(tx, logQueue, queue.Outgoing{Body: body})
+	return err
+}
+
+func (s *Service) handleLog(ctx context.Context, m queue.Message) error {
+	var b logBatch
+	if err := json.Unmarshal(m.Body, &b); err != nil {
+		return queue.Permanent(err)
+	}
+	s.logHistory(ctx, b.Logging, b.Execution, b.Stream, b.Events)
+	return nil
 }

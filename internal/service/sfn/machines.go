@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kiri-run/kiri/internal/asl"
 	"github.com/kiri-run/kiri/internal/awsproto"
 	"github.com/kiri-run/kiri/internal/service"
 	"github.com/kiri-run/kiri/internal/store"
@@ -69,6 +70,7 @@ func (s *Service) handleMachines() {
 	awsproto.Handle(s.api, "UpdateStateMachineAlias", s.updateStateMachineAlias)
 	awsproto.Handle(s.api, "DeleteStateMachineAlias", s.deleteStateMachineAlias)
 	awsproto.Handle(s.api, "ListStateMachineAliases", s.listStateMachineAliases)
+	awsproto.Handle(s.api, "ValidateStateMachineDefinition", s.validateStateMachineDefinition)
 }
 
 // loadMachine reads the state machine arn names; nil when there is none.
@@ -525,4 +527,49 @@ func (s *Service) deleteStateMachineVersion(ctx context.Context, in *DeleteState
 		return nil, wrap("delete version", err)
 	}
 	return &DeleteStateMachineVersionOutput{}, nil
+}
+
+func (s *Service) validateStateMachineDefinition(ctx context.Context, in *ValidateStateMachineDefinitionInput) (*ValidateStateMachineDefinitionOutput, error) {
+	def := []byte(awsproto.Value(in.Definition))
+	typ := awsproto.Value(in.Type)
+	if typ == "" {
+		typ = typeStandard
+	}
+	diags := asl.Validate(def)
+	if len(diags) == 0 {
+		if err := s.checkDefinition(ctx, scopeOf(ctx), typ, def); err != nil {
+			var ae *awsproto.Error
+			if errors.As(err, &ae) {
+				diags = append(diags, asl.Diagnostic{Severity: "ERROR", Code: "SCHEMA_VALIDATION_FAILED", Message: ae.Message})
+			}
+		}
+	}
+	minSeverity := awsproto.Value(in.Severity)
+	if minSeverity == "" {
+		minSeverity = "ERROR"
+	}
+	limit := int(awsproto.Value(in.MaxResults))
+	if limit <= 0 {
+		limit = 100
+	}
+	out := &ValidateStateMachineDefinitionOutput{Result: awsproto.Ptr("OK"), Diagnostics: []ValidateStateMachineDefinitionDiagnostic{},
+		Truncated: awsproto.Ptr(false)}
+	for _, d := range diags {
+		if d.Severity == "ERROR" {
+			out.Result = awsproto.Ptr("FAIL")
+		}
+		if minSeverity == "ERROR" && d.Severity != "ERROR" {
+			continue
+		}
+		if len(out.Diagnostics) == limit {
+			out.Truncated = awsproto.Ptr(true)
+			continue
+		}
+		item := ValidateStateMachineDefinitionDiagnostic{Severity: awsproto.Ptr(d.Severity), Code: awsproto.Ptr(d.Code), Message: awsproto.Ptr(d.Message)}
+		if d.Location != "" {
+			item.Location = awsproto.Ptr(d.Location)
+		}
+		out.Diagnostics = append(out.Diagnostics, item)
+	}
+	return out, nil
 }

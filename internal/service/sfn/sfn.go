@@ -38,6 +38,7 @@ type Service struct {
 	services *service.Directory
 	log      *slog.Logger
 	now      func() time.Time
+	machines machines
 }
 
 // New migrates Step Functions' tables and registers its operations, its queue handlers and its
@@ -64,10 +65,15 @@ func New(ctx context.Context, d service.Deps) (*Service, error) {
 	}
 	s.api = api
 	s.handleMachines()
+	s.handleExecutions()
 	s.handleActivities()
 	awsproto.Handle(s.api, "TagResource", s.tagResource)
 	awsproto.Handle(s.api, "UntagResource", s.untagResource)
 	awsproto.Handle(s.api, "ListTagsForResource", s.listTagsForResource)
+	s.registerDriver()
+	if d.Targets != nil {
+		d.Targets.Register("states", kind{s})
+	}
 	return s, nil
 }
 
