@@ -97,3 +97,10 @@ func (sc scope) arn(kind, name string) string {
 
 func (sc scope) machineARN(name string) string  { return sc.arn("stateMachine", name) }
 func (sc scope) activityARN(name string) string { return sc.arn("activity", name) }
+
+// RunForService runs a Step Functions action (StartExecution, StartSyncExecution, ...) with its
+// JSON input for another service acting in account and region with role (API Gateway's
+// integrations); see service.RunJSONAction.
+func (s *Service) RunForService(ctx context.Context, account, region, role, action string, input []byte) (int, []byte) {
+	return service.RunJSONAction(ctx, s.api, account, region, role, action, input)
+}
