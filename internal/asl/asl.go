@@ -79,7 +79,9 @@ func (e *ValidationError) Error() string {
 type Machine struct {
 	definition json.RawMessage
 	blocks     []*block // blocks[0] is the top level; branches and item processors follow
+	timeout    int
 	paths      sync.Map // compiled JSONPaths by text
+	jsonata    sync.Map // compiled JSONata expressions by text
 }
 
 // Parse parses and validates a definition. An invalid one yields a *ValidationError.
@@ -99,6 +101,10 @@ func Validate(definition []byte) []Diagnostic {
 	_, diags := parse(definition)
 	return diags
 }
+
+// TimeoutSeconds is the definition's TimeoutSeconds: how long an execution may run before it
+// times out (the driver calls Run.TimeOut); 0 means no limit.
+func (m *Machine) TimeoutSeconds() int { return m.timeout }
 
 // Definition returns the definition as it was given.
 func (m *Machine) Definition() []byte { return m.definition }

@@ -74,6 +74,9 @@ func (p *parser) parseRule(co map[string]any, loc string, top bool, lang string)
 		allowed = append(allowed, "Next", "Assign", "Output")
 		r.next, _ = co["Next"].(string)
 		r.assign, r.hasAssign = co["Assign"]
+		if r.hasAssign {
+			p.checkAssign(r.assign, loc+"/Assign", lang)
+		}
 		r.output, r.hasOutput = co["Output"]
 	}
 	if lang == JSONata {
@@ -212,21 +215,9 @@ func (x *exec) runChoice(f *Frame, s *state) error {
 }
 
 func (x *exec) choose(f *Frame, s *state, raw any, states map[string]any, assign any, hasAssign bool, output any, hasOutput bool, next string) error {
-	var assigned map[string]any
-	if hasAssign {
-		a, err := x.jsonataValue(assign, "Assign", states)
-		if err != nil {
-			return err
-		}
-		assigned, _ = a.(map[string]any)
-	}
-	out := raw
-	if hasOutput {
-		o, err := x.jsonataValue(output, "Output", states)
-		if err != nil {
-			return err
-		}
-		out = o
+	out, assigned, err := x.jsonataAssignOutput(states, assign, hasAssign, output, hasOutput, raw)
+	if err != nil {
+		return err
 	}
 	return x.exit(f, s, out, assigned, next, false)
 }

@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/kiri-run/kiri/internal/jsonpath"
 )
@@ -22,7 +25,6 @@ type block struct {
 type optPath struct {
 	set  bool
 	null bool
-	path *jsonpath.Path
 	text string
 }
 
@@ -148,9 +150,11 @@ func parse(definition []byte) (*Machine, []Diagnostic) {
 	allowed := []string{"Comment", "StartAt", "States", "Version", "TimeoutSeconds", "QueryLanguage"}
 	p.unknownFields(top, "", allowed)
 	if ts, ok := top["TimeoutSeconds"]; ok {
-		if _, ok := intValue(ts); !ok {
+		n, ok := intValue(ts)
+		if !ok || n <= 0 || n > 99999999 {
 			p.schemaf("/TimeoutSeconds", "The value for the field 'TimeoutSeconds' must be a positive integer")
 		}
+		p.m.timeout = int(n)
 	}
 	p.parseBlock(top, "", lang)
 	if len(p.diags) > 0 {
@@ -160,11 +164,7 @@ func parse(definition []byte) (*Machine, []Diagnostic) {
 }
 
 func (p *parser) unknownFields(obj map[string]any, loc string, allowed []string) {
-	keys := make([]string, 0, len(obj))
-	for k := range obj {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
+	keys := slices.Sorted(maps.Keys(obj))
 	for _, k := range keys {
 		if !slices.Contains(allowed, k) {
 			p.schemaf(loc, "Field '%s' is not supported by Step Functions", k)
@@ -192,11 +192,7 @@ func (p *parser) parseBlock(obj map[string]any, loc, lang string) int {
 		p.schemaf(loc+"/States", "The value for the field 'States' must be an OBJECT")
 		return id
 	}
-	names := make([]string, 0, len(states))
-	for n := range states {
-		names = append(names, n)
-	}
-	slices.Sort(names)
+	names := slices.Sorted(maps.Keys(states))
 	b.order = names
 	for _, n := range names {
 		sloc := loc + "/States/" + n
@@ -216,7 +212,9 @@ func (p *parser) parseBlock(obj map[string]any, loc, lang string) int {
 			b.states[n] = s
 		}
 	}
-	if startAt != "" && len(states) > 0 && b.states[startAt] == nil && states[startAt] == nil {
+	if len(states) == 0 {
+		p.schemaf(loc+"/States", "The value for the field 'States' must contain at least one state")
+	} else if _, ok := states[startAt]; !ok {
 		p.errorf(loc+"/StartAt", "MISSING_TRANSITION_TARGET", "Missing 'Next' target: %s", startAt)
 	}
 	p.checkTransitions(b, loc)
@@ -381,9 +379,7 @@ func (p *parser) parseState(name string, so map[string]any, loc, parentLang stri
 		p.checkTemplate(s.resultSelector, loc+"/ResultSelector")
 	}
 	if s.hasAssign {
-		if _, ok := s.assign.(map[string]any); !ok && !(s.lang == JSONata && isJSONataString(s.assign)) {
-			p.schemaf(loc+"/Assign", "The value for the field 'Assign' must be an OBJECT")
-		}
+		p.checkAssign(s.assign, loc+"/Assign", s.lang)
 	}
 	switch typ {
 	case "Task":
@@ -394,9 +390,19 @@ func (p *parser) parseState(name string, so map[string]any, loc, parentLang stri
 			p.errorf(loc+"/Resource", "INVALID_RESOURCE", "Invalid Resource: %s", s.resource)
 		}
 		s.credentials = so["Credentials"]
+		hb, hasHB := intValue(so["HeartbeatSeconds"])
+		to, hasTO := intValue(so["TimeoutSeconds"])
+		if hasHB && hasTO && hb >= to {
+			p.schemaf(loc+"/HeartbeatSeconds", "HeartbeatSeconds must be smaller than TimeoutSeconds")
+		}
 	case "Choice":
 		p.parseChoices(s, so, loc)
 	case "Wait":
+		if ts, ok := so["Timestamp"].(string); ok && s.lang == JSONPath {
+			if _, valid := parseTimestamp(ts); !valid {
+				p.schemaf(loc+"/Timestamp", "The value for the field 'Timestamp' must be a valid ISO-8601 extended offset date-time")
+			}
+		}
 		n := 0
 		for _, f := range []string{"Seconds", "SecondsPath", "Timestamp", "TimestampPath"} {
 			if _, ok := so[f]; ok {
@@ -440,7 +446,76 @@ func (p *parser) parseState(name string, so map[string]any, loc, parentLang stri
 	if typ == "Task" || typ == "Parallel" || typ == "Map" {
 		p.parseRetryCatch(s, so, loc)
 	}
+	if s.lang == JSONata {
+		p.checkJSONata(so, loc)
+	}
+	p.checkNumbers(so, loc, s.lang)
 	return s
+}
+
+// numberFields are the numeric fields of states, with whether they take integers only and
+// their least value.
+var numberFields = []struct {
+	name    string
+	integer bool
+	min     float64
+}{
+	{"Seconds", true, 0}, {"TimeoutSeconds", true, 1}, {"HeartbeatSeconds", true, 1},
+	{"MaxConcurrency", true, 0}, {"ToleratedFailureCount", true, 0}, {"ToleratedFailurePercentage", false, 0},
+}
+
+// checkNumbers checks numeric fields: numbers in JSONPath states, numbers or expressions in
+// JSONata states.
+func (p *parser) checkNumbers(so map[string]any, loc, lang string) {
+	for _, nf := range numberFields {
+		v, ok := so[nf.name]
+		if !ok || lang == JSONata && isJSONataString(v) {
+			continue
+		}
+		f, isNum := floatValue(v)
+		_, isInt := intValue(v)
+		switch {
+		case !isNum || nf.integer && !isInt:
+			p.schemaf(loc+"/"+nf.name, "The value for the field '%s' must be %s", nf.name, map[bool]string{true: "an INTEGER", false: "a NUMBER"}[nf.integer])
+		case f < nf.min || nf.name == "ToleratedFailurePercentage" && f > 100:
+			p.schemaf(loc+"/"+nf.name, "The value for the field '%s' is out of range", nf.name)
+		}
+	}
+}
+
+// jsonataFields are the fields of a JSONata state that may hold {% expressions %}.
+var jsonataFields = []string{"Arguments", "Output", "Assign", "Items", "ItemSelector", "Error", "Cause",
+	"Seconds", "Timestamp", "TimeoutSeconds", "HeartbeatSeconds", "MaxConcurrency", "ToleratedFailureCount",
+	"ToleratedFailurePercentage", "Credentials", "Choices", "Catch"}
+
+// checkJSONata compiles every expression of a JSONata state so a syntax error is a
+// definition error, not a failed execution.
+func (p *parser) checkJSONata(so map[string]any, loc string) {
+	var walk func(v any, at string)
+	walk = func(v any, at string) {
+		switch t := v.(type) {
+		case string:
+			if isJSONataString(t) {
+				if err := compileJSONata(jsonataBody(t)); err != nil {
+					p.schemaf(at, "The value for the field '%s' must be a valid JSONata expression: %s", at[strings.LastIndexByte(at, '/')+1:], err.Error())
+				}
+			}
+		case map[string]any:
+			keys := slices.Sorted(maps.Keys(t))
+			for _, k := range keys {
+				walk(t[k], at+"/"+k)
+			}
+		case []any:
+			for i, e := range t {
+				walk(e, fmt.Sprintf("%s[%d]", at, i))
+			}
+		}
+	}
+	for _, f := range jsonataFields {
+		if v, ok := so[f]; ok {
+			walk(v, loc+"/"+f)
+		}
+	}
 }
 
 func (p *parser) parseMap(s *state, so map[string]any, loc string) {
@@ -458,8 +533,9 @@ func (p *parser) parseMap(s *state, so map[string]any, loc string) {
 	allowed := []string{"StartAt", "States", "Comment", "ProcessorConfig", "QueryLanguage"}
 	p.unknownFields(proc, loc+"/"+field, allowed)
 	if pc, ok := proc["ProcessorConfig"].(map[string]any); ok {
-		if mode, _ := pc["Mode"].(string); mode == "DISTRIBUTED" {
-			p.schemaf(loc+"/"+field+"/ProcessorConfig/Mode", "Distributed Map is not supported")
+		p.unknownFields(pc, loc+"/"+field+"/ProcessorConfig", []string{"Mode", "ExecutionType"})
+		if mode, ok := pc["Mode"]; ok && mode != "INLINE" && mode != "DISTRIBUTED" {
+			p.schemaf(loc+"/"+field+"/ProcessorConfig/Mode", "The value for the field 'Mode' must be one of [INLINE, DISTRIBUTED]")
 		}
 	}
 	s.itemsPath = p.optPath(so, "ItemsPath", loc)
@@ -555,6 +631,9 @@ func (p *parser) parseRetryCatch(s *state, so map[string]any, loc string) {
 			}
 			ct.resultPath = p.optPath(co, "ResultPath", cl)
 			ct.assign, ct.hasAssign = co["Assign"]
+			if ct.hasAssign {
+				p.checkAssign(ct.assign, cl+"/Assign", s.lang)
+			}
 			ct.output, ct.hasOutput = co["Output"]
 			s.catch = append(s.catch, ct)
 		}
@@ -594,12 +673,11 @@ func (p *parser) optPath(o map[string]any, f, loc string) optPath {
 		p.schemaf(loc+"/"+f, "The value for the field '%s' must be a STRING", f)
 		return optPath{}
 	}
-	pp, err := jsonpath.Parse(s)
-	if err != nil || !strings.HasPrefix(s, "$") {
+	if !validPath(s) {
 		p.schemaf(loc+"/"+f, "The value for the field '%s' must be a valid JSONPath", f)
 		return optPath{}
 	}
-	return optPath{set: true, path: pp, text: s}
+	return optPath{set: true, text: s}
 }
 
 func (p *parser) checkPathString(v any, loc, f string) {
@@ -608,13 +686,28 @@ func (p *parser) checkPathString(v any, loc, f string) {
 		p.schemaf(loc, "The value for the field '%s' must be a STRING", f)
 		return
 	}
-	if strings.HasPrefix(s, "$$") || strings.HasPrefix(s, "$") {
-		if _, err := jsonpath.Parse(strings.TrimPrefix(s, "$")); err != nil && !strings.HasPrefix(s, "$$") {
-			p.schemaf(loc, "The value for the field '%s' must be a valid JSONPath or a valid intrinsic function call", f)
-		}
-		return
+	if !validPath(s) {
+		p.schemaf(loc, "The value for the field '%s' must be a valid JSONPath", f)
 	}
-	p.schemaf(loc, "The value for the field '%s' must be a valid JSONPath or a valid intrinsic function call", f)
+}
+
+// validPath reports whether s is a reference path of a JSONPath state: a path into the
+// input ($...), the context object ($$...) or a variable ($name...).
+func validPath(s string) bool {
+	switch {
+	case strings.HasPrefix(s, "$$"):
+		s = s[1:]
+	case len(s) > 1 && s[0] == '$' && s[1] != '.' && s[1] != '[':
+		i := strings.IndexAny(s, ".[")
+		if i < 0 {
+			return true
+		}
+		s = "$" + s[i:]
+	case !strings.HasPrefix(s, "$"):
+		return false
+	}
+	_, err := jsonpath.Parse(s)
+	return err == nil
 }
 
 // checkTemplate checks that every ".$" key of a payload template holds a string.
@@ -630,7 +723,7 @@ func (p *parser) checkTemplate(v any, loc string) {
 					if _, err := parseIntrinsic(s); err != nil {
 						p.schemaf(loc+"/"+k, "The value for the field '%s' must be a valid JSONPath or a valid intrinsic function call", k)
 					}
-				} else if !strings.HasPrefix(s, "$") {
+				} else if !validPath(s) {
 					p.schemaf(loc+"/"+k, "The value for the field '%s' must be a valid JSONPath or a valid intrinsic function call", k)
 				}
 				continue
@@ -642,6 +735,41 @@ func (p *parser) checkTemplate(v any, loc string) {
 			p.checkTemplate(e, fmt.Sprintf("%s[%d]", loc, i))
 		}
 	}
+}
+
+// checkAssign checks an Assign field: an object whose keys name variables (a ".$" suffix
+// marks a path or intrinsic function in JSONPath states).
+func (p *parser) checkAssign(v any, loc, lang string) {
+	obj, ok := v.(map[string]any)
+	if !ok {
+		p.schemaf(loc, "The value for the field 'Assign' must be an OBJECT")
+		return
+	}
+	for k := range obj {
+		name := k
+		if lang == JSONPath {
+			name = strings.TrimSuffix(k, ".$")
+		}
+		if !validVariableName(name) {
+			p.schemaf(loc+"/"+k, "The variable name '%s' is not valid: it must start with a letter or '_', contain only letters, digits and '_', and be at most 80 characters long", name)
+		}
+	}
+	if lang == JSONPath {
+		p.checkTemplate(v, loc)
+	}
+}
+
+func validVariableName(s string) bool {
+	if s == "" || utf8.RuneCountInString(s) > 80 {
+		return false
+	}
+	for i, r := range s {
+		if r == '_' || unicode.IsLetter(r) || i > 0 && unicode.IsDigit(r) {
+			continue
+		}
+		return false
+	}
+	return true
 }
 
 func isJSONataString(v any) bool {

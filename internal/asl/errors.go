@@ -29,7 +29,7 @@ func matchesError(list []string, name string) bool {
 // retry applies the first retrier matching the error: it waits the backoff and runs the
 // state again, unless the retrier's attempts are spent.
 func (x *exec) retry(f *Frame, s *state, e *stateError) bool {
-	if e.name == errRuntime || e.name == errDataLimit {
+	if e.name == errRuntime {
 		return false
 	}
 	for i, r := range s.retry {
@@ -75,7 +75,7 @@ func errorOutput(e *stateError) map[string]any {
 // catch applies the first catcher matching the error: the error output goes through the
 // catcher's ResultPath (or Output) and the state exits to the catcher's Next.
 func (x *exec) catch(f *Frame, s *state, e *stateError) bool {
-	if e.name == errRuntime || e.name == errDataLimit {
+	if e.name == errRuntime {
 		return false
 	}
 	for _, c := range s.catch {
@@ -101,20 +101,11 @@ func (x *exec) caught(f *Frame, s *state, c catcher, e *stateError) error {
 	var assigned map[string]any
 	if s.isJSONata() {
 		states := x.statesVar(raw, map[string]any{"errorOutput": eo})
-		if c.hasAssign {
-			a, err := x.jsonataValue(c.assign, "Assign", states)
-			if err != nil {
-				return err
-			}
-			assigned, _ = a.(map[string]any)
+		o, a, err := x.jsonataAssignOutput(states, c.assign, c.hasAssign, c.output, c.hasOutput, out)
+		if err != nil {
+			return err
 		}
-		if c.hasOutput {
-			o, err := x.jsonataValue(c.output, "Output", states)
-			if err != nil {
-				return err
-			}
-			out = o
-		}
+		out, assigned = o, a
 	} else {
 		if c.hasAssign {
 			a, err := x.assignJSONPath(s, c.assign, eo)

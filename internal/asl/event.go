@@ -14,11 +14,12 @@ type Event struct {
 	ID              int64     `json:"id"`
 	PreviousEventID int64     `json:"previousEventId"`
 
-	ExecutionStartedEventDetails   *ExecutionStartedEventDetails `json:"executionStartedEventDetails,omitempty"`
-	ExecutionSucceededEventDetails *OutputDetails                `json:"executionSucceededEventDetails,omitempty"`
-	ExecutionFailedEventDetails    *ErrorDetails                 `json:"executionFailedEventDetails,omitempty"`
-	ExecutionAbortedEventDetails   *ErrorDetails                 `json:"executionAbortedEventDetails,omitempty"`
-	ExecutionTimedOutEventDetails  *ErrorDetails                 `json:"executionTimedOutEventDetails,omitempty"`
+	ExecutionStartedEventDetails   *ExecutionStartedEventDetails  `json:"executionStartedEventDetails,omitempty"`
+	ExecutionSucceededEventDetails *OutputDetails                 `json:"executionSucceededEventDetails,omitempty"`
+	ExecutionFailedEventDetails    *ErrorDetails                  `json:"executionFailedEventDetails,omitempty"`
+	ExecutionAbortedEventDetails   *ErrorDetails                  `json:"executionAbortedEventDetails,omitempty"`
+	ExecutionTimedOutEventDetails  *ErrorDetails                  `json:"executionTimedOutEventDetails,omitempty"`
+	ExecutionRedrivenEventDetails  *ExecutionRedrivenEventDetails `json:"executionRedrivenEventDetails,omitempty"`
 
 	StateEnteredEventDetails *StateEnteredEventDetails `json:"stateEnteredEventDetails,omitempty"`
 	StateExitedEventDetails  *StateExitedEventDetails  `json:"stateExitedEventDetails,omitempty"`
@@ -38,6 +39,41 @@ type Event struct {
 	TaskTimedOutEventDetails     *TaskErrorDetails          `json:"taskTimedOutEventDetails,omitempty"`
 	TaskSubmitFailedEventDetails *TaskErrorDetails          `json:"taskSubmitFailedEventDetails,omitempty"`
 	TaskStartFailedEventDetails  *TaskErrorDetails          `json:"taskStartFailedEventDetails,omitempty"`
+	TaskSubmittedEventDetails    *TaskSucceededEventDetails `json:"taskSubmittedEventDetails,omitempty"`
+
+	ActivityScheduledEventDetails *ActivityScheduledEventDetails `json:"activityScheduledEventDetails,omitempty"`
+	ActivityStartedEventDetails   *ActivityStartedEventDetails   `json:"activityStartedEventDetails,omitempty"`
+	ActivitySucceededEventDetails *OutputDetails                 `json:"activitySucceededEventDetails,omitempty"`
+	ActivityFailedEventDetails    *ErrorDetails                  `json:"activityFailedEventDetails,omitempty"`
+	ActivityTimedOutEventDetails  *ErrorDetails                  `json:"activityTimedOutEventDetails,omitempty"`
+
+	LambdaFunctionScheduledEventDetails *LambdaFunctionScheduledEventDetails `json:"lambdaFunctionScheduledEventDetails,omitempty"`
+	LambdaFunctionSucceededEventDetails *OutputDetails                       `json:"lambdaFunctionSucceededEventDetails,omitempty"`
+	LambdaFunctionFailedEventDetails    *ErrorDetails                        `json:"lambdaFunctionFailedEventDetails,omitempty"`
+	LambdaFunctionTimedOutEventDetails  *ErrorDetails                        `json:"lambdaFunctionTimedOutEventDetails,omitempty"`
+}
+
+// ActivityScheduledEventDetails is ActivityScheduled's detail.
+type ActivityScheduledEventDetails struct {
+	Resource           string       `json:"resource"`
+	Input              string       `json:"input"`
+	InputDetails       *DataDetails `json:"inputDetails,omitempty"`
+	TimeoutInSeconds   *int64       `json:"timeoutInSeconds,omitempty"`
+	HeartbeatInSeconds *int64       `json:"heartbeatInSeconds,omitempty"`
+}
+
+// ActivityStartedEventDetails is ActivityStarted's detail.
+type ActivityStartedEventDetails struct {
+	WorkerName string `json:"workerName,omitempty"`
+}
+
+// LambdaFunctionScheduledEventDetails is LambdaFunctionScheduled's detail.
+type LambdaFunctionScheduledEventDetails struct {
+	Resource         string           `json:"resource"`
+	Input            string           `json:"input"`
+	InputDetails     *DataDetails     `json:"inputDetails,omitempty"`
+	TimeoutInSeconds *int64           `json:"timeoutInSeconds,omitempty"`
+	TaskCredentials  *TaskCredentials `json:"taskCredentials,omitempty"`
 }
 
 type eventJSON Event
@@ -81,6 +117,11 @@ type ExecutionStartedEventDetails struct {
 	RoleArn                string       `json:"roleArn,omitempty"`
 	StateMachineAliasArn   string       `json:"stateMachineAliasArn,omitempty"`
 	StateMachineVersionArn string       `json:"stateMachineVersionArn,omitempty"`
+}
+
+// ExecutionRedrivenEventDetails is ExecutionRedriven's detail.
+type ExecutionRedrivenEventDetails struct {
+	RedriveCount int `json:"redriveCount"`
 }
 
 // OutputDetails is ExecutionSucceeded's detail.

@@ -184,18 +184,21 @@ func (x *exec) mapNumber(s *state, field string, raw, eff any, integer bool) (fl
 	if err != nil {
 		return 0, false, x.runtime(fmt.Sprintf("The %sPath field refers to a value that does not exist: %s", field, p))
 	}
-	var f float64
+	// a number, or a string holding one, as Java's parsers read it
+	var text string
 	switch n := v.(type) {
 	case json.Number:
-		f, err = n.Float64()
-		ok = err == nil
-		if integer {
-			if _, ierr := strconv.ParseInt(string(n), 10, 64); ierr != nil {
-				ok = false
-			}
-		}
-	default:
-		ok = false
+		text = string(n)
+	case string:
+		text = n
+	}
+	var f float64
+	if integer {
+		i, perr := strconv.ParseInt(text, 10, 32)
+		f, ok = float64(i), perr == nil
+	} else {
+		f, err = strconv.ParseFloat(text, 64)
+		ok = err == nil && text != ""
 	}
 	if !ok {
 		return 0, false, x.runtime(fmt.Sprintf("The %sPath field refers to value \"%s\" which is not a valid %s: %s", field, plainText(v), kind, p))
@@ -304,13 +307,16 @@ func failureError(fl *Failure) *stateError {
 	return e
 }
 
-// abortChildren stops the children still running after one failed.
+// abortChildren stops the children still running: the states they are in record
+// <Kind>StateAborted, and Map iterations MapIterationAborted.
 func (x *exec) abortChildren(f *Frame, s *state) {
 	for i, c := range f.Children {
 		if c.Reported || c.Step == "" {
 			continue
 		}
+		x.stack = append(x.stack, c)
 		x.abort(c)
+		x.stack = x.stack[:len(x.stack)-1]
 		c.Reported = true
 		if s.typ == "Map" {
 			x.emit(f, Event{Type: "MapIterationAborted", MapIterationAbortedEventDetails: &MapIterationEventDetails{Name: s.name, Index: i}})

@@ -10,10 +10,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash"
+	"maps"
 	"math"
-	"math/big"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -271,6 +272,22 @@ func argCount(name string, args []any, min, max int) error {
 	return nil
 }
 
+func arrayArg(name string, args []any, i int) ([]any, error) {
+	a, ok := args[i].([]any)
+	if !ok {
+		return nil, argType(name, i, "array")
+	}
+	return a, nil
+}
+
+func stringArg(name string, args []any, i int) (string, error) {
+	s, ok := args[i].(string)
+	if !ok {
+		return "", argType(name, i, "string")
+	}
+	return s, nil
+}
+
 func argType(name string, i int, want string) error {
 	return fmt.Errorf("The function '%s' expects argument %d to be of type %s", name, i+1, want)
 }
@@ -290,6 +307,19 @@ func jsonInt(v any) (int64, bool) {
 	return 0, false
 }
 
+// roundedInt reads a number as the math functions do: rounded half up, as Java's Math.round.
+func roundedInt(v any) (int64, bool) {
+	n, ok := v.(json.Number)
+	if !ok {
+		return 0, false
+	}
+	f, err := n.Float64()
+	if err != nil || math.IsInf(f, 0) || math.Abs(f) > 1<<62 {
+		return 0, false
+	}
+	return int64(math.Floor(f + 0.5)), true
+}
+
 func num(i int64) json.Number { return json.Number(strconv.FormatInt(i, 10)) }
 
 // callIntrinsic runs one intrinsic function on evaluated arguments.
@@ -299,18 +329,18 @@ func callIntrinsic(name string, args []any) (any, error) {
 		if len(args) < 1 {
 			return nil, argCount(name, args, 1, -1)
 		}
-		tmpl, ok := args[0].(string)
-		if !ok {
-			return nil, argType(name, 0, "string")
+		tmpl, err := stringArg(name, args, 0)
+		if err != nil {
+			return nil, err
 		}
 		return formatIntrinsic(tmpl, args[1:])
 	case "States.StringToJson":
 		if err := argCount(name, args, 1, 1); err != nil {
 			return nil, err
 		}
-		s, ok := args[0].(string)
-		if !ok {
-			return nil, argType(name, 0, "string")
+		s, err := stringArg(name, args, 0)
+		if err != nil {
+			return nil, err
 		}
 		if strings.TrimSpace(s) == "" {
 			return nil, nil
@@ -333,26 +363,22 @@ func callIntrinsic(name string, args []any) (any, error) {
 		if err := argCount(name, args, 2, 2); err != nil {
 			return nil, err
 		}
-		arr, ok := args[0].([]any)
-		if !ok {
-			return nil, argType(name, 0, "array")
+		arr, err := arrayArg(name, args, 0)
+		if err != nil {
+			return nil, err
 		}
 		size, ok := jsonInt(args[1])
 		if !ok || size <= 0 {
 			return nil, fmt.Errorf("The function '%s' expects a positive integer chunk size, but found %s", name, encodeString(args[1]))
 		}
-		out := []any{}
-		for i := 0; i < len(arr); i += int(size) {
-			out = append(out, append([]any{}, arr[i:min(len(arr), i+int(size))]...))
-		}
-		return out, nil
+		return partition(arr, int(size)), nil
 	case "States.ArrayContains":
 		if err := argCount(name, args, 2, 2); err != nil {
 			return nil, err
 		}
-		arr, ok := args[0].([]any)
-		if !ok {
-			return nil, argType(name, 0, "array")
+		arr, err := arrayArg(name, args, 0)
+		if err != nil {
+			return nil, err
 		}
 		for _, e := range arr {
 			if jsonEqual(e, args[1]) {
@@ -372,24 +398,22 @@ func callIntrinsic(name string, args []any) (any, error) {
 			}
 			n[i] = v
 		}
-		if n[2] == 0 {
-			return nil, fmt.Errorf("The function '%s' expects a non-zero step", name)
+		values, err := arrayRange(n[0], n[1], n[2])
+		if err != nil {
+			return nil, fmt.Errorf("The function '%s' %s", name, err.Error())
 		}
-		out := []any{}
-		for v := n[0]; (n[2] > 0 && v <= n[1]) || (n[2] < 0 && v >= n[1]); v += n[2] {
-			out = append(out, num(v))
-			if len(out) > 1000 {
-				return nil, fmt.Errorf("The function '%s' can return at most 1000 items", name)
-			}
+		out := make([]any, len(values))
+		for i, v := range values {
+			out[i] = num(v)
 		}
 		return out, nil
 	case "States.ArrayGetItem":
 		if err := argCount(name, args, 2, 2); err != nil {
 			return nil, err
 		}
-		arr, ok := args[0].([]any)
-		if !ok {
-			return nil, argType(name, 0, "array")
+		arr, err := arrayArg(name, args, 0)
+		if err != nil {
+			return nil, err
 		}
 		i, ok := jsonInt(args[1])
 		if !ok {
@@ -403,18 +427,18 @@ func callIntrinsic(name string, args []any) (any, error) {
 		if err := argCount(name, args, 1, 1); err != nil {
 			return nil, err
 		}
-		arr, ok := args[0].([]any)
-		if !ok {
-			return nil, argType(name, 0, "array")
+		arr, err := arrayArg(name, args, 0)
+		if err != nil {
+			return nil, err
 		}
 		return num(int64(len(arr))), nil
 	case "States.ArrayUnique":
 		if err := argCount(name, args, 1, 1); err != nil {
 			return nil, err
 		}
-		arr, ok := args[0].([]any)
-		if !ok {
-			return nil, argType(name, 0, "array")
+		arr, err := arrayArg(name, args, 0)
+		if err != nil {
+			return nil, err
 		}
 		out := []any{}
 		for _, e := range arr {
@@ -434,9 +458,9 @@ func callIntrinsic(name string, args []any) (any, error) {
 		if err := argCount(name, args, 1, 1); err != nil {
 			return nil, err
 		}
-		s, ok := args[0].(string)
-		if !ok {
-			return nil, argType(name, 0, "string")
+		s, err := stringArg(name, args, 0)
+		if err != nil {
+			return nil, err
 		}
 		if len(s) > 10000 {
 			return nil, fmt.Errorf("The function '%s' accepts at most 10000 characters", name)
@@ -446,9 +470,9 @@ func callIntrinsic(name string, args []any) (any, error) {
 		if err := argCount(name, args, 1, 1); err != nil {
 			return nil, err
 		}
-		s, ok := args[0].(string)
-		if !ok {
-			return nil, argType(name, 0, "string")
+		s, err := stringArg(name, args, 0)
+		if err != nil {
+			return nil, err
 		}
 		if len(s) > 10000 {
 			return nil, fmt.Errorf("The function '%s' accepts at most 10000 characters", name)
@@ -462,34 +486,22 @@ func callIntrinsic(name string, args []any) (any, error) {
 		if err := argCount(name, args, 2, 2); err != nil {
 			return nil, err
 		}
-		alg, ok := args[1].(string)
-		if !ok {
-			return nil, argType(name, 1, "string")
+		alg, err := stringArg(name, args, 1)
+		if err != nil {
+			return nil, err
 		}
-		var h hash.Hash
-		switch alg {
-		case "MD5":
-			h = md5.New()
-		case "SHA-1":
-			h = sha1.New()
-		case "SHA-256":
-			h = sha256.New()
-		case "SHA-384":
-			h = sha512.New384()
-		case "SHA-512":
-			h = sha512.New()
-		default:
-			return nil, fmt.Errorf("The function '%s' does not support the algorithm '%s'; use one of MD5, SHA-1, SHA-256, SHA-384, SHA-512", name, alg)
-		}
-		data := plainText(args[0])
 		if args[0] == nil {
 			return nil, fmt.Errorf("The function '%s' expects argument 1 to be non-null", name)
 		}
+		data := plainText(args[0])
 		if len(data) > 10000 {
 			return nil, fmt.Errorf("The function '%s' accepts at most 10000 characters", name)
 		}
-		h.Write([]byte(data))
-		return hex.EncodeToString(h.Sum(nil)), nil
+		sum, err := hashHex(alg, data)
+		if err != nil {
+			return nil, fmt.Errorf("The function '%s' %s", name, err.Error())
+		}
+		return sum, nil
 	case "States.JsonMerge":
 		if err := argCount(name, args, 3, 3); err != nil {
 			return nil, err
@@ -518,8 +530,8 @@ func callIntrinsic(name string, args []any) (any, error) {
 		if err := argCount(name, args, 2, 3); err != nil {
 			return nil, err
 		}
-		lo, ok := jsonInt(args[0])
-		hi, ok2 := jsonInt(args[1])
+		lo, ok := roundedInt(args[0])
+		hi, ok2 := roundedInt(args[1])
 		if !ok || !ok2 {
 			return nil, fmt.Errorf("The function '%s' expects integer bounds", name)
 		}
@@ -539,18 +551,12 @@ func callIntrinsic(name string, args []any) (any, error) {
 		if err := argCount(name, args, 2, 2); err != nil {
 			return nil, err
 		}
-		a, ok := numberValue(args[0])
-		b, ok2 := numberValue(args[1])
+		a, ok := roundedInt(args[0])
+		b, ok2 := roundedInt(args[1])
 		if !ok || !ok2 {
 			return nil, fmt.Errorf("The function '%s' expects numeric arguments", name)
 		}
-		sum := new(big.Float).Add(a, b)
-		if sum.IsInt() {
-			i, _ := sum.Int(nil)
-			return json.Number(i.String()), nil
-		}
-		f, _ := sum.Float64()
-		return json.Number(strconv.FormatFloat(f, 'f', -1, 64)), nil
+		return num(a + b), nil
 	case "States.StringSplit":
 		if err := argCount(name, args, 2, 2); err != nil {
 			return nil, err
@@ -575,6 +581,51 @@ func callIntrinsic(name string, args []any) (any, error) {
 	return nil, fmt.Errorf("The function '%s' is not supported", name)
 }
 
+// partition splits arr into chunks of size items (the last may be shorter).
+func partition(arr []any, size int) []any {
+	out := []any{}
+	for i := 0; i < len(arr); i += size {
+		out = append(out, append([]any{}, arr[i:min(len(arr), i+size)]...))
+	}
+	return out
+}
+
+// arrayRange lists start, start+step, ... up to end inclusive: at most 1000 numbers.
+func arrayRange(start, end, step int64) ([]int64, error) {
+	if step == 0 {
+		return nil, fmt.Errorf("expects a non-zero step")
+	}
+	var out []int64
+	for v := start; (step > 0 && v <= end) || (step < 0 && v >= end); v += step {
+		out = append(out, v)
+		if len(out) > 1000 {
+			return nil, fmt.Errorf("can return at most 1000 items")
+		}
+	}
+	return out, nil
+}
+
+// hashHex hashes data with one of the algorithms States.Hash and $hash offer.
+func hashHex(alg, data string) (string, error) {
+	var h hash.Hash
+	switch alg {
+	case "MD5":
+		h = md5.New()
+	case "SHA-1":
+		h = sha1.New()
+	case "SHA-256":
+		h = sha256.New()
+	case "SHA-384":
+		h = sha512.New384()
+	case "SHA-512":
+		h = sha512.New()
+	default:
+		return "", fmt.Errorf("does not support the algorithm '%s'; use one of MD5, SHA-1, SHA-256, SHA-384, SHA-512", alg)
+	}
+	h.Write([]byte(data))
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
 // formatIntrinsic fills the {} placeholders of States.Format's template.
 func formatIntrinsic(tmpl string, args []any) (any, error) {
 	var b strings.Builder
@@ -590,7 +641,7 @@ func formatIntrinsic(tmpl string, args []any) (any, error) {
 			if n >= len(args) {
 				return nil, fmt.Errorf("The function 'States.Format' has more placeholders than arguments")
 			}
-			b.WriteString(plainText(args[n]))
+			b.WriteString(javaText(args[n]))
 			n++
 			i += 2
 			continue
@@ -602,6 +653,31 @@ func formatIntrinsic(tmpl string, args []any) (any, error) {
 		return nil, fmt.Errorf("The function 'States.Format' has %d placeholder(s) but %d argument(s)", n, len(args))
 	}
 	return b.String(), nil
+}
+
+// javaText writes a value as States.Format does: strings bare, objects and arrays as Java's
+// Map and List print themselves ({a=1, b=[x, y]}).
+func javaText(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case nil:
+		return "null"
+	case map[string]any:
+		keys := slices.Sorted(maps.Keys(x))
+		parts := make([]string, len(keys))
+		for i, k := range keys {
+			parts[i] = k + "=" + javaText(x[k])
+		}
+		return "{" + strings.Join(parts, ", ") + "}"
+	case []any:
+		parts := make([]string, len(x))
+		for i, e := range x {
+			parts[i] = javaText(e)
+		}
+		return "[" + strings.Join(parts, ", ") + "]"
+	}
+	return encodeString(v)
 }
 
 // jsonEqual compares decoded JSON values, numbers by value.

@@ -16,6 +16,26 @@ func (x *exec) evalError(location, msg string) error {
 	return &stateError{name: errQueryEvaluation, cause: x.statePrefix() + msg, evaluation: true, location: location}
 }
 
+// jsonataAssignOutput evaluates the Assign and Output of a JSONata state, Choice rule or
+// catcher, both over the same $states and the variables as they were before; without Output
+// the output is dflt.
+func (x *exec) jsonataAssignOutput(states map[string]any, assign any, hasAssign bool, output any, hasOutput bool, dflt any) (out any, assigned map[string]any, err error) {
+	if hasAssign {
+		a, err := x.jsonataValue(assign, "Assign", states)
+		if err != nil {
+			return nil, nil, err
+		}
+		assigned, _ = a.(map[string]any)
+	}
+	out = dflt
+	if hasOutput {
+		if out, err = x.jsonataValue(output, "Output", states); err != nil {
+			return nil, nil, err
+		}
+	}
+	return out, assigned, nil
+}
+
 // jsonataValue evaluates a JSONata-mode field: every "{% expr %}" string in it is replaced by
 // the expression's value; other values stay as they are.
 func (x *exec) jsonataValue(v any, field string, states map[string]any) (any, error) {
@@ -47,9 +67,4 @@ func (x *exec) jsonataValue(v any, field string, states map[string]any) (any, er
 		return out, nil
 	}
 	return v, nil
-}
-
-// jsonataEval evaluates one JSONata expression with $states and the workflow's variables bound.
-func (x *exec) jsonataEval(expr, field string, states map[string]any) (any, error) {
-	return nil, x.evalError(field, fmt.Sprintf("The JSONata expression '%s' specified for the field '%s' threw an error during evaluation. JSONata is not available", expr, field))
 }

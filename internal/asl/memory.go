@@ -11,11 +11,11 @@ import (
 type Memory struct {
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
-	// Sleep waits until a timer is due; nil fires timers at once, moving the driver's clock
-	// forward to the timer's time instead of sleeping.
+	// Sleep waits until a timer is due or ctx ends; nil fires timers at once, moving the
+	// driver's clock forward to the timer's time instead of sleeping.
 	Sleep func(ctx context.Context, until time.Time) error
-	// Task runs a task effect and returns its output, or an error name and cause. Nil fails
-	// every task with States.TaskFailed.
+	// Task runs a task effect and returns its output, or an error name and cause. Tasks run
+	// concurrently, each on its own goroutine. Nil fails every task with States.TaskFailed.
 	Task func(ctx context.Context, t TaskEffect) (output []byte, errorName, cause string)
 
 	skew time.Duration
@@ -31,11 +31,31 @@ func (d *Memory) now() time.Time {
 	return time.Now().Add(d.skew)
 }
 
+type taskOutcome struct {
+	id, name, cause string
+	output          []byte
+}
+
 // Run drives r to its end and returns every history event it produced. A cancelled ctx
-// stops the execution (ExecutionAborted) and returns ctx's error.
+// stops the execution (ExecutionAborted) and returns ctx's error. Run returns only once
+// every task it started has returned.
 func (d *Memory) Run(ctx context.Context, m *Machine, r *Run) ([]Event, error) {
+	results := make(chan taskOutcome)
+	inflight := 0
+	defer func() {
+		for ; inflight > 0; inflight-- {
+			<-results
+		}
+	}()
+	apply := func(o taskOutcome) {
+		inflight--
+		if o.name != "" {
+			r.Fail(o.id, o.name, o.cause)
+		} else {
+			r.Complete(o.id, o.output)
+		}
+	}
 	var all []Event
-	var tasks []TaskEffect
 	var timers []TimerEffect
 	for {
 		events, effects := r.Step(m, d.now())
@@ -46,51 +66,81 @@ func (d *Memory) Run(ctx context.Context, m *Machine, r *Run) ([]Event, error) {
 		for _, e := range effects {
 			switch e := e.(type) {
 			case TaskEffect:
-				tasks = append(tasks, e)
+				inflight++
+				go func() { results <- d.runTask(ctx, e) }()
 			case TimerEffect:
 				timers = append(timers, e)
 			}
 		}
 		if err := ctx.Err(); err != nil {
-			r.Stop("", "")
-			events, _ := r.Step(m, d.now())
-			return append(all, events...), err
+			return d.abort(m, r, all, err)
 		}
-		switch {
-		case len(tasks) > 0:
-			t := tasks[0]
-			tasks = tasks[1:]
-			if d.Task == nil {
-				r.Fail(t.ID, errTaskFailed, "no task runner")
-				continue
-			}
-			out, name, cause := d.Task(ctx, t)
-			if name != "" {
-				r.Fail(t.ID, name, cause)
-			} else {
-				r.Complete(t.ID, out)
-			}
-		case len(timers) > 0:
-			next := 0
-			for i, t := range timers {
-				if t.At.Before(timers[next].At) {
-					next = i
-				}
-			}
-			t := timers[next]
-			timers = append(timers[:next], timers[next+1:]...)
-			if d.Sleep != nil {
-				if err := d.Sleep(ctx, t.At); err != nil {
-					r.Stop("", "")
-					events, _ := r.Step(m, d.now())
-					return append(all, events...), err
-				}
-			} else if wait := t.At.Sub(d.now()); wait > 0 {
-				d.skew += wait
-			}
-			r.Fire(t.ID)
-		default:
+		if len(timers) == 0 && inflight == 0 {
 			return all, ErrStuck
 		}
+		next := 0
+		for i, t := range timers {
+			if t.At.Before(timers[next].At) {
+				next = i
+			}
+		}
+		switch {
+		case inflight > 0 && (len(timers) == 0 || d.Sleep == nil):
+			// on the virtual clock tasks take no time: they end before any timer
+			apply(<-results)
+		case inflight == 0 && d.Sleep == nil:
+			if wait := timers[next].At.Sub(d.now()); wait > 0 {
+				d.skew += wait
+			}
+			r.Fire(timers[next].ID)
+			timers = append(timers[:next], timers[next+1:]...)
+		default:
+			fired, o, err := d.sleepOrResult(ctx, timers[next].At, inflight, results)
+			switch {
+			case err != nil:
+				return d.abort(m, r, all, err)
+			case fired:
+				r.Fire(timers[next].ID)
+				timers = append(timers[:next], timers[next+1:]...)
+			default:
+				apply(o)
+			}
+		}
 	}
+}
+
+// sleepOrResult waits until the timer is due or, with tasks in flight, one of them returns.
+func (d *Memory) sleepOrResult(ctx context.Context, until time.Time, inflight int, results <-chan taskOutcome) (fired bool, o taskOutcome, err error) {
+	if inflight == 0 {
+		return true, o, d.Sleep(ctx, until)
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- d.Sleep(sctx, until) }()
+	select {
+	case err := <-done:
+		cancel()
+		if ctx.Err() != nil {
+			return false, o, ctx.Err()
+		}
+		return err == nil, o, nil
+	case o = <-results:
+		cancel()
+		<-done
+		return false, o, nil
+	}
+}
+
+func (d *Memory) runTask(ctx context.Context, t TaskEffect) taskOutcome {
+	if d.Task == nil {
+		return taskOutcome{id: t.ID, name: errTaskFailed, cause: "no task runner"}
+	}
+	out, name, cause := d.Task(ctx, t)
+	return taskOutcome{id: t.ID, output: out, name: name, cause: cause}
+}
+
+func (d *Memory) abort(m *Machine, r *Run, all []Event, err error) ([]Event, error) {
+	r.Stop("", "")
+	events, _ := r.Step(m, d.now())
+	return append(all, events...), err
 }

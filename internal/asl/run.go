@@ -44,9 +44,10 @@ type Run struct {
 	Cause    *string         `json:"cause,omitempty"`
 	LastID   int64           `json:"lastEventId"`
 	Seq      int64           `json:"seq"`
-	Started  bool            `json:"started"`
+	Begun    bool            `json:"started"`  // ExecutionStarted was recorded
 	Finished bool            `json:"finished"` // the terminal event was produced
 	Root     *Frame          `json:"root"`
+	Redriven bool            `json:"redriven,omitempty"` // ExecutionRedriven is still to be recorded
 }
 
 // Frame is one thread of states: the top level, a Parallel branch or a Map iteration.
@@ -71,6 +72,14 @@ type Frame struct {
 	Output     json.RawMessage            `json:"output,omitempty"`
 	Err        *Failure                   `json:"err,omitempty"`
 	Reported   bool                       `json:"reported,omitempty"` // a child's end was handled by its parent
+	Notes      []Note                     `json:"notes,omitempty"`    // progress of the awaited task, not yet recorded
+}
+
+// Note is progress a driver reported on a task before its result: an activity worker took
+// it (Started) or a service accepted it (Submitted).
+type Note struct {
+	Worker    string          `json:"worker,omitempty"`
+	Submitted json.RawMessage `json:"submitted,omitempty"`
 }
 
 // Reply is the outcome of the effect a frame waits for.
@@ -159,6 +168,25 @@ func (r *Run) Fail(id string, errorName, cause string) {
 	}
 }
 
+// Started reports that an activity worker took the task effect id (GetActivityTask); the
+// next Step records ActivityStarted.
+func (r *Run) Started(id, workerName string) {
+	if f := r.waiting(id); f != nil {
+		f.Notes = append(f.Notes, Note{Worker: workerName})
+	}
+}
+
+// Submitted reports that the service a .sync or .waitForTaskToken task calls accepted the
+// request with output; the next Step records TaskSubmitted.
+func (r *Run) Submitted(id string, output []byte) {
+	if f := r.waiting(id); f != nil {
+		if len(output) == 0 {
+			output = []byte("{}")
+		}
+		f.Notes = append(f.Notes, Note{Submitted: append(json.RawMessage(nil), output...)})
+	}
+}
+
 // Fire reports that the timer effect id is due.
 func (r *Run) Fire(id string) {
 	if f := r.waiting(id); f != nil {
@@ -173,6 +201,49 @@ func (r *Run) Stop(errorName, cause string) {
 	}
 	r.Phase = StatusAborted
 	r.Error, r.Cause = optString(errorName), optString(cause)
+}
+
+// Redrive restarts a failed, aborted or timed-out execution where it stopped
+// (RedriveExecution): the states that failed or were aborted run again with the same input,
+// and in Map and Parallel states only the iterations and branches that failed or were
+// aborted. The next Step records ExecutionRedriven.
+func (r *Run) Redrive() error {
+	switch r.Phase {
+	case StatusFailed, StatusAborted, StatusTimedOut:
+	default:
+		return fmt.Errorf("asl: a %s execution cannot be redriven", r.Phase)
+	}
+	if !r.Finished {
+		return fmt.Errorf("asl: the execution has not recorded its end yet")
+	}
+	r.Phase, r.Output, r.Error, r.Cause = StatusRunning, nil, nil, nil
+	r.Finished, r.Redriven = false, true
+	r.Context.RedriveCount++
+	redriveFrame(r.Root)
+	return nil
+}
+
+// redriveFrame sets a failed or aborted frame to run its state again.
+func redriveFrame(f *Frame) {
+	if f.Step != stepFailed && f.Step != stepAborted {
+		return
+	}
+	f.Err, f.Reply, f.Wait, f.Notes = nil, nil, "", nil
+	if f.Fan == nil {
+		f.Step = stepEnter
+		return
+	}
+	f.Fan.Running, f.Fan.Failed = 0, 0
+	for _, c := range f.Children {
+		if c.Step == stepFailed || c.Step == stepAborted {
+			redriveFrame(c)
+			c.Reported = false
+		}
+		if !c.Reported && c.Step != "" {
+			f.Fan.Running++
+		}
+	}
+	f.Step = stepFan
 }
 
 // TimeOut ends the execution as TIMED_OUT (the state machine's TimeoutSeconds passed). The
@@ -236,8 +307,8 @@ type mapItem struct {
 // returns the history events produced and the new effects the run now waits for.
 func (r *Run) Step(m *Machine, now time.Time) (events []Event, effects []Effect) {
 	x := &exec{m: m, r: r, now: now.UTC()}
-	if !r.Started {
-		r.Started = true
+	if !r.Begun {
+		r.Begun = true
 		x.emit(r.Root, Event{Type: "ExecutionStarted", ExecutionStartedEventDetails: &ExecutionStartedEventDetails{
 			Input: string(r.Input), InputDetails: &DataDetails{}, RoleArn: r.Context.RoleArn,
 			StateMachineAliasArn: r.Context.AliasArn, StateMachineVersionArn: r.Context.VersionArn,
@@ -245,6 +316,10 @@ func (r *Run) Step(m *Machine, now time.Time) (events []Event, effects []Effect)
 	}
 	if r.Finished {
 		return nil, nil
+	}
+	if r.Redriven {
+		r.Redriven = false
+		x.emit(r.Root, Event{Type: "ExecutionRedriven", ExecutionRedrivenEventDetails: &ExecutionRedrivenEventDetails{RedriveCount: r.Context.RedriveCount}})
 	}
 	switch r.Phase {
 	case StatusAborted:
@@ -304,12 +379,18 @@ func (x *exec) advance(f *Frame) {
 	}()
 	for {
 		s := x.state(f)
+		if s == nil {
+			// only a definition that does not match this run gets here
+			x.endFailed(f, newError(errRuntime, fmt.Sprintf("The state '%s' does not exist in the state machine definition", f.State)))
+			return
+		}
 		switch f.Step {
 		case stepEnter:
 			x.enter(f, s)
 		case stepRun:
 			x.run(f, s)
 		case stepTask:
+			x.recordNotes(f, s)
 			if f.Reply == nil {
 				return
 			}
@@ -450,29 +531,36 @@ func (x *exec) raise(f *Frame, s *state, err error) {
 		}})
 		e.evaluation = false
 	}
-	if s.typ == "Map" || s.typ == "Parallel" {
-		if f.Fan != nil || e.name != errRuntime {
-			x.emit(f, Event{Type: s.typ + "StateFailed"})
-		}
-		f.Children, f.Fan = nil, nil
-	}
+	children, fan := f.Children, f.Fan
+	f.Children, f.Fan = nil, nil
 	if x.retry(f, s, e) {
 		return
+	}
+	// a Map or Parallel state that is not retried records its failure, unless it failed
+	// with States.Runtime before it started its children
+	if (s.typ == "Map" || s.typ == "Parallel") && (fan != nil || e.name != errRuntime) {
+		x.emit(f, Event{Type: s.typ + "StateFailed"})
 	}
 	if x.catch(f, s, e) {
 		return
 	}
+	// the children stay for a redrive, which reruns only the failed and aborted ones
+	f.Children, f.Fan = children, fan
 	x.endFailed(f, e)
 }
 
 // abort stops every running frame below f, recording the aborted Map iterations and states.
 func (x *exec) abort(f *Frame) {
-	for _, c := range f.Children {
-		x.abort(c)
-	}
 	switch f.Step {
-	case stepDone, stepFailed, stepAborted, stepEnter:
+	case stepDone, stepFailed, stepAborted, stepEnter, "":
 		return
+	}
+	s := x.state(f)
+	if s != nil && f.Step == stepFan {
+		x.abortChildren(f, s)
+	}
+	if s != nil && s.typ != "Choice" && s.typ != "Pass" {
+		x.emit(f, Event{Type: s.typ + "StateAborted"})
 	}
 	f.Step = stepAborted
 }

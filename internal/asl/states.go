@@ -47,7 +47,9 @@ func (x *exec) contextObject() any {
 	st := map[string]any{
 		"EnteredTime": formatTime(f.EnteredAt),
 		"Name":        f.State,
-		"RetryCount":  json.Number(fmt.Sprint(f.RetryCount)),
+	}
+	if s := x.state(f); s != nil && (s.typ == "Task" || s.typ == "Map" || s.typ == "Parallel") {
+		st["RetryCount"] = json.Number(fmt.Sprint(f.RetryCount))
 	}
 	obj := map[string]any{
 		"Execution":    exe,
@@ -96,21 +98,9 @@ func (x *exec) assignJSONPath(s *state, assign any, value any) (map[string]any, 
 func (x *exec) finish(f *Frame, s *state, raw, result any, resultSelector bool) error {
 	if s.isJSONata() {
 		states := x.statesVar(raw, map[string]any{"result": result})
-		var assigned map[string]any
-		if s.hasAssign {
-			a, err := x.jsonataValue(s.assign, "Assign", states)
-			if err != nil {
-				return err
-			}
-			assigned, _ = a.(map[string]any)
-		}
-		out := result
-		if s.hasOutput {
-			o, err := x.jsonataValue(s.output, "Output", states)
-			if err != nil {
-				return err
-			}
-			out = o
+		out, assigned, err := x.jsonataAssignOutput(states, s.assign, s.hasAssign, s.output, s.hasOutput, result)
+		if err != nil {
+			return err
 		}
 		return x.exit(f, s, out, assigned, s.next, s.end)
 	}
@@ -359,22 +349,9 @@ func (x *exec) finishInputOutput(f *Frame, s *state, raw any) error {
 
 // finishPlain ends a JSONata Wait state: Assign and Output over the input.
 func (x *exec) finishPlain(f *Frame, s *state, raw any) error {
-	states := x.statesVar(raw, nil)
-	var assigned map[string]any
-	if s.hasAssign {
-		a, err := x.jsonataValue(s.assign, "Assign", states)
-		if err != nil {
-			return err
-		}
-		assigned, _ = a.(map[string]any)
-	}
-	out := raw
-	if s.hasOutput {
-		o, err := x.jsonataValue(s.output, "Output", states)
-		if err != nil {
-			return err
-		}
-		out = o
+	out, assigned, err := x.jsonataAssignOutput(x.statesVar(raw, nil), s.assign, s.hasAssign, s.output, s.hasOutput, raw)
+	if err != nil {
+		return err
 	}
 	return x.exit(f, s, out, assigned, s.next, s.end)
 }

@@ -112,8 +112,7 @@ func (x *exec) runTask(f *Frame, s *state) error {
 			}
 		}
 	}
-	x.emit(f, Event{Type: "TaskScheduled", TaskScheduledEventDetails: d})
-	x.emit(f, Event{Type: "TaskStarted", TaskStartedEventDetails: &TaskResourceDetails{ResourceType: typ, Resource: name}})
+	x.recordScheduled(f, s, d, d.TimeoutInSeconds, d.HeartbeatInSeconds)
 	x.effects = append(x.effects, eff)
 	return nil
 }
@@ -160,14 +159,8 @@ func (x *exec) jsonataSeconds(s *state, field string, states map[string]any) (in
 func (x *exec) taskReply(f *Frame, s *state) {
 	rep := f.Reply
 	f.Reply, f.Wait = nil, ""
-	typ, name := resourceParts(s.resource)
 	if rep.Failed {
-		d := &TaskErrorDetails{ResourceType: typ, Resource: name, Error: optString(rep.Error), Cause: optString(rep.Cause)}
-		if rep.Error == errTimeout || rep.Error == errHeartbeatTimeout {
-			x.emit(f, Event{Type: "TaskTimedOut", TaskTimedOutEventDetails: d})
-		} else {
-			x.emit(f, Event{Type: "TaskFailed", TaskFailedEventDetails: d})
-		}
+		x.recordOutcome(f, s, rep, nil)
 		x.raise(f, s, &stateError{name: rep.Error, cause: rep.Cause, noCause: rep.Cause == ""})
 		return
 	}
@@ -175,9 +168,7 @@ func (x *exec) taskReply(f *Frame, s *state) {
 	if len(out) == 0 {
 		out = []byte("null")
 	}
-	x.emit(f, Event{Type: "TaskSucceeded", TaskSucceededEventDetails: &TaskSucceededEventDetails{
-		ResourceType: typ, Resource: name, Output: string(out), OutputDetails: &DataDetails{},
-	}})
+	x.recordOutcome(f, s, rep, out)
 	if err := x.finish(f, s, decode(f.Input), decode(out), true); err != nil {
 		x.raise(f, s, err)
 	}

@@ -480,7 +480,9 @@ func (p *pathParser) quoted() (string, error) {
 	var b strings.Builder
 	i := p.pos + 1
 	for ; i < len(p.src) && p.src[i] != q; i++ {
-		if p.src[i] == '\\' && i+1 < len(p.src) {
+		// as Jayway, a backslash escapes only the quote; before any other character it is
+		// itself part of the name
+		if p.src[i] == '\\' && i+1 < len(p.src) && p.src[i+1] == q {
 			i++
 		}
 		b.WriteByte(p.src[i])

@@ -158,3 +158,24 @@ func TestOrderedValues(t *testing.T) {
 		t.Errorf("got %v", got)
 	}
 }
+
+func TestQuotedNameKeepsBackslashesThatEscapeNoQuote(t *testing.T) {
+	t.Parallel()
+	doc := decode(t, `{"Test\\\"\"Name\"": "v1", "it's": "v2"}`)
+	for path, want := range map[string]string{
+		`$['Test\""Name"']`: `"v1"`,
+		`$['it\'s']`:        `"v2"`,
+	} {
+		p, err := Parse(path)
+		if err != nil {
+			t.Fatalf("Parse(%s): %v", path, err)
+		}
+		got, err := p.Get(doc)
+		if err != nil {
+			t.Fatalf("Get(%s): %v", path, err)
+		}
+		if c := canonical(t, got); c != want {
+			t.Errorf("%s = %s, want %s", path, c, want)
+		}
+	}
+}
