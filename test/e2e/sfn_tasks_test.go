@@ -124,6 +124,9 @@ func TestStepFunctionsServiceIntegrations(t *testing.T) {
 	if out.Conflict.Error != "DynamoDB.ConditionalCheckFailedException" || out.Item.State != "new" || !out.Callback.Ack || out.Child.Out.Child != "parent" {
 		t.Fatalf("output %s", aws.ToString(d.Output))
 	}
+	if types := strings.Join(historyTypes(t, cl.SFN, aws.ToString(start.ExecutionArn)), " "); !strings.Contains(types, "TaskSubmitted") {
+		t.Fatalf("history %s", types)
+	}
 	_, _ = cl.SQS.PurgeQueue(ctx, &sqs.PurgeQueueInput{QueueUrl: &url})
 }
 
