@@ -14,6 +14,7 @@ import (
 	"github.com/kiri-run/kiri/internal/service/s3"
 	"github.com/kiri-run/kiri/internal/service/scheduler"
 	"github.com/kiri-run/kiri/internal/service/schemas"
+	"github.com/kiri-run/kiri/internal/service/sfn"
 	"github.com/kiri-run/kiri/internal/service/sns"
 	"github.com/kiri-run/kiri/internal/service/sqs"
 	"github.com/kiri-run/kiri/internal/service/sts"
@@ -38,4 +39,5 @@ var services = []service.New{
 	service.Of(scheduler.New),
 	service.Of(pipes.New),
 	service.Of(schemas.New),
+	service.Of(sfn.New),
 }

@@ -18,8 +18,7 @@ import (
 
 // TestAPIGatewayEventBridgePutEventsIntegration puts the request on the default bus as one
 // event through an EventBridge-PutEvents integration, answers with EventBridge's response, and
-// the bus's rule delivers the event; CreateIntegration checks the parameters as AWS does, and
-// Step Functions' subtypes, whose service has not landed, are refused.
+// the bus's rule delivers the event; CreateIntegration checks the parameters as AWS does.
 func TestAPIGatewayEventBridgePutEventsIntegration(t *testing.T) {
 	t.Parallel()
 	srv := kiritest.Start(t, kiritest.Options{})
@@ -36,7 +35,7 @@ func TestAPIGatewayEventBridgePutEventsIntegration(t *testing.T) {
 	for _, bad := range []apigatewayv2.CreateIntegrationInput{
 		{IntegrationSubtype: aws.String("EventBridge-PutEvents"), RequestParameters: map[string]string{"Detail": "$request.body", "Source": "s"}},
 		{IntegrationSubtype: aws.String("EventBridge-PutEvents"), RequestParameters: map[string]string{"Detail": "d", "DetailType": "t", "Source": "s", "QueueUrl": "u"}},
-		{IntegrationSubtype: aws.String("StepFunctions-StartExecution"), RequestParameters: map[string]string{"StateMachineArn": "arn:aws:states:us-east-1:000000000000:stateMachine:m"}},
+		{IntegrationSubtype: aws.String("StepFunctions-StartExecution"), RequestParameters: map[string]string{"Input": "$request.body"}},
 	} {
 		bad.ApiId, bad.IntegrationType, bad.PayloadFormatVersion = api.ApiId, apitypes.IntegrationTypeAwsProxy, aws.String("1.0")
 		_, err := c.CreateIntegration(ctx, &bad)

@@ -49,9 +49,11 @@ func TestPipeValidation(t *testing.T) {
 		{"a Step Functions enrichment", base(func(in *pipes.CreatePipeInput) {
 			in.Enrichment = aws.String("arn:aws:states:us-east-1:000000000000:stateMachine:m")
 		}), "Enrichment"},
-		{"a Step Functions target", base(func(in *pipes.CreatePipeInput) {
+		{"a Step Functions target called REQUEST_RESPONSE", base(func(in *pipes.CreatePipeInput) {
 			in.Target = aws.String("arn:aws:states:us-east-1:000000000000:stateMachine:m")
-		}), "Target"},
+			in.TargetParameters = &ptypes.PipeTargetParameters{StepFunctionStateMachineParameters: &ptypes.PipeTargetStateMachineParameters{
+				InvocationType: ptypes.PipeTargetInvocationTypeRequestResponse}}
+		}), "TargetParameters.StepFunctionStateMachineParameters.InvocationType"},
 		{"parameters of another target", base(func(in *pipes.CreatePipeInput) {
 			in.TargetParameters = &ptypes.PipeTargetParameters{LambdaFunctionParameters: &ptypes.PipeTargetLambdaFunctionParameters{}}
 		}), "TargetParameters.LambdaFunctionParameters"},

@@ -61,7 +61,8 @@ func checkIntegrationInput(typ, subtype, connection, credentials, version *strin
 		return badRequest("Integration type %s is not supported by this server yet; only AWS_PROXY integrations with Lambda functions and HTTP_PROXY integrations are", t)
 	}
 	if _, ok := subtypeParams[awsproto.Value(subtype)]; subtype != nil && !ok {
-		return badRequest("Integration subtype %s is not supported by this server yet; only %s and %s are", *subtype, subtypeSQSSend, subtypeEventsPut)
+		return badRequest("Integration subtype %s is not supported by this server yet; only %s, %s, %s and %s are", *subtype,
+			subtypeSQSSend, subtypeEventsPut, subtypeSFNStart, subtypeSFNSync)
 	}
 	if c := awsproto.Value(connection); c != "" && c != "INTERNET" {
 		return badRequest("Connection type %s is not supported by this server yet", c)

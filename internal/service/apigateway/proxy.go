@@ -210,6 +210,9 @@ func (s *Service) serveInvoke(w http.ResponseWriter, r *http.Request, apiID stri
 	case subtypeEventsPut:
 		s.putToEventBridge(w, req, rec, integ)
 		return
+	case subtypeSFNStart, subtypeSFNSync:
+		s.startExecution(w, req, rec, integ)
+		return
 	}
 	var payload []byte
 	if awsproto.Value(integ.PayloadFormatVersion) == "2.0" {

@@ -17,6 +17,8 @@ var subtypeParams = map[string]map[string]bool{
 		"MessageDeduplicationId": false, "MessageGroupId": false, "Region": false},
 	subtypeEventsPut: {"Detail": true, "DetailType": true, "Source": true, "Time": false, "EventBusName": false,
 		"Region": false, "Resources": false, "TraceHeader": false},
+	subtypeSFNStart: {"StateMachineArn": true, "Name": false, "Input": false, "Region": false},
+	subtypeSFNSync:  {"StateMachineArn": true, "Name": false, "Input": false, "Region": false, "TraceHeader": false},
 }
 
 // checkServiceIntegration checks an AWS service integration (a subtype): no URI, payload format

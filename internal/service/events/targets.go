@@ -28,7 +28,7 @@ func (s *Service) registerTargetOps() {
 }
 
 // deliveredServices are the ARN services Kiri's rules deliver to, by the name AWS's errors use.
-var deliveredServices = map[string]bool{"lambda": true, "sqs": true, "sns": true, "events": true, "logs": true}
+var deliveredServices = map[string]bool{"lambda": true, "sqs": true, "sns": true, "events": true, "logs": true, "states": true}
 
 // checkTarget refuses a target EventBridge refuses, or one of a kind Kiri does not deliver to.
 func (s *Service) checkTarget(t *Target) error {
@@ -59,6 +59,9 @@ func (s *Service) checkTarget(t *Target) error {
 	}
 	if err := checkHTTPParameters(t.HttpParameters); err != nil {
 		return err
+	}
+	if svc == "states" && t.RoleArn == nil {
+		return validation("RoleArn is required for target %s.", arn)
 	}
 	if svc == "logs" && !strings.HasPrefix(parts[5], "log-group:") {
 		return validation("Parameter %s is not valid. Reason: Provided Arn is not in correct format.", arn)

@@ -209,8 +209,8 @@ func splitArray(out []byte) [][]byte {
 }
 
 // send delivers payloads (the events through the target's input template) to the target: one
-// call with the batch for a function, one delivery per event for a queue, a topic or a bus, one
-// call per event for an API destination.
+// call with the batch for a function or a state machine's execution, one delivery per event for a
+// queue, a topic or a bus, one call per event for an API destination.
 // Dynamic parameters ($.…) are read from the events.
 func (r *runner) send(ctx context.Context, events, payloads [][]byte, ids []string) error {
 	p := &r.p
@@ -247,6 +247,10 @@ func (r *runner) send(ctx context.Context, events, payloads [][]byte, ids []stri
 			return fmt.Errorf("target %s failed (%s): %s", p.Target, fnErr, out)
 		}
 		return partialFailures(out, ids)
+	case "states":
+		d := base
+		d.Payload = jsonArray(payloads)
+		return r.s.deps.Targets.Deliver(ctx, d)
 	case "events":
 		for i, e := range events {
 			d := base

@@ -398,7 +398,7 @@ func isAPIDestination(arn string) bool {
 
 // targetParameter names the TargetParameters member each target kind takes.
 var targetParameter = map[string]string{"lambda": "LambdaFunctionParameters", "sqs": "SqsQueueParameters", "events": "EventBridgeEventBusParameters",
-	"api-destination": "HttpParameters"}
+	"api-destination": "HttpParameters", "states": "StepFunctionStateMachineParameters"}
 
 // checkTarget checks the target and its parameters: a kind the target registry delivers to.
 func (s *Service) checkTarget(p *pipe) error {
@@ -408,9 +408,9 @@ func (s *Service) checkTarget(p *pipe) error {
 	}
 	switch kind {
 	case "api-destination":
-	case "lambda", "sqs", "sns", "events":
+	case "lambda", "sqs", "sns", "events", "states":
 	default:
-		return invalidField("Target", "Kiri's pipes deliver to Lambda functions, SQS queues, SNS topics, EventBridge event buses and API destinations; %s targets are not supported.", kind)
+		return invalidField("Target", "Kiri's pipes deliver to Lambda functions, SQS queues, SNS topics, EventBridge event buses, Step Functions state machines and API destinations; %s targets are not supported.", kind)
 	}
 	if !s.deps.Targets.Delivers(p.Target) {
 		return invalidField("Target", "Target %s is not a supported pipe target.", p.Target)
@@ -449,6 +449,17 @@ func (s *Service) checkTarget(p *pipe) error {
 		}
 		if !fifo && q != nil && (q.MessageGroupId != nil || q.MessageDeduplicationId != nil) {
 			return invalidField("TargetParameters.SqsQueueParameters", "MessageGroupId and MessageDeduplicationId apply to FIFO queues only.")
+		}
+	case "states":
+		if tp.StepFunctionStateMachineParameters == nil {
+			tp.StepFunctionStateMachineParameters = &PipeTargetStateMachineParameters{}
+		}
+		switch awsproto.Value(tp.StepFunctionStateMachineParameters.InvocationType) {
+		case "":
+			tp.StepFunctionStateMachineParameters.InvocationType = awsproto.Ptr(invokeAsync)
+		case invokeSync:
+			return invalidField("TargetParameters.StepFunctionStateMachineParameters.InvocationType",
+				"Kiri's pipes start state machine executions with FIRE_AND_FORGET only.")
 		}
 	case "events":
 		if b := tp.EventBridgeEventBusParameters; b != nil && (b.EndpointId != nil || b.Time != nil) {

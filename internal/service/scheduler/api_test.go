@@ -63,7 +63,7 @@ func TestCreateScheduleRefusesWhatSchedulerRefuses(t *testing.T) {
 				in.Target.Arn = aws.String("arn:aws:events:us-east-1:000000000000:event-bus/default")
 				in.Target.EventBridgeParameters = &types.EventBridgeParameters{DetailType: aws.String("tick"), Source: aws.String("my.app")}
 			}},
-		{"a Step Functions target", "ValidationException", "",
+		{"a Step Functions target while Step Functions does not run", "ValidationException", "",
 			func(in *scheduler.CreateScheduleInput) {
 				in.Target.Arn = aws.String("arn:aws:states:us-east-1:000000000000:stateMachine:flow")
 			}},

@@ -13,7 +13,7 @@ import (
 
 // templated are the services whose templated targets Scheduler delivers to, through the target
 // registry's Kinds.
-var templated = map[string]bool{"sqs": true, "sns": true, "lambda": true, "events": true}
+var templated = map[string]bool{"sqs": true, "sns": true, "lambda": true, "events": true, "states": true}
 
 // roleChecker decides whether a service may assume a role (implemented by STS).
 type roleChecker interface {

@@ -1,6 +1,8 @@
 package kiritest
 
 import (
+	"context"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
@@ -12,9 +14,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/pipes"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/scheduler"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/kiri-run/kiri/test/sdkretry"
 )
@@ -37,6 +42,7 @@ type Clients struct {
 	Scheduler *scheduler.Client
 	Pipes     *pipes.Client
 	Events    *eventbridge.Client
+	SFN       *sfn.Client
 }
 
 // Clients returns clients signing with the server's default identity: the strict-mode test key,
@@ -73,5 +79,15 @@ func (s *Server) ClientsAs(accessKey, secretKey, sessionToken string) *Clients {
 		Scheduler: scheduler.NewFromConfig(cfg),
 		Pipes:     pipes.NewFromConfig(cfg),
 		Events:    eventbridge.NewFromConfig(cfg),
+		SFN:       sfn.NewFromConfig(cfg, func(o *sfn.Options) { o.APIOptions = append(o.APIOptions, noHostPrefix) }),
 	}
+}
+
+// noHostPrefix turns off the SDK's endpoint host prefixes (StartSyncExecution's "sync-"), which
+// a loopback endpoint cannot resolve, as a client of a local endpoint configures it.
+func noHostPrefix(stack *middleware.Stack) error {
+	return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("KiriNoHostPrefix",
+		func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+			return next.HandleInitialize(smithyhttp.DisableEndpointHostPrefix(ctx, true), in)
+		}), middleware.Before)
 }
