@@ -46,14 +46,9 @@ func TestPipeValidation(t *testing.T) {
 		{"an invalid filter pattern", base(func(in *pipes.CreatePipeInput) {
 			in.SourceParameters = &ptypes.PipeSourceParameters{FilterCriteria: &ptypes.FilterCriteria{Filters: []ptypes.Filter{{Pattern: aws.String(`{"a": 1}`)}}}}
 		}), "SourceParameters.FilterCriteria"},
-		{"a Step Functions enrichment", base(func(in *pipes.CreatePipeInput) {
-			in.Enrichment = aws.String("arn:aws:states:us-east-1:000000000000:stateMachine:m")
+		{"an API Gateway enrichment", base(func(in *pipes.CreatePipeInput) {
+			in.Enrichment = aws.String("arn:aws:execute-api:us-east-1:000000000000:abc123/prod/POST/enrich")
 		}), "Enrichment"},
-		{"a Step Functions target called REQUEST_RESPONSE", base(func(in *pipes.CreatePipeInput) {
-			in.Target = aws.String("arn:aws:states:us-east-1:000000000000:stateMachine:m")
-			in.TargetParameters = &ptypes.PipeTargetParameters{StepFunctionStateMachineParameters: &ptypes.PipeTargetStateMachineParameters{
-				InvocationType: ptypes.PipeTargetInvocationTypeRequestResponse}}
-		}), "TargetParameters.StepFunctionStateMachineParameters.InvocationType"},
 		{"parameters of another target", base(func(in *pipes.CreatePipeInput) {
 			in.TargetParameters = &ptypes.PipeTargetParameters{LambdaFunctionParameters: &ptypes.PipeTargetLambdaFunctionParameters{}}
 		}), "TargetParameters.LambdaFunctionParameters"},

@@ -103,8 +103,9 @@ func (r *runner) deliver(ctx context.Context, events [][]byte, ids []string) err
 	return r.send(ctx, events, payloads, ids)
 }
 
-// enrich invokes the enrichment function with the batch (each event through the enrichment's
-// input template) and returns what it answered: the elements of an array, or the one value.
+// enrich invokes the enrichment function, or runs the enrichment Express state machine, with the
+// batch (each event through the enrichment's input template) and returns what it answered: the
+// elements of an array, or the one value.
 func (r *runner) enrich(ctx context.Context, events [][]byte, vars templateVars) ([][]byte, error) {
 	in := events
 	if r.enrichTmpl != nil {
@@ -115,6 +116,13 @@ func (r *runner) enrich(ctx context.Context, events [][]byte, vars templateVars)
 	}
 	if isAPIDestination(r.p.Enrichment) {
 		return r.enrichByDestination(ctx, events, in)
+	}
+	if dispatch.ARNService(r.p.Enrichment) == "states" {
+		out, err := r.runMachine(ctx, r.p.Enrichment, "enrichment", jsonArray(in))
+		if err != nil {
+			return nil, err
+		}
+		return splitArray(out), nil
 	}
 	out, fnErr, err := r.s.lambda.InvokeAsRole(ctx, r.p.Enrichment, pipesPrincipal, r.p.RoleArn, jsonArray(in))
 	if err != nil {
@@ -248,6 +256,10 @@ func (r *runner) send(ctx context.Context, events, payloads [][]byte, ids []stri
 		}
 		return partialFailures(out, ids)
 	case "states":
+		if sp := tp.StepFunctionStateMachineParameters; sp != nil && awsproto.Value(sp.InvocationType) == invokeSync {
+			_, err := r.runMachine(ctx, p.Target, "target", jsonArray(payloads))
+			return err
+		}
 		d := base
 		d.Payload = jsonArray(payloads)
 		return r.s.deps.Targets.Deliver(ctx, d)
@@ -273,6 +285,20 @@ func (r *runner) send(ctx context.Context, events, payloads [][]byte, ids []stri
 		}
 	}
 	return nil
+}
+
+// runMachine runs an Express state machine (the pipe's enrichment or target, what says which)
+// synchronously as the pipe's role with input, and returns its output; an execution that did
+// not succeed is an error, which fails the batch.
+func (r *runner) runMachine(ctx context.Context, arn, what string, input []byte) ([]byte, error) {
+	out, failure, err := r.s.machines.StartSyncAsRole(ctx, arn, r.p.RoleArn, input)
+	if err != nil {
+		return nil, fmt.Errorf("run %s %s: %w", what, arn, err)
+	}
+	if failure != "" {
+		return nil, fmt.Errorf("%s %s failed (%s)", what, arn, failure)
+	}
+	return out, nil
 }
 
 // partialFailures reads a function target's response as a partial batch response (Pipes

@@ -205,6 +205,9 @@ func (s *Service) createPipe(ctx context.Context, in *CreatePipeRequest) (*Creat
 	if err := s.checkPipe(p); err != nil {
 		return nil, err
 	}
+	if err := s.checkMachineTypes(ctx, p); err != nil {
+		return nil, err
+	}
 	var shards []streamlog.Shard
 	if p.stream() && awsproto.Value(p.SourceParameters.DynamoDBStreamParameters.StartingPosition) == "LATEST" {
 		var err error
@@ -372,7 +375,8 @@ func checkStreamSource(sp *PipeSourceParameters) error {
 	return nil
 }
 
-// checkEnrichment checks the enrichment: a Lambda function or an API destination.
+// checkEnrichment checks the enrichment: a Lambda function, a state machine or an API
+// destination.
 func (s *Service) checkEnrichment(p *pipe) error {
 	dest := isAPIDestination(p.Enrichment)
 	if p.EnrichmentParameters != nil && p.EnrichmentParameters.HttpParameters != nil && !dest {
@@ -382,12 +386,42 @@ func (s *Service) checkEnrichment(p *pipe) error {
 		return nil
 	}
 	switch dispatch.ARNService(p.Enrichment) {
-	case "lambda":
+	case "lambda", "states":
 		return nil
-	case "states", "events", "execute-api":
-		return invalidField("Enrichment", "Kiri's pipes enrich with Lambda functions and API destinations; %s enrichments are not supported yet.", dispatch.ARNService(p.Enrichment))
+	case "events", "execute-api":
+		return invalidField("Enrichment", "Kiri's pipes enrich with Lambda functions, Step Functions state machines and API destinations; %s enrichments are not supported yet.", dispatch.ARNService(p.Enrichment))
 	}
 	return invalidField("Enrichment", "Enrichment %s is not a supported pipe enrichment.", p.Enrichment)
+}
+
+// checkMachineTypes refuses a Standard state machine where Pipes runs it synchronously: as the
+// enrichment (Pipes enriches with Express workflows only) and as a REQUEST_RESPONSE target. A
+// state machine that does not exist is left to the pipe's settling, which fails the pipe.
+func (s *Service) checkMachineTypes(ctx context.Context, p *pipe) error {
+	standard := func(arn string) (bool, error) {
+		typ, err := s.machines.MachineType(ctx, arn)
+		return typ == "STANDARD", err
+	}
+	if dispatch.ARNService(p.Enrichment) == "states" {
+		if std, err := standard(p.Enrichment); err != nil || std {
+			return refuseOr(err, "Enrichment", "EventBridge Pipes only supports Express workflows as enrichments.")
+		}
+	}
+	if sp := p.TargetParameters.StepFunctionStateMachineParameters; sp != nil && awsproto.Value(sp.InvocationType) == invokeSync {
+		if std, err := standard(p.Target); err != nil || std {
+			return refuseOr(err, "TargetParameters.StepFunctionStateMachineParameters.InvocationType",
+				"REQUEST_RESPONSE is not supported for STANDARD state machine workflows.")
+		}
+	}
+	return nil
+}
+
+// refuseOr is err when there is one, else the ValidationException for name with message.
+func refuseOr(err error, name, message string) error {
+	if err != nil {
+		return err
+	}
+	return invalidField(name, "%s", message)
 }
 
 // isAPIDestination reports whether arn is an EventBridge API destination's.
@@ -454,12 +488,8 @@ func (s *Service) checkTarget(p *pipe) error {
 		if tp.StepFunctionStateMachineParameters == nil {
 			tp.StepFunctionStateMachineParameters = &PipeTargetStateMachineParameters{}
 		}
-		switch awsproto.Value(tp.StepFunctionStateMachineParameters.InvocationType) {
-		case "":
+		if tp.StepFunctionStateMachineParameters.InvocationType == nil {
 			tp.StepFunctionStateMachineParameters.InvocationType = awsproto.Ptr(invokeAsync)
-		case invokeSync:
-			return invalidField("TargetParameters.StepFunctionStateMachineParameters.InvocationType",
-				"Kiri's pipes start state machine executions with FIRE_AND_FORGET only.")
 		}
 	case "events":
 		if b := tp.EventBridgeEventBusParameters; b != nil && (b.EndpointId != nil || b.Time != nil) {
@@ -604,6 +634,9 @@ func (s *Service) updatePipe(ctx context.Context, in *UpdatePipeRequest) (*Updat
 		return nil
 	}
 	if err := apply(cur); err != nil { // checked before the write, which applies it again
+		return nil, err
+	}
+	if err := s.checkMachineTypes(ctx, cur); err != nil {
 		return nil, err
 	}
 	p, err := s.change(ctx, name, apply)

@@ -1,9 +1,9 @@
 // Package pipes implements Amazon EventBridge Pipes: point-to-point pipes from a source (an
 // SQS queue or a DynamoDB stream) through optional filters (FilterCriteria, in the shared
-// event-pattern language) and an optional enrichment (a Lambda function invoked with each
-// batch, or an EventBridge API destination called with each event) to a target reached through
-// the target registry (Lambda, SQS, SNS, an EventBridge bus) or an API destination, with input
-// templates on the enrichment and the target.
+// event-pattern language) and an optional enrichment (a Lambda function or an Express state
+// machine run synchronously with each batch, or an EventBridge API destination called with each
+// event) to a target reached through the target registry (Lambda, SQS, SNS, an EventBridge bus,
+// a state machine) or an API destination, with input templates on the enrichment and the target.
 //
 // A pipe is stored with the state Pipes reports. A change (create, update, start, stop,
 // delete) commits a transitional state (CREATING, UPDATING, STARTING, STOPPING, DELETING)
@@ -31,14 +31,15 @@ import (
 
 // Service is the EventBridge Pipes API.
 type Service struct {
-	api     *awsproto.Service
-	deps    service.Deps
-	log     *slog.Logger
-	now     func() time.Time
-	records *streamlog.Log
-	queues  eventsource.Queues
-	lambda  functions
-	dests   destinations
+	api      *awsproto.Service
+	deps     service.Deps
+	log      *slog.Logger
+	now      func() time.Time
+	records  *streamlog.Log
+	queues   eventsource.Queues
+	lambda   functions
+	dests    destinations
+	machines stateMachines
 }
 
 // New migrates the Pipes tables, registers its operations and the queue handler that settles
@@ -58,7 +59,8 @@ func New(ctx context.Context, d service.Deps) (*Service, error) {
 		return nil, err
 	}
 	s := &Service{deps: d, log: d.Logger.With("service", "pipes"), now: d.Now, records: records,
-		queues: eventsource.LazyQueues(d.Services), lambda: lazyFunctions{d.Services}, dests: lazyDestinations{d.Services}}
+		queues: eventsource.LazyQueues(d.Services), lambda: lazyFunctions{d.Services}, dests: lazyDestinations{d.Services},
+		machines: lazyStateMachines{d.Services}}
 	api, err := awsproto.NewService("pipes", awsproto.ServiceOptions{
 		ValidationError: modelValidationError,
 		StringChecks:    patternChecks(),

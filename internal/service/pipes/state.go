@@ -157,6 +157,9 @@ func (s *Service) ready(ctx context.Context, p *pipe) (string, error) {
 		return why, err
 	}
 	check := func(arn, what string) (string, error) {
+		if runsSync(p, arn) {
+			return s.machineReady(ctx, p, arn, what, enforce)
+		}
 		err := s.deps.Targets.Check(ctx, arn, p.source())
 		switch {
 		case errors.Is(err, dispatch.ErrNoTarget):
@@ -177,6 +180,43 @@ func (s *Service) ready(ctx context.Context, p *pipe) (string, error) {
 		}
 	}
 	return check(p.Target, "target")
+}
+
+// runsSync reports whether the pipe runs the state machine arn names synchronously: its
+// enrichment, or its REQUEST_RESPONSE target.
+func runsSync(p *pipe, arn string) bool {
+	if dispatch.ARNService(arn) != "states" {
+		return false
+	}
+	if arn == p.Enrichment {
+		return true
+	}
+	sp := p.TargetParameters.StepFunctionStateMachineParameters
+	return arn == p.Target && sp != nil && awsproto.Value(sp.InvocationType) == invokeSync
+}
+
+// machineReady reports why the pipe cannot run the state machine arn synchronously ("" when it
+// can): it must exist, and with IAM enforced the role must be allowed
+// states:StartSyncExecution on it (else it must be of the pipe's account).
+func (s *Service) machineReady(ctx context.Context, p *pipe, arn, what string, enforce bool) (string, error) {
+	typ, err := s.machines.MachineType(ctx, arn)
+	if err != nil {
+		return "", err
+	}
+	if typ == "" {
+		return fmt.Sprintf("The provided %s %s does not exist.", what, arn), nil
+	}
+	if !enforce {
+		if arnField(arn, 4) != p.Account {
+			return fmt.Sprintf("The provided customer role does not have permissions to deliver to the %s %s.", what, arn), nil
+		}
+		return "", nil
+	}
+	err = s.deps.Authz.AuthorizeRole(ctx, p.RoleArn, "", authz.Request{Action: "states:StartSyncExecution", Resource: arn})
+	if _, denied := authz.IsDenied(err); denied {
+		return fmt.Sprintf("The provided customer role does not have permissions to deliver to the %s %s.", what, arn), nil
+	}
+	return "", err
 }
 
 // deadLetter is the dead-letter destination of a stream pipe ("" for none).

@@ -44,3 +44,40 @@ func (l lazyDestinations) InvokeAPIDestination(ctx context.Context, arn string, 
 	}
 	return d.InvokeAPIDestination(ctx, arn, src, p, payload)
 }
+
+// stateMachines runs Express state machines synchronously as a pipe's role (implemented by the
+// Step Functions service): the enrichment, and REQUEST_RESPONSE targets.
+type stateMachines interface {
+	// MachineType is STANDARD or EXPRESS, or "" when arn names no state machine.
+	MachineType(ctx context.Context, arn string) (string, error)
+	// StartSyncAsRole returns the execution's output and, when it did not succeed, its
+	// failure ("" when it succeeded).
+	StartSyncAsRole(ctx context.Context, arn, roleARN string, input []byte) ([]byte, string, error)
+}
+
+// lazyStateMachines runs through the Step Functions service, found when it is needed.
+type lazyStateMachines struct{ services *service.Directory }
+
+func (l lazyStateMachines) find() (stateMachines, error) {
+	m, ok := service.Lookup[stateMachines](l.services, "stepfunctions")
+	if !ok {
+		return nil, errors.New("Step Functions is not running")
+	}
+	return m, nil
+}
+
+func (l lazyStateMachines) MachineType(ctx context.Context, arn string) (string, error) {
+	m, err := l.find()
+	if err != nil {
+		return "", err
+	}
+	return m.MachineType(ctx, arn)
+}
+
+func (l lazyStateMachines) StartSyncAsRole(ctx context.Context, arn, roleARN string, input []byte) ([]byte, string, error) {
+	m, err := l.find()
+	if err != nil {
+		return nil, "", err
+	}
+	return m.StartSyncAsRole(ctx, arn, roleARN, input)
+}
