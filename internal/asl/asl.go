@@ -4,8 +4,28 @@
 // An execution is a Run: plain data that encoding/json round-trips exactly. Run.Step advances
 // every branch of the execution as far as it can go without the outside world and returns the
 // history events it produced and the effects (tasks to run, timers to fire) it now waits for.
-// A driver performs the effects and reports back through Complete, Fail and Fire. The package
-// never touches a store, the network or a real clock; Memory is the in-memory driver.
+// The package never touches a store, the network or a real clock; Memory is the in-memory
+// driver.
+//
+// The driver's contract:
+//   - Step returns each effect once, when it is created; a durable driver commits the new
+//     Run, the events and the effects' queue messages together.
+//   - A task's outcome is reported with Complete(id, output) or Fail(id, error, cause): a
+//     timed-out task with Fail(id, "States.Timeout", "") (AWS records States.Timeout for
+//     heartbeat timeouts too); then Step records it. Reports for unknown or settled ids are
+//     ignored, so a redelivered message changes nothing.
+//   - Started(id, worker) records ActivityStarted when a worker takes an activity task, and
+//     Submitted(id, output) records TaskSubmitted for .sync and .waitForTaskToken tasks;
+//     FailToStart and FailToSubmit report tasks that never ran (TaskStartFailed,
+//     TaskSubmitFailed, LambdaFunctionStartFailed).
+//   - Fire(id) reports a due timer (Wait states, Retry backoffs).
+//   - Stop, TimeOut and Redrive end or restart the execution; the next Step records
+//     ExecutionAborted, ExecutionTimedOut or ExecutionRedriven.
+//
+// A Distributed Map state (ItemProcessor Mode DISTRIBUTED) asks for a MapRunEffect: the
+// driver reads, batches and runs the items as child executions of the item processor and
+// reports the map run's output or failure like a task's (MapRunStarted, MapRunSucceeded,
+// MapRunFailed).
 package asl
 
 import (
@@ -71,7 +91,11 @@ func (e *ValidationError) Error() string {
 		}
 		parts = append(parts, s)
 	}
-	return "Invalid State Machine Definition: '" + strings.Join(parts, ", ") + "'"
+	// one error is quoted; several are each quoted, and their list too
+	if len(parts) == 1 {
+		return "Invalid State Machine Definition: '" + parts[0] + "'"
+	}
+	return "Invalid State Machine Definition: ''" + strings.Join(parts, "', '") + "''"
 }
 
 // Machine is a parsed, valid state machine definition. It is immutable and safe for
@@ -84,9 +108,20 @@ type Machine struct {
 	jsonata    sync.Map // compiled JSONata expressions by text
 }
 
-// Parse parses and validates a definition. An invalid one yields a *ValidationError.
-func Parse(definition []byte) (*Machine, error) {
-	m, diags := parse(definition)
+// State machine types.
+const (
+	Standard = "STANDARD"
+	Express  = "EXPRESS"
+)
+
+// Parse parses and validates a definition of a Standard state machine. An invalid one
+// yields a *ValidationError.
+func Parse(definition []byte) (*Machine, error) { return ParseType(definition, Standard) }
+
+// ParseType parses and validates a definition for a state machine of the given type
+// (Standard or Express, which refuses .sync, .waitForTaskToken and activities).
+func ParseType(definition []byte, machineType string) (*Machine, error) {
+	m, diags := parse(definition, machineType)
 	for _, d := range diags {
 		if d.Severity == "ERROR" {
 			return nil, &ValidationError{Diagnostics: diags}
@@ -95,10 +130,13 @@ func Parse(definition []byte) (*Machine, error) {
 	return m, nil
 }
 
-// Validate returns ValidateStateMachineDefinition's diagnostics for a definition; none means
-// it is valid.
-func Validate(definition []byte) []Diagnostic {
-	_, diags := parse(definition)
+// Validate returns ValidateStateMachineDefinition's diagnostics for a Standard state
+// machine's definition; none means it is valid.
+func Validate(definition []byte) []Diagnostic { return ValidateType(definition, Standard) }
+
+// ValidateType returns the diagnostics for a definition of a state machine of the given type.
+func ValidateType(definition []byte, machineType string) []Diagnostic {
+	_, diags := parse(definition, machineType)
 	return diags
 }
 

@@ -29,6 +29,8 @@ type Event struct {
 	MapIterationSucceededEventDetails *MapIterationEventDetails    `json:"mapIterationSucceededEventDetails,omitempty"`
 	MapIterationFailedEventDetails    *MapIterationEventDetails    `json:"mapIterationFailedEventDetails,omitempty"`
 	MapIterationAbortedEventDetails   *MapIterationEventDetails    `json:"mapIterationAbortedEventDetails,omitempty"`
+	MapRunStartedEventDetails         *MapRunStartedEventDetails   `json:"mapRunStartedEventDetails,omitempty"`
+	MapRunFailedEventDetails          *ErrorDetails                `json:"mapRunFailedEventDetails,omitempty"`
 
 	EvaluationFailedEventDetails *EvaluationFailedEventDetails `json:"evaluationFailedEventDetails,omitempty"`
 
@@ -47,10 +49,11 @@ type Event struct {
 	ActivityFailedEventDetails    *ErrorDetails                  `json:"activityFailedEventDetails,omitempty"`
 	ActivityTimedOutEventDetails  *ErrorDetails                  `json:"activityTimedOutEventDetails,omitempty"`
 
-	LambdaFunctionScheduledEventDetails *LambdaFunctionScheduledEventDetails `json:"lambdaFunctionScheduledEventDetails,omitempty"`
-	LambdaFunctionSucceededEventDetails *OutputDetails                       `json:"lambdaFunctionSucceededEventDetails,omitempty"`
-	LambdaFunctionFailedEventDetails    *ErrorDetails                        `json:"lambdaFunctionFailedEventDetails,omitempty"`
-	LambdaFunctionTimedOutEventDetails  *ErrorDetails                        `json:"lambdaFunctionTimedOutEventDetails,omitempty"`
+	LambdaFunctionScheduledEventDetails   *LambdaFunctionScheduledEventDetails `json:"lambdaFunctionScheduledEventDetails,omitempty"`
+	LambdaFunctionSucceededEventDetails   *OutputDetails                       `json:"lambdaFunctionSucceededEventDetails,omitempty"`
+	LambdaFunctionFailedEventDetails      *ErrorDetails                        `json:"lambdaFunctionFailedEventDetails,omitempty"`
+	LambdaFunctionTimedOutEventDetails    *ErrorDetails                        `json:"lambdaFunctionTimedOutEventDetails,omitempty"`
+	LambdaFunctionStartFailedEventDetails *ErrorDetails                        `json:"lambdaFunctionStartFailedEventDetails,omitempty"`
 }
 
 // ActivityScheduledEventDetails is ActivityScheduled's detail.
@@ -156,6 +159,11 @@ type StateExitedEventDetails struct {
 // MapStateStartedEventDetails is MapStateStarted's detail.
 type MapStateStartedEventDetails struct {
 	Length int `json:"length"`
+}
+
+// MapRunStartedEventDetails is MapRunStarted's detail.
+type MapRunStartedEventDetails struct {
+	MapRunArn string `json:"mapRunArn"`
 }
 
 // MapIterationEventDetails is the detail of the MapIteration* events.

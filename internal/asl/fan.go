@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 )
 
 // runFanOut starts a Parallel state's branches or a Map state's iterations.
@@ -17,39 +18,55 @@ func (x *exec) runFanOut(f *Frame, s *state) error {
 			if eff, err = x.jsonataValue(s.arguments, "Arguments", x.statesVar(raw, nil)); err != nil {
 				return err
 			}
+			x.inspected(afterArguments, eff)
 		}
 	} else {
 		if eff, err = x.applyPathField(s.inputPath, "InputPath", raw); err != nil {
 			return err
 		}
+		x.inspected(afterInputPath, eff)
 		if s.hasParameters && s.typ == "Parallel" {
 			if eff, err = x.template(s.parameters, eff); err != nil {
 				return err
 			}
+			x.inspected(afterParameters, eff)
 		}
 	}
 	f.Effective = encode(eff)
 	if s.typ == "Parallel" {
-		x.emit(f, Event{Type: "ParallelStateStarted"})
-		fan := &Fan{Total: len(s.branches), Results: make([]json.RawMessage, len(s.branches))}
+		started := x.emit(f, Event{Type: "ParallelStateStarted"})
+		fan := &Fan{Total: len(s.branches), Results: make([]json.RawMessage, len(s.branches)), StartPrev: started}
 		f.Children = make([]*Frame, len(s.branches))
 		for i, b := range s.branches {
-			f.Children[i] = &Frame{Block: b, Index: i, State: x.m.blocks[b].startAt, Input: f.Effective}
+			f.Children[i] = &Frame{Block: b, Index: i, State: x.m.blocks[b].startAt, Input: Text(f.Effective)}
 		}
 		f.Fan, f.Step = fan, stepFan
 		return nil
+	}
+	if s.distributed {
+		return x.startMapRun(f, s, raw, eff)
 	}
 	items, err := x.mapItems(s, raw, eff)
 	if err != nil {
 		return err
 	}
-	fan := &Fan{Total: len(items), Results: make([]json.RawMessage, len(items))}
+	fan := &Fan{Total: len(items), Results: make([]json.RawMessage, len(items)), TolCount: -1, TolPct: -1}
 	if fan.Max, err = x.mapMaxConcurrency(s, raw, eff); err != nil {
 		return err
 	}
-	x.emit(f, Event{Type: "MapStateStarted", MapStateStartedEventDetails: &MapStateStartedEventDetails{Length: len(items)}})
+	fan.StartPrev = x.emit(f, Event{Type: "MapStateStarted", MapStateStartedEventDetails: &MapStateStartedEventDetails{Length: len(items)}})
 	if err := x.mapTolerance(s, raw, eff, fan); err != nil {
 		return err
+	}
+	if x.probe != nil && len(x.stack) == 1 {
+		in := &x.probe.insp
+		in.MaxConcurrency = &fan.Max
+		if fan.TolCount >= 0 {
+			in.ToleratedFailureCount = &fan.TolCount
+		}
+		if fan.TolPct >= 0 {
+			in.ToleratedFailurePercentage = &fan.TolPct
+		}
 	}
 	fan.Items = make([]json.RawMessage, len(items))
 	f.Children = make([]*Frame, len(items))
@@ -88,7 +105,11 @@ func (x *exec) mapItems(s *state, raw, eff any) ([]any, error) {
 	}
 	arr, ok := v.([]any)
 	if !ok {
-		return nil, x.runtime("Map state input must be an array but was: " + encodeString(v))
+		path := "$"
+		if s.itemsPath.set && !s.itemsPath.null {
+			path = strings.Replace(s.itemsPath.text, "$$", "$", 1)
+		}
+		return nil, x.runtime(fmt.Sprintf("Reference path \"%s\" must point to array.", path))
 	}
 	return arr, nil
 }
@@ -132,7 +153,7 @@ func (x *exec) mapTolerance(s *state, raw, eff any, fan *Fan) error {
 		if n < 0 {
 			return x.runtime("ToleratedFailureCount cannot be negative.")
 		}
-		fan.Tolerated, fan.HasTol = int(n), true
+		fan.TolCount = int(n)
 	}
 	p, ok, err := x.mapNumber(s, "ToleratedFailurePercentage", raw, eff, false)
 	if err != nil {
@@ -142,15 +163,10 @@ func (x *exec) mapTolerance(s *state, raw, eff any, fan *Fan) error {
 		if p < 0 || p > 100 {
 			return x.runtime("ToleratedFailurePercentage must be between 0 and 100.")
 		}
-		fan.TolPct, fan.HasTol = p, true
-		if _, has := fan.toleratedCountSet(); !has {
-			fan.Tolerated = -1
-		}
+		fan.TolPct = p
 	}
 	return nil
 }
-
-func (f *Fan) toleratedCountSet() (int, bool) { return f.Tolerated, f.Tolerated > 0 }
 
 // mapNumber reads a numeric Map field given literally, through its Path form or as JSONata.
 func (x *exec) mapNumber(s *state, field string, raw, eff any, integer bool) (float64, bool, error) {
@@ -220,7 +236,7 @@ func (x *exec) fan(f *Frame, s *state) bool {
 			}
 			fan.Running++
 			c.Step = stepEnter
-			c.Last = f.Last
+			c.Last = fan.StartPrev
 			if isMap {
 				input, err := x.itemInput(f, s, i, decode(fan.Items[i]))
 				if err != nil {
@@ -240,7 +256,7 @@ func (x *exec) fan(f *Frame, s *state) bool {
 			fan.Running--
 			fan.Results[i] = c.Output
 			c.Output, c.Vars, c.Input = nil, nil, nil
-			f.Last = c.Last
+			x.childEnded(f, c, isMap)
 			if isMap {
 				x.emit(f, Event{Type: "MapIterationSucceeded", MapIterationSucceededEventDetails: &MapIterationEventDetails{Name: s.name, Index: i}})
 			}
@@ -248,16 +264,18 @@ func (x *exec) fan(f *Frame, s *state) bool {
 			c.Reported = true
 			fan.Running--
 			fan.Failed++
-			f.Last = c.Last
+			x.childEnded(f, c, isMap)
 			if isMap {
+				// the events after a failed iteration point to its last event, not to this one
 				x.emit(f, Event{Type: "MapIterationFailed", MapIterationFailedEventDetails: &MapIterationEventDetails{Name: s.name, Index: i}})
+				f.Last = c.Last
 			}
 			if isMap && fan.tolerates() {
 				fan.Results[i] = encode(errorOutput(failureError(c.Err)))
 				continue
 			}
 			e := failureError(c.Err)
-			if isMap && fan.HasTol {
+			if isMap && fan.hasTolerance() {
 				e = newError(errToleratedFailure, "The specified tolerated failure threshold was exceeded")
 			}
 			x.abortChildren(f, s)
@@ -270,7 +288,11 @@ func (x *exec) fan(f *Frame, s *state) bool {
 			return false
 		}
 	}
+	// as in AWS histories, the state's exit points back past <Kind>StateSucceeded, to
+	// the event before it
+	last := f.Last
 	x.emit(f, Event{Type: s.typ + "StateSucceeded"})
+	f.Last = last
 	results := make([]any, len(fan.Results))
 	for i, r := range fan.Results {
 		results[i] = decode(r)
@@ -282,18 +304,31 @@ func (x *exec) fan(f *Frame, s *state) bool {
 	return true
 }
 
-// tolerates reports whether the failures so far stay within the tolerated threshold.
+func (fan *Fan) hasTolerance() bool { return fan.TolCount >= 0 || fan.TolPct >= 0 }
+
+// childEnded links the events that follow a child's end to it: the parent's next event
+// points to the child's last, and so (in a Map) does the next iteration's
+// MapIterationStarted, as AWS numbers them.
+func (x *exec) childEnded(f, c *Frame, isMap bool) {
+	f.Last = c.Last
+	if isMap {
+		f.Fan.StartPrev = c.Last
+	}
+}
+
+// tolerates reports whether the failures so far stay within the tolerated thresholds: a Map
+// state fails as soon as either is exceeded.
 func (fan *Fan) tolerates() bool {
-	if !fan.HasTol {
+	if !fan.hasTolerance() {
 		return false
 	}
-	if fan.Tolerated >= 0 && fan.Failed <= fan.Tolerated {
-		return true
+	if fan.TolCount >= 0 && fan.Failed > fan.TolCount {
+		return false
 	}
-	if fan.TolPct > 0 && fan.Total > 0 && float64(fan.Failed)*100/float64(fan.Total) <= fan.TolPct {
-		return true
+	if fan.TolPct >= 0 && float64(fan.Failed)*100 > fan.TolPct*float64(fan.Total) {
+		return false
 	}
-	return false
+	return true
 }
 
 func failureError(fl *Failure) *stateError {

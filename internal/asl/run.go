@@ -1,11 +1,29 @@
 package asl
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strconv"
 	"time"
 )
+
+// Text is JSON text kept byte for byte: it is stored as a JSON string, which, unlike
+// json.RawMessage, encoding/json does not compact.
+type Text []byte
+
+// MarshalJSON writes the text as a JSON string.
+func (t Text) MarshalJSON() ([]byte, error) { return json.Marshal(string(t)) }
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (t *Text) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	*t = Text(s)
+	return nil
+}
 
 // Effect is something a run waits for: a TaskEffect or a TimerEffect.
 type Effect interface{ isEffect() }
@@ -37,7 +55,7 @@ func (TimerEffect) isEffect() {}
 // stored copy.
 type Run struct {
 	Context  Context         `json:"context"`
-	Input    json.RawMessage `json:"input"`
+	Input    Text            `json:"input"` // as the execution was started with
 	Phase    string          `json:"status"`
 	Output   json.RawMessage `json:"output,omitempty"`
 	Error    *string         `json:"error,omitempty"`
@@ -52,27 +70,28 @@ type Run struct {
 
 // Frame is one thread of states: the top level, a Parallel branch or a Map iteration.
 type Frame struct {
-	Block      int                        `json:"block"`
-	Index      int                        `json:"index"`
-	State      string                     `json:"state"`
-	Step       string                     `json:"step"`
-	Input      json.RawMessage            `json:"input"`
-	EnteredID  int64                      `json:"enteredId"`
-	EnteredAt  time.Time                  `json:"enteredAt"`
-	Last       int64                      `json:"last"`
-	Vars       map[string]json.RawMessage `json:"vars,omitempty"`
-	Retries    []int                      `json:"retries,omitempty"`
-	RetryCount int                        `json:"retryCount,omitempty"`
-	Wait       string                     `json:"wait,omitempty"`
-	Token      string                     `json:"token,omitempty"`
-	Reply      *Reply                     `json:"reply,omitempty"`
-	Effective  json.RawMessage            `json:"effective,omitempty"`
-	Children   []*Frame                   `json:"children,omitempty"`
-	Fan        *Fan                       `json:"fan,omitempty"`
-	Output     json.RawMessage            `json:"output,omitempty"`
-	Err        *Failure                   `json:"err,omitempty"`
-	Reported   bool                       `json:"reported,omitempty"` // a child's end was handled by its parent
-	Notes      []Note                     `json:"notes,omitempty"`    // progress of the awaited task, not yet recorded
+	Block       int                        `json:"block"`
+	Index       int                        `json:"index"`
+	State       string                     `json:"state"`
+	Step        string                     `json:"step"`
+	Input       Text                       `json:"input"`
+	EnteredID   int64                      `json:"enteredId"`
+	EnteredPrev int64                      `json:"enteredPrev,omitempty"` // the previousEventId of the state's entry
+	EnteredAt   time.Time                  `json:"enteredAt"`
+	Last        int64                      `json:"last"`
+	Vars        map[string]json.RawMessage `json:"vars,omitempty"`
+	Retries     []int                      `json:"retries,omitempty"`
+	RetryCount  int                        `json:"retryCount,omitempty"`
+	Wait        string                     `json:"wait,omitempty"`
+	Token       string                     `json:"token,omitempty"`
+	Reply       *Reply                     `json:"reply,omitempty"`
+	Effective   json.RawMessage            `json:"effective,omitempty"`
+	Children    []*Frame                   `json:"children,omitempty"`
+	Fan         *Fan                       `json:"fan,omitempty"`
+	Output      json.RawMessage            `json:"output,omitempty"`
+	Err         *Failure                   `json:"err,omitempty"`
+	Reported    bool                       `json:"reported,omitempty"` // a child's end was handled by its parent
+	Notes       []Note                     `json:"notes,omitempty"`    // progress of the awaited task, not yet recorded
 }
 
 // Note is progress a driver reported on a task before its result: an activity worker took
@@ -88,6 +107,7 @@ type Reply struct {
 	Failed bool            `json:"failed,omitempty"`
 	Error  string          `json:"error,omitempty"`
 	Cause  string          `json:"cause,omitempty"`
+	Stage  string          `json:"stage,omitempty"` // "start" or "submit" when the task never ran
 }
 
 // Failure is an error a frame ended with; nil fields are ones AWS leaves out.
@@ -103,11 +123,11 @@ type Fan struct {
 	Next      int               `json:"next"`
 	Running   int               `json:"running"`
 	Failed    int               `json:"failed"`
-	Tolerated int               `json:"tolerated"`
-	TolPct    float64           `json:"tolPct"`
-	HasTol    bool              `json:"hasTol,omitempty"`
+	TolCount  int               `json:"tolCount"` // ToleratedFailureCount, -1 when not set
+	TolPct    float64           `json:"tolPct"`   // ToleratedFailurePercentage, -1 when not set
 	Results   []json.RawMessage `json:"results"`
 	Items     []json.RawMessage `json:"items,omitempty"`
+	StartPrev int64             `json:"startPrev"` // the previousEventId of the next child\'s first event
 	Err       *Failure          `json:"err,omitempty"`
 }
 
@@ -119,6 +139,7 @@ const (
 	stepTimer   = "timer"
 	stepBackoff = "backoff"
 	stepFan     = "fan"
+	stepMapRun  = "maprun"
 	stepDone    = "done"
 	stepFailed  = "failed"
 	stepAborted = "aborted"
@@ -129,16 +150,17 @@ func (m *Machine) Start(input []byte, ctx Context) (*Run, error) {
 	if len(input) == 0 {
 		input = []byte("{}")
 	}
-	v, err := decodeJSON(input)
-	if err != nil {
+	if _, err := decodeJSON(input); err != nil {
 		return nil, fmt.Errorf("invalid execution input: %w", err)
 	}
 	ctx.StartTime = ctx.StartTime.UTC()
+	// as AWS, the history shows the input as it was given, whitespace and all
+	text := Text(bytes.Clone(input))
 	return &Run{
 		Context: ctx,
-		Input:   encode(v),
+		Input:   text,
 		Phase:   StatusRunning,
-		Root:    &Frame{Block: 0, State: m.blocks[0].startAt, Step: stepEnter, Input: encode(v)},
+		Root:    &Frame{Block: 0, State: m.blocks[0].startAt, Step: stepEnter, Input: text},
 	}, nil
 }
 
@@ -165,6 +187,22 @@ func (r *Run) Complete(id string, output []byte) {
 func (r *Run) Fail(id string, errorName, cause string) {
 	if f := r.waiting(id); f != nil {
 		f.Reply = &Reply{Failed: true, Error: errorName, Cause: cause}
+	}
+}
+
+// FailToStart reports that the task effect id could not be started (TaskStartFailed,
+// LambdaFunctionStartFailed), for example because the role may not call the resource.
+func (r *Run) FailToStart(id string, errorName, cause string) {
+	if f := r.waiting(id); f != nil {
+		f.Reply = &Reply{Failed: true, Error: errorName, Cause: cause, Stage: "start"}
+	}
+}
+
+// FailToSubmit reports that the service a .sync or .waitForTaskToken task calls refused the
+// request (TaskSubmitFailed).
+func (r *Run) FailToSubmit(id string, errorName, cause string) {
+	if f := r.waiting(id); f != nil {
+		f.Reply = &Reply{Failed: true, Error: errorName, Cause: cause, Stage: "submit"}
 	}
 }
 
@@ -229,8 +267,10 @@ func redriveFrame(f *Frame) {
 		return
 	}
 	f.Err, f.Reply, f.Wait, f.Notes = nil, nil, "", nil
-	if f.Fan == nil {
-		f.Step = stepEnter
+	if f.Fan == nil || len(f.Children) == 0 {
+		// a state without children to resume (a Distributed Map's map run among them)
+		// runs again
+		f.Fan, f.Children, f.Step = nil, nil, stepEnter
 		return
 	}
 	f.Fan.Running, f.Fan.Failed = 0, 0
@@ -296,6 +336,8 @@ type exec struct {
 	// the current Map item, for $$.Map.Item while evaluating an ItemSelector
 	item     *mapItem
 	ctxCache any
+	// probe, set by TestState, runs one state and records what it did
+	probe *probe
 }
 
 type mapItem struct {
@@ -313,6 +355,8 @@ func (r *Run) Step(m *Machine, now time.Time) (events []Event, effects []Effect)
 			Input: string(r.Input), InputDetails: &DataDetails{}, RoleArn: r.Context.RoleArn,
 			StateMachineAliasArn: r.Context.AliasArn, StateMachineVersionArn: r.Context.VersionArn,
 		}})
+		// as in AWS histories, the first state's entry does not point back to ExecutionStarted
+		r.Root.Last = 0
 	}
 	if r.Finished {
 		return nil, nil
@@ -323,12 +367,12 @@ func (r *Run) Step(m *Machine, now time.Time) (events []Event, effects []Effect)
 	}
 	switch r.Phase {
 	case StatusAborted:
-		x.abort(r.Root)
+		stopAll(r.Root)
 		r.Finished = true
 		x.emit(r.Root, Event{Type: "ExecutionAborted", ExecutionAbortedEventDetails: &ErrorDetails{Error: r.Error, Cause: r.Cause}})
 		return x.events, nil
 	case StatusTimedOut:
-		x.abort(r.Root)
+		stopAll(r.Root)
 		r.Finished = true
 		x.emit(r.Root, Event{Type: "ExecutionTimedOut", ExecutionTimedOutEventDetails: &ErrorDetails{Error: r.Error, Cause: r.Cause}})
 		return x.events, nil
@@ -411,6 +455,11 @@ func (x *exec) advance(f *Frame) {
 			if !x.fan(f, s) {
 				return
 			}
+		case stepMapRun:
+			if f.Reply == nil {
+				return
+			}
+			x.mapRunDone(f, s)
 		default:
 			return
 		}
@@ -426,6 +475,7 @@ func (x *exec) enter(f *Frame, s *state) {
 	if s.typ == "Fail" {
 		typ = "FailStateEntered"
 	}
+	f.EnteredPrev = f.Last
 	f.EnteredID = x.emit(f, Event{Type: typ, StateEnteredEventDetails: &StateEnteredEventDetails{
 		Name: s.name, Input: string(f.Input), InputDetails: &DataDetails{},
 	}})
@@ -487,7 +537,7 @@ func (x *exec) exit(f *Frame, s *state, output any, assigned map[string]any, nex
 
 func (x *exec) emitExit(f *Frame, s *state, out []byte, assigned map[string]any) {
 	d := &StateExitedEventDetails{Name: s.name, Output: string(out), OutputDetails: &DataDetails{}}
-	if s.hasAssign || assigned != nil {
+	if len(assigned) > 0 {
 		d.AssignedVariables = map[string]string{}
 		for k, v := range assigned {
 			d.AssignedVariables[k] = encodeString(v)
@@ -499,6 +549,10 @@ func (x *exec) emitExit(f *Frame, s *state, out []byte, assigned map[string]any)
 
 func (x *exec) transition(f *Frame, out []byte, next string, end bool) {
 	f.Effective, f.Token = nil, ""
+	if x.probe != nil && f == x.r.Root {
+		x.probe.next = next
+		end = true
+	}
 	if end {
 		f.Step, f.Output = stepDone, out
 		return
@@ -526,6 +580,11 @@ func (x *exec) raise(f *Frame, s *state, err error) {
 		e = &stateError{name: errRuntime, cause: x.statePrefix() + err.Error()}
 	}
 	if e.evaluation {
+		// as AWS records it, EvaluationFailed points where the state's entry points (in a
+		// Wait state, to the entry itself)
+		if s.typ != "Wait" {
+			f.Last = f.EnteredPrev
+		}
 		x.emit(f, Event{Type: "EvaluationFailed", EvaluationFailedEventDetails: &EvaluationFailedEventDetails{
 			Error: e.name, Cause: e.cause, Location: e.location, State: s.name,
 		}})
@@ -534,6 +593,10 @@ func (x *exec) raise(f *Frame, s *state, err error) {
 	children, fan := f.Children, f.Fan
 	f.Children, f.Fan = nil, nil
 	if x.retry(f, s, e) {
+		return
+	}
+	if x.probe != nil && x.probe.retryIndex != nil && f == x.r.Root {
+		x.endFailed(f, e)
 		return
 	}
 	// a Map or Parallel state that is not retried records its failure, unless it failed
@@ -549,7 +612,20 @@ func (x *exec) raise(f *Frame, s *state, err error) {
 	x.endFailed(f, e)
 }
 
-// abort stops every running frame below f, recording the aborted Map iterations and states.
+// stopAll stops every running frame of an execution that was stopped or timed out: as AWS,
+// the history records only the execution's end.
+func stopAll(f *Frame) {
+	for _, c := range f.Children {
+		stopAll(c)
+	}
+	switch f.Step {
+	case stepDone, stepFailed, stepAborted, "":
+		return
+	}
+	f.Step = stepAborted
+}
+
+// abort stops a running frame whose sibling failed, recording the aborted states.
 func (x *exec) abort(f *Frame) {
 	switch f.Step {
 	case stepDone, stepFailed, stepAborted, stepEnter, "":

@@ -96,6 +96,10 @@ func (x *exec) assignJSONPath(s *state, assign any, value any) (map[string]any, 
 // finish ends a Pass, Task, Map or Parallel state with its result: ResultSelector, Assign,
 // ResultPath and OutputPath (JSONPath) or Assign and Output (JSONata), then the transition.
 func (x *exec) finish(f *Frame, s *state, raw, result any, resultSelector bool) error {
+	// TestState shows a Pass state's result only when it has a Result
+	if s.typ != "Pass" || s.hasResult {
+		x.inspected(stateResult, result)
+	}
 	if s.isJSONata() {
 		states := x.statesVar(raw, map[string]any{"result": result})
 		out, assigned, err := x.jsonataAssignOutput(states, s.assign, s.hasAssign, s.output, s.hasOutput, result)
@@ -111,6 +115,7 @@ func (x *exec) finish(f *Frame, s *state, raw, result any, resultSelector bool) 
 		}
 		result = r
 	}
+	x.inspected(afterResultSelector, result)
 	var assigned map[string]any
 	if s.hasAssign {
 		a, err := x.assignJSONPath(s, s.assign, result)
@@ -123,6 +128,7 @@ func (x *exec) finish(f *Frame, s *state, raw, result any, resultSelector bool) 
 	if err != nil {
 		return err
 	}
+	x.inspected(afterResultPath, out)
 	out, err = x.applyPathField(s.outputPath, "OutputPath", out)
 	if err != nil {
 		return err
@@ -139,15 +145,19 @@ func (x *exec) runPass(f *Frame, s *state) error {
 	if err != nil {
 		return err
 	}
+	if s.hasResult {
+		// the input plays no part: TestState shows neither the input path's nor the
+		// parameters' data
+		return x.finish(f, s, raw, clone(s.result), false)
+	}
+	x.inspected(afterInputPath, eff)
 	result := eff
 	if s.hasParameters {
 		if result, err = x.template(s.parameters, eff); err != nil {
 			return err
 		}
 	}
-	if s.hasResult {
-		result = clone(s.result)
-	}
+	x.inspected(afterParameters, result)
 	return x.finish(f, s, raw, result, false)
 }
 
@@ -167,6 +177,7 @@ func (x *exec) runSucceed(f *Frame, s *state) error {
 		if err != nil {
 			return err
 		}
+		x.inspected(afterInputPath, eff)
 		if out, err = x.applyPathField(s.outputPath, "OutputPath", eff); err != nil {
 			return err
 		}
@@ -176,6 +187,9 @@ func (x *exec) runSucceed(f *Frame, s *state) error {
 
 func (x *exec) runFail(f *Frame, s *state) error {
 	raw := decode(f.Input)
+	if !s.isJSONata() {
+		x.inspected(afterInputPath, raw)
+	}
 	e := &stateError{noName: true, noCause: true}
 	if s.isJSONata() {
 		states := x.statesVar(raw, nil)
@@ -300,6 +314,10 @@ func (x *exec) runWait(f *Frame, s *state) error {
 			at = parsed
 		}
 	}
+	// AWS keeps the delay in a signed 32-bit number of seconds
+	if at.Sub(x.now) > math.MaxInt32*time.Second {
+		return x.runtime("Wait state delay is too long.")
+	}
 	id := x.nextID()
 	f.Wait, f.Reply, f.Step = id, nil, stepTimer
 	x.effects = append(x.effects, TimerEffect{ID: id, At: at})
@@ -334,6 +352,7 @@ func (x *exec) finishInputOutput(f *Frame, s *state, raw any) error {
 	if err != nil {
 		return err
 	}
+	x.inspected(afterInputPath, eff)
 	var assigned map[string]any
 	if s.hasAssign {
 		if assigned, err = x.assignJSONPath(s, s.assign, eff); err != nil {
@@ -371,10 +390,4 @@ func parseTimestamp(s string) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	return t, true
-}
-
-// resolveInt reads an integer-valued field of a state given literally, by a JSONPath
-// reference (field+"Path") or, in JSONata, as an expression.
-func ceilSeconds(d float64) time.Duration {
-	return time.Duration(math.Ceil(d * float64(time.Second)))
 }
