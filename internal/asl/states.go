@@ -63,6 +63,9 @@ func (x *exec) contextObject() any {
 		obj["Map"] = map[string]any{"Item": map[string]any{"Index": json.Number(fmt.Sprint(x.item.index)), "Value": x.item.value}}
 		return obj
 	}
+	if x.probe != nil && x.probe.context != nil {
+		overlay(obj, x.probe.context)
+	}
 	x.ctxCache = obj
 	return obj
 }
