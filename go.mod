@@ -4,7 +4,7 @@ go 1.26.8
 
 require (
 	github.com/aws/aws-lambda-go v1.55.1 // tests only: unmodified aws-lambda-go functions run in Kiri
-	github.com/aws/aws-sdk-go-v2 v1.48.0 // tests only: real AWS clients drive Kiri
+	github.com/aws/aws-sdk-go-v2 v1.48.0 // real AWS clients drive Kiri in tests; `kiri sfn path` is a Step Functions client
 	github.com/aws/aws-sdk-go-v2/aws/protocol/eventstream v1.7.26 // event stream framing (vnd.amazon.eventstream) for streaming responses; AWS-maintained, pure Go
 	github.com/aws/aws-sdk-go-v2/config v1.33.19 // tests only: the SDK inside test functions reaches Kiri through AWS_ENDPOINT_URL
 	github.com/aws/aws-sdk-go-v2/credentials v1.21.1
@@ -20,7 +20,7 @@ require (
 	github.com/aws/aws-sdk-go-v2/service/s3 v1.114.8
 	github.com/aws/aws-sdk-go-v2/service/scheduler v1.18.2
 	github.com/aws/aws-sdk-go-v2/service/schemas v1.35.2 // tests only
-	github.com/aws/aws-sdk-go-v2/service/sfn v1.41.2 // tests only
+	github.com/aws/aws-sdk-go-v2/service/sfn v1.41.2 // tests, and `kiri sfn path`'s client
 	github.com/aws/aws-sdk-go-v2/service/sns v1.47.9
 	github.com/aws/aws-sdk-go-v2/service/sqs v1.52.10
 	github.com/aws/aws-sdk-go-v2/service/sts v1.52.0

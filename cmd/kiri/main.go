@@ -1,8 +1,9 @@
 // Command kiri is a serverless cloud in one binary: AWS-compatible functions, objects, queues,
 // events, workflows and tables on one port.
 //
-//	kiri [serve] [flags]   serve every service (the default)
-//	kiri version           print the version
+//	kiri [serve] [flags]                 serve every service (the default)
+//	kiri sfn path [flags] EXECUTION_ARN  print the path of a Step Functions execution
+//	kiri version                         print the version
 package main
 
 import (
@@ -53,6 +54,8 @@ func run(args []string, stdout, stderr io.Writer, stderrTerminal bool) error {
 	switch cmd {
 	case "serve":
 		return serve(args, stderr, stderrTerminal)
+	case "sfn":
+		return sfnCommand(context.Background(), args, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "kiri", buildVersion())
 		return nil
@@ -66,9 +69,10 @@ func run(args []string, stdout, stderr io.Writer, stderrTerminal bool) error {
 }
 
 func usage(w io.Writer) {
-	fmt.Fprintln(w, `usage: kiri [serve] [flags]   serve every service on one port (the default)
-       kiri version           print the version
-Run "kiri serve -h" for the flags.`)
+	fmt.Fprintln(w, `usage: kiri [serve] [flags]                 serve every service on one port (the default)
+       kiri sfn path [flags] EXECUTION_ARN  print the states a Step Functions execution visited
+       kiri version                         print the version
+Run "kiri serve -h" or "kiri sfn path -h" for the flags.`)
 }
 
 // parseServe reads serve's flags; each has a KIRI_* environment equivalent, which a flag

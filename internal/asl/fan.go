@@ -33,6 +33,13 @@ func (x *exec) runFanOut(f *Frame, s *state) error {
 		}
 	}
 	f.Effective = encode(eff)
+	if m := x.mocked(); m != nil {
+		f.Effective = nil
+		if m.Error != "" {
+			return &stateError{name: m.Error, cause: m.Cause}
+		}
+		return x.finish(f, s, raw, decode(m.Result), true)
+	}
 	if s.typ == "Parallel" {
 		started := x.emit(f, Event{Type: "ParallelStateStarted"})
 		fan := &Fan{Total: len(s.branches), Results: make([]json.RawMessage, len(s.branches)), StartPrev: started}

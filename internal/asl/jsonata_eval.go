@@ -47,7 +47,7 @@ func (x *exec) jsonataEval(expr, field string, states map[string]any) (any, erro
 			if !defined {
 				return nil, x.evalError(field, fmt.Sprintf("The JSONata expression '%s' specified for the field '%s' returned nothing (undefined).", expr, field))
 			}
-			if !isJSONValue(v) || v == "" && x.isFunction(expr, vars) {
+			if !isJSONValue(v) {
 				return nil, x.evalError(field, fmt.Sprintf("The JSONata expression '%s' specified for the field '%s' returned an unsupported result type.", expr, field))
 			}
 			return jsNumbers(v), nil
@@ -59,17 +59,6 @@ func (x *exec) jsonataEval(expr, field string, states map[string]any) (any, erro
 		msg = je.Code + ": " + je.Message
 	}
 	return nil, x.evalError(field, fmt.Sprintf("The JSONata expression '%s' specified for the field '%s' threw an error during evaluation. %s", expr, field, msg))
-}
-
-// isFunction reports whether expr evaluates to a function, which the engine hands out as ""
-// (as JSON.stringify writes one); only such results are evaluated twice.
-func (x *exec) isFunction(expr string, vars map[string]any) bool {
-	e, err := x.compiledJSONata("$type((" + expr + "\n))")
-	if err != nil {
-		return false
-	}
-	t, _, err := e.Evaluate(nil, vars)
-	return err == nil && t == "function"
 }
 
 // jsNumbers turns the float64s of a JSONata result into JSON numbers written as JavaScript

@@ -70,11 +70,14 @@ type Run struct {
 
 // Frame is one thread of states: the top level, a Parallel branch or a Map iteration.
 type Frame struct {
-	Block       int                        `json:"block"`
-	Index       int                        `json:"index"`
-	State       string                     `json:"state"`
-	Step        string                     `json:"step"`
-	Input       Text                       `json:"input"`
+	Block int    `json:"block"`
+	Index int    `json:"index"`
+	State string `json:"state"`
+	Step  string `json:"step"`
+	Input Text   `json:"input"`
+	// Canonical says Input is this interpreter's own encoding of it (the previous state's
+	// output), so a state that passes its input on unchanged may pass on these bytes.
+	Canonical   bool                       `json:"canonical,omitempty"`
 	EnteredID   int64                      `json:"enteredId"`
 	EnteredPrev int64                      `json:"enteredPrev,omitempty"` // the previousEventId of the state's entry
 	EnteredAt   time.Time                  `json:"enteredAt"`
@@ -518,7 +521,11 @@ func (x *exec) statePrefix() string {
 
 // exit records <Kind>StateExited and moves f on to the next state (or ends it).
 func (x *exec) exit(f *Frame, s *state, output any, assigned map[string]any, next string, end bool) error {
-	out := encode(output)
+	return x.exitText(f, s, encode(output), assigned, next, end)
+}
+
+// exitText is exit with the output already encoded.
+func (x *exec) exitText(f *Frame, s *state, out []byte, assigned map[string]any, next string, end bool) error {
 	if len(out) > maxPayload {
 		return &stateError{name: errDataLimit, cause: fmt.Sprintf("The state/task '%s' returned a result with a size exceeding the maximum number of bytes service limit.", s.name)}
 	}
@@ -557,7 +564,7 @@ func (x *exec) transition(f *Frame, out []byte, next string, end bool) {
 		f.Step, f.Output = stepDone, out
 		return
 	}
-	f.State, f.Input, f.Step = next, out, stepEnter
+	f.State, f.Input, f.Step, f.Canonical = next, out, stepEnter, true
 }
 
 // endFailed ends f with an error no Retry or Catch handled.

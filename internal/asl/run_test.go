@@ -719,3 +719,26 @@ func TestTasksThatNeverRan(t *testing.T) {
 		}
 	}
 }
+
+func TestPassStatesThatPassInputOnWriteItAsOtherStatesDo(t *testing.T) {
+	t.Parallel()
+	r, events := execute(t, `{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"B"},"B":{"Type":"Pass","ResultPath":null,"InputPath":"$","Next":"C"},
+		"C":{"Type":"Pass","OutputPath":"$","End":true}}}`, `{ "b": 1, "a": [1, 2.50] }`, nil)
+	var entered, exited []string
+	for _, e := range events {
+		if d := e.StateEnteredEventDetails; d != nil {
+			entered = append(entered, d.Input)
+		}
+		if d := e.StateExitedEventDetails; d != nil {
+			exited = append(exited, d.Output)
+		}
+	}
+	const canonical = `{"a":[1,2.50],"b":1}`
+	if _, out, _, _ := r.Status(); string(out) != canonical {
+		t.Errorf("output %s", out)
+	}
+	want := []string{`{ "b": 1, "a": [1, 2.50] }`, canonical, canonical}
+	if strings.Join(entered, "|") != strings.Join(want, "|") || strings.Join(exited, "|") != strings.Join(want[1:], "|")+"|"+canonical {
+		t.Errorf("entered %q\nexited %q", entered, exited)
+	}
+}

@@ -63,6 +63,9 @@ func (x *exec) contextObject() any {
 		obj["Map"] = map[string]any{"Item": map[string]any{"Index": json.Number(fmt.Sprint(x.item.index)), "Value": x.item.value}}
 		return obj
 	}
+	if x.probe != nil && x.probe.context != nil {
+		overlay(obj, x.probe.context)
+	}
 	x.ctxCache = obj
 	return obj
 }
@@ -137,6 +140,10 @@ func (x *exec) finish(f *Frame, s *state, raw, result any, resultSelector bool) 
 }
 
 func (x *exec) runPass(f *Frame, s *state) error {
+	if f.Canonical && x.probe == nil && s.passesInputOn() {
+		// its output is its input: skip decoding and encoding it again
+		return x.exitText(f, s, f.Input, nil, s.next, s.end)
+	}
 	raw := decode(f.Input)
 	if s.isJSONata() {
 		return x.finish(f, s, raw, raw, false)
@@ -159,6 +166,14 @@ func (x *exec) runPass(f *Frame, s *state) error {
 	}
 	x.inspected(afterParameters, result)
 	return x.finish(f, s, raw, result, false)
+}
+
+// passesInputOn reports whether a Pass state's output is its input, unchanged: a JSONPath
+// Pass state with no Result, Parameters or Assign and paths that select the whole input.
+func (s *state) passesInputOn() bool {
+	whole := func(p optPath) bool { return !p.set || !p.null && p.text == "$" }
+	return !s.isJSONata() && !s.hasResult && !s.hasParameters && !s.hasAssign &&
+		whole(s.inputPath) && whole(s.outputPath) && (whole(s.resultPath) || s.resultPath.null)
 }
 
 func (x *exec) runSucceed(f *Frame, s *state) error {

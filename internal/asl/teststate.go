@@ -124,6 +124,8 @@ type probe struct {
 	backoff    *float64 // nil when the matching retrier's attempts are spent
 	retries    int      // the retries the matching retrier already made
 	caught     *stateError
+	mock       *Mock          // replaces the tested Task's task, or its Map or Parallel branches
+	context    map[string]any // laid over the context object ($$)
 }
 
 // inspectField names a step of a state's data processing TestState shows.
@@ -174,6 +176,31 @@ type StateTestInput struct {
 	// RetrierRetryCount is stateConfiguration.retrierRetryCount: how many retries the
 	// matching retrier already made.
 	RetrierRetryCount int
+	// ContextObject is TestState's context: a JSON object laid over the context object ($$)
+	// the state sees, member by member; empty means none.
+	ContextObject []byte
+	// Mock, when set, stands in for the state's task (a Task state) or for its branches or
+	// iterations (a Parallel or Map state).
+	Mock *Mock
+}
+
+// Mock is TestState's mock: the result a mocked state's work returns, or the error it fails with.
+type Mock struct {
+	Result       []byte // JSON
+	Error, Cause string // when Error is set, the work fails with it
+}
+
+// overlay lays o over base, member by member: objects merge, other values replace.
+func overlay(base, o map[string]any) {
+	for k, v := range o {
+		bo, ok1 := base[k].(map[string]any)
+		vo, ok2 := v.(map[string]any)
+		if ok1 && ok2 {
+			overlay(bo, vo)
+			continue
+		}
+		base[k] = v
+	}
 }
 
 // Run runs the state once. A Task state's task runs through task; its retriers are not
@@ -196,7 +223,14 @@ func (t *StateTest) Run(in StateTestInput, task func(TaskEffect) (output []byte,
 			r.Root.Vars[k] = encode(v)
 		}
 	}
-	p := &probe{retries: in.RetrierRetryCount}
+	p := &probe{retries: in.RetrierRetryCount, mock: in.Mock}
+	if len(in.ContextObject) > 0 {
+		c, ok := decode(in.ContextObject).(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("asl: the context must be a JSON object")
+		}
+		p.context = c
+	}
 	p.insp.Input = string(r.Input)
 	for i := 0; i < 1000 && r.Root.Step != stepDone && r.Root.Step != stepFailed; i++ {
 		x := &exec{m: t.m, r: r, now: now.UTC(), probe: p}
@@ -204,6 +238,14 @@ func (t *StateTest) Run(in StateTestInput, task func(TaskEffect) (output []byte,
 		for _, e := range x.effects {
 			switch e := e.(type) {
 			case TaskEffect:
+				if m := p.mock; m != nil {
+					if m.Error != "" {
+						r.Fail(e.ID, m.Error, m.Cause)
+					} else {
+						r.Complete(e.ID, m.Result)
+					}
+					continue
+				}
 				if task == nil {
 					return nil, ErrTaskRunner
 				}
@@ -270,4 +312,12 @@ func decodeVars(vars map[string]json.RawMessage) map[string]any {
 		out[k] = decode(v)
 	}
 	return out
+}
+
+// mocked is TestState's mock when the state running is the tested one.
+func (x *exec) mocked() *Mock {
+	if x.probe == nil || len(x.stack) != 1 {
+		return nil
+	}
+	return x.probe.mock
 }

@@ -118,3 +118,55 @@ func TestStateTestChoiceAndVariables(t *testing.T) {
 		t.Fatalf("err %v", err)
 	}
 }
+
+func TestStateTestMocks(t *testing.T) {
+	t.Parallel()
+	run := func(def string, mock *Mock) *StateTestResult {
+		st, err := ParseStateTest([]byte(def), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := st.Run(StateTestInput{Input: []byte(`{"a":1}`), Context: testContext(), Now: testStart, Mock: mock}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	res := run(`{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","ResultSelector":{"p.$":"$.Payload"},"End":true}`,
+		&Mock{Result: []byte(`{"Payload":7}`)})
+	if res.Status != TestSucceeded || string(res.Output) != `{"p":7}` {
+		t.Errorf("mocked result: %+v", res)
+	}
+	res = run(`{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Catch":[{"ErrorEquals":["Other"],"Next":"X"},{"ErrorEquals":["Boom"],"Next":"Y"}],"End":true}`,
+		&Mock{Error: "Boom", Cause: "it broke"})
+	if res.Status != TestCaughtError || res.NextState != "Y" || res.Error != "Boom" || *res.Inspection.ErrorDetails.CatchIndex != 1 {
+		t.Errorf("mocked error caught: %+v", res)
+	}
+	res = run(`{"Type":"Parallel","Branches":[{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}],"ResultPath":"$.r","End":true}`,
+		&Mock{Result: []byte(`["m"]`)})
+	if res.Status != TestSucceeded || string(res.Output) != `{"a":1,"r":["m"]}` {
+		t.Errorf("mocked Parallel: %+v", res)
+	}
+	res = run(`{"Type":"Map","ItemProcessor":{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}},"Retry":[{"ErrorEquals":["States.ALL"]}],"End":true}`,
+		&Mock{Error: "States.TaskFailed", Cause: "c"})
+	if res.Status != TestRetriable || *res.Inspection.ErrorDetails.RetryIndex != 0 {
+		t.Errorf("mocked Map error retried: %+v", res)
+	}
+}
+
+func TestStateTestContextOverlaysTheContextObject(t *testing.T) {
+	t.Parallel()
+	st, err := ParseStateTest([]byte(`{"Type":"Pass","Parameters":{"n.$":"$$.Execution.Name","id.$":"$$.Execution.Id","x.$":"$$.Custom"},"End":true}`), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := st.Run(StateTestInput{Context: testContext(), Now: testStart,
+		ContextObject: []byte(`{"Execution":{"Name":"given"},"Custom":3}`)}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"id":"` + testContext().ExecutionArn + `","n":"given","x":3}`
+	if string(res.Output) != want {
+		t.Errorf("output %s, want %s", res.Output, want)
+	}
+}

@@ -2,7 +2,8 @@
 // evaluates it against JSON values, as jsonata-js does (the reference).
 //
 // Values in and out are nil (JSON null), bool, float64 (json.Number is
-// accepted on input), string, []any and map[string]any. Undefined, JSONata's
+// accepted on input), string, []any and map[string]any; a function in a result
+// is a Function (Marshal writes it as ""). Undefined, JSONata's
 // absence of a value, is reported by Evaluate's defined result. Object keys
 // keep the order an expression gives them inside the engine; a map given as
 // input is read in sorted key order.

@@ -270,3 +270,50 @@ func TestExprIsSafeForConcurrentUse(t *testing.T) {
 		}
 	}
 }
+
+func TestFunctionResultsAreFunctions(t *testing.T) {
+	t.Parallel()
+	for _, expr := range []string{`$sum`, `function($x){$x}`, `{"f": $uppercase, "n": 1}`, `[1, $substring(?, 1)]`} {
+		e, err := Compile(expr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, _, err := e.Evaluate(nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch r := v.(type) {
+		case Function:
+		case map[string]any:
+			if _, ok := r["f"].(Function); !ok {
+				t.Errorf("%s: %#v", expr, v)
+			}
+		case []any:
+			if _, ok := r[1].(Function); !ok {
+				t.Errorf("%s: %#v", expr, v)
+			}
+		default:
+			t.Errorf("%s: %#v is no Function", expr, v)
+		}
+		b, _ := Marshal(v)
+		if expr == `{"f": $uppercase, "n": 1}` && string(b) != `{"f":"","n":1}` {
+			t.Errorf("Marshal: %s", b)
+		}
+	}
+	// a function handed back in is the function again
+	e, _ := Compile(`$f("ab")`)
+	f, _, _ := mustCompile(t, `$uppercase`).Evaluate(nil, nil)
+	v, _, err := e.Evaluate(nil, map[string]any{"f": f})
+	if err != nil || v != "AB" {
+		t.Errorf("$f(\"ab\") = %v, %v", v, err)
+	}
+}
+
+func mustCompile(t *testing.T, expr string) *Expr {
+	t.Helper()
+	e, err := Compile(expr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}

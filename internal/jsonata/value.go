@@ -129,6 +129,8 @@ func fromGo(v any) any {
 		return o
 	case Func:
 		return v
+	case Function:
+		return v.fn
 	case func(args []any) (any, error):
 		return Func(v)
 	case *object, *array, null:
@@ -148,7 +150,16 @@ func fromGo(v any) any {
 	return fromGo(x)
 }
 
-// toGo converts an engine value into the caller's form. Functions become nil.
+// Function is a function in a result: a lambda, a built-in, a partial application, a
+// regular expression or a bound Func. It is not JSON data; Marshal writes it as "", as
+// jsonata-js's $string (JSON.stringify with jsonata's replacer) writes a function. Given back
+// as input or in vars, it is the function again.
+type Function struct{ fn any }
+
+// MarshalJSON writes a function as "", as Marshal does.
+func (Function) MarshalJSON() ([]byte, error) { return []byte(`""`), nil }
+
+// toGo converts an engine value into the caller's form. Functions become Function.
 func toGo(v any) any {
 	switch v := v.(type) {
 	case null:
@@ -156,10 +167,6 @@ func toGo(v any) any {
 	case *object:
 		m := make(map[string]any, len(v.keys))
 		for _, k := range v.keys {
-			if isFunction(v.vals[k]) {
-				m[k] = ""
-				continue
-			}
 			m[k] = toGo(v.vals[k])
 		}
 		return m
@@ -167,10 +174,6 @@ func toGo(v any) any {
 		out := make([]any, 0, len(v.items))
 		for _, x := range v.items {
 			if x == nil {
-				continue
-			}
-			if isFunction(x) {
-				out = append(out, "")
 				continue
 			}
 			out = append(out, toGo(x))
@@ -182,7 +185,7 @@ func toGo(v any) any {
 		return v
 	}
 	if isFunction(v) {
-		return ""
+		return Function{fn: v}
 	}
 	return nil
 }

@@ -71,6 +71,17 @@ func (s *Service) operations() authz.Operations {
 			return []authz.Request{s.request(ctx, "states:UntagResource", v(in.ResourceArn),
 				authz.Keys{TagKeys: append([]string{}, in.TagKeys...)})}, nil
 		}),
+		// TestState acts as roleArn, and revealing secrets is an action of its own
+		"TestState": authz.On(func(ctx context.Context, in *TestStateInput) ([]authz.Request, error) {
+			reqs := []authz.Request{{Action: "states:TestState", Resource: "*"}}
+			if in.RoleArn != nil {
+				reqs = append(reqs, passRole(v(in.RoleArn)))
+			}
+			if awsproto.Value(in.RevealSecrets) {
+				reqs = append(reqs, authz.Request{Action: "states:RevealSecrets", Resource: "*"})
+			}
+			return reqs, nil
+		}),
 		"ListStateMachines":              everything("states:ListStateMachines"),
 		"ListActivities":                 everything("states:ListActivities"),
 		"ValidateStateMachineDefinition": everything("states:ValidateStateMachineDefinition"),

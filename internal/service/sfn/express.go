@@ -60,8 +60,10 @@ func (s *Service) runExpress(ctx context.Context, ex *execution) error {
 	var timers []asl.TimerEffect
 	for {
 		events, effects := run.Step(m, s.now())
-		for _, e := range events {
-			history = append(history, fromASL(e))
+		if logsHistory(ex.Logging) { // the history goes nowhere else
+			for _, e := range events {
+				history = append(history, fromASL(e))
+			}
 		}
 		if run.Finished {
 			break

@@ -68,13 +68,22 @@ func isErrorEvent(typ string) bool {
 	return strings.HasSuffix(typ, "Failed") || strings.HasSuffix(typ, "TimedOut") || strings.HasSuffix(typ, "Aborted")
 }
 
+// logsHistory reports whether a logging configuration sends history events anywhere.
+func logsHistory(l *LoggingConfiguration) bool {
+	if l == nil {
+		return false
+	}
+	level := awsproto.Value(l.Level)
+	return level != "" && level != "OFF" && len(l.Destinations) > 0 && l.Destinations[0].CloudWatchLogsLogGroup != nil
+}
+
 // logHistory writes an execution's history events to the log group its logging configuration
 // names, filtered by its level.
 func (s *Service) logHistory(ctx context.Context, l *LoggingConfiguration, execARN, stream string, events []historyEvent) {
-	level := awsproto.Value(l.Level)
-	if level == "" || level == "OFF" || len(l.Destinations) == 0 || l.Destinations[0].CloudWatchLogsLogGroup == nil {
+	if !logsHistory(l) {
 		return
 	}
+	level := awsproto.Value(l.Level)
 	account, region, group, ok := logGroupOf(awsproto.Value(l.Destinations[0].CloudWatchLogsLogGroup.LogGroupArn))
 	if !ok {
 		return

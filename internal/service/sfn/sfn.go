@@ -39,6 +39,7 @@ type Service struct {
 	log      *slog.Logger
 	now      func() time.Time
 	machines machines
+	schemas  schemas
 }
 
 // New migrates Step Functions' tables and registers its operations, its queue handlers and its
@@ -76,6 +77,7 @@ func New(ctx context.Context, d service.Deps) (*Service, error) {
 	awsproto.Handle(s.api, "TagResource", s.tagResource)
 	awsproto.Handle(s.api, "UntagResource", s.untagResource)
 	awsproto.Handle(s.api, "ListTagsForResource", s.listTagsForResource)
+	awsproto.Handle(s.api, "TestState", s.testState)
 	s.registerDriver()
 	if d.Targets != nil {
 		d.Targets.Register("states", kind{s})
