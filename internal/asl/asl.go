@@ -71,7 +71,11 @@ func (e *ValidationError) Error() string {
 		}
 		parts = append(parts, s)
 	}
-	return "Invalid State Machine Definition: '" + strings.Join(parts, ", ") + "'"
+	// one error is quoted; several are each quoted, and their list too
+	if len(parts) == 1 {
+		return "Invalid State Machine Definition: '" + parts[0] + "'"
+	}
+	return "Invalid State Machine Definition: ''" + strings.Join(parts, "', '") + "''"
 }
 
 // Machine is a parsed, valid state machine definition. It is immutable and safe for
@@ -84,9 +88,20 @@ type Machine struct {
 	jsonata    sync.Map // compiled JSONata expressions by text
 }
 
-// Parse parses and validates a definition. An invalid one yields a *ValidationError.
-func Parse(definition []byte) (*Machine, error) {
-	m, diags := parse(definition)
+// State machine types.
+const (
+	Standard = "STANDARD"
+	Express  = "EXPRESS"
+)
+
+// Parse parses and validates a definition of a Standard state machine. An invalid one
+// yields a *ValidationError.
+func Parse(definition []byte) (*Machine, error) { return ParseType(definition, Standard) }
+
+// ParseType parses and validates a definition for a state machine of the given type
+// (Standard or Express, which refuses .sync, .waitForTaskToken and activities).
+func ParseType(definition []byte, machineType string) (*Machine, error) {
+	m, diags := parse(definition, machineType)
 	for _, d := range diags {
 		if d.Severity == "ERROR" {
 			return nil, &ValidationError{Diagnostics: diags}
@@ -95,10 +110,13 @@ func Parse(definition []byte) (*Machine, error) {
 	return m, nil
 }
 
-// Validate returns ValidateStateMachineDefinition's diagnostics for a definition; none means
-// it is valid.
-func Validate(definition []byte) []Diagnostic {
-	_, diags := parse(definition)
+// Validate returns ValidateStateMachineDefinition's diagnostics for a Standard state
+// machine's definition; none means it is valid.
+func Validate(definition []byte) []Diagnostic { return ValidateType(definition, Standard) }
+
+// ValidateType returns the diagnostics for a definition of a state machine of the given type.
+func ValidateType(definition []byte, machineType string) []Diagnostic {
+	_, diags := parse(definition, machineType)
 	return diags
 }
 

@@ -4,9 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/big"
-	"slices"
 	"strings"
-	"time"
 )
 
 // choiceRule is one rule of a Choice state: a comparison, And/Or/Not of rules, or (JSONata)
@@ -199,6 +197,7 @@ func (x *exec) runChoice(f *Frame, s *state) error {
 	if err != nil {
 		return err
 	}
+	x.inspected(afterInputPath, eff)
 	for _, r := range s.choices {
 		ok, err := x.matchRule(r, eff)
 		if err != nil {
@@ -415,6 +414,3 @@ func stringMatches(s, pat string) bool {
 	}
 	return ti == len(toks)
 }
-
-var _ = slices.Contains[[]string]
-var _ = time.Now

@@ -3,9 +3,11 @@ package asl
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -28,8 +30,6 @@ type optPath struct {
 	text string
 }
 
-// num is an integer or float field given literally, by a reference path, or (JSONata) by an
-// expression string.
 type retrier struct {
 	errorEquals []string
 	interval    float64
@@ -92,9 +92,10 @@ func (s *state) field(name string) (any, bool) {
 }
 
 type parser struct {
-	m     *Machine
-	diags []Diagnostic
-	names map[string]bool
+	m       *Machine
+	diags   []Diagnostic
+	names   map[string]bool
+	express bool
 }
 
 func (p *parser) errorf(loc, code, format string, args ...any) {
@@ -122,20 +123,22 @@ func decodeJSON(b []byte) (any, error) {
 	return v, nil
 }
 
-func parse(definition []byte) (*Machine, []Diagnostic) {
-	p := &parser{m: &Machine{definition: append(json.RawMessage(nil), definition...)}, names: map[string]bool{}}
+func parse(definition []byte, machineType string) (*Machine, []Diagnostic) {
+	p := &parser{m: &Machine{definition: append(json.RawMessage(nil), definition...)}, names: map[string]bool{}, express: machineType == Express}
 	if len(bytes.TrimSpace(definition)) == 0 {
-		p.errorf("", "MISSING_DESCRIPTION", "Received a null or empty workflow input.")
+		p.schemaf("", "Definition must be a valid JSON object")
 		return nil, p.diags
 	}
 	v, err := decodeJSON(definition)
 	if err != nil {
-		p.errorf("", "INVALID_JSON_DESCRIPTION", "%s", err.Error())
+		// located as Jackson, which AWS parses with, locates its errors
+		where := jsonErrorSource(definition, err)
+		p.errorf(where, "INVALID_JSON_DESCRIPTION", "%s\n at %s", err.Error(), where)
 		return nil, p.diags
 	}
 	top, ok := v.(map[string]any)
 	if !ok {
-		p.errorf("", "INVALID_JSON_DESCRIPTION", "The definition must be a JSON object")
+		p.schemaf("", "Definition must be a valid JSON object")
 		return nil, p.diags
 	}
 	lang := JSONPath
@@ -163,6 +166,30 @@ func parse(definition []byte) (*Machine, []Diagnostic) {
 	return p.m, nil
 }
 
+// jsonErrorSource writes where a JSON syntax error is as Jackson does:
+// [Source: (String)"..."; line: 1, column: 4].
+func jsonErrorSource(def []byte, err error) string {
+	offset := len(def)
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		offset = int(se.Offset)
+	}
+	offset = min(offset, len(def))
+	line, col := 1, 1
+	for _, c := range def[:offset] {
+		if c == '\n' {
+			line, col = line+1, 1
+		} else {
+			col++
+		}
+	}
+	src := string(def)
+	if len(src) > 500 {
+		src = src[:500] + "[truncated " + strconv.Itoa(len(def)-500) + " chars]"
+	}
+	return fmt.Sprintf("[Source: (String)%q; line: %d, column: %d]", src, line, col-1)
+}
+
 func (p *parser) unknownFields(obj map[string]any, loc string, allowed []string) {
 	keys := slices.Sorted(maps.Keys(obj))
 	for _, k := range keys {
@@ -177,16 +204,26 @@ func (p *parser) parseBlock(obj map[string]any, loc, lang string) int {
 	b := &block{states: map[string]*state{}}
 	id := len(p.m.blocks)
 	p.m.blocks = append(p.m.blocks, b)
+	var missing []string
+	for _, f := range []string{"States", "StartAt"} {
+		if _, present := obj[f]; !present {
+			missing = append(missing, f)
+		}
+	}
+	if len(missing) > 0 {
+		at := loc
+		if at == "" {
+			at = "/"
+		}
+		p.schemaf(at, "These fields are required: [%s]", strings.Join(missing, ", "))
+	}
 	startAt, ok := obj["StartAt"].(string)
-	if _, present := obj["StartAt"]; !present {
-		p.schemaf(loc, "These fields are required: [StartAt]")
-	} else if !ok {
+	if _, present := obj["StartAt"]; present && !ok {
 		p.schemaf(loc+"/StartAt", "The value for the field 'StartAt' must be a STRING")
 	}
 	b.startAt = startAt
 	states, ok := obj["States"].(map[string]any)
 	if _, present := obj["States"]; !present {
-		p.schemaf(loc, "These fields are required: [States]")
 		return id
 	} else if !ok {
 		p.schemaf(loc+"/States", "The value for the field 'States' must be an OBJECT")
@@ -222,7 +259,7 @@ func (p *parser) parseBlock(obj map[string]any, loc, lang string) int {
 }
 
 func (p *parser) checkTransitions(b *block, loc string) {
-	terminal := false
+	terminal, missingTarget := false, false
 	reach := map[string]bool{}
 	var visit func(n string)
 	visit = func(n string) {
@@ -247,13 +284,15 @@ func (p *parser) checkTransitions(b *block, loc string) {
 		for _, t := range s.targetFields() {
 			if _, ok := b.states[t.name]; !ok && t.name != "" {
 				p.errorf(s.path+t.loc, "MISSING_TRANSITION_TARGET", "Missing 'Next' target: %s", t.name)
+				missingTarget = true
 			}
 		}
 		if !reach[n] && b.states[b.startAt] != nil {
 			p.errorf(s.path, "MISSING_TRANSITION_TARGET", "State \"%s\" is not reachable.", n)
 		}
 	}
-	if !terminal && len(b.states) > 0 {
+	// a missing target may well be the missing terminal state: it is reported alone
+	if !terminal && len(b.states) > 0 && !missingTarget {
 		p.errorf(loc, "MISSING_END_STATE", "Workflow has no terminal state")
 	}
 }
@@ -319,7 +358,7 @@ func (p *parser) parseState(name string, so map[string]any, loc, parentLang stri
 		case qs != JSONPath && qs != JSONata:
 			p.schemaf(loc+"/QueryLanguage", "The value for the field 'QueryLanguage' must be one of [JSONPath, JSONata]")
 		case parentLang == JSONata && qs == JSONPath:
-			p.schemaf(loc+"/QueryLanguage", "The QueryLanguage of a state cannot be JSONPath when the state machine's QueryLanguage is JSONata")
+			p.schemaf(loc, "'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' for whole state machine")
 		default:
 			s.lang = qs
 		}
@@ -388,6 +427,8 @@ func (p *parser) parseState(name string, so map[string]any, loc, parentLang stri
 			p.schemaf(loc, "These fields are required: [Resource]")
 		} else if !strings.HasPrefix(s.resource, "arn:") {
 			p.errorf(loc+"/Resource", "INVALID_RESOURCE", "Invalid Resource: %s", s.resource)
+		} else if p.express {
+			p.checkExpressResource(s.resource, loc+"/Resource")
 		}
 		s.credentials = so["Credentials"]
 		hb, hasHB := intValue(so["HeartbeatSeconds"])
@@ -480,6 +521,18 @@ func (p *parser) checkNumbers(so map[string]any, loc, lang string) {
 		case f < nf.min || nf.name == "ToleratedFailurePercentage" && f > 100:
 			p.schemaf(loc+"/"+nf.name, "The value for the field '%s' is out of range", nf.name)
 		}
+	}
+}
+
+// checkExpressResource refuses the integration patterns Express state machines lack.
+func (p *parser) checkExpressResource(resource, loc string) {
+	switch {
+	case strings.HasSuffix(resource, ".waitForTaskToken"):
+		p.schemaf(loc, "Express state machine does not support '.waitForTaskToken' service integration ")
+	case strings.HasSuffix(resource, ".sync") || strings.Contains(resource, ".sync:"):
+		p.schemaf(loc, "Express state machine does not support '.sync' service integration ")
+	case kindOf(resource) == kindActivity:
+		p.schemaf(loc, "Express state machine does not support Activity resources ")
 	}
 }
 

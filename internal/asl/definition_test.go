@@ -3,6 +3,7 @@ package asl
 import (
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -12,9 +13,14 @@ func TestValidateDiagnostics(t *testing.T) {
 		def  string
 		want []Diagnostic
 	}{
-		"valid":    {`{"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}}`, nil},
-		"bad json": {`{"StartAt":`, []Diagnostic{{"ERROR", "INVALID_JSON_DESCRIPTION", "unexpected EOF", ""}}},
-		"empty":    {` `, []Diagnostic{{"ERROR", "MISSING_DESCRIPTION", "Received a null or empty workflow input.", ""}}},
+		"valid": {`{"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}}`, nil},
+		// the following four as AWS recorded them (localstack's test_sfn_api_validation snapshots)
+		"bad json": {`{"StartAt":`, []Diagnostic{{"ERROR", "INVALID_JSON_DESCRIPTION",
+			"unexpected EOF\n at [Source: (String)\"{\\\"StartAt\\\":\"; line: 1, column: 11]", `[Source: (String)"{\"StartAt\":"; line: 1, column: 11]`}}},
+		"empty":      {` `, []Diagnostic{{"ERROR", "SCHEMA_VALIDATION_FAILED", "Definition must be a valid JSON object", ""}}},
+		"empty dict": {`{}`, []Diagnostic{{"ERROR", "SCHEMA_VALIDATION_FAILED", "These fields are required: [States, StartAt]", "/"}}},
+		"query language downgrade": {`{"QueryLanguage":"JSONata","StartAt":"Pass","States":{"Pass":{"Type":"Pass","QueryLanguage":"JSONPath","End":true}}}`, []Diagnostic{
+			{"ERROR", "SCHEMA_VALIDATION_FAILED", "'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' for whole state machine", "/States/Pass"}}},
 		"next not a string": {`{"StartAt":"A","States":{"A":{"Type":"Pass","Next":1},"B":{"Type":"Succeed"}}}`, []Diagnostic{
 			{"ERROR", "SCHEMA_VALIDATION_FAILED", "The value for the field 'Next' must be a STRING", "/States/A/Next"},
 			{"ERROR", "SCHEMA_VALIDATION_FAILED", "This state must have exactly one of 'Next' or 'End'", "/States/A"},
@@ -22,6 +28,8 @@ func TestValidateDiagnostics(t *testing.T) {
 		}},
 		"missing target": {`{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"Nope"}}}`, []Diagnostic{
 			{"ERROR", "MISSING_TRANSITION_TARGET", "Missing 'Next' target: Nope", "/States/A/Next"},
+		}},
+		"no terminal state": {`{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"B"},"B":{"Type":"Pass","Next":"A"}}}`, []Diagnostic{
 			{"ERROR", "MISSING_END_STATE", "Workflow has no terminal state", ""},
 		}},
 		"unknown field": {`{"StartAt":"A","States":{"A":{"Type":"Pass","End":true,"Bogus":1}}}`, []Diagnostic{
@@ -35,7 +43,6 @@ func TestValidateDiagnostics(t *testing.T) {
 		}},
 		"nested missing target": {`{"StartAt":"P","States":{"P":{"Type":"Parallel","End":true,"Branches":[{"StartAt":"X","States":{"X":{"Type":"Pass","Next":"Y"}}}]}}}`, []Diagnostic{
 			{"ERROR", "MISSING_TRANSITION_TARGET", "Missing 'Next' target: Y", "/States/P/Branches[0]/States/X/Next"},
-			{"ERROR", "MISSING_END_STATE", "Workflow has no terminal state", "/States/P/Branches[0]"},
 		}},
 	} {
 		got := Validate([]byte(c.def))
@@ -52,11 +59,16 @@ func TestParseReportsInvalidDefinition(t *testing.T) {
 	if !errors.As(err, &ve) {
 		t.Fatalf("err %v", err)
 	}
-	want := "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: The value for the field 'Next' must be a STRING at /States/A/Next, " +
-		"SCHEMA_VALIDATION_FAILED: This state must have exactly one of 'Next' or 'End' at /States/A, " +
-		"MISSING_END_STATE: Workflow has no terminal state'"
+	want := "Invalid State Machine Definition: ''SCHEMA_VALIDATION_FAILED: The value for the field 'Next' must be a STRING at /States/A/Next', " +
+		"'SCHEMA_VALIDATION_FAILED: This state must have exactly one of 'Next' or 'End' at /States/A', " +
+		"'MISSING_END_STATE: Workflow has no terminal state''"
 	if err.Error() != want {
 		t.Fatalf("got  %s\nwant %s", err, want)
+	}
+	_, err = Parse([]byte(`{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"B"}}}`))
+	if want := "Invalid State Machine Definition: 'MISSING_TRANSITION_TARGET: Missing 'Next' target: B at /States/A/Next'"; err == nil ||
+		!strings.HasPrefix(err.Error(), want[:len(want)-1]) {
+		t.Fatalf("got %v", err)
 	}
 }
 
@@ -116,5 +128,22 @@ func TestAssignNamesVariables(t *testing.T) {
 	bad := `{"StartAt":"A","States":{"A":{"Type":"Pass","Assign":{"1a":1,"b-c":2,"d.$":"nope"},"End":true}}}`
 	if d := Validate([]byte(bad)); len(d) != 3 {
 		t.Fatalf("diagnostics %+v", d)
+	}
+}
+
+func TestExpressRefusesCallbacksSyncAndActivities(t *testing.T) {
+	t.Parallel()
+	def := `{"StartAt":"SendMessageWithWait","States":{"SendMessageWithWait":{"Type":"Task","Resource":"arn:aws:states:::sqs:sendMessage.waitForTaskToken","End":true}}}`
+	if d := Validate([]byte(def)); d != nil {
+		t.Fatalf("Standard: %+v", d)
+	}
+	want := []Diagnostic{{"ERROR", "SCHEMA_VALIDATION_FAILED", "Express state machine does not support '.waitForTaskToken' service integration ", "/States/SendMessageWithWait/Resource"}}
+	if d := ValidateType([]byte(def), Express); !slices.Equal(d, want) {
+		t.Fatalf("Express: %+v", d)
+	}
+	for _, res := range []string{"arn:aws:states:::states:startExecution.sync:2", "arn:aws:states:us-east-1:111111111111:activity:a"} {
+		if _, err := ParseType([]byte(`{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"`+res+`","End":true}}}`), Express); err == nil {
+			t.Errorf("Express accepted %s", res)
+		}
 	}
 }

@@ -50,6 +50,10 @@ func (x *exec) retry(f *Frame, s *state, e *stateError) bool {
 		if r.jitterFull {
 			delay = rand.Float64() * delay
 		}
+		if x.probe != nil && f == x.r.Root {
+			x.probe.retryIndex, x.probe.backoff = &i, &delay
+			return false
+		}
 		f.Retries[i]++
 		f.RetryCount++
 		id := x.nextID()
@@ -78,9 +82,12 @@ func (x *exec) catch(f *Frame, s *state, e *stateError) bool {
 	if e.name == errRuntime {
 		return false
 	}
-	for _, c := range s.catch {
+	for i, c := range s.catch {
 		if !matchesError(c.errorEquals, e.name) {
 			continue
+		}
+		if x.probe != nil && f == x.r.Root {
+			x.probe.catchIndex = &i
 		}
 		if err := x.caught(f, s, c, e); err != nil {
 			ee, ok := err.(*stateError)

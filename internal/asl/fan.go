@@ -17,15 +17,18 @@ func (x *exec) runFanOut(f *Frame, s *state) error {
 			if eff, err = x.jsonataValue(s.arguments, "Arguments", x.statesVar(raw, nil)); err != nil {
 				return err
 			}
+			x.inspected(afterArguments, eff)
 		}
 	} else {
 		if eff, err = x.applyPathField(s.inputPath, "InputPath", raw); err != nil {
 			return err
 		}
+		x.inspected(afterInputPath, eff)
 		if s.hasParameters && s.typ == "Parallel" {
 			if eff, err = x.template(s.parameters, eff); err != nil {
 				return err
 			}
+			x.inspected(afterParameters, eff)
 		}
 	}
 	f.Effective = encode(eff)
@@ -43,7 +46,7 @@ func (x *exec) runFanOut(f *Frame, s *state) error {
 	if err != nil {
 		return err
 	}
-	fan := &Fan{Total: len(items), Results: make([]json.RawMessage, len(items))}
+	fan := &Fan{Total: len(items), Results: make([]json.RawMessage, len(items)), TolCount: -1, TolPct: -1}
 	if fan.Max, err = x.mapMaxConcurrency(s, raw, eff); err != nil {
 		return err
 	}
@@ -132,7 +135,7 @@ func (x *exec) mapTolerance(s *state, raw, eff any, fan *Fan) error {
 		if n < 0 {
 			return x.runtime("ToleratedFailureCount cannot be negative.")
 		}
-		fan.Tolerated, fan.HasTol = int(n), true
+		fan.TolCount = int(n)
 	}
 	p, ok, err := x.mapNumber(s, "ToleratedFailurePercentage", raw, eff, false)
 	if err != nil {
@@ -142,15 +145,10 @@ func (x *exec) mapTolerance(s *state, raw, eff any, fan *Fan) error {
 		if p < 0 || p > 100 {
 			return x.runtime("ToleratedFailurePercentage must be between 0 and 100.")
 		}
-		fan.TolPct, fan.HasTol = p, true
-		if _, has := fan.toleratedCountSet(); !has {
-			fan.Tolerated = -1
-		}
+		fan.TolPct = p
 	}
 	return nil
 }
-
-func (f *Fan) toleratedCountSet() (int, bool) { return f.Tolerated, f.Tolerated > 0 }
 
 // mapNumber reads a numeric Map field given literally, through its Path form or as JSONata.
 func (x *exec) mapNumber(s *state, field string, raw, eff any, integer bool) (float64, bool, error) {
@@ -257,7 +255,7 @@ func (x *exec) fan(f *Frame, s *state) bool {
 				continue
 			}
 			e := failureError(c.Err)
-			if isMap && fan.HasTol {
+			if isMap && fan.hasTolerance() {
 				e = newError(errToleratedFailure, "The specified tolerated failure threshold was exceeded")
 			}
 			x.abortChildren(f, s)
@@ -282,18 +280,21 @@ func (x *exec) fan(f *Frame, s *state) bool {
 	return true
 }
 
-// tolerates reports whether the failures so far stay within the tolerated threshold.
+func (fan *Fan) hasTolerance() bool { return fan.TolCount >= 0 || fan.TolPct >= 0 }
+
+// tolerates reports whether the failures so far stay within the tolerated thresholds: a Map
+// state fails as soon as either is exceeded.
 func (fan *Fan) tolerates() bool {
-	if !fan.HasTol {
+	if !fan.hasTolerance() {
 		return false
 	}
-	if fan.Tolerated >= 0 && fan.Failed <= fan.Tolerated {
-		return true
+	if fan.TolCount >= 0 && fan.Failed > fan.TolCount {
+		return false
 	}
-	if fan.TolPct > 0 && fan.Total > 0 && float64(fan.Failed)*100/float64(fan.Total) <= fan.TolPct {
-		return true
+	if fan.TolPct >= 0 && float64(fan.Failed)*100 > fan.TolPct*float64(fan.Total) {
+		return false
 	}
-	return false
+	return true
 }
 
 func failureError(fl *Failure) *stateError {

@@ -1,6 +1,7 @@
 package asl
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -49,7 +50,7 @@ func (x *exec) jsonataEval(expr, field string, states map[string]any) (any, erro
 			if !isJSONValue(v) || v == "" && x.isFunction(expr, vars) {
 				return nil, x.evalError(field, fmt.Sprintf("The JSONata expression '%s' specified for the field '%s' returned an unsupported result type.", expr, field))
 			}
-			return v, nil
+			return jsNumbers(v), nil
 		}
 	}
 	msg := err.Error()
@@ -69,6 +70,26 @@ func (x *exec) isFunction(expr string, vars map[string]any) bool {
 	}
 	t, _, err := e.Evaluate(nil, vars)
 	return err == nil && t == "function"
+}
+
+// jsNumbers turns the float64s of a JSONata result into JSON numbers written as JavaScript
+// writes them (1e-7, not Go's 1e-07).
+func jsNumbers(v any) any {
+	switch t := v.(type) {
+	case float64:
+		if b, err := jsonata.Marshal(t); err == nil {
+			return json.Number(b)
+		}
+	case []any:
+		for i, e := range t {
+			t[i] = jsNumbers(e)
+		}
+	case map[string]any:
+		for k, e := range t {
+			t[k] = jsNumbers(e)
+		}
+	}
+	return v
 }
 
 // isJSONValue reports whether v (deeply) is JSON data rather than, say, a function.

@@ -184,7 +184,8 @@ func (x *exec) compilePath(path string) (*jsonpath.Path, error) {
 	return p, nil
 }
 
-// applyInputPath selects a state's effective input.
+// applyPathField applies InputPath, OutputPath or ItemsPath: absent keeps the value, null
+// makes it {}.
 func (x *exec) applyPathField(op optPath, field string, input any) (any, error) {
 	if !op.set {
 		return input, nil

@@ -98,17 +98,16 @@ type Failure struct {
 
 // Fan is the progress of a Map or Parallel state's children.
 type Fan struct {
-	Total     int               `json:"total"`
-	Max       int               `json:"max"`
-	Next      int               `json:"next"`
-	Running   int               `json:"running"`
-	Failed    int               `json:"failed"`
-	Tolerated int               `json:"tolerated"`
-	TolPct    float64           `json:"tolPct"`
-	HasTol    bool              `json:"hasTol,omitempty"`
-	Results   []json.RawMessage `json:"results"`
-	Items     []json.RawMessage `json:"items,omitempty"`
-	Err       *Failure          `json:"err,omitempty"`
+	Total    int               `json:"total"`
+	Max      int               `json:"max"`
+	Next     int               `json:"next"`
+	Running  int               `json:"running"`
+	Failed   int               `json:"failed"`
+	TolCount int               `json:"tolCount"` // ToleratedFailureCount, -1 when not set
+	TolPct   float64           `json:"tolPct"`   // ToleratedFailurePercentage, -1 when not set
+	Results  []json.RawMessage `json:"results"`
+	Items    []json.RawMessage `json:"items,omitempty"`
+	Err      *Failure          `json:"err,omitempty"`
 }
 
 // Frame steps.
@@ -296,6 +295,8 @@ type exec struct {
 	// the current Map item, for $$.Map.Item while evaluating an ItemSelector
 	item     *mapItem
 	ctxCache any
+	// probe, set by TestState, runs one state and records what it did
+	probe *probe
 }
 
 type mapItem struct {
@@ -499,6 +500,10 @@ func (x *exec) emitExit(f *Frame, s *state, out []byte, assigned map[string]any)
 
 func (x *exec) transition(f *Frame, out []byte, next string, end bool) {
 	f.Effective, f.Token = nil, ""
+	if x.probe != nil && f == x.r.Root {
+		x.probe.next = next
+		end = true
+	}
 	if end {
 		f.Step, f.Output = stepDone, out
 		return
@@ -534,6 +539,10 @@ func (x *exec) raise(f *Frame, s *state, err error) {
 	children, fan := f.Children, f.Fan
 	f.Children, f.Fan = nil, nil
 	if x.retry(f, s, e) {
+		return
+	}
+	if x.probe != nil && x.probe.retryIndex != nil && f == x.r.Root {
+		x.endFailed(f, e)
 		return
 	}
 	// a Map or Parallel state that is not retried records its failure, unless it failed

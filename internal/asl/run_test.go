@@ -309,6 +309,13 @@ func TestMapToleratedFailures(t *testing.T) {
 	if status, _, name, _ := r.Status(); status != StatusFailed || name != "States.ExceedToleratedFailureThreshold" {
 		t.Fatalf("status %s error %s", status, name)
 	}
+	pct := strings.Replace(def, `"ToleratedFailureCount":1`, `"ToleratedFailurePercentage":50`, 1)
+	if r, _ = execute(t, pct, `[0,1]`, nil); r.Phase != StatusSucceeded {
+		t.Fatalf("50%% failed with 50%% tolerated: %s", r.Phase)
+	}
+	if r, _ = execute(t, pct, `[0,0,1]`, nil); r.Phase != StatusFailed {
+		t.Fatalf("67%% failed with 50%% tolerated: %s", r.Phase)
+	}
 }
 
 func TestMaxConcurrencyLimitsRunningIterations(t *testing.T) {

@@ -3,7 +3,6 @@ package asl
 import (
 	"encoding/json"
 	"fmt"
-	"math"
 	"strings"
 	"time"
 )
@@ -96,6 +95,7 @@ func (x *exec) assignJSONPath(s *state, assign any, value any) (map[string]any, 
 // finish ends a Pass, Task, Map or Parallel state with its result: ResultSelector, Assign,
 // ResultPath and OutputPath (JSONPath) or Assign and Output (JSONata), then the transition.
 func (x *exec) finish(f *Frame, s *state, raw, result any, resultSelector bool) error {
+	x.inspected(stateResult, result)
 	if s.isJSONata() {
 		states := x.statesVar(raw, map[string]any{"result": result})
 		out, assigned, err := x.jsonataAssignOutput(states, s.assign, s.hasAssign, s.output, s.hasOutput, result)
@@ -110,6 +110,7 @@ func (x *exec) finish(f *Frame, s *state, raw, result any, resultSelector bool) 
 			return err
 		}
 		result = r
+		x.inspected(afterResultSelector, result)
 	}
 	var assigned map[string]any
 	if s.hasAssign {
@@ -123,6 +124,7 @@ func (x *exec) finish(f *Frame, s *state, raw, result any, resultSelector bool) 
 	if err != nil {
 		return err
 	}
+	x.inspected(afterResultPath, out)
 	out, err = x.applyPathField(s.outputPath, "OutputPath", out)
 	if err != nil {
 		return err
@@ -139,11 +141,13 @@ func (x *exec) runPass(f *Frame, s *state) error {
 	if err != nil {
 		return err
 	}
+	x.inspected(afterInputPath, eff)
 	result := eff
 	if s.hasParameters {
 		if result, err = x.template(s.parameters, eff); err != nil {
 			return err
 		}
+		x.inspected(afterParameters, result)
 	}
 	if s.hasResult {
 		result = clone(s.result)
@@ -334,6 +338,7 @@ func (x *exec) finishInputOutput(f *Frame, s *state, raw any) error {
 	if err != nil {
 		return err
 	}
+	x.inspected(afterInputPath, eff)
 	var assigned map[string]any
 	if s.hasAssign {
 		if assigned, err = x.assignJSONPath(s, s.assign, eff); err != nil {
@@ -371,10 +376,4 @@ func parseTimestamp(s string) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	return t, true
-}
-
-// resolveInt reads an integer-valued field of a state given literally, by a JSONPath
-// reference (field+"Path") or, in JSONata, as an expression.
-func ceilSeconds(d float64) time.Duration {
-	return time.Duration(math.Ceil(d * float64(time.Second)))
 }

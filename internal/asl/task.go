@@ -56,6 +56,7 @@ func (x *exec) runTask(f *Frame, s *state) error {
 				return err
 			}
 			params = v
+			x.inspected(afterArguments, params)
 		}
 		var err error
 		if timeout, hasTimeout, err = x.jsonataSeconds(s, "TimeoutSeconds", states); err != nil {
@@ -75,10 +76,12 @@ func (x *exec) runTask(f *Frame, s *state) error {
 			return err
 		}
 		params = eff
+		x.inspected(afterInputPath, eff)
 		if s.hasParameters {
 			if params, err = x.template(s.parameters, eff); err != nil {
 				return err
 			}
+			x.inspected(afterParameters, params)
 		}
 		if timeout, hasTimeout, err = x.pathSeconds(s, "TimeoutSeconds", eff); err != nil {
 			return err

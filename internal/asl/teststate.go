@@ -1,0 +1,239 @@
+package asl
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// TestState statuses, as the TestState API reports them.
+const (
+	TestSucceeded   = "SUCCEEDED"
+	TestFailed      = "FAILED"
+	TestRetriable   = "RETRIABLE"
+	TestCaughtError = "CAUGHT_ERROR"
+)
+
+// StateTest is one state ready to run alone, as the TestState API runs it.
+type StateTest struct {
+	m    *Machine
+	name string
+}
+
+// ParseStateTest parses TestState's definition: one state's definition or, with stateName,
+// a whole state machine's, of which that state runs. An invalid one yields a
+// *ValidationError.
+func ParseStateTest(definition []byte, stateName string) (*StateTest, error) {
+	if stateName != "" {
+		m, err := Parse(definition)
+		if err != nil {
+			return nil, err
+		}
+		if m.blocks[0].states[stateName] == nil {
+			return nil, &ValidationError{Diagnostics: []Diagnostic{{Severity: "ERROR", Code: "SCHEMA_VALIDATION_FAILED",
+				Message: fmt.Sprintf("The state '%s' does not exist in the top level of the state machine", stateName), Location: "/States"}}}
+		}
+		return &StateTest{m: m, name: stateName}, nil
+	}
+	v, err := decodeJSON(definition)
+	st, ok := v.(map[string]any)
+	if err != nil || !ok {
+		return nil, &ValidationError{Diagnostics: []Diagnostic{{Severity: "ERROR", Code: "INVALID_JSON_DESCRIPTION", Message: "The state definition must be a JSON object"}}}
+	}
+	const name = "TestState"
+	states := map[string]any{name: st}
+	// the states it may go to are stand-ins: only the name of the next state is reported
+	for _, t := range stateTargets(st) {
+		if t != name {
+			states[t] = map[string]any{"Type": "Succeed"}
+		}
+	}
+	top := map[string]any{"StartAt": name, "States": states}
+	if q, ok := st["QueryLanguage"]; ok {
+		top["QueryLanguage"] = q
+	}
+	b, _ := json.Marshal(top)
+	m, err := Parse(b)
+	if err != nil {
+		return nil, err
+	}
+	return &StateTest{m: m, name: name}, nil
+}
+
+func stateTargets(st map[string]any) []string {
+	var out []string
+	add := func(v any) {
+		if s, ok := v.(string); ok && s != "" {
+			out = append(out, s)
+		}
+	}
+	add(st["Next"])
+	add(st["Default"])
+	for _, list := range []string{"Choices", "Catch"} {
+		items, _ := st[list].([]any)
+		for _, it := range items {
+			if o, ok := it.(map[string]any); ok {
+				add(o["Next"])
+			}
+		}
+	}
+	return out
+}
+
+// StateTestResult is what TestState reports about one run of a state.
+type StateTestResult struct {
+	Status     string
+	Output     []byte // when the state succeeded or caught its error
+	Error      string
+	Cause      string
+	NextState  string
+	Inspection Inspection
+}
+
+// Inspection is TestState's inspectionData: the state's data after each step of processing.
+type Inspection struct {
+	Input               string                  `json:"input,omitempty"`
+	AfterArguments      string                  `json:"afterArguments,omitempty"`
+	AfterInputPath      string                  `json:"afterInputPath,omitempty"`
+	AfterParameters     string                  `json:"afterParameters,omitempty"`
+	Result              string                  `json:"result,omitempty"`
+	AfterResultSelector string                  `json:"afterResultSelector,omitempty"`
+	AfterResultPath     string                  `json:"afterResultPath,omitempty"`
+	Variables           string                  `json:"variables,omitempty"`
+	ErrorDetails        *InspectionErrorDetails `json:"errorDetails,omitempty"`
+}
+
+// InspectionErrorDetails tells which retrier or catcher handled a state's error.
+type InspectionErrorDetails struct {
+	CatchIndex                  *int   `json:"catchIndex,omitempty"`
+	RetryIndex                  *int   `json:"retryIndex,omitempty"`
+	RetryBackoffIntervalSeconds *int64 `json:"retryBackoffIntervalSeconds,omitempty"`
+}
+
+// probe records a TestState run.
+type probe struct {
+	insp       Inspection
+	next       string
+	retryIndex *int
+	catchIndex *int
+	backoff    *float64
+}
+
+// inspectField names a step of a state's data processing TestState shows.
+type inspectField int
+
+const (
+	afterInputPath inspectField = iota
+	afterParameters
+	afterArguments
+	stateResult
+	afterResultSelector
+	afterResultPath
+)
+
+// inspected records v as the data after one processing step, when TestState runs the
+// state (and not a state inside its Map or Parallel branches).
+func (x *exec) inspected(field inspectField, v any) {
+	if x.probe == nil || len(x.stack) != 1 {
+		return
+	}
+	in := &x.probe.insp
+	text := encodeString(v)
+	switch field {
+	case afterInputPath:
+		in.AfterInputPath = text
+	case afterParameters:
+		in.AfterParameters = text
+	case afterArguments:
+		in.AfterArguments = text
+	case stateResult:
+		in.Result = text
+	case afterResultSelector:
+		in.AfterResultSelector = text
+	case afterResultPath:
+		in.AfterResultPath = text
+	}
+}
+
+// ErrTaskRunner reports a Task state tested without a way to run its task.
+var ErrTaskRunner = errors.New("asl: the state is a Task state and no task runner was given")
+
+// Run runs the state once on input, with the workflow variables given as a JSON object
+// (or none). A Task state's task runs through task; its retriers are not applied but
+// reported (RETRIABLE), its catchers are (CAUGHT_ERROR). Wait states do not wait.
+func (t *StateTest) Run(input, variables []byte, ctx Context, now time.Time,
+	task func(TaskEffect) (output []byte, errorName, cause string)) (*StateTestResult, error) {
+	r, err := t.m.Start(input, ctx)
+	if err != nil {
+		return nil, err
+	}
+	r.Root.State = t.name
+	if len(variables) > 0 {
+		vars, ok := decode(variables).(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("asl: the variables must be a JSON object")
+		}
+		r.Root.Vars = map[string]json.RawMessage{}
+		for k, v := range vars {
+			r.Root.Vars[k] = encode(v)
+		}
+	}
+	p := &probe{}
+	p.insp.Input = string(r.Input)
+	for i := 0; i < 1000 && r.Root.Step != stepDone && r.Root.Step != stepFailed; i++ {
+		x := &exec{m: t.m, r: r, now: now.UTC(), probe: p}
+		x.advance(r.Root)
+		for _, e := range x.effects {
+			switch e := e.(type) {
+			case TaskEffect:
+				if task == nil {
+					return nil, ErrTaskRunner
+				}
+				out, name, cause := task(e)
+				if name != "" {
+					r.Fail(e.ID, name, cause)
+				} else {
+					r.Complete(e.ID, out)
+				}
+			case TimerEffect:
+				r.Fire(e.ID)
+			}
+		}
+	}
+	res := &StateTestResult{Inspection: p.insp, NextState: p.next}
+	if vars := r.Root.Vars; len(vars) > 0 {
+		res.Inspection.Variables = string(encode(decodeVars(vars)))
+	}
+	switch {
+	case r.Root.Step == stepDone && p.catchIndex != nil:
+		res.Status, res.Output = TestCaughtError, r.Root.Output
+		res.Inspection.ErrorDetails = &InspectionErrorDetails{CatchIndex: p.catchIndex}
+	case r.Root.Step == stepDone:
+		res.Status, res.Output = TestSucceeded, r.Root.Output
+	default:
+		res.Status = TestFailed
+		if p.retryIndex != nil {
+			res.Status = TestRetriable
+			secs := int64(*p.backoff)
+			res.Inspection.ErrorDetails = &InspectionErrorDetails{RetryIndex: p.retryIndex, RetryBackoffIntervalSeconds: &secs}
+		}
+		if r.Root.Err != nil {
+			if r.Root.Err.Error != nil {
+				res.Error = *r.Root.Err.Error
+			}
+			if r.Root.Err.Cause != nil {
+				res.Cause = *r.Root.Err.Cause
+			}
+		}
+	}
+	return res, nil
+}
+
+func decodeVars(vars map[string]json.RawMessage) map[string]any {
+	out := make(map[string]any, len(vars))
+	for k, v := range vars {
+		out[k] = decode(v)
+	}
+	return out
+}
