@@ -84,6 +84,7 @@ type state struct {
 	hasItems        bool
 	itemSelector    any
 	hasItemSelector bool
+	dist            *distributed // a Map state in Distributed mode
 }
 
 func (s *state) field(name string) (any, bool) {
@@ -587,8 +588,12 @@ func (p *parser) parseMap(s *state, so map[string]any, loc string) {
 	p.unknownFields(proc, loc+"/"+field, allowed)
 	if pc, ok := proc["ProcessorConfig"].(map[string]any); ok {
 		p.unknownFields(pc, loc+"/"+field+"/ProcessorConfig", []string{"Mode", "ExecutionType"})
-		if mode, ok := pc["Mode"]; ok && mode != "INLINE" && mode != "DISTRIBUTED" {
+		mode, hasMode := pc["Mode"]
+		switch {
+		case hasMode && mode != "INLINE" && mode != "DISTRIBUTED":
 			p.schemaf(loc+"/"+field+"/ProcessorConfig/Mode", "The value for the field 'Mode' must be one of [INLINE, DISTRIBUTED]")
+		case mode == "DISTRIBUTED":
+			p.parseDistributed(s, so, proc, pc, loc, field)
 		}
 	}
 	s.itemsPath = p.optPath(so, "ItemsPath", loc)
@@ -597,9 +602,9 @@ func (p *parser) parseMap(s *state, so map[string]any, loc string) {
 	if s.hasItemSelector && s.hasParameters {
 		p.schemaf(loc, "Only one of 'ItemSelector' or 'Parameters' can be specified")
 	}
-	for _, f := range []string{"ItemReader", "ItemBatcher", "ResultWriter"} {
-		if _, ok := so[f]; ok {
-			p.schemaf(loc+"/"+f, "The field '%s' requires a Distributed Map, which is not supported", f)
+	for _, f := range []string{"ItemReader", "ItemBatcher", "ResultWriter", "Label"} {
+		if _, ok := so[f]; ok && s.dist == nil {
+			p.schemaf(loc+"/"+f, "The field '%s' is only supported when ProcessorConfig Mode is DISTRIBUTED", f)
 		}
 	}
 	for _, f := range []string{"MaxConcurrencyPath", "ToleratedFailureCountPath", "ToleratedFailurePercentagePath"} {
@@ -607,7 +612,12 @@ func (p *parser) parseMap(s *state, so map[string]any, loc string) {
 			p.checkPathString(v, loc+"/"+f, f)
 		}
 	}
+	express := p.express
+	if s.dist != nil {
+		p.express = s.dist.executionType == Express
+	}
 	s.processor = p.parseBlock(proc, loc+"/"+field, s.lang)
+	p.express = express
 }
 
 func (p *parser) parseRetryCatch(s *state, so map[string]any, loc string) {

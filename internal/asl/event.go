@@ -29,6 +29,8 @@ type Event struct {
 	MapIterationSucceededEventDetails *MapIterationEventDetails    `json:"mapIterationSucceededEventDetails,omitempty"`
 	MapIterationFailedEventDetails    *MapIterationEventDetails    `json:"mapIterationFailedEventDetails,omitempty"`
 	MapIterationAbortedEventDetails   *MapIterationEventDetails    `json:"mapIterationAbortedEventDetails,omitempty"`
+	MapRunStartedEventDetails         *MapRunStartedEventDetails   `json:"mapRunStartedEventDetails,omitempty"`
+	MapRunFailedEventDetails          *ErrorDetails                `json:"mapRunFailedEventDetails,omitempty"`
 
 	EvaluationFailedEventDetails *EvaluationFailedEventDetails `json:"evaluationFailedEventDetails,omitempty"`
 
@@ -209,4 +211,9 @@ type TaskErrorDetails struct {
 	Resource     string  `json:"resource"`
 	Error        *string `json:"error,omitempty"`
 	Cause        *string `json:"cause,omitempty"`
+}
+
+// MapRunStartedEventDetails is MapRunStarted's detail: the Map Run a Distributed Map started.
+type MapRunStartedEventDetails struct {
+	MapRunArn string `json:"mapRunArn"`
 }

@@ -42,6 +42,9 @@ func (x *exec) runFanOut(f *Frame, s *state) error {
 		f.Fan, f.Step = fan, stepFan
 		return nil
 	}
+	if s.dist != nil {
+		return x.startDistributed(f, s, raw, eff)
+	}
 	items, err := x.mapItems(s, raw, eff)
 	if err != nil {
 		return err

@@ -412,6 +412,11 @@ func (x *exec) advance(f *Frame) {
 			if !x.fan(f, s) {
 				return
 			}
+		case stepItems, stepMapRun:
+			if f.Reply == nil {
+				return
+			}
+			x.distributedReply(f, s)
 		default:
 			return
 		}
@@ -567,6 +572,9 @@ func (x *exec) abort(f *Frame) {
 	s := x.state(f)
 	if s != nil && f.Step == stepFan {
 		x.abortChildren(f, s)
+	}
+	if f.Step == stepMapRun {
+		x.emit(f, Event{Type: "MapRunAborted"})
 	}
 	if s != nil && s.typ != "Choice" && s.typ != "Pass" {
 		x.emit(f, Event{Type: s.typ + "StateAborted"})

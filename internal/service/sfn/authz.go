@@ -78,27 +78,35 @@ func (s *Service) operations() authz.Operations {
 		"SendTaskHeartbeat":              everything("states:SendTaskHeartbeat"),
 	}
 	byARN := map[string]func(in any) string{
-		"DescribeStateMachine":             func(in any) string { return v(in.(*DescribeStateMachineInput).StateMachineArn) },
-		"DeleteStateMachine":               func(in any) string { return v(in.(*DeleteStateMachineInput).StateMachineArn) },
-		"PublishStateMachineVersion":       func(in any) string { return v(in.(*PublishStateMachineVersionInput).StateMachineArn) },
-		"ListStateMachineVersions":         func(in any) string { return v(in.(*ListStateMachineVersionsInput).StateMachineArn) },
-		"DeleteStateMachineVersion":        func(in any) string { return v(in.(*DeleteStateMachineVersionInput).StateMachineVersionArn) },
-		"ListStateMachineAliases":          func(in any) string { return v(in.(*ListStateMachineAliasesInput).StateMachineArn) },
-		"DescribeStateMachineAlias":        func(in any) string { return v(in.(*DescribeStateMachineAliasInput).StateMachineAliasArn) },
-		"UpdateStateMachineAlias":          func(in any) string { return v(in.(*UpdateStateMachineAliasInput).StateMachineAliasArn) },
-		"DeleteStateMachineAlias":          func(in any) string { return v(in.(*DeleteStateMachineAliasInput).StateMachineAliasArn) },
-		"DescribeActivity":                 func(in any) string { return v(in.(*DescribeActivityInput).ActivityArn) },
-		"DeleteActivity":                   func(in any) string { return v(in.(*DeleteActivityInput).ActivityArn) },
-		"GetActivityTask":                  func(in any) string { return v(in.(*GetActivityTaskInput).ActivityArn) },
-		"ListTagsForResource":              func(in any) string { return v(in.(*ListTagsForResourceInput).ResourceArn) },
-		"StartExecution":                   func(in any) string { return v(in.(*StartExecutionInput).StateMachineArn) },
-		"StartSyncExecution":               func(in any) string { return v(in.(*StartSyncExecutionInput).StateMachineArn) },
-		"ListExecutions":                   func(in any) string { return v(in.(*ListExecutionsInput).StateMachineArn) },
+		"DescribeStateMachine":       func(in any) string { return v(in.(*DescribeStateMachineInput).StateMachineArn) },
+		"DeleteStateMachine":         func(in any) string { return v(in.(*DeleteStateMachineInput).StateMachineArn) },
+		"PublishStateMachineVersion": func(in any) string { return v(in.(*PublishStateMachineVersionInput).StateMachineArn) },
+		"ListStateMachineVersions":   func(in any) string { return v(in.(*ListStateMachineVersionsInput).StateMachineArn) },
+		"DeleteStateMachineVersion":  func(in any) string { return v(in.(*DeleteStateMachineVersionInput).StateMachineVersionArn) },
+		"ListStateMachineAliases":    func(in any) string { return v(in.(*ListStateMachineAliasesInput).StateMachineArn) },
+		"DescribeStateMachineAlias":  func(in any) string { return v(in.(*DescribeStateMachineAliasInput).StateMachineAliasArn) },
+		"UpdateStateMachineAlias":    func(in any) string { return v(in.(*UpdateStateMachineAliasInput).StateMachineAliasArn) },
+		"DeleteStateMachineAlias":    func(in any) string { return v(in.(*DeleteStateMachineAliasInput).StateMachineAliasArn) },
+		"DescribeActivity":           func(in any) string { return v(in.(*DescribeActivityInput).ActivityArn) },
+		"DeleteActivity":             func(in any) string { return v(in.(*DeleteActivityInput).ActivityArn) },
+		"GetActivityTask":            func(in any) string { return v(in.(*GetActivityTaskInput).ActivityArn) },
+		"ListTagsForResource":        func(in any) string { return v(in.(*ListTagsForResourceInput).ResourceArn) },
+		"StartExecution":             func(in any) string { return v(in.(*StartExecutionInput).StateMachineArn) },
+		"StartSyncExecution":         func(in any) string { return v(in.(*StartSyncExecutionInput).StateMachineArn) },
+		"ListExecutions": func(in any) string {
+			if l := in.(*ListExecutionsInput); l.MapRunArn != nil {
+				return v(l.MapRunArn)
+			}
+			return v(in.(*ListExecutionsInput).StateMachineArn)
+		},
 		"DescribeExecution":                func(in any) string { return v(in.(*DescribeExecutionInput).ExecutionArn) },
 		"DescribeStateMachineForExecution": func(in any) string { return v(in.(*DescribeStateMachineForExecutionInput).ExecutionArn) },
 		"GetExecutionHistory":              func(in any) string { return v(in.(*GetExecutionHistoryInput).ExecutionArn) },
 		"StopExecution":                    func(in any) string { return v(in.(*StopExecutionInput).ExecutionArn) },
 		"RedriveExecution":                 func(in any) string { return v(in.(*RedriveExecutionInput).ExecutionArn) },
+		"DescribeMapRun":                   func(in any) string { return v(in.(*DescribeMapRunInput).MapRunArn) },
+		"UpdateMapRun":                     func(in any) string { return v(in.(*UpdateMapRunInput).MapRunArn) },
+		"ListMapRuns":                      func(in any) string { return v(in.(*ListMapRunsInput).ExecutionArn) },
 	}
 	for op, arn := range byARN {
 		ops[op] = on("states:"+op, arn)

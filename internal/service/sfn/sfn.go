@@ -71,6 +71,9 @@ func New(ctx context.Context, d service.Deps) (*Service, error) {
 	awsproto.Handle(s.api, "UntagResource", s.untagResource)
 	awsproto.Handle(s.api, "ListTagsForResource", s.listTagsForResource)
 	s.registerDriver()
+	if err := s.registerMapRuns(ctx); err != nil {
+		return nil, err
+	}
 	if d.Targets != nil {
 		d.Targets.Register("states", kind{s})
 	}
