@@ -4,8 +4,25 @@
 // An execution is a Run: plain data that encoding/json round-trips exactly. Run.Step advances
 // every branch of the execution as far as it can go without the outside world and returns the
 // history events it produced and the effects (tasks to run, timers to fire) it now waits for.
-// A driver performs the effects and reports back through Complete, Fail and Fire. The package
-// never touches a store, the network or a real clock; Memory is the in-memory driver.
+// The package never touches a store, the network or a real clock; Memory is the in-memory
+// driver.
+//
+// The driver's contract:
+//   - Step returns each effect once, when it is created; a durable driver commits the new
+//     Run, the events and the effects' queue messages together.
+//   - A task's outcome is reported with Complete(id, output) or Fail(id, error, cause): a
+//     timed-out task with Fail(id, "States.Timeout", "") (AWS records States.Timeout for
+//     heartbeat timeouts too); then Step records it. Reports for unknown or settled ids are
+//     ignored, so a redelivered message changes nothing.
+//   - Started(id, worker) records ActivityStarted when a worker takes an activity task, and
+//     Submitted(id, output) records TaskSubmitted for .sync and .waitForTaskToken tasks.
+//   - Fire(id) reports a due timer (Wait states, Retry backoffs).
+//   - Stop, TimeOut and Redrive end or restart the execution; the next Step records
+//     ExecutionAborted, ExecutionTimedOut or ExecutionRedriven.
+//
+// Distributed Map: a Map state whose ItemProcessor has Mode DISTRIBUTED runs its items
+// inline in the Run, as an inline Map does; ItemReader, ItemBatcher and ResultWriter are
+// refused at validation.
 package asl
 
 import (

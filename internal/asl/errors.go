@@ -8,17 +8,18 @@ import (
 )
 
 // matchesError reports whether an ErrorEquals list covers the error name, with the wildcards
-// States.ALL (every error but States.Runtime and States.DataLimitExceeded, which are
-// terminal) and States.TaskFailed (every error but States.Timeout).
+// States.ALL (every error but States.Runtime, which is terminal; AWS histories show it
+// catching States.DataLimitExceeded) and States.TaskFailed (every error but States.Timeout
+// and the other errors of Step Functions itself).
 func matchesError(list []string, name string) bool {
 	if slices.Contains(list, name) {
 		return true
 	}
-	terminal := name == errRuntime || name == errDataLimit
+	terminal := name == errRuntime
 	if slices.Contains(list, errALL) && !terminal {
 		return true
 	}
-	if slices.Contains(list, errTaskFailed) && !terminal && name != errTimeout &&
+	if slices.Contains(list, errTaskFailed) && !terminal && name != errDataLimit && name != errTimeout &&
 		name != errHeartbeatTimeout && name != errBranchFailed && name != errNoChoice &&
 		name != errIntrinsic && name != errQueryEvaluation {
 		return true
@@ -40,6 +41,11 @@ func (x *exec) retry(f *Frame, s *state, e *stateError) bool {
 			f.Retries = make([]int, len(s.retry))
 		}
 		n := f.Retries[i]
+		probing := x.probe != nil && f == x.r.Root
+		if probing {
+			n = x.probe.retries
+			x.probe.retryIndex = &i
+		}
 		if n >= r.maxAttempts {
 			return false
 		}
@@ -47,12 +53,12 @@ func (x *exec) retry(f *Frame, s *state, e *stateError) bool {
 		if r.hasMaxDelay && delay > r.maxDelay {
 			delay = r.maxDelay
 		}
+		if probing {
+			x.probe.backoff = &delay
+			return false
+		}
 		if r.jitterFull {
 			delay = rand.Float64() * delay
-		}
-		if x.probe != nil && f == x.r.Root {
-			x.probe.retryIndex, x.probe.backoff = &i, &delay
-			return false
 		}
 		f.Retries[i]++
 		f.RetryCount++
@@ -87,7 +93,7 @@ func (x *exec) catch(f *Frame, s *state, e *stateError) bool {
 			continue
 		}
 		if x.probe != nil && f == x.r.Root {
-			x.probe.catchIndex = &i
+			x.probe.catchIndex, x.probe.caught = &i, e
 		}
 		if err := x.caught(f, s, c, e); err != nil {
 			ee, ok := err.(*stateError)

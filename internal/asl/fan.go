@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 )
 
 // runFanOut starts a Parallel state's branches or a Map state's iterations.
@@ -33,11 +34,11 @@ func (x *exec) runFanOut(f *Frame, s *state) error {
 	}
 	f.Effective = encode(eff)
 	if s.typ == "Parallel" {
-		x.emit(f, Event{Type: "ParallelStateStarted"})
-		fan := &Fan{Total: len(s.branches), Results: make([]json.RawMessage, len(s.branches))}
+		started := x.emit(f, Event{Type: "ParallelStateStarted"})
+		fan := &Fan{Total: len(s.branches), Results: make([]json.RawMessage, len(s.branches)), StartPrev: started}
 		f.Children = make([]*Frame, len(s.branches))
 		for i, b := range s.branches {
-			f.Children[i] = &Frame{Block: b, Index: i, State: x.m.blocks[b].startAt, Input: f.Effective}
+			f.Children[i] = &Frame{Block: b, Index: i, State: x.m.blocks[b].startAt, Input: Text(f.Effective)}
 		}
 		f.Fan, f.Step = fan, stepFan
 		return nil
@@ -53,9 +54,19 @@ func (x *exec) runFanOut(f *Frame, s *state) error {
 	if fan.Max, err = x.mapMaxConcurrency(s, raw, eff); err != nil {
 		return err
 	}
-	x.emit(f, Event{Type: "MapStateStarted", MapStateStartedEventDetails: &MapStateStartedEventDetails{Length: len(items)}})
+	fan.StartPrev = x.emit(f, Event{Type: "MapStateStarted", MapStateStartedEventDetails: &MapStateStartedEventDetails{Length: len(items)}})
 	if err := x.mapTolerance(s, raw, eff, fan); err != nil {
 		return err
+	}
+	if x.probe != nil && len(x.stack) == 1 {
+		in := &x.probe.insp
+		in.MaxConcurrency = &fan.Max
+		if fan.TolCount >= 0 {
+			in.ToleratedFailureCount = &fan.TolCount
+		}
+		if fan.TolPct >= 0 {
+			in.ToleratedFailurePercentage = &fan.TolPct
+		}
 	}
 	fan.Items = make([]json.RawMessage, len(items))
 	f.Children = make([]*Frame, len(items))
@@ -94,7 +105,11 @@ func (x *exec) mapItems(s *state, raw, eff any) ([]any, error) {
 	}
 	arr, ok := v.([]any)
 	if !ok {
-		return nil, x.runtime("Map state input must be an array but was: " + encodeString(v))
+		path := "$"
+		if s.itemsPath.set && !s.itemsPath.null {
+			path = strings.Replace(s.itemsPath.text, "$$", "$", 1)
+		}
+		return nil, x.runtime(fmt.Sprintf("Reference path \"%s\" must point to array.", path))
 	}
 	return arr, nil
 }
@@ -221,7 +236,7 @@ func (x *exec) fan(f *Frame, s *state) bool {
 			}
 			fan.Running++
 			c.Step = stepEnter
-			c.Last = f.Last
+			c.Last = fan.StartPrev
 			if isMap {
 				input, err := x.itemInput(f, s, i, decode(fan.Items[i]))
 				if err != nil {
@@ -241,7 +256,7 @@ func (x *exec) fan(f *Frame, s *state) bool {
 			fan.Running--
 			fan.Results[i] = c.Output
 			c.Output, c.Vars, c.Input = nil, nil, nil
-			f.Last = c.Last
+			x.childEnded(f, c, isMap)
 			if isMap {
 				x.emit(f, Event{Type: "MapIterationSucceeded", MapIterationSucceededEventDetails: &MapIterationEventDetails{Name: s.name, Index: i}})
 			}
@@ -249,9 +264,11 @@ func (x *exec) fan(f *Frame, s *state) bool {
 			c.Reported = true
 			fan.Running--
 			fan.Failed++
-			f.Last = c.Last
+			x.childEnded(f, c, isMap)
 			if isMap {
+				// the events after a failed iteration point to its last event, not to this one
 				x.emit(f, Event{Type: "MapIterationFailed", MapIterationFailedEventDetails: &MapIterationEventDetails{Name: s.name, Index: i}})
+				f.Last = c.Last
 			}
 			if isMap && fan.tolerates() {
 				fan.Results[i] = encode(errorOutput(failureError(c.Err)))
@@ -271,7 +288,11 @@ func (x *exec) fan(f *Frame, s *state) bool {
 			return false
 		}
 	}
+	// as in AWS histories, the state's exit points back past <Kind>StateSucceeded, to
+	// the event before it
+	last := f.Last
 	x.emit(f, Event{Type: s.typ + "StateSucceeded"})
+	f.Last = last
 	results := make([]any, len(fan.Results))
 	for i, r := range fan.Results {
 		results[i] = decode(r)
@@ -284,6 +305,16 @@ func (x *exec) fan(f *Frame, s *state) bool {
 }
 
 func (fan *Fan) hasTolerance() bool { return fan.TolCount >= 0 || fan.TolPct >= 0 }
+
+// childEnded links the events that follow a child's end to it: the parent's next event
+// points to the child's last, and so (in a Map) does the next iteration's
+// MapIterationStarted, as AWS numbers them.
+func (x *exec) childEnded(f, c *Frame, isMap bool) {
+	f.Last = c.Last
+	if isMap {
+		f.Fan.StartPrev = c.Last
+	}
+}
 
 // tolerates reports whether the failures so far stay within the tolerated thresholds: a Map
 // state fails as soon as either is exceeded.

@@ -195,9 +195,37 @@ func (x *exec) applyPathField(op optPath, field string, input any) (any, error) 
 	}
 	v, err := x.evalPath(op.text, input)
 	if err != nil {
-		return nil, x.runtime(fmt.Sprintf("Invalid path '%s' : No results for path: %s", op.text, normalizedPath(op.text)))
+		return nil, x.invalidPath(op.text, input)
 	}
 	return v, nil
+}
+
+// invalidPath is the States.Runtime error of a path that selects nothing, worded as Jayway
+// words it: a missing last member has "No results for path", a missing member before it
+// "Missing property in path" up to that member.
+func (x *exec) invalidPath(path string, input any) error {
+	msg := "No results for path: " + normalizedPath(path)
+	if keys, ok := simplePathKeys(path); ok && !strings.HasPrefix(path, "$$") {
+		doc := input
+		for i, k := range keys {
+			obj, isObj := doc.(map[string]any)
+			next, found := obj[k]
+			if isObj && found {
+				doc = next
+				continue
+			}
+			if i < len(keys)-1 {
+				var b strings.Builder
+				b.WriteString("$")
+				for _, kk := range keys[:i+1] {
+					b.WriteString("['" + kk + "']")
+				}
+				msg = "Missing property in path " + b.String()
+			}
+			break
+		}
+	}
+	return x.runtime(fmt.Sprintf("Invalid path '%s' : %s", path, msg))
 }
 
 // template evaluates a JSONPath-mode payload template (Parameters, ResultSelector, ItemSelector).

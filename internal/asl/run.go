@@ -1,11 +1,29 @@
 package asl
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strconv"
 	"time"
 )
+
+// Text is JSON text kept byte for byte: it is stored as a JSON string, which, unlike
+// json.RawMessage, encoding/json does not compact.
+type Text []byte
+
+// MarshalJSON writes the text as a JSON string.
+func (t Text) MarshalJSON() ([]byte, error) { return json.Marshal(string(t)) }
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (t *Text) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	*t = Text(s)
+	return nil
+}
 
 // Effect is something a run waits for: a TaskEffect or a TimerEffect.
 type Effect interface{ isEffect() }
@@ -37,7 +55,7 @@ func (TimerEffect) isEffect() {}
 // stored copy.
 type Run struct {
 	Context  Context         `json:"context"`
-	Input    json.RawMessage `json:"input"`
+	Input    Text            `json:"input"` // as the execution was started with
 	Phase    string          `json:"status"`
 	Output   json.RawMessage `json:"output,omitempty"`
 	Error    *string         `json:"error,omitempty"`
@@ -52,27 +70,28 @@ type Run struct {
 
 // Frame is one thread of states: the top level, a Parallel branch or a Map iteration.
 type Frame struct {
-	Block      int                        `json:"block"`
-	Index      int                        `json:"index"`
-	State      string                     `json:"state"`
-	Step       string                     `json:"step"`
-	Input      json.RawMessage            `json:"input"`
-	EnteredID  int64                      `json:"enteredId"`
-	EnteredAt  time.Time                  `json:"enteredAt"`
-	Last       int64                      `json:"last"`
-	Vars       map[string]json.RawMessage `json:"vars,omitempty"`
-	Retries    []int                      `json:"retries,omitempty"`
-	RetryCount int                        `json:"retryCount,omitempty"`
-	Wait       string                     `json:"wait,omitempty"`
-	Token      string                     `json:"token,omitempty"`
-	Reply      *Reply                     `json:"reply,omitempty"`
-	Effective  json.RawMessage            `json:"effective,omitempty"`
-	Children   []*Frame                   `json:"children,omitempty"`
-	Fan        *Fan                       `json:"fan,omitempty"`
-	Output     json.RawMessage            `json:"output,omitempty"`
-	Err        *Failure                   `json:"err,omitempty"`
-	Reported   bool                       `json:"reported,omitempty"` // a child's end was handled by its parent
-	Notes      []Note                     `json:"notes,omitempty"`    // progress of the awaited task, not yet recorded
+	Block       int                        `json:"block"`
+	Index       int                        `json:"index"`
+	State       string                     `json:"state"`
+	Step        string                     `json:"step"`
+	Input       Text                       `json:"input"`
+	EnteredID   int64                      `json:"enteredId"`
+	EnteredPrev int64                      `json:"enteredPrev,omitempty"` // the previousEventId of the state's entry
+	EnteredAt   time.Time                  `json:"enteredAt"`
+	Last        int64                      `json:"last"`
+	Vars        map[string]json.RawMessage `json:"vars,omitempty"`
+	Retries     []int                      `json:"retries,omitempty"`
+	RetryCount  int                        `json:"retryCount,omitempty"`
+	Wait        string                     `json:"wait,omitempty"`
+	Token       string                     `json:"token,omitempty"`
+	Reply       *Reply                     `json:"reply,omitempty"`
+	Effective   json.RawMessage            `json:"effective,omitempty"`
+	Children    []*Frame                   `json:"children,omitempty"`
+	Fan         *Fan                       `json:"fan,omitempty"`
+	Output      json.RawMessage            `json:"output,omitempty"`
+	Err         *Failure                   `json:"err,omitempty"`
+	Reported    bool                       `json:"reported,omitempty"` // a child's end was handled by its parent
+	Notes       []Note                     `json:"notes,omitempty"`    // progress of the awaited task, not yet recorded
 }
 
 // Note is progress a driver reported on a task before its result: an activity worker took
@@ -98,16 +117,17 @@ type Failure struct {
 
 // Fan is the progress of a Map or Parallel state's children.
 type Fan struct {
-	Total    int               `json:"total"`
-	Max      int               `json:"max"`
-	Next     int               `json:"next"`
-	Running  int               `json:"running"`
-	Failed   int               `json:"failed"`
-	TolCount int               `json:"tolCount"` // ToleratedFailureCount, -1 when not set
-	TolPct   float64           `json:"tolPct"`   // ToleratedFailurePercentage, -1 when not set
-	Results  []json.RawMessage `json:"results"`
-	Items    []json.RawMessage `json:"items,omitempty"`
-	Err      *Failure          `json:"err,omitempty"`
+	Total     int               `json:"total"`
+	Max       int               `json:"max"`
+	Next      int               `json:"next"`
+	Running   int               `json:"running"`
+	Failed    int               `json:"failed"`
+	TolCount  int               `json:"tolCount"` // ToleratedFailureCount, -1 when not set
+	TolPct    float64           `json:"tolPct"`   // ToleratedFailurePercentage, -1 when not set
+	Results   []json.RawMessage `json:"results"`
+	Items     []json.RawMessage `json:"items,omitempty"`
+	StartPrev int64             `json:"startPrev"` // the previousEventId of the next child\'s first event
+	Err       *Failure          `json:"err,omitempty"`
 }
 
 // Frame steps.
@@ -128,16 +148,17 @@ func (m *Machine) Start(input []byte, ctx Context) (*Run, error) {
 	if len(input) == 0 {
 		input = []byte("{}")
 	}
-	v, err := decodeJSON(input)
-	if err != nil {
+	if _, err := decodeJSON(input); err != nil {
 		return nil, fmt.Errorf("invalid execution input: %w", err)
 	}
 	ctx.StartTime = ctx.StartTime.UTC()
+	// as AWS, the history shows the input as it was given, whitespace and all
+	text := Text(bytes.Clone(input))
 	return &Run{
 		Context: ctx,
-		Input:   encode(v),
+		Input:   text,
 		Phase:   StatusRunning,
-		Root:    &Frame{Block: 0, State: m.blocks[0].startAt, Step: stepEnter, Input: encode(v)},
+		Root:    &Frame{Block: 0, State: m.blocks[0].startAt, Step: stepEnter, Input: text},
 	}, nil
 }
 
@@ -314,6 +335,8 @@ func (r *Run) Step(m *Machine, now time.Time) (events []Event, effects []Effect)
 			Input: string(r.Input), InputDetails: &DataDetails{}, RoleArn: r.Context.RoleArn,
 			StateMachineAliasArn: r.Context.AliasArn, StateMachineVersionArn: r.Context.VersionArn,
 		}})
+		// as in AWS histories, the first state's entry does not point back to ExecutionStarted
+		r.Root.Last = 0
 	}
 	if r.Finished {
 		return nil, nil
@@ -324,12 +347,12 @@ func (r *Run) Step(m *Machine, now time.Time) (events []Event, effects []Effect)
 	}
 	switch r.Phase {
 	case StatusAborted:
-		x.abort(r.Root)
+		stopAll(r.Root)
 		r.Finished = true
 		x.emit(r.Root, Event{Type: "ExecutionAborted", ExecutionAbortedEventDetails: &ErrorDetails{Error: r.Error, Cause: r.Cause}})
 		return x.events, nil
 	case StatusTimedOut:
-		x.abort(r.Root)
+		stopAll(r.Root)
 		r.Finished = true
 		x.emit(r.Root, Event{Type: "ExecutionTimedOut", ExecutionTimedOutEventDetails: &ErrorDetails{Error: r.Error, Cause: r.Cause}})
 		return x.events, nil
@@ -432,6 +455,7 @@ func (x *exec) enter(f *Frame, s *state) {
 	if s.typ == "Fail" {
 		typ = "FailStateEntered"
 	}
+	f.EnteredPrev = f.Last
 	f.EnteredID = x.emit(f, Event{Type: typ, StateEnteredEventDetails: &StateEnteredEventDetails{
 		Name: s.name, Input: string(f.Input), InputDetails: &DataDetails{},
 	}})
@@ -493,7 +517,7 @@ func (x *exec) exit(f *Frame, s *state, output any, assigned map[string]any, nex
 
 func (x *exec) emitExit(f *Frame, s *state, out []byte, assigned map[string]any) {
 	d := &StateExitedEventDetails{Name: s.name, Output: string(out), OutputDetails: &DataDetails{}}
-	if s.hasAssign || assigned != nil {
+	if len(assigned) > 0 {
 		d.AssignedVariables = map[string]string{}
 		for k, v := range assigned {
 			d.AssignedVariables[k] = encodeString(v)
@@ -536,6 +560,11 @@ func (x *exec) raise(f *Frame, s *state, err error) {
 		e = &stateError{name: errRuntime, cause: x.statePrefix() + err.Error()}
 	}
 	if e.evaluation {
+		// as AWS records it, EvaluationFailed points where the state's entry points (in a
+		// Wait state, to the entry itself)
+		if s.typ != "Wait" {
+			f.Last = f.EnteredPrev
+		}
 		x.emit(f, Event{Type: "EvaluationFailed", EvaluationFailedEventDetails: &EvaluationFailedEventDetails{
 			Error: e.name, Cause: e.cause, Location: e.location, State: s.name,
 		}})
@@ -563,7 +592,20 @@ func (x *exec) raise(f *Frame, s *state, err error) {
 	x.endFailed(f, e)
 }
 
-// abort stops every running frame below f, recording the aborted Map iterations and states.
+// stopAll stops every running frame of an execution that was stopped or timed out: as AWS,
+// the history records only the execution's end.
+func stopAll(f *Frame) {
+	for _, c := range f.Children {
+		stopAll(c)
+	}
+	switch f.Step {
+	case stepDone, stepFailed, stepAborted, "":
+		return
+	}
+	f.Step = stepAborted
+}
+
+// abort stops a running frame whose sibling failed, recording the aborted states.
 func (x *exec) abort(f *Frame) {
 	switch f.Step {
 	case stepDone, stepFailed, stepAborted, stepEnter, "":

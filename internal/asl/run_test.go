@@ -254,10 +254,10 @@ func TestStopAbortsTheExecution(t *testing.T) {
 	}
 	r.Stop("Cancelled", "by test")
 	events, _ := r.Step(m, testStart)
-	if got := types(events); !slices.Equal(got, []string{"WaitStateAborted", "ExecutionAborted"}) {
+	if got := types(events); !slices.Equal(got, []string{"ExecutionAborted"}) {
 		t.Fatalf("events %v", got)
 	}
-	if d := events[1].ExecutionAbortedEventDetails; *d.Error != "Cancelled" || *d.Cause != "by test" {
+	if d := events[0].ExecutionAbortedEventDetails; *d.Error != "Cancelled" || *d.Cause != "by test" {
 		t.Fatalf("details %+v", d)
 	}
 	// a late timer changes nothing
@@ -546,5 +546,154 @@ func TestRedriveRerunsOnlyFailedIterations(t *testing.T) {
 	}
 	if err := r.Redrive(); err == nil {
 		t.Fatal("a succeeded execution was redriven")
+	}
+}
+
+func TestRedriveAfterStopResumesTheStoppedState(t *testing.T) {
+	t.Parallel()
+	m := mustParse(t, `{"StartAt":"P","States":{"P":{"Type":"Parallel","End":true,"Branches":[
+		{"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}},
+		{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":5,"End":true}}}]}}}`)
+	r, _ := m.Start([]byte(`{}`), testContext())
+	r.Step(m, testStart)
+	r.Stop("", "")
+	r.Step(m, testStart)
+	if err := r.Redrive(); err != nil {
+		t.Fatal(err)
+	}
+	events, effects := r.Step(m, testStart)
+	if got := types(events); !slices.Equal(got, []string{"ExecutionRedriven", "WaitStateEntered"}) || len(effects) != 1 {
+		t.Fatalf("events %v effects %v", got, effects)
+	}
+	r.Fire(effects[0].(TimerEffect).ID)
+	r.Step(m, testStart)
+	if status, out, _, _ := r.Status(); status != StatusSucceeded || string(out) != `[{},{}]` {
+		t.Fatalf("%s %s", status, out)
+	}
+}
+
+// TestEventIDsAsAWSNumbersThem replays an AWS-recorded history (localstack's
+// test_assign_base snapshot, BASE_SCOPE_MAP) and compares every previousEventId.
+func TestEventIDsAsAWSNumbersThem(t *testing.T) {
+	t.Parallel()
+	_, events := execute(t, `{"StartAt":"State0","States":{
+		"State0":{"Type":"Pass","Assign":{"x":42,"items":[1,2,3]},"Next":"State1"},
+		"State1":{"Type":"Map","ItemsPath":"$items","MaxConcurrency":1,"ItemProcessor":{"ProcessorConfig":{"Mode":"INLINE"},
+			"StartAt":"Inner","States":{"Inner":{"Type":"Pass","Assign":{"innerX.$":"$x"},"End":true}}},"Next":"State2"},
+		"State2":{"Type":"Pass","Assign":{"final.$":"$x"},"End":true}}}`, `{"input_value":"input_value_literal"}`, nil)
+	want := []int64{0, 0, 2, 3, 4, 5, 6, 7, 8, 8, 10, 11, 12, 12, 14, 15, 16, 17, 17, 19, 20, 21}
+	got := make([]int64, len(events))
+	for i, e := range events {
+		got[i] = e.PreviousEventID
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("previousEventIds\n got  %v\n want %v\n events %v", got, want, types(events))
+	}
+	if a := events[2].StateExitedEventDetails.AssignedVariables; a["items"] != "[1,2,3]" || a["x"] != "42" {
+		t.Fatalf("assignedVariables %v", a)
+	}
+}
+
+// TestFailureEventIDsAsAWSNumbersThem compares previousEventIds with AWS-recorded histories
+// (localstack's test_base_scenarios snapshots) of failures: a Map retried until it fails, a
+// JSONata evaluation failure in a Map and in a Wait state.
+func TestFailureEventIDsAsAWSNumbersThem(t *testing.T) {
+	t.Parallel()
+	for name, c := range map[string]struct {
+		def, input string
+		want       []int64
+	}{
+		"map retried": {`{"StartAt":"StartState","States":{"StartState":{"Type":"Pass","Result":[1],"ResultPath":"$.arr","Next":"MapState"},
+			"MapState":{"Type":"Map","ResultPath":null,"InputPath":"$.arr","MaxConcurrency":1,"ItemProcessor":{"ProcessorConfig":{"Mode":"INLINE"},
+			"StartAt":"HandleItemFail","States":{"HandleItemFail":{"Type":"Fail","Error":"HandleItemFailError","Cause":"HandleItemFailCause"}}},
+			"Retry":[{"ErrorEquals":["NoSuchError"],"MaxAttempts":1},{"ErrorEquals":["State.ALL"],"MaxAttempts":2},{"ErrorEquals":["HandleItemFailError"],"MaxAttempts":3}],
+			"Next":"Final"},"Final":{"Type":"Pass","End":true}}}`, `{}`,
+			[]int64{0, 0, 2, 3, 4, 5, 6, 7, 7, 9, 10, 11, 11, 13, 14, 15, 15, 17, 18, 19, 19, 21}},
+		"map items": {`{"QueryLanguage":"JSONata","StartAt":"MapIterateState","States":{"MapIterateState":{"Type":"Map","MaxConcurrency":1,"Items":"{% 1 %}",
+			"ItemProcessor":{"ProcessorConfig":{"Mode":"INLINE"},"StartAt":"Pass","States":{"Pass":{"Type":"Pass","End":true}}},"End":true}}}`, `{}`,
+			[]int64{0, 0, 0, 3, 4}},
+		"wait timestamp": {`{"QueryLanguage":"JSONata","StartAt":"WaitState","States":{"WaitState":{"Type":"Wait","Timestamp":"{% $states.input.TimestampValue %}","End":true}}}`,
+			`{"TimestampValue":"2016-12-05T21:29:29"}`, []int64{0, 0, 2, 3}},
+	} {
+		_, events := execute(t, c.def, c.input, nil)
+		got := make([]int64, len(events))
+		for i, e := range events {
+			got[i] = e.PreviousEventID
+		}
+		if !slices.Equal(got, c.want) {
+			t.Errorf("%s: previousEventIds\n got  %v\n want %v\n events %v", name, got, c.want, types(events))
+		}
+	}
+}
+
+func TestATooLargeTaskResultIsACatchableTaskFailure(t *testing.T) {
+	t.Parallel()
+	big := []byte(`"` + strings.Repeat("x", 300*1024) + `"`)
+	r, events := execute(t, `{"StartAt":"InvokeLambda","States":{
+		"InvokeLambda":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Catch":[{"ErrorEquals":["States.ALL"],"Next":"HandleGeneralError"}],"End":true},
+		"HandleGeneralError":{"Type":"Pass","End":true}}}`, `{}`,
+		func(context.Context, TaskEffect) ([]byte, string, string) { return big, "", "" })
+	want := []string{"ExecutionStarted", "TaskStateEntered", "TaskScheduled", "TaskStarted", "TaskFailed", "TaskStateExited",
+		"PassStateEntered", "PassStateExited", "ExecutionSucceeded"}
+	if got := types(events); !slices.Equal(got, want) {
+		t.Fatalf("events %v", got)
+	}
+	if _, out, _, _ := r.Status(); string(out) != `{"Cause":"The state/task 'lambda' returned a result with a size exceeding the maximum number of bytes service limit.","Error":"States.DataLimitExceeded"}` {
+		t.Fatalf("output %s", out)
+	}
+}
+
+func TestPathErrorsAsJaywayWordsThem(t *testing.T) {
+	t.Parallel()
+	for def, want := range map[string]string{
+		`{"StartAt":"P","States":{"P":{"Type":"Pass","OutputPath":"$.no.such.result.path","End":true}}}`: "Invalid path '$.no.such.result.path' : Missing property in path $['no']",
+		`{"StartAt":"P","States":{"P":{"Type":"Pass","InputPath":"$.a.missing","End":true}}}`:            "Invalid path '$.a.missing' : No results for path: $['a']['missing']",
+		`{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":2147483648,"End":true}}}`:                 "Wait state delay is too long.",
+	} {
+		r, _ := execute(t, def, `{"a":{}}`, nil)
+		if _, _, name, cause := r.Status(); name != "States.Runtime" || !strings.HasSuffix(cause, want) {
+			t.Errorf("%s: %s %s, want %s", def, name, cause, want)
+		}
+	}
+}
+
+func TestRedeliveredReportsChangeNothing(t *testing.T) {
+	t.Parallel()
+	m := mustParse(t, `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Next":"W"},
+		"W":{"Type":"Wait","Seconds":1,"Next":"U"},"U":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","End":true}}}`)
+	r, _ := m.Start(nil, testContext())
+	_, effects := r.Step(m, testStart)
+	first := effects[0].(TaskEffect).ID
+	r.Complete(first, []byte(`1`))
+	r.Complete(first, []byte(`2`)) // before the step: the first report stands
+	_, effects = r.Step(m, testStart)
+	timer := effects[0].(TimerEffect).ID
+	r.Complete(first, []byte(`3`)) // after it: nothing waits for the id any more
+	r.Fire(timer)
+	r.Fire(timer)
+	events, effects := r.Step(m, testStart)
+	if got := types(events); !slices.Equal(got, []string{"WaitStateExited", "TaskStateEntered", "TaskScheduled", "TaskStarted"}) {
+		t.Fatalf("events %v", got)
+	}
+	if string(effects[0].(TaskEffect).Parameters) != "1" {
+		t.Fatalf("parameters %s", effects[0].(TaskEffect).Parameters)
+	}
+}
+
+func TestTheInputIsRecordedAsGiven(t *testing.T) {
+	t.Parallel()
+	m := mustParse(t, `{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}`)
+	input := "{\n  \"b\": 1, \"a\" : [ 2 ]\n}"
+	r, _ := m.Start([]byte(input), testContext())
+	r = roundTrip(t, r)
+	events, _ := r.Step(m, testStart)
+	if got := events[0].ExecutionStartedEventDetails.Input; got != input {
+		t.Errorf("ExecutionStarted input %q", got)
+	}
+	if got := events[1].StateEnteredEventDetails.Input; got != input {
+		t.Errorf("PassStateEntered input %q", got)
+	}
+	if got := events[2].StateExitedEventDetails.Output; got != `{"a":[2],"b":1}` {
+		t.Errorf("PassStateExited output %q", got)
 	}
 }

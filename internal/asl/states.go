@@ -3,6 +3,7 @@ package asl
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 )
@@ -95,7 +96,10 @@ func (x *exec) assignJSONPath(s *state, assign any, value any) (map[string]any, 
 // finish ends a Pass, Task, Map or Parallel state with its result: ResultSelector, Assign,
 // ResultPath and OutputPath (JSONPath) or Assign and Output (JSONata), then the transition.
 func (x *exec) finish(f *Frame, s *state, raw, result any, resultSelector bool) error {
-	x.inspected(stateResult, result)
+	// TestState shows a Pass state's result only when it has a Result
+	if s.typ != "Pass" || s.hasResult {
+		x.inspected(stateResult, result)
+	}
 	if s.isJSONata() {
 		states := x.statesVar(raw, map[string]any{"result": result})
 		out, assigned, err := x.jsonataAssignOutput(states, s.assign, s.hasAssign, s.output, s.hasOutput, result)
@@ -110,8 +114,8 @@ func (x *exec) finish(f *Frame, s *state, raw, result any, resultSelector bool) 
 			return err
 		}
 		result = r
-		x.inspected(afterResultSelector, result)
 	}
+	x.inspected(afterResultSelector, result)
 	var assigned map[string]any
 	if s.hasAssign {
 		a, err := x.assignJSONPath(s, s.assign, result)
@@ -141,17 +145,19 @@ func (x *exec) runPass(f *Frame, s *state) error {
 	if err != nil {
 		return err
 	}
+	if s.hasResult {
+		// the input plays no part: TestState shows neither the input path's nor the
+		// parameters' data
+		return x.finish(f, s, raw, clone(s.result), false)
+	}
 	x.inspected(afterInputPath, eff)
 	result := eff
 	if s.hasParameters {
 		if result, err = x.template(s.parameters, eff); err != nil {
 			return err
 		}
-		x.inspected(afterParameters, result)
 	}
-	if s.hasResult {
-		result = clone(s.result)
-	}
+	x.inspected(afterParameters, result)
 	return x.finish(f, s, raw, result, false)
 }
 
@@ -171,6 +177,7 @@ func (x *exec) runSucceed(f *Frame, s *state) error {
 		if err != nil {
 			return err
 		}
+		x.inspected(afterInputPath, eff)
 		if out, err = x.applyPathField(s.outputPath, "OutputPath", eff); err != nil {
 			return err
 		}
@@ -180,6 +187,9 @@ func (x *exec) runSucceed(f *Frame, s *state) error {
 
 func (x *exec) runFail(f *Frame, s *state) error {
 	raw := decode(f.Input)
+	if !s.isJSONata() {
+		x.inspected(afterInputPath, raw)
+	}
 	e := &stateError{noName: true, noCause: true}
 	if s.isJSONata() {
 		states := x.statesVar(raw, nil)
@@ -303,6 +313,10 @@ func (x *exec) runWait(f *Frame, s *state) error {
 			}
 			at = parsed
 		}
+	}
+	// AWS keeps the delay in a signed 32-bit number of seconds
+	if at.Sub(x.now) > math.MaxInt32*time.Second {
+		return x.runtime("Wait state delay is too long.")
 	}
 	id := x.nextID()
 	f.Wait, f.Reply, f.Step = id, nil, stepTimer

@@ -81,8 +81,8 @@ func (x *exec) runTask(f *Frame, s *state) error {
 			if params, err = x.template(s.parameters, eff); err != nil {
 				return err
 			}
-			x.inspected(afterParameters, params)
 		}
+		x.inspected(afterParameters, params)
 		if timeout, hasTimeout, err = x.pathSeconds(s, "TimeoutSeconds", eff); err != nil {
 			return err
 		}
@@ -133,7 +133,7 @@ func (x *exec) pathSeconds(s *state, field string, input any) (int64, bool, erro
 	ps, _ := p.(string)
 	v, err := x.evalPath(ps, input)
 	if err != nil {
-		return 0, false, x.runtime(fmt.Sprintf("The %sPath parameter does not reference an input value: %s", field, ps))
+		return 0, false, x.invalidPath(ps, input)
 	}
 	n, ok := intValue(v)
 	if !ok || n <= 0 {
@@ -170,6 +170,19 @@ func (x *exec) taskReply(f *Frame, s *state) {
 	out := rep.Output
 	if len(out) == 0 {
 		out = []byte("null")
+	}
+	if len(out) > maxPayload {
+		// as AWS records it: a task failure naming the integration (or the function ARN)
+		typ, _ := resourceParts(s.resource)
+		who := s.resource
+		if strings.HasPrefix(s.resource, "arn:aws:states:::") || strings.Contains(s.resource, ":states:::") {
+			who = typ
+		}
+		rep = &Reply{Failed: true, Error: errDataLimit,
+			Cause: fmt.Sprintf("The state/task '%s' returned a result with a size exceeding the maximum number of bytes service limit.", who)}
+		x.recordOutcome(f, s, rep, nil)
+		x.raise(f, s, &stateError{name: rep.Error, cause: rep.Cause})
+		return
 	}
 	x.recordOutcome(f, s, rep, out)
 	if err := x.finish(f, s, decode(f.Input), decode(out), true); err != nil {

@@ -93,15 +93,18 @@ type StateTestResult struct {
 
 // Inspection is TestState's inspectionData: the state's data after each step of processing.
 type Inspection struct {
-	Input               string                  `json:"input,omitempty"`
-	AfterArguments      string                  `json:"afterArguments,omitempty"`
-	AfterInputPath      string                  `json:"afterInputPath,omitempty"`
-	AfterParameters     string                  `json:"afterParameters,omitempty"`
-	Result              string                  `json:"result,omitempty"`
-	AfterResultSelector string                  `json:"afterResultSelector,omitempty"`
-	AfterResultPath     string                  `json:"afterResultPath,omitempty"`
-	Variables           string                  `json:"variables,omitempty"`
-	ErrorDetails        *InspectionErrorDetails `json:"errorDetails,omitempty"`
+	Input                      string                  `json:"input,omitempty"`
+	AfterArguments             string                  `json:"afterArguments,omitempty"`
+	AfterInputPath             string                  `json:"afterInputPath,omitempty"`
+	AfterParameters            string                  `json:"afterParameters,omitempty"`
+	Result                     string                  `json:"result,omitempty"`
+	AfterResultSelector        string                  `json:"afterResultSelector,omitempty"`
+	AfterResultPath            string                  `json:"afterResultPath,omitempty"`
+	Variables                  string                  `json:"variables,omitempty"`
+	MaxConcurrency             *int                    `json:"maxConcurrency,omitempty"`
+	ToleratedFailureCount      *int                    `json:"toleratedFailureCount,omitempty"`
+	ToleratedFailurePercentage *float64                `json:"toleratedFailurePercentage,omitempty"`
+	ErrorDetails               *InspectionErrorDetails `json:"errorDetails,omitempty"`
 }
 
 // InspectionErrorDetails tells which retrier or catcher handled a state's error.
@@ -117,7 +120,9 @@ type probe struct {
 	next       string
 	retryIndex *int
 	catchIndex *int
-	backoff    *float64
+	backoff    *float64 // nil when the matching retrier's attempts are spent
+	retries    int      // the retries the matching retrier already made
+	caught     *stateError
 }
 
 // inspectField names a step of a state's data processing TestState shows.
@@ -159,17 +164,28 @@ func (x *exec) inspected(field inspectField, v any) {
 // ErrTaskRunner reports a Task state tested without a way to run its task.
 var ErrTaskRunner = errors.New("asl: the state is a Task state and no task runner was given")
 
-// Run runs the state once on input, with the workflow variables given as a JSON object
-// (or none). A Task state's task runs through task; its retriers are not applied but
-// reported (RETRIABLE), its catchers are (CAUGHT_ERROR). Wait states do not wait.
-func (t *StateTest) Run(input, variables []byte, ctx Context, now time.Time,
-	task func(TaskEffect) (output []byte, errorName, cause string)) (*StateTestResult, error) {
-	r, err := t.m.Start(input, ctx)
+// StateTestInput is what one TestState call runs the state with.
+type StateTestInput struct {
+	Input     []byte  // the state's input (JSON); empty means {}
+	Variables []byte  // the workflow variables, a JSON object, or empty
+	Context   Context // the execution the state runs in
+	Now       time.Time
+	// RetrierRetryCount is stateConfiguration.retrierRetryCount: how many retries the
+	// matching retrier already made.
+	RetrierRetryCount int
+}
+
+// Run runs the state once. A Task state's task runs through task; its retriers are not
+// applied but reported (RETRIABLE, or FAILED once spent), its catchers are (CAUGHT_ERROR).
+// Wait states do not wait.
+func (t *StateTest) Run(in StateTestInput, task func(TaskEffect) (output []byte, errorName, cause string)) (*StateTestResult, error) {
+	r, err := t.m.Start(in.Input, in.Context)
 	if err != nil {
 		return nil, err
 	}
+	now := in.Now
 	r.Root.State = t.name
-	if len(variables) > 0 {
+	if variables := in.Variables; len(variables) > 0 {
 		vars, ok := decode(variables).(map[string]any)
 		if !ok {
 			return nil, fmt.Errorf("asl: the variables must be a JSON object")
@@ -179,7 +195,7 @@ func (t *StateTest) Run(input, variables []byte, ctx Context, now time.Time,
 			r.Root.Vars[k] = encode(v)
 		}
 	}
-	p := &probe{}
+	p := &probe{retries: in.RetrierRetryCount}
 	p.insp.Input = string(r.Input)
 	for i := 0; i < 1000 && r.Root.Step != stepDone && r.Root.Step != stepFailed; i++ {
 		x := &exec{m: t.m, r: r, now: now.UTC(), probe: p}
@@ -209,14 +225,20 @@ func (t *StateTest) Run(input, variables []byte, ctx Context, now time.Time,
 	case r.Root.Step == stepDone && p.catchIndex != nil:
 		res.Status, res.Output = TestCaughtError, r.Root.Output
 		res.Inspection.ErrorDetails = &InspectionErrorDetails{CatchIndex: p.catchIndex}
+		if p.caught != nil {
+			res.Error, res.Cause = p.caught.name, p.caught.cause
+		}
 	case r.Root.Step == stepDone:
 		res.Status, res.Output = TestSucceeded, r.Root.Output
 	default:
 		res.Status = TestFailed
 		if p.retryIndex != nil {
-			res.Status = TestRetriable
-			secs := int64(*p.backoff)
-			res.Inspection.ErrorDetails = &InspectionErrorDetails{RetryIndex: p.retryIndex, RetryBackoffIntervalSeconds: &secs}
+			res.Inspection.ErrorDetails = &InspectionErrorDetails{RetryIndex: p.retryIndex}
+			if p.backoff != nil {
+				res.Status = TestRetriable
+				secs := int64(*p.backoff)
+				res.Inspection.ErrorDetails.RetryBackoffIntervalSeconds = &secs
+			}
 		}
 		if r.Root.Err != nil {
 			if r.Root.Err.Error != nil {

@@ -11,11 +11,11 @@ func runStateTest(t *testing.T, def, stateName, input, vars string, task func(Ta
 	if err != nil {
 		t.Fatalf("ParseStateTest: %v", err)
 	}
-	var v []byte
+	in := StateTestInput{Input: []byte(input), Context: testContext(), Now: testStart}
 	if vars != "" {
-		v = []byte(vars)
+		in.Variables = []byte(vars)
 	}
-	res, err := st.Run([]byte(input), v, testContext(), testStart, task)
+	res, err := st.Run(in, task)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,6 +36,32 @@ func TestStateTestInspectsEachStep(t *testing.T) {
 	}
 }
 
+func TestStateTestInspectionAsAWSShowsIt(t *testing.T) {
+	t.Parallel()
+	// as localstack's test_test_state_scenarios snapshots recorded it
+	res := runStateTest(t, `{"Type":"Pass","End":true}`, "", `{"Value":"HelloWorld"}`, "", nil)
+	want := Inspection{Input: `{"Value":"HelloWorld"}`, AfterInputPath: `{"Value":"HelloWorld"}`, AfterParameters: `{"Value":"HelloWorld"}`,
+		AfterResultSelector: `{"Value":"HelloWorld"}`, AfterResultPath: `{"Value":"HelloWorld"}`}
+	if res.Inspection != want {
+		t.Errorf("pass: %+v", res.Inspection)
+	}
+	res = runStateTest(t, `{"Type":"Pass","Result":{"resultKey":"result value"},"End":true}`, "", `{"Value":"HelloWorld"}`, "", nil)
+	want = Inspection{Input: `{"Value":"HelloWorld"}`, Result: `{"resultKey":"result value"}`,
+		AfterResultSelector: `{"resultKey":"result value"}`, AfterResultPath: `{"resultKey":"result value"}`}
+	if res.Inspection != want {
+		t.Errorf("pass with Result: %+v", res.Inspection)
+	}
+	res = runStateTest(t, `{"Type":"Fail","Error":"SomeFailure","Cause":"c"}`, "", `{"Value":"HelloWorld"}`, "", nil)
+	if want := (Inspection{Input: `{"Value":"HelloWorld"}`, AfterInputPath: `{"Value":"HelloWorld"}`}); res.Inspection != want {
+		t.Errorf("fail: %+v", res.Inspection)
+	}
+	res = runStateTest(t, `{"Type":"Map","ItemsPath":"$.Values","MaxConcurrency":1,"ItemProcessor":{"StartAt":"P","States":{"P":{"Type":"Pass","Result":1,"End":true}}},"End":true}`,
+		"", `{"Values":[1,2,3]}`, "", nil)
+	if string(res.Output) != `[1,1,1]` || *res.Inspection.MaxConcurrency != 1 || res.Inspection.ToleratedFailureCount != nil {
+		t.Errorf("map: %s %+v", res.Output, res.Inspection)
+	}
+}
+
 func TestStateTestReportsRetriesAndCatches(t *testing.T) {
 	t.Parallel()
 	fail := func(TaskEffect) ([]byte, string, string) { return nil, "Oops", "bad" }
@@ -50,9 +76,20 @@ func TestStateTestReportsRetriesAndCatches(t *testing.T) {
 	def = `{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","End":true,
 		"Catch":[{"ErrorEquals":["Other"],"Next":"A"},{"ErrorEquals":["States.ALL"],"Next":"Handler","ResultPath":"$.e"}]}`
 	res = runStateTest(t, def, "", `{"a":1}`, "", fail)
-	if res.Status != TestCaughtError || res.NextState != "Handler" || *res.Inspection.ErrorDetails.CatchIndex != 1 ||
+	if res.Status != TestCaughtError || res.NextState != "Handler" || *res.Inspection.ErrorDetails.CatchIndex != 1 || res.Error != "Oops" ||
 		string(res.Output) != `{"a":1,"e":{"Cause":"bad","Error":"Oops"}}` {
 		t.Fatalf("caught: %+v", res)
+	}
+	st, _ := ParseStateTest([]byte(`{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","End":true,
+		"Retry":[{"ErrorEquals":["Oops"],"IntervalSeconds":2,"BackoffRate":2,"MaxAttempts":4}]}`), "")
+	for count, want := range map[int]string{3: TestRetriable, 4: TestFailed} {
+		res, err := st.Run(StateTestInput{Input: []byte(`{}`), Context: testContext(), Now: testStart, RetrierRetryCount: count}, fail)
+		if err != nil || res.Status != want || *res.Inspection.ErrorDetails.RetryIndex != 0 {
+			t.Fatalf("%d retries made: %+v %v", count, res, err)
+		}
+		if want == TestRetriable && *res.Inspection.ErrorDetails.RetryBackoffIntervalSeconds != 16 {
+			t.Fatalf("backoff %d", *res.Inspection.ErrorDetails.RetryBackoffIntervalSeconds)
+		}
 	}
 	res = runStateTest(t, `{"Type":"Fail","Error":"E","Cause":"C"}`, "", `{}`, "", nil)
 	if res.Status != TestFailed || res.Error != "E" || res.Cause != "C" {
@@ -77,7 +114,7 @@ func TestStateTestChoiceAndVariables(t *testing.T) {
 		t.Fatal("a missing state name was accepted")
 	}
 	st, _ := ParseStateTest([]byte(`{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","End":true}`), "")
-	if _, err := st.Run([]byte(`{}`), nil, testContext(), testStart, nil); !errors.Is(err, ErrTaskRunner) {
+	if _, err := st.Run(StateTestInput{Context: testContext(), Now: testStart}, nil); !errors.Is(err, ErrTaskRunner) {
 		t.Fatalf("err %v", err)
 	}
 }

@@ -3,7 +3,6 @@ package jsonata
 import (
 	"fmt"
 	"regexp"
-	"strconv"
 	"strings"
 )
 
@@ -177,9 +176,6 @@ func (e *Error) finish() {
 
 func jsonText(v any) string {
 	var sb strings.Builder
-	if f, ok := v.(float64); ok {
-		return strconv.FormatFloat(f, 'g', -1, 64)
-	}
 	writeJSON(&sb, v, "", "")
 	return sb.String()
 }

@@ -769,6 +769,9 @@ func (ev *evaluator) evalGroup(g *groupExpr, input any, env *frame) any {
 	if len(items) == 0 && !reduce {
 		items = []any{nil}
 	}
+	if len(items) == 1 && !reduce {
+		return ev.constructObject(g, items[0], env, result)
+	}
 	for _, item := range items {
 		e := env
 		ctx := item
@@ -810,6 +813,38 @@ func (ev *evaluator) evalGroup(g *groupExpr, input any, env *frame) any {
 		v := ev.eval(g.pairs[entry.exprIndex][1], ctx, e)
 		if v != nil {
 			result.set(key, v)
+		}
+	}
+	return result
+}
+
+// constructObject is evalGroup for a single context, which needs no grouping:
+// keys are evaluated first, in order, then each value.
+func (ev *evaluator) constructObject(g *groupExpr, ctx any, env *frame, result *object) *object {
+	keys := make([]string, len(g.pairs))
+	defined := make([]bool, len(g.pairs))
+	for i, pair := range g.pairs {
+		k := ev.eval(pair[0], ctx, env)
+		if k == nil {
+			continue
+		}
+		key, ok := k.(string)
+		if !ok {
+			throw(&Error{Code: "T1003", Position: g.pos, Value: k})
+		}
+		for j := 0; j < i; j++ {
+			if defined[j] && keys[j] == key {
+				throw(&Error{Code: "D1009", Position: g.pos, Value: key})
+			}
+		}
+		keys[i], defined[i] = key, true
+	}
+	for i, pair := range g.pairs {
+		if !defined[i] {
+			continue
+		}
+		if v := ev.eval(pair[1], ctx, env); v != nil {
+			result.set(keys[i], v)
 		}
 	}
 	return result

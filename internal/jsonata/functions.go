@@ -384,7 +384,11 @@ func fnPad(c *call, a []any) any {
 	if x, ok := a[2].(string); ok && x != "" {
 		ch = x
 	}
-	width := int(math.Trunc(a[1].(float64)))
+	w := math.Trunc(a[1].(float64))
+	if math.Abs(w) > maxPadding {
+		throw(&Error{Code: "D1001", Value: w})
+	}
+	width := int(w)
 	padLen := absInt(width) - utf8.RuneCountInString(s)
 	if padLen <= 0 {
 		return s
@@ -395,6 +399,10 @@ func fnPad(c *call, a []any) any {
 	}
 	return string(padding) + s
 }
+
+// maxPadding bounds the width $pad, $formatInteger and date pictures pad
+// to (a JavaScript engine fails long before its 2^29-character strings).
+const maxPadding = 1 << 24
 
 func absInt(i int) int {
 	if i < 0 {

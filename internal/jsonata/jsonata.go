@@ -3,7 +3,15 @@
 //
 // Values in and out are nil (JSON null), bool, float64 (json.Number is
 // accepted on input), string, []any and map[string]any. Undefined, JSONata's
-// absence of a value, is reported by Evaluate's defined result.
+// absence of a value, is reported by Evaluate's defined result. Object keys
+// keep the order an expression gives them inside the engine; a map given as
+// input is read in sorted key order.
+//
+// Errors carry jsonata-js's codes and messages. Three are this engine's own:
+// S0303 (a regular expression that Go's RE2 cannot run: look-around,
+// backreferences), D1011/D1012 when an evaluation exceeds DefaultMaxDepth or
+// DefaultTimeLimit (jsonata-js leaves those limits to its caller), and U0000
+// for a defect in the engine, which is reported rather than let crash the caller.
 package jsonata
 
 import (

@@ -162,6 +162,8 @@ func TestErrors(t *testing.T) {
 		{"number cast", `$number("x")`, "D3030", `Unable to cast value to a number: "x"`},
 		{"error function", `$error("boom")`, "D3137", `boom`},
 		{"assert", `$assert(false, "nope")`, "D3141", `nope`},
+		{"regular expression RE2 cannot run", `$match("aa", /(a)\1/)`, "S0303", ""},
+		{"padding too wide", `$pad("x", 1e9)`, "D1001", "Number out of range: 1000000000"},
 		{"nesting too deep to parse", strings.Repeat("(", 5000), "D1011", ""},
 		{"runaway recursion", `($f := function($x){$f($x) + 1}; $f(1))`, "D1011", ``},
 	}

@@ -361,6 +361,9 @@ func formatIntegerWith(v float64, f *intFormat) string {
 		}
 	case "decimal":
 		s = strconv.FormatFloat(v, 'f', -1, 64)
+		if f.mandatory > maxPadding {
+			throw(&Error{Code: "D1001", Value: float64(f.mandatory)})
+		}
 		if pad := f.mandatory - len(s); pad > 0 {
 			s = strings.Repeat("0", pad) + s
 		}

@@ -9,7 +9,8 @@ import (
 )
 
 // regexValue is a regular expression literal (/.../flags). Its syntax is
-// JavaScript's; Go's RE2 accepts all of it but look-around and backreferences.
+// JavaScript's; Go's RE2 accepts all of it but look-around and backreferences,
+// which fail to compile with code S0303.
 type regexValue struct {
 	source string
 	re     *regexp.Regexp
@@ -31,7 +32,8 @@ func compileRegex(pattern, flags string, pos int) *regexValue {
 	}
 	re, err := regexp.Compile(expr)
 	if err != nil {
-		throw(&Error{Code: "S0302", Position: pos, Token: pattern})
+		// jsonata-js passes JavaScript's own SyntaxError through, with no code.
+		throw(&Error{Code: "S0303", Position: pos, Token: pattern, Message: "Invalid regular expression: /" + pattern + "/: " + err.Error()})
 	}
 	return &regexValue{source: pattern, re: re}
 }
