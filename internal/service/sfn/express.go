@@ -60,8 +60,12 @@ func (s *Service) runExpress(ctx context.Context, ex *execution) error {
 	var timers []asl.TimerEffect
 	for {
 		events, effects := run.Step(m, s.now())
+		// the history is only kept for CloudWatch Logs: converting it costs more than the
+		// steps of a short execution
 		for _, e := range events {
-			history = append(history, fromASL(e))
+			if ex.Logging != nil {
+				history = append(history, fromASL(e))
+			}
 		}
 		if run.Finished {
 			break
