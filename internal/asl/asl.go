@@ -15,14 +15,17 @@
 //     heartbeat timeouts too); then Step records it. Reports for unknown or settled ids are
 //     ignored, so a redelivered message changes nothing.
 //   - Started(id, worker) records ActivityStarted when a worker takes an activity task, and
-//     Submitted(id, output) records TaskSubmitted for .sync and .waitForTaskToken tasks.
+//     Submitted(id, output) records TaskSubmitted for .sync and .waitForTaskToken tasks;
+//     FailToStart and FailToSubmit report tasks that never ran (TaskStartFailed,
+//     TaskSubmitFailed, LambdaFunctionStartFailed).
 //   - Fire(id) reports a due timer (Wait states, Retry backoffs).
 //   - Stop, TimeOut and Redrive end or restart the execution; the next Step records
 //     ExecutionAborted, ExecutionTimedOut or ExecutionRedriven.
 //
-// Distributed Map: a Map state whose ItemProcessor has Mode DISTRIBUTED runs its items
-// inline in the Run, as an inline Map does; ItemReader, ItemBatcher and ResultWriter are
-// refused at validation.
+// A Distributed Map state (ItemProcessor Mode DISTRIBUTED) asks for a MapRunEffect: the
+// driver reads, batches and runs the items as child executions of the item processor and
+// reports the map run's output or failure like a task's (MapRunStarted, MapRunSucceeded,
+// MapRunFailed).
 package asl
 
 import (

@@ -65,10 +65,9 @@ type state struct {
 	arguments, output, assign          any
 	hasArguments, hasOutput, hasAssign bool
 
-	resource    string
-	retry       []retrier
-	catch       []catcher
-	credentials any
+	resource string
+	retry    []retrier
+	catch    []catcher
 
 	choices []*choiceRule
 	dflt    string
@@ -79,12 +78,14 @@ type state struct {
 	branches        []int
 	processor       int
 	legacyIterator  bool
+	distributed     bool   // ProcessorConfig.Mode DISTRIBUTED: the items run as child executions
+	executionType   string // their type, STANDARD or EXPRESS
+	childDefinition []byte // the item processor as a state machine definition of its own
 	itemsPath       optPath
 	items           any
 	hasItems        bool
 	itemSelector    any
 	hasItemSelector bool
-	dist            *distributed // a Map state in Distributed mode
 }
 
 func (s *state) field(name string) (any, bool) {
@@ -431,7 +432,6 @@ func (p *parser) parseState(name string, so map[string]any, loc, parentLang stri
 		} else if p.express {
 			p.checkExpressResource(s.resource, loc+"/Resource")
 		}
-		s.credentials = so["Credentials"]
 		hb, hasHB := intValue(so["HeartbeatSeconds"])
 		to, hasTO := intValue(so["TimeoutSeconds"])
 		if hasHB && hasTO && hb >= to {
@@ -588,12 +588,25 @@ func (p *parser) parseMap(s *state, so map[string]any, loc string) {
 	p.unknownFields(proc, loc+"/"+field, allowed)
 	if pc, ok := proc["ProcessorConfig"].(map[string]any); ok {
 		p.unknownFields(pc, loc+"/"+field+"/ProcessorConfig", []string{"Mode", "ExecutionType"})
-		mode, hasMode := pc["Mode"]
-		switch {
-		case hasMode && mode != "INLINE" && mode != "DISTRIBUTED":
+		if mode, ok := pc["Mode"]; ok && mode != "INLINE" && mode != "DISTRIBUTED" {
 			p.schemaf(loc+"/"+field+"/ProcessorConfig/Mode", "The value for the field 'Mode' must be one of [INLINE, DISTRIBUTED]")
-		case mode == "DISTRIBUTED":
-			p.parseDistributed(s, so, proc, pc, loc, field)
+		}
+		if pc["Mode"] == "DISTRIBUTED" {
+			s.distributed, s.executionType = true, Standard
+			if et, ok := pc["ExecutionType"]; ok {
+				if et != Standard && et != Express {
+					p.schemaf(loc+"/"+field+"/ProcessorConfig/ExecutionType", "The value for the field 'ExecutionType' must be one of [STANDARD, EXPRESS]")
+				}
+				s.executionType, _ = et.(string)
+			}
+			child := map[string]any{"StartAt": proc["StartAt"], "States": proc["States"]}
+			if q, ok := proc["QueryLanguage"]; ok {
+				child["QueryLanguage"] = q
+			} else if s.lang == JSONata {
+				child["QueryLanguage"] = JSONata
+			}
+			s.childDefinition = encode(child)
+			p.checkDistributed(s, so, loc)
 		}
 	}
 	s.itemsPath = p.optPath(so, "ItemsPath", loc)
@@ -603,8 +616,16 @@ func (p *parser) parseMap(s *state, so map[string]any, loc string) {
 		p.schemaf(loc, "Only one of 'ItemSelector' or 'Parameters' can be specified")
 	}
 	for _, f := range []string{"ItemReader", "ItemBatcher", "ResultWriter", "Label"} {
-		if _, ok := so[f]; ok && s.dist == nil {
-			p.schemaf(loc+"/"+f, "The field '%s' is only supported when ProcessorConfig Mode is DISTRIBUTED", f)
+		v, ok := so[f]
+		if !ok {
+			continue
+		}
+		if !s.distributed {
+			p.schemaf(loc+"/"+f, "The field '%s' is supported only when the ItemProcessor's Mode is DISTRIBUTED", f)
+			continue
+		}
+		if _, isObj := v.(map[string]any); !isObj && f != "Label" {
+			p.schemaf(loc+"/"+f, "The value for the field '%s' must be an OBJECT", f)
 		}
 	}
 	for _, f := range []string{"MaxConcurrencyPath", "ToleratedFailureCountPath", "ToleratedFailurePercentagePath"} {
@@ -613,8 +634,9 @@ func (p *parser) parseMap(s *state, so map[string]any, loc string) {
 		}
 	}
 	express := p.express
-	if s.dist != nil {
-		p.express = s.dist.executionType == Express
+	if s.distributed {
+		// Express children take what Express state machines take
+		p.express = s.executionType == Express
 	}
 	s.processor = p.parseBlock(proc, loc+"/"+field, s.lang)
 	p.express = express
@@ -671,6 +693,9 @@ func (p *parser) parseRetryCatch(s *state, so map[string]any, loc string) {
 				}
 				rt.jitterFull = js == "FULL"
 			}
+			if i < len(list)-1 && slices.Contains(rt.errorEquals, errALL) {
+				p.schemaf(rl+"/ErrorEquals", "States.ALL must appear in the last retrier only")
+			}
 			s.retry = append(s.retry, rt)
 		}
 	}
@@ -698,6 +723,9 @@ func (p *parser) parseRetryCatch(s *state, so map[string]any, loc string) {
 				p.checkAssign(ct.assign, cl+"/Assign", s.lang)
 			}
 			ct.output, ct.hasOutput = co["Output"]
+			if i < len(list)-1 && slices.Contains(ct.errorEquals, errALL) {
+				p.schemaf(cl+"/ErrorEquals", "States.ALL must appear in the last catcher only")
+			}
 			s.catch = append(s.catch, ct)
 		}
 	}

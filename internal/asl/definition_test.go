@@ -79,6 +79,7 @@ func FuzzParse(f *testing.F) {
 		`{"StartAt":"M","States":{"M":{"Type":"Map","ItemsPath":"$.x","MaxConcurrency":2,"ItemProcessor":{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}},"End":true}}}`,
 		`{"StartAt":"P","States":{"P":{"Type":"Parallel","Branches":[{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":1,"End":true}}}],"Retry":[{"ErrorEquals":["States.ALL"]}],"End":true}}}`,
 		`{"QueryLanguage":"JSONata","StartAt":"A","States":{"A":{"Type":"Pass","Output":"{% $states.input %}","End":true}}}`,
+		`{"StartAt":"M","States":{"M":{"Type":"Map","ItemsPath":"$.x","ItemSelector":{"v.$":"$$.Map.Item.Value"},"ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED"},"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}},"End":true}}}`,
 		`{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Parameters":{"a.$":"States.Format('{}', $.b)"},"Catch":[{"ErrorEquals":["States.ALL"],"Next":"F"}],"End":true},"F":{"Type":"Fail","Error":"E"}}}`,
 	} {
 		f.Add([]byte(s), []byte(`{"a":1,"x":[1,2],"b":"c"}`))
@@ -105,6 +106,12 @@ func FuzzParse(f *testing.F) {
 					r.Complete(e.ID, []byte(`{"ok":true}`))
 				case TimerEffect:
 					r.Fire(e.ID)
+				case MapRunEffect:
+					if _, err := e.ItemInput(m, 0, []byte(`1`)); err != nil {
+						r.Fail(e.ID, "States.Runtime", err.Error())
+					} else {
+						r.Complete(e.ID, []byte(`[]`))
+					}
 				}
 			}
 		}
@@ -145,5 +152,15 @@ func TestExpressRefusesCallbacksSyncAndActivities(t *testing.T) {
 		if _, err := ParseType([]byte(`{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"`+res+`","End":true}}}`), Express); err == nil {
 			t.Errorf("Express accepted %s", res)
 		}
+	}
+}
+
+func TestStatesALLComesLast(t *testing.T) {
+	t.Parallel()
+	def := `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","End":true,
+		"Retry":[{"ErrorEquals":["States.ALL"]},{"ErrorEquals":["X"]}],
+		"Catch":[{"ErrorEquals":["States.ALL"],"Next":"F"},{"ErrorEquals":["X"],"Next":"F"}]},"F":{"Type":"Fail"}}}`
+	if d := Validate([]byte(def)); len(d) != 2 || d[0].Location != "/States/T/Retry[0]/ErrorEquals" || d[1].Location != "/States/T/Catch[0]/ErrorEquals" {
+		t.Fatalf("diagnostics %+v", d)
 	}
 }

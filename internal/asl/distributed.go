@@ -1,142 +1,49 @@
 package asl
 
-import (
-	"encoding/json"
-	"fmt"
-	"regexp"
-	"strings"
+import "regexp"
 
-	"github.com/kiri-run/kiri/internal/uuid"
-)
+// Validation of a Distributed Map's fields (ItemReader, ItemBatcher, ResultWriter, Label) as
+// CreateStateMachine checks them; maprun.go runs the state.
 
-// A Map state in Distributed mode runs each item (or batch of items) as a child workflow
-// execution of its ItemProcessor, outside this run. The interpreter evaluates everything the
-// States Language defines (ItemReader's parameters, ItemSelector, ItemBatcher, the writer's
-// location) and hands the rest to the driver as two effects: an ItemReaderEffect that reads
-// the items from S3, then a MapRunEffect carrying every child's input. The driver reports each
-// back with Complete or Fail.
-
-// Item reader resources and input types.
+// Resources of ItemReader and ResultWriter.
 const (
 	ResourceGetObject     = "arn:aws:states:::s3:getObject"
 	ResourceListObjectsV2 = "arn:aws:states:::s3:listObjectsV2"
 	ResourcePutObject     = "arn:aws:states:::s3:putObject"
 )
 
-// ItemReaderEffect asks the driver to read a Distributed Map's items and report them back as
-// a JSON array with Complete (or fail with States.ItemReaderFailed).
-type ItemReaderEffect struct {
-	ID       string `json:"id"`
-	State    string `json:"state"`
-	Resource string `json:"resource"`
-	// Parameters are the evaluated Parameters (JSONPath) or Arguments (JSONata): Bucket, Key
-	// or Prefix, and the S3 call's other members.
-	Parameters json.RawMessage `json:"parameters"`
-	// InputType is CSV, JSON, JSONL or MANIFEST for getObject; empty for listObjectsV2.
-	InputType         string   `json:"inputType,omitempty"`
-	CSVHeaderLocation string   `json:"csvHeaderLocation,omitempty"` // FIRST_ROW (default) or GIVEN
-	CSVHeaders        []string `json:"csvHeaders,omitempty"`
-	CSVDelimiter      string   `json:"csvDelimiter,omitempty"` // COMMA (default), PIPE, SEMICOLON, SPACE, TAB
-	MaxItems          int      `json:"maxItems,omitempty"`     // 0: all
-}
-
-// MapRunEffect asks the driver to run a Map Run: one child execution of Definition per input,
-// at most MaxConcurrency at a time. The driver reports the Map state's result (the children's
-// outputs in order, or the ResultWriter's summary) with Complete, or fails it with Fail.
-type MapRunEffect struct {
-	ID            string            `json:"id"`
-	State         string            `json:"state"`
-	MapRunArn     string            `json:"mapRunArn"`
-	Label         string            `json:"label"`
-	ExecutionType string            `json:"executionType"` // STANDARD or EXPRESS
-	Definition    json.RawMessage   `json:"definition"`
-	Inputs        []json.RawMessage `json:"inputs"`
-	// Items is how many items the inputs hold (more than len(Inputs) when batched).
-	Items          int     `json:"items"`
-	BatchSizes     []int   `json:"batchSizes,omitempty"`
-	MaxConcurrency int     `json:"maxConcurrency"`
-	TolCount       int     `json:"tolCount"` // -1 when not set
-	TolPct         float64 `json:"tolPct"`   // -1 when not set
-	// Writer is where ResultWriter exports the results; nil without one.
-	Writer *WriterTarget `json:"writer,omitempty"`
-}
-
-// WriterTarget is a ResultWriter's evaluated S3 location.
-type WriterTarget struct {
-	Bucket string `json:"bucket"`
-	Prefix string `json:"prefix,omitempty"`
-}
-
-func (ItemReaderEffect) isEffect() {}
-func (MapRunEffect) isEffect()     {}
-
-// Frame steps of a Distributed Map state.
-const (
-	stepItems  = "items"  // waits for its ItemReaderEffect
-	stepMapRun = "maprun" // waits for its MapRunEffect
-)
-
 // MaxDistributedConcurrency is the most child executions a Map Run runs at once.
 const MaxDistributedConcurrency = 10000
 
-// distributed is a Map state's Distributed mode configuration.
-type distributed struct {
-	executionType string
-	label         string
-	definition    json.RawMessage
-	reader        map[string]any // ItemReader, nil without one
-	batcher       map[string]any // ItemBatcher, nil without one
-	writer        map[string]any // ResultWriter, nil without one
-}
-
 var labelPattern = regexp.MustCompile(`^[^\s<>{}\[\]?*"#%\\^|~` + "`" + `$&,;:/\x00-\x1f\x7f-\x9f]{1,40}$`)
 
-// parseDistributed checks and records a Map state's Distributed mode fields.
-func (p *parser) parseDistributed(s *state, so, proc, pc map[string]any, loc, field string) {
-	d := &distributed{}
-	et, hasET := pc["ExecutionType"]
-	switch {
-	case !hasET:
-		p.schemaf(loc+"/"+field+"/ProcessorConfig", "These fields are required: [ExecutionType]")
-	case et != Standard && et != Express:
-		p.schemaf(loc+"/"+field+"/ProcessorConfig/ExecutionType", "The value for the field 'ExecutionType' must be one of [STANDARD, EXPRESS]")
-	default:
-		d.executionType = et.(string)
-	}
+// checkDistributed checks a Distributed Map state's own fields.
+func (p *parser) checkDistributed(s *state, so map[string]any, loc string) {
 	if p.express {
-		p.schemaf(loc+"/"+field+"/ProcessorConfig/Mode", "Express state machine does not support Distributed Map")
+		p.schemaf(loc+"/ItemProcessor/ProcessorConfig/Mode", "Express state machine does not support Distributed Map")
 	}
 	if v, ok := so["Label"]; ok {
 		l, isStr := v.(string)
 		if !isStr || !labelPattern.MatchString(l) {
 			p.schemaf(loc+"/Label", "The value for the field 'Label' must be a valid label: at most 40 characters, without whitespace, brackets, wildcards or special characters")
 		}
-		d.label = l
 	}
 	if r, ok := so["ItemReader"]; ok {
-		d.reader = p.parseItemReader(s, r, loc+"/ItemReader")
+		p.parseItemReader(s, r, loc+"/ItemReader")
 	}
 	if b, ok := so["ItemBatcher"]; ok {
-		d.batcher = p.parseItemBatcher(s, b, loc+"/ItemBatcher")
+		p.parseItemBatcher(s, b, loc+"/ItemBatcher")
 	}
 	if w, ok := so["ResultWriter"]; ok {
-		d.writer = p.parseResultWriter(s, w, loc+"/ResultWriter")
+		p.parseResultWriter(s, w, loc+"/ResultWriter")
 	}
-	child := map[string]any{"StartAt": proc["StartAt"], "States": proc["States"]}
-	lang := s.lang
-	if q, ok := proc["QueryLanguage"].(string); ok {
-		lang = q
-	}
-	if lang == JSONata {
-		child["QueryLanguage"] = JSONata
-	}
-	d.definition = encode(child)
-	s.dist = d
 }
 
+// object is an ItemReader's, ItemBatcher's or ResultWriter's object (parseMap reports one
+// that is not an object), or its ReaderConfig.
 func (p *parser) object(v any, loc, field string) map[string]any {
 	o, ok := v.(map[string]any)
-	if !ok {
+	if !ok && field == "ReaderConfig" {
 		p.schemaf(loc, "The value for the field '%s' must be an OBJECT", field)
 	}
 	return o
@@ -305,262 +212,4 @@ func (p *parser) parseResultWriter(s *state, v any, loc string) map[string]any {
 		}
 	}
 	return w
-}
-
-// startDistributed begins a Distributed Map state once its input is evaluated: it reads
-// its items (ItemReader), or takes them from its input.
-func (x *exec) startDistributed(f *Frame, s *state, raw, eff any) error {
-	d := s.dist
-	if d.reader == nil {
-		items, err := x.mapItems(s, raw, eff)
-		if err != nil {
-			return err
-		}
-		return x.startMapRun(f, s, raw, eff, items)
-	}
-	res, _ := d.reader["Resource"].(string)
-	e := ItemReaderEffect{ID: x.nextID(), State: s.name, Resource: res}
-	params, err := x.fieldTemplate(s, d.reader, raw, eff, "ItemReader")
-	if err != nil {
-		return err
-	}
-	e.Parameters = encode(params)
-	cfg, _ := d.reader["ReaderConfig"].(map[string]any)
-	if cfg != nil {
-		e.InputType, _ = cfg["InputType"].(string)
-		e.CSVHeaderLocation, _ = cfg["CSVHeaderLocation"].(string)
-		if hs, ok := cfg["CSVHeaders"].([]any); ok {
-			for _, h := range hs {
-				hs, _ := h.(string)
-				e.CSVHeaders = append(e.CSVHeaders, hs)
-			}
-		}
-		e.CSVDelimiter, _ = cfg["CSVDelimiter"].(string)
-		n, _, err := x.limit(s, cfg, "MaxItems", raw, eff)
-		if err != nil {
-			return err
-		}
-		e.MaxItems = n
-	}
-	f.Wait, f.Step = e.ID, stepItems
-	x.effects = append(x.effects, e)
-	return nil
-}
-
-// fieldTemplate evaluates the Parameters (JSONPath) or Arguments (JSONata) of an ItemReader
-// or ResultWriter.
-func (x *exec) fieldTemplate(s *state, o map[string]any, raw, eff any, where string) (any, error) {
-	if s.isJSONata() {
-		t, ok := o["Arguments"]
-		if !ok {
-			return map[string]any{}, nil
-		}
-		return x.jsonataValue(t, where+".Arguments", x.statesVar(raw, nil))
-	}
-	t, ok := o["Parameters"]
-	if !ok {
-		return map[string]any{}, nil
-	}
-	return x.template(t, eff)
-}
-
-// limit reads an integer field of a Distributed Map's configuration given literally, as
-// JSONata or through its Path form.
-func (x *exec) limit(s *state, o map[string]any, name string, raw, eff any) (int, bool, error) {
-	if v, ok := o[name]; ok {
-		if s.isJSONata() && isJSONataString(v) {
-			r, err := x.jsonataValue(v, name, x.statesVar(raw, nil))
-			if err != nil {
-				return 0, false, err
-			}
-			n, ok := intValue(r)
-			if !ok || n < 0 {
-				return 0, false, x.evalError(name, fmt.Sprintf("The %s field must evaluate to a valid integer, but was: %s", name, encodeString(r)))
-			}
-			return int(n), true, nil
-		}
-		n, _ := intValue(v)
-		return int(n), true, nil
-	}
-	pv, ok := o[name+"Path"].(string)
-	if !ok {
-		return 0, false, nil
-	}
-	v, err := x.evalPath(pv, eff)
-	if err != nil {
-		return 0, false, x.runtime(fmt.Sprintf("The %sPath field refers to a value that does not exist: %s", name, pv))
-	}
-	n, ok := intValue(v)
-	if !ok || n < 0 {
-		return 0, false, x.runtime(fmt.Sprintf("The %sPath field refers to value \"%s\" which is not a valid integer: %s", name, plainText(v), pv))
-	}
-	return int(n), true, nil
-}
-
-// distributedReply takes the outcome of a Distributed Map's item reader or Map Run.
-func (x *exec) distributedReply(f *Frame, s *state) {
-	r := f.Reply
-	f.Reply, f.Wait = nil, ""
-	raw, eff := decode(f.Input), decode(f.Effective)
-	if f.Step == stepItems {
-		if r.Failed {
-			x.raise(f, s, &stateError{name: r.Error, cause: r.Cause})
-			return
-		}
-		items, ok := decode(r.Output).([]any)
-		if !ok {
-			x.raise(f, s, newError(errItemReaderFailed, "The item reader did not return an array"))
-			return
-		}
-		if err := x.startMapRun(f, s, raw, eff, items); err != nil {
-			x.raise(f, s, err)
-		}
-		return
-	}
-	if r.Failed {
-		x.emit(f, Event{Type: "MapRunFailed", MapRunFailedEventDetails: &ErrorDetails{Error: optString(r.Error), Cause: optString(r.Cause)}})
-		x.raise(f, s, &stateError{name: r.Error, cause: r.Cause})
-		return
-	}
-	x.emit(f, Event{Type: "MapRunSucceeded"})
-	x.emit(f, Event{Type: "MapStateSucceeded"})
-	if err := x.finish(f, s, raw, decode(r.Output), true); err != nil {
-		x.raise(f, s, err)
-	}
-}
-
-// startMapRun prepares every child's input (ItemSelector, ItemBatcher) and asks the driver
-// to run the Map Run.
-func (x *exec) startMapRun(f *Frame, s *state, raw, eff any, items []any) error {
-	d := s.dist
-	fan := &Fan{TolCount: -1, TolPct: -1}
-	maxc, err := x.mapMaxConcurrency(s, raw, eff)
-	if err != nil {
-		return err
-	}
-	if maxc == 0 || maxc > MaxDistributedConcurrency {
-		maxc = MaxDistributedConcurrency
-	}
-	x.emit(f, Event{Type: "MapStateStarted", MapStateStartedEventDetails: &MapStateStartedEventDetails{Length: len(items)}})
-	if err := x.mapTolerance(s, raw, eff, fan); err != nil {
-		return err
-	}
-	inputs := make([]any, len(items))
-	for i, it := range items {
-		if inputs[i], err = x.itemInput(f, s, i, it); err != nil {
-			return err
-		}
-	}
-	e := MapRunEffect{ID: x.nextID(), State: s.name, ExecutionType: d.executionType, Definition: d.definition,
-		Items: len(items), MaxConcurrency: maxc, TolCount: fan.TolCount, TolPct: fan.TolPct}
-	if d.batcher != nil {
-		batches, sizes, err := x.batch(s, raw, eff, inputs)
-		if err != nil {
-			return err
-		}
-		inputs, e.BatchSizes = batches, sizes
-	}
-	e.Inputs = make([]json.RawMessage, len(inputs))
-	for i, in := range inputs {
-		e.Inputs[i] = encode(in)
-	}
-	if d.writer != nil {
-		params, err := x.fieldTemplate(s, d.writer, raw, eff, "ResultWriter")
-		if err != nil {
-			return err
-		}
-		o, _ := params.(map[string]any)
-		bucket, _ := o["Bucket"].(string)
-		prefix, _ := o["Prefix"].(string)
-		if bucket == "" {
-			return x.runtime("The ResultWriter's Bucket must be a non-empty string")
-		}
-		e.Writer = &WriterTarget{Bucket: bucket, Prefix: prefix}
-	}
-	e.Label = d.label
-	if e.Label == "" {
-		e.Label = s.name
-	}
-	machine := x.r.Context.StateMachineArn
-	if i := strings.Index(machine, ":stateMachine:"); i >= 0 {
-		name := machine[i+len(":stateMachine:"):]
-		if j := strings.IndexByte(name, ':'); j >= 0 {
-			name = name[:j] // a version or alias
-		}
-		machine = machine[:i] + ":mapRun:" + name
-	}
-	e.MapRunArn = machine + "/" + e.Label + ":" + uuid.New()
-	x.emit(f, Event{Type: "MapRunStarted", MapRunStartedEventDetails: &MapRunStartedEventDetails{MapRunArn: e.MapRunArn}})
-	f.Wait, f.Step = e.ID, stepMapRun
-	x.effects = append(x.effects, e)
-	return nil
-}
-
-// batch groups child inputs as ItemBatcher says: {"Items": [...], "BatchInput": ...}, each
-// batch at most MaxItemsPerBatch items and MaxInputBytesPerBatch bytes.
-func (x *exec) batch(s *state, raw, eff any, inputs []any) ([]any, []int, error) {
-	b := s.dist.batcher
-	maxItems, hasItems, err := x.limit(s, b, "MaxItemsPerBatch", raw, eff)
-	if err != nil {
-		return nil, nil, err
-	}
-	maxBytes, hasBytes, err := x.limit(s, b, "MaxInputBytesPerBatch", raw, eff)
-	if err != nil {
-		return nil, nil, err
-	}
-	if !hasItems || maxItems == 0 {
-		maxItems = len(inputs) + 1
-	}
-	if !hasBytes || maxBytes == 0 || maxBytes > maxPayload {
-		maxBytes = maxPayload
-	}
-	var batchInput any
-	t, hasBatchInput := b["BatchInput"]
-	if hasBatchInput {
-		if s.isJSONata() {
-			batchInput, err = x.jsonataValue(t, "BatchInput", x.statesVar(raw, nil))
-		} else {
-			batchInput, err = x.template(t, eff)
-		}
-		if err != nil {
-			return nil, nil, err
-		}
-	}
-	// the envelope's size without items: {"BatchInput":...,"Items":[]}
-	base := len(`{"Items":[]}`)
-	if hasBatchInput {
-		base += len(`"BatchInput":,`) + len(encode(batchInput))
-	}
-	var batches []any
-	var sizes []int
-	var cur []any
-	size := base
-	flush := func() {
-		if len(cur) == 0 {
-			return
-		}
-		env := map[string]any{"Items": cur}
-		if hasBatchInput {
-			env["BatchInput"] = batchInput
-		}
-		batches, sizes = append(batches, env), append(sizes, len(cur))
-		cur, size = nil, base
-	}
-	for _, in := range inputs {
-		n := len(encode(in))
-		if len(cur) > 0 {
-			n++ // the comma
-		}
-		if len(cur) > 0 && (len(cur) >= maxItems || size+n > maxBytes) {
-			flush()
-			n = len(encode(in))
-		}
-		if size+n > maxBytes {
-			return nil, nil, newError(errDataLimit, "An item exceeds the ItemBatcher's MaxInputBytesPerBatch")
-		}
-		cur = append(cur, in)
-		size += n
-	}
-	flush()
-	return batches, sizes, nil
 }

@@ -49,10 +49,11 @@ type Event struct {
 	ActivityFailedEventDetails    *ErrorDetails                  `json:"activityFailedEventDetails,omitempty"`
 	ActivityTimedOutEventDetails  *ErrorDetails                  `json:"activityTimedOutEventDetails,omitempty"`
 
-	LambdaFunctionScheduledEventDetails *LambdaFunctionScheduledEventDetails `json:"lambdaFunctionScheduledEventDetails,omitempty"`
-	LambdaFunctionSucceededEventDetails *OutputDetails                       `json:"lambdaFunctionSucceededEventDetails,omitempty"`
-	LambdaFunctionFailedEventDetails    *ErrorDetails                        `json:"lambdaFunctionFailedEventDetails,omitempty"`
-	LambdaFunctionTimedOutEventDetails  *ErrorDetails                        `json:"lambdaFunctionTimedOutEventDetails,omitempty"`
+	LambdaFunctionScheduledEventDetails   *LambdaFunctionScheduledEventDetails `json:"lambdaFunctionScheduledEventDetails,omitempty"`
+	LambdaFunctionSucceededEventDetails   *OutputDetails                       `json:"lambdaFunctionSucceededEventDetails,omitempty"`
+	LambdaFunctionFailedEventDetails      *ErrorDetails                        `json:"lambdaFunctionFailedEventDetails,omitempty"`
+	LambdaFunctionTimedOutEventDetails    *ErrorDetails                        `json:"lambdaFunctionTimedOutEventDetails,omitempty"`
+	LambdaFunctionStartFailedEventDetails *ErrorDetails                        `json:"lambdaFunctionStartFailedEventDetails,omitempty"`
 }
 
 // ActivityScheduledEventDetails is ActivityScheduled's detail.
@@ -160,6 +161,11 @@ type MapStateStartedEventDetails struct {
 	Length int `json:"length"`
 }
 
+// MapRunStartedEventDetails is MapRunStarted's detail.
+type MapRunStartedEventDetails struct {
+	MapRunArn string `json:"mapRunArn"`
+}
+
 // MapIterationEventDetails is the detail of the MapIteration* events.
 type MapIterationEventDetails struct {
 	Name  string `json:"name"`
@@ -211,9 +217,4 @@ type TaskErrorDetails struct {
 	Resource     string  `json:"resource"`
 	Error        *string `json:"error,omitempty"`
 	Cause        *string `json:"cause,omitempty"`
-}
-
-// MapRunStartedEventDetails is MapRunStarted's detail: the Map Run a Distributed Map started.
-type MapRunStartedEventDetails struct {
-	MapRunArn string `json:"mapRunArn"`
 }

@@ -43,8 +43,8 @@ func (x *exec) runFanOut(f *Frame, s *state) error {
 		f.Fan, f.Step = fan, stepFan
 		return nil
 	}
-	if s.dist != nil {
-		return x.startDistributed(f, s, raw, eff)
+	if s.distributed {
+		return x.startMapRun(f, s, raw, eff)
 	}
 	items, err := x.mapItems(s, raw, eff)
 	if err != nil {

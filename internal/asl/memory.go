@@ -3,6 +3,7 @@ package asl
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -17,6 +18,9 @@ type Memory struct {
 	// Task runs a task effect and returns its output, or an error name and cause. Tasks run
 	// concurrently, each on its own goroutine. Nil fails every task with States.TaskFailed.
 	Task func(ctx context.Context, t TaskEffect) (output []byte, errorName, cause string)
+	// MapRun runs a Distributed Map's map run; nil runs its children in memory, one after
+	// the other, each with this driver (without ItemReader, ItemBatcher or ResultWriter).
+	MapRun func(ctx context.Context, m *Machine, e MapRunEffect) (output []byte, errorName, cause string)
 
 	skew time.Duration
 }
@@ -68,6 +72,9 @@ func (d *Memory) Run(ctx context.Context, m *Machine, r *Run) ([]Event, error) {
 			case TaskEffect:
 				inflight++
 				go func() { results <- d.runTask(ctx, e) }()
+			case MapRunEffect:
+				inflight++
+				go func() { results <- d.runMapRun(ctx, m, e) }()
 			case TimerEffect:
 				timers = append(timers, e)
 			}
@@ -137,6 +144,59 @@ func (d *Memory) runTask(ctx context.Context, t TaskEffect) taskOutcome {
 	}
 	out, name, cause := d.Task(ctx, t)
 	return taskOutcome{id: t.ID, output: out, name: name, cause: cause}
+}
+
+func (d *Memory) runMapRun(ctx context.Context, m *Machine, e MapRunEffect) taskOutcome {
+	var out []byte
+	var name, cause string
+	if d.MapRun != nil {
+		out, name, cause = d.MapRun(ctx, m, e)
+	} else {
+		out, name, cause = d.mapRunInMemory(ctx, m, e)
+	}
+	return taskOutcome{id: e.ID, output: out, name: name, cause: cause}
+}
+
+// mapRunInMemory runs a map run's children one after the other.
+func (d *Memory) mapRunInMemory(ctx context.Context, m *Machine, e MapRunEffect) ([]byte, string, string) {
+	if e.ItemReader != nil || e.ItemBatcher != nil || e.ResultWriter != nil {
+		return nil, errRuntime, "The in-memory driver runs map runs without ItemReader, ItemBatcher and ResultWriter"
+	}
+	child, err := ParseType(e.Definition, e.ExecutionType)
+	if err != nil {
+		return nil, errRuntime, err.Error()
+	}
+	items, _ := decode(e.Items).([]any)
+	results := make([]any, len(items))
+	failed := 0
+	for i, it := range items {
+		input, err := e.ItemInput(m, i, encode(it))
+		if err != nil {
+			return nil, errRuntime, err.Error()
+		}
+		ctxt := e.Selector.Context
+		ctxt.ExecutionName = fmt.Sprintf("%s-%d", ctxt.ExecutionName, i)
+		r, err := child.Start(input, ctxt)
+		if err != nil {
+			return nil, errRuntime, err.Error()
+		}
+		sub := &Memory{Now: d.now, Sleep: d.Sleep, Task: d.Task, MapRun: d.MapRun}
+		if _, err := sub.Run(ctx, child, r); err != nil {
+			return nil, errRuntime, err.Error()
+		}
+		status, output, errName, errCause := r.Status()
+		if status != StatusSucceeded {
+			failed++
+			results[i] = map[string]any{"Error": errName, "Cause": errCause}
+			continue
+		}
+		results[i] = decode(output)
+	}
+	fan := Fan{Total: len(items), Failed: failed, TolCount: e.ToleratedFailureCount, TolPct: e.ToleratedFailurePercentage}
+	if failed > 0 && !fan.tolerates() {
+		return nil, errToleratedFailure, "The specified tolerated failure threshold was exceeded"
+	}
+	return encode(results), "", ""
 }
 
 func (d *Memory) abort(m *Machine, r *Run, all []Event, err error) ([]Event, error) {

@@ -171,10 +171,11 @@ func strPtr(s *string) string {
 
 // normalizedEvents reduces a history whose Parallel blocks the recording tool re-sorted:
 // the events before the first ParallelStateStarted keep their order, and after it only the
-// set of event types counts. The recorded lists of these cases are lossy (ids were zeroed and
-// events merged away: none of them holds the ParallelStateSucceeded that AWS records before
-// ParallelStateExited), so neither order nor multiplicity there can be checked, and
-// ParallelStateSucceeded is left out of the comparison.
+// set of event types counts. The recorded lists of these cases are lossy: ids were zeroed and
+// events merged away. None holds the ParallelStateSucceeded that AWS records before
+// ParallelStateExited (in the raw snapshot of BASE_SCOPE_PARALLEL, ParallelStateExited is
+// event 13 and event 12 is missing), so neither order nor multiplicity there can be checked,
+// and ParallelStateSucceeded is left out of the comparison.
 func normalizedEvents(ev []string) []string {
 	i := slices.Index(ev, "ParallelStateStarted")
 	if i < 0 {

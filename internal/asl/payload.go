@@ -27,20 +27,17 @@ func newError(name, cause string) *stateError { return &stateError{name: name, c
 
 // Error names Step Functions raises itself.
 const (
-	errALL                = "States.ALL"
-	errRuntime            = "States.Runtime"
-	errTaskFailed         = "States.TaskFailed"
-	errTimeout            = "States.Timeout"
-	errHeartbeatTimeout   = "States.HeartbeatTimeout"
-	errDataLimit          = "States.DataLimitExceeded"
-	errIntrinsic          = "States.IntrinsicFailure"
-	errNoChoice           = "States.NoChoiceMatched"
-	errQueryEvaluation    = "States.QueryEvaluationError"
-	errBranchFailed       = "States.BranchFailed"
-	errToleratedFailure   = "States.ExceedToleratedFailureThreshold"
-	errItemReaderFailed   = "States.ItemReaderFailed"
-	errResultWriterFailed = "States.ResultWriterFailed"
-	errPermissions        = "States.Permissions"
+	errALL              = "States.ALL"
+	errRuntime          = "States.Runtime"
+	errTaskFailed       = "States.TaskFailed"
+	errTimeout          = "States.Timeout"
+	errHeartbeatTimeout = "States.HeartbeatTimeout"
+	errDataLimit        = "States.DataLimitExceeded"
+	errIntrinsic        = "States.IntrinsicFailure"
+	errNoChoice         = "States.NoChoiceMatched"
+	errQueryEvaluation  = "States.QueryEvaluationError"
+	errBranchFailed     = "States.BranchFailed"
+	errToleratedFailure = "States.ExceedToleratedFailureThreshold"
 )
 
 // maxPayload is the largest state input or output AWS accepts, in bytes.

@@ -107,6 +107,7 @@ type Reply struct {
 	Failed bool            `json:"failed,omitempty"`
 	Error  string          `json:"error,omitempty"`
 	Cause  string          `json:"cause,omitempty"`
+	Stage  string          `json:"stage,omitempty"` // "start" or "submit" when the task never ran
 }
 
 // Failure is an error a frame ended with; nil fields are ones AWS leaves out.
@@ -138,6 +139,7 @@ const (
 	stepTimer   = "timer"
 	stepBackoff = "backoff"
 	stepFan     = "fan"
+	stepMapRun  = "maprun"
 	stepDone    = "done"
 	stepFailed  = "failed"
 	stepAborted = "aborted"
@@ -185,6 +187,22 @@ func (r *Run) Complete(id string, output []byte) {
 func (r *Run) Fail(id string, errorName, cause string) {
 	if f := r.waiting(id); f != nil {
 		f.Reply = &Reply{Failed: true, Error: errorName, Cause: cause}
+	}
+}
+
+// FailToStart reports that the task effect id could not be started (TaskStartFailed,
+// LambdaFunctionStartFailed), for example because the role may not call the resource.
+func (r *Run) FailToStart(id string, errorName, cause string) {
+	if f := r.waiting(id); f != nil {
+		f.Reply = &Reply{Failed: true, Error: errorName, Cause: cause, Stage: "start"}
+	}
+}
+
+// FailToSubmit reports that the service a .sync or .waitForTaskToken task calls refused the
+// request (TaskSubmitFailed).
+func (r *Run) FailToSubmit(id string, errorName, cause string) {
+	if f := r.waiting(id); f != nil {
+		f.Reply = &Reply{Failed: true, Error: errorName, Cause: cause, Stage: "submit"}
 	}
 }
 
@@ -249,8 +267,10 @@ func redriveFrame(f *Frame) {
 		return
 	}
 	f.Err, f.Reply, f.Wait, f.Notes = nil, nil, "", nil
-	if f.Fan == nil {
-		f.Step = stepEnter
+	if f.Fan == nil || len(f.Children) == 0 {
+		// a state without children to resume (a Distributed Map's map run among them)
+		// runs again
+		f.Fan, f.Children, f.Step = nil, nil, stepEnter
 		return
 	}
 	f.Fan.Running, f.Fan.Failed = 0, 0
@@ -435,11 +455,11 @@ func (x *exec) advance(f *Frame) {
 			if !x.fan(f, s) {
 				return
 			}
-		case stepItems, stepMapRun:
+		case stepMapRun:
 			if f.Reply == nil {
 				return
 			}
-			x.distributedReply(f, s)
+			x.mapRunDone(f, s)
 		default:
 			return
 		}
@@ -614,9 +634,6 @@ func (x *exec) abort(f *Frame) {
 	s := x.state(f)
 	if s != nil && f.Step == stepFan {
 		x.abortChildren(f, s)
-	}
-	if f.Step == stepMapRun {
-		x.emit(f, Event{Type: "MapRunAborted"})
 	}
 	if s != nil && s.typ != "Choice" && s.typ != "Pass" {
 		x.emit(f, Event{Type: s.typ + "StateAborted"})

@@ -697,3 +697,25 @@ func TestTheInputIsRecordedAsGiven(t *testing.T) {
 		t.Errorf("PassStateExited output %q", got)
 	}
 }
+
+func TestTasksThatNeverRan(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		resource string
+		report   func(r *Run, id string)
+		want     string
+	}{
+		{"arn:aws:states:::sqs:sendMessage.waitForTaskToken", func(r *Run, id string) { r.FailToSubmit(id, "SQS.QueueDoesNotExistException", "no queue") }, "TaskSubmitFailed"},
+		{"arn:aws:states:::lambda:invoke", func(r *Run, id string) { r.FailToStart(id, "States.TaskFailed", "not authorized") }, "TaskStartFailed"},
+		{"arn:aws:lambda:us-east-1:111111111111:function:fn", func(r *Run, id string) { r.FailToStart(id, "States.TaskFailed", "not authorized") }, "LambdaFunctionStartFailed"},
+	} {
+		m := mustParse(t, `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"`+c.resource+`","End":true}}}`)
+		r, _ := m.Start(nil, testContext())
+		_, effects := r.Step(m, testStart)
+		c.report(r, effects[0].(TaskEffect).ID)
+		events, _ := r.Step(m, testStart)
+		if got := types(events); !slices.Equal(got, []string{c.want, "ExecutionFailed"}) {
+			t.Errorf("%s: events %v", c.resource, got)
+		}
+	}
+}

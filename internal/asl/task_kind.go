@@ -62,10 +62,29 @@ func (x *exec) recordNotes(f *Frame, s *state) {
 	f.Notes = nil
 }
 
+// recordNotRun records a task that could not be started or submitted.
+func (x *exec) recordNotRun(f *Frame, s *state, rep *Reply, errs *ErrorDetails) {
+	if kindOf(s.resource) == kindLambda && rep.Stage == "start" {
+		x.emit(f, Event{Type: "LambdaFunctionStartFailed", LambdaFunctionStartFailedEventDetails: errs})
+		return
+	}
+	typ, name := resourceParts(s.resource)
+	d := &TaskErrorDetails{ResourceType: typ, Resource: name, Error: errs.Error, Cause: errs.Cause}
+	if rep.Stage == "submit" {
+		x.emit(f, Event{Type: "TaskSubmitFailed", TaskSubmitFailedEventDetails: d})
+		return
+	}
+	x.emit(f, Event{Type: "TaskStartFailed", TaskStartFailedEventDetails: d})
+}
+
 // recordOutcome records a task's result or failure, as its kind's events.
 func (x *exec) recordOutcome(f *Frame, s *state, rep *Reply, out []byte) {
 	timedOut := rep.Failed && (rep.Error == errTimeout || rep.Error == errHeartbeatTimeout)
 	errs := &ErrorDetails{Error: optString(rep.Error), Cause: optString(rep.Cause)}
+	if rep.Stage != "" {
+		x.recordNotRun(f, s, rep, errs)
+		return
+	}
 	switch kindOf(s.resource) {
 	case kindActivity:
 		switch {

@@ -1,6 +1,7 @@
 package asl
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -214,6 +215,17 @@ func (t *StateTest) Run(in StateTestInput, task func(TaskEffect) (output []byte,
 				}
 			case TimerEffect:
 				r.Fire(e.ID)
+			case MapRunEffect:
+				d := &Memory{Now: func() time.Time { return now }}
+				if task != nil {
+					d.Task = func(_ context.Context, te TaskEffect) ([]byte, string, string) { return task(te) }
+				}
+				out, name, cause := d.mapRunInMemory(context.Background(), t.m, e)
+				if name != "" {
+					r.Fail(e.ID, name, cause)
+				} else {
+					r.Complete(e.ID, out)
+				}
 			}
 		}
 	}

@@ -205,7 +205,7 @@ func TestStepFunctionsDistributedMapBatchesAndResultWriter(t *testing.T) {
 	cl := startKiri(t)
 	c := cl.SFN
 	putObject(t, cl.S3, "results", "seed", "")
-	def := `{"StartAt":"Batches","States":{"Batches":{"Type":"Map","ItemsPath":"$.items",
+	def := `{"StartAt":"Batches","States":{"Batches":{"Type":"Map","ItemsPath":"$.items","Label":"Batches",
 		"ItemBatcher":{"MaxItemsPerBatch":2,"BatchInput":{"run.$":"$.run"}},
 		"ResultWriter":{"Resource":"arn:aws:states:::s3:putObject","Parameters":{"Bucket":"results","Prefix":"out"}},
 		"ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"STANDARD"},
@@ -453,8 +453,7 @@ func TestStepFunctionsDistributedMapRefusals(t *testing.T) {
 	distributed := `{"Mode":"DISTRIBUTED","ExecutionType":"STANDARD"}`
 	cases := []struct{ name, def, msg string }{
 		{"reader in inline mode", dmap(`"ItemReader":{"Resource":"arn:aws:states:::s3:listObjectsV2","Parameters":{"Bucket":"b"}},`, `{"Mode":"INLINE"}`),
-			"The field 'ItemReader' is only supported when ProcessorConfig Mode is DISTRIBUTED"},
-		{"no execution type", dmap(``, `{"Mode":"DISTRIBUTED"}`), "These fields are required: [ExecutionType]"},
+			"The field 'ItemReader' is supported only when the ItemProcessor's Mode is DISTRIBUTED"},
 		{"unknown reader", dmap(`"ItemReader":{"Resource":"arn:aws:states:::s3:getObjectAttributes","ReaderConfig":{"InputType":"CSV"},"Parameters":{"Bucket":"b"}},`, distributed),
 			"The value for the field 'Resource' must be one of"},
 		{"no input type", dmap(`"ItemReader":{"Resource":"arn:aws:states:::s3:getObject","Parameters":{"Bucket":"b","Key":"k"}},`, distributed),

@@ -219,8 +219,6 @@ func (s *Service) schedule(tx *store.Tx, l *live, e asl.Effect, now time.Time) e
 		body, _ := json.Marshal(effectMsg{Execution: l.ex.ARN, Effect: e.ID})
 		_, err := s.eng.Send(tx, taskQueue, queue.Outgoing{Body: body})
 		return err
-	case asl.ItemReaderEffect:
-		return s.scheduleItemReader(tx, l, e)
 	case asl.MapRunEffect:
 		return s.startMapRun(tx, l, e, now)
 	}

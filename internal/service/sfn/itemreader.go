@@ -52,11 +52,37 @@ func (s *Service) objects() (objectStore, error) {
 	return o, nil
 }
 
+// itemReader is a Distributed Map's ItemReader as the interpreter evaluated it.
+type itemReader struct {
+	Resource     string
+	ReaderConfig readerConfig
+	Parameters   json.RawMessage // JSONPath
+	Arguments    json.RawMessage // JSONata
+}
+
+// readerConfig is an ItemReader's ReaderConfig.
+type readerConfig struct {
+	InputType         string
+	CSVHeaderLocation string
+	CSVHeaders        []string
+	CSVDelimiter      string
+	MaxItems          int
+}
+
 // readItemSource reads a Distributed Map's items as ex's role.
-func (s *Service) readItemSource(ctx context.Context, ex *execution, e asl.ItemReaderEffect) ([]any, error) {
+func (s *Service) readItemSource(ctx context.Context, ex *execution, raw json.RawMessage) ([]any, error) {
 	store, err := s.objects()
 	if err != nil {
 		return nil, err
+	}
+	var ir itemReader
+	if err := json.Unmarshal(raw, &ir); err != nil {
+		return nil, readerFailed("The ItemReader is not valid: %s", err.Error())
+	}
+	e := ir.ReaderConfig
+	params := ir.Parameters
+	if len(params) == 0 {
+		params = ir.Arguments
 	}
 	r, _ := parseARN(ex.ARN)
 	account, region := r.scope.account, r.scope.region
@@ -66,10 +92,10 @@ func (s *Service) readItemSource(ctx context.Context, ex *execution, e asl.ItemR
 		Prefix    string
 		VersionId string
 	}
-	if err := json.Unmarshal(e.Parameters, &p); err != nil || p.Bucket == "" {
+	if err := json.Unmarshal(params, &p); err != nil || p.Bucket == "" {
 		return nil, readerFailed("The ItemReader's parameters must name a Bucket")
 	}
-	if e.Resource == asl.ResourceListObjectsV2 {
+	if ir.Resource == asl.ResourceListObjectsV2 {
 		var items []any
 		token := ""
 		for {
@@ -115,7 +141,7 @@ func limitItems(items []any, n int) []any {
 }
 
 // parseItems reads the items of a CSV, JSON or JSONL object.
-func parseItems(body []byte, e asl.ItemReaderEffect) ([]any, error) {
+func parseItems(body []byte, e readerConfig) ([]any, error) {
 	switch e.InputType {
 	case "CSV":
 		return parseCSV(body, e)
@@ -171,7 +197,7 @@ func parseJSONL(body []byte) ([]any, error) {
 
 // parseCSV reads one item per row: an object of the row's fields, named by the header row or
 // the given headers, each a string. Fields are quoted as RFC 4180 quotes them.
-func parseCSV(body []byte, e asl.ItemReaderEffect) ([]any, error) {
+func parseCSV(body []byte, e readerConfig) ([]any, error) {
 	body = bytes.TrimPrefix(body, []byte("\xef\xbb\xbf"))
 	r := csv.NewReader(bytes.NewReader(body))
 	r.FieldsPerRecord = -1
@@ -258,7 +284,7 @@ func (s *Service) readManifest(ctx context.Context, store objectStore, account, 
 				return nil, readerFailed("The inventory file %s cannot be read: %s", f.Key, err.Error())
 			}
 		}
-		rows, err := parseCSV(data, asl.ItemReaderEffect{CSVHeaderLocation: "GIVEN", CSVHeaders: headers})
+		rows, err := parseCSV(data, readerConfig{CSVHeaderLocation: "GIVEN", CSVHeaders: headers})
 		if err != nil {
 			return nil, err
 		}

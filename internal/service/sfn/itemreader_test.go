@@ -5,8 +5,6 @@ import (
 	"errors"
 	"strings"
 	"testing"
-
-	"github.com/kiri-run/kiri/internal/asl"
 )
 
 func itemsJSON(t *testing.T, items []any) string {
@@ -25,21 +23,21 @@ func TestParseCSV(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
 		name, body string
-		e          asl.ItemReaderEffect
+		e          readerConfig
 		want, err  string
 	}{
-		{"header row", "a,b\n1,2\n3,4\n", asl.ItemReaderEffect{}, `[{"a":"1","b":"2"},{"a":"3","b":"4"}]`, ""},
-		{"quoting", "a,b\r\n\"x, y\",\"say \"\"hi\"\"\"\r\n\"two\nlines\",\r\n", asl.ItemReaderEffect{},
+		{"header row", "a,b\n1,2\n3,4\n", readerConfig{}, `[{"a":"1","b":"2"},{"a":"3","b":"4"}]`, ""},
+		{"quoting", "a,b\r\n\"x, y\",\"say \"\"hi\"\"\"\r\n\"two\nlines\",\r\n", readerConfig{},
 			`[{"a":"x, y","b":"say \"hi\""},{"a":"two\nlines","b":""}]`, ""},
-		{"byte order mark", "\ufeffa\n1\n", asl.ItemReaderEffect{}, `[{"a":"1"}]`, ""},
-		{"short row", "a,b\n1\n", asl.ItemReaderEffect{}, `[{"a":"1","b":""}]`, ""},
-		{"given headers", "1;2\n", asl.ItemReaderEffect{CSVHeaderLocation: "GIVEN", CSVHeaders: []string{"x", "y"}, CSVDelimiter: "SEMICOLON"},
+		{"byte order mark", "\ufeffa\n1\n", readerConfig{}, `[{"a":"1"}]`, ""},
+		{"short row", "a,b\n1\n", readerConfig{}, `[{"a":"1","b":""}]`, ""},
+		{"given headers", "1;2\n", readerConfig{CSVHeaderLocation: "GIVEN", CSVHeaders: []string{"x", "y"}, CSVDelimiter: "SEMICOLON"},
 			`[{"x":"1","y":"2"}]`, ""},
-		{"tab", "a\tb\n1\t2\n", asl.ItemReaderEffect{CSVDelimiter: "TAB"}, `[{"a":"1","b":"2"}]`, ""},
-		{"only a header", "a,b\n", asl.ItemReaderEffect{}, `null`, ""},
-		{"long row", "a\n1,2\n", asl.ItemReaderEffect{}, "", "Row 2 has 2 fields but there are 1 headers"},
-		{"bare quote", "a\nx\"y\n", asl.ItemReaderEffect{}, "", "The CSV object cannot be read"},
-		{"duplicate header", "a,a\n1,2\n", asl.ItemReaderEffect{}, "", "names the column 'a' twice"},
+		{"tab", "a\tb\n1\t2\n", readerConfig{CSVDelimiter: "TAB"}, `[{"a":"1","b":"2"}]`, ""},
+		{"only a header", "a,b\n", readerConfig{}, `null`, ""},
+		{"long row", "a\n1,2\n", readerConfig{}, "", "Row 2 has 2 fields but there are 1 headers"},
+		{"bare quote", "a\nx\"y\n", readerConfig{}, "", "The CSV object cannot be read"},
+		{"duplicate header", "a,a\n1,2\n", readerConfig{}, "", "names the column 'a' twice"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -63,20 +61,20 @@ func TestParseCSV(t *testing.T) {
 // TestParseJSONItems reads a JSON array and JSON Lines, numbers kept as written.
 func TestParseJSONItems(t *testing.T) {
 	t.Parallel()
-	items, err := parseItems([]byte(` [1.50, {"a":[true]}, "s"] `), asl.ItemReaderEffect{InputType: "JSON"})
+	items, err := parseItems([]byte(` [1.50, {"a":[true]}, "s"] `), readerConfig{InputType: "JSON"})
 	if err != nil || itemsJSON(t, items) != `[1.50,{"a":[true]},"s"]` {
 		t.Fatalf("json %s %v", itemsJSON(t, items), err)
 	}
 	for _, bad := range []string{`{"a":1}`, `[1] [2]`, `[1`} {
-		if _, err := parseItems([]byte(bad), asl.ItemReaderEffect{InputType: "JSON"}); err == nil {
+		if _, err := parseItems([]byte(bad), readerConfig{InputType: "JSON"}); err == nil {
 			t.Fatalf("%s: no error", bad)
 		}
 	}
-	items, err = parseItems([]byte("{\"n\":1}\r\n\n  2  \n\"x\""), asl.ItemReaderEffect{InputType: "JSONL"})
+	items, err = parseItems([]byte("{\"n\":1}\r\n\n  2  \n\"x\""), readerConfig{InputType: "JSONL"})
 	if err != nil || itemsJSON(t, items) != `[{"n":1},2,"x"]` {
 		t.Fatalf("jsonl %s %v", itemsJSON(t, items), err)
 	}
-	if _, err := parseItems([]byte("1\n{\n"), asl.ItemReaderEffect{InputType: "JSONL"}); err == nil || !strings.Contains(err.Error(), "Line 2") {
+	if _, err := parseItems([]byte("1\n{\n"), readerConfig{InputType: "JSONL"}); err == nil || !strings.Contains(err.Error(), "Line 2") {
 		t.Fatalf("jsonl error %v", err)
 	}
 	if got := limitItems([]any{1, 2, 3}, 2); len(got) != 2 {
@@ -92,7 +90,7 @@ func FuzzItemReaders(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, body string) {
 		for _, typ := range []string{"CSV", "JSONL"} {
-			items, err := parseItems([]byte(body), asl.ItemReaderEffect{InputType: typ})
+			items, err := parseItems([]byte(body), readerConfig{InputType: typ})
 			if err != nil {
 				var re *readerError
 				if !errors.As(err, &re) {

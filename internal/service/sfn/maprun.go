@@ -65,32 +65,36 @@ var mapRunMigrations = []store.Migration{{Version: 1, SQL: mapRunSchemaV1}}
 
 // mapRun is a stored Map Run.
 type mapRun struct {
-	ARN           string            `json:"arn"`
-	Execution     string            `json:"execution"` // the parent execution
-	Effect        string            `json:"effect"`    // the parent's MapRunEffect id
-	MachineARN    string            `json:"machine"`   // the parent's state machine
-	ChildMachine  string            `json:"child_machine"`
-	Label         string            `json:"label"`
-	ExecutionType string            `json:"execution_type"`
-	Definition    string            `json:"definition"`
-	RoleARN       string            `json:"role"`
-	Status        string            `json:"status"`
-	Started       time.Time         `json:"started"`
-	Stopped       *time.Time        `json:"stopped,omitempty"`
-	MaxConc       int               `json:"max_concurrency"`
-	TolCount      int               `json:"tol_count"` // -1: not set
-	TolPct        float64           `json:"tol_pct"`   // -1: not set
-	Writer        *asl.WriterTarget `json:"writer,omitempty"`
-	Total         int               `json:"total"` // children
-	Items         int               `json:"items"`
-	BatchSizes    []int             `json:"batch_sizes,omitempty"`
-	Next          int               `json:"next"` // the next child to start
-	Exec          counts            `json:"exec"`
-	Item          counts            `json:"item"`
-	Written       int               `json:"written"`
-	Pumping       bool              `json:"pumping,omitempty"`   // a pump message is queued
-	Finishing     bool              `json:"finishing,omitempty"` // the finish message is queued
-	Failure       *asl.Failure      `json:"failure,omitempty"`   // why it fails, once decided
+	ARN           string        `json:"arn"`
+	Execution     string        `json:"execution"` // the parent execution
+	Effect        string        `json:"effect"`    // the parent's MapRunEffect id
+	MachineARN    string        `json:"machine"`   // the parent's state machine
+	ChildMachine  string        `json:"child_machine"`
+	Label         string        `json:"label"`
+	ExecutionType string        `json:"execution_type"`
+	Definition    string        `json:"definition"`
+	RoleARN       string        `json:"role"`
+	Status        string        `json:"status"`
+	Started       time.Time     `json:"started"`
+	Stopped       *time.Time    `json:"stopped,omitempty"`
+	MaxConc       int           `json:"max_concurrency"`
+	TolCount      int           `json:"tol_count"` // -1: not set
+	TolPct        float64       `json:"tol_pct"`   // -1: not set
+	Writer        *writerTarget `json:"writer,omitempty"`
+	// Source is the interpreter's request until the children are stored: the ItemReader to
+	// read and what the children's inputs are computed from.
+	Source     *asl.MapRunEffect `json:"source,omitempty"`
+	Reading    bool              `json:"reading,omitempty"` // the items are being read
+	Total      int               `json:"total"`             // children
+	Items      int               `json:"items"`
+	BatchSizes []int             `json:"batch_sizes,omitempty"`
+	Next       int               `json:"next"` // the next child to start
+	Exec       counts            `json:"exec"`
+	Item       counts            `json:"item"`
+	Written    int               `json:"written"`
+	Pumping    bool              `json:"pumping,omitempty"`   // a pump message is queued
+	Finishing  bool              `json:"finishing,omitempty"` // the finish message is queued
+	Failure    *asl.Failure      `json:"failure,omitempty"`   // why it fails, once decided
 }
 
 // counts are a Map Run's children (or items) by status.
@@ -120,13 +124,12 @@ const statusPending = "PENDING"
 
 // mapRunMsg is the body of a Map Run's messages.
 type mapRunMsg struct {
-	Kind      string                `json:"k"`
-	MapRun    string                `json:"m,omitempty"`
-	Execution string                `json:"e,omitempty"`
-	Effect    string                `json:"i,omitempty"`
-	From      int                   `json:"f,omitempty"`
-	To        int                   `json:"t,omitempty"`
-	Reader    *asl.ItemReaderEffect `json:"r,omitempty"`
+	Kind      string `json:"k"`
+	MapRun    string `json:"m,omitempty"`
+	Execution string `json:"e,omitempty"`
+	Effect    string `json:"i,omitempty"`
+	From      int    `json:"f,omitempty"`
+	To        int    `json:"t,omitempty"`
 }
 
 func (s *Service) registerMapRuns(ctx context.Context) error {
@@ -177,24 +180,55 @@ func (s *Service) pump(tx *store.Tx, mr *mapRun) error {
 	return s.sendMapRun(tx, mapRunQueue, mapRunMsg{Kind: "pump", MapRun: mr.ARN})
 }
 
-// scheduleItemReader queues the reading of a Distributed Map's items.
-func (s *Service) scheduleItemReader(tx *store.Tx, l *live, e asl.ItemReaderEffect) error {
-	l.pending[e.ID] = &pending{}
-	return s.sendMapRun(tx, mapRunQueue, mapRunMsg{Kind: "read", Execution: l.ex.ARN, Effect: e.ID, Reader: &e})
+// writerTarget is a ResultWriter's S3 location.
+type writerTarget struct {
+	Bucket string `json:"bucket"`
+	Prefix string `json:"prefix,omitempty"`
 }
 
-// startMapRun stores a new Map Run with its children's inputs and queues its first pump.
+// labelOf is the label a Map Run's ARN carries (mapRun:MACHINE/LABEL:ID).
+func labelOf(arn string) string {
+	rest := arn[:strings.LastIndexByte(arn, ':')]
+	return rest[strings.LastIndexByte(rest, '/')+1:]
+}
+
+// startMapRun stores a new Map Run: with its children when the state held its items, else
+// with a read message for its ItemReader.
 func (s *Service) startMapRun(tx *store.Tx, l *live, e asl.MapRunEffect, now time.Time) error {
 	l.pending[e.ID] = &pending{}
+	label := labelOf(e.MapRunArn)
 	mr := &mapRun{ARN: e.MapRunArn, Execution: l.ex.ARN, Effect: e.ID, MachineARN: l.ex.MachineARN,
-		ChildMachine: l.ex.MachineARN + "/" + e.Label, Label: e.Label, ExecutionType: e.ExecutionType,
+		ChildMachine: l.ex.MachineARN + "/" + label, Label: label, ExecutionType: e.ExecutionType,
 		Definition: string(e.Definition), RoleARN: l.ex.RoleARN, Status: statusRunning, Started: now,
-		MaxConc: e.MaxConcurrency, TolCount: e.TolCount, TolPct: e.TolPct, Writer: e.Writer,
-		Total: len(e.Inputs), Items: e.Items, BatchSizes: e.BatchSizes}
-	for i, in := range e.Inputs {
-		c := child{Index: i, Status: statusPending, Input: string(in)}
-		if _, err := tx.Exec(`INSERT INTO sfn_maprun_children (maprun, idx, status, execution, doc) VALUES (?, ?, ?, '', ?)`,
-			mr.ARN, i, statusPending, encode(c)); err != nil {
+		MaxConc: e.MaxConcurrency, TolCount: e.ToleratedFailureCount, TolPct: e.ToleratedFailurePercentage}
+	if mr.MaxConc <= 0 || mr.MaxConc > asl.MaxDistributedConcurrency {
+		mr.MaxConc = asl.MaxDistributedConcurrency
+	}
+	if len(e.ResultWriter) > 0 {
+		var w struct{ Parameters, Arguments *writerTarget }
+		_ = json.Unmarshal(e.ResultWriter, &w)
+		mr.Writer = w.Parameters
+		if mr.Writer == nil {
+			mr.Writer = w.Arguments
+		}
+		if mr.Writer == nil || mr.Writer.Bucket == "" {
+			mr.Failure = &asl.Failure{Error: awsproto.Ptr("States.ResultWriterFailed"), Cause: awsproto.Ptr("The ResultWriter must name a Bucket")}
+		}
+	}
+	if len(e.ItemReader) > 0 {
+		items := e.Items
+		e.Items = nil
+		mr.Source, mr.Reading = &e, true
+		if err := s.sendMapRun(tx, mapRunQueue, mapRunMsg{Kind: "read", MapRun: mr.ARN}); err != nil {
+			return err
+		}
+		e.Items = items
+	} else {
+		var items []any
+		if err := json.Unmarshal(e.Items, &items); err != nil {
+			return fmt.Errorf("map run items: %w", err)
+		}
+		if err := s.addChildren(tx, mr, l.ex.Definition, &e, items); err != nil {
 			return err
 		}
 	}
@@ -202,6 +236,99 @@ func (s *Service) startMapRun(tx *store.Tx, l *live, e asl.MapRunEffect, now tim
 		return err
 	}
 	return putMapRun(tx, mr)
+}
+
+// addChildren stores a child for each item, or each batch of items (ItemBatcher), with its
+// input (ItemSelector).
+func (s *Service) addChildren(tx *store.Tx, mr *mapRun, parentDefinition string, e *asl.MapRunEffect, items []any) error {
+	m, err := s.machines.parsed(parentDefinition)
+	if err != nil {
+		return err
+	}
+	mr.Items = len(items)
+	inputs := make([]json.RawMessage, len(items))
+	for i, it := range items {
+		in, err := e.ItemInput(m, i, []byte(encode(it)))
+		if err != nil {
+			name, cause, _ := strings.Cut(err.Error(), ": ")
+			mr.Failure = &asl.Failure{Error: &name, Cause: &cause}
+			return nil
+		}
+		inputs[i] = in
+	}
+	if len(e.ItemBatcher) > 0 {
+		batches, sizes, err := batchInputs(e.ItemBatcher, inputs)
+		if err != nil {
+			mr.Failure = &asl.Failure{Error: awsproto.Ptr("States.Runtime"), Cause: awsproto.Ptr(err.Error())}
+			return nil
+		}
+		inputs, mr.BatchSizes = batches, sizes
+	}
+	mr.Total = len(inputs)
+	for i, in := range inputs {
+		c := child{Index: i, Status: statusPending, Input: string(in)}
+		if _, err := tx.Exec(`INSERT INTO sfn_maprun_children (maprun, idx, status, execution, doc) VALUES (?, ?, ?, '', ?)`,
+			mr.ARN, i, statusPending, encode(c)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// batchInputs groups children's inputs as an evaluated ItemBatcher says: {"BatchInput": ...,
+// "Items": [...]}, each batch at most MaxItemsPerBatch items and MaxInputBytesPerBatch bytes.
+func batchInputs(batcher json.RawMessage, inputs []json.RawMessage) ([]json.RawMessage, []int, error) {
+	var b struct {
+		MaxItemsPerBatch      *float64
+		MaxInputBytesPerBatch *float64
+		BatchInput            json.RawMessage
+	}
+	if err := json.Unmarshal(batcher, &b); err != nil {
+		return nil, nil, fmt.Errorf("the ItemBatcher is not valid: %w", err)
+	}
+	maxItems, maxBytes := len(inputs)+1, maxPayload
+	if b.MaxItemsPerBatch != nil && *b.MaxItemsPerBatch > 0 {
+		maxItems = int(*b.MaxItemsPerBatch)
+	}
+	if b.MaxInputBytesPerBatch != nil && *b.MaxInputBytesPerBatch > 0 && int(*b.MaxInputBytesPerBatch) < maxBytes {
+		maxBytes = int(*b.MaxInputBytesPerBatch)
+	}
+	base := len(`{"Items":[]}`)
+	if b.BatchInput != nil {
+		base += len(`"BatchInput":,`) + len(b.BatchInput)
+	}
+	var batches []json.RawMessage
+	var sizes []int
+	var cur []json.RawMessage
+	size := base
+	flush := func() {
+		if len(cur) == 0 {
+			return
+		}
+		env := map[string]any{"Items": cur}
+		if b.BatchInput != nil {
+			env["BatchInput"] = b.BatchInput
+		}
+		batches, sizes = append(batches, json.RawMessage(encode(env))), append(sizes, len(cur))
+		cur, size = nil, base
+	}
+	for _, in := range inputs {
+		n := len(in)
+		if len(cur) > 0 {
+			n++ // the comma
+		}
+		if len(cur) > 0 && (len(cur) >= maxItems || size+n > maxBytes) {
+			flush()
+			n = len(in)
+		}
+		if size+n > maxBytes {
+			return nil, nil, fmt.Errorf("an item is larger than the ItemBatcher's MaxInputBytesPerBatch")
+		}
+		cur = append(cur, in)
+		size += n
+	}
+	flush()
+	return batches, sizes, nil
 }
 
 // itemsOf is how many items child i holds.
@@ -331,25 +458,39 @@ func (s *Service) handleMapRun(ctx context.Context, msg queue.Message) error {
 	return queue.Permanent(fmt.Errorf("unknown map run message %q", m.Kind))
 }
 
-// readItems reads a Distributed Map's items as the execution's role and reports them.
+// readItems reads a Map Run's items (its ItemReader) as the execution's role and stores its
+// children; a reader that fails fails the Map Run with States.ItemReaderFailed.
 func (s *Service) readItems(ctx context.Context, m mapRunMsg) error {
-	l, err := s.loadLive(s.reader(ctx), m.Execution)
-	if err != nil {
+	mr, err := loadMapRun(s.reader(ctx), m.MapRun)
+	if err != nil || mr == nil || !mr.Reading || mr.Source == nil {
 		return err
 	}
-	if l == nil || l.ex.Status != statusRunning || l.pending[m.Effect] == nil || m.Reader == nil {
-		return nil
+	parent, err := s.loadLive(s.reader(ctx), mr.Execution)
+	if err != nil || parent == nil {
+		return err
 	}
-	items, err := s.readItemSource(ctx, l.ex, *m.Reader)
-	if err != nil {
-		var re *readerError
-		if !errors.As(err, &re) {
+	items, readErr := s.readItemSource(ctx, parent.ex, mr.Source.ItemReader)
+	var re *readerError
+	if readErr != nil && !errors.As(readErr, &re) {
+		return readErr
+	}
+	return s.st.Write(ctx, func(tx *store.Tx) error {
+		mr, err := loadMapRun(tx.QueryRow, m.MapRun)
+		if err != nil || mr == nil || !mr.Reading || mr.Source == nil {
 			return err
 		}
-		return s.settle(ctx, m.Execution, m.Effect, func(r *asl.Run) { r.Fail(m.Effect, "States.ItemReaderFailed", re.msg) })
-	}
-	out, _ := json.Marshal(items)
-	return s.settle(ctx, m.Execution, m.Effect, func(r *asl.Run) { r.Complete(m.Effect, out) })
+		if re != nil {
+			mr.Failure = &asl.Failure{Error: awsproto.Ptr("States.ItemReaderFailed"), Cause: &re.msg}
+		} else if err := s.addChildren(tx, mr, parent.ex.Definition, mr.Source, items); err != nil {
+			return err
+		}
+		mr.Reading, mr.Source = false, nil
+		mr.Pumping = false
+		if err := s.pump(tx, mr); err != nil {
+			return err
+		}
+		return putMapRun(tx, mr)
+	})
 }
 
 // pumpMapRun starts children up to the concurrency limit, stops the running ones of a Map
@@ -394,7 +535,7 @@ func (s *Service) pumpMapRun(ctx context.Context, arn string) error {
 				}
 			}
 		}
-		if mr.Status == statusRunning && !mr.Finishing && mr.Exec.Running == 0 && (mr.Next >= mr.Total || mr.Failure != nil) {
+		if mr.Status == statusRunning && !mr.Finishing && !mr.Reading && mr.Exec.Running == 0 && (mr.Next >= mr.Total || mr.Failure != nil) {
 			mr.Finishing = true
 			if err := s.sendMapRun(tx, mapRunQueue, mapRunMsg{Kind: "finish", MapRun: arn}); err != nil {
 				return err
@@ -600,7 +741,7 @@ func (s *Service) finishMapRun(ctx context.Context, arn string) error {
 	var output []byte
 	written := 0
 	failure := mr.Failure
-	if mr.Writer != nil {
+	if mr.Writer != nil && (failure == nil || len(children) > 0) {
 		output, written, err = s.writeResults(ctx, parent.ex, mr, children)
 		if err != nil {
 			var we *writerError
