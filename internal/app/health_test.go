@@ -83,7 +83,7 @@ func TestHealthReflectsTheRealState(t *testing.T) {
 		}
 		return h.Services
 	}
-	all := map[string]string{"iam": "running", "sts": "running", "s3": "running", "lambda": "running", "logs": "running", "sqs": "running", "sns": "running", "dynamodb": "running", "dynamodbstreams": "running", "apigatewayv2": "running", "apigatewaymanagementapi": "running", "apigateway": "running", "scheduler": "running", "pipes": "running", "events": "running", "schemas": "running"}
+	all := map[string]string{"iam": "running", "sts": "running", "s3": "running", "lambda": "running", "logs": "running", "sqs": "running", "sns": "running", "dynamodb": "running", "dynamodbstreams": "running", "apigatewayv2": "running", "apigatewaymanagementapi": "running", "apigateway": "running", "scheduler": "running", "pipes": "running", "events": "running", "schemas": "running", "stepfunctions": "running"}
 	down := map[string]string{}
 	for name := range all {
 		down[name] = "down"

@@ -96,6 +96,11 @@ func TestStepFunctionsStateMachineLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// Another region does not see the state machine.
+	west := sfn.NewFromConfig(cl.Config, func(o *sfn.Options) { o.Region = "us-west-2" })
+	_, err = west.DescribeStateMachine(ctx, &sfn.DescribeStateMachineInput{StateMachineArn: &arn})
+	wantAPIError(t, err, "StateMachineDoesNotExist", "")
+
 	if _, err := c.DeleteStateMachine(ctx, &sfn.DeleteStateMachineInput{StateMachineArn: &arn}); err != nil {
 		t.Fatal(err)
 	}

@@ -259,3 +259,50 @@ func startKiri(t *testing.T) *kiritest.Clients {
 	t.Helper()
 	return kiritest.Start(t, kiritest.Options{}).Clients()
 }
+
+// TestStepFunctionsExecutionsOfVersionsAndAliases starts executions through a version and an
+// alias: they run that version, say so, and list under it.
+func TestStepFunctionsExecutionsOfVersionsAndAliases(t *testing.T) {
+	t.Parallel()
+	c := startKiri(t).SFN
+	ctx := t.Context()
+	out, err := c.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{Name: aws.String("versioned"), RoleArn: aws.String(sfnRole), Publish: true,
+		Definition: aws.String(`{"StartAt":"P","States":{"P":{"Type":"Pass","Result":"v1","End":true}}}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	arn, v1 := aws.ToString(out.StateMachineArn), aws.ToString(out.StateMachineVersionArn)
+	if _, err := c.UpdateStateMachine(ctx, &sfn.UpdateStateMachineInput{StateMachineArn: &arn,
+		Definition: aws.String(`{"StartAt":"P","States":{"P":{"Type":"Pass","Result":"latest","End":true}}}`)}); err != nil {
+		t.Fatal(err)
+	}
+	al, err := c.CreateStateMachineAlias(ctx, &sfn.CreateStateMachineAliasInput{Name: aws.String("prod"),
+		RoutingConfiguration: []sfntypes.RoutingConfigurationListItem{{StateMachineVersionArn: &v1, Weight: 100}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, target := range []string{arn, v1, aws.ToString(al.StateMachineAliasArn)} {
+		d := runToEnd(t, c, target, `{}`)
+		want := `"v1"`
+		if target == arn {
+			want = `"latest"`
+		}
+		if aws.ToString(d.Output) != want {
+			t.Fatalf("through %s: output %s", target, aws.ToString(d.Output))
+		}
+		if target != arn && aws.ToString(d.StateMachineVersionArn) != v1 {
+			t.Fatalf("through %s: version %s", target, aws.ToString(d.StateMachineVersionArn))
+		}
+		if target == aws.ToString(al.StateMachineAliasArn) && aws.ToString(d.StateMachineAliasArn) != target {
+			t.Fatalf("through the alias: alias %s", aws.ToString(d.StateMachineAliasArn))
+		}
+		meta, err := c.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: d.ExecutionArn, IncludedData: sfntypes.IncludedDataMetadataOnly})
+		if err != nil || meta.Input != nil || meta.Output != nil {
+			t.Fatalf("metadata only %+v %v", meta, err)
+		}
+	}
+	l, err := c.ListExecutions(ctx, &sfn.ListExecutionsInput{StateMachineArn: &v1})
+	if err != nil || len(l.Executions) != 2 {
+		t.Fatalf("executions of the version %+v %v", l, err)
+	}
+}

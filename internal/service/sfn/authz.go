@@ -2,6 +2,7 @@ package sfn
 
 import (
 	"context"
+	"strings"
 
 	"github.com/kiri-run/kiri/internal/awsproto"
 	"github.com/kiri-run/kiri/internal/iam/authz"
@@ -77,39 +78,10 @@ func (s *Service) operations() authz.Operations {
 		"SendTaskFailure":                everything("states:SendTaskFailure"),
 		"SendTaskHeartbeat":              everything("states:SendTaskHeartbeat"),
 	}
-	byARN := map[string]func(in any) string{
-		"DescribeStateMachine":       func(in any) string { return v(in.(*DescribeStateMachineInput).StateMachineArn) },
-		"DeleteStateMachine":         func(in any) string { return v(in.(*DeleteStateMachineInput).StateMachineArn) },
-		"PublishStateMachineVersion": func(in any) string { return v(in.(*PublishStateMachineVersionInput).StateMachineArn) },
-		"ListStateMachineVersions":   func(in any) string { return v(in.(*ListStateMachineVersionsInput).StateMachineArn) },
-		"DeleteStateMachineVersion":  func(in any) string { return v(in.(*DeleteStateMachineVersionInput).StateMachineVersionArn) },
-		"ListStateMachineAliases":    func(in any) string { return v(in.(*ListStateMachineAliasesInput).StateMachineArn) },
-		"DescribeStateMachineAlias":  func(in any) string { return v(in.(*DescribeStateMachineAliasInput).StateMachineAliasArn) },
-		"UpdateStateMachineAlias":    func(in any) string { return v(in.(*UpdateStateMachineAliasInput).StateMachineAliasArn) },
-		"DeleteStateMachineAlias":    func(in any) string { return v(in.(*DeleteStateMachineAliasInput).StateMachineAliasArn) },
-		"DescribeActivity":           func(in any) string { return v(in.(*DescribeActivityInput).ActivityArn) },
-		"DeleteActivity":             func(in any) string { return v(in.(*DeleteActivityInput).ActivityArn) },
-		"GetActivityTask":            func(in any) string { return v(in.(*GetActivityTaskInput).ActivityArn) },
-		"ListTagsForResource":        func(in any) string { return v(in.(*ListTagsForResourceInput).ResourceArn) },
-		"StartExecution":             func(in any) string { return v(in.(*StartExecutionInput).StateMachineArn) },
-		"StartSyncExecution":         func(in any) string { return v(in.(*StartSyncExecutionInput).StateMachineArn) },
-		"ListExecutions": func(in any) string {
-			if l := in.(*ListExecutionsInput); l.MapRunArn != nil {
-				return v(l.MapRunArn)
-			}
-			return v(in.(*ListExecutionsInput).StateMachineArn)
-		},
-		"DescribeExecution":                func(in any) string { return v(in.(*DescribeExecutionInput).ExecutionArn) },
-		"DescribeStateMachineForExecution": func(in any) string { return v(in.(*DescribeStateMachineForExecutionInput).ExecutionArn) },
-		"GetExecutionHistory":              func(in any) string { return v(in.(*GetExecutionHistoryInput).ExecutionArn) },
-		"StopExecution":                    func(in any) string { return v(in.(*StopExecutionInput).ExecutionArn) },
-		"RedriveExecution":                 func(in any) string { return v(in.(*RedriveExecutionInput).ExecutionArn) },
-		"DescribeMapRun":                   func(in any) string { return v(in.(*DescribeMapRunInput).MapRunArn) },
-		"UpdateMapRun":                     func(in any) string { return v(in.(*UpdateMapRunInput).MapRunArn) },
-		"ListMapRuns":                      func(in any) string { return v(in.(*ListMapRunsInput).ExecutionArn) },
-	}
-	for op, arn := range byARN {
-		ops[op] = on("states:"+op, arn)
+	for op, arn := range namedARN {
+		if _, ok := ops[op]; !ok {
+			ops[op] = on("states:"+op, arn)
+		}
 	}
 	return ops
 }
@@ -125,4 +97,68 @@ func (s *Service) request(ctx context.Context, action, arn string, keys authz.Ke
 func passRole(role string) authz.Request {
 	return authz.Request{Action: "iam:PassRole", Resource: role,
 		Values: authz.Keys{Service: map[string][]string{"iam:passedtoservice": {principal}}}}
+}
+
+// namedARN reads the ARN of the resource each operation acts on from its input.
+var namedARN = map[string]func(in any) string{
+	"UpdateStateMachine":         func(in any) string { return awsproto.Value(in.(*UpdateStateMachineInput).StateMachineArn) },
+	"TagResource":                func(in any) string { return awsproto.Value(in.(*TagResourceInput).ResourceArn) },
+	"UntagResource":              func(in any) string { return awsproto.Value(in.(*UntagResourceInput).ResourceArn) },
+	"DescribeStateMachine":       func(in any) string { return awsproto.Value(in.(*DescribeStateMachineInput).StateMachineArn) },
+	"DeleteStateMachine":         func(in any) string { return awsproto.Value(in.(*DeleteStateMachineInput).StateMachineArn) },
+	"PublishStateMachineVersion": func(in any) string { return awsproto.Value(in.(*PublishStateMachineVersionInput).StateMachineArn) },
+	"ListStateMachineVersions":   func(in any) string { return awsproto.Value(in.(*ListStateMachineVersionsInput).StateMachineArn) },
+	"DeleteStateMachineVersion": func(in any) string {
+		return awsproto.Value(in.(*DeleteStateMachineVersionInput).StateMachineVersionArn)
+	},
+	"ListStateMachineAliases":   func(in any) string { return awsproto.Value(in.(*ListStateMachineAliasesInput).StateMachineArn) },
+	"DescribeStateMachineAlias": func(in any) string { return awsproto.Value(in.(*DescribeStateMachineAliasInput).StateMachineAliasArn) },
+	"UpdateStateMachineAlias":   func(in any) string { return awsproto.Value(in.(*UpdateStateMachineAliasInput).StateMachineAliasArn) },
+	"DeleteStateMachineAlias":   func(in any) string { return awsproto.Value(in.(*DeleteStateMachineAliasInput).StateMachineAliasArn) },
+	"DescribeActivity":          func(in any) string { return awsproto.Value(in.(*DescribeActivityInput).ActivityArn) },
+	"DeleteActivity":            func(in any) string { return awsproto.Value(in.(*DeleteActivityInput).ActivityArn) },
+	"GetActivityTask":           func(in any) string { return awsproto.Value(in.(*GetActivityTaskInput).ActivityArn) },
+	"ListTagsForResource":       func(in any) string { return awsproto.Value(in.(*ListTagsForResourceInput).ResourceArn) },
+	"StartExecution":            func(in any) string { return awsproto.Value(in.(*StartExecutionInput).StateMachineArn) },
+	"StartSyncExecution":        func(in any) string { return awsproto.Value(in.(*StartSyncExecutionInput).StateMachineArn) },
+	"ListExecutions": func(in any) string {
+		if l := in.(*ListExecutionsInput); l.MapRunArn != nil {
+			return awsproto.Value(l.MapRunArn)
+		}
+		return awsproto.Value(in.(*ListExecutionsInput).StateMachineArn)
+	},
+	"DescribeExecution":                func(in any) string { return awsproto.Value(in.(*DescribeExecutionInput).ExecutionArn) },
+	"DescribeStateMachineForExecution": func(in any) string { return awsproto.Value(in.(*DescribeStateMachineForExecutionInput).ExecutionArn) },
+	"GetExecutionHistory":              func(in any) string { return awsproto.Value(in.(*GetExecutionHistoryInput).ExecutionArn) },
+	"StopExecution":                    func(in any) string { return awsproto.Value(in.(*StopExecutionInput).ExecutionArn) },
+	"RedriveExecution":                 func(in any) string { return awsproto.Value(in.(*RedriveExecutionInput).ExecutionArn) },
+	"DescribeMapRun":                   func(in any) string { return awsproto.Value(in.(*DescribeMapRunInput).MapRunArn) },
+	"UpdateMapRun":                     func(in any) string { return awsproto.Value(in.(*UpdateMapRunInput).MapRunArn) },
+	"ListMapRuns":                      func(in any) string { return awsproto.Value(in.(*ListMapRunsInput).ExecutionArn) },
+}
+
+// inScope refuses a call naming a resource of another account or region than the caller's
+// with the error of a resource that does not exist: no account sees another's.
+func inScope(ctx context.Context, op string, in any) error {
+	arn, ok := namedARN[op]
+	call := awsproto.CallFrom(ctx)
+	if !ok || call == nil {
+		return nil
+	}
+	r, ok := parseARN(arn(in))
+	account, region := call.Scope()
+	if !ok || r.account == account && r.region == region {
+		return nil
+	}
+	switch {
+	case strings.HasPrefix(op, "Tag") || strings.HasPrefix(op, "Untag") || strings.HasPrefix(op, "ListTags"):
+		return resourceNotFound(arn(in))
+	case r.kind == "execution":
+		return executionNotFound(arn(in))
+	case r.kind == "activity":
+		return activityNotFound(arn(in))
+	case r.kind == "stateMachine" && len(r.rest) == 0:
+		return machineNotFound(arn(in))
+	}
+	return resourceNotFound(arn(in))
 }

@@ -265,6 +265,13 @@ func (s *Service) describeExecution(ctx context.Context, in *DescribeExecutionIn
 	if ex.TraceHeader != "" {
 		out.TraceHeader = &ex.TraceHeader
 	}
+	if awsproto.Value(in.IncludedData) == "METADATA_ONLY" {
+		out.Input, out.Output = nil, nil
+		out.InputDetails = &CloudWatchEventsExecutionDataDetails{Included: awsproto.Ptr(false)}
+		if ex.Output != nil {
+			out.OutputDetails = out.InputDetails
+		}
+	}
 	if ex.VersionARN != "" {
 		out.StateMachineVersionArn = &ex.VersionARN
 	}

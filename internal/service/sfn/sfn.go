@@ -52,13 +52,19 @@ func New(ctx context.Context, d service.Deps) (*Service, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
-	var hook func(ctx context.Context, op string, in any) error
+	authorize := inScope
 	if d.Authz != nil {
-		hook = d.Authz.Hook("states", s.operations(), accessDenied)
+		hook := d.Authz.Hook("states", s.operations(), accessDenied)
+		authorize = func(ctx context.Context, op string, in any) error {
+			if err := inScope(ctx, op, in); err != nil {
+				return err
+			}
+			return hook(ctx, op, in)
+		}
 	}
 	api, err := awsproto.NewService("stepfunctions", awsproto.ServiceOptions{
 		ValidationError: validationError,
-		Authorize:       hook,
+		Authorize:       authorize,
 	})
 	if err != nil {
 		return nil, err
