@@ -659,14 +659,13 @@ func (s *Service) handleExpressChunk(ctx context.Context, msg queue.Message) err
 		if err != nil || mr == nil {
 			return err
 		}
-		var status string
+		running, err := runningChildren(tx, mr.ARN, m.From, m.To)
+		if err != nil {
+			return err
+		}
 		for i := range children {
 			c := &children[i]
-			err := tx.QueryRow(`SELECT status FROM sfn_maprun_children WHERE maprun = ? AND idx = ?`, mr.ARN, c.Index).Scan(&status)
-			if err != nil {
-				return err
-			}
-			if status != statusRunning {
+			if !running[c.Index] {
 				continue // recorded by an earlier delivery
 			}
 			if c.Status == statusPending || c.Status == statusRunning || mr.Status != statusRunning {
@@ -683,6 +682,24 @@ func (s *Service) handleExpressChunk(ctx context.Context, msg queue.Message) err
 		}
 		return putMapRun(tx, mr)
 	})
+}
+
+// runningChildren are the indexes of a Map Run's children from..to-1 still running.
+func runningChildren(tx *store.Tx, arn string, from, to int) (map[int]bool, error) {
+	rows, err := tx.Query(`SELECT idx FROM sfn_maprun_children WHERE maprun = ? AND idx >= ? AND idx < ? AND status = ?`, arn, from, to, statusRunning)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	running := map[int]bool{}
+	for rows.Next() {
+		var i int
+		if err := rows.Scan(&i); err != nil {
+			return nil, err
+		}
+		running[i] = true
+	}
+	return running, rows.Err()
 }
 
 // stopChildren aborts the running Standard children of a Map Run that was aborted or fails.
