@@ -405,27 +405,17 @@ func (s *Service) childEnded(tx *store.Tx, ex *execution) error {
 
 // abortMapRuns aborts the running Map Runs of an execution that ended (stopped, timed out).
 func (s *Service) abortMapRuns(tx *store.Tx, executionARN string, now time.Time) error {
-	rows, err := tx.Query(`SELECT doc FROM sfn_mapruns WHERE execution = ?`, executionARN)
+	docs, err := txColumn[string](tx, `SELECT doc FROM sfn_mapruns WHERE execution = ?`, executionARN)
 	if err != nil {
 		return err
 	}
 	var runs []*mapRun
-	for rows.Next() {
-		var doc string
-		if err := rows.Scan(&doc); err != nil {
-			rows.Close()
-			return err
-		}
+	for _, doc := range docs {
 		mr := &mapRun{}
 		if err := decode(doc, mr); err != nil {
-			rows.Close()
 			return err
 		}
 		runs = append(runs, mr)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
 	}
 	for _, mr := range runs {
 		if mr.Status != statusRunning {
@@ -686,20 +676,30 @@ func (s *Service) handleExpressChunk(ctx context.Context, msg queue.Message) err
 
 // runningChildren are the indexes of a Map Run's children from..to-1 still running.
 func runningChildren(tx *store.Tx, arn string, from, to int) (map[int]bool, error) {
-	rows, err := tx.Query(`SELECT idx FROM sfn_maprun_children WHERE maprun = ? AND idx >= ? AND idx < ? AND status = ?`, arn, from, to, statusRunning)
+	idx, err := txColumn[int](tx, `SELECT idx FROM sfn_maprun_children WHERE maprun = ? AND idx >= ? AND idx < ? AND status = ?`, arn, from, to, statusRunning)
+	running := map[int]bool{}
+	for _, i := range idx {
+		running[i] = true
+	}
+	return running, err
+}
+
+// txColumn reads the one column of every row query finds in tx.
+func txColumn[T any](tx *store.Tx, query string, args ...any) ([]T, error) {
+	rows, err := tx.Query(query, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	running := map[int]bool{}
+	var out []T
 	for rows.Next() {
-		var i int
-		if err := rows.Scan(&i); err != nil {
+		var v T
+		if err := rows.Scan(&v); err != nil {
 			return nil, err
 		}
-		running[i] = true
+		out = append(out, v)
 	}
-	return running, rows.Err()
+	return out, rows.Err()
 }
 
 // stopChildren aborts the running Standard children of a Map Run that was aborted or fails.
@@ -707,21 +707,8 @@ func (s *Service) stopChildren(tx *store.Tx, mr *mapRun) error {
 	if mr.ExecutionType == asl.Express {
 		return nil // a running chunk records its children as aborted when it ends
 	}
-	rows, err := tx.Query(`SELECT execution FROM sfn_maprun_children WHERE maprun = ? AND status = ?`, mr.ARN, statusRunning)
+	arns, err := txColumn[string](tx, `SELECT execution FROM sfn_maprun_children WHERE maprun = ? AND status = ?`, mr.ARN, statusRunning)
 	if err != nil {
-		return err
-	}
-	var arns []string
-	for rows.Next() {
-		var a string
-		if err := rows.Scan(&a); err != nil {
-			rows.Close()
-			return err
-		}
-		arns = append(arns, a)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return err
 	}
 	for _, a := range arns {
