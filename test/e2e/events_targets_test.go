@@ -133,7 +133,7 @@ func TestEventTargetsOfEveryKind(t *testing.T) {
 	wantEventsError(t, err, "ValidationException", "Parameter(s) SqsParameters must be specified for FIFO queues target: "+fifoARN)
 	_, err = c.PutTargets(ctx, &eventbridge.PutTargetsInput{Rule: aws.String("orders"), Targets: []ebtypes.Target{{Id: aws.String("sfn"),
 		Arn: aws.String("arn:aws:states:us-east-1:000000000000:stateMachine:flow")}}})
-	wantEventsError(t, err, "ValidationException", "RoleArn is required")
+	wantEventsError(t, err, "ValidationException", "RoleArn is required for target arn:aws:states:us-east-1:000000000000:stateMachine:flow.")
 	ruleARN := putRuleWithTargets(t, c, "", "orders", `{"source":["shop"]}`,
 		ebtypes.Target{Id: aws.String("fn"), Arn: aws.String(fn)},
 		ebtypes.Target{Id: aws.String("topic"), Arn: aws.String(topic)},

@@ -196,7 +196,8 @@ func TestStepFunctionsActivityWorkerAndRedrive(t *testing.T) {
 	}
 	types := historyTypes(t, c, aws.ToString(start.ExecutionArn))
 	joined := strings.Join(types, " ")
-	if strings.Count(joined, "PassStateEntered") != 1 || !strings.Contains(joined, "ExecutionFailed ExecutionRedriven TaskStateEntered") {
+	if strings.Count(joined, "PassStateEntered") != 1 || !strings.Contains(joined, "ExecutionFailed ExecutionRedriven TaskStateEntered") ||
+		strings.Count(joined, "ActivityStarted") != 2 {
 		t.Fatalf("history %v", types)
 	}
 	_, err = c.RedriveExecution(ctx, &sfn.RedriveExecutionInput{ExecutionArn: start.ExecutionArn})

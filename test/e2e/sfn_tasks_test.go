@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	ltypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
@@ -124,6 +125,9 @@ func TestStepFunctionsServiceIntegrations(t *testing.T) {
 	if out.Conflict.Error != "DynamoDB.ConditionalCheckFailedException" || out.Item.State != "new" || !out.Callback.Ack || out.Child.Out.Child != "parent" {
 		t.Fatalf("output %s", aws.ToString(d.Output))
 	}
+	if types := strings.Join(historyTypes(t, cl.SFN, aws.ToString(start.ExecutionArn)), " "); !strings.Contains(types, "TaskSubmitted") {
+		t.Fatalf("history %s", types)
+	}
 	_, _ = cl.SQS.PurgeQueue(ctx, &sqs.PurgeQueueInput{QueueUrl: &url})
 }
 
@@ -164,5 +168,46 @@ func TestStepFunctionsExpressLogging(t *testing.T) {
 	}
 	if strings.Join(types, " ") != "ExecutionStarted PassStateEntered PassStateExited ExecutionSucceeded" {
 		t.Fatalf("logged %v", types)
+	}
+}
+
+// TestStepFunctionsPublishAndPutEvents publishes to an SNS topic and puts an event on the
+// default bus from tasks; a queue subscribed to the topic and a queue targeted by a rule get
+// them.
+func TestStepFunctionsPublishAndPutEvents(t *testing.T) {
+	t.Parallel()
+	cl := startKiri(t)
+	topicURL, topicQueue := createQueue(t, cl.SQS, "from-topic")
+	topic := createTopic(t, cl.SNS, "flow-topic", nil)
+	subscribe(t, cl.SNS, topic, "sqs", topicQueue, map[string]string{"RawMessageDelivery": "true"})
+	busURL, busQueue := createQueue(t, cl.SQS, "from-bus")
+	putRuleWithTargets(t, cl.Events, "", "flow-events", `{"source":["flow"]}`, ebtypes.Target{Id: aws.String("q"), Arn: aws.String(busQueue)})
+	def := `{"StartAt":"Publish","States":{
+		"Publish":{"Type":"Task","Resource":"arn:aws:states:::sns:publish","Parameters":{"TopicArn":"` + topic + `","Message":{"n.$":"$.n"}},
+			"ResultPath":"$.published","Next":"Put"},
+		"Put":{"Type":"Task","Resource":"arn:aws:states:::events:putEvents",
+			"Parameters":{"Entries":[{"Source":"flow","DetailType":"Step","Detail":{"n.$":"$.n"}}]},"ResultPath":"$.put","End":true}}}`
+	arn := createMachine(t, cl.SFN, "notify", def, "")
+	d := runToEnd(t, cl.SFN, arn, `{"n":4}`)
+	if d.Status != sfntypes.ExecutionStatusSucceeded {
+		t.Fatalf("execution %+v", d)
+	}
+	var out struct {
+		Published struct{ MessageId string }
+		Put       struct{ FailedEntryCount int }
+	}
+	if err := json.Unmarshal([]byte(aws.ToString(d.Output)), &out); err != nil || out.Published.MessageId == "" || out.Put.FailedEntryCount != 0 {
+		t.Fatalf("output %s (%v)", aws.ToString(d.Output), err)
+	}
+	if got := receiveAll(t, cl.SQS, topicURL, 1, 10*time.Second); aws.ToString(got[0].Body) != `{"n":4}` {
+		t.Fatalf("from the topic: %s", aws.ToString(got[0].Body))
+	}
+	got := receiveAll(t, cl.SQS, busURL, 1, 10*time.Second)
+	var ev struct {
+		Source string          `json:"source"`
+		Detail json.RawMessage `json:"detail"`
+	}
+	if err := json.Unmarshal([]byte(aws.ToString(got[0].Body)), &ev); err != nil || ev.Source != "flow" || string(ev.Detail) != `{"n":4}` {
+		t.Fatalf("from the bus: %s", aws.ToString(got[0].Body))
 	}
 }

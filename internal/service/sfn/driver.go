@@ -239,12 +239,21 @@ func (s *Service) settle(ctx context.Context, arn, id string, apply func(r *asl.
 }
 
 func (s *Service) settleTx(tx *store.Tx, arn, id string, apply func(r *asl.Run)) error {
+	return s.reportTx(tx, arn, id, apply, true)
+}
+
+// reportTx reports progress of effect id of the execution arn that it still waits for (an
+// activity worker took the task; a callback task's request was accepted), or, with settled,
+// its outcome, and steps the run on.
+func (s *Service) reportTx(tx *store.Tx, arn, id string, apply func(r *asl.Run), settled bool) error {
 	l, err := s.loadLive(tx.QueryRow, arn)
 	if err != nil || l == nil || l.ex.Status != statusRunning || l.pending[id] == nil {
 		return err
 	}
 	apply(l.run)
-	delete(l.pending, id)
+	if settled {
+		delete(l.pending, id)
+	}
 	return s.advance(tx, l)
 }
 
@@ -265,7 +274,12 @@ func (s *Service) handleTask(ctx context.Context, msg queue.Message) error {
 	}
 	res := s.runTask(ctx, l.ex, *l.pending[m.Effect].Task)
 	if res.wait {
-		return nil
+		if res.submitted == nil {
+			return nil
+		}
+		return s.st.Write(ctx, func(tx *store.Tx) error {
+			return s.reportTx(tx, m.Execution, m.Effect, func(r *asl.Run) { r.Submitted(m.Effect, res.submitted) }, false)
+		})
 	}
 	return s.settle(ctx, m.Execution, m.Effect, res.apply(m.Effect))
 }
@@ -287,7 +301,7 @@ func (s *Service) handleTimer(ctx context.Context, msg queue.Message) error {
 			if err != nil || l == nil || l.pending[m.Effect] == nil || l.pending[m.Effect].Heartbeat != m.Seq {
 				return err
 			}
-			return s.settleTx(tx, m.Execution, m.Effect, func(r *asl.Run) { r.Fail(m.Effect, "States.HeartbeatTimeout", "") })
+			return s.settleTx(tx, m.Execution, m.Effect, func(r *asl.Run) { r.Fail(m.Effect, "States.Timeout", "") })
 		})
 	case timerExecution:
 		return s.st.Write(ctx, func(tx *store.Tx) error {

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/kiri-run/kiri/internal/asl"
 	"github.com/kiri-run/kiri/internal/awsproto"
@@ -157,8 +156,12 @@ func (s *Service) runTask(ctx context.Context, ex *execution, t asl.TaskEffect) 
 	default:
 		return failed("States.Runtime", "The resource %s is not supported by this server", t.Resource)
 	}
-	if res.errName == "" && in.mode == "waitForTaskToken" {
-		res.wait = true
+	if in.mode == "waitForTaskToken" {
+		if res.errName != "" {
+			res.submitFailed = true
+		} else {
+			res.wait, res.submitted = true, res.output
+		}
 	}
 	return res
 }
@@ -373,12 +376,14 @@ func (s *Service) startChild(ctx context.Context, ex *execution, t asl.TaskEffec
 		if errors.As(err, &ae) {
 			code = ae.Code
 		}
-		return failed("StepFunctions."+code, "%s", err.Error())
-	}
-	if parent != nil || mode == "waitForTaskToken" {
-		return taskResult{wait: true}
+		res := failed("StepFunctions."+code, "%s", err.Error())
+		res.submitFailed = mode != ""
+		return res
 	}
 	out, _ := json.Marshal(map[string]any{"ExecutionArn": child.ARN, "StartDate": child.Started.UnixMilli()})
+	if mode != "" {
+		return taskResult{wait: true, submitted: out}
+	}
 	return taskResult{output: out}
 }
 
@@ -410,5 +415,3 @@ func childOutcome(ex *execution, asJSON bool) taskResult {
 	}
 	return taskResult{errName: "States.TaskFailed", cause: string(b)}
 }
-
-var _ = time.Second

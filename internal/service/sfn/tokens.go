@@ -83,10 +83,19 @@ func (s *Service) getActivityTask(ctx context.Context, in *GetActivityTaskInput)
 			continue
 		}
 		// A task whose execution ended or moved on meanwhile is not handed out.
-		if row, ok, err := s.lookupToken(ctx, t.Token); err != nil {
-			return nil, err
-		} else if !ok || !s.stillPending(ctx, row) {
+		row, ok, err := s.lookupToken(ctx, t.Token)
+		if err != nil {
+			return nil, wrap("get activity task", err)
+		}
+		if !ok || !s.stillPending(ctx, row) {
 			continue
+		}
+		worker := awsproto.Value(in.WorkerName)
+		err = s.st.Write(ctx, func(tx *store.Tx) error {
+			return s.reportTx(tx, row.Execution, row.Effect, func(r *asl.Run) { r.Started(row.Effect, worker) }, false)
+		})
+		if err != nil {
+			return nil, wrap("get activity task", err)
 		}
 		return &GetActivityTaskOutput{Input: &t.Input, TaskToken: &t.Token}, nil
 	}
@@ -180,9 +189,16 @@ type taskResult struct {
 	output         []byte
 	errName, cause string
 	wait           bool
+	// submitted is the answer of the request a .sync or .waitForTaskToken task made, which
+	// then waits (TaskSubmitted); submitFailed marks that request's refusal (TaskSubmitFailed).
+	submitted    []byte
+	submitFailed bool
 }
 
 func (r taskResult) apply(id string) func(*asl.Run) {
+	if r.submitFailed {
+		return func(run *asl.Run) { run.FailToSubmit(id, r.errName, r.cause) }
+	}
 	if r.errName != "" {
 		return func(run *asl.Run) { run.Fail(id, r.errName, r.cause) }
 	}
