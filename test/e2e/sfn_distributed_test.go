@@ -268,6 +268,12 @@ func TestStepFunctionsDistributedMapBatchesAndResultWriter(t *testing.T) {
 			t.Fatalf("child %+v", e)
 		}
 	}
+	for filter, want := range map[sfntypes.ExecutionRedriveFilter]int{sfntypes.ExecutionRedriveFilterRedriven: 0, sfntypes.ExecutionRedriveFilterNotRedriven: 3} {
+		l, err := c.ListExecutions(t.Context(), &sfn.ListExecutionsInput{MapRunArn: &mr, RedriveFilter: filter})
+		if err != nil || len(l.Executions) != want {
+			t.Fatalf("list executions %s: %+v %v", filter, l, err)
+		}
+	}
 	child, err := c.DescribeExecution(t.Context(), &sfn.DescribeExecutionInput{ExecutionArn: l.Executions[0].ExecutionArn})
 	if err != nil || aws.ToString(child.MapRunArn) != mr {
 		t.Fatalf("describe child %+v %v", child, err)

@@ -921,6 +921,9 @@ func (s *Service) listMapRunExecutions(ctx context.Context, in *ListExecutionsIn
 		if in.StatusFilter != nil && ex.Status != *in.StatusFilter {
 			continue
 		}
+		if f := awsproto.Value(in.RedriveFilter); f != "" && (f == "REDRIVEN") != (ex.RedriveCount > 0) {
+			continue
+		}
 		match = append(match, ex)
 	}
 	items, next, err := page(match, "executions", in.NextToken, in.MaxResults)
