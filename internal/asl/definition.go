@@ -606,6 +606,7 @@ func (p *parser) parseMap(s *state, so map[string]any, loc string) {
 				child["QueryLanguage"] = JSONata
 			}
 			s.childDefinition = encode(child)
+			p.checkDistributed(s, so, loc)
 		}
 	}
 	s.itemsPath = p.optPath(so, "ItemsPath", loc)
@@ -632,7 +633,13 @@ func (p *parser) parseMap(s *state, so map[string]any, loc string) {
 			p.checkPathString(v, loc+"/"+f, f)
 		}
 	}
+	express := p.express
+	if s.distributed {
+		// Express children take what Express state machines take
+		p.express = s.executionType == Express
+	}
 	s.processor = p.parseBlock(proc, loc+"/"+field, s.lang)
+	p.express = express
 }
 
 func (p *parser) parseRetryCatch(s *state, so map[string]any, loc string) {

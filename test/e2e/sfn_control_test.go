@@ -122,8 +122,8 @@ func TestStepFunctionsRefusals(t *testing.T) {
 			sfn.CreateStateMachineInput{Name: aws.String("bad"), Definition: aws.String("{"), RoleArn: aws.String(sfnRole)}},
 		{"a role that is not a role", "InvalidArn", "Invalid Arn",
 			sfn.CreateStateMachineInput{Name: aws.String("bad"), Definition: aws.String(passMachine), RoleArn: aws.String("role")}},
-		{"a distributed map", "InvalidDefinition", "Distributed Map",
-			sfn.CreateStateMachineInput{Name: aws.String("dmap"), RoleArn: aws.String(sfnRole), Definition: aws.String(
+		{"a distributed map in an express machine", "InvalidDefinition", "Express state machine does not support Distributed Map",
+			sfn.CreateStateMachineInput{Name: aws.String("dmap"), RoleArn: aws.String(sfnRole), Type: sfntypes.StateMachineTypeExpress, Definition: aws.String(
 				`{"StartAt":"M","States":{"M":{"Type":"Map","ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"STANDARD"},"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}},"End":true}}}`)}},
 		{"a resource no integration runs", "InvalidDefinition", "The resource provided arn:aws:states:::ec2:runInstances is not recognized",
 			sfn.CreateStateMachineInput{Name: aws.String("ec2"), RoleArn: aws.String(sfnRole), Definition: aws.String(
@@ -144,9 +144,8 @@ func TestStepFunctionsRefusals(t *testing.T) {
 	}
 	_, err = c.DescribeStateMachine(t.Context(), &sfn.DescribeStateMachineInput{StateMachineArn: aws.String("arn:aws:states:us-east-1:000000000000:activity:a")})
 	wantAPIError(t, err, "InvalidArn", "Invalid Arn: 'Resource type not valid in this context: activity'")
-	// The Map Run API (Distributed Map) is not built: it answers 501.
 	_, err = c.ListMapRuns(t.Context(), &sfn.ListMapRunsInput{ExecutionArn: aws.String("arn:aws:states:us-east-1:000000000000:execution:m:e")})
-	wantAPIError(t, err, "NotImplemented", "")
+	wantAPIError(t, err, "ExecutionDoesNotExist", "")
 }
 
 // TestStepFunctionsVersionsAndAliases publishes versions and routes aliases between them.

@@ -122,22 +122,30 @@ var namedARN = map[string]func(in any) string{
 	"DeleteStateMachineVersion": func(in any) string {
 		return awsproto.Value(in.(*DeleteStateMachineVersionInput).StateMachineVersionArn)
 	},
-	"ListStateMachineAliases":          func(in any) string { return awsproto.Value(in.(*ListStateMachineAliasesInput).StateMachineArn) },
-	"DescribeStateMachineAlias":        func(in any) string { return awsproto.Value(in.(*DescribeStateMachineAliasInput).StateMachineAliasArn) },
-	"UpdateStateMachineAlias":          func(in any) string { return awsproto.Value(in.(*UpdateStateMachineAliasInput).StateMachineAliasArn) },
-	"DeleteStateMachineAlias":          func(in any) string { return awsproto.Value(in.(*DeleteStateMachineAliasInput).StateMachineAliasArn) },
-	"DescribeActivity":                 func(in any) string { return awsproto.Value(in.(*DescribeActivityInput).ActivityArn) },
-	"DeleteActivity":                   func(in any) string { return awsproto.Value(in.(*DeleteActivityInput).ActivityArn) },
-	"GetActivityTask":                  func(in any) string { return awsproto.Value(in.(*GetActivityTaskInput).ActivityArn) },
-	"ListTagsForResource":              func(in any) string { return awsproto.Value(in.(*ListTagsForResourceInput).ResourceArn) },
-	"StartExecution":                   func(in any) string { return awsproto.Value(in.(*StartExecutionInput).StateMachineArn) },
-	"StartSyncExecution":               func(in any) string { return awsproto.Value(in.(*StartSyncExecutionInput).StateMachineArn) },
-	"ListExecutions":                   func(in any) string { return awsproto.Value(in.(*ListExecutionsInput).StateMachineArn) },
+	"ListStateMachineAliases":   func(in any) string { return awsproto.Value(in.(*ListStateMachineAliasesInput).StateMachineArn) },
+	"DescribeStateMachineAlias": func(in any) string { return awsproto.Value(in.(*DescribeStateMachineAliasInput).StateMachineAliasArn) },
+	"UpdateStateMachineAlias":   func(in any) string { return awsproto.Value(in.(*UpdateStateMachineAliasInput).StateMachineAliasArn) },
+	"DeleteStateMachineAlias":   func(in any) string { return awsproto.Value(in.(*DeleteStateMachineAliasInput).StateMachineAliasArn) },
+	"DescribeActivity":          func(in any) string { return awsproto.Value(in.(*DescribeActivityInput).ActivityArn) },
+	"DeleteActivity":            func(in any) string { return awsproto.Value(in.(*DeleteActivityInput).ActivityArn) },
+	"GetActivityTask":           func(in any) string { return awsproto.Value(in.(*GetActivityTaskInput).ActivityArn) },
+	"ListTagsForResource":       func(in any) string { return awsproto.Value(in.(*ListTagsForResourceInput).ResourceArn) },
+	"StartExecution":            func(in any) string { return awsproto.Value(in.(*StartExecutionInput).StateMachineArn) },
+	"StartSyncExecution":        func(in any) string { return awsproto.Value(in.(*StartSyncExecutionInput).StateMachineArn) },
+	"ListExecutions": func(in any) string {
+		if l := in.(*ListExecutionsInput); l.MapRunArn != nil {
+			return awsproto.Value(l.MapRunArn)
+		}
+		return awsproto.Value(in.(*ListExecutionsInput).StateMachineArn)
+	},
 	"DescribeExecution":                func(in any) string { return awsproto.Value(in.(*DescribeExecutionInput).ExecutionArn) },
 	"DescribeStateMachineForExecution": func(in any) string { return awsproto.Value(in.(*DescribeStateMachineForExecutionInput).ExecutionArn) },
 	"GetExecutionHistory":              func(in any) string { return awsproto.Value(in.(*GetExecutionHistoryInput).ExecutionArn) },
 	"StopExecution":                    func(in any) string { return awsproto.Value(in.(*StopExecutionInput).ExecutionArn) },
 	"RedriveExecution":                 func(in any) string { return awsproto.Value(in.(*RedriveExecutionInput).ExecutionArn) },
+	"DescribeMapRun":                   func(in any) string { return awsproto.Value(in.(*DescribeMapRunInput).MapRunArn) },
+	"UpdateMapRun":                     func(in any) string { return awsproto.Value(in.(*UpdateMapRunInput).MapRunArn) },
+	"ListMapRuns":                      func(in any) string { return awsproto.Value(in.(*ListMapRunsInput).ExecutionArn) },
 }
 
 // inScope refuses a call naming a resource of another account or region than the caller's

@@ -14,8 +14,8 @@ func invalidDefinition(problems ...string) error {
 }
 
 // checkDefinition validates a definition as the States Language defines it (asl.Parse) and
-// refuses what this server cannot run: Distributed Map, and Task resources it has no
-// integration for. It never accepts a definition whose states would then fail for that.
+// refuses what this server cannot run: Task resources it has no integration for (and what
+// AWS refuses by type: a Distributed Map in an Express state machine). It never accepts a definition whose states would then fail for that.
 func (s *Service) checkDefinition(ctx context.Context, sc scope, typ string, def []byte) error {
 	if _, err := parseMachine(def); err != nil {
 		return err
@@ -73,13 +73,8 @@ func (s *Service) unsupported(typ, path string, st map[string]any) string {
 	switch st["Type"] {
 	case "Map":
 		if p, ok := st["ItemProcessor"].(map[string]any); ok {
-			if c, ok := p["ProcessorConfig"].(map[string]any); ok && c["Mode"] == "DISTRIBUTED" {
-				return "SCHEMA_VALIDATION_FAILED: Distributed Map (ProcessorConfig Mode DISTRIBUTED) is not supported by this server at " + path + "/ItemProcessor/ProcessorConfig/Mode"
-			}
-		}
-		for _, key := range []string{"ItemReader", "ResultWriter", "ItemBatcher"} {
-			if _, ok := st[key]; ok {
-				return "SCHEMA_VALIDATION_FAILED: " + key + " (Distributed Map) is not supported by this server at " + path + "/" + key
+			if c, ok := p["ProcessorConfig"].(map[string]any); ok && c["Mode"] == "DISTRIBUTED" && typ == typeExpress {
+				return "SCHEMA_VALIDATION_FAILED: Express state machine does not support Distributed Map at " + path + "/ItemProcessor/ProcessorConfig/Mode"
 			}
 		}
 	case "Task":

@@ -160,6 +160,14 @@ func (s *Service) advance(tx *store.Tx, l *live) error {
 	if err := s.putLive(tx, l); err != nil {
 		return err
 	}
+	if ended {
+		if err := s.abortMapRuns(tx, l.ex.ARN, now); err != nil {
+			return err
+		}
+	}
+	if ended && l.ex.MapRun != "" {
+		return s.childEnded(tx, l.ex)
+	}
 	if ended && l.ex.Parent != nil {
 		return s.reportToParent(tx, l.ex)
 	}
@@ -211,6 +219,8 @@ func (s *Service) schedule(tx *store.Tx, l *live, e asl.Effect, now time.Time) e
 		body, _ := json.Marshal(effectMsg{Execution: l.ex.ARN, Effect: e.ID})
 		_, err := s.eng.Send(tx, taskQueue, queue.Outgoing{Body: body})
 		return err
+	case asl.MapRunEffect:
+		return s.startMapRun(tx, l, e, now)
 	}
 	return fmt.Errorf("unknown effect %T", e)
 }

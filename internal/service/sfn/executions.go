@@ -51,6 +51,8 @@ type execution struct {
 	RedriveCount int32                 `json:"redrives,omitempty"`
 	RedriveDate  *time.Time            `json:"redrive_date,omitempty"`
 	Parent       *parentTask           `json:"parent,omitempty"`
+	// MapRun is the Map Run that started this child execution of a Distributed Map.
+	MapRun string `json:"map_run,omitempty"`
 }
 
 // parentTask is the task of another execution that started this one and waits for it to end
@@ -276,6 +278,9 @@ func (s *Service) describeExecution(ctx context.Context, in *DescribeExecutionIn
 	if ex.AliasARN != "" {
 		out.StateMachineAliasArn = &ex.AliasARN
 	}
+	if ex.MapRun != "" {
+		out.MapRunArn = &ex.MapRun
+	}
 	status, reason := redriveStatus(ex)
 	out.RedriveStatus = &status
 	if reason != "" {
@@ -323,7 +328,7 @@ func (s *Service) describeStateMachineForExecution(ctx context.Context, in *Desc
 
 func (s *Service) listExecutions(ctx context.Context, in *ListExecutionsInput) (*ListExecutionsOutput, error) {
 	if in.MapRunArn != nil {
-		return nil, apiError("ResourceNotFound", "Resource not found: '%s'", *in.MapRunArn)
+		return s.listMapRunExecutions(ctx, in)
 	}
 	arn := awsproto.Value(in.StateMachineArn)
 	if arn == "" {

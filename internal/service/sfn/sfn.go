@@ -79,6 +79,9 @@ func New(ctx context.Context, d service.Deps) (*Service, error) {
 	awsproto.Handle(s.api, "ListTagsForResource", s.listTagsForResource)
 	awsproto.Handle(s.api, "TestState", s.testState)
 	s.registerDriver()
+	if err := s.registerMapRuns(ctx); err != nil {
+		return nil, err
+	}
 	if d.Targets != nil {
 		d.Targets.Register("states", kind{s})
 	}
