@@ -55,6 +55,12 @@ func TestAPIGatewayWebSocketLambdaAuthorizer(t *testing.T) {
 		in.Runtime, in.Handler = types.RuntimePython312, aws.String("app.handler")
 	})
 	waitActive(t, cl.Lambda, "wsauth")
+	// A warm authorizer: a cold Python start on a loaded machine can use up the 10 seconds an
+	// authorizer has, which answers 500 where the test wants the policy's answer.
+	if _, err := cl.Lambda.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("wsauth"),
+		Payload: []byte(`{"queryStringParameters":{"token":"fail"}}`)}); err != nil {
+		t.Fatal(err)
+	}
 	c := apiClient(srv)
 	a, err := c.CreateAuthorizer(ctx, &apigatewayv2.CreateAuthorizerInput{ApiId: aws.String(api), Name: aws.String("tokens"),
 		AuthorizerType: apitypes.AuthorizerTypeRequest, AuthorizerResultTtlInSeconds: aws.Int32(300),
