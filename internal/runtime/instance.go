@@ -109,7 +109,7 @@ func (p *Pool) startInstance(ctx context.Context, fp *fnPool) (*instance, error)
 	}
 	inst.stream = newStreamNameID(fn.Version, inst.id)
 	inst.logKey = streamKey{fn.Account, fn.Region, fn.LogGroup, inst.stream}
-	if fi, err := os.Stat(fp.argv[0]); err != nil || fi.IsDir() || fi.Mode()&0o111 == 0 {
+	if fi, err := os.Stat(fp.exe); err != nil || fi.IsDir() || fi.Mode()&0o111 == 0 {
 		msg := "Error: fork/exec " + fp.argv[0] + ": "
 		switch {
 		case err != nil && errors.Is(err, os.ErrNotExist):
@@ -179,7 +179,7 @@ func (p *Pool) startInstance(ctx context.Context, fp *fnPool) (*instance, error)
 	}
 	inst.started = time.Now()
 	proc, err := p.sandbox().start(&spawnSpec{
-		argv: fp.argv, env: env, dir: fn.CodeDir, keep: fp.keep, hide: fp.hide,
+		argv: fp.argv, env: env, dir: fp.dir, keep: fp.keep, hide: fp.hide, root: fp.root,
 		tmpMB: fn.EphemeralMB, noNetwork: noNet, output: pw,
 	}, inst.cg, place, spare)
 	pw.Close()

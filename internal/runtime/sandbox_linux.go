@@ -38,6 +38,9 @@ type Features struct {
 	// UserNS, PIDNS, MountNS and NetNS report the namespaces instances get (NetNS only for
 	// functions with NoNetwork).
 	UserNS, PIDNS, MountNS, NetNS bool
+	// Root reports that each instance gets a minimal root of its own (its code at /var/task,
+	// its runtime, /tmp, /proc and a few system files) instead of the host's, with paths hidden.
+	Root bool
 	// Seccomp reports the syscall filter.
 	Seccomp bool
 	// Cgroup is "v2", "v1" or "" (no memory/CPU limits).
@@ -60,6 +63,7 @@ func (f Features) String() string {
 	add(f.PIDNS, "pidns")
 	add(f.MountNS, "mountns")
 	add(f.NetNS, "netns")
+	add(f.Root, "rootfs")
 	add(f.Seccomp, "seccomp")
 	add(f.Cgroup != "", "cgroup-"+f.Cgroup)
 	add(f.CPULimit, "cpu")
@@ -70,6 +74,10 @@ func (f Features) String() string {
 	}
 	return strings.Join(parts, " ")
 }
+
+// initCapabilities are what a sandbox init in a user namespace keeps to build the sandbox:
+// mounts, the switch to the function's identity and bringing lo up.
+var initCapabilities = []uintptr{unix.CAP_SYS_ADMIN, unix.CAP_SETUID, unix.CAP_SETGID, unix.CAP_NET_ADMIN}
 
 // sandbox starts instance processes with the isolation detected at New.
 type sandbox struct {
@@ -93,6 +101,8 @@ type spawnSpec struct {
 	tmpMB     int
 	noNetwork bool
 	output    *os.File
+	// root is the instance's own root, used when the sandbox has Root (keep and hide otherwise).
+	root *rootPlan
 }
 
 // spawned is a started instance process.
@@ -155,6 +165,13 @@ func (s *sandbox) detect(log *slog.Logger) {
 			continue
 		}
 		cand.feat.Init = true
+		if cand.feat.MountNS {
+			if err := cand.probeRoot(); err != nil {
+				log.Warn("function sandbox: no minimal root, hiding host paths instead", "err", err)
+			} else {
+				cand.feat.Root = true
+			}
+		}
 		*s = *cand
 		if firstErr != nil {
 			log.Debug("function sandbox: stronger isolation refused", "err", firstErr)
@@ -176,22 +193,34 @@ func (s *sandbox) configure(a attempt, root bool) *sandbox {
 	c.feat.NetNS = a.netns
 	switch {
 	case a.userns && root:
+		// Only the function's own identity is mapped: host root has no name inside, so
+		// nothing in the sandbox can act as it. The init keeps what it needs to build the
+		// sandbox as ambient capabilities, and drops them before it executes the function.
 		c.flags |= unix.CLONE_NEWUSER
 		c.feat.UserNS = true
-		c.uidMap = []syscall.SysProcIDMap{{ContainerID: 0, HostID: 0, Size: 1}, {ContainerID: sandboxUID, HostID: nobody, Size: 1}}
-		c.gidMap = []syscall.SysProcIDMap{{ContainerID: 0, HostID: 0, Size: 1}, {ContainerID: sandboxGID, HostID: nobody, Size: 1}}
+		c.uidMap = []syscall.SysProcIDMap{{ContainerID: sandboxUID, HostID: nobody, Size: 1}}
+		c.gidMap = []syscall.SysProcIDMap{{ContainerID: sandboxGID, HostID: nobody, Size: 1}}
 		c.uid, c.gid = sandboxUID, sandboxGID
 		c.feat.DropPrivileges = true
 	case a.userns:
+		// Unprivileged: the function runs as Kiri's own user, which is all the namespace maps.
 		c.flags |= unix.CLONE_NEWUSER
 		c.feat.UserNS = true
-		c.uidMap = []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getuid(), Size: 1}}
-		c.gidMap = []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getgid(), Size: 1}}
+		c.uidMap = []syscall.SysProcIDMap{{ContainerID: sandboxUID, HostID: os.Getuid(), Size: 1}}
+		c.gidMap = []syscall.SysProcIDMap{{ContainerID: sandboxGID, HostID: os.Getgid(), Size: 1}}
+		c.uid, c.gid = sandboxUID, sandboxGID
 	case root:
 		c.uid, c.gid = nobody, nobody
 		c.feat.DropPrivileges = true
 	}
 	return &c
+}
+
+// probeRoot checks that instances can get a minimal root of their own.
+func (s *sandbox) probeRoot() error {
+	c := *s
+	c.feat.Root = true
+	return c.probe(false, c.feat.Seccomp)
 }
 
 // probe starts a sandbox init that sets everything up and reports instead of executing.
@@ -213,6 +242,12 @@ func (s *sandbox) probe(netns, seccomp bool) error {
 	}
 	defer devnull.Close()
 	sp := &spawnSpec{dir: keep, keep: []string{keep}, hide: []string{tmp}, tmpMB: 1, noNetwork: netns, output: devnull}
+	if s.feat.Root {
+		sp.dir = taskRoot
+		sp.root = newRootPlan()
+		sp.root.bind(keep, taskRoot)
+		sp.root.finish()
+	}
 	spec := s.initSpec(sp)
 	spec.Probe, spec.Seccomp = true, seccomp
 	cmd, ctrl, err := s.startInit(sp, spec, nil)
@@ -258,8 +293,13 @@ func (s *sandbox) flagNames(netns bool) string {
 
 // initSpec is the init's instructions for one instance.
 func (s *sandbox) initSpec(sp *spawnSpec) *initSpec {
-	spec := &initSpec{Argv: sp.argv, Env: sp.env, Dir: sp.dir, UID: s.uid, GID: s.gid, Seccomp: s.feat.Seccomp}
-	if s.feat.MountNS {
+	spec := &initSpec{
+		Argv: sp.argv, Env: sp.env, Dir: sp.dir, UID: s.uid, GID: s.gid, Seccomp: s.feat.Seccomp,
+		UserNS: s.feat.UserNS, NoSetgroups: s.feat.UserNS && os.Getuid() != 0,
+	}
+	if s.feat.Root && sp.root != nil {
+		spec.Root, spec.Proc, spec.TmpMB = sp.root, s.feat.PIDNS, sp.tmpMB
+	} else if s.feat.MountNS {
 		spec.Mount, spec.Proc, spec.TmpMB, spec.Keep, spec.Hide = true, s.feat.PIDNS, sp.tmpMB, sp.keep, sp.hide
 	}
 	spec.Listen = sp.noNetwork && s.feat.NetNS
@@ -346,9 +386,14 @@ func (s *sandbox) launchInit(flags uintptr, output *os.File) (*exec.Cmd, *os.Fil
 			Cloneflags:                 flags,
 			UidMappings:                s.uidMap,
 			GidMappings:                s.gidMap,
-			GidMappingsEnableSetgroups: len(s.gidMap) > 0,
+			GidMappingsEnableSetgroups: len(s.gidMap) > 0 && os.Getuid() == 0,
 			Setpgid:                    true,
 		},
+	}
+	if flags&unix.CLONE_NEWUSER != 0 {
+		// The init's identity is not root inside (root is not mapped), so it needs these
+		// across its own exec to build the sandbox.
+		cmd.SysProcAttr.AmbientCaps = initCapabilities
 	}
 	if output != nil {
 		cmd.Stdout, cmd.Stderr = output, output

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -164,9 +165,10 @@ func main() {
 	case "slowinit":
 		time.Sleep(10 * time.Second)
 	case "gate":
-		// Init lasts until the file FN_GATE names exists.
+		// Init lasts until the file FN_GATE names in the code exists.
+		gate := filepath.Join(os.Getenv("LAMBDA_TASK_ROOT"), os.Getenv("FN_GATE"))
 		for {
-			if _, err := os.Stat(os.Getenv("FN_GATE")); err == nil {
+			if _, err := os.Stat(gate); err == nil {
 				break
 			}
 			time.Sleep(5 * time.Millisecond)
