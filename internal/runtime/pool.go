@@ -32,6 +32,7 @@ type Pool struct {
 	ship       *shipper
 	metrics    *metrics
 	spares     *spareInits
+	net        *netPolicy
 
 	scriptsMu sync.Mutex
 	scripts   map[string]*script // by runtime identifier
@@ -128,6 +129,7 @@ func New(cfg Config) (*Pool, error) {
 		fns:      map[string]*fnPool{},
 		stopReap: make(chan struct{}),
 	}
+	p.net = &netPolicy{allow: cfg.NetworkAllow, endpoint: endpointAddr(cfg.Endpoint)}
 	p.spares = newSpareInits(cfg.SpareInits, cfg.IdleTimeout, p.sandbox, p.sbReady, p.stopReap)
 	p.wg.Add(3)
 	go p.detectSandbox()
@@ -152,6 +154,10 @@ func (p *Pool) detectSandbox() {
 	}
 	start := time.Now()
 	p.sb = newSandbox(p.cfg.Sandbox, "kiri-"+strconv.Itoa(os.Getpid())+"-"+randomHex(4), p.log)
+	p.sb.spareNet = !p.cfg.HostNetwork && p.sb.feat.NetNS
+	if !p.cfg.HostNetwork && !p.sb.feat.NetNS && p.cfg.Sandbox != SandboxOff {
+		p.log.Warn("function sandbox: no network namespace, functions share the host's network")
+	}
 	p.log.Info("function sandbox", "features", p.sb.feat.String(), "detect", time.Since(start).Round(time.Microsecond))
 	close(p.sbReady)
 }

@@ -44,9 +44,10 @@ type initSpec struct {
 	Hide []string `json:"hide,omitempty"`
 	// Proc mounts a fresh /proc for the pid namespace.
 	Proc bool `json:"proc,omitempty"`
-	// Listen brings lo up in the new network namespace, listens on 127.0.0.1:9001 and hands
-	// the listener to Kiri over the control socket.
-	Listen bool `json:"listen,omitempty"`
+	// Listen brings lo up in the new network namespace, listens on 127.0.0.1:9001 and on
+	// 127.0.0.1 at each of Ports, and hands the listeners to Kiri over the control socket.
+	Listen bool  `json:"listen,omitempty"`
+	Ports  []int `json:"ports,omitempty"`
 	// Root, when set, replaces Mount, Keep and Hide: the instance gets a minimal root of its
 	// own holding only what the plan lists, its /tmp and, with Proc, its /proc.
 	Root *rootPlan `json:"root,omitempty"`
@@ -113,7 +114,7 @@ func runInit(ctrl *os.File) error {
 		}
 	}
 	if spec.Listen {
-		if err := handOverListener(ctrl); err != nil {
+		if err := handOverListeners(ctrl, append([]int{sandboxRuntimeAPIPort}, spec.Ports...)); err != nil {
 			return err
 		}
 	}
@@ -270,9 +271,9 @@ func setupMounts(spec *initSpec) error {
 	return nil
 }
 
-// handOverListener brings lo up in the sandbox's network namespace, listens on the Runtime API
-// port there and sends the listening socket to Kiri.
-func handOverListener(ctrl *os.File) error {
+// handOverListeners brings lo up in the sandbox's network namespace, listens on 127.0.0.1 at
+// each port and sends the listening sockets to Kiri, in order.
+func handOverListeners(ctrl *os.File, ports []int) error {
 	s, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("socket: %w", err)
@@ -292,24 +293,32 @@ func handOverListener(ctrl *os.File) error {
 	if err != nil {
 		return fmt.Errorf("bring lo up: %w", err)
 	}
-	ln, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return fmt.Errorf("listen socket: %w", err)
+	fds := make([]int, 0, len(ports))
+	defer func() {
+		for _, fd := range fds {
+			unix.Close(fd)
+		}
+	}()
+	for _, port := range ports {
+		ln, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			return fmt.Errorf("listen socket: %w", err)
+		}
+		fds = append(fds, ln)
+		if err := unix.SetsockoptInt(ln, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); err != nil {
+			return fmt.Errorf("reuseaddr: %w", err)
+		}
+		addr := &unix.SockaddrInet4{Port: port, Addr: [4]byte{127, 0, 0, 1}}
+		if err := unix.Bind(ln, addr); err != nil {
+			return fmt.Errorf("bind 127.0.0.1:%d: %w", port, err)
+		}
+		if err := unix.Listen(ln, 64); err != nil {
+			return fmt.Errorf("listen: %w", err)
+		}
 	}
-	defer unix.Close(ln)
-	if err := unix.SetsockoptInt(ln, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); err != nil {
-		return fmt.Errorf("reuseaddr: %w", err)
-	}
-	addr := &unix.SockaddrInet4{Port: sandboxRuntimeAPIPort, Addr: [4]byte{127, 0, 0, 1}}
-	if err := unix.Bind(ln, addr); err != nil {
-		return fmt.Errorf("bind 127.0.0.1:%d: %w", sandboxRuntimeAPIPort, err)
-	}
-	if err := unix.Listen(ln, 64); err != nil {
-		return fmt.Errorf("listen: %w", err)
-	}
-	rights := unix.UnixRights(ln)
+	rights := unix.UnixRights(fds...)
 	if err := unix.Sendmsg(int(ctrl.Fd()), []byte{0, 0, 0, 1, 'L'}, rights, nil, 0); err != nil {
-		return fmt.Errorf("send listener: %w", err)
+		return fmt.Errorf("send listeners: %w", err)
 	}
 	return nil
 }

@@ -81,14 +81,17 @@ var initCapabilities = []uintptr{unix.CAP_SYS_ADMIN, unix.CAP_SETUID, unix.CAP_S
 
 // sandbox starts instance processes with the isolation detected at New.
 type sandbox struct {
-	feat   Features
-	exe    string
-	cg     *cgroupRoot
-	flags  uintptr // namespaces every instance gets (without CLONE_NEWNET)
-	uidMap []syscall.SysProcIDMap
-	gidMap []syscall.SysProcIDMap
-	uid    int // switched to before exec; -1 keeps the init's
-	gid    int
+	feat Features
+	// spareNet starts spare inits in a network namespace of their own: instances get the
+	// sandboxed network by default.
+	spareNet bool
+	exe      string
+	cg       *cgroupRoot
+	flags    uintptr // namespaces every instance gets (without CLONE_NEWNET)
+	uidMap   []syscall.SysProcIDMap
+	gidMap   []syscall.SysProcIDMap
+	uid      int // switched to before exec; -1 keeps the init's
+	gid      int
 }
 
 // spawnSpec describes one instance process.
@@ -103,12 +106,16 @@ type spawnSpec struct {
 	output    *os.File
 	// root is the instance's own root, used when the sandbox has Root (keep and hide otherwise).
 	root *rootPlan
+	// ports are loopback ports listened on in the instance's network namespace (noNetwork),
+	// besides the Runtime API.
+	ports []int
 }
 
 // spawned is a started instance process.
 type spawned struct {
 	cmd      *exec.Cmd
-	listener net.Listener // the Runtime API listener inside a network-less sandbox
+	listener net.Listener   // the Runtime API listener inside a sandbox's own network namespace
+	ports    []net.Listener // the listeners on spawnSpec.ports there
 }
 
 // newSandbox detects, once, which isolation this host allows.
@@ -303,6 +310,9 @@ func (s *sandbox) initSpec(sp *spawnSpec) *initSpec {
 		spec.Mount, spec.Proc, spec.TmpMB, spec.Keep, spec.Hide = true, s.feat.PIDNS, sp.tmpMB, sp.keep, sp.hide
 	}
 	spec.Listen = sp.noNetwork && s.feat.NetNS
+	if spec.Listen {
+		spec.Ports = sp.ports
+	}
 	return spec
 }
 
@@ -314,30 +324,34 @@ func (s *sandbox) start(sp *spawnSpec, cg, place *instanceCgroup, spare *spareIn
 		return s.startPlain(sp, cg)
 	}
 	spec := s.initSpec(sp)
-	if spare != nil && !spec.Listen {
+	var cmd *exec.Cmd
+	var ctrl *os.File
+	if spare != nil && spare.netns == spec.Listen {
 		if err := s.sendSpec(spare.cmd, spare.ctrl, spec, sp.output, place); err == nil {
-			spare.ctrl.Close()
-			return &spawned{cmd: spare.cmd}, nil
+			cmd, ctrl = spare.cmd, spare.ctrl
 		}
-		// The spare died or could not be placed; sendSpec has reaped it. Start afresh.
+		// Otherwise the spare died or could not be placed; sendSpec has reaped it. Start
+		// afresh.
 	} else if spare != nil {
 		spare.stop()
 	}
-	cmd, ctrl, err := s.startInit(sp, spec, cg)
-	if err != nil {
-		return nil, err
+	if cmd == nil {
+		var err error
+		if cmd, ctrl, err = s.startInit(sp, spec, cg); err != nil {
+			return nil, err
+		}
 	}
 	defer ctrl.Close()
 	out := &spawned{cmd: cmd}
 	if spec.Listen {
 		ctrl.SetReadDeadline(time.Now().Add(probeTimeout))
-		ln, err := receiveListener(ctrl)
+		lns, err := receiveListeners(ctrl, 1+len(spec.Ports))
 		if err != nil {
-			cmd.Process.Kill()
+			killGroup(cmd.Process.Pid)
 			cmd.Wait()
 			return nil, fmt.Errorf("sandbox listener: %w", err)
 		}
-		out.listener = ln
+		out.listener, out.ports = lns[0], lns[1:]
 	}
 	return out, nil
 }
@@ -489,20 +503,30 @@ func (s *sandbox) startPlain(sp *spawnSpec, cg *instanceCgroup) (*spawned, error
 	return &spawned{cmd: cmd}, nil
 }
 
-// receiveListener receives the listening socket a network-less sandbox init sends, or the
+// receiveListener receives the Runtime API listener a network-less sandbox init sends, or the
 // init's error.
 func receiveListener(ctrl *os.File) (net.Listener, error) {
+	lns, err := receiveListeners(ctrl, 1)
+	if err != nil {
+		return nil, err
+	}
+	return lns[0], nil
+}
+
+// receiveListeners receives the n listening sockets a sandbox init with its own network
+// namespace sends, or the init's error.
+func receiveListeners(ctrl *os.File, n int) ([]net.Listener, error) {
 	conn, err := ctrl.SyscallConn()
 	if err != nil {
 		return nil, err
 	}
 	// Read just the listener frame ("L"), so an error frame is left for readFrame.
 	buf := make([]byte, 5)
-	oob := make([]byte, unix.CmsgSpace(4))
-	var n, oobn int
+	oob := make([]byte, unix.CmsgSpace(4*n))
+	var got, oobn int
 	var rerr error
 	err = conn.Read(func(fd uintptr) bool {
-		n, oobn, _, _, rerr = unix.Recvmsg(int(fd), buf, oob, unix.MSG_CMSG_CLOEXEC)
+		got, oobn, _, _, rerr = unix.Recvmsg(int(fd), buf, oob, unix.MSG_CMSG_CLOEXEC)
 		return rerr != unix.EAGAIN
 	})
 	if err == nil {
@@ -512,7 +536,7 @@ func receiveListener(ctrl *os.File) (net.Listener, error) {
 		return nil, fmt.Errorf("receive listener: %w", err)
 	}
 	if oobn == 0 {
-		if n < 5 {
+		if got < 5 {
 			return nil, errors.New("sandbox init sent no listener")
 		}
 		size := int(binary.BigEndian.Uint32(buf[:4]))
@@ -525,12 +549,26 @@ func receiveListener(ctrl *os.File) (net.Listener, error) {
 		return nil, fmt.Errorf("parse listener message: %v", err)
 	}
 	fds, err := unix.ParseUnixRights(&msgs[0])
-	if err != nil || len(fds) == 0 {
-		return nil, fmt.Errorf("parse listener rights: %v", err)
+	if err != nil || len(fds) != n {
+		for _, fd := range fds {
+			unix.Close(fd)
+		}
+		return nil, fmt.Errorf("parse listener rights: %d of %d listeners (%v)", len(fds), n, err)
 	}
-	f := os.NewFile(uintptr(fds[0]), "runtime-api")
-	defer f.Close()
-	return net.FileListener(f)
+	lns := make([]net.Listener, 0, n)
+	for _, fd := range fds {
+		f := os.NewFile(uintptr(fd), "runtime-api")
+		ln, err := net.FileListener(f)
+		f.Close()
+		if err != nil {
+			for _, l := range lns {
+				l.Close()
+			}
+			return nil, err
+		}
+		lns = append(lns, ln)
+	}
+	return lns, nil
 }
 
 // kill ends an instance's whole sandbox: its process group, and with a pid namespace every

@@ -1,7 +1,10 @@
 package runtime
 
 import (
+	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -125,14 +128,13 @@ func TestSandboxOutOfMemoryIsRuntimeOutOfMemory(t *testing.T) {
 	}
 }
 
-func TestSandboxNoNetworkBlocksOutboundButServesRuntimeAPI(t *testing.T) {
-	p := testPool(t)
-	requireFeature(t, p, p.Features().NetNS, "network namespaces")
+// acceptingServer listens on loopback and closes every connection it accepts.
+func acceptingServer(t *testing.T) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
+	t.Cleanup(func() { ln.Close() })
 	go func() {
 		for {
 			c, err := ln.Accept()
@@ -142,7 +144,17 @@ func TestSandboxNoNetworkBlocksOutboundButServesRuntimeAPI(t *testing.T) {
 			c.Close()
 		}
 	}()
-	addr := ln.Addr().String()
+	return ln.Addr().String()
+}
+
+func TestSandboxNoNetworkBlocksOutboundButServesRuntimeAPI(t *testing.T) {
+	addr := acceptingServer(t)
+	allow, err := ParseNetAllow(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := testPool(t, func(c *Config) { c.NetworkAllow = allow })
+	requireFeature(t, p, p.Features().NetNS, "network namespaces")
 
 	open := goFunction(t, "net-open")
 	if _, ans := invoke(t, p, open, ev{"action": "connect", "addr": addr}); ans.Err != "" {
@@ -268,4 +280,47 @@ func TestSandboxMapsOnlyTheFunctionsIdentity(t *testing.T) {
 	if _, ans := invoke(t, p, fn, ev{"action": "echo"}); ans.UID != sandboxUID {
 		t.Fatalf("uid %d, want %d", ans.UID, sandboxUID)
 	}
+}
+
+// TestSandboxNetworkReachesOnlyWhatIsAllowed: a function with the sandboxed network reaches
+// Kiri's endpoint and what the operator allows, and nothing else of the host: not its other
+// loopback ports, not private addresses, not its interfaces.
+func TestSandboxNetworkReachesOnlyWhatIsAllowed(t *testing.T) {
+	endpoint := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "kiri") }))
+	defer endpoint.Close()
+	outside := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "outside") }))
+	defer outside.Close()
+	hostOnly := acceptingServer(t)
+	allow, err := ParseNetAllow(strings.TrimPrefix(outside.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := testPool(t, func(c *Config) { c.Endpoint, c.NetworkAllow = endpoint.URL, allow })
+	requireFeature(t, p, p.Features().NetNS, "network namespaces")
+	fn := goFunction(t, "netpolicy")
+	if _, ans := invoke(t, p, fn, ev{"action": "http", "addr": endpoint.URL}); ans.Data != "kiri" {
+		t.Fatalf("function cannot reach Kiri's endpoint: %+v", ans)
+	}
+	if _, ans := invoke(t, p, fn, ev{"action": "http", "addr": outside.URL}); ans.Data != "outside" {
+		t.Fatalf("function cannot reach the allowed address: %+v", ans)
+	}
+	for _, tc := range []struct{ name, action, addr string }{
+		{"host loopback port", "connect", hostOnly},
+		{"private address", "connect", "10.11.12.13:80"},
+		{"link-local address", "connect", "169.254.169.254:80"},
+		{"private address through the proxy", "http", "http://10.11.12.13/"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res, ans := invoke(t, p, fn, ev{"action": tc.action, "addr": tc.addr})
+			t.Logf("%s %s: %q %q", tc.action, tc.addr, ans.Err, ans.Data)
+			if ans.Err == "" && !strings.Contains(ans.Data, "not allowed") {
+				t.Fatalf("function reached %s: %s", tc.addr, res.Payload)
+			}
+		})
+	}
+	t.Run("interfaces", func(t *testing.T) {
+		if _, ans := invoke(t, p, fn, ev{"action": "ifaces"}); ans.Data != "lo" {
+			t.Fatalf("function sees interfaces %q, want only lo", ans.Data)
+		}
+	})
 }

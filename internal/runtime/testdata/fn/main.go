@@ -109,6 +109,16 @@ func handle(ctx context.Context, ev event) (any, error) {
 			return answer{Err: err.Error()}, nil
 		}
 		c.Close()
+	case "ifaces":
+		ifs, err := net.Interfaces()
+		if err != nil {
+			return answer{Err: err.Error()}, nil
+		}
+		var names []string
+		for _, i := range ifs {
+			names = append(names, i.Name)
+		}
+		a.Data = strings.Join(names, ",")
 	case "http":
 		resp, err := http.Get(ev.Addr)
 		if err != nil {
