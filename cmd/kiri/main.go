@@ -102,6 +102,10 @@ func parseServe(args []string, stderr io.Writer, stderrTerminal bool) (app.Confi
 	fs.StringVar(&cfg.DB, "db", env("DB", ""), "metadata database: empty for SQLite in the data dir, or a postgres:// URL (KIRI_DB)")
 	fs.DurationVar(&cfg.FunctionIdleTimeout, "function-idle-timeout", envDuration("FUNCTION_IDLE_TIMEOUT", 10*time.Minute),
 		"reap function instances idle this long: scale to zero (KIRI_FUNCTION_IDLE_TIMEOUT)")
+	fs.StringVar(&cfg.FunctionNetworkAllow, "function-network-allow", env("FUNCTION_NETWORK_ALLOW", ""),
+		"what functions may reach besides Kiri and the public network: CIDRs or addresses with optional ports, e.g. 127.0.0.1:8080,10.0.0.0/8 (KIRI_FUNCTION_NETWORK_ALLOW)")
+	fs.BoolVar(&cfg.FunctionHostNetwork, "function-host-network", env("FUNCTION_HOST_NETWORK", "") == "true",
+		"let functions share the host's network instead of the sandboxed one; dev mode only (KIRI_FUNCTION_HOST_NETWORK)")
 	fs.DurationVar(&cfg.AsyncRetryDelay, "async-retry-delay", envDuration("ASYNC_RETRY_DELAY", time.Minute),
 		"wait before the first retry of a failed asynchronous invocation (KIRI_ASYNC_RETRY_DELAY)")
 	fs.StringVar(&allowedHosts, "allowed-hosts", env("ALLOWED_HOSTS", ""),

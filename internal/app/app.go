@@ -23,6 +23,7 @@ import (
 	"github.com/kiri-run/kiri/internal/meter"
 	"github.com/kiri-run/kiri/internal/queue"
 	"github.com/kiri-run/kiri/internal/reserve"
+	"github.com/kiri-run/kiri/internal/runtime"
 	"github.com/kiri-run/kiri/internal/service"
 	"github.com/kiri-run/kiri/internal/store"
 	"github.com/kiri-run/kiri/internal/telemetry"
@@ -60,6 +61,11 @@ type Config struct {
 	// FunctionIdleTimeout is how long an idle function instance lives before it is reaped (scale
 	// to zero). Default 10m.
 	FunctionIdleTimeout time.Duration
+	// FunctionNetworkAllow lists what functions may reach besides Kiri's endpoint and the
+	// public network: comma-separated CIDRs or addresses, each with an optional port.
+	FunctionNetworkAllow string
+	// FunctionHostNetwork lets functions share the host's network (dev mode only).
+	FunctionHostNetwork bool
 	// AsyncRetryDelay is the wait before the first retry of a failed asynchronous invocation.
 	// Default 1m, as Lambda.
 	AsyncRetryDelay time.Duration
@@ -98,6 +104,12 @@ func (c *Config) applyDefaults() error {
 	}
 	if c.Auth != auth.Dev && c.Auth != auth.Strict {
 		return fmt.Errorf("--auth=%s: want dev or strict", c.Auth)
+	}
+	if _, err := runtime.ParseNetAllow(c.FunctionNetworkAllow); err != nil {
+		return fmt.Errorf("--function-network-allow: %w", err)
+	}
+	if c.FunctionHostNetwork && c.Auth == auth.Strict {
+		return errors.New("--function-host-network: strict mode always sandboxes function networks")
 	}
 	if c.IAM == "" {
 		c.IAM = authz.Off
@@ -219,6 +231,7 @@ func Start(ctx context.Context, cfg Config) (_ *App, err error) {
 		Config: service.Config{
 			DataDir: a.cfg.DataDir, Endpoint: endpointURL(a.Addr()), Auth: cfg.Auth, Ephemeral: cfg.Ephemeral,
 			FunctionIdleTimeout: cfg.FunctionIdleTimeout, AsyncRetryDelay: cfg.AsyncRetryDelay,
+			FunctionNetworkAllow: cfg.FunctionNetworkAllow, FunctionHostNetwork: cfg.FunctionHostNetwork,
 		},
 		Services: directory,
 	}

@@ -20,7 +20,7 @@ func gatedFunction(t *testing.T, name string) (fn *Function, open func()) {
 	t.Helper()
 	fn = goFunction(t, name)
 	gate := filepath.Join(fn.CodeDir, "gate")
-	fn.Environment = map[string]string{"FN_MODE": "gate", "FN_GATE": gate}
+	fn.Environment = map[string]string{"FN_MODE": "gate", "FN_GATE": "gate"}
 	var once sync.Once
 	open = func() {
 		once.Do(func() {

@@ -44,6 +44,7 @@ type instance struct {
 	cg     *instanceCgroup
 	srv    *http.Server
 	ln     net.Listener
+	net    *sandboxNet // the instance's sandboxed network, served from Kiri
 	logs   *logReader
 	dir    string // scratch directory, when the sandbox has no private /tmp
 
@@ -109,7 +110,7 @@ func (p *Pool) startInstance(ctx context.Context, fp *fnPool) (*instance, error)
 	}
 	inst.stream = newStreamNameID(fn.Version, inst.id)
 	inst.logKey = streamKey{fn.Account, fn.Region, fn.LogGroup, inst.stream}
-	if fi, err := os.Stat(fp.argv[0]); err != nil || fi.IsDir() || fi.Mode()&0o111 == 0 {
+	if fi, err := os.Stat(fp.exe); err != nil || fi.IsDir() || fi.Mode()&0o111 == 0 {
 		msg := "Error: fork/exec " + fp.argv[0] + ": "
 		switch {
 		case err != nil && errors.Is(err, os.ErrNotExist):
@@ -121,9 +122,16 @@ func (p *Pool) startInstance(ctx context.Context, fp *fnPool) (*instance, error)
 		}
 		return nil, &initFailure{errType: errInvalidEntry, msg: msg, stream: inst.stream}
 	}
-	noNet := fn.NoNetwork && p.sandbox().feat.NetNS
+	// ownNet: the instance gets a network namespace of its own, with no network at all
+	// (kiri:network=none) or the sandboxed network (sandboxNet).
+	sandboxNet := !fn.NoNetwork && !p.cfg.HostNetwork && p.sandbox().feat.NetNS
+	ownNet := sandboxNet || fn.NoNetwork && p.sandbox().feat.NetNS
+	var ports []int
+	if sandboxNet {
+		ports = append(p.net.forwardPorts(), sandboxProxyPort)
+	}
 	addr := "127.0.0.1:" + strconv.Itoa(sandboxRuntimeAPIPort)
-	if !noNet {
+	if !ownNet {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			return nil, fmt.Errorf("runtime: listen for instance: %w", err)
@@ -132,6 +140,9 @@ func (p *Pool) startInstance(ctx context.Context, fp *fnPool) (*instance, error)
 		addr = ln.Addr().String()
 	}
 	env := instanceEnv(fp.env, inst.stream, addr)
+	if sandboxNet {
+		env = append(env, proxyEnv()...)
+	}
 	if !p.sandbox().feat.MountNS {
 		inst.dir = filepath.Join(p.cfg.Dir, inst.id)
 		if err := os.MkdirAll(filepath.Join(inst.dir, "tmp"), 0o777); err != nil {
@@ -141,7 +152,7 @@ func (p *Pool) startInstance(ctx context.Context, fp *fnPool) (*instance, error)
 		env = append(env, "TMPDIR="+filepath.Join(inst.dir, "tmp"))
 	}
 	var spare *spareInit
-	if !noNet {
+	if ownNet == p.sandbox().spareNet {
 		spare = p.spares.claim(p.sandbox())
 	}
 	inst.spare.Store(spare != nil)
@@ -179,8 +190,8 @@ func (p *Pool) startInstance(ctx context.Context, fp *fnPool) (*instance, error)
 	}
 	inst.started = time.Now()
 	proc, err := p.sandbox().start(&spawnSpec{
-		argv: fp.argv, env: env, dir: fn.CodeDir, keep: fp.keep, hide: fp.hide,
-		tmpMB: fn.EphemeralMB, noNetwork: noNet, output: pw,
+		argv: fp.argv, env: env, dir: fp.dir, keep: fp.keep, hide: fp.hide, root: fp.root,
+		tmpMB: fn.EphemeralMB, noNetwork: ownNet, ports: ports, output: pw,
 	}, inst.cg, place, spare)
 	pw.Close()
 	if err != nil {
@@ -192,6 +203,10 @@ func (p *Pool) startInstance(ctx context.Context, fp *fnPool) (*instance, error)
 	inst.proc = proc
 	if proc.listener != nil {
 		inst.ln = proc.listener
+	}
+	if sandboxNet {
+		n := len(proc.ports) - 1
+		inst.net = serveSandboxNet(p.net, ports[:n], proc.ports[:n], proc.ports[n])
 	}
 	inst.logs = newLogReader(inst, pr)
 	inst.srv = &http.Server{Handler: inst, ErrorLog: log.New(io.Discard, "", 0)}
@@ -267,6 +282,9 @@ func (inst *instance) cleanup() {
 func (inst *instance) closeListener() {
 	if inst.ln != nil {
 		inst.ln.Close()
+	}
+	if inst.net != nil {
+		inst.net.close()
 	}
 }
 

@@ -63,7 +63,7 @@ func TestInterpretedRuntimes(t *testing.T) {
 				if res.FunctionError != "" || json.Unmarshal(res.Payload, &out) != nil {
 					t.Fatalf("invoke %d: %s %s", i, res.FunctionError, res.Payload)
 				}
-				if out.Hello != "kiri" || out.Root != fn.CodeDir || out.Rid != req.RequestID {
+				if out.Hello != "kiri" || out.Root != taskRootOf(p, fn) || out.Rid != req.RequestID {
 					t.Errorf("invoke %d: %+v", i, out)
 				}
 				if res.ColdStart != (i == 0) {

@@ -71,7 +71,7 @@ func TestInvokeSetsLambdaEnvironment(t *testing.T) {
 		"AWS_EXECUTION_ENV":               "AWS_Lambda_provided.al2023",
 		"AWS_LAMBDA_INITIALIZATION_TYPE":  "on-demand",
 		"_HANDLER":                        "bootstrap",
-		"LAMBDA_TASK_ROOT":                fn.CodeDir,
+		"LAMBDA_TASK_ROOT":                taskRootOf(p, fn),
 		"TZ":                              ":UTC",
 		"LANG":                            "en_US.UTF-8",
 		"AWS_ENDPOINT_URL":                "http://127.0.0.1:4566",

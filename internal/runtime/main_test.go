@@ -141,6 +141,15 @@ func goFunctionIn(t testing.TB, base, name string) *Function {
 	}
 }
 
+// taskRootOf is where fn's instances see their code: /var/task in a sandbox with a root of its
+// own, the code directory otherwise.
+func taskRootOf(p *Pool, fn *Function) string {
+	if p.Features().Root {
+		return taskRoot
+	}
+	return fn.CodeDir
+}
+
 var reqSeq struct {
 	sync.Mutex
 	n int

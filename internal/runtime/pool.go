@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	goruntime "runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -31,6 +32,7 @@ type Pool struct {
 	ship       *shipper
 	metrics    *metrics
 	spares     *spareInits
+	net        *netPolicy
 
 	scriptsMu sync.Mutex
 	scripts   map[string]*script // by runtime identifier
@@ -56,9 +58,12 @@ type fnPool struct {
 
 	prepOnce sync.Once
 	prepErr  error
-	env      []string // base environment
-	argv     []string
-	keep     []string // paths visible read-only in the sandbox
+	env      []string  // base environment
+	argv     []string  // as the instance sees it
+	exe      string    // argv[0] on the host
+	dir      string    // working directory, as the instance sees it
+	keep     []string  // paths visible read-only in the sandbox
+	root     *rootPlan // the instance's own root, when the sandbox gives one
 
 	// guarded by Pool.mu
 	idle     []*instance // stack: most recently used last
@@ -72,7 +77,8 @@ type fnPool struct {
 type script struct {
 	once   sync.Once
 	interp string
-	root   string // the interpreter's installation, kept visible in the sandbox
+	root   string   // the interpreter's installation, kept visible in the sandbox
+	paths  []string // what the interpreter needs from the host in a minimal root
 	path   string
 	dir    string
 	err    error
@@ -123,6 +129,7 @@ func New(cfg Config) (*Pool, error) {
 		fns:      map[string]*fnPool{},
 		stopReap: make(chan struct{}),
 	}
+	p.net = &netPolicy{allow: cfg.NetworkAllow, endpoint: endpointAddr(cfg.Endpoint)}
 	p.spares = newSpareInits(cfg.SpareInits, cfg.IdleTimeout, p.sandbox, p.sbReady, p.stopReap)
 	p.wg.Add(3)
 	go p.detectSandbox()
@@ -147,6 +154,10 @@ func (p *Pool) detectSandbox() {
 	}
 	start := time.Now()
 	p.sb = newSandbox(p.cfg.Sandbox, "kiri-"+strconv.Itoa(os.Getpid())+"-"+randomHex(4), p.log)
+	p.sb.spareNet = !p.cfg.HostNetwork && p.sb.feat.NetNS
+	if !p.cfg.HostNetwork && !p.sb.feat.NetNS && p.cfg.Sandbox != SandboxOff {
+		p.log.Warn("function sandbox: no network namespace, functions share the host's network")
+	}
 	p.log.Info("function sandbox", "features", p.sb.feat.String(), "detect", time.Since(start).Round(time.Microsecond))
 	close(p.sbReady)
 }
@@ -389,7 +400,7 @@ func systemDir(p string) bool {
 // prepare resolves, once, the command and environment of fp's instances.
 func (p *Pool) prepare(fp *fnPool) error {
 	fp.prepOnce.Do(func() {
-		argv, extra, err := p.command(fp)
+		argv, extra, sc, err := p.command(fp)
 		if err != nil {
 			fp.prepErr = err
 			return
@@ -400,9 +411,13 @@ func (p *Pool) prepare(fp *fnPool) error {
 		}
 		f := fp.fn
 		f.Environment = fp.userEnv
-		fp.argv = argv
+		fp.argv, fp.exe, fp.dir = argv, argv[0], f.CodeDir
 		fp.keep = append([]string{f.CodeDir}, extra...)
-		if sb := p.sandbox(); sb.feat.MountNS && sb.feat.DropPrivileges {
+		sb := p.sandbox()
+		if sb.feat.Root {
+			fp.root, fp.argv = rootFor(&f, argv, sc)
+			f.CodeDir, fp.dir, runtimeDir = taskRoot, taskRoot, runtimeRoot
+		} else if sb.feat.MountNS && sb.feat.DropPrivileges {
 			fp.hide = append(fp.hide, untraversable(fp.keep)...)
 		}
 		fp.env = baseEnv(&f, runtimeDir, p.cfg.Endpoint)
@@ -410,21 +425,44 @@ func (p *Pool) prepare(fp *fnPool) error {
 	return fp.prepErr
 }
 
+// rootFor plans the minimal root of fn's instances: its code at /var/task and, for an
+// interpreted runtime, the bootstrap script at /var/runtime and the interpreter's files where
+// the host has them. It returns argv as the instance sees it.
+func rootFor(fn *Function, argv []string, sc *script) (*rootPlan, []string) {
+	plan := newRootPlan()
+	plan.bind(fn.CodeDir, taskRoot)
+	inside := slices.Clone(argv)
+	if sc == nil {
+		rel, _ := filepath.Rel(fn.CodeDir, argv[0])
+		inside[0] = filepath.Join(taskRoot, rel)
+		for _, p := range nativePaths(argv[0]) {
+			plan.mirror(p)
+		}
+		return plan.finish(), inside
+	}
+	plan.bind(sc.dir, runtimeRoot)
+	for _, p := range sc.paths {
+		plan.mirror(p)
+	}
+	inside[1] = filepath.Join(runtimeRoot, filepath.Base(sc.path))
+	return plan.finish(), inside
+}
+
 // command resolves what an instance of fp runs, writing an interpreted runtime's bootstrap
-// script on first use.
-func (p *Pool) command(fp *fnPool) ([]string, []string, error) {
+// script on first use. sc is the interpreted runtime's script, nil for a native one.
+func (p *Pool) command(fp *fnPool) (argv, extra []string, sc *script, err error) {
 	fn := &fp.fn
 	switch fn.Runtime {
 	case "provided.al2023", "provided.al2", "provided":
-		return []string{filepath.Join(fn.CodeDir, "bootstrap")}, nil, nil
+		return []string{filepath.Join(fn.CodeDir, "bootstrap")}, nil, nil, nil
 	case "go1.x":
-		return []string{filepath.Join(fn.CodeDir, fn.Handler)}, nil, nil
+		return []string{filepath.Join(fn.CodeDir, fn.Handler)}, nil, nil, nil
 	}
 	bs, ok := bootstraps.For(fn.Runtime)
 	if !ok {
-		return nil, nil, &initFailure{errType: errInvalidEntry, msg: "Error: unsupported runtime " + fn.Runtime}
+		return nil, nil, nil, &initFailure{errType: errInvalidEntry, msg: "Error: unsupported runtime " + fn.Runtime}
 	}
-	sc := p.script(fn.Runtime)
+	sc = p.script(fn.Runtime)
 	sc.once.Do(func() {
 		interp, err := bs.Interpreter(context.Background())
 		if err != nil {
@@ -432,6 +470,9 @@ func (p *Pool) command(fp *fnPool) ([]string, []string, error) {
 			return
 		}
 		sc.interp, sc.root = resolveInterpreter(interp, fn.Runtime)
+		if p.sandbox().feat.Root {
+			sc.paths = interpreterPaths(sc.interp, fn.Runtime)
+		}
 		sc.dir = filepath.Join(p.cfg.Dir, "runtimes", fn.Runtime)
 		sc.path = filepath.Join(sc.dir, bs.Name)
 		if sc.err = os.MkdirAll(sc.dir, 0o755); sc.err != nil {
@@ -446,13 +487,13 @@ func (p *Pool) command(fp *fnPool) ([]string, []string, error) {
 		}
 	})
 	if sc.err != nil {
-		return nil, nil, &initFailure{errType: errInvalidEntry, msg: "Error: " + sc.err.Error()}
+		return nil, nil, nil, &initFailure{errType: errInvalidEntry, msg: "Error: " + sc.err.Error()}
 	}
-	extra := []string{sc.dir}
+	extra = []string{sc.dir}
 	if sc.root != "" && !systemDir(sc.root) {
 		extra = append(extra, sc.root)
 	}
-	return []string{sc.interp, sc.path}, extra, nil
+	return []string{sc.interp, sc.path}, extra, sc, nil
 }
 
 // resolveInterpreter finds the real executable behind an interpreter path (version managers

@@ -153,6 +153,13 @@ type Config struct {
 	// Sandbox selects isolation: SandboxAuto (default) uses what the host allows, SandboxOff runs
 	// plain child processes.
 	Sandbox SandboxMode
+	// HostNetwork lets instances share the host's network. By default each instance has a
+	// network namespace of its own through which it reaches Kiri's endpoint and the outside
+	// network only (see NetworkAllow).
+	HostNetwork bool
+	// NetworkAllow are destinations sandboxed instances may reach besides Kiri's endpoint and
+	// public addresses: loopback ports, private ranges.
+	NetworkAllow []NetAllow
 	// SpareInits is how many sandbox inits are kept pre-started while functions cold start, so
 	// a cold start skips re-executing Kiri. They are replaced in the background as cold starts
 	// use them and stopped after IdleTimeout without cold starts. Default 2; negative disables.

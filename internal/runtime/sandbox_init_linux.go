@@ -44,9 +44,18 @@ type initSpec struct {
 	Hide []string `json:"hide,omitempty"`
 	// Proc mounts a fresh /proc for the pid namespace.
 	Proc bool `json:"proc,omitempty"`
-	// Listen brings lo up in the new network namespace, listens on 127.0.0.1:9001 and hands
-	// the listener to Kiri over the control socket.
-	Listen bool `json:"listen,omitempty"`
+	// Listen brings lo up in the new network namespace, listens on 127.0.0.1:9001 and on
+	// 127.0.0.1 at each of Ports, and hands the listeners to Kiri over the control socket.
+	Listen bool  `json:"listen,omitempty"`
+	Ports  []int `json:"ports,omitempty"`
+	// Root, when set, replaces Mount, Keep and Hide: the instance gets a minimal root of its
+	// own holding only what the plan lists, its /tmp and, with Proc, its /proc.
+	Root *rootPlan `json:"root,omitempty"`
+	// UserNS reports that the init runs in a user namespace: what it creates in the new root
+	// is owned by UID and GID, and with NoSetgroups the host denied setgroups (an unprivileged
+	// Kiri).
+	UserNS      bool `json:"userns,omitempty"`
+	NoSetgroups bool `json:"noSetgroups,omitempty"`
 	// Seccomp installs the syscall filter (after no_new_privs).
 	Seccomp bool `json:"seccomp,omitempty"`
 	// UID and GID, when non-negative, are switched to before exec (with no supplementary
@@ -87,13 +96,25 @@ func runInit(ctrl *os.File) error {
 	if err := json.Unmarshal(raw, &spec); err != nil {
 		return fmt.Errorf("decode spec: %w", err)
 	}
-	if spec.Mount {
+	switch {
+	case spec.Root != nil:
+		if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
+			return fmt.Errorf("make / private: %w", err)
+		}
+		fsUID, fsGID := -1, -1
+		if spec.UserNS {
+			fsUID, fsGID = spec.UID, spec.GID
+		}
+		if err := buildRoot(spec.Root, spec.TmpMB, spec.Proc, fsUID, fsGID); err != nil {
+			return err
+		}
+	case spec.Mount:
 		if err := setupMounts(&spec); err != nil {
 			return err
 		}
 	}
 	if spec.Listen {
-		if err := handOverListener(ctrl); err != nil {
+		if err := handOverListeners(ctrl, append([]int{sandboxRuntimeAPIPort}, spec.Ports...)); err != nil {
 			return err
 		}
 	}
@@ -103,9 +124,12 @@ func runInit(ctrl *os.File) error {
 		}
 	}
 	if spec.GID >= 0 && spec.UID >= 0 {
-		if err := dropPrivileges(spec.UID, spec.GID); err != nil {
+		if err := dropPrivileges(spec.UID, spec.GID, !spec.NoSetgroups); err != nil {
 			return err
 		}
+	}
+	if err := clearCapabilities(); err != nil {
+		return err
 	}
 	if spec.Seccomp {
 		if err := installSeccomp(); err != nil {
@@ -212,13 +236,23 @@ func setupMounts(spec *initSpec) error {
 	if err := unix.Mount("tmpfs", "/tmp", "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, tmpOpts); err != nil {
 		return fmt.Errorf("mount /tmp: %w", err)
 	}
+	hideOpts := "mode=755,size=1m"
+	if spec.UserNS {
+		// Kiri's own identity has no name in the namespace: what the init creates from here on
+		// belongs to the function's.
+		hideOpts += fmt.Sprintf(",uid=%d,gid=%d", spec.UID, spec.GID)
+	}
 	for _, p := range spec.Hide {
 		if fi, err := os.Stat(p); err != nil || !fi.IsDir() {
 			continue // already gone from view (e.g. under the new /tmp)
 		}
-		if err := unix.Mount("tmpfs", p, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "mode=755,size=1m"); err != nil {
+		if err := unix.Mount("tmpfs", p, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, hideOpts); err != nil {
 			return fmt.Errorf("hide %s: %w", p, err)
 		}
+	}
+	if spec.UserNS {
+		unix.Setfsgid(spec.GID)
+		unix.Setfsuid(spec.UID)
 	}
 	for i, p := range spec.Keep {
 		if err := os.MkdirAll(p, 0o755); err != nil {
@@ -237,9 +271,9 @@ func setupMounts(spec *initSpec) error {
 	return nil
 }
 
-// handOverListener brings lo up in the sandbox's network namespace, listens on the Runtime API
-// port there and sends the listening socket to Kiri.
-func handOverListener(ctrl *os.File) error {
+// handOverListeners brings lo up in the sandbox's network namespace, listens on 127.0.0.1 at
+// each port and sends the listening sockets to Kiri, in order.
+func handOverListeners(ctrl *os.File, ports []int) error {
 	s, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("socket: %w", err)
@@ -259,24 +293,32 @@ func handOverListener(ctrl *os.File) error {
 	if err != nil {
 		return fmt.Errorf("bring lo up: %w", err)
 	}
-	ln, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return fmt.Errorf("listen socket: %w", err)
+	fds := make([]int, 0, len(ports))
+	defer func() {
+		for _, fd := range fds {
+			unix.Close(fd)
+		}
+	}()
+	for _, port := range ports {
+		ln, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			return fmt.Errorf("listen socket: %w", err)
+		}
+		fds = append(fds, ln)
+		if err := unix.SetsockoptInt(ln, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); err != nil {
+			return fmt.Errorf("reuseaddr: %w", err)
+		}
+		addr := &unix.SockaddrInet4{Port: port, Addr: [4]byte{127, 0, 0, 1}}
+		if err := unix.Bind(ln, addr); err != nil {
+			return fmt.Errorf("bind 127.0.0.1:%d: %w", port, err)
+		}
+		if err := unix.Listen(ln, 64); err != nil {
+			return fmt.Errorf("listen: %w", err)
+		}
 	}
-	defer unix.Close(ln)
-	if err := unix.SetsockoptInt(ln, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); err != nil {
-		return fmt.Errorf("reuseaddr: %w", err)
-	}
-	addr := &unix.SockaddrInet4{Port: sandboxRuntimeAPIPort, Addr: [4]byte{127, 0, 0, 1}}
-	if err := unix.Bind(ln, addr); err != nil {
-		return fmt.Errorf("bind 127.0.0.1:%d: %w", sandboxRuntimeAPIPort, err)
-	}
-	if err := unix.Listen(ln, 64); err != nil {
-		return fmt.Errorf("listen: %w", err)
-	}
-	rights := unix.UnixRights(ln)
+	rights := unix.UnixRights(fds...)
 	if err := unix.Sendmsg(int(ctrl.Fd()), []byte{0, 0, 0, 1, 'L'}, rights, nil, 0); err != nil {
-		return fmt.Errorf("send listener: %w", err)
+		return fmt.Errorf("send listeners: %w", err)
 	}
 	return nil
 }
@@ -285,15 +327,34 @@ func handOverListener(ctrl *os.File) error {
 // capability on the switch. Only the calling thread switches (syscall.Setresuid would signal
 // every thread of the init, which costs half a millisecond): the init's OS thread is locked and
 // execs next, and the exec ends every other thread, which only ever ran the init's own code.
-func dropPrivileges(uid, gid int) error {
-	if _, _, errno := unix.RawSyscall(unix.SYS_SETGROUPS, 0, 0, 0); errno != 0 {
-		return fmt.Errorf("setgroups: %w", errno)
+func dropPrivileges(uid, gid int, setgroups bool) error {
+	// An unprivileged Kiri's user namespace denies setgroups; the host's groups then stay,
+	// unmapped (they show as the overflow group).
+	if setgroups {
+		if _, _, errno := unix.RawSyscall(unix.SYS_SETGROUPS, 0, 0, 0); errno != 0 {
+			return fmt.Errorf("setgroups: %w", errno)
+		}
 	}
 	if _, _, errno := unix.RawSyscall(unix.SYS_SETRESGID, uintptr(gid), uintptr(gid), uintptr(gid)); errno != 0 {
 		return fmt.Errorf("setresgid %d: %w", gid, errno)
 	}
 	if _, _, errno := unix.RawSyscall(unix.SYS_SETRESUID, uintptr(uid), uintptr(uid), uintptr(uid)); errno != 0 {
 		return fmt.Errorf("setresuid %d: %w", uid, errno)
+	}
+	return nil
+}
+
+// clearCapabilities drops the ambient capabilities the init was started with (they would
+// otherwise survive the exec of the function's program) and every other capability of the
+// calling thread.
+func clearCapabilities() error {
+	if err := unix.Prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0); err != nil && err != unix.EINVAL {
+		return fmt.Errorf("clear ambient capabilities: %w", err)
+	}
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData
+	if err := unix.Capset(&hdr, &data[0]); err != nil {
+		return fmt.Errorf("clear capabilities: %w", err)
 	}
 	return nil
 }

@@ -38,6 +38,9 @@ type Features struct {
 	// UserNS, PIDNS, MountNS and NetNS report the namespaces instances get (NetNS only for
 	// functions with NoNetwork).
 	UserNS, PIDNS, MountNS, NetNS bool
+	// Root reports that each instance gets a minimal root of its own (its code at /var/task,
+	// its runtime, /tmp, /proc and a few system files) instead of the host's, with paths hidden.
+	Root bool
 	// Seccomp reports the syscall filter.
 	Seccomp bool
 	// Cgroup is "v2", "v1" or "" (no memory/CPU limits).
@@ -60,6 +63,7 @@ func (f Features) String() string {
 	add(f.PIDNS, "pidns")
 	add(f.MountNS, "mountns")
 	add(f.NetNS, "netns")
+	add(f.Root, "rootfs")
 	add(f.Seccomp, "seccomp")
 	add(f.Cgroup != "", "cgroup-"+f.Cgroup)
 	add(f.CPULimit, "cpu")
@@ -71,16 +75,23 @@ func (f Features) String() string {
 	return strings.Join(parts, " ")
 }
 
+// initCapabilities are what a sandbox init in a user namespace keeps to build the sandbox:
+// mounts, the switch to the function's identity and bringing lo up.
+var initCapabilities = []uintptr{unix.CAP_SYS_ADMIN, unix.CAP_SETUID, unix.CAP_SETGID, unix.CAP_NET_ADMIN}
+
 // sandbox starts instance processes with the isolation detected at New.
 type sandbox struct {
-	feat   Features
-	exe    string
-	cg     *cgroupRoot
-	flags  uintptr // namespaces every instance gets (without CLONE_NEWNET)
-	uidMap []syscall.SysProcIDMap
-	gidMap []syscall.SysProcIDMap
-	uid    int // switched to before exec; -1 keeps the init's
-	gid    int
+	feat Features
+	// spareNet starts spare inits in a network namespace of their own: instances get the
+	// sandboxed network by default.
+	spareNet bool
+	exe      string
+	cg       *cgroupRoot
+	flags    uintptr // namespaces every instance gets (without CLONE_NEWNET)
+	uidMap   []syscall.SysProcIDMap
+	gidMap   []syscall.SysProcIDMap
+	uid      int // switched to before exec; -1 keeps the init's
+	gid      int
 }
 
 // spawnSpec describes one instance process.
@@ -93,12 +104,18 @@ type spawnSpec struct {
 	tmpMB     int
 	noNetwork bool
 	output    *os.File
+	// root is the instance's own root, used when the sandbox has Root (keep and hide otherwise).
+	root *rootPlan
+	// ports are loopback ports listened on in the instance's network namespace (noNetwork),
+	// besides the Runtime API.
+	ports []int
 }
 
 // spawned is a started instance process.
 type spawned struct {
 	cmd      *exec.Cmd
-	listener net.Listener // the Runtime API listener inside a network-less sandbox
+	listener net.Listener   // the Runtime API listener inside a sandbox's own network namespace
+	ports    []net.Listener // the listeners on spawnSpec.ports there
 }
 
 // newSandbox detects, once, which isolation this host allows.
@@ -155,6 +172,13 @@ func (s *sandbox) detect(log *slog.Logger) {
 			continue
 		}
 		cand.feat.Init = true
+		if cand.feat.MountNS {
+			if err := cand.probeRoot(); err != nil {
+				log.Warn("function sandbox: no minimal root, hiding host paths instead", "err", err)
+			} else {
+				cand.feat.Root = true
+			}
+		}
 		*s = *cand
 		if firstErr != nil {
 			log.Debug("function sandbox: stronger isolation refused", "err", firstErr)
@@ -176,22 +200,34 @@ func (s *sandbox) configure(a attempt, root bool) *sandbox {
 	c.feat.NetNS = a.netns
 	switch {
 	case a.userns && root:
+		// Only the function's own identity is mapped: host root has no name inside, so
+		// nothing in the sandbox can act as it. The init keeps what it needs to build the
+		// sandbox as ambient capabilities, and drops them before it executes the function.
 		c.flags |= unix.CLONE_NEWUSER
 		c.feat.UserNS = true
-		c.uidMap = []syscall.SysProcIDMap{{ContainerID: 0, HostID: 0, Size: 1}, {ContainerID: sandboxUID, HostID: nobody, Size: 1}}
-		c.gidMap = []syscall.SysProcIDMap{{ContainerID: 0, HostID: 0, Size: 1}, {ContainerID: sandboxGID, HostID: nobody, Size: 1}}
+		c.uidMap = []syscall.SysProcIDMap{{ContainerID: sandboxUID, HostID: nobody, Size: 1}}
+		c.gidMap = []syscall.SysProcIDMap{{ContainerID: sandboxGID, HostID: nobody, Size: 1}}
 		c.uid, c.gid = sandboxUID, sandboxGID
 		c.feat.DropPrivileges = true
 	case a.userns:
+		// Unprivileged: the function runs as Kiri's own user, which is all the namespace maps.
 		c.flags |= unix.CLONE_NEWUSER
 		c.feat.UserNS = true
-		c.uidMap = []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getuid(), Size: 1}}
-		c.gidMap = []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getgid(), Size: 1}}
+		c.uidMap = []syscall.SysProcIDMap{{ContainerID: sandboxUID, HostID: os.Getuid(), Size: 1}}
+		c.gidMap = []syscall.SysProcIDMap{{ContainerID: sandboxGID, HostID: os.Getgid(), Size: 1}}
+		c.uid, c.gid = sandboxUID, sandboxGID
 	case root:
 		c.uid, c.gid = nobody, nobody
 		c.feat.DropPrivileges = true
 	}
 	return &c
+}
+
+// probeRoot checks that instances can get a minimal root of their own.
+func (s *sandbox) probeRoot() error {
+	c := *s
+	c.feat.Root = true
+	return c.probe(false, c.feat.Seccomp)
 }
 
 // probe starts a sandbox init that sets everything up and reports instead of executing.
@@ -213,6 +249,12 @@ func (s *sandbox) probe(netns, seccomp bool) error {
 	}
 	defer devnull.Close()
 	sp := &spawnSpec{dir: keep, keep: []string{keep}, hide: []string{tmp}, tmpMB: 1, noNetwork: netns, output: devnull}
+	if s.feat.Root {
+		sp.dir = taskRoot
+		sp.root = newRootPlan()
+		sp.root.bind(keep, taskRoot)
+		sp.root.finish()
+	}
 	spec := s.initSpec(sp)
 	spec.Probe, spec.Seccomp = true, seccomp
 	cmd, ctrl, err := s.startInit(sp, spec, nil)
@@ -258,11 +300,19 @@ func (s *sandbox) flagNames(netns bool) string {
 
 // initSpec is the init's instructions for one instance.
 func (s *sandbox) initSpec(sp *spawnSpec) *initSpec {
-	spec := &initSpec{Argv: sp.argv, Env: sp.env, Dir: sp.dir, UID: s.uid, GID: s.gid, Seccomp: s.feat.Seccomp}
-	if s.feat.MountNS {
+	spec := &initSpec{
+		Argv: sp.argv, Env: sp.env, Dir: sp.dir, UID: s.uid, GID: s.gid, Seccomp: s.feat.Seccomp,
+		UserNS: s.feat.UserNS, NoSetgroups: s.feat.UserNS && os.Getuid() != 0,
+	}
+	if s.feat.Root && sp.root != nil {
+		spec.Root, spec.Proc, spec.TmpMB = sp.root, s.feat.PIDNS, sp.tmpMB
+	} else if s.feat.MountNS {
 		spec.Mount, spec.Proc, spec.TmpMB, spec.Keep, spec.Hide = true, s.feat.PIDNS, sp.tmpMB, sp.keep, sp.hide
 	}
 	spec.Listen = sp.noNetwork && s.feat.NetNS
+	if spec.Listen {
+		spec.Ports = sp.ports
+	}
 	return spec
 }
 
@@ -274,30 +324,34 @@ func (s *sandbox) start(sp *spawnSpec, cg, place *instanceCgroup, spare *spareIn
 		return s.startPlain(sp, cg)
 	}
 	spec := s.initSpec(sp)
-	if spare != nil && !spec.Listen {
+	var cmd *exec.Cmd
+	var ctrl *os.File
+	if spare != nil && spare.netns == spec.Listen {
 		if err := s.sendSpec(spare.cmd, spare.ctrl, spec, sp.output, place); err == nil {
-			spare.ctrl.Close()
-			return &spawned{cmd: spare.cmd}, nil
+			cmd, ctrl = spare.cmd, spare.ctrl
 		}
-		// The spare died or could not be placed; sendSpec has reaped it. Start afresh.
+		// Otherwise the spare died or could not be placed; sendSpec has reaped it. Start
+		// afresh.
 	} else if spare != nil {
 		spare.stop()
 	}
-	cmd, ctrl, err := s.startInit(sp, spec, cg)
-	if err != nil {
-		return nil, err
+	if cmd == nil {
+		var err error
+		if cmd, ctrl, err = s.startInit(sp, spec, cg); err != nil {
+			return nil, err
+		}
 	}
 	defer ctrl.Close()
 	out := &spawned{cmd: cmd}
 	if spec.Listen {
 		ctrl.SetReadDeadline(time.Now().Add(probeTimeout))
-		ln, err := receiveListener(ctrl)
+		lns, err := receiveListeners(ctrl, 1+len(spec.Ports))
 		if err != nil {
-			cmd.Process.Kill()
+			killGroup(cmd.Process.Pid)
 			cmd.Wait()
 			return nil, fmt.Errorf("sandbox listener: %w", err)
 		}
-		out.listener = ln
+		out.listener, out.ports = lns[0], lns[1:]
 	}
 	return out, nil
 }
@@ -346,9 +400,14 @@ func (s *sandbox) launchInit(flags uintptr, output *os.File) (*exec.Cmd, *os.Fil
 			Cloneflags:                 flags,
 			UidMappings:                s.uidMap,
 			GidMappings:                s.gidMap,
-			GidMappingsEnableSetgroups: len(s.gidMap) > 0,
+			GidMappingsEnableSetgroups: len(s.gidMap) > 0 && os.Getuid() == 0,
 			Setpgid:                    true,
 		},
+	}
+	if flags&unix.CLONE_NEWUSER != 0 {
+		// The init's identity is not root inside (root is not mapped), so it needs these
+		// across its own exec to build the sandbox.
+		cmd.SysProcAttr.AmbientCaps = initCapabilities
 	}
 	if output != nil {
 		cmd.Stdout, cmd.Stderr = output, output
@@ -444,20 +503,30 @@ func (s *sandbox) startPlain(sp *spawnSpec, cg *instanceCgroup) (*spawned, error
 	return &spawned{cmd: cmd}, nil
 }
 
-// receiveListener receives the listening socket a network-less sandbox init sends, or the
+// receiveListener receives the Runtime API listener a network-less sandbox init sends, or the
 // init's error.
 func receiveListener(ctrl *os.File) (net.Listener, error) {
+	lns, err := receiveListeners(ctrl, 1)
+	if err != nil {
+		return nil, err
+	}
+	return lns[0], nil
+}
+
+// receiveListeners receives the n listening sockets a sandbox init with its own network
+// namespace sends, or the init's error.
+func receiveListeners(ctrl *os.File, n int) ([]net.Listener, error) {
 	conn, err := ctrl.SyscallConn()
 	if err != nil {
 		return nil, err
 	}
 	// Read just the listener frame ("L"), so an error frame is left for readFrame.
 	buf := make([]byte, 5)
-	oob := make([]byte, unix.CmsgSpace(4))
-	var n, oobn int
+	oob := make([]byte, unix.CmsgSpace(4*n))
+	var got, oobn int
 	var rerr error
 	err = conn.Read(func(fd uintptr) bool {
-		n, oobn, _, _, rerr = unix.Recvmsg(int(fd), buf, oob, unix.MSG_CMSG_CLOEXEC)
+		got, oobn, _, _, rerr = unix.Recvmsg(int(fd), buf, oob, unix.MSG_CMSG_CLOEXEC)
 		return rerr != unix.EAGAIN
 	})
 	if err == nil {
@@ -467,7 +536,7 @@ func receiveListener(ctrl *os.File) (net.Listener, error) {
 		return nil, fmt.Errorf("receive listener: %w", err)
 	}
 	if oobn == 0 {
-		if n < 5 {
+		if got < 5 {
 			return nil, errors.New("sandbox init sent no listener")
 		}
 		size := int(binary.BigEndian.Uint32(buf[:4]))
@@ -480,12 +549,26 @@ func receiveListener(ctrl *os.File) (net.Listener, error) {
 		return nil, fmt.Errorf("parse listener message: %v", err)
 	}
 	fds, err := unix.ParseUnixRights(&msgs[0])
-	if err != nil || len(fds) == 0 {
-		return nil, fmt.Errorf("parse listener rights: %v", err)
+	if err != nil || len(fds) != n {
+		for _, fd := range fds {
+			unix.Close(fd)
+		}
+		return nil, fmt.Errorf("parse listener rights: %d of %d listeners (%v)", len(fds), n, err)
 	}
-	f := os.NewFile(uintptr(fds[0]), "runtime-api")
-	defer f.Close()
-	return net.FileListener(f)
+	lns := make([]net.Listener, 0, n)
+	for _, fd := range fds {
+		f := os.NewFile(uintptr(fd), "runtime-api")
+		ln, err := net.FileListener(f)
+		f.Close()
+		if err != nil {
+			for _, l := range lns {
+				l.Close()
+			}
+			return nil, err
+		}
+		lns = append(lns, ln)
+	}
+	return lns, nil
 }
 
 // kill ends an instance's whole sandbox: its process group, and with a pid namespace every

@@ -1,7 +1,10 @@
 package runtime
 
 import (
+	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -31,7 +34,7 @@ func TestSandboxIsolatesFunctions(t *testing.T) {
 	if _, ans := invoke(t, p, b, ev{"action": "read", "path": "/tmp/beta-secret"}); ans.Data != "beta's" {
 		t.Fatalf("beta cannot read its own /tmp: %+v", ans)
 	}
-	if _, ans := invoke(t, p, a, ev{"action": "read", "path": filepath.Join(a.CodeDir, "secret.txt")}); ans.Data != "code of alpha" {
+	if _, ans := invoke(t, p, a, ev{"action": "read", "path": filepath.Join(taskRootOf(p, a), "secret.txt")}); ans.Data != "code of alpha" {
 		t.Fatalf("alpha cannot read its own code: %+v", ans)
 	}
 
@@ -56,7 +59,7 @@ func TestSandboxIsolatesFunctions(t *testing.T) {
 	}
 
 	t.Run("code is read-only", func(t *testing.T) {
-		_, ans := invoke(t, p, a, ev{"action": "write", "path": filepath.Join(a.CodeDir, "x"), "data": "x"})
+		_, ans := invoke(t, p, a, ev{"action": "write", "path": filepath.Join(taskRootOf(p, a), "x"), "data": "x"})
 		if !strings.Contains(ans.Err, "read-only") && !strings.Contains(ans.Err, "permission denied") {
 			t.Fatalf("write into code dir: %+v", ans)
 		}
@@ -125,14 +128,13 @@ func TestSandboxOutOfMemoryIsRuntimeOutOfMemory(t *testing.T) {
 	}
 }
 
-func TestSandboxNoNetworkBlocksOutboundButServesRuntimeAPI(t *testing.T) {
-	p := testPool(t)
-	requireFeature(t, p, p.Features().NetNS, "network namespaces")
+// acceptingServer listens on loopback and closes every connection it accepts.
+func acceptingServer(t *testing.T) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
+	t.Cleanup(func() { ln.Close() })
 	go func() {
 		for {
 			c, err := ln.Accept()
@@ -142,7 +144,17 @@ func TestSandboxNoNetworkBlocksOutboundButServesRuntimeAPI(t *testing.T) {
 			c.Close()
 		}
 	}()
-	addr := ln.Addr().String()
+	return ln.Addr().String()
+}
+
+func TestSandboxNoNetworkBlocksOutboundButServesRuntimeAPI(t *testing.T) {
+	addr := acceptingServer(t)
+	allow, err := ParseNetAllow(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := testPool(t, func(c *Config) { c.NetworkAllow = allow })
+	requireFeature(t, p, p.Features().NetNS, "network namespaces")
 
 	open := goFunction(t, "net-open")
 	if _, ans := invoke(t, p, open, ev{"action": "connect", "addr": addr}); ans.Err != "" {
@@ -205,4 +217,110 @@ func TestSandboxExecWaitsOutABusyExecutable(t *testing.T) {
 	if res, ans := invoke(t, p, fn, ev{"action": "echo"}); res.FunctionError != "" || ans.Err != "" {
 		t.Fatalf("invoke while the executable was briefly busy: %s %s", res.FunctionError, res.Payload)
 	}
+}
+
+// TestSandboxRootHidesTheHost: an instance's root holds its code, its runtime, /tmp, /proc and
+// a few system files; nothing else of the host.
+func TestSandboxRootHidesTheHost(t *testing.T) {
+	p := testPool(t)
+	requireFeature(t, p, p.Features().Root, "a minimal root")
+	fn := goFunction(t, "rooted")
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	wd, _ := os.Getwd()
+	for _, path := range []string{"/etc/passwd", "/etc/shadow", "/home", "/root", filepath.Dir(exe), wd, fn.CodeDir, p.cfg.Dir, "/var/lib", "/usr/bin", "/sys"} {
+		t.Run("hidden "+path, func(t *testing.T) {
+			res, ans := invoke(t, p, fn, ev{"action": "list", "path": path})
+			if ans.Err == "" {
+				res, ans = invoke(t, p, fn, ev{"action": "read", "path": path})
+			}
+			if ans.Err == "" && (ans.Data != "" || ans.OK) {
+				t.Fatalf("function sees %s: %s", path, res.Payload)
+			}
+		})
+	}
+	for _, path := range []string{"/etc/passwd", "/x", "/var/task/x", "/etc/x", "/dev/x", "/proc/x"} {
+		t.Run("read-only "+path, func(t *testing.T) {
+			if _, ans := invoke(t, p, fn, ev{"action": "write", "path": path, "data": "x"}); ans.Err == "" {
+				t.Fatalf("function wrote %s", path)
+			}
+		})
+	}
+	t.Run("system files and devices", func(t *testing.T) {
+		_, ans := invoke(t, p, fn, ev{"action": "list", "path": "/"})
+		t.Logf("/ holds %s", ans.Data)
+		for _, path := range []string{"/etc/resolv.conf", "/etc/hosts", "/var/task/secret.txt"} {
+			if _, ans := invoke(t, p, fn, ev{"action": "read", "path": path}); ans.Err != "" {
+				t.Errorf("read %s: %s", path, ans.Err)
+			}
+		}
+		for _, path := range []string{"/dev/null", "/tmp/ok"} {
+			if _, ans := invoke(t, p, fn, ev{"action": "write", "path": path, "data": "x"}); ans.Err != "" {
+				t.Errorf("write %s: %s", path, ans.Err)
+			}
+		}
+	})
+}
+
+// TestSandboxMapsOnlyTheFunctionsIdentity: the user namespace maps the function's uid and gid
+// and nothing else; host root has no name inside.
+func TestSandboxMapsOnlyTheFunctionsIdentity(t *testing.T) {
+	p := testPool(t)
+	requireFeature(t, p, p.Features().UserNS, "a user namespace")
+	fn := goFunction(t, "ident")
+	for _, m := range []struct{ file, want string }{{"/proc/self/uid_map", "993"}, {"/proc/self/gid_map", "990"}} {
+		_, ans := invoke(t, p, fn, ev{"action": "read", "path": m.file})
+		lines := strings.Split(strings.TrimSpace(ans.Data), "\n")
+		if ans.Err != "" || len(lines) != 1 || strings.Fields(lines[0])[0] != m.want || strings.Fields(lines[0])[2] != "1" {
+			t.Fatalf("%s = %q (%s), want only %s mapped", m.file, ans.Data, ans.Err, m.want)
+		}
+	}
+	if _, ans := invoke(t, p, fn, ev{"action": "echo"}); ans.UID != sandboxUID {
+		t.Fatalf("uid %d, want %d", ans.UID, sandboxUID)
+	}
+}
+
+// TestSandboxNetworkReachesOnlyWhatIsAllowed: a function with the sandboxed network reaches
+// Kiri's endpoint and what the operator allows, and nothing else of the host: not its other
+// loopback ports, not private addresses, not its interfaces.
+func TestSandboxNetworkReachesOnlyWhatIsAllowed(t *testing.T) {
+	endpoint := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "kiri") }))
+	defer endpoint.Close()
+	outside := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "outside") }))
+	defer outside.Close()
+	hostOnly := acceptingServer(t)
+	allow, err := ParseNetAllow(strings.TrimPrefix(outside.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := testPool(t, func(c *Config) { c.Endpoint, c.NetworkAllow = endpoint.URL, allow })
+	requireFeature(t, p, p.Features().NetNS, "network namespaces")
+	fn := goFunction(t, "netpolicy")
+	if _, ans := invoke(t, p, fn, ev{"action": "http", "addr": endpoint.URL}); ans.Data != "kiri" {
+		t.Fatalf("function cannot reach Kiri's endpoint: %+v", ans)
+	}
+	if _, ans := invoke(t, p, fn, ev{"action": "http", "addr": outside.URL}); ans.Data != "outside" {
+		t.Fatalf("function cannot reach the allowed address: %+v", ans)
+	}
+	for _, tc := range []struct{ name, action, addr string }{
+		{"host loopback port", "connect", hostOnly},
+		{"private address", "connect", "10.11.12.13:80"},
+		{"link-local address", "connect", "169.254.169.254:80"},
+		{"private address through the proxy", "http", "http://10.11.12.13/"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res, ans := invoke(t, p, fn, ev{"action": tc.action, "addr": tc.addr})
+			t.Logf("%s %s: %q %q", tc.action, tc.addr, ans.Err, ans.Data)
+			if ans.Err == "" && !strings.Contains(ans.Data, "not allowed") {
+				t.Fatalf("function reached %s: %s", tc.addr, res.Payload)
+			}
+		})
+	}
+	t.Run("interfaces", func(t *testing.T) {
+		if _, ans := invoke(t, p, fn, ev{"action": "ifaces"}); ans.Data != "lo" {
+			t.Fatalf("function sees interfaces %q, want only lo", ans.Data)
+		}
+	})
 }

@@ -27,6 +27,8 @@ type spareInit struct {
 	cmd  *exec.Cmd
 	ctrl *os.File
 	cg   *instanceCgroup // nil without cgroups; the claimer owns it afterwards
+	// netns reports that the spare has a network namespace of its own.
+	netns bool
 }
 
 // stop kills the spare, reaps it and removes its cgroup.
@@ -158,7 +160,11 @@ func (s *spareInits) fill() {
 			return
 		default:
 		}
-		cmd, ctrl, err := sb.launchInit(sb.flags, nil)
+		flags := sb.flags
+		if sb.spareNet {
+			flags |= unix.CLONE_NEWNET
+		}
+		cmd, ctrl, err := sb.launchInit(flags, nil)
 		if err != nil {
 			return // the next cold start starts fresh and asks again
 		}
@@ -167,7 +173,7 @@ func (s *spareInits) fill() {
 			// way; claim restores the normal priority. Whole group: the init's threads too.
 			unix.Setpriority(unix.PRIO_PGRP, cmd.Process.Pid, spareNice)
 		}
-		sp := &spareInit{cmd: cmd, ctrl: ctrl}
+		sp := &spareInit{cmd: cmd, ctrl: ctrl, netns: sb.spareNet}
 		if sb.cg != nil {
 			// Without a cgroup the spare still serves; the instance then moves it itself.
 			if cg, err := sb.cg.createEmpty(randomHex(16)); err == nil {

@@ -68,6 +68,11 @@ type Config struct {
 	Ephemeral bool
 	// FunctionIdleTimeout is how long an idle function instance lives; 0 for the default.
 	FunctionIdleTimeout time.Duration
+	// FunctionNetworkAllow lists what functions may reach besides Kiri's endpoint and the
+	// public network (runtime.ParseNetAllow; validated at start).
+	FunctionNetworkAllow string
+	// FunctionHostNetwork lets functions share the host's network.
+	FunctionHostNetwork bool
 	// AsyncRetryDelay is the wait before the first retry of a failed Event invocation; 0 for
 	// the default.
 	AsyncRetryDelay time.Duration

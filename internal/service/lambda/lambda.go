@@ -96,14 +96,20 @@ func New(ctx context.Context, d service.Deps) (*Service, error) {
 		w.Credentials = issueRoleCredentials(d.Services)
 		w.CheckRole = checkRoleWithSTS(d.Services)
 	}
+	allow, err := runtime.ParseNetAllow(d.Config.FunctionNetworkAllow)
+	if err != nil {
+		return nil, fmt.Errorf("function network allow-list: %w", err)
+	}
 	pool, err := runtime.New(runtime.Config{
-		Dir:         filepath.Join(w.FunctionsDir, "instances"),
-		HidePaths:   []string{d.Config.DataDir},
-		Endpoint:    d.Config.Endpoint,
-		IdleTimeout: d.Config.FunctionIdleTimeout,
-		Logs:        lazyLogs{d.Services},
-		Metrics:     d.Metrics,
-		Logger:      d.Logger,
+		Dir:          filepath.Join(w.FunctionsDir, "instances"),
+		HidePaths:    []string{d.Config.DataDir},
+		Endpoint:     d.Config.Endpoint,
+		IdleTimeout:  d.Config.FunctionIdleTimeout,
+		HostNetwork:  d.Config.FunctionHostNetwork,
+		NetworkAllow: allow,
+		Logs:         lazyLogs{d.Services},
+		Metrics:      d.Metrics,
+		Logger:       d.Logger,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("start function runtime: %w", err)

@@ -47,6 +47,9 @@ type Options struct {
 	AllowedHosts []string
 	// BodyIdleTimeout fails requests whose body stalls this long; default Kiri's (20s).
 	BodyIdleTimeout time.Duration
+	// FunctionNetworkAllow is the --function-network-allow list: what functions may reach
+	// besides Kiri and the public network.
+	FunctionNetworkAllow string
 	// LogFormat is the --log-format; default json.
 	LogFormat string
 	// IAM is the --iam mode; default Kiri's (off in dev mode, enforce in strict), or the
@@ -111,6 +114,8 @@ func Start(t testing.TB, opts Options) *Server {
 		AllowedHosts:        opts.AllowedHosts,
 		BodyIdleTimeout:     opts.BodyIdleTimeout,
 		IAM:                 opts.iam(),
+
+		FunctionNetworkAllow: opts.FunctionNetworkAllow,
 	}
 	if cfg.AsyncRetryDelay == 0 {
 		cfg.AsyncRetryDelay = 200 * time.Millisecond

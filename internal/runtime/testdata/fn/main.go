@@ -10,7 +10,10 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -108,6 +111,33 @@ func handle(ctx context.Context, ev event) (any, error) {
 			return answer{Err: err.Error()}, nil
 		}
 		c.Close()
+	case "download":
+		// Reads ev.Addr to the end, through the sandbox's proxy when ev.Data is "proxy".
+		client := &http.Client{}
+		if ev.Data == "proxy" {
+			proxy, _ := url.Parse(os.Getenv("HTTP_PROXY"))
+			client.Transport = &http.Transport{Proxy: http.ProxyURL(proxy)}
+		}
+		resp, err := client.Get(ev.Addr)
+		if err != nil {
+			return answer{Err: err.Error()}, nil
+		}
+		n, err := io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			return answer{Err: err.Error()}, nil
+		}
+		a.Data = strconv.FormatInt(n, 10)
+	case "ifaces":
+		ifs, err := net.Interfaces()
+		if err != nil {
+			return answer{Err: err.Error()}, nil
+		}
+		var names []string
+		for _, i := range ifs {
+			names = append(names, i.Name)
+		}
+		a.Data = strings.Join(names, ",")
 	case "http":
 		resp, err := http.Get(ev.Addr)
 		if err != nil {
@@ -164,9 +194,10 @@ func main() {
 	case "slowinit":
 		time.Sleep(10 * time.Second)
 	case "gate":
-		// Init lasts until the file FN_GATE names exists.
+		// Init lasts until the file FN_GATE names in the code exists.
+		gate := filepath.Join(os.Getenv("LAMBDA_TASK_ROOT"), os.Getenv("FN_GATE"))
 		for {
-			if _, err := os.Stat(os.Getenv("FN_GATE")); err == nil {
+			if _, err := os.Stat(gate); err == nil {
 				break
 			}
 			time.Sleep(5 * time.Millisecond)
