@@ -48,12 +48,13 @@ func parseIntegration(res string) (integration, bool) {
 // optimized are the optimized integrations this server runs, by service and action, with
 // the modes each takes.
 var optimized = map[string]map[string][]string{
-	"lambda":   {"invoke": {"", "waitForTaskToken"}},
-	"sqs":      {"sendMessage": {"", "waitForTaskToken"}},
-	"sns":      {"publish": {"", "waitForTaskToken"}},
-	"dynamodb": {"getItem": {""}, "putItem": {""}, "updateItem": {""}, "deleteItem": {""}},
-	"events":   {"putEvents": {"", "waitForTaskToken"}},
-	"states":   {"startExecution": {"", "sync", "sync:2", "waitForTaskToken"}},
+	"lambda":     {"invoke": {"", "waitForTaskToken"}},
+	"sqs":        {"sendMessage": {"", "waitForTaskToken"}},
+	"sns":        {"publish": {"", "waitForTaskToken"}},
+	"dynamodb":   {"getItem": {""}, "putItem": {""}, "updateItem": {""}, "deleteItem": {""}},
+	"events":     {"putEvents": {"", "waitForTaskToken"}},
+	"states":     {"startExecution": {"", "sync", "sync:2", "waitForTaskToken"}},
+	"apigateway": {"invoke": {"", "waitForTaskToken"}},
 }
 
 // checkResource describes why a Task's resource cannot run on a state machine of type typ, or
@@ -143,6 +144,8 @@ func (s *Service) runTask(ctx context.Context, ex *execution, t asl.TaskEffect) 
 		res = s.publish(ctx, sc, ex, t.Parameters)
 	case in.service == "states":
 		return s.startChild(ctx, ex, t, in.mode)
+	case in.service == "apigateway":
+		res = s.invokeAPI(ctx, sc, ex.RoleARN, t.Parameters)
 	default:
 		return failed("States.Runtime", "The resource %s is not supported by this server", t.Resource)
 	}
