@@ -681,23 +681,7 @@ func appendJSONValue(buf []byte, c *codec, v reflect.Value) []byte {
 		}
 		return append(buf, ']')
 	case kindMap:
-		buf = append(buf, '{')
-		kv, ev := mapCells(c)
-		var iter reflect.MapIter
-		iter.Reset(v)
-		first := true
-		for iter.Next() {
-			if !first {
-				buf = append(buf, ',')
-			}
-			first = false
-			kv.SetIterKey(&iter)
-			ev.SetIterValue(&iter)
-			buf = appendJSONString(buf, kv.String())
-			buf = append(buf, ':')
-			buf = appendJSONValue(buf, c.elem, ev)
-		}
-		return append(buf, '}')
+		return appendJSONMap(buf, c, v, appendJSONValue)
 	case kindString:
 		return appendJSONString(buf, v.String())
 	case kindBool:
@@ -737,6 +721,27 @@ func appendJSONValue(buf []byte, c *codec, v reflect.Value) []byte {
 		return append(buf, "null"...)
 	}
 	return buf
+}
+
+// appendJSONMap encodes a map (of type c.typ) as a JSON object, its values by value.
+func appendJSONMap(buf []byte, c *codec, v reflect.Value, value func([]byte, *codec, reflect.Value) []byte) []byte {
+	buf = append(buf, '{')
+	kv, ev := mapCells(c)
+	var iter reflect.MapIter
+	iter.Reset(v)
+	first := true
+	for iter.Next() {
+		if !first {
+			buf = append(buf, ',')
+		}
+		first = false
+		kv.SetIterKey(&iter)
+		ev.SetIterValue(&iter)
+		buf = appendJSONString(buf, kv.String())
+		buf = append(buf, ':')
+		buf = value(buf, c.elem, ev)
+	}
+	return append(buf, '}')
 }
 
 func appendBase64JSON(buf, b []byte) []byte {

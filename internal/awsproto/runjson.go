@@ -187,23 +187,7 @@ func appendMemberJSON(buf []byte, c *codec, v reflect.Value, text bool) []byte {
 		}
 		return append(buf, ']')
 	case kindMap:
-		buf = append(buf, '{')
-		kv, ev := mapCells(c)
-		var iter reflect.MapIter
-		iter.Reset(v)
-		first := true
-		for iter.Next() {
-			if !first {
-				buf = append(buf, ',')
-			}
-			first = false
-			kv.SetIterKey(&iter)
-			ev.SetIterValue(&iter)
-			buf = appendJSONString(buf, kv.String())
-			buf = append(buf, ':')
-			buf = appendMemberJSON(buf, c.elem, ev, false)
-		}
-		return append(buf, '}')
+		return appendJSONMap(buf, c, v, func(buf []byte, c *codec, v reflect.Value) []byte { return appendMemberJSON(buf, c, v, false) })
 	case kindBlob, kindStream:
 		var b []byte
 		switch x := v.Interface().(type) {
