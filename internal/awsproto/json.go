@@ -28,6 +28,9 @@ type jsonDecoder struct {
 	// service's classes (ServiceOptions.ErrorTypeNamespace).
 	javaPkg string
 	elem    bool // the value being read is a list member or map value
+	// members names structure members by their model names wherever the protocol carries
+	// them, and reads a payload blob or stream as text (Service.RunJSON).
+	members bool
 }
 
 func (d *jsonDecoder) fail(format string, args ...any) error {
@@ -297,10 +300,19 @@ func (d *jsonDecoder) object(c *codec, v reflect.Value) error {
 		}
 		d.pos++
 		f := c.byName[string(key)]
-		if f == nil && c.payload != nil && c.payload.wire == string(key) {
+		if d.members {
+			f = memberField(c, string(key))
+		} else if f == nil && c.payload != nil && c.payload.wire == string(key) {
 			f = c.payload
 		}
-		if f == nil {
+		if f != nil && d.members && f == c.payload && (f.c.kind == kindBlob || f.c.kind == kindStream) {
+			if err := d.payloadText(f.c, v.Field(f.index)); err != nil {
+				return err
+			}
+		} else if f == nil {
+			if d.members {
+				return d.fail("%s has no member %s", c.shape.name, key)
+			}
 			if err := d.skip(); err != nil {
 				return err
 			}
@@ -669,23 +681,7 @@ func appendJSONValue(buf []byte, c *codec, v reflect.Value) []byte {
 		}
 		return append(buf, ']')
 	case kindMap:
-		buf = append(buf, '{')
-		kv, ev := mapCells(c)
-		var iter reflect.MapIter
-		iter.Reset(v)
-		first := true
-		for iter.Next() {
-			if !first {
-				buf = append(buf, ',')
-			}
-			first = false
-			kv.SetIterKey(&iter)
-			ev.SetIterValue(&iter)
-			buf = appendJSONString(buf, kv.String())
-			buf = append(buf, ':')
-			buf = appendJSONValue(buf, c.elem, ev)
-		}
-		return append(buf, '}')
+		return appendJSONMap(buf, c, v, appendJSONValue)
 	case kindString:
 		return appendJSONString(buf, v.String())
 	case kindBool:
@@ -725,6 +721,27 @@ func appendJSONValue(buf []byte, c *codec, v reflect.Value) []byte {
 		return append(buf, "null"...)
 	}
 	return buf
+}
+
+// appendJSONMap encodes a map (of type c.typ) as a JSON object, its values by value.
+func appendJSONMap(buf []byte, c *codec, v reflect.Value, value func([]byte, *codec, reflect.Value) []byte) []byte {
+	buf = append(buf, '{')
+	kv, ev := mapCells(c)
+	var iter reflect.MapIter
+	iter.Reset(v)
+	first := true
+	for iter.Next() {
+		if !first {
+			buf = append(buf, ',')
+		}
+		first = false
+		kv.SetIterKey(&iter)
+		ev.SetIterValue(&iter)
+		buf = appendJSONString(buf, kv.String())
+		buf = append(buf, ':')
+		buf = value(buf, c.elem, ev)
+	}
+	return append(buf, '}')
 }
 
 func appendBase64JSON(buf, b []byte) []byte {

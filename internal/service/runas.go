@@ -28,3 +28,15 @@ func RunJSONAction(ctx context.Context, api *awsproto.Service, account, region, 
 	(&awsproto.Route{Service: api, Operation: action}).Serve(rec, req, call)
 	return rec.Code, rec.Body.Bytes()
 }
+
+// RunAction runs an action of any service, whatever its protocol, for another service acting
+// in account and region with role as RunJSONAction does (Step Functions' AWS SDK
+// integrations): input names the action's members as the AWS SDKs name them, and so does the
+// output it returns; see awsproto.Service.RunJSON. A failure is the service's *awsproto.Error.
+func RunAction(ctx context.Context, api *awsproto.Service, account, region, role, action string, input []byte) ([]byte, *awsproto.Error) {
+	call := &awsproto.Call{AccountID: account, Region: region}
+	if p, ok := authz.RolePrincipal(role, ""); ok {
+		call.PrincipalARN, call.ParentARN = p.ARN, role
+	}
+	return api.RunJSON(ctx, call, action, input)
+}

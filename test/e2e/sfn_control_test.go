@@ -128,6 +128,12 @@ func TestStepFunctionsRefusals(t *testing.T) {
 		{"a resource no integration runs", "InvalidDefinition", "The resource provided arn:aws:states:::ec2:runInstances is not recognized",
 			sfn.CreateStateMachineInput{Name: aws.String("ec2"), RoleArn: aws.String(sfnRole), Definition: aws.String(
 				`{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::ec2:runInstances","End":true}}}`)}},
+		{"an AWS SDK action the service does not have", "InvalidDefinition", "The resource provided arn:aws:states:::aws-sdk:s3:getObjects is not recognized",
+			sfn.CreateStateMachineInput{Name: aws.String("sdk-action"), RoleArn: aws.String(sfnRole), Definition: aws.String(
+				`{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::aws-sdk:s3:getObjects","End":true}}}`)}},
+		{"an AWS SDK service this server does not serve", "InvalidDefinition", "The resource provided arn:aws:states:::aws-sdk:ec2:describeInstances is not recognized",
+			sfn.CreateStateMachineInput{Name: aws.String("sdk-service"), RoleArn: aws.String(sfnRole), Definition: aws.String(
+				`{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::aws-sdk:ec2:describeInstances","End":true}}}`)}},
 		{"logging without a destination", "InvalidLoggingConfiguration", "Must specify exactly one Log Destination",
 			sfn.CreateStateMachineInput{Name: aws.String("logs"), Definition: aws.String(passMachine), RoleArn: aws.String(sfnRole),
 				LoggingConfiguration: &sfntypes.LoggingConfiguration{Level: sfntypes.LogLevelAll}}},

@@ -82,7 +82,7 @@ func (s *Service) unsupported(typ, path string, st map[string]any) string {
 		if res == "" || strings.HasPrefix(res, "{%") {
 			return "" // the interpreter validates a missing or JSONata resource
 		}
-		if err := checkResource(res, typ); err != "" {
+		if err := s.checkResource(res, typ); err != "" {
 			return "SCHEMA_VALIDATION_FAILED: " + err + " at " + path + "/Resource"
 		}
 	}

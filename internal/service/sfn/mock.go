@@ -63,7 +63,7 @@ func mockedOperation(res string) (apiOperation, bool) {
 	}
 	if in.sdk {
 		svc, ok := sdkServices[in.service]
-		return apiOperation{model: svc.name, name: upperFirst(in.action)}, ok
+		return apiOperation{model: svc.model, name: upperFirst(in.action)}, ok
 	}
 	switch in.service {
 	case "lambda":

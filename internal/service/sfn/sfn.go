@@ -40,6 +40,8 @@ type Service struct {
 	now      func() time.Time
 	machines machines
 	schemas  schemas
+	// endpoint is Kiri's own listener, where apigateway:invoke tasks call APIs as clients do.
+	endpoint string
 }
 
 // New migrates Step Functions' tables and registers its operations, its queue handlers and its
@@ -49,7 +51,7 @@ func New(ctx context.Context, d service.Deps) (*Service, error) {
 		return nil, fmt.Errorf("migrate sfn: %w", err)
 	}
 	s := &Service{st: d.Store, eng: d.Queue, targets: d.Targets, authz: d.Authz, services: d.Services,
-		log: d.Logger.With("service", "sfn"), now: d.Now}
+		log: d.Logger.With("service", "sfn"), now: d.Now, endpoint: d.Config.Endpoint}
 	if s.now == nil {
 		s.now = time.Now
 	}

@@ -48,26 +48,18 @@ func parseIntegration(res string) (integration, bool) {
 // optimized are the optimized integrations this server runs, by service and action, with
 // the modes each takes.
 var optimized = map[string]map[string][]string{
-	"lambda":   {"invoke": {"", "waitForTaskToken"}},
-	"sqs":      {"sendMessage": {"", "waitForTaskToken"}},
-	"sns":      {"publish": {"", "waitForTaskToken"}},
-	"dynamodb": {"getItem": {""}, "putItem": {""}, "updateItem": {""}, "deleteItem": {""}},
-	"events":   {"putEvents": {"", "waitForTaskToken"}},
-	"states":   {"startExecution": {"", "sync", "sync:2", "waitForTaskToken"}},
-}
-
-// sdkServices are the services aws-sdk integrations call, by the SDK's service name: the
-// JSON-protocol services whose members are named as the SDK names them, with the prefix
-// their errors take.
-var sdkServices = map[string]struct{ name, prefix string }{
-	"dynamodb":    {"dynamodb", "DynamoDb"},
-	"sqs":         {"sqs", "Sqs"},
-	"eventbridge": {"events", "EventBridge"},
+	"lambda":     {"invoke": {"", "waitForTaskToken"}},
+	"sqs":        {"sendMessage": {"", "waitForTaskToken"}},
+	"sns":        {"publish": {"", "waitForTaskToken"}},
+	"dynamodb":   {"getItem": {""}, "putItem": {""}, "updateItem": {""}, "deleteItem": {""}},
+	"events":     {"putEvents": {"", "waitForTaskToken"}},
+	"states":     {"startExecution": {"", "sync", "sync:2", "waitForTaskToken"}},
+	"apigateway": {"invoke": {"", "waitForTaskToken"}},
 }
 
 // checkResource describes why a Task's resource cannot run on a state machine of type typ, or
 // is "" when it can.
-func checkResource(res, typ string) string {
+func (s *Service) checkResource(res, typ string) string {
 	notRecognized := "The resource provided " + res + " is not recognized. The value is not a valid resource ARN, or the resource is not available in this region."
 	if _, ok := activityOf(res); ok {
 		if typ == typeExpress {
@@ -83,7 +75,7 @@ func checkResource(res, typ string) string {
 		return notRecognized
 	}
 	if in.sdk {
-		if _, ok := sdkServices[in.service]; !ok || in.mode != "" && in.mode != "waitForTaskToken" {
+		if _, _, ok := s.sdkAPI(in); !ok || in.mode != "" && in.mode != "waitForTaskToken" {
 			return notRecognized
 		}
 	} else {
@@ -127,8 +119,7 @@ func (s *Service) runTask(ctx context.Context, ex *execution, t asl.TaskEffect) 
 	var res taskResult
 	switch {
 	case in.sdk:
-		svc := sdkServices[in.service]
-		res = s.callJSON(ctx, sc, ex.RoleARN, svc.name, svc.prefix, upperFirst(in.action), t.Parameters)
+		res = s.callSDK(ctx, sc, ex.RoleARN, in, t.Parameters)
 	case in.service == "lambda":
 		var p struct {
 			FunctionName string
@@ -153,6 +144,8 @@ func (s *Service) runTask(ctx context.Context, ex *execution, t asl.TaskEffect) 
 		res = s.publish(ctx, sc, ex, t.Parameters)
 	case in.service == "states":
 		return s.startChild(ctx, ex, t, in.mode)
+	case in.service == "apigateway":
+		res = s.invokeAPI(ctx, sc, ex.RoleARN, t.Parameters)
 	default:
 		return failed("States.Runtime", "The resource %s is not supported by this server", t.Resource)
 	}
