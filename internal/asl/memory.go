@@ -21,6 +21,9 @@ type Memory struct {
 	// MapRun runs a Distributed Map's map run; nil runs its children in memory, one after
 	// the other, each with this driver (without ItemReader, ItemBatcher or ResultWriter).
 	MapRun func(ctx context.Context, m *Machine, e MapRunEffect) (output []byte, errorName, cause string)
+	// Deadline, when set, times the execution out (States.Timeout, TIMED_OUT) once the clock
+	// reaches it: no timer is waited for beyond it.
+	Deadline time.Time
 
 	skew time.Duration
 }
@@ -62,6 +65,9 @@ func (d *Memory) Run(ctx context.Context, m *Machine, r *Run) ([]Event, error) {
 	var all []Event
 	var timers []TimerEffect
 	for {
+		if !d.Deadline.IsZero() && !r.Finished && !d.now().Before(d.Deadline) {
+			r.TimeOut()
+		}
 		events, effects := r.Step(m, d.now())
 		all = append(all, events...)
 		if r.Finished {
@@ -96,16 +102,26 @@ func (d *Memory) Run(ctx context.Context, m *Machine, r *Run) ([]Event, error) {
 			// on the virtual clock tasks take no time: they end before any timer
 			apply(<-results)
 		case inflight == 0 && d.Sleep == nil:
+			if !d.Deadline.IsZero() && d.Deadline.Before(timers[next].At) {
+				d.skew += d.Deadline.Sub(d.now()) // the next round times the execution out
+				continue
+			}
 			if wait := timers[next].At.Sub(d.now()); wait > 0 {
 				d.skew += wait
 			}
 			r.Fire(timers[next].ID)
 			timers = append(timers[:next], timers[next+1:]...)
 		default:
-			fired, o, err := d.sleepOrResult(ctx, timers[next].At, inflight, results)
+			until := timers[next].At
+			if !d.Deadline.IsZero() && d.Deadline.Before(until) {
+				until = d.Deadline
+			}
+			fired, o, err := d.sleepOrResult(ctx, until, inflight, results)
 			switch {
 			case err != nil:
 				return d.abort(m, r, all, err)
+			case fired && until.Before(timers[next].At):
+				// the deadline came first: the next round times the execution out
 			case fired:
 				r.Fire(timers[next].ID)
 				timers = append(timers[:next], timers[next+1:]...)

@@ -742,3 +742,28 @@ func TestPassStatesThatPassInputOnWriteItAsOtherStatesDo(t *testing.T) {
 		t.Errorf("entered %q\nexited %q", entered, exited)
 	}
 }
+
+// TestMemoryDeadlineTimesOutTheExecution: a driver with a deadline times a run out when the
+// clock reaches it, without waiting for a timer beyond it.
+func TestMemoryDeadlineTimesOutTheExecution(t *testing.T) {
+	t.Parallel()
+	m := mustParse(t, `{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":10,"Next":"P"},"P":{"Type":"Pass","End":true}}}`)
+	r, err := m.Start([]byte(`{}`), testContext())
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &Memory{Now: func() time.Time { return testStart }, Deadline: testStart.Add(2 * time.Second)}
+	events, err := d.Run(context.Background(), m, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status, _, name, _ := r.Status(); status != StatusTimedOut || name != "States.Timeout" {
+		t.Fatalf("status %s %s, want TIMED_OUT States.Timeout", status, name)
+	}
+	if got := types(events); got[len(got)-1] != "ExecutionTimedOut" || slices.Contains(got, "PassStateEntered") {
+		t.Fatalf("events %v", got)
+	}
+	if last := events[len(events)-1].Timestamp; last.After(testStart.Add(2 * time.Second)) {
+		t.Fatalf("timed out at %v, after the deadline", last)
+	}
+}

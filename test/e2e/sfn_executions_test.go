@@ -225,6 +225,14 @@ func TestStepFunctionsExpress(t *testing.T) {
 	if err != nil || out.Status != sfntypes.SyncExecutionStatusFailed || aws.ToString(out.Error) != "Nope" || aws.ToString(out.Cause) != "because" {
 		t.Fatalf("failed sync %+v %v", out, err)
 	}
+	// The state machine's TimeoutSeconds times a synchronous execution out, without waiting
+	// for the Wait state beyond it.
+	slow := createMachine(t, c, "slow", `{"TimeoutSeconds":1,"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":30,"End":true}}}`, sfntypes.StateMachineTypeExpress)
+	started := time.Now()
+	timedOut, err := c.StartSyncExecution(ctx, &sfn.StartSyncExecutionInput{StateMachineArn: &slow})
+	if err != nil || timedOut.Status != sfntypes.SyncExecutionStatusTimedOut || aws.ToString(timedOut.Error) != "States.Timeout" || time.Since(started) > 10*time.Second {
+		t.Fatalf("timed-out sync %+v %v after %v", timedOut, err, time.Since(started))
+	}
 	_, err = c.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: out.ExecutionArn})
 	wantAPIError(t, err, "InvalidArn", "Resource type not valid in this context: express")
 	_, err = c.ListExecutions(ctx, &sfn.ListExecutionsInput{StateMachineArn: &failing})

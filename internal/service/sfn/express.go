@@ -55,58 +55,30 @@ func (s *Service) runExpress(ctx context.Context, ex *execution) error {
 		limit = time.Duration(secs) * time.Second
 	}
 	deadline := ex.Started.Add(limit)
-	var history []historyEvent
-	var tasks []asl.TaskEffect
-	var timers []asl.TimerEffect
-	for {
-		events, effects := run.Step(m, s.now())
-		if logsHistory(ex.Logging) { // the history goes nowhere else
-			for _, e := range events {
-				history = append(history, fromASL(e))
+	d := &asl.Memory{Now: s.now, Deadline: deadline,
+		Sleep: func(ctx context.Context, until time.Time) error {
+			if !sleepUntil(ctx, s.now, until) {
+				return ctx.Err()
 			}
-		}
-		if run.Finished {
-			break
-		}
-		for _, e := range effects {
-			switch e := e.(type) {
-			case asl.TaskEffect:
-				tasks = append(tasks, e)
-			case asl.TimerEffect:
-				timers = append(timers, e)
-			}
-		}
-		switch {
-		case ctx.Err() != nil:
-			run.Stop("", "")
-		case !s.now().Before(deadline):
-			run.TimeOut()
-		case len(tasks) > 0:
-			t := tasks[0]
-			tasks = tasks[1:]
+			return nil
+		},
+		Task: func(ctx context.Context, t asl.TaskEffect) ([]byte, string, string) {
 			tctx, cancel := context.WithDeadline(ctx, deadline)
+			defer cancel()
 			res := s.runTask(tctx, ex, t)
-			cancel()
-			res.apply(t.ID)(run)
-		case len(timers) > 0:
-			next := 0
-			for i, t := range timers {
-				if t.At.Before(timers[next].At) {
-					next = i
-				}
-			}
-			t := timers[next]
-			at := t.At
-			if at.After(deadline) {
-				at = deadline
-			}
-			if !sleepUntil(ctx, s.now, at) || at.Before(t.At) {
-				continue // stopped or timed out: the next round ends the run
-			}
-			timers = append(timers[:next], timers[next+1:]...)
-			run.Fire(t.ID)
-		default:
-			run.Stop("States.Runtime", "The execution waits for nothing but has not ended")
+			return res.output, res.errName, res.cause
+		}}
+	events, err := d.Run(ctx, m, run)
+	if err != nil && ctx.Err() == nil {
+		// the run waits for nothing yet has not ended
+		run.Stop("States.Runtime", "The execution waits for nothing but has not ended")
+		more, _ := run.Step(m, s.now())
+		events = append(events, more...)
+	}
+	var history []historyEvent
+	if logsHistory(ex.Logging) { // the history goes nowhere else
+		for _, e := range events {
+			history = append(history, fromASL(e))
 		}
 	}
 	status, output, errName, cause := run.Status()
