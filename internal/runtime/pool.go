@@ -155,6 +155,9 @@ func (p *Pool) detectSandbox() {
 	start := time.Now()
 	p.sb = newSandbox(p.cfg.Sandbox, "kiri-"+strconv.Itoa(os.Getpid())+"-"+randomHex(4), p.log)
 	p.sb.spareNet = !p.cfg.HostNetwork && p.sb.feat.NetNS
+	if p.sb.spareNet {
+		p.sb.netPorts = append(append([]int{sandboxRuntimeAPIPort}, p.net.forwardPorts()...), sandboxProxyPort)
+	}
 	if !p.cfg.HostNetwork && !p.sb.feat.NetNS && p.cfg.Sandbox != SandboxOff {
 		p.log.Warn("function sandbox: no network namespace, functions share the host's network")
 	}

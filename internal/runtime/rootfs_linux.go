@@ -67,8 +67,12 @@ func newRootPlan() *rootPlan {
 	return r
 }
 
-// bind attaches the host path src at dst.
+// bind attaches the host path src at dst. The init resolves src without the host's root (part of
+// it is covered by then), so src is given with its symbolic links resolved.
 func (r *rootPlan) bind(src, dst string) {
+	if real, err := filepath.EvalSymlinks(src); err == nil {
+		src = real
+	}
 	r.Binds = append(r.Binds, rootBind{Src: src, Dst: dst})
 }
 
@@ -228,63 +232,195 @@ func libraryDirs(ctx context.Context, exe string) []string {
 	return dirs
 }
 
-// buildRoot builds the instance's root on a fresh tmpfs and makes it the root, as the init of a
-// mount namespace. Host paths are cloned first, while the init still has the host's view and
-// the identity Kiri runs as; fsUID and fsGID (when non-negative) then own what the init creates.
-// /proc is mounted before the switch: a user namespace may only mount a proc that is already
-// fully visible in it.
-func buildRoot(plan *rootPlan, tmpMB int, proc bool, fsUID, fsGID int) error {
-	clones := make([]int, len(plan.Binds))
-	dirs := make([]bool, len(plan.Binds))
+// stagedRoot is an instance root under construction. The part every instance shares (system
+// files and devices, /proc) is staged as soon as a sandbox init starts, so a spare has it ready;
+// the function's own part (its code, its runtime) is added once the spec arrives, and then the
+// stage becomes the root.
+type stagedRoot struct {
+	// stage is where the root is built: the host's /tmp, covered in this mount namespace and
+	// not needed by anything below it.
+	stage string
+	// hostStage is the directory the stage covers, for host paths that lie under it.
+	hostStage int
+	// have are the binds already attached.
+	have map[rootBind]bool
+	mk   *creator
+}
+
+// stageRoot covers /tmp with a fresh tmpfs and stages the shared part of an instance root in
+// it: base's binds and links, the /dev links, the mount point of /tmp and, with proc, /proc
+// (a user namespace may only mount a proc that is already fully visible in it, so it is mounted
+// before the switch). fsUID and fsGID (when non-negative) own what the init creates; host paths
+// are cloned with the identity Kiri runs as.
+func stageRoot(base *rootPlan, proc bool, fsUID, fsGID int) (_ *stagedRoot, err error) {
+	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
+		return nil, fmt.Errorf("make / private: %w", err)
+	}
+	stage := "/tmp"
+	if real, err := filepath.EvalSymlinks(stage); err == nil {
+		stage = real
+	}
+	host, err := unix.Open(stage, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("root: %w", err)
+	}
+	st := &stagedRoot{stage: stage, hostStage: host, have: map[rootBind]bool{}, mk: newCreator(fsUID, fsGID)}
 	defer func() {
-		for _, fd := range clones {
-			if fd > 0 {
-				unix.Close(fd)
-			}
+		if err != nil {
+			st.release()
 		}
 	}()
-	for i, b := range plan.Binds {
-		fi, err := os.Stat(b.Src)
-		if err != nil {
+	if base == nil {
+		base = &rootPlan{}
+	}
+	clones, dirs, err := st.cloneAll(base.Binds)
+	if err != nil {
+		return nil, err
+	}
+	defer closeAll(clones)
+	err = st.mk.do(func() error {
+		if err := unix.Mount("tmpfs", stage, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "mode=755,size=1m"); err != nil {
+			return fmt.Errorf("mount root: %w", err)
+		}
+		if err := st.attach(base, clones, dirs); err != nil {
+			return err
+		}
+		for _, l := range [][2]string{{"fd", "/proc/self/fd"}, {"stdin", "/proc/self/fd/0"}, {"stdout", "/proc/self/fd/1"}, {"stderr", "/proc/self/fd/2"}} {
+			if err := os.MkdirAll(st.in("/dev"), 0o755); err != nil {
+				return fmt.Errorf("root: %w", err)
+			}
+			os.Symlink(l[1], st.in("/dev/"+l[0]))
+		}
+		if err := os.Mkdir(st.in("/tmp"), 0o755); err != nil {
 			return fmt.Errorf("root: %w", err)
 		}
-		dirs[i] = fi.IsDir()
-		fd, err := unix.OpenTree(unix.AT_FDCWD, b.Src, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_RECURSIVE)
-		if err != nil {
-			return fmt.Errorf("clone %s: %w", b.Src, err)
+		if !proc {
+			return nil
 		}
-		clones[i] = fd
+		if err := os.Mkdir(st.in("/proc"), 0o555); err != nil {
+			return fmt.Errorf("root: %w", err)
+		}
+		if err := unix.Mount("proc", st.in("/proc"), "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
+			return fmt.Errorf("mount /proc: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// in is p inside the stage.
+func (st *stagedRoot) in(p string) string { return filepath.Join(st.stage, p) }
+
+// finish adds what plan holds beyond the staged part, mounts the instance's /tmp and makes the
+// stage the root, read-only.
+func (st *stagedRoot) finish(plan *rootPlan, tmpMB int) error {
+	defer st.release()
+	var late []rootBind
+	for _, b := range plan.Binds {
+		if !st.have[b] {
+			late = append(late, b)
+		}
+	}
+	clones, dirs, err := st.cloneAll(late)
+	if err != nil {
+		return err
+	}
+	defer closeAll(clones)
+	return st.mk.do(func() error {
+		if err := st.attach(&rootPlan{Binds: late, Links: plan.Links}, clones, dirs); err != nil {
+			return err
+		}
+		tmpOpts := fmt.Sprintf("mode=1777,size=%dm", max(tmpMB, 1))
+		if err := unix.Mount("tmpfs", st.in("/tmp"), "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, tmpOpts); err != nil {
+			return fmt.Errorf("mount /tmp: %w", err)
+		}
+		if err := unix.Chdir(st.stage); err != nil {
+			return fmt.Errorf("root: %w", err)
+		}
+		// pivot_root(".", ".") stacks the old root under the new one; detaching it leaves only
+		// the new root in the namespace.
+		if err := unix.PivotRoot(".", "."); err != nil {
+			return fmt.Errorf("pivot_root: %w", err)
+		}
+		if err := unix.Unmount(".", unix.MNT_DETACH); err != nil {
+			return fmt.Errorf("detach old root: %w", err)
+		}
+		if err := unix.Chdir("/"); err != nil {
+			return fmt.Errorf("root: %w", err)
+		}
+		attr := unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY}
+		if err := unix.MountSetattr(unix.AT_FDCWD, "/", 0, &attr); err != nil {
+			return fmt.Errorf("make root read-only: %w", err)
+		}
+		return nil
+	})
+}
+
+// release closes the descriptor of the host's directory under the stage and ends the creator.
+// The instance's program must not inherit either.
+func (st *stagedRoot) release() {
+	if st.hostStage >= 0 {
+		unix.Close(st.hostStage)
+		st.hostStage = -1
+	}
+	st.mk.stop()
+}
+
+// cloneAll clones each bind's host path, restricted (read-only, or no-exec for a device node),
+// and reports which are directories. It runs on the init's own thread, with Kiri's identity.
+func (st *stagedRoot) cloneAll(binds []rootBind) (clones []int, dirs []bool, err error) {
+	defer func() {
+		if err != nil {
+			closeAll(clones)
+		}
+	}()
+	for _, b := range binds {
+		dirfd, path, flags := unix.AT_FDCWD, b.Src, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_RECURSIVE
+		if within(b.Src, st.stage) {
+			// The stage covers this path in the namespace: reach it through the directory
+			// it covers.
+			dirfd, path = st.hostStage, strings.TrimPrefix(strings.TrimPrefix(b.Src, st.stage), "/")
+			if path == "" {
+				flags |= unix.AT_EMPTY_PATH
+			}
+		}
+		fd, err := unix.OpenTree(dirfd, path, uint(flags))
+		if err != nil {
+			return clones, dirs, fmt.Errorf("clone %s: %w", b.Src, err)
+		}
+		clones = append(clones, fd)
+		var stat unix.Stat_t
+		if err := unix.Fstat(fd, &stat); err != nil {
+			return clones, dirs, fmt.Errorf("root: %w", err)
+		}
+		dirs = append(dirs, stat.Mode&unix.S_IFMT == unix.S_IFDIR)
 		attr := unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY | unix.MOUNT_ATTR_NOSUID | unix.MOUNT_ATTR_NODEV}
 		if b.Dev {
 			attr.Attr_set = unix.MOUNT_ATTR_NOSUID | unix.MOUNT_ATTR_NOEXEC
 		}
 		if err := unix.MountSetattr(fd, "", unix.AT_EMPTY_PATH|unix.AT_RECURSIVE, &attr); err != nil {
-			return fmt.Errorf("restrict %s: %w", b.Src, err)
+			return clones, dirs, fmt.Errorf("restrict %s: %w", b.Src, err)
 		}
 	}
-	if fsGID >= 0 {
-		unix.Setfsgid(fsGID)
-	}
-	if fsUID >= 0 {
-		unix.Setfsuid(fsUID)
-	}
-	// The new root is staged over /tmp: nothing below it is needed any more, the clones hold
-	// every host path, and it is private to this mount namespace.
-	const stage = "/tmp"
-	if err := unix.Mount("tmpfs", stage, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "mode=755,size=1m"); err != nil {
-		return fmt.Errorf("mount root: %w", err)
-	}
-	in := func(p string) string { return filepath.Join(stage, p) }
+	return clones, dirs, nil
+}
+
+// attach creates plan's links and the mount points of its binds in the stage and attaches the
+// clones there. It runs on the creator.
+func (st *stagedRoot) attach(plan *rootPlan, clones []int, dirs []bool) error {
 	for _, l := range plan.Links {
-		if err := os.MkdirAll(in(filepath.Dir(l.Path)), 0o755); err != nil {
+		if err := os.MkdirAll(st.in(filepath.Dir(l.Path)), 0o755); err != nil {
 			return fmt.Errorf("root: %w", err)
 		}
-		if err := os.Symlink(l.Target, in(l.Path)); err != nil && !os.IsExist(err) {
+		if err := os.Symlink(l.Target, st.in(l.Path)); err != nil && !os.IsExist(err) {
 			return fmt.Errorf("root: %w", err)
 		}
 	}
 	for i, b := range plan.Binds {
-		dst := in(b.Dst)
+		dst := st.in(b.Dst)
 		var err error
 		if dirs[i] {
 			err = os.MkdirAll(dst, 0o755)
@@ -300,45 +436,66 @@ func buildRoot(plan *rootPlan, tmpMB int, proc bool, fsUID, fsGID int) error {
 		if err := unix.MoveMount(clones[i], "", unix.AT_FDCWD, dst, unix.MOVE_MOUNT_F_EMPTY_PATH); err != nil {
 			return fmt.Errorf("attach %s: %w", b.Dst, err)
 		}
-	}
-	for _, l := range [][2]string{{"fd", "/proc/self/fd"}, {"stdin", "/proc/self/fd/0"}, {"stdout", "/proc/self/fd/1"}, {"stderr", "/proc/self/fd/2"}} {
-		if err := os.MkdirAll(in("/dev"), 0o755); err != nil {
-			return fmt.Errorf("root: %w", err)
-		}
-		os.Symlink(l[1], in("/dev/"+l[0]))
-	}
-	if err := os.Mkdir(in("/tmp"), 0o755); err != nil {
-		return fmt.Errorf("root: %w", err)
-	}
-	tmpOpts := fmt.Sprintf("mode=1777,size=%dm", max(tmpMB, 1))
-	if err := unix.Mount("tmpfs", in("/tmp"), "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, tmpOpts); err != nil {
-		return fmt.Errorf("mount /tmp: %w", err)
-	}
-	if proc {
-		if err := os.Mkdir(in("/proc"), 0o555); err != nil {
-			return fmt.Errorf("root: %w", err)
-		}
-		if err := unix.Mount("proc", in("/proc"), "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
-			return fmt.Errorf("mount /proc: %w", err)
-		}
-	}
-	if err := unix.Chdir(stage); err != nil {
-		return fmt.Errorf("root: %w", err)
-	}
-	// pivot_root(".", ".") stacks the old root under the new one; detaching it leaves only the
-	// new root in the namespace.
-	if err := unix.PivotRoot(".", "."); err != nil {
-		return fmt.Errorf("pivot_root: %w", err)
-	}
-	if err := unix.Unmount(".", unix.MNT_DETACH); err != nil {
-		return fmt.Errorf("detach old root: %w", err)
-	}
-	if err := unix.Chdir("/"); err != nil {
-		return fmt.Errorf("root: %w", err)
-	}
-	attr := unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY}
-	if err := unix.MountSetattr(unix.AT_FDCWD, "/", 0, &attr); err != nil {
-		return fmt.Errorf("make root read-only: %w", err)
+		st.have[b] = true
 	}
 	return nil
+}
+
+func closeAll(fds []int) {
+	for _, fd := range fds {
+		unix.Close(fd)
+	}
+}
+
+// creator runs file system changes on an OS thread of its own whose file system identity is
+// the function's (fsuid and fsgid are per thread). Host paths must be cloned with Kiri's own
+// identity, which a thread cannot switch back to once it has left it: inside the user
+// namespace that identity has no name.
+type creator struct {
+	ops chan func() // nil: operations run on the caller's thread
+}
+
+// newCreator starts a creator acting as uid and gid (each when non-negative). With neither, the
+// creator runs operations where it is called.
+func newCreator(uid, gid int) *creator {
+	c := &creator{}
+	if uid < 0 && gid < 0 {
+		return c
+	}
+	c.ops = make(chan func())
+	ready := make(chan struct{})
+	go func() {
+		// Never unlocked: the thread ends with the goroutine, its identity with it.
+		goruntime.LockOSThread()
+		if gid >= 0 {
+			unix.Setfsgid(gid)
+		}
+		if uid >= 0 {
+			unix.Setfsuid(uid)
+		}
+		close(ready)
+		for op := range c.ops {
+			op()
+		}
+	}()
+	<-ready
+	return c
+}
+
+// do runs f on the creator's thread.
+func (c *creator) do(f func() error) error {
+	if c.ops == nil {
+		return f()
+	}
+	done := make(chan error, 1)
+	c.ops <- func() { done <- f() }
+	return <-done
+}
+
+// stop ends the creator and its thread.
+func (c *creator) stop() {
+	if c.ops != nil {
+		close(c.ops)
+		c.ops = nil
+	}
 }

@@ -85,12 +85,88 @@ func SandboxMain() {
 	os.Exit(0)
 }
 
+// preludeEnv carries an init's prelude (JSON).
+const preludeEnv = "KIRI_SANDBOX_PRELUDE"
+
+// initPrelude is the part of a sandbox init's set-up that is the same for every function: the
+// listeners of its network namespace and the shared part of its root. The init does it as soon
+// as it starts, before it reads its spec, so a spare has it done while it waits and a cold
+// start pays only for the rest.
+type initPrelude struct {
+	// Ports are listened on at 127.0.0.1, with lo brought up, in the init's own network
+	// namespace.
+	Ports []int `json:"ports,omitempty"`
+	// Root, when set, is staged (see stageRoot), with /proc when Proc is set; FsUID and FsGID
+	// (when non-negative) own what the init creates.
+	Root  *rootPlan `json:"root,omitempty"`
+	Proc  bool      `json:"proc,omitempty"`
+	FsUID int       `json:"fsUID"`
+	FsGID int       `json:"fsGID"`
+}
+
+// prepared is what an init's prelude left ready.
+type prepared struct {
+	loUp      bool
+	listeners map[int]int // port → listening socket
+	root      *stagedRoot
+}
+
+// runPrelude does the prelude the environment carries, if any.
+func runPrelude() (*prepared, error) {
+	pre := &prepared{listeners: map[int]int{}}
+	raw := os.Getenv(preludeEnv)
+	if raw == "" {
+		return pre, nil
+	}
+	var p initPrelude
+	if err := json.Unmarshal([]byte(raw), &p); err != nil {
+		return pre, fmt.Errorf("decode prelude: %w", err)
+	}
+	if len(p.Ports) > 0 {
+		if err := bringLoUp(); err != nil {
+			return pre, err
+		}
+		pre.loUp = true
+		for _, port := range p.Ports {
+			fd, err := listenLoopback(port)
+			if err != nil {
+				return pre, err
+			}
+			pre.listeners[port] = fd
+		}
+	}
+	if p.Root != nil {
+		st, err := stageRoot(p.Root, p.Proc, p.FsUID, p.FsGID)
+		if err != nil {
+			return pre, err
+		}
+		pre.root = st
+	}
+	return pre, nil
+}
+
+// release closes what the spec did not use. The function's program must not inherit any of it.
+func (pre *prepared) release() {
+	for port, fd := range pre.listeners {
+		unix.Close(fd)
+		delete(pre.listeners, port)
+	}
+	if pre.root != nil {
+		pre.root.release()
+	}
+}
+
 // runInit reads the spec and builds the sandbox, then execs the program (or reports for a
 // probe).
 func runInit(ctrl *os.File) error {
+	pre, preErr := runPrelude()
+	defer pre.release()
 	raw, err := readSpec(ctrl)
 	if err != nil {
 		return fmt.Errorf("read spec: %w", err)
+	}
+	if preErr != nil {
+		return preErr
 	}
 	var spec initSpec
 	if err := json.Unmarshal(raw, &spec); err != nil {
@@ -98,26 +174,33 @@ func runInit(ctrl *os.File) error {
 	}
 	switch {
 	case spec.Root != nil:
-		if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
-			return fmt.Errorf("make / private: %w", err)
+		st := pre.root
+		if st == nil {
+			fsUID, fsGID := -1, -1
+			if spec.UserNS {
+				fsUID, fsGID = spec.UID, spec.GID
+			}
+			if st, err = stageRoot(nil, spec.Proc, fsUID, fsGID); err != nil {
+				return err
+			}
 		}
-		fsUID, fsGID := -1, -1
-		if spec.UserNS {
-			fsUID, fsGID = spec.UID, spec.GID
-		}
-		if err := buildRoot(spec.Root, spec.TmpMB, spec.Proc, fsUID, fsGID); err != nil {
+		pre.root = nil
+		if err := st.finish(spec.Root, spec.TmpMB); err != nil {
 			return err
 		}
+	case pre.root != nil:
+		return errors.New("a root was staged for an instance without one")
 	case spec.Mount:
 		if err := setupMounts(&spec); err != nil {
 			return err
 		}
 	}
 	if spec.Listen {
-		if err := handOverListeners(ctrl, append([]int{sandboxRuntimeAPIPort}, spec.Ports...)); err != nil {
+		if err := handOverListeners(ctrl, append([]int{sandboxRuntimeAPIPort}, spec.Ports...), pre); err != nil {
 			return err
 		}
 	}
+	pre.release()
 	if spec.Dir != "" {
 		if err := unix.Chdir(spec.Dir); err != nil {
 			return fmt.Errorf("chdir %s: %w", spec.Dir, err)
@@ -271,56 +354,75 @@ func setupMounts(spec *initSpec) error {
 	return nil
 }
 
-// handOverListeners brings lo up in the sandbox's network namespace, listens on 127.0.0.1 at
-// each port and sends the listening sockets to Kiri, in order.
-func handOverListeners(ctrl *os.File, ports []int) error {
-	s, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return fmt.Errorf("socket: %w", err)
-	}
-	ifr, err := unix.NewIfreq("lo")
-	if err != nil {
-		unix.Close(s)
-		return fmt.Errorf("ifreq lo: %w", err)
-	}
-	if err := unix.IoctlIfreq(s, unix.SIOCGIFFLAGS, ifr); err != nil {
-		unix.Close(s)
-		return fmt.Errorf("get lo flags: %w", err)
-	}
-	ifr.SetUint16(ifr.Uint16() | unix.IFF_UP)
-	err = unix.IoctlIfreq(s, unix.SIOCSIFFLAGS, ifr)
-	unix.Close(s)
-	if err != nil {
-		return fmt.Errorf("bring lo up: %w", err)
+// handOverListeners sends Kiri listening sockets on 127.0.0.1 at each port of the sandbox's
+// network namespace, in order: those the prelude opened, and new ones for the rest.
+func handOverListeners(ctrl *os.File, ports []int, pre *prepared) error {
+	if !pre.loUp {
+		if err := bringLoUp(); err != nil {
+			return err
+		}
+		pre.loUp = true
 	}
 	fds := make([]int, 0, len(ports))
-	defer func() {
-		for _, fd := range fds {
-			unix.Close(fd)
-		}
-	}()
+	defer func() { closeAll(fds) }()
 	for _, port := range ports {
-		ln, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-		if err != nil {
-			return fmt.Errorf("listen socket: %w", err)
+		fd, ok := pre.listeners[port]
+		delete(pre.listeners, port)
+		if !ok {
+			var err error
+			if fd, err = listenLoopback(port); err != nil {
+				return err
+			}
 		}
-		fds = append(fds, ln)
-		if err := unix.SetsockoptInt(ln, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); err != nil {
-			return fmt.Errorf("reuseaddr: %w", err)
-		}
-		addr := &unix.SockaddrInet4{Port: port, Addr: [4]byte{127, 0, 0, 1}}
-		if err := unix.Bind(ln, addr); err != nil {
-			return fmt.Errorf("bind 127.0.0.1:%d: %w", port, err)
-		}
-		if err := unix.Listen(ln, 64); err != nil {
-			return fmt.Errorf("listen: %w", err)
-		}
+		fds = append(fds, fd)
 	}
 	rights := unix.UnixRights(fds...)
 	if err := unix.Sendmsg(int(ctrl.Fd()), []byte{0, 0, 0, 1, 'L'}, rights, nil, 0); err != nil {
 		return fmt.Errorf("send listeners: %w", err)
 	}
 	return nil
+}
+
+// bringLoUp brings the loopback interface of the init's network namespace up.
+func bringLoUp() error {
+	s, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("socket: %w", err)
+	}
+	defer unix.Close(s)
+	ifr, err := unix.NewIfreq("lo")
+	if err != nil {
+		return fmt.Errorf("ifreq lo: %w", err)
+	}
+	if err := unix.IoctlIfreq(s, unix.SIOCGIFFLAGS, ifr); err != nil {
+		return fmt.Errorf("get lo flags: %w", err)
+	}
+	ifr.SetUint16(ifr.Uint16() | unix.IFF_UP)
+	if err := unix.IoctlIfreq(s, unix.SIOCSIFFLAGS, ifr); err != nil {
+		return fmt.Errorf("bring lo up: %w", err)
+	}
+	return nil
+}
+
+// listenLoopback returns a socket listening on 127.0.0.1:port.
+func listenLoopback(port int) (int, error) {
+	ln, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return -1, fmt.Errorf("listen socket: %w", err)
+	}
+	if err := unix.SetsockoptInt(ln, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); err != nil {
+		unix.Close(ln)
+		return -1, fmt.Errorf("reuseaddr: %w", err)
+	}
+	if err := unix.Bind(ln, &unix.SockaddrInet4{Port: port, Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		unix.Close(ln)
+		return -1, fmt.Errorf("bind 127.0.0.1:%d: %w", port, err)
+	}
+	if err := unix.Listen(ln, 64); err != nil {
+		unix.Close(ln)
+		return -1, fmt.Errorf("listen: %w", err)
+	}
+	return ln, nil
 }
 
 // dropPrivileges switches to uid/gid with no supplementary groups; a non-root uid loses every

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -85,13 +86,18 @@ type sandbox struct {
 	// spareNet starts spare inits in a network namespace of their own: instances get the
 	// sandboxed network by default.
 	spareNet bool
-	exe      string
-	cg       *cgroupRoot
-	flags    uintptr // namespaces every instance gets (without CLONE_NEWNET)
-	uidMap   []syscall.SysProcIDMap
-	gidMap   []syscall.SysProcIDMap
-	uid      int // switched to before exec; -1 keeps the init's
-	gid      int
+	// netPorts are the ports a spare with a network namespace listens on ahead of its spec:
+	// the Runtime API's, the forwarded ones and the proxy's.
+	netPorts []int
+	// base is the part of the minimal root every instance shares (with Root).
+	base   *rootPlan
+	exe    string
+	cg     *cgroupRoot
+	flags  uintptr // namespaces every instance gets (without CLONE_NEWNET)
+	uidMap []syscall.SysProcIDMap
+	gidMap []syscall.SysProcIDMap
+	uid    int // switched to before exec; -1 keeps the init's
+	gid    int
 }
 
 // spawnSpec describes one instance process.
@@ -173,6 +179,7 @@ func (s *sandbox) detect(log *slog.Logger) {
 		}
 		cand.feat.Init = true
 		if cand.feat.MountNS {
+			cand.base = newRootPlan().finish()
 			if err := cand.probeRoot(); err != nil {
 				log.Warn("function sandbox: no minimal root, hiding host paths instead", "err", err)
 			} else {
@@ -251,7 +258,7 @@ func (s *sandbox) probe(netns, seccomp bool) error {
 	sp := &spawnSpec{dir: keep, keep: []string{keep}, hide: []string{tmp}, tmpMB: 1, noNetwork: netns, output: devnull}
 	if s.feat.Root {
 		sp.dir = taskRoot
-		sp.root = newRootPlan()
+		sp.root = &rootPlan{Binds: slices.Clone(s.base.Binds), Links: slices.Clone(s.base.Links)}
 		sp.root.bind(keep, taskRoot)
 		sp.root.finish()
 	}
@@ -362,7 +369,11 @@ func (s *sandbox) startInit(sp *spawnSpec, spec *initSpec, cg *instanceCgroup) (
 	if spec.Listen {
 		flags |= unix.CLONE_NEWNET
 	}
-	cmd, ctrl, err := s.launchInit(flags, sp.output)
+	ports := []int(nil)
+	if spec.Listen {
+		ports = append([]int{sandboxRuntimeAPIPort}, spec.Ports...)
+	}
+	cmd, ctrl, err := s.launchInit(flags, sp.output, s.prelude(ports))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -372,10 +383,27 @@ func (s *sandbox) startInit(sp *spawnSpec, spec *initSpec, cg *instanceCgroup) (
 	return cmd, ctrl, nil
 }
 
-// launchInit re-executes this binary as a sandbox init in new namespaces (flags). The init
-// waits for its spec on the returned control socket; output, when set, is its stdout and
-// stderr.
-func (s *sandbox) launchInit(flags uintptr, output *os.File) (*exec.Cmd, *os.File, error) {
+// prelude is the set-up an init can do before its spec arrives: listening on ports (in its own
+// network namespace) and staging the shared part of the root.
+func (s *sandbox) prelude(ports []int) *initPrelude {
+	pre := &initPrelude{Ports: ports, FsUID: -1, FsGID: -1}
+	if s.feat.Root && s.base != nil {
+		pre.Root, pre.Proc = s.base, s.feat.PIDNS
+		if s.feat.UserNS {
+			pre.FsUID, pre.FsGID = s.uid, s.gid
+		}
+	}
+	return pre
+}
+
+// launchInit re-executes this binary as a sandbox init in new namespaces (flags). The init does
+// pre and then waits for its spec on the returned control socket; output, when set, is its
+// stdout and stderr.
+func (s *sandbox) launchInit(flags uintptr, output *os.File, pre *initPrelude) (*exec.Cmd, *os.File, error) {
+	prelude, err := json.Marshal(pre)
+	if err != nil {
+		return nil, nil, fmt.Errorf("encode sandbox prelude: %w", err)
+	}
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, nil, fmt.Errorf("control socket: %w", err)
@@ -394,7 +422,7 @@ func (s *sandbox) launchInit(flags uintptr, output *os.File) (*exec.Cmd, *os.Fil
 		Args: []string{"kiri-sandbox", "-test.run=^$"},
 		// One P: the init only waits for its spec and execs, and every thread it has must
 		// exit before that exec completes.
-		Env:        []string{initEnv + "=1", "GOMAXPROCS=1"},
+		Env:        []string{initEnv + "=1", "GOMAXPROCS=1", preludeEnv + "=" + string(prelude)},
 		ExtraFiles: []*os.File{child},
 		SysProcAttr: &syscall.SysProcAttr{
 			Cloneflags:                 flags,

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -165,6 +166,14 @@ func TestSandboxNoNetworkBlocksOutboundButServesRuntimeAPI(t *testing.T) {
 	res, ans := invoke(t, p, closed, ev{"action": "connect", "addr": addr})
 	if ans.Err == "" {
 		t.Fatalf("NoNetwork function connected to %s: %s", addr, res.Payload)
+	}
+	// Spare inits listen on the sandboxed network's ports ahead of their spec; an instance
+	// without network must find none of those listening.
+	for _, port := range []int{4566, sandboxProxyPort} {
+		inside := "127.0.0.1:" + strconv.Itoa(port)
+		if res, ans := invoke(t, p, closed, ev{"action": "connect", "addr": inside}); ans.Err == "" {
+			t.Fatalf("NoNetwork function connected to %s inside its namespace: %s", inside, res.Payload)
+		}
 	}
 	// The function keeps working: warm invokes go through the in-namespace Runtime API.
 	if _, ans := invoke(t, p, closed, ev{"action": "echo", "data": "still here"}); ans.Data != "still here" {

@@ -160,11 +160,11 @@ func (s *spareInits) fill() {
 			return
 		default:
 		}
-		flags := sb.flags
+		flags, ports := sb.flags, []int(nil)
 		if sb.spareNet {
-			flags |= unix.CLONE_NEWNET
+			flags, ports = flags|unix.CLONE_NEWNET, sb.netPorts
 		}
-		cmd, ctrl, err := sb.launchInit(flags, nil)
+		cmd, ctrl, err := sb.launchInit(flags, nil, sb.prelude(ports))
 		if err != nil {
 			return // the next cold start starts fresh and asks again
 		}
