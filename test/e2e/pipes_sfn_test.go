@@ -93,7 +93,8 @@ func TestPipeStepFunctionsEnrichmentFailure(t *testing.T) {
 // TestPipeStepFunctionsRequestResponseTarget runs an Express state machine target
 // synchronously (REQUEST_RESPONSE) with each batch: a succeeding execution (which sends its
 // input to a queue) takes the batch; a failing one fails it, and the queue's redrive policy
-// moves its message to the dead-letter queue.
+// moves its message to the dead-letter queue. REQUEST_RESPONSE is the default: the failing
+// pipe names no invocation type.
 func TestPipeStepFunctionsRequestResponseTarget(t *testing.T) {
 	t.Parallel()
 	cl := kiritest.Start(t, kiritest.Options{}).Clients()
@@ -123,22 +124,31 @@ func TestPipeStepFunctionsRequestResponseTarget(t *testing.T) {
 	attrs := redrive(queueARN("rr-dlq"), 2)
 	attrs["VisibilityTimeout"] = "1"
 	failing := sqsQueue(t, cl.SQS, "rr-failing", attrs)
-	createPipe(t, cl.Pipes, &pipes.CreatePipeInput{Name: aws.String("rr-fail"), Source: aws.String(queueARN("rr-failing")), Target: aws.String(refuse), TargetParameters: sync})
+	createPipe(t, cl.Pipes, &pipes.CreatePipeInput{Name: aws.String("rr-fail"), Source: aws.String(queueARN("rr-failing")), Target: aws.String(refuse)})
+	d, err = cl.Pipes.DescribePipe(t.Context(), &pipes.DescribePipeInput{Name: aws.String("rr-fail")})
+	if err != nil || d.TargetParameters.StepFunctionStateMachineParameters.InvocationType != ptypes.PipeTargetInvocationTypeRequestResponse {
+		t.Fatalf("DescribePipe of a pipe without an invocation type = %+v, %v", d, err)
+	}
 	sendBodies(t, cl.SQS, failing, `{"order":8}`)
 	if got := receiveBodies(t, cl.SQS, dlq, 1); got[0] != `{"order":8}` {
 		t.Fatalf("dead-letter queue received %q", got)
 	}
 }
 
-// TestPipeStepFunctionsRefusesStandard refuses a Standard state machine where Pipes runs it
-// synchronously, as AWS documents: as the enrichment and as a REQUEST_RESPONSE target, at
-// CreatePipe and at UpdatePipe; a Standard FIRE_AND_FORGET target is accepted.
-func TestPipeStepFunctionsRefusesStandard(t *testing.T) {
+// TestPipeStepFunctionsStandard refuses a Standard state machine as the enrichment (Pipes
+// enriches with Express workflows only), at CreatePipe and at UpdatePipe. A Standard target is
+// accepted with either invocation type, as on AWS; with REQUEST_RESPONSE (the default) each
+// invocation fails, since StartSyncExecution does not run Standard workflows, and the source's
+// redrive policy moves the batch to its dead-letter queue; with FIRE_AND_FORGET it starts.
+func TestPipeStepFunctionsStandard(t *testing.T) {
 	t.Parallel()
 	cl := kiritest.Start(t, kiritest.Options{}).Clients()
 	standard := createMachine(t, cl.SFN, "standard", echoMachine, sfntypes.StateMachineTypeStandard)
-	sqsQueue(t, cl.SQS, "std-src", nil)
 	sqsQueue(t, cl.SQS, "std-dst", nil)
+	dlq := sqsQueue(t, cl.SQS, "std-dlq", nil)
+	attrs := redrive(queueARN("std-dlq"), 2)
+	attrs["VisibilityTimeout"] = "1"
+	src := sqsQueue(t, cl.SQS, "std-src", attrs)
 	wantField := func(err error, field string) {
 		t.Helper()
 		var ve *ptypes.ValidationException
@@ -152,11 +162,6 @@ func TestPipeStepFunctionsRefusesStandard(t *testing.T) {
 	_, err := cl.Pipes.CreatePipe(t.Context(), &pipes.CreatePipeInput{Name: aws.String("p"), RoleArn: aws.String(pipeRole),
 		Source: aws.String(queueARN("std-src")), Enrichment: aws.String(standard), Target: aws.String(queueARN("std-dst"))})
 	wantField(err, "Enrichment")
-	sync := &ptypes.PipeTargetParameters{StepFunctionStateMachineParameters: &ptypes.PipeTargetStateMachineParameters{
-		InvocationType: ptypes.PipeTargetInvocationTypeRequestResponse}}
-	_, err = cl.Pipes.CreatePipe(t.Context(), &pipes.CreatePipeInput{Name: aws.String("p"), RoleArn: aws.String(pipeRole),
-		Source: aws.String(queueARN("std-src")), Target: aws.String(standard), TargetParameters: sync})
-	wantField(err, "TargetParameters.StepFunctionStateMachineParameters.InvocationType")
 	if list, err := cl.Pipes.ListPipes(t.Context(), &pipes.ListPipesInput{}); err != nil || len(list.Pipes) != 0 {
 		t.Fatalf("ListPipes = %v, %v: a refused pipe was created", list, err)
 	}
@@ -164,12 +169,31 @@ func TestPipeStepFunctionsRefusesStandard(t *testing.T) {
 	createPipe(t, cl.Pipes, &pipes.CreatePipeInput{Name: aws.String("p"), Source: aws.String(queueARN("std-src")), Target: aws.String(standard)})
 	_, err = cl.Pipes.UpdatePipe(t.Context(), &pipes.UpdatePipeInput{Name: aws.String("p"), RoleArn: aws.String(pipeRole), Enrichment: aws.String(standard)})
 	wantField(err, "Enrichment")
-	_, err = cl.Pipes.UpdatePipe(t.Context(), &pipes.UpdatePipeInput{Name: aws.String("p"), RoleArn: aws.String(pipeRole),
-		TargetParameters: sync})
-	wantField(err, "TargetParameters.StepFunctionStateMachineParameters.InvocationType")
 	d, err := cl.Pipes.DescribePipe(t.Context(), &pipes.DescribePipeInput{Name: aws.String("p")})
-	if err != nil || aws.ToString(d.Enrichment) != "" || d.TargetParameters.StepFunctionStateMachineParameters.InvocationType != ptypes.PipeTargetInvocationTypeFireAndForget {
-		t.Fatalf("DescribePipe after refused updates = %+v, %v", d, err)
+	if err != nil || aws.ToString(d.Enrichment) != "" || d.TargetParameters.StepFunctionStateMachineParameters.InvocationType != ptypes.PipeTargetInvocationTypeRequestResponse {
+		t.Fatalf("DescribePipe after a refused update = %+v, %v", d, err)
+	}
+	sendBodies(t, cl.SQS, src, `{"order":9}`)
+	if got := receiveBodies(t, cl.SQS, dlq, 1); got[0] != `{"order":9}` {
+		t.Fatalf("dead-letter queue received %q", got)
+	}
+	if list, err := cl.SFN.ListExecutions(t.Context(), &sfn.ListExecutionsInput{StateMachineArn: aws.String(standard)}); err != nil || len(list.Executions) != 0 {
+		t.Fatalf("ListExecutions = %+v, %v: a REQUEST_RESPONSE invocation started a Standard execution", list, err)
+	}
+
+	_, err = cl.Pipes.UpdatePipe(t.Context(), &pipes.UpdatePipeInput{Name: aws.String("p"), RoleArn: aws.String(pipeRole),
+		TargetParameters: &ptypes.PipeTargetParameters{StepFunctionStateMachineParameters: &ptypes.PipeTargetStateMachineParameters{
+			InvocationType: ptypes.PipeTargetInvocationTypeFireAndForget}}})
+	if err != nil {
+		t.Fatalf("UpdatePipe to FIRE_AND_FORGET: %v", err)
+	}
+	eventually(t, 10*time.Second, "the pipe running again", func() bool {
+		d, err := cl.Pipes.DescribePipe(t.Context(), &pipes.DescribePipeInput{Name: aws.String("p")})
+		return err == nil && d.CurrentState == ptypes.PipeStateRunning
+	})
+	sendBodies(t, cl.SQS, src, `{"order":10}`)
+	if input := firstExecution(t, cl.SFN, standard, 15*time.Second); !strings.Contains(input, `order\":10`) {
+		t.Fatalf("execution input %s", input)
 	}
 }
 

@@ -85,8 +85,12 @@ func TestStepFunctionsPipeTarget(t *testing.T) {
 	cl := startKiri(t)
 	machine := createMachine(t, cl.SFN, "on-pipe", echoMachine, "")
 	url, arn := createQueue(t, cl.SQS, "pipe-source")
+	// A Standard workflow is started asynchronously: REQUEST_RESPONSE, the default, is for Express
+	// workflows.
 	createPipe(t, cl.Pipes, &pipes.CreatePipeInput{Name: aws.String("to-flow"), Source: aws.String(arn), Target: aws.String(machine),
-		SourceParameters: &ptypes.PipeSourceParameters{SqsQueueParameters: &ptypes.PipeSourceSqsQueueParameters{BatchSize: aws.Int32(1)}}})
+		SourceParameters: &ptypes.PipeSourceParameters{SqsQueueParameters: &ptypes.PipeSourceSqsQueueParameters{BatchSize: aws.Int32(1)}},
+		TargetParameters: &ptypes.PipeTargetParameters{StepFunctionStateMachineParameters: &ptypes.PipeTargetStateMachineParameters{
+			InvocationType: ptypes.PipeTargetInvocationTypeFireAndForget}}})
 	sendBodies(t, cl.SQS, url, `{"n":1}`)
 	input := firstExecution(t, cl.SFN, machine, 15*time.Second)
 	var batch []struct{ Body string }

@@ -394,24 +394,18 @@ func (s *Service) checkEnrichment(p *pipe) error {
 	return invalidField("Enrichment", "Enrichment %s is not a supported pipe enrichment.", p.Enrichment)
 }
 
-// checkMachineTypes refuses a Standard state machine where Pipes runs it synchronously: as the
-// enrichment (Pipes enriches with Express workflows only) and as a REQUEST_RESPONSE target. A
-// state machine that does not exist is left to the pipe's settling, which fails the pipe.
+// checkMachineTypes refuses a Standard state machine as the enrichment: Pipes enriches with
+// Express workflows only. A Standard REQUEST_RESPONSE target is accepted, as on AWS, and each of
+// its invocations fails (StartSyncExecution does not run Standard workflows), so the source's
+// retries and dead-letter queue take its batches. A state machine that does not exist is left
+// to the pipe's settling, which fails the pipe.
 func (s *Service) checkMachineTypes(ctx context.Context, p *pipe) error {
-	standard := func(arn string) (bool, error) {
-		typ, err := s.machines.MachineType(ctx, arn)
-		return typ == "STANDARD", err
+	if dispatch.ARNService(p.Enrichment) != "states" {
+		return nil
 	}
-	if dispatch.ARNService(p.Enrichment) == "states" {
-		if std, err := standard(p.Enrichment); err != nil || std {
-			return refuseOr(err, "Enrichment", "EventBridge Pipes only supports Express workflows as enrichments.")
-		}
-	}
-	if sp := p.TargetParameters.StepFunctionStateMachineParameters; sp != nil && awsproto.Value(sp.InvocationType) == invokeSync {
-		if std, err := standard(p.Target); err != nil || std {
-			return refuseOr(err, "TargetParameters.StepFunctionStateMachineParameters.InvocationType",
-				"REQUEST_RESPONSE is not supported for STANDARD state machine workflows.")
-		}
+	typ, err := s.machines.MachineType(ctx, p.Enrichment)
+	if err != nil || typ == "STANDARD" {
+		return refuseOr(err, "Enrichment", "EventBridge Pipes only supports Express workflows as enrichments.")
 	}
 	return nil
 }
@@ -489,7 +483,7 @@ func (s *Service) checkTarget(p *pipe) error {
 			tp.StepFunctionStateMachineParameters = &PipeTargetStateMachineParameters{}
 		}
 		if tp.StepFunctionStateMachineParameters.InvocationType == nil {
-			tp.StepFunctionStateMachineParameters.InvocationType = awsproto.Ptr(invokeAsync)
+			tp.StepFunctionStateMachineParameters.InvocationType = awsproto.Ptr(invokeSync)
 		}
 	case "events":
 		if b := tp.EventBridgeEventBusParameters; b != nil && (b.EndpointId != nil || b.Time != nil) {
