@@ -23,7 +23,6 @@ import (
 	"github.com/kiri-run/kiri/internal/app"
 	"github.com/kiri-run/kiri/internal/auth"
 	"github.com/kiri-run/kiri/internal/iam/authz"
-	"github.com/kiri-run/kiri/internal/runtime"
 	"github.com/kiri-run/kiri/internal/store"
 )
 
@@ -32,8 +31,6 @@ import (
 var version = ""
 
 func main() {
-	// Function instances start by re-executing this binary as their sandbox init.
-	runtime.SandboxMain()
 	if os.Getenv("GOGC") == "" {
 		// Kiri's live heap is small, so collecting at 3x it rather than 2x costs a few MiB and
 		// saves collector CPU on busy request paths (measured: about 5% more 4 KiB S3 PUTs/s).

@@ -8,18 +8,9 @@ import (
 	"log/slog"
 	"maps"
 	"net/http"
-	"os"
 	"sync"
 	"testing"
-
-	"github.com/kiri-run/kiri/internal/runtime"
 )
-
-// TestMain lets this test binary serve as the sandbox init of the function runtime Start opens.
-func TestMain(m *testing.M) {
-	runtime.SandboxMain()
-	os.Exit(m.Run())
-}
 
 type checker struct{ err error }
 

@@ -17,6 +17,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/kiri-run/kiri/internal/sandboxinit"
 )
 
 // errInstanceGone reports that an idle instance died before it got the invocation.
@@ -130,7 +132,7 @@ func (p *Pool) startInstance(ctx context.Context, fp *fnPool) (*instance, error)
 	if sandboxNet {
 		ports = append(p.net.forwardPorts(), sandboxProxyPort)
 	}
-	addr := "127.0.0.1:" + strconv.Itoa(sandboxRuntimeAPIPort)
+	addr := "127.0.0.1:" + strconv.Itoa(sandboxinit.RuntimeAPIPort)
 	if !ownNet {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {

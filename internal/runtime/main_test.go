@@ -19,7 +19,6 @@ import (
 var fnBinary string
 
 func TestMain(m *testing.M) {
-	SandboxMain()
 	dir, err := os.MkdirTemp("", "kiri-runtime-test-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/kiri-run/kiri/internal/sandboxinit"
 )
 
 // An instance with the sandboxed network lives in a network namespace of its own that holds
@@ -112,7 +114,7 @@ func (np *netPolicy) forwardPorts() []int {
 		ports = append(ports, int(np.endpoint.Port()))
 	}
 	for _, a := range np.allow {
-		if a.Port != 0 && a.Prefix.Contains(netip.MustParseAddr("127.0.0.1")) && a.Port != int(np.endpoint.Port()) && a.Port != sandboxRuntimeAPIPort && a.Port != sandboxProxyPort {
+		if a.Port != 0 && a.Prefix.Contains(netip.MustParseAddr("127.0.0.1")) && a.Port != int(np.endpoint.Port()) && a.Port != sandboxinit.RuntimeAPIPort && a.Port != sandboxProxyPort {
 			ports = append(ports, a.Port)
 		}
 	}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/kiri-run/kiri/internal/runtime/bootstraps"
+	"github.com/kiri-run/kiri/internal/sandboxinit"
 )
 
 // Pool runs function instances: warm ones are reused, new ones start on demand up to the
@@ -58,12 +59,12 @@ type fnPool struct {
 
 	prepOnce sync.Once
 	prepErr  error
-	env      []string  // base environment
-	argv     []string  // as the instance sees it
-	exe      string    // argv[0] on the host
-	dir      string    // working directory, as the instance sees it
-	keep     []string  // paths visible read-only in the sandbox
-	root     *rootPlan // the instance's own root, when the sandbox gives one
+	env      []string              // base environment
+	argv     []string              // as the instance sees it
+	exe      string                // argv[0] on the host
+	dir      string                // working directory, as the instance sees it
+	keep     []string              // paths visible read-only in the sandbox
+	root     *sandboxinit.RootPlan // the instance's own root, when the sandbox gives one
 
 	// guarded by Pool.mu
 	idle     []*instance // stack: most recently used last
@@ -156,7 +157,7 @@ func (p *Pool) detectSandbox() {
 	p.sb = newSandbox(p.cfg.Sandbox, "kiri-"+strconv.Itoa(os.Getpid())+"-"+randomHex(4), p.log)
 	p.sb.spareNet = !p.cfg.HostNetwork && p.sb.feat.NetNS
 	if p.sb.spareNet {
-		p.sb.netPorts = append(append([]int{sandboxRuntimeAPIPort}, p.net.forwardPorts()...), sandboxProxyPort)
+		p.sb.netPorts = append(append([]int{sandboxinit.RuntimeAPIPort}, p.net.forwardPorts()...), sandboxProxyPort)
 	}
 	if !p.cfg.HostNetwork && !p.sb.feat.NetNS && p.cfg.Sandbox != SandboxOff {
 		p.log.Warn("function sandbox: no network namespace, functions share the host's network")
@@ -431,24 +432,24 @@ func (p *Pool) prepare(fp *fnPool) error {
 // rootFor plans the minimal root of fn's instances: its code at /var/task and, for an
 // interpreted runtime, the bootstrap script at /var/runtime and the interpreter's files where
 // the host has them. It returns argv as the instance sees it.
-func rootFor(fn *Function, argv []string, sc *script) (*rootPlan, []string) {
-	plan := newRootPlan()
-	plan.bind(fn.CodeDir, taskRoot)
+func rootFor(fn *Function, argv []string, sc *script) (*sandboxinit.RootPlan, []string) {
+	plan := sandboxinit.NewRootPlan()
+	plan.Bind(realPath(fn.CodeDir), taskRoot)
 	inside := slices.Clone(argv)
 	if sc == nil {
 		rel, _ := filepath.Rel(fn.CodeDir, argv[0])
 		inside[0] = filepath.Join(taskRoot, rel)
 		for _, p := range nativePaths(argv[0]) {
-			plan.mirror(p)
+			plan.Mirror(p)
 		}
-		return plan.finish(), inside
+		return plan.Finish(), inside
 	}
-	plan.bind(sc.dir, runtimeRoot)
+	plan.Bind(realPath(sc.dir), runtimeRoot)
 	for _, p := range sc.paths {
-		plan.mirror(p)
+		plan.Mirror(p)
 	}
 	inside[1] = filepath.Join(runtimeRoot, filepath.Base(sc.path))
-	return plan.finish(), inside
+	return plan.Finish(), inside
 }
 
 // command resolves what an instance of fp runs, writing an interpreted runtime's bootstrap
@@ -603,4 +604,21 @@ func lastBytes(b []byte, n int) []byte {
 		b = b[len(b)-n:]
 	}
 	return b
+}
+
+// cleanAbs returns p cleaned, made absolute.
+func cleanAbs(p string) string {
+	a, err := filepath.Abs(p)
+	if err != nil {
+		return filepath.Clean(p)
+	}
+	return a
+}
+
+// realPath is p with its symbolic links resolved, or p when it cannot be resolved.
+func realPath(p string) string {
+	if real, err := filepath.EvalSymlinks(p); err == nil {
+		return real
+	}
+	return p
 }

@@ -4,8 +4,8 @@
 // idle ones, enforces timeouts and memory, ships function logs and reports each invocation's
 // duration at 1 ms granularity.
 //
-// Binaries that use a Pool must call SandboxMain first thing in main (and in TestMain), because
-// instances start by re-executing the current binary as a sandbox init.
+// Instances start by re-executing the current binary as a sandbox init: package sandboxinit,
+// which this package imports, takes over such a process during package initialisation.
 package runtime
 
 import (

@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/kiri-run/kiri/internal/sandboxinit"
 	"golang.org/x/sys/unix"
 )
 
@@ -34,7 +35,7 @@ const probeTimeout = 5 * time.Second
 
 // Features reports the isolation a Pool applies to instances.
 type Features struct {
-	// Init reports that instances start through the sandbox init (SandboxMain is wired).
+	// Init reports that instances start through the sandbox init.
 	Init bool
 	// UserNS, PIDNS, MountNS and NetNS report the namespaces instances get (NetNS only for
 	// functions with NoNetwork).
@@ -90,7 +91,7 @@ type sandbox struct {
 	// the Runtime API's, the forwarded ones and the proxy's.
 	netPorts []int
 	// base is the part of the minimal root every instance shares (with Root).
-	base   *rootPlan
+	base   *sandboxinit.RootPlan
 	exe    string
 	cg     *cgroupRoot
 	flags  uintptr // namespaces every instance gets (without CLONE_NEWNET)
@@ -111,7 +112,7 @@ type spawnSpec struct {
 	noNetwork bool
 	output    *os.File
 	// root is the instance's own root, used when the sandbox has Root (keep and hide otherwise).
-	root *rootPlan
+	root *sandboxinit.RootPlan
 	// ports are loopback ports listened on in the instance's network namespace (noNetwork),
 	// besides the Runtime API.
 	ports []int
@@ -179,7 +180,7 @@ func (s *sandbox) detect(log *slog.Logger) {
 		}
 		cand.feat.Init = true
 		if cand.feat.MountNS {
-			cand.base = newRootPlan().finish()
+			cand.base = sandboxinit.NewRootPlan().Finish()
 			if err := cand.probeRoot(); err != nil {
 				log.Warn("function sandbox: no minimal root, hiding host paths instead", "err", err)
 			} else {
@@ -258,9 +259,9 @@ func (s *sandbox) probe(netns, seccomp bool) error {
 	sp := &spawnSpec{dir: keep, keep: []string{keep}, hide: []string{tmp}, tmpMB: 1, noNetwork: netns, output: devnull}
 	if s.feat.Root {
 		sp.dir = taskRoot
-		sp.root = &rootPlan{Binds: slices.Clone(s.base.Binds), Links: slices.Clone(s.base.Links)}
-		sp.root.bind(keep, taskRoot)
-		sp.root.finish()
+		sp.root = &sandboxinit.RootPlan{Binds: slices.Clone(s.base.Binds), Links: slices.Clone(s.base.Links)}
+		sp.root.Bind(realPath(keep), taskRoot)
+		sp.root.Finish()
 	}
 	spec := s.initSpec(sp)
 	spec.Probe, spec.Seccomp = true, seccomp
@@ -281,7 +282,7 @@ func (s *sandbox) probe(netns, seccomp bool) error {
 		}
 	}
 	if answer == nil {
-		answer, err = readFrame(ctrl)
+		answer, err = sandboxinit.ReadFrame(ctrl)
 		if err != nil {
 			answer = []byte("no answer: " + err.Error())
 		}
@@ -295,7 +296,7 @@ func (s *sandbox) probe(netns, seccomp bool) error {
 	case <-ctx.Done():
 		cmd.Process.Kill()
 		<-done
-		return fmt.Errorf("probe (%s): timed out; is runtime.SandboxMain called first in main?", s.flagNames(netns))
+		return fmt.Errorf("probe (%s): timed out", s.flagNames(netns))
 	}
 }
 
@@ -306,8 +307,8 @@ func (s *sandbox) flagNames(netns bool) string {
 }
 
 // initSpec is the init's instructions for one instance.
-func (s *sandbox) initSpec(sp *spawnSpec) *initSpec {
-	spec := &initSpec{
+func (s *sandbox) initSpec(sp *spawnSpec) *sandboxinit.Spec {
+	spec := &sandboxinit.Spec{
 		Argv: sp.argv, Env: sp.env, Dir: sp.dir, UID: s.uid, GID: s.gid, Seccomp: s.feat.Seccomp,
 		UserNS: s.feat.UserNS, NoSetgroups: s.feat.UserNS && os.Getuid() != 0,
 	}
@@ -364,14 +365,14 @@ func (s *sandbox) start(sp *spawnSpec, cg, place *instanceCgroup, spare *spareIn
 }
 
 // startInit re-executes this binary as the sandbox init and sends it the spec.
-func (s *sandbox) startInit(sp *spawnSpec, spec *initSpec, cg *instanceCgroup) (*exec.Cmd, *os.File, error) {
+func (s *sandbox) startInit(sp *spawnSpec, spec *sandboxinit.Spec, cg *instanceCgroup) (*exec.Cmd, *os.File, error) {
 	flags := s.flags
 	if spec.Listen {
 		flags |= unix.CLONE_NEWNET
 	}
 	ports := []int(nil)
 	if spec.Listen {
-		ports = append([]int{sandboxRuntimeAPIPort}, spec.Ports...)
+		ports = append([]int{sandboxinit.RuntimeAPIPort}, spec.Ports...)
 	}
 	cmd, ctrl, err := s.launchInit(flags, sp.output, s.prelude(ports))
 	if err != nil {
@@ -385,10 +386,10 @@ func (s *sandbox) startInit(sp *spawnSpec, spec *initSpec, cg *instanceCgroup) (
 
 // prelude is the set-up an init can do before its spec arrives: listening on ports (in its own
 // network namespace) and staging the shared part of the root.
-func (s *sandbox) prelude(ports []int) *initPrelude {
-	pre := &initPrelude{Ports: ports, FsUID: -1, FsGID: -1}
+func (s *sandbox) prelude(ports []int) *sandboxinit.Prelude {
+	pre := &sandboxinit.Prelude{Ports: ports, FsUID: -1, FsGID: -1}
 	if s.feat.Root && s.base != nil {
-		pre.Root, pre.Proc = s.base, s.feat.PIDNS
+		pre.Root, pre.Proc, pre.Stage = s.base, s.feat.PIDNS, realPath("/tmp")
 		if s.feat.UserNS {
 			pre.FsUID, pre.FsGID = s.uid, s.gid
 		}
@@ -399,7 +400,7 @@ func (s *sandbox) prelude(ports []int) *initPrelude {
 // launchInit re-executes this binary as a sandbox init in new namespaces (flags). The init does
 // pre and then waits for its spec on the returned control socket; output, when set, is its
 // stdout and stderr.
-func (s *sandbox) launchInit(flags uintptr, output *os.File, pre *initPrelude) (*exec.Cmd, *os.File, error) {
+func (s *sandbox) launchInit(flags uintptr, output *os.File, pre *sandboxinit.Prelude) (*exec.Cmd, *os.File, error) {
 	prelude, err := json.Marshal(pre)
 	if err != nil {
 		return nil, nil, fmt.Errorf("encode sandbox prelude: %w", err)
@@ -417,12 +418,13 @@ func (s *sandbox) launchInit(flags uintptr, output *os.File, pre *initPrelude) (
 	parent, child := os.NewFile(uintptr(fds[0]), "ctrl"), os.NewFile(uintptr(fds[1]), "ctrl-child")
 	cmd := &exec.Cmd{
 		Path: s.exe,
-		// A binary that forgot SandboxMain sees a test filter matching nothing (test binaries)
-		// or an unknown flag (kiri), and exits instead of starting a second server.
+		// Package sandboxinit takes the process over before main. Should it ever not, a test
+		// binary sees a filter matching nothing and kiri an unknown flag, and either exits
+		// instead of starting a second server.
 		Args: []string{"kiri-sandbox", "-test.run=^$"},
 		// One P: the init only waits for its spec and execs, and every thread it has must
 		// exit before that exec completes.
-		Env:        []string{initEnv + "=1", "GOMAXPROCS=1", preludeEnv + "=" + string(prelude)},
+		Env:        []string{sandboxinit.Env + "=1", "GOMAXPROCS=1", sandboxinit.PreludeEnv + "=" + string(prelude)},
 		ExtraFiles: []*os.File{child},
 		SysProcAttr: &syscall.SysProcAttr{
 			Cloneflags:                 flags,
@@ -451,7 +453,7 @@ func (s *sandbox) launchInit(flags uintptr, output *os.File, pre *initPrelude) (
 
 // sendSpec places a started init in cg and sends it the spec, with output to become its stdout
 // and stderr when set. On failure the init is killed and reaped and ctrl closed.
-func (s *sandbox) sendSpec(cmd *exec.Cmd, ctrl *os.File, spec *initSpec, output *os.File, cg *instanceCgroup) error {
+func (s *sandbox) sendSpec(cmd *exec.Cmd, ctrl *os.File, spec *sandboxinit.Spec, output *os.File, cg *instanceCgroup) error {
 	fail := func(err error) error {
 		killGroup(cmd.Process.Pid)
 		cmd.Wait()

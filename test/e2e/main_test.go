@@ -4,8 +4,6 @@ import (
 	"flag"
 	"os"
 	"testing"
-
-	"github.com/kiri-run/kiri/internal/runtime"
 )
 
 // defaultParallel is how many of this package's parallel tests run at once unless -parallel
@@ -14,10 +12,8 @@ import (
 // command's default, GOMAXPROCS, leaves a two-core machine mostly idle here.
 const defaultParallel = "4"
 
-// TestMain lets this test binary serve as the sandbox init of the function instances that the
-// in-process Kiri servers start, and sets the default parallelism.
+// TestMain sets the default parallelism.
 func TestMain(m *testing.M) {
-	runtime.SandboxMain()
 	flag.Parse()
 	set := false
 	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "test.parallel" })

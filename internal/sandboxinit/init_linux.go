@@ -1,4 +1,13 @@
-package runtime
+// Package sandboxinit is the init of a function's sandbox: the process Kiri re-executes itself
+// as, in new namespaces, to build the sandbox (its root, its network, its identity, its syscall
+// filter) and then execute the function's program in place of itself.
+//
+// The init runs from this package's init function, before the packages it does not depend on
+// are initialised: most of Kiri's (and their dependencies') package initialisation is work the
+// init would throw away, and a spare init costs that CPU once per cold start. The package
+// therefore depends on the standard library and golang.org/x/sys/unix only, and Kiri's side of
+// the protocol (the spec, the root plan, the frames) lives here too.
+package sandboxinit
 
 import (
 	"encoding/binary"
@@ -7,7 +16,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	goruntime "runtime"
 	"strconv"
 	"syscall"
@@ -16,17 +24,17 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// initEnv marks a process as a sandbox init; its value is the control socket's fd number.
-const initEnv = "KIRI_SANDBOX_INIT"
+// Env marks a process as a sandbox init; its value is the control socket's fd number.
+const Env = "KIRI_SANDBOX_INIT"
 
 // ctrlFD is the control socket's descriptor in the sandbox init (ExtraFiles[0]).
 const ctrlFD = 3
 
-// sandboxRuntimeAPIPort is where the Runtime API listens inside a network-less sandbox.
-const sandboxRuntimeAPIPort = 9001
+// RuntimeAPIPort is where the Runtime API listens inside a network-less sandbox.
+const RuntimeAPIPort = 9001
 
-// initSpec is what Kiri hands a sandbox init over its control socket.
-type initSpec struct {
+// Spec is what Kiri hands a sandbox init over its control socket.
+type Spec struct {
 	// Probe makes the init set everything up and report instead of executing a program.
 	Probe bool `json:"probe,omitempty"`
 	// Argv is the program to execute and its arguments; Argv[0] is an absolute path.
@@ -50,7 +58,7 @@ type initSpec struct {
 	Ports  []int `json:"ports,omitempty"`
 	// Root, when set, replaces Mount, Keep and Hide: the instance gets a minimal root of its
 	// own holding only what the plan lists, its /tmp and, with Proc, its /proc.
-	Root *rootPlan `json:"root,omitempty"`
+	Root *RootPlan `json:"root,omitempty"`
 	// UserNS reports that the init runs in a user namespace: what it creates in the new root
 	// is owned by UID and GID, and with NoSetgroups the host denied setgroups (an unprivileged
 	// Kiri).
@@ -64,13 +72,14 @@ type initSpec struct {
 	GID int `json:"gid"`
 }
 
-// SandboxMain runs the sandbox init when the current process was started as one, and never
-// returns in that case. Otherwise it returns at once. Call it first thing in main and in
-// TestMain of test binaries that use a Pool.
-func SandboxMain() {
-	if os.Getenv(initEnv) == "" {
-		return
+func init() {
+	if os.Getenv(Env) != "" {
+		run()
 	}
+}
+
+// run is the sandbox init; it never returns.
+func run() {
 	// no_new_privs is per thread and must be set on the thread that installs the filter.
 	goruntime.LockOSThread()
 	ctrl := os.NewFile(ctrlFD, "ctrl")
@@ -78,27 +87,28 @@ func SandboxMain() {
 	// runInit only returns on failure or after a probe.
 	if err != nil {
 		msg := []byte("error: " + err.Error())
-		writeFrame(ctrl, msg)
+		WriteFrame(ctrl, msg)
 		fmt.Fprintf(os.Stderr, "kiri sandbox: %v\n", err)
 		os.Exit(127)
 	}
 	os.Exit(0)
 }
 
-// preludeEnv carries an init's prelude (JSON).
-const preludeEnv = "KIRI_SANDBOX_PRELUDE"
+// PreludeEnv carries an init's prelude (JSON).
+const PreludeEnv = "KIRI_SANDBOX_PRELUDE"
 
-// initPrelude is the part of a sandbox init's set-up that is the same for every function: the
+// Prelude is the part of a sandbox init's set-up that is the same for every function: the
 // listeners of its network namespace and the shared part of its root. The init does it as soon
 // as it starts, before it reads its spec, so a spare has it done while it waits and a cold
 // start pays only for the rest.
-type initPrelude struct {
+type Prelude struct {
 	// Ports are listened on at 127.0.0.1, with lo brought up, in the init's own network
 	// namespace.
 	Ports []int `json:"ports,omitempty"`
-	// Root, when set, is staged (see stageRoot), with /proc when Proc is set; FsUID and FsGID
+	// Root, when set, is staged (see stageRoot) over Stage, with /proc when Proc is set; FsUID and FsGID
 	// (when non-negative) own what the init creates.
-	Root  *rootPlan `json:"root,omitempty"`
+	Root  *RootPlan `json:"root,omitempty"`
+	Stage string    `json:"stage,omitempty"`
 	Proc  bool      `json:"proc,omitempty"`
 	FsUID int       `json:"fsUID"`
 	FsGID int       `json:"fsGID"`
@@ -114,11 +124,11 @@ type prepared struct {
 // runPrelude does the prelude the environment carries, if any.
 func runPrelude() (*prepared, error) {
 	pre := &prepared{listeners: map[int]int{}}
-	raw := os.Getenv(preludeEnv)
+	raw := os.Getenv(PreludeEnv)
 	if raw == "" {
 		return pre, nil
 	}
-	var p initPrelude
+	var p Prelude
 	if err := json.Unmarshal([]byte(raw), &p); err != nil {
 		return pre, fmt.Errorf("decode prelude: %w", err)
 	}
@@ -136,7 +146,7 @@ func runPrelude() (*prepared, error) {
 		}
 	}
 	if p.Root != nil {
-		st, err := stageRoot(p.Root, p.Proc, p.FsUID, p.FsGID)
+		st, err := stageRoot(p.Stage, p.Root, p.Proc, p.FsUID, p.FsGID)
 		if err != nil {
 			return pre, err
 		}
@@ -168,7 +178,7 @@ func runInit(ctrl *os.File) error {
 	if preErr != nil {
 		return preErr
 	}
-	var spec initSpec
+	var spec Spec
 	if err := json.Unmarshal(raw, &spec); err != nil {
 		return fmt.Errorf("decode spec: %w", err)
 	}
@@ -180,7 +190,7 @@ func runInit(ctrl *os.File) error {
 			if spec.UserNS {
 				fsUID, fsGID = spec.UID, spec.GID
 			}
-			if st, err = stageRoot(nil, spec.Proc, fsUID, fsGID); err != nil {
+			if st, err = stageRoot("", nil, spec.Proc, fsUID, fsGID); err != nil {
 				return err
 			}
 		}
@@ -196,7 +206,7 @@ func runInit(ctrl *os.File) error {
 		}
 	}
 	if spec.Listen {
-		if err := handOverListeners(ctrl, append([]int{sandboxRuntimeAPIPort}, spec.Ports...), pre); err != nil {
+		if err := handOverListeners(ctrl, append([]int{RuntimeAPIPort}, spec.Ports...), pre); err != nil {
 			return err
 		}
 	}
@@ -220,7 +230,7 @@ func runInit(ctrl *os.File) error {
 		}
 	}
 	if spec.Probe {
-		return writeFrame(ctrl, []byte("ok"))
+		return WriteFrame(ctrl, []byte("ok"))
 	}
 	syscall.CloseOnExec(ctrlFD)
 	err = execRetryingBusy(spec.Argv, spec.Env)
@@ -299,7 +309,7 @@ func adoptOutput(oob []byte) error {
 
 // setupMounts gives the sandbox a private /tmp, covers hidden paths and re-attaches the kept
 // ones read-only. Kept trees are cloned before anything is covered so they survive it.
-func setupMounts(spec *initSpec) error {
+func setupMounts(spec *Spec) error {
 	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
 		return fmt.Errorf("make / private: %w", err)
 	}
@@ -461,8 +471,8 @@ func clearCapabilities() error {
 	return nil
 }
 
-// writeFrame writes one length-prefixed message.
-func writeFrame(w io.Writer, p []byte) error {
+// WriteFrame writes one length-prefixed message.
+func WriteFrame(w io.Writer, p []byte) error {
 	buf := make([]byte, 4+len(p))
 	binary.BigEndian.PutUint32(buf, uint32(len(p)))
 	copy(buf[4:], p)
@@ -470,8 +480,8 @@ func writeFrame(w io.Writer, p []byte) error {
 	return err
 }
 
-// readFrame reads one length-prefixed message.
-func readFrame(r io.Reader) ([]byte, error) {
+// ReadFrame reads one length-prefixed message.
+func ReadFrame(r io.Reader) ([]byte, error) {
 	var hdr [4]byte
 	if _, err := io.ReadFull(r, hdr[:]); err != nil {
 		return nil, err
@@ -483,13 +493,4 @@ func readFrame(r io.Reader) ([]byte, error) {
 	p := make([]byte, n)
 	_, err := io.ReadFull(r, p)
 	return p, err
-}
-
-// cleanAbs returns p cleaned, made absolute.
-func cleanAbs(p string) string {
-	a, err := filepath.Abs(p)
-	if err != nil {
-		return filepath.Clean(p)
-	}
-	return a
 }
