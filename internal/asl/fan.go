@@ -1,6 +1,8 @@
 package asl
 
 import (
+	"github.com/kiri-run/kiri/internal/jsonobj"
+
 	"encoding/json"
 	"fmt"
 	"math"
@@ -131,7 +133,7 @@ func jsonTypeName(v any) string {
 		return "string"
 	case []any:
 		return "array"
-	case map[string]any:
+	case *jsonobj.Object, map[string]any:
 		return "object"
 	case json.Number, float64, int:
 		return "number"

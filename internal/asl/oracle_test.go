@@ -1,6 +1,8 @@
 package asl
 
 import (
+	"github.com/kiri-run/kiri/internal/jsonobj"
+
 	"context"
 	"encoding/json"
 	"fmt"
@@ -137,7 +139,7 @@ func runOracleCase(c oracleCase, whole map[string]bool) (why string) {
 	}
 	w := &wildcardMatcher{whole: whole, tokens: c.Wildcards, bound: map[string]string{}}
 	if status == StatusSucceeded {
-		if !w.match(decode(c.Expect.Output), decode(output)) {
+		if !w.match(jsonobj.Plain(decode(c.Expect.Output)), jsonobj.Plain(decode(output))) {
 			return fmt.Sprintf("output %s, want %s", output, c.Expect.Output)
 		}
 	} else {
