@@ -2,6 +2,7 @@ package asl
 
 import (
 	"context"
+	"strings"
 	"testing"
 )
 
@@ -128,5 +129,16 @@ func TestStateTestKeepsKeyOrder(t *testing.T) {
 	}
 	if want := `{"z":{"q":1,"c":2},"a":1}`; res.Inspection.AfterParameters != want {
 		t.Errorf("afterParameters %s, want %s", res.Inspection.AfterParameters, want)
+	}
+}
+
+// TestDistributedChildDefinitionKeepsTemplateOrder checks the definition a Distributed Map's
+// child executions run: its templates keep the order written.
+func TestDistributedChildDefinitionKeepsTemplateOrder(t *testing.T) {
+	t.Parallel()
+	m := mustParse(t, `{"StartAt":"M","States":{"M":{"Type":"Map","ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"STANDARD"},
+		"StartAt":"P","States":{"P":{"Type":"Pass","Result":{"z":1,"a":2},"End":true}}},"End":true}}}`)
+	if def := string(m.blocks[0].states["M"].childDefinition); !strings.Contains(def, `"Result":{"z":1,"a":2}`) {
+		t.Errorf("child definition %s", def)
 	}
 }
