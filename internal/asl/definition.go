@@ -1,8 +1,6 @@
 package asl
 
 import (
-	"github.com/kiri-run/kiri/internal/jsonobj"
-
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -14,6 +12,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/kiri-run/kiri/internal/jsonobj"
 	"github.com/kiri-run/kiri/internal/jsonpath"
 )
 

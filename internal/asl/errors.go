@@ -1,12 +1,12 @@
 package asl
 
 import (
-	"github.com/kiri-run/kiri/internal/jsonobj"
-
 	"math"
 	"math/rand/v2"
 	"slices"
 	"time"
+
+	"github.com/kiri-run/kiri/internal/jsonobj"
 )
 
 // matchesError reports whether an ErrorEquals list covers the error name, with the wildcards

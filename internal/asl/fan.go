@@ -1,13 +1,13 @@
 package asl
 
 import (
-	"github.com/kiri-run/kiri/internal/jsonobj"
-
 	"encoding/json"
 	"fmt"
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/kiri-run/kiri/internal/jsonobj"
 )
 
 // runFanOut starts a Parallel state's branches or a Map state's iterations.

@@ -1,8 +1,6 @@
 package asl
 
 import (
-	"github.com/kiri-run/kiri/internal/jsonobj"
-
 	"crypto/md5"
 	"crypto/sha1"
 	"crypto/sha256"
@@ -19,6 +17,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/kiri-run/kiri/internal/jsonobj"
 	"github.com/kiri-run/kiri/internal/uuid"
 )
 

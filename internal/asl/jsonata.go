@@ -1,10 +1,10 @@
 package asl
 
 import (
-	"github.com/kiri-run/kiri/internal/jsonobj"
-
 	"fmt"
 	"strings"
+
+	"github.com/kiri-run/kiri/internal/jsonobj"
 )
 
 // jsonataBody strips the {% %} delimiters of a JSONata field.

@@ -1,12 +1,12 @@
 package asl
 
 import (
-	"github.com/kiri-run/kiri/internal/jsonobj"
-
 	"context"
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/kiri-run/kiri/internal/jsonobj"
 )
 
 // Memory is the in-memory driver: it steps a run, performs its effects and repeats until the

@@ -1,8 +1,6 @@
 package asl
 
 import (
-	"github.com/kiri-run/kiri/internal/jsonobj"
-
 	"context"
 	"encoding/json"
 	"fmt"
@@ -12,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kiri-run/kiri/internal/jsonobj"
 )
 
 // oracleFile holds executions recorded from AWS (see its README).

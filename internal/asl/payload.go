@@ -1,14 +1,13 @@
 package asl
 
 import (
-	"github.com/kiri-run/kiri/internal/jsonobj"
-
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 
+	"github.com/kiri-run/kiri/internal/jsonobj"
 	"github.com/kiri-run/kiri/internal/jsonpath"
 )
 

@@ -1,13 +1,13 @@
 package asl
 
 import (
-	"github.com/kiri-run/kiri/internal/jsonobj"
-
 	"encoding/json"
 	"fmt"
 	"math"
 	"strings"
 	"time"
+
+	"github.com/kiri-run/kiri/internal/jsonobj"
 )
 
 // lookupVar finds a workflow variable in the current frame or an enclosing one.

@@ -1,11 +1,10 @@
 package asl
 
 import (
-	"github.com/kiri-run/kiri/internal/jsonobj"
-
 	"fmt"
 	"strings"
 
+	"github.com/kiri-run/kiri/internal/jsonobj"
 	"github.com/kiri-run/kiri/internal/uuid"
 )
 

@@ -1,13 +1,13 @@
 package asl
 
 import (
-	"github.com/kiri-run/kiri/internal/jsonobj"
-
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/kiri-run/kiri/internal/jsonobj"
 )
 
 // TestState statuses, as the TestState API reports them.

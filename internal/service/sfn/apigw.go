@@ -1,8 +1,6 @@
 package sfn
 
 import (
-	"github.com/kiri-run/kiri/internal/jsonobj"
-
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -19,6 +17,7 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 
 	"github.com/kiri-run/kiri/internal/auth"
+	"github.com/kiri-run/kiri/internal/jsonobj"
 	"github.com/kiri-run/kiri/internal/service"
 )
 

@@ -1,8 +1,6 @@
 package sfn
 
 import (
-	"github.com/kiri-run/kiri/internal/jsonobj"
-
 	"bufio"
 	"bytes"
 	"compress/gzip"
@@ -16,6 +14,7 @@ import (
 	"time"
 
 	"github.com/kiri-run/kiri/internal/asl"
+	"github.com/kiri-run/kiri/internal/jsonobj"
 	"github.com/kiri-run/kiri/internal/service"
 )
 

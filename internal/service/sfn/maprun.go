@@ -1,8 +1,6 @@
 package sfn
 
 import (
-	"github.com/kiri-run/kiri/internal/jsonobj"
-
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,6 +11,7 @@ import (
 
 	"github.com/kiri-run/kiri/internal/asl"
 	"github.com/kiri-run/kiri/internal/awsproto"
+	"github.com/kiri-run/kiri/internal/jsonobj"
 	"github.com/kiri-run/kiri/internal/queue"
 	"github.com/kiri-run/kiri/internal/store"
 	"github.com/kiri-run/kiri/internal/uuid"
