@@ -12,6 +12,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/kiri-run/kiri/internal/jsonobj"
 	"github.com/kiri-run/kiri/internal/jsonpath"
 )
 
@@ -108,8 +109,20 @@ func (p *parser) schemaf(loc, format string, args ...any) {
 	p.errorf(loc, "SCHEMA_VALIDATION_FAILED", format, args...)
 }
 
-// decodeJSON decodes JSON keeping numbers as json.Number so their text survives.
+// decodeJSON decodes JSON keeping numbers as json.Number so their text survives and objects
+// as *jsonobj.Object so their key order does. Errors are encoding/json's.
 func decodeJSON(b []byte) (any, error) {
+	if v, err := jsonobj.Decode(b); err == nil {
+		return v, nil
+	}
+	v, err := decodeStd(b)
+	if err != nil {
+		return nil, err
+	}
+	return jsonobj.Ordered(v), nil // nested deeper than jsonobj reads
+}
+
+func decodeStd(b []byte) (any, error) {
 	d := json.NewDecoder(bytes.NewReader(b))
 	d.UseNumber()
 	var v any
@@ -138,7 +151,7 @@ func parse(definition []byte, machineType string) (*Machine, []Diagnostic) {
 		p.errorf(where, "INVALID_JSON_DESCRIPTION", "%s\n at %s", err.Error(), where)
 		return nil, p.diags
 	}
-	top, ok := v.(map[string]any)
+	top, ok := definitionTree(v, false).(map[string]any)
 	if !ok {
 		p.schemaf("", "Definition must be a valid JSON object")
 		return nil, p.diags
@@ -166,6 +179,39 @@ func parse(definition []byte, machineType string) (*Machine, []Diagnostic) {
 		return nil, p.diags
 	}
 	return p.m, nil
+}
+
+// templateFields hold payload templates and literal data, whose keys come out in the order
+// written: they stay *jsonobj.Object. The rest of a definition is read as maps.
+var templateFields = map[string]bool{"Parameters": true, "ResultSelector": true, "Result": true,
+	"Arguments": true, "Output": true, "Assign": true, "ItemSelector": true, "BatchInput": true, "Items": true,
+	"Credentials": true}
+
+// definitionTree turns a decoded definition's objects into maps, but for template fields;
+// inStates says v is a States object, whose keys are state names.
+func definitionTree(v any, inStates bool) any {
+	switch x := v.(type) {
+	case *jsonobj.Object:
+		m := make(map[string]any, x.Len())
+		for k, e := range x.All() {
+			switch {
+			case inStates:
+				m[k] = definitionTree(e, false)
+			case templateFields[k]:
+				m[k] = e
+			default:
+				m[k] = definitionTree(e, k == "States")
+			}
+		}
+		return m
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = definitionTree(e, false)
+		}
+		return out
+	}
+	return v
 }
 
 // jsonErrorSource writes where a JSON syntax error is as Jackson does:
@@ -559,6 +605,10 @@ func (p *parser) checkJSONata(so map[string]any, loc string) {
 			for _, k := range keys {
 				walk(t[k], at+"/"+k)
 			}
+		case *jsonobj.Object:
+			for k, e := range t.All() {
+				walk(e, at+"/"+k)
+			}
 		case []any:
 			for i, e := range t {
 				walk(e, fmt.Sprintf("%s[%d]", at, i))
@@ -804,8 +854,8 @@ func validPath(s string) bool {
 // checkTemplate checks that every ".$" key of a payload template holds a string.
 func (p *parser) checkTemplate(v any, loc string) {
 	switch x := v.(type) {
-	case map[string]any:
-		for k, e := range x {
+	case *jsonobj.Object:
+		for k, e := range x.All() {
 			if strings.HasSuffix(k, ".$") {
 				s, ok := e.(string)
 				if !ok {
@@ -831,12 +881,12 @@ func (p *parser) checkTemplate(v any, loc string) {
 // checkAssign checks an Assign field: an object whose keys name variables (a ".$" suffix
 // marks a path or intrinsic function in JSONPath states).
 func (p *parser) checkAssign(v any, loc, lang string) {
-	obj, ok := v.(map[string]any)
+	obj, ok := v.(*jsonobj.Object)
 	if !ok {
 		p.schemaf(loc, "The value for the field 'Assign' must be an OBJECT")
 		return
 	}
-	for k := range obj {
+	for k := range obj.All() {
 		name := k
 		if lang == JSONPath {
 			name = strings.TrimSuffix(k, ".$")

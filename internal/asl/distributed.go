@@ -1,6 +1,10 @@
 package asl
 
-import "regexp"
+import (
+	"regexp"
+
+	"github.com/kiri-run/kiri/internal/jsonobj"
+)
 
 // Validation of a Distributed Map's fields (ItemReader, ItemBatcher, ResultWriter, Label) as
 // CreateStateMachine checks them; maprun.go runs the state.
@@ -203,10 +207,10 @@ func (p *parser) parseResultWriter(s *state, v any, loc string) map[string]any {
 	t, ok := w[params]
 	if !ok {
 		p.schemaf(loc, "These fields are required: [%s]", params)
-	} else if o, isObj := t.(map[string]any); isObj && !s.isJSONata() {
+	} else if o, isObj := t.(*jsonobj.Object); isObj && !s.isJSONata() {
 		p.checkTemplate(t, loc+"/"+params)
-		_, b := o["Bucket"]
-		_, bp := o["Bucket.$"]
+		_, b := o.Get("Bucket")
+		_, bp := o.Get("Bucket.$")
 		if !b && !bp {
 			p.schemaf(loc+"/"+params, "These fields are required: [Bucket]")
 		}

@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"time"
+
+	"github.com/kiri-run/kiri/internal/jsonobj"
 )
 
 // matchesError reports whether an ErrorEquals list covers the error name, with the wildcards
@@ -71,13 +73,13 @@ func (x *exec) retry(f *Frame, s *state, e *stateError) bool {
 }
 
 // errorOutput is what a catcher passes on: {"Error": ..., "Cause": ...}.
-func errorOutput(e *stateError) map[string]any {
-	out := map[string]any{}
+func errorOutput(e *stateError) *jsonobj.Object {
+	out := jsonobj.New(2)
 	if !e.noName {
-		out["Error"] = e.name
+		out.Set("Error", e.name)
 	}
 	if !e.noCause {
-		out["Cause"] = e.cause
+		out.Set("Cause", e.cause)
 	}
 	return out
 }

@@ -6,6 +6,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/kiri-run/kiri/internal/jsonobj"
 )
 
 // runFanOut starts a Parallel state's branches or a Map state's iterations.
@@ -131,7 +133,7 @@ func jsonTypeName(v any) string {
 		return "string"
 	case []any:
 		return "array"
-	case map[string]any:
+	case *jsonobj.Object, map[string]any:
 		return "object"
 	case json.Number, float64, int:
 		return "number"

@@ -10,15 +10,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash"
-	"maps"
 	"math"
 	"math/rand/v2"
 	"reflect"
-	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/kiri-run/kiri/internal/jsonobj"
 	"github.com/kiri-run/kiri/internal/uuid"
 )
 
@@ -506,8 +505,8 @@ func callIntrinsic(name string, args []any) (any, error) {
 		if err := argCount(name, args, 3, 3); err != nil {
 			return nil, err
 		}
-		a, ok := args[0].(map[string]any)
-		b, ok2 := args[1].(map[string]any)
+		a, ok := args[0].(*jsonobj.Object)
+		b, ok2 := args[1].(*jsonobj.Object)
 		if !ok || !ok2 {
 			return nil, fmt.Errorf("The function '%s' expects its first two arguments to be JSON objects", name)
 		}
@@ -518,12 +517,12 @@ func callIntrinsic(name string, args []any) (any, error) {
 		if deep {
 			return nil, fmt.Errorf("The function '%s' supports only shallow merges: its third argument must be false", name)
 		}
-		out := make(map[string]any, len(a)+len(b))
-		for k, v := range a {
-			out[k] = v
+		out := jsonobj.New(a.Len() + b.Len())
+		for k, v := range a.All() {
+			out.Set(k, v)
 		}
-		for k, v := range b {
-			out[k] = v
+		for k, v := range b.All() {
+			out.Set(k, v)
 		}
 		return out, nil
 	case "States.MathRandom":
@@ -663,13 +662,14 @@ func javaText(v any) string {
 		return x
 	case nil:
 		return "null"
-	case map[string]any:
-		keys := slices.Sorted(maps.Keys(x))
-		parts := make([]string, len(keys))
-		for i, k := range keys {
-			parts[i] = k + "=" + javaText(x[k])
+	case *jsonobj.Object:
+		parts := make([]string, 0, x.Len())
+		for k, e := range x.All() {
+			parts = append(parts, k+"="+javaText(e))
 		}
 		return "{" + strings.Join(parts, ", ") + "}"
+	case map[string]any:
+		return javaText(jsonobj.FromMap(x))
 	case []any:
 		parts := make([]string, len(x))
 		for i, e := range x {
@@ -682,6 +682,13 @@ func javaText(v any) string {
 
 // jsonEqual compares decoded JSON values, numbers by value.
 func jsonEqual(a, b any) bool {
+	// the context object's members are maps
+	if m, ok := a.(map[string]any); ok {
+		a = jsonobj.FromMap(m)
+	}
+	if m, ok := b.(map[string]any); ok {
+		b = jsonobj.FromMap(m)
+	}
 	na, ok := numberValue(a)
 	nb, ok2 := numberValue(b)
 	if ok && ok2 {
@@ -699,13 +706,13 @@ func jsonEqual(a, b any) bool {
 			}
 		}
 		return true
-	case map[string]any:
-		y, ok := b.(map[string]any)
-		if !ok || len(x) != len(y) {
+	case *jsonobj.Object:
+		y, ok := b.(*jsonobj.Object)
+		if !ok || x.Len() != y.Len() {
 			return false
 		}
-		for k, v := range x {
-			w, ok := y[k]
+		for k, v := range x.All() {
+			w, ok := y.Get(k)
 			if !ok || !jsonEqual(v, w) {
 				return false
 			}

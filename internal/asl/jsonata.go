@@ -3,6 +3,8 @@ package asl
 import (
 	"fmt"
 	"strings"
+
+	"github.com/kiri-run/kiri/internal/jsonobj"
 )
 
 // jsonataBody strips the {% %} delimiters of a JSONata field.
@@ -25,7 +27,9 @@ func (x *exec) jsonataAssignOutput(states map[string]any, assign any, hasAssign 
 		if err != nil {
 			return nil, nil, err
 		}
-		assigned, _ = a.(map[string]any)
+		if o, ok := a.(*jsonobj.Object); ok {
+			assigned = o.Map()
+		}
 	}
 	out = dflt
 	if hasOutput {
@@ -45,6 +49,16 @@ func (x *exec) jsonataValue(v any, field string, states map[string]any) (any, er
 			return t, nil
 		}
 		return x.jsonataEval(jsonataBody(t), field, states)
+	case *jsonobj.Object:
+		out := jsonobj.New(t.Len())
+		for k, e := range t.All() {
+			r, err := x.jsonataValue(e, field+"/"+k, states)
+			if err != nil {
+				return nil, err
+			}
+			out.Set(k, r)
+		}
+		return out, nil
 	case map[string]any:
 		out := make(map[string]any, len(t))
 		for k, e := range t {

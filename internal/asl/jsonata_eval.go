@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/kiri-run/kiri/internal/jsonata"
+	"github.com/kiri-run/kiri/internal/jsonobj"
 	"github.com/kiri-run/kiri/internal/uuid"
 )
 
@@ -73,9 +74,9 @@ func jsNumbers(v any) any {
 		for i, e := range t {
 			t[i] = jsNumbers(e)
 		}
-	case map[string]any:
-		for k, e := range t {
-			t[k] = jsNumbers(e)
+	case *jsonobj.Object:
+		for k, e := range t.All() {
+			t.Set(k, jsNumbers(e))
 		}
 	}
 	return v
@@ -93,8 +94,8 @@ func isJSONValue(v any) bool {
 			}
 		}
 		return true
-	case map[string]any:
-		for _, e := range t {
+	case *jsonobj.Object:
+		for _, e := range t.All() {
 			if !isJSONValue(e) {
 				return false
 			}

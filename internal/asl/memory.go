@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/kiri-run/kiri/internal/jsonobj"
 )
 
 // Memory is the in-memory driver: it steps a run, performs its effects and repeats until the
@@ -203,7 +205,10 @@ func (d *Memory) mapRunInMemory(ctx context.Context, m *Machine, e MapRunEffect)
 		status, output, errName, errCause := r.Status()
 		if status != StatusSucceeded {
 			failed++
-			results[i] = map[string]any{"Error": errName, "Cause": errCause}
+			eo := jsonobj.New(2)
+			eo.Set("Error", errName)
+			eo.Set("Cause", errCause)
+			results[i] = eo
 			continue
 		}
 		results[i] = decode(output)

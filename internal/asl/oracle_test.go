@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kiri-run/kiri/internal/jsonobj"
 )
 
 // oracleFile holds executions recorded from AWS (see its README).
@@ -137,7 +139,7 @@ func runOracleCase(c oracleCase, whole map[string]bool) (why string) {
 	}
 	w := &wildcardMatcher{whole: whole, tokens: c.Wildcards, bound: map[string]string{}}
 	if status == StatusSucceeded {
-		if !w.match(decode(c.Expect.Output), decode(output)) {
+		if !w.match(jsonobj.Plain(decode(c.Expect.Output)), jsonobj.Plain(decode(output))) {
 			return fmt.Sprintf("output %s, want %s", output, c.Expect.Output)
 		}
 	} else {

@@ -1,13 +1,13 @@
 package asl
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 
+	"github.com/kiri-run/kiri/internal/jsonobj"
 	"github.com/kiri-run/kiri/internal/jsonpath"
 )
 
@@ -43,15 +43,8 @@ const (
 // maxPayload is the largest state input or output AWS accepts, in bytes.
 const maxPayload = 256 * 1024
 
-func encode(v any) []byte {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return []byte("null")
-	}
-	return bytes.TrimRight(buf.Bytes(), "\n")
-}
+// encode writes a data value as JSON, objects in their key order.
+func encode(v any) []byte { return jsonobj.Marshal(v) }
 
 func encodeString(v any) string { return string(encode(v)) }
 
@@ -62,25 +55,6 @@ func decode(b []byte) any {
 	v, err := decodeJSON(b)
 	if err != nil {
 		return nil
-	}
-	return v
-}
-
-// clone deep-copies a decoded JSON value so a change to the copy never reaches the original.
-func clone(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		m := make(map[string]any, len(x))
-		for k, e := range x {
-			m[k] = clone(e)
-		}
-		return m
-	case []any:
-		a := make([]any, len(x))
-		for i, e := range x {
-			a[i] = clone(e)
-		}
-		return a
 	}
 	return v
 }
@@ -188,7 +162,7 @@ func (x *exec) applyPathField(op optPath, field string, input any) (any, error) 
 		return input, nil
 	}
 	if op.null {
-		return map[string]any{}, nil
+		return jsonobj.New(0), nil
 	}
 	v, err := x.evalPath(op.text, input)
 	if err != nil {
@@ -205,8 +179,11 @@ func (x *exec) invalidPath(path string, input any) error {
 	if keys, ok := simplePathKeys(path); ok && !strings.HasPrefix(path, "$$") {
 		doc := input
 		for i, k := range keys {
-			obj, isObj := doc.(map[string]any)
-			next, found := obj[k]
+			obj, isObj := doc.(*jsonobj.Object)
+			if !isObj {
+				obj = &jsonobj.Object{}
+			}
+			next, found := obj.Get(k)
 			if isObj && found {
 				doc = next
 				continue
@@ -228,23 +205,23 @@ func (x *exec) invalidPath(path string, input any) error {
 // template evaluates a JSONPath-mode payload template (Parameters, ResultSelector, ItemSelector).
 func (x *exec) template(t any, input any) (any, error) {
 	switch v := t.(type) {
-	case map[string]any:
-		out := make(map[string]any, len(v))
-		for k, e := range v {
+	case *jsonobj.Object:
+		out := jsonobj.New(v.Len())
+		for k, e := range v.All() {
 			if strings.HasSuffix(k, ".$") {
 				expr, _ := e.(string)
 				r, err := x.dynamic(expr, k, input)
 				if err != nil {
 					return nil, err
 				}
-				out[strings.TrimSuffix(k, ".$")] = r
+				out.Set(strings.TrimSuffix(k, ".$"), r)
 				continue
 			}
 			r, err := x.template(e, input)
 			if err != nil {
 				return nil, err
 			}
-			out[k] = r
+			out.Set(k, r)
 		}
 		return out, nil
 	case []any:
@@ -296,27 +273,33 @@ func (x *exec) applyResultPath(op optPath, input, result any) (any, error) {
 	if !ok {
 		return nil, x.runtime(fmt.Sprintf("Invalid path '%s'", op.text))
 	}
-	root := clone(input)
 	if len(keys) == 0 {
 		return result, nil
 	}
-	obj, ok := root.(map[string]any)
+	root := jsonobj.Clone(input)
+	obj, ok := root.(*jsonobj.Object)
 	if !ok {
 		return nil, x.runtime(fmt.Sprintf("Unable to apply ResultPath '%s' to the input: the input is not a JSON object", op.text))
 	}
 	for i, k := range keys {
 		if i == len(keys)-1 {
-			obj[k] = result
+			obj.Set(k, result)
 			break
 		}
-		next, ok := obj[k].(map[string]any)
+		next, ok := get(obj, k).(*jsonobj.Object)
 		if !ok {
-			next = map[string]any{}
-			obj[k] = next
+			next = jsonobj.New(1)
+			obj.Set(k, next)
 		}
 		obj = next
 	}
 	return root, nil
+}
+
+// get is o's value under key, nil when there is none.
+func get(o *jsonobj.Object, key string) any {
+	v, _ := o.Get(key)
+	return v
 }
 
 // simplePathKeys splits a reference path of names ($.a.b or $['a']) into its keys.

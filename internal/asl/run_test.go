@@ -191,7 +191,7 @@ func TestTaskRetryThenCatch(t *testing.T) {
 		t.Fatalf("task ran %d times, want 3", calls)
 	}
 	status, out, _, _ := r.Status()
-	if status != StatusSucceeded || string(out) != `{"err":{"Cause":"it broke","Error":"Boom"},"n":1}` {
+	if status != StatusSucceeded || string(out) != `{"n":1,"err":{"Error":"Boom","Cause":"it broke"}}` {
 		t.Fatalf("status %s output %s", status, out)
 	}
 	want := []string{"ExecutionStarted", "TaskStateEntered",
@@ -342,7 +342,7 @@ func TestVariablesAreScopedToMapIterations(t *testing.T) {
 			"I":{"Type":"Pass","Assign":{"inner.$":"$"},"Parameters":{"o.$":"$outer","i.$":"$"},"End":true}}}},
 		"B":{"Type":"Pass","Parameters":{"outer.$":"$outer","items.$":"$"},"End":true}}}`, `[1,2]`, nil)
 	status, out, name, cause := r.Status()
-	if status != StatusSucceeded || string(out) != `{"items":[{"i":1,"o":"o"},{"i":2,"o":"o"}],"outer":"o"}` {
+	if status != StatusSucceeded || string(out) != `{"outer":"o","items":[{"o":"o","i":1},{"o":"o","i":2}]}` {
 		t.Fatalf("status %s output %s %s %s", status, out, name, cause)
 	}
 	r, _ = execute(t, `{"StartAt":"M","States":{
@@ -638,7 +638,7 @@ func TestATooLargeTaskResultIsACatchableTaskFailure(t *testing.T) {
 	if got := types(events); !slices.Equal(got, want) {
 		t.Fatalf("events %v", got)
 	}
-	if _, out, _, _ := r.Status(); string(out) != `{"Cause":"The state/task 'lambda' returned a result with a size exceeding the maximum number of bytes service limit.","Error":"States.DataLimitExceeded"}` {
+	if _, out, _, _ := r.Status(); string(out) != `{"Error":"States.DataLimitExceeded","Cause":"The state/task 'lambda' returned a result with a size exceeding the maximum number of bytes service limit."}` {
 		t.Fatalf("output %s", out)
 	}
 }
@@ -693,7 +693,7 @@ func TestTheInputIsRecordedAsGiven(t *testing.T) {
 	if got := events[1].StateEnteredEventDetails.Input; got != input {
 		t.Errorf("PassStateEntered input %q", got)
 	}
-	if got := events[2].StateExitedEventDetails.Output; got != `{"a":[2],"b":1}` {
+	if got := events[2].StateExitedEventDetails.Output; got != `{"b":1,"a":[2]}` {
 		t.Errorf("PassStateExited output %q", got)
 	}
 }
@@ -733,7 +733,7 @@ func TestPassStatesThatPassInputOnWriteItAsOtherStatesDo(t *testing.T) {
 			exited = append(exited, d.Output)
 		}
 	}
-	const canonical = `{"a":[1,2.50],"b":1}`
+	const canonical = `{"b":1,"a":[1,2.50]}`
 	if _, out, _, _ := r.Status(); string(out) != canonical {
 		t.Errorf("output %s", out)
 	}

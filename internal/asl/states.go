@@ -6,6 +6,8 @@ import (
 	"math"
 	"strings"
 	"time"
+
+	"github.com/kiri-run/kiri/internal/jsonobj"
 )
 
 // lookupVar finds a workflow variable in the current frame or an enclosing one.
@@ -92,8 +94,10 @@ func (x *exec) assignJSONPath(s *state, assign any, value any) (map[string]any, 
 	if err != nil {
 		return nil, err
 	}
-	m, _ := v.(map[string]any)
-	return m, nil
+	if o, ok := v.(*jsonobj.Object); ok {
+		return o.Map(), nil
+	}
+	return nil, nil
 }
 
 // finish ends a Pass, Task, Map or Parallel state with its result: ResultSelector, Assign,
@@ -155,7 +159,7 @@ func (x *exec) runPass(f *Frame, s *state) error {
 	if s.hasResult {
 		// the input plays no part: TestState shows neither the input path's nor the
 		// parameters' data
-		return x.finish(f, s, raw, clone(s.result), false)
+		return x.finish(f, s, raw, jsonobj.Clone(s.result), false)
 	}
 	x.inspected(afterInputPath, eff)
 	result := eff

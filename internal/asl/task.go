@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/kiri-run/kiri/internal/jsonobj"
 	"github.com/kiri-run/kiri/internal/uuid"
 )
 
@@ -109,8 +110,8 @@ func (x *exec) runTask(f *Frame, s *state) error {
 	eff := TaskEffect{ID: id, State: s.name, Resource: s.resource, Parameters: f.Effective, TimeoutSeconds: int(timeout), HeartbeatSeconds: int(heartbeat), TaskToken: f.Token}
 	if creds != nil {
 		eff.Credentials = encode(creds)
-		if m, ok := creds.(map[string]any); ok {
-			if role, ok := m["RoleArn"].(string); ok {
+		if m, ok := creds.(*jsonobj.Object); ok {
+			if role, ok := get(m, "RoleArn").(string); ok {
 				d.TaskCredentials = &TaskCredentials{RoleArn: role}
 			}
 		}

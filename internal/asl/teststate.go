@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/kiri-run/kiri/internal/jsonobj"
 )
 
 // TestState statuses, as the TestState API reports them.
@@ -38,24 +40,29 @@ func ParseStateTest(definition []byte, stateName string) (*StateTest, error) {
 		return &StateTest{m: m, name: stateName}, nil
 	}
 	v, err := decodeJSON(definition)
-	st, ok := v.(map[string]any)
+	st, ok := v.(*jsonobj.Object)
 	if err != nil || !ok {
 		return nil, &ValidationError{Diagnostics: []Diagnostic{{Severity: "ERROR", Code: "INVALID_JSON_DESCRIPTION", Message: "The state definition must be a JSON object"}}}
 	}
 	const name = "TestState"
-	states := map[string]any{name: st}
+	tree := definitionTree(st, false).(map[string]any)
+	states := jsonobj.New(1)
+	states.Set(name, st)
 	// the states it may go to are stand-ins: only the name of the next state is reported
-	for _, t := range stateTargets(st) {
+	for _, t := range stateTargets(tree) {
 		if t != name {
-			states[t] = map[string]any{"Type": "Succeed"}
+			succeed := jsonobj.New(1)
+			succeed.Set("Type", "Succeed")
+			states.Set(t, succeed)
 		}
 	}
-	top := map[string]any{"StartAt": name, "States": states}
-	if q, ok := st["QueryLanguage"]; ok {
-		top["QueryLanguage"] = q
+	top := jsonobj.New(3)
+	top.Set("StartAt", name)
+	top.Set("States", states)
+	if q, ok := tree["QueryLanguage"]; ok {
+		top.Set("QueryLanguage", q)
 	}
-	b, _ := json.Marshal(top)
-	m, err := Parse(b)
+	m, err := Parse(encode(top))
 	if err != nil {
 		return nil, err
 	}
@@ -214,22 +221,22 @@ func (t *StateTest) Run(in StateTestInput, task func(TaskEffect) (output []byte,
 	now := in.Now
 	r.Root.State = t.name
 	if variables := in.Variables; len(variables) > 0 {
-		vars, ok := decode(variables).(map[string]any)
+		vars, ok := decode(variables).(*jsonobj.Object)
 		if !ok {
 			return nil, fmt.Errorf("asl: the variables must be a JSON object")
 		}
 		r.Root.Vars = map[string]json.RawMessage{}
-		for k, v := range vars {
+		for k, v := range vars.All() {
 			r.Root.Vars[k] = encode(v)
 		}
 	}
 	p := &probe{retries: in.RetrierRetryCount, mock: in.Mock}
 	if len(in.ContextObject) > 0 {
-		c, ok := decode(in.ContextObject).(map[string]any)
+		c, ok := decode(in.ContextObject).(*jsonobj.Object)
 		if !ok {
 			return nil, fmt.Errorf("asl: the context must be a JSON object")
 		}
-		p.context = c
+		p.context = jsonobj.Plain(c).(map[string]any)
 	}
 	p.insp.Input = string(r.Input)
 	for i := 0; i < 1000 && r.Root.Step != stepDone && r.Root.Step != stepFailed; i++ {

@@ -77,7 +77,7 @@ func TestStateTestReportsRetriesAndCatches(t *testing.T) {
 		"Catch":[{"ErrorEquals":["Other"],"Next":"A"},{"ErrorEquals":["States.ALL"],"Next":"Handler","ResultPath":"$.e"}]}`
 	res = runStateTest(t, def, "", `{"a":1}`, "", fail)
 	if res.Status != TestCaughtError || res.NextState != "Handler" || *res.Inspection.ErrorDetails.CatchIndex != 1 || res.Error != "Oops" ||
-		string(res.Output) != `{"a":1,"e":{"Cause":"bad","Error":"Oops"}}` {
+		string(res.Output) != `{"a":1,"e":{"Error":"Oops","Cause":"bad"}}` {
 		t.Fatalf("caught: %+v", res)
 	}
 	st, _ := ParseStateTest([]byte(`{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","End":true,
@@ -165,7 +165,7 @@ func TestStateTestContextOverlaysTheContextObject(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `{"id":"` + testContext().ExecutionArn + `","n":"given","x":3}`
+	want := `{"n":"given","id":"` + testContext().ExecutionArn + `","x":3}`
 	if string(res.Output) != want {
 		t.Errorf("output %s, want %s", res.Output, want)
 	}

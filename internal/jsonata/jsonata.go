@@ -2,11 +2,11 @@
 // evaluates it against JSON values, as jsonata-js does (the reference).
 //
 // Values in and out are nil (JSON null), bool, float64 (json.Number is
-// accepted on input), string, []any and map[string]any; a function in a result
-// is a Function (Marshal writes it as ""). Undefined, JSONata's
-// absence of a value, is reported by Evaluate's defined result. Object keys
-// keep the order an expression gives them inside the engine; a map given as
-// input is read in sorted key order.
+// accepted on input), string, []any and *jsonobj.Object (map[string]any is
+// accepted on input); a function in a result is a Function (Marshal writes it
+// as ""). Undefined, JSONata's absence of a value, is reported by Evaluate's
+// defined result. Object keys keep their order: the input's, and the order an
+// expression gives them; a map given as input is read in sorted key order.
 //
 // Errors carry jsonata-js's codes and messages. Three are this engine's own:
 // S0303 (a regular expression that Go's RE2 cannot run: look-around,

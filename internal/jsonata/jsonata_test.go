@@ -5,6 +5,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/kiri-run/kiri/internal/jsonobj"
 )
 
 const testInput = `{
@@ -23,8 +25,8 @@ const testInput = `{
 }`
 
 func mustInput(t testing.TB) any {
-	var v any
-	if err := json.Unmarshal([]byte(testInput), &v); err != nil {
+	v, err := jsonobj.Decode([]byte(testInput))
+	if err != nil {
 		t.Fatal(err)
 	}
 	return v
@@ -42,7 +44,7 @@ func TestEvaluate(t *testing.T) {
 		{"keep array", `Account.Order[0].OrderID[]`, `["order103"]`},
 		{"negative index", `Account.Order.Product[-1].Name`, `["Trilby hat","Cloak"]`},
 		{"predicate", `Account.Order.Product[Price > 30].Name`, `["Bowler Hat","Bowler Hat","Cloak"]`},
-		{"wildcard flattens", `states.input.*`, `[true,1,2,3,3,"kiri",null]`},
+		{"wildcard flattens", `states.input.*`, `[3,1,2,3,"kiri",true,null]`},
 		{"descendants", `$count(**.Price)`, `4`},
 		{"arithmetic", `1 + 2 * 3 - 4 / 2 % 3`, `5`},
 		{"unary minus", `-states.input.n`, `-3`},
@@ -137,8 +139,7 @@ func TestEvaluate(t *testing.T) {
 				return
 			}
 			b, _ := Marshal(got)
-			var w any
-			json.Unmarshal([]byte(c.want), &w)
+			w, _ := jsonobj.Decode([]byte(c.want))
 			wb, _ := Marshal(w)
 			if !defined || string(b) != string(wb) {
 				t.Fatalf("Evaluate(%q) = %s (defined %v), want %s", c.expr, b, defined, wb)
@@ -206,7 +207,7 @@ func TestVariablesAndFuncs(t *testing.T) {
 		t.Fatalf("got %v %v", err, defined)
 	}
 	b, _ := Marshal(got)
-	if want := `{"n":5,"sum":[[1,2],[3]],"v":"x"}`; string(b) != want {
+	if want := `{"sum":[[1,2],[3]],"v":"x","n":5}`; string(b) != want {
 		t.Fatalf("got %s, want %s", b, want)
 	}
 	// A Func's error surfaces as D3137 with its text.
@@ -245,7 +246,7 @@ func TestExprIsSafeForConcurrentUse(t *testing.T) {
 		t.Fatal(err)
 	}
 	wb, _ := Marshal(want)
-	if w := `[{"i":1,"id":"order104","total":245.79000000000002},{"i":0,"id":"order103","total":90.57000000000001}]`; string(wb) != w {
+	if w := `[{"id":"order104","i":1,"total":245.79000000000002},{"id":"order103","i":0,"total":90.57000000000001}]`; string(wb) != w {
 		t.Fatalf("Evaluate = %s, want %s", wb, w)
 	}
 	done := make(chan string)
@@ -284,8 +285,10 @@ func TestFunctionResultsAreFunctions(t *testing.T) {
 		}
 		switch r := v.(type) {
 		case Function:
-		case map[string]any:
-			if _, ok := r["f"].(Function); !ok {
+		case *jsonobj.Object:
+			if f, _ := r.Get("f"); f == nil {
+				t.Errorf("%s: %#v", expr, v)
+			} else if _, ok := f.(Function); !ok {
 				t.Errorf("%s: %#v", expr, v)
 			}
 		case []any:
@@ -316,4 +319,36 @@ func mustCompile(t *testing.T, expr string) *Expr {
 		t.Fatal(err)
 	}
 	return e
+}
+
+func TestOrderedObjectsFlowThrough(t *testing.T) {
+	t.Parallel()
+	in, err := jsonobj.Decode([]byte(`{"z":1,"a":{"y":2,"b":3}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for expr, want := range map[string]string{
+		`$`:                             `{"z":1,"a":{"y":2,"b":3}}`,
+		`{"q": a, "c": z}`:              `{"q":{"y":2,"b":3},"c":1}`,
+		`$merge([$, {"a": 0, "n": 1}])`: `{"z":1,"a":0,"n":1}`,
+		`$v`:                            `{"z":1,"a":{"y":2,"b":3}}`,
+	} {
+		e, err := Compile(expr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, _, err := e.Evaluate(in, map[string]any{"v": in})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := v.(*jsonobj.Object); !ok {
+			t.Errorf("%s: %T is no *jsonobj.Object", expr, v)
+		}
+		if got := string(jsonobj.Marshal(v)); got != want {
+			t.Errorf("%s: got %s, want %s", expr, got, want)
+		}
+		if b, _ := Marshal(v); string(b) != want {
+			t.Errorf("%s: Marshal gives %s, want %s", expr, b, want)
+		}
+	}
 }

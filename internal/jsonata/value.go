@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/kiri-run/kiri/internal/jsonobj"
 )
 
 // null is JSON null inside the engine; Go nil is JSONata's undefined.
@@ -116,6 +118,13 @@ func fromGo(v any) any {
 			a.items[i] = fromGo(x)
 		}
 		return a
+	case *jsonobj.Object:
+		o := newObject(v.Len())
+		for k, x := range v.All() {
+			o.keys = append(o.keys, k)
+			o.vals[k] = fromGo(x)
+		}
+		return o
 	case map[string]any:
 		keys := make([]string, 0, len(v))
 		for k := range v {
@@ -165,9 +174,11 @@ func toGo(v any) any {
 	case null:
 		return nil
 	case *object:
-		m := make(map[string]any, len(v.keys))
+		m := jsonobj.New(len(v.keys))
 		for _, k := range v.keys {
-			m[k] = toGo(v.vals[k])
+			if x := v.vals[k]; x != nil {
+				m.Set(k, toGo(x))
+			}
 		}
 		return m
 	case *array:
@@ -262,7 +273,7 @@ func deepEqual(a, b any) bool {
 
 // Marshal encodes v as JSON the way JavaScript's JSON.stringify does:
 // numbers in their shortest form (1, 1.5, 1e+21), keys in the order given
-// (map keys sorted).
+// (*jsonobj.Object keys in their order, map keys sorted).
 func Marshal(v any) ([]byte, error) {
 	var sb strings.Builder
 	writeJSON(&sb, fromGo(v), "", "")

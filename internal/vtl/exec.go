@@ -530,8 +530,8 @@ func iterate(v any) ([]any, bool) {
 		return items, true
 	case *Map:
 		items := make([]any, 0, x.Len())
-		for _, e := range x.entries {
-			items = append(items, e.value)
+		for _, v := range x.All() {
+			items = append(items, v)
 		}
 		return items, true
 	case map[string]any:

@@ -36,13 +36,15 @@ func writeJSON(b *strings.Builder, v any, depth int) {
 		b.WriteString(string(x))
 	case *Map:
 		b.WriteByte('{')
-		for i, en := range x.entries {
+		i := 0
+		for k, v := range x.All() {
 			if i > 0 {
 				b.WriteByte(',')
 			}
-			writeJSONString(b, en.key)
+			i++
+			writeJSONString(b, k)
 			b.WriteByte(':')
-			writeJSON(b, en.value, depth+1)
+			writeJSON(b, v, depth+1)
 		}
 		b.WriteByte('}')
 	case *List:

@@ -1,16 +1,12 @@
 package vtl
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
-	"fmt"
+	"github.com/kiri-run/kiri/internal/jsonobj"
 	"math"
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf16"
-	"unicode/utf8"
 )
 
 // Object is a value whose properties and methods are implemented outside the package,
@@ -21,112 +17,12 @@ type Object interface {
 	Call(method string, args []any) (any, error)
 }
 
-// Map is an insertion-ordered map of string keys, as Java's LinkedHashMap that
-// Velocity map literals and JSON objects become. The zero value is empty and usable.
-type Map struct {
-	entries []mapEntry
-	index   map[string]int // position of each key, once the map outgrows a linear scan
-}
-
-type mapEntry struct {
-	key   string
-	value any
-}
-
-const smallMap = 8
+// Map is an insertion-ordered map of string keys, as Java's LinkedHashMap that Velocity
+// map literals and JSON objects become. The zero value is empty and usable.
+type Map = jsonobj.Object
 
 // NewMap returns an empty Map.
 func NewMap() *Map { return &Map{} }
-
-func (m *Map) find(key string) int {
-	if m.index != nil {
-		if i, ok := m.index[key]; ok {
-			return i
-		}
-		return -1
-	}
-	for i := range m.entries {
-		if m.entries[i].key == key {
-			return i
-		}
-	}
-	return -1
-}
-
-// Get returns the value stored under key.
-func (m *Map) Get(key string) (any, bool) {
-	if i := m.find(key); i >= 0 {
-		return m.entries[i].value, true
-	}
-	return nil, false
-}
-
-// Set stores value under key, keeping the key's first insertion position.
-func (m *Map) Set(key string, value any) {
-	if i := m.find(key); i >= 0 {
-		m.entries[i].value = value
-		return
-	}
-	m.entries = append(m.entries, mapEntry{key, value})
-	switch {
-	case m.index != nil:
-		m.index[key] = len(m.entries) - 1
-	case len(m.entries) > smallMap:
-		m.reindex()
-	}
-}
-
-func (m *Map) reindex() {
-	m.index = make(map[string]int, len(m.entries))
-	for i, e := range m.entries {
-		m.index[e.key] = i
-	}
-}
-
-// Delete removes key.
-func (m *Map) Delete(key string) {
-	i := m.find(key)
-	if i < 0 {
-		return
-	}
-	m.entries = append(m.entries[:i:i], m.entries[i+1:]...)
-	if m.index != nil {
-		m.reindex()
-	}
-}
-
-// Keys returns the keys in insertion order.
-func (m *Map) Keys() []string {
-	keys := make([]string, len(m.entries))
-	for i, e := range m.entries {
-		keys[i] = e.key
-	}
-	return keys
-}
-
-// Len returns the number of entries.
-func (m *Map) Len() int { return len(m.entries) }
-
-// MarshalJSON encodes the map as a JSON object in key order.
-func (m *Map) MarshalJSON() ([]byte, error) {
-	var b strings.Builder
-	b.WriteByte('{')
-	for i, e := range m.entries {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		kb, _ := json.Marshal(e.key)
-		b.Write(kb)
-		b.WriteByte(':')
-		vb, err := json.Marshal(e.value)
-		if err != nil {
-			return nil, err
-		}
-		b.Write(vb)
-	}
-	b.WriteByte('}')
-	return []byte(b.String()), nil
-}
 
 // List is a growable list, as Java's ArrayList that Velocity list literals and JSON
 // arrays become; methods such as add change it in place.
@@ -154,278 +50,7 @@ func (l *List) MarshalJSON() ([]byte, error) {
 // DecodeJSON decodes one JSON document into *Map, *List, string, json.Number, bool
 // and nil, keeping object key order and the text of numbers.
 func DecodeJSON(data []byte) (any, error) {
-	d := &jsonDecoder{data: data}
-	d.space()
-	v, err := d.value(0)
-	if err != nil {
-		return nil, err
-	}
-	d.space()
-	if d.pos != len(d.data) {
-		return nil, d.fail("after top-level value")
-	}
-	return v, nil
-}
-
-const maxJSONDepth = 1000
-
-// jsonDecoder is a small JSON parser: encoding/json cannot keep key order without its
-// slower token API.
-type jsonDecoder struct {
-	data []byte
-	pos  int
-}
-
-func (d *jsonDecoder) fail(context string) error {
-	if d.pos >= len(d.data) {
-		return fmt.Errorf("unexpected end of JSON input")
-	}
-	return fmt.Errorf("invalid character %q %s at offset %d", d.data[d.pos], context, d.pos)
-}
-
-func (d *jsonDecoder) space() {
-	for d.pos < len(d.data) {
-		switch d.data[d.pos] {
-		case ' ', '\t', '\n', '\r':
-			d.pos++
-		default:
-			return
-		}
-	}
-}
-
-func (d *jsonDecoder) literal(word string, v any) (any, error) {
-	if !bytes.HasPrefix(d.data[d.pos:], []byte(word)) {
-		return nil, d.fail("looking for beginning of value")
-	}
-	d.pos += len(word)
-	return v, nil
-}
-
-func (d *jsonDecoder) value(depth int) (any, error) {
-	if depth > maxJSONDepth {
-		return nil, errors.New("JSON nested too deeply")
-	}
-	if d.pos >= len(d.data) {
-		return nil, d.fail("")
-	}
-	switch c := d.data[d.pos]; {
-	case c == '{':
-		return d.object(depth)
-	case c == '[':
-		return d.array(depth)
-	case c == '"':
-		return d.string()
-	case c == 't':
-		return d.literal("true", true)
-	case c == 'f':
-		return d.literal("false", false)
-	case c == 'n':
-		return d.literal("null", nil)
-	case c == '-' || c >= '0' && c <= '9':
-		return d.number()
-	}
-	return nil, d.fail("looking for beginning of value")
-}
-
-func (d *jsonDecoder) object(depth int) (any, error) {
-	d.pos++
-	m := NewMap()
-	d.space()
-	if d.pos < len(d.data) && d.data[d.pos] == '}' {
-		d.pos++
-		return m, nil
-	}
-	for {
-		d.space()
-		if d.pos >= len(d.data) || d.data[d.pos] != '"' {
-			return nil, d.fail("looking for beginning of object key string")
-		}
-		k, err := d.string()
-		if err != nil {
-			return nil, err
-		}
-		d.space()
-		if d.pos >= len(d.data) || d.data[d.pos] != ':' {
-			return nil, d.fail("after object key")
-		}
-		d.pos++
-		d.space()
-		v, err := d.value(depth + 1)
-		if err != nil {
-			return nil, err
-		}
-		m.Set(k.(string), v)
-		d.space()
-		if d.pos < len(d.data) && d.data[d.pos] == ',' {
-			d.pos++
-			continue
-		}
-		if d.pos < len(d.data) && d.data[d.pos] == '}' {
-			d.pos++
-			return m, nil
-		}
-		return nil, d.fail("after object key:value pair")
-	}
-}
-
-func (d *jsonDecoder) array(depth int) (any, error) {
-	d.pos++
-	l := &List{Items: []any{}, JSON: true}
-	d.space()
-	if d.pos < len(d.data) && d.data[d.pos] == ']' {
-		d.pos++
-		return l, nil
-	}
-	for {
-		d.space()
-		v, err := d.value(depth + 1)
-		if err != nil {
-			return nil, err
-		}
-		l.Items = append(l.Items, v)
-		d.space()
-		if d.pos < len(d.data) && d.data[d.pos] == ',' {
-			d.pos++
-			continue
-		}
-		if d.pos < len(d.data) && d.data[d.pos] == ']' {
-			d.pos++
-			return l, nil
-		}
-		return nil, d.fail("after array element")
-	}
-}
-
-func (d *jsonDecoder) number() (any, error) {
-	start := d.pos
-	digits := func() int {
-		n := 0
-		for d.pos < len(d.data) && d.data[d.pos] >= '0' && d.data[d.pos] <= '9' {
-			d.pos++
-			n++
-		}
-		return n
-	}
-	if d.data[d.pos] == '-' {
-		d.pos++
-	}
-	intStart := d.pos
-	if digits() == 0 {
-		return nil, d.fail("in numeric literal")
-	}
-	if d.data[intStart] == '0' && d.pos-intStart > 1 {
-		d.pos = intStart + 1
-		return nil, d.fail("after top-level value")
-	}
-	if d.pos < len(d.data) && d.data[d.pos] == '.' {
-		d.pos++
-		if digits() == 0 {
-			return nil, d.fail("after decimal point in numeric literal")
-		}
-	}
-	if d.pos < len(d.data) && (d.data[d.pos] == 'e' || d.data[d.pos] == 'E') {
-		d.pos++
-		if d.pos < len(d.data) && (d.data[d.pos] == '+' || d.data[d.pos] == '-') {
-			d.pos++
-		}
-		if digits() == 0 {
-			return nil, d.fail("in exponent of numeric literal")
-		}
-	}
-	return json.Number(d.data[start:d.pos]), nil
-}
-
-func (d *jsonDecoder) string() (any, error) {
-	d.pos++ // "
-	start := d.pos
-	for d.pos < len(d.data) {
-		c := d.data[d.pos]
-		if c == '"' {
-			s := string(d.data[start:d.pos])
-			d.pos++
-			return validUTF8(s), nil
-		}
-		if c == '\\' || c < 0x20 {
-			break
-		}
-		d.pos++
-	}
-	// Slow path: escapes.
-	var b []byte
-	b = append(b, d.data[start:d.pos]...)
-	for d.pos < len(d.data) {
-		c := d.data[d.pos]
-		switch {
-		case c == '"':
-			d.pos++
-			return validUTF8(string(b)), nil
-		case c < 0x20:
-			return nil, d.fail("in string literal")
-		case c == '\\':
-			d.pos++
-			if d.pos >= len(d.data) {
-				return nil, d.fail("")
-			}
-			switch e := d.data[d.pos]; e {
-			case '"', '\\', '/':
-				b = append(b, e)
-			case 'b':
-				b = append(b, '\b')
-			case 'f':
-				b = append(b, '\f')
-			case 'n':
-				b = append(b, '\n')
-			case 'r':
-				b = append(b, '\r')
-			case 't':
-				b = append(b, '\t')
-			case 'u':
-				r, ok := d.hex4(d.pos + 1)
-				if !ok {
-					return nil, d.fail("in \\u hexadecimal character escape")
-				}
-				d.pos += 4
-				if utf16.IsSurrogate(r) {
-					if r2, ok := d.hex4(d.pos + 3); ok && d.data[d.pos+1] == '\\' && d.data[d.pos+2] == 'u' {
-						if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
-							r = dec
-							d.pos += 6
-						}
-					}
-				}
-				b = utf8.AppendRune(b, r)
-			default:
-				return nil, d.fail("in string escape code")
-			}
-			d.pos++
-		default:
-			b = append(b, c)
-			d.pos++
-		}
-	}
-	return nil, d.fail("")
-}
-
-// validUTF8 replaces each byte of an invalid UTF-8 sequence with U+FFFD, as
-// encoding/json does.
-func validUTF8(s string) string {
-	if utf8.ValidString(s) {
-		return s
-	}
-	var b strings.Builder
-	for _, r := range s {
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
-func (d *jsonDecoder) hex4(at int) (rune, bool) {
-	if at+4 > len(d.data) {
-		return 0, false
-	}
-	n, err := strconv.ParseUint(string(d.data[at:at+4]), 16, 32)
-	return rune(n), err == nil
+	return jsonobj.DecodeArrays(data, func(items []any) any { return &List{Items: items, JSON: true} })
 }
 
 // String renders v as Velocity writes a value: Java's toString of the value, so maps
@@ -465,13 +90,15 @@ func writeString(b *strings.Builder, v any, depth int) {
 		b.WriteString(string(x))
 	case *Map:
 		b.WriteByte('{')
-		for i, e := range x.entries {
+		i := 0
+		for k, v := range x.All() {
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			b.WriteString(e.key)
+			i++
+			b.WriteString(k)
 			b.WriteByte('=')
-			writeString(b, e.value, depth+1)
+			writeString(b, v, depth+1)
 		}
 		b.WriteByte('}')
 	case map[string]any:

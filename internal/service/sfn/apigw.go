@@ -17,6 +17,7 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 
 	"github.com/kiri-run/kiri/internal/auth"
+	"github.com/kiri-run/kiri/internal/jsonobj"
 	"github.com/kiri-run/kiri/internal/service"
 )
 
@@ -145,21 +146,21 @@ func (s *Service) signAsRole(ctx context.Context, sc scope, role string, req *ht
 // dropNulls removes the members whose value is null from a JSON body, as the integration
 // does unless AllowNullValues is true.
 func dropNulls(body []byte) []byte {
-	var v any
-	if json.Unmarshal(body, &v) != nil {
+	v, err := jsonobj.Decode(body)
+	if err != nil {
 		return body
 	}
 	var strip func(any) any
 	strip = func(v any) any {
 		switch x := v.(type) {
-		case map[string]any:
-			for k, e := range x {
-				if e == nil {
-					delete(x, k)
-				} else {
-					x[k] = strip(e)
+		case *jsonobj.Object:
+			out := jsonobj.New(x.Len())
+			for k, e := range x.All() {
+				if e != nil {
+					out.Set(k, strip(e))
 				}
 			}
+			return out
 		case []any:
 			for i, e := range x {
 				x[i] = strip(e)
@@ -167,8 +168,7 @@ func dropNulls(body []byte) []byte {
 		}
 		return v
 	}
-	b, _ := json.Marshal(strip(v))
-	return b
+	return jsonobj.Marshal(strip(v))
 }
 
 // apiID reports whether id has the form of an API's id: ten lower-case letters and digits.

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/kiri-run/kiri/internal/asl"
+	"github.com/kiri-run/kiri/internal/jsonobj"
 	"github.com/kiri-run/kiri/internal/service"
 )
 
@@ -101,7 +102,13 @@ func (s *Service) readItemSource(ctx context.Context, ex *execution, raw json.Ra
 		for {
 			next, err := store.ListObjectsV2As(ctx, account, region, ex.RoleARN, p.Bucket, p.Prefix, token,
 				func(key, etag string, modified time.Time, size int64, class string) {
-					items = append(items, map[string]any{"Etag": etag, "Key": key, "LastModified": modified.Unix(), "Size": size, "StorageClass": class})
+					item := jsonobj.New(5)
+					item.Set("Etag", etag)
+					item.Set("Key", key)
+					item.Set("LastModified", modified.Unix())
+					item.Set("Size", size)
+					item.Set("StorageClass", class)
+					items = append(items, item)
 				})
 			if err != nil {
 				return nil, readerFailed("%s", s3Error(err))
@@ -146,13 +153,11 @@ func parseItems(body []byte, e readerConfig) ([]any, error) {
 	case "CSV":
 		return parseCSV(body, e)
 	case "JSON":
-		var v any
-		d := json.NewDecoder(bytes.NewReader(body))
-		d.UseNumber()
-		if err := d.Decode(&v); err != nil {
+		v, more, err := decodeValue(body)
+		if err != nil {
 			return nil, readerFailed("The object is not valid JSON: %s", err.Error())
 		}
-		if _, err := d.Token(); err != io.EOF {
+		if more {
 			return nil, readerFailed("The object is not valid JSON: it holds more than one value")
 		}
 		arr, ok := v.([]any)
@@ -164,6 +169,23 @@ func parseItems(body []byte, e readerConfig) ([]any, error) {
 		return parseJSONL(body)
 	}
 	return nil, readerFailed("The InputType %s is not supported", e.InputType)
+}
+
+// decodeValue decodes one JSON value keeping the order of object keys and the text of
+// numbers; more reports data after the value. Errors are worded as encoding/json words them.
+func decodeValue(text []byte) (v any, more bool, err error) {
+	if v, err := jsonobj.Decode(text); err == nil {
+		return v, false, nil
+	}
+	d := json.NewDecoder(bytes.NewReader(text))
+	d.UseNumber()
+	if err := d.Decode(&v); err != nil {
+		return nil, false, err
+	}
+	if _, err := d.Token(); err != io.EOF {
+		return nil, true, nil
+	}
+	return jsonobj.Ordered(v), false, nil
 }
 
 // parseJSONL reads one item per line; blank lines are skipped.
@@ -178,13 +200,11 @@ func parseJSONL(body []byte) ([]any, error) {
 		if len(text) == 0 {
 			continue
 		}
-		var v any
-		d := json.NewDecoder(bytes.NewReader(text))
-		d.UseNumber()
-		if err := d.Decode(&v); err != nil {
+		v, more, err := decodeValue(text)
+		if err != nil {
 			return nil, readerFailed("Line %d is not valid JSON: %s", line, err.Error())
 		}
-		if _, err := d.Token(); err != io.EOF {
+		if more {
 			return nil, readerFailed("Line %d holds more than one JSON value", line)
 		}
 		items = append(items, v)
@@ -238,12 +258,12 @@ func parseCSV(body []byte, e readerConfig) ([]any, error) {
 			line, _ := r.FieldPos(0)
 			return nil, readerFailed("Row %d has %d fields but there are %d headers", line, len(rec), len(headers))
 		}
-		item := make(map[string]any, len(headers))
+		item := jsonobj.New(len(headers))
 		for i, h := range headers {
 			if i < len(rec) {
-				item[h] = rec[i]
+				item.Set(h, rec[i])
 			} else {
-				item[h] = ""
+				item.Set(h, "")
 			}
 		}
 		items = append(items, item)

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/kiri-run/kiri/internal/jsonobj"
 )
 
 func itemsJSON(t *testing.T, items []any) string {
@@ -27,6 +29,7 @@ func TestParseCSV(t *testing.T) {
 		want, err  string
 	}{
 		{"header row", "a,b\n1,2\n3,4\n", readerConfig{}, `[{"a":"1","b":"2"},{"a":"3","b":"4"}]`, ""},
+		{"columns in header order", "z,a,m\n1,2,3\n", readerConfig{}, `[{"z":"1","a":"2","m":"3"}]`, ""},
 		{"quoting", "a,b\r\n\"x, y\",\"say \"\"hi\"\"\"\r\n\"two\nlines\",\r\n", readerConfig{},
 			`[{"a":"x, y","b":"say \"hi\""},{"a":"two\nlines","b":""}]`, ""},
 		{"byte order mark", "\ufeffa\n1\n", readerConfig{}, `[{"a":"1"}]`, ""},
@@ -61,8 +64,8 @@ func TestParseCSV(t *testing.T) {
 // TestParseJSONItems reads a JSON array and JSON Lines, numbers kept as written.
 func TestParseJSONItems(t *testing.T) {
 	t.Parallel()
-	items, err := parseItems([]byte(` [1.50, {"a":[true]}, "s"] `), readerConfig{InputType: "JSON"})
-	if err != nil || itemsJSON(t, items) != `[1.50,{"a":[true]},"s"]` {
+	items, err := parseItems([]byte(` [1.50, {"z":[true],"a":1}, "s"] `), readerConfig{InputType: "JSON"})
+	if err != nil || itemsJSON(t, items) != `[1.50,{"z":[true],"a":1},"s"]` {
 		t.Fatalf("json %s %v", itemsJSON(t, items), err)
 	}
 	for _, bad := range []string{`{"a":1}`, `[1] [2]`, `[1`} {
@@ -70,8 +73,8 @@ func TestParseJSONItems(t *testing.T) {
 			t.Fatalf("%s: no error", bad)
 		}
 	}
-	items, err = parseItems([]byte("{\"n\":1}\r\n\n  2  \n\"x\""), readerConfig{InputType: "JSONL"})
-	if err != nil || itemsJSON(t, items) != `[{"n":1},2,"x"]` {
+	items, err = parseItems([]byte("{\"n\":1,\"b\":2}\r\n\n  2  \n\"x\""), readerConfig{InputType: "JSONL"})
+	if err != nil || itemsJSON(t, items) != `[{"n":1,"b":2},2,"x"]` {
 		t.Fatalf("jsonl %s %v", itemsJSON(t, items), err)
 	}
 	if _, err := parseItems([]byte("1\n{\n"), readerConfig{InputType: "JSONL"}); err == nil || !strings.Contains(err.Error(), "Line 2") {
@@ -104,13 +107,13 @@ func FuzzItemReaders(f *testing.F) {
 			if typ != "CSV" || len(items) == 0 {
 				continue
 			}
-			width := len(items[0].(map[string]any))
+			width := items[0].(*jsonobj.Object).Len()
 			for _, it := range items {
-				m := it.(map[string]any)
-				if len(m) != width {
+				m := it.(*jsonobj.Object)
+				if m.Len() != width {
 					t.Fatalf("items of different widths: %v", items)
 				}
-				for _, v := range m {
+				for _, v := range m.All() {
 					if _, ok := v.(string); !ok {
 						t.Fatalf("value %v is not a string", v)
 					}

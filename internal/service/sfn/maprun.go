@@ -11,6 +11,7 @@ import (
 
 	"github.com/kiri-run/kiri/internal/asl"
 	"github.com/kiri-run/kiri/internal/awsproto"
+	"github.com/kiri-run/kiri/internal/jsonobj"
 	"github.com/kiri-run/kiri/internal/queue"
 	"github.com/kiri-run/kiri/internal/store"
 	"github.com/kiri-run/kiri/internal/uuid"
@@ -224,10 +225,11 @@ func (s *Service) startMapRun(tx *store.Tx, l *live, e asl.MapRunEffect, now tim
 		}
 		e.Items = items
 	} else {
-		var items []any
-		if err := json.Unmarshal(e.Items, &items); err != nil {
+		v, err := jsonobj.Decode(e.Items)
+		if err != nil {
 			return fmt.Errorf("map run items: %w", err)
 		}
+		items, _ := v.([]any)
 		if err := s.addChildren(tx, mr, l.ex.Definition, &e, items); err != nil {
 			return err
 		}
@@ -248,7 +250,7 @@ func (s *Service) addChildren(tx *store.Tx, mr *mapRun, parentDefinition string,
 	mr.Items = len(items)
 	inputs := make([]json.RawMessage, len(items))
 	for i, it := range items {
-		in, err := e.ItemInput(m, i, []byte(encode(it)))
+		in, err := e.ItemInput(m, i, jsonobj.Marshal(it))
 		if err != nil {
 			name, cause, _ := strings.Cut(err.Error(), ": ")
 			mr.Failure = &asl.Failure{Error: &name, Cause: &cause}
@@ -761,7 +763,10 @@ func (s *Service) finishMapRun(ctx context.Context, arn string) error {
 			case c.Output != nil:
 				results[i] = json.RawMessage(*c.Output)
 			default:
-				results[i] = json.RawMessage(encode(map[string]any{"Error": c.Error, "Cause": c.Cause}))
+				eo := jsonobj.New(2)
+				eo.Set("Error", c.Error)
+				eo.Set("Cause", c.Cause)
+				results[i] = jsonobj.Marshal(eo)
 			}
 		}
 		output, _ = json.Marshal(results)
