@@ -306,10 +306,33 @@ func optString(s string) *string {
 	return &s
 }
 
-func (r *Run) waiting(id string) *Frame {
+// TakeReply removes and returns the outcome reported for effect id that no Step has recorded
+// yet; nil when there is none. Resume gives it back.
+func (r *Run) TakeReply(id string) *Reply {
+	f := r.frameFor(id, true)
+	if f == nil {
+		return nil
+	}
+	rep := f.Reply
+	f.Reply = nil
+	return rep
+}
+
+// Resume reports rep, an outcome taken with TakeReply, for effect id.
+func (r *Run) Resume(id string, rep *Reply) {
+	if f := r.waiting(id); f != nil {
+		f.Reply = rep
+	}
+}
+
+func (r *Run) waiting(id string) *Frame { return r.frameFor(id, false) }
+
+// frameFor finds the frame waiting for effect id: one that has no outcome for it yet, or with
+// replied one that has.
+func (r *Run) frameFor(id string, replied bool) *Frame {
 	var find func(f *Frame) *Frame
 	find = func(f *Frame) *Frame {
-		if f.Wait == id && f.Reply == nil && id != "" {
+		if f.Wait == id && (f.Reply != nil) == replied && id != "" {
 			return f
 		}
 		for _, c := range f.Children {

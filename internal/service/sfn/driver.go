@@ -49,6 +49,13 @@ type pending struct {
 	Token string `json:"token,omitempty"`
 	// Heartbeat counts heartbeats: a heartbeat timer of an earlier count fires nothing.
 	Heartbeat int `json:"heartbeat,omitempty"`
+	// Submits marks a .sync or .waitForTaskToken task, whose request is recorded as submitted
+	// (TaskSubmitted) before its outcome; Submitted, that it has been. Early holds an outcome
+	// that came first: a callback or a nested execution can be quicker than the commit of the
+	// submission.
+	Submits   bool       `json:"submits,omitempty"`
+	Submitted bool       `json:"submitted,omitempty"`
+	Early     *asl.Reply `json:"early,omitempty"`
 }
 
 // live is a Standard execution as its driver holds it within a transaction.
@@ -190,7 +197,8 @@ func (s *Service) schedule(tx *store.Tx, l *live, e asl.Effect, now time.Time) e
 		l.pending[e.ID] = &pending{}
 		return s.sendTimer(tx, effectMsg{Execution: l.ex.ARN, Effect: e.ID, Kind: timerFire}, e.At)
 	case asl.TaskEffect:
-		p := &pending{Task: &e, Token: e.TaskToken}
+		in, _ := parseIntegration(e.Resource)
+		p := &pending{Task: &e, Token: e.TaskToken, Submits: in.mode != ""}
 		l.pending[e.ID] = p
 		if e.TimeoutSeconds > 0 {
 			if err := s.sendTimer(tx, effectMsg{Execution: l.ex.ARN, Effect: e.ID, Kind: timerTask},
@@ -250,8 +258,37 @@ func (s *Service) reportTx(tx *store.Tx, arn, id string, apply func(r *asl.Run),
 	if err != nil || l == nil || l.ex.Status != statusRunning || l.pending[id] == nil {
 		return err
 	}
-	apply(l.run)
 	if settled {
+		return s.settleLive(tx, l, id, apply)
+	}
+	apply(l.run)
+	return s.advance(tx, l)
+}
+
+// settleLive applies an outcome of effect id and steps the run on. The outcome of a task whose
+// request is not yet recorded as submitted waits for that (submittedLive): history records
+// TaskSubmitted before the outcome, as AWS's does.
+func (s *Service) settleLive(tx *store.Tx, l *live, id string, apply func(r *asl.Run)) error {
+	p := l.pending[id]
+	apply(l.run)
+	if p.Submits && !p.Submitted {
+		if rep := l.run.TakeReply(id); p.Early == nil {
+			p.Early = rep
+		}
+		return s.putLive(tx, l)
+	}
+	delete(l.pending, id)
+	return s.advance(tx, l)
+}
+
+// submittedLive records that the request of task id was accepted with output, then the
+// outcome that was waiting for that, if any.
+func (s *Service) submittedLive(tx *store.Tx, l *live, id string, output []byte) error {
+	p := l.pending[id]
+	l.run.Submitted(id, output)
+	p.Submitted = true
+	if p.Early != nil {
+		l.run.Resume(id, p.Early)
 		delete(l.pending, id)
 	}
 	return s.advance(tx, l)
@@ -269,7 +306,11 @@ func (s *Service) handleTask(ctx context.Context, msg queue.Message) error {
 	if err != nil {
 		return err
 	}
-	if l == nil || l.ex.Status != statusRunning || l.pending[m.Effect] == nil || l.pending[m.Effect].Task == nil {
+	if l == nil || l.ex.Status != statusRunning {
+		return nil
+	}
+	// A task whose request was accepted (a delivery after a crash) is not made again.
+	if p := l.pending[m.Effect]; p == nil || p.Task == nil || p.Submitted {
 		return nil
 	}
 	res := s.runTask(ctx, l.ex, *l.pending[m.Effect].Task)
@@ -278,10 +319,22 @@ func (s *Service) handleTask(ctx context.Context, msg queue.Message) error {
 			return nil
 		}
 		return s.st.Write(ctx, func(tx *store.Tx) error {
-			return s.reportTx(tx, m.Execution, m.Effect, func(r *asl.Run) { r.Submitted(m.Effect, res.submitted) }, false)
+			l, err := s.loadLive(tx.QueryRow, m.Execution)
+			if err != nil || l == nil || l.ex.Status != statusRunning || l.pending[m.Effect] == nil || l.pending[m.Effect].Submitted {
+				return err
+			}
+			return s.submittedLive(tx, l, m.Effect, res.submitted)
 		})
 	}
-	return s.settle(ctx, m.Execution, m.Effect, res.apply(m.Effect))
+	// The task's own outcome (it was refused, or it ended without waiting) needs no submission.
+	return s.st.Write(ctx, func(tx *store.Tx) error {
+		l, err := s.loadLive(tx.QueryRow, m.Execution)
+		if err != nil || l == nil || l.ex.Status != statusRunning || l.pending[m.Effect] == nil {
+			return err
+		}
+		l.pending[m.Effect].Submits = false
+		return s.settleLive(tx, l, m.Effect, res.apply(m.Effect))
+	})
 }
 
 // handleTimer fires a due timer.

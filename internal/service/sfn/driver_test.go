@@ -2,9 +2,12 @@ package sfn
 
 import (
 	"context"
+	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/kiri-run/kiri/internal/asl"
 	"github.com/kiri-run/kiri/internal/service/servicetest"
 	"github.com/kiri-run/kiri/internal/store"
 )
@@ -46,5 +49,78 @@ func TestTimerDeliveredTwiceStepsOnce(t *testing.T) {
 	}
 	if l.ex.Status != statusSucceeded || n != 6 {
 		t.Fatalf("status %s with %d events, want SUCCEEDED with 6", l.ex.Status, n)
+	}
+}
+
+// TestOutcomeBeforeSubmissionWaitsForIt settles a .waitForTaskToken task before its request
+// is recorded as submitted, as a quick callback can: history still records TaskSubmitted
+// before TaskSucceeded, as AWS's does, and the execution goes on once both are in.
+func TestOutcomeBeforeSubmissionWaitsForIt(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d := servicetest.Deps(t)
+	s, err := New(ctx, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	arn := "arn:aws:states:us-east-1:000000000000:execution:m:cb"
+	ex := &execution{ARN: arn, Name: "cb", MachineARN: "arn:aws:states:us-east-1:000000000000:stateMachine:m", MachineName: "m",
+		Type: typeStandard, Status: statusRunning, Input: `{}`, Started: time.Now().UTC(),
+		Definition: `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+			"Parameters":{"QueueUrl":"http://q","MessageBody.$":"$$.Task.Token"},"End":true}}}`}
+	if err := d.Store.Write(ctx, func(tx *store.Tx) error { return s.begin(tx, ex) }); err != nil {
+		t.Fatal(err)
+	}
+	l, err := s.loadLive(s.reader(ctx), arn)
+	if err != nil || len(l.pending) != 1 {
+		t.Fatalf("pending %v, %v", l, err)
+	}
+	var id string
+	for id = range l.pending {
+	}
+	if !l.pending[id].Submits {
+		t.Fatal("a .waitForTaskToken task is not marked as submitting")
+	}
+	// The callback first (twice: the second changes nothing), then the submission.
+	for range 2 {
+		if err := d.Store.Write(ctx, func(tx *store.Tx) error {
+			return s.settleTx(tx, arn, id, func(r *asl.Run) { r.Complete(id, []byte(`{"ok":1}`)) })
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if l, err = s.loadLive(s.reader(ctx), arn); err != nil || l.ex.Status != statusRunning {
+		t.Fatalf("after the early outcome: %+v, %v", l.ex, err)
+	}
+	if err := d.Store.Write(ctx, func(tx *store.Tx) error {
+		l, err := s.loadLive(tx.QueryRow, arn)
+		if err != nil {
+			return err
+		}
+		return s.submittedLive(tx, l, id, []byte(`{"MessageId":"m"}`))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	l, err = s.loadLive(s.reader(ctx), arn)
+	if err != nil || l.ex.Status != statusSucceeded || l.ex.Output == nil || *l.ex.Output != `{"ok":1}` {
+		t.Fatalf("execution %+v, %v", l.ex, err)
+	}
+	rows, err := d.Store.Query(ctx, `SELECT body FROM sfn_events WHERE execution = ? ORDER BY id`, arn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var types []string
+	for rows.Next() {
+		var body string
+		var e asl.Event
+		if err := rows.Scan(&body); err != nil || json.Unmarshal([]byte(body), &e) != nil {
+			t.Fatalf("event %s: %v", body, err)
+		}
+		types = append(types, e.Type)
+	}
+	want := "ExecutionStarted TaskStateEntered TaskScheduled TaskStarted TaskSubmitted TaskSucceeded TaskStateExited ExecutionSucceeded"
+	if got := strings.Join(types, " "); got != want {
+		t.Fatalf("history %s\nwant %s", got, want)
 	}
 }

@@ -142,9 +142,7 @@ func (s *Service) sendTaskSuccess(ctx context.Context, in *SendTaskSuccessInput)
 		return nil, apiError("InvalidOutput", "Invalid Output: '%s'", output)
 	}
 	err := s.byToken(ctx, awsproto.Value(in.TaskToken), func(l *live, tx *store.Tx, id string) error {
-		l.run.Complete(id, []byte(output))
-		delete(l.pending, id)
-		return s.advance(tx, l)
+		return s.settleLive(tx, l, id, func(r *asl.Run) { r.Complete(id, []byte(output)) })
 	})
 	if err != nil {
 		return nil, wrap("send task success", err)
@@ -154,9 +152,7 @@ func (s *Service) sendTaskSuccess(ctx context.Context, in *SendTaskSuccessInput)
 
 func (s *Service) sendTaskFailure(ctx context.Context, in *SendTaskFailureInput) (*SendTaskFailureOutput, error) {
 	err := s.byToken(ctx, awsproto.Value(in.TaskToken), func(l *live, tx *store.Tx, id string) error {
-		l.run.Fail(id, awsproto.Value(in.Error), awsproto.Value(in.Cause))
-		delete(l.pending, id)
-		return s.advance(tx, l)
+		return s.settleLive(tx, l, id, func(r *asl.Run) { r.Fail(id, awsproto.Value(in.Error), awsproto.Value(in.Cause)) })
 	})
 	if err != nil {
 		return nil, wrap("send task failure", err)
