@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kiri-run/kiri/internal/asl"
+	"github.com/kiri-run/kiri/internal/service"
 	"github.com/kiri-run/kiri/internal/service/servicetest"
 	"github.com/kiri-run/kiri/internal/store"
 )
@@ -18,18 +19,7 @@ import (
 func TestTimerDeliveredTwiceStepsOnce(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	d := servicetest.Deps(t)
-	s, err := New(ctx, d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	arn := "arn:aws:states:us-east-1:000000000000:execution:m:e"
-	ex := &execution{ARN: arn, Name: "e", MachineARN: "arn:aws:states:us-east-1:000000000000:stateMachine:m", MachineName: "m",
-		Type: typeStandard, Status: statusRunning, Input: `{}`, Started: time.Now().UTC(),
-		Definition: `{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":1,"Next":"P"},"P":{"Type":"Pass","End":true}}}`}
-	if err := d.Store.Write(ctx, func(tx *store.Tx) error { return s.begin(tx, ex) }); err != nil {
-		t.Fatal(err)
-	}
+	s, d, arn := beginExecution(t, `{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":1,"Next":"P"},"P":{"Type":"Pass","End":true}}}`)
 	timers, err := d.Queue.Peek(ctx, timerQueue, 10)
 	if err != nil || len(timers) != 1 {
 		t.Fatalf("timers %v %v", timers, err)
@@ -58,19 +48,8 @@ func TestTimerDeliveredTwiceStepsOnce(t *testing.T) {
 func TestOutcomeBeforeSubmissionWaitsForIt(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	d := servicetest.Deps(t)
-	s, err := New(ctx, d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	arn := "arn:aws:states:us-east-1:000000000000:execution:m:cb"
-	ex := &execution{ARN: arn, Name: "cb", MachineARN: "arn:aws:states:us-east-1:000000000000:stateMachine:m", MachineName: "m",
-		Type: typeStandard, Status: statusRunning, Input: `{}`, Started: time.Now().UTC(),
-		Definition: `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::sqs:sendMessage.waitForTaskToken",
-			"Parameters":{"QueueUrl":"http://q","MessageBody.$":"$$.Task.Token"},"End":true}}}`}
-	if err := d.Store.Write(ctx, func(tx *store.Tx) error { return s.begin(tx, ex) }); err != nil {
-		t.Fatal(err)
-	}
+	s, d, arn := beginExecution(t, `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+		"Parameters":{"QueueUrl":"http://q","MessageBody.$":"$$.Task.Token"},"End":true}}}`)
 	l, err := s.loadLive(s.reader(ctx), arn)
 	if err != nil || len(l.pending) != 1 {
 		t.Fatalf("pending %v, %v", l, err)
@@ -123,4 +102,23 @@ func TestOutcomeBeforeSubmissionWaitsForIt(t *testing.T) {
 	if got := strings.Join(types, " "); got != want {
 		t.Fatalf("history %s\nwant %s", got, want)
 	}
+}
+
+// beginExecution starts a Standard execution of definition on a service of its own, as the
+// driver does once StartExecution has checked it.
+func beginExecution(t *testing.T, definition string) (*Service, service.Deps, string) {
+	t.Helper()
+	ctx := context.Background()
+	d := servicetest.Deps(t)
+	s, err := New(ctx, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	arn := "arn:aws:states:us-east-1:000000000000:execution:m:e"
+	ex := &execution{ARN: arn, Name: "e", MachineARN: "arn:aws:states:us-east-1:000000000000:stateMachine:m", MachineName: "m",
+		Type: typeStandard, Status: statusRunning, Input: `{}`, Started: time.Now().UTC(), Definition: definition}
+	if err := d.Store.Write(ctx, func(tx *store.Tx) error { return s.begin(tx, ex) }); err != nil {
+		t.Fatal(err)
+	}
+	return s, d, arn
 }
