@@ -261,30 +261,35 @@ func (r *cgroupRoot) createEmpty(id string) (*instanceCgroup, error) {
 		peak = "memory.peak"
 	}
 	g.peak, _ = os.Open(filepath.Join(g.mem, peak))
+	// What does not depend on the function is set now: a spare's cgroup has it before a cold
+	// start claims it.
+	if r.v2 {
+		writeCg(g.mem, "memory.swap.max", "0")
+	} else {
+		writeCg(g.mem, "memory.swappiness", "0")
+		if g.cpu != "" {
+			writeCg(g.cpu, "cpu.cfs_period_us", strconv.Itoa(cpuPeriodUS))
+		}
+	}
+	if g.pids != "" {
+		writeCg(g.pids, "pids.max", strconv.Itoa(pidsMax))
+	}
 	return g, nil
 }
 
-// setMemory sets the memory limit (no swap) and the pids limit of a cgroup for a function of
+// setMemory sets the memory limit (no swap: see createEmpty) of a cgroup for a function of
 // memMB megabytes.
 func (g *instanceCgroup) setMemory(memMB int) error {
 	g.memMB = memMB
 	limit := strconv.Itoa(memMB << 20)
 	if g.root.v2 {
-		if err := writeCg(g.mem, "memory.max", limit); err != nil {
-			return err
-		}
-		writeCg(g.mem, "memory.swap.max", "0")
-	} else {
-		if err := writeCg(g.mem, "memory.limit_in_bytes", limit); err != nil {
-			return err
-		}
-		// Without swap accounting this file is missing; the limit above still holds.
-		writeCg(g.mem, "memory.memsw.limit_in_bytes", limit)
-		writeCg(g.mem, "memory.swappiness", "0")
+		return writeCg(g.mem, "memory.max", limit)
 	}
-	if g.pids != "" {
-		writeCg(g.pids, "pids.max", strconv.Itoa(pidsMax))
+	if err := writeCg(g.mem, "memory.limit_in_bytes", limit); err != nil {
+		return err
 	}
+	// Without swap accounting this file is missing; the limit above still holds.
+	writeCg(g.mem, "memory.memsw.limit_in_bytes", limit)
 	return nil
 }
 
@@ -311,7 +316,6 @@ func (g *instanceCgroup) limitCPU() {
 		writeCg(g.cpu, "cpu.weight", strconv.Itoa(max(1, min(10000, 100*g.memMB/mbPerVCPU))))
 		return
 	}
-	writeCg(g.cpu, "cpu.cfs_period_us", strconv.Itoa(cpuPeriodUS))
 	writeCg(g.cpu, "cpu.cfs_quota_us", strconv.Itoa(quota))
 	writeCg(g.cpu, "cpu.cfs_burst_us", strconv.Itoa(quota))
 	writeCg(g.cpu, "cpu.shares", strconv.Itoa(max(2, 1024*g.memMB/mbPerVCPU)))

@@ -333,3 +333,61 @@ func TestSandboxNetworkReachesOnlyWhatIsAllowed(t *testing.T) {
 		}
 	})
 }
+
+// TestInstanceCgroupLimits reads an instance's cgroup after a cold start from a spare (whose
+// cgroup got the function-independent settings before the claim): memory without swap, the
+// pids cap, and CPU in proportion to memory once the init has ended.
+func TestInstanceCgroupLimits(t *testing.T) {
+	t.Parallel()
+	p := testPool(t)
+	requireFeature(t, p, p.Features().Cgroup != "", "cgroups")
+	fn := goFunction(t, "cg-limits")
+	fn.MemoryMB = 512
+	if _, ans := invoke(t, p, fn, ev{"action": "echo", "data": "x"}); ans.Data != "x" {
+		t.Fatalf("invoke: %+v", ans)
+	}
+	p.mu.Lock()
+	var cg *instanceCgroup
+	for _, fp := range p.fns {
+		for inst := range fp.all {
+			cg = inst.cg
+		}
+	}
+	p.mu.Unlock()
+	if cg == nil {
+		t.Fatal("no instance cgroup")
+	}
+	read := func(dir, file string) string {
+		b, err := os.ReadFile(filepath.Join(dir, file))
+		if err != nil {
+			return "missing: " + err.Error()
+		}
+		return strings.TrimSpace(string(b))
+	}
+	quota := strconv.Itoa(cpuPeriodUS * 512 / mbPerVCPU)
+	want := map[string]string{"memory.limit_in_bytes": strconv.Itoa(512 << 20), "memory.swappiness": "0",
+		"cpu.cfs_period_us": strconv.Itoa(cpuPeriodUS), "cpu.cfs_quota_us": quota}
+	dirs := map[string]string{"memory.limit_in_bytes": cg.mem, "memory.swappiness": cg.mem, "cpu.cfs_period_us": cg.cpu, "cpu.cfs_quota_us": cg.cpu}
+	if cg.root.v2 {
+		want = map[string]string{"memory.max": strconv.Itoa(512 << 20), "memory.swap.max": "0", "cpu.max": quota + " " + strconv.Itoa(cpuPeriodUS)}
+		dirs = map[string]string{"memory.max": cg.mem, "memory.swap.max": cg.mem, "cpu.max": cg.cpu}
+	}
+	if cg.pids != "" {
+		want["pids.max"], dirs["pids.max"] = strconv.Itoa(pidsMax), cg.pids
+	}
+	// The CPU limit is set off the first event's path.
+	deadline := time.Now().Add(5 * time.Second)
+	for file, w := range want {
+		if dirs[file] == "" {
+			continue
+		}
+		got := read(dirs[file], file)
+		for got != w && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+			got = read(dirs[file], file)
+		}
+		if got != w {
+			t.Errorf("%s = %q, want %q", file, got, w)
+		}
+	}
+}
