@@ -136,6 +136,8 @@ func TestInvokeFailures(t *testing.T) {
 		},
 		{
 			name: "response over 6 MB is Function.ResponseSizeTooLarge", event: ev{"action": "big", "n": 7 << 20},
+			// A whole vCPU: at 128 MB (7% of one) writing 7 MiB can outlast the timeout on a busy host.
+			mutate:  func(f *Function) { f.MemoryMB = 1769 },
 			errType: errResponseTooLarge, payloadRE: `^\{"errorType":"Function.ResponseSizeTooLarge","errorMessage":"Response payload size exceeded maximum allowed payload size \(6291556 bytes\)."\}$`,
 		},
 	}
