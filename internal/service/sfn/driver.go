@@ -254,15 +254,23 @@ func (s *Service) settleTx(tx *store.Tx, arn, id string, apply func(r *asl.Run))
 // activity worker took the task; a callback task's request was accepted), or, with settled,
 // its outcome, and steps the run on.
 func (s *Service) reportTx(tx *store.Tx, arn, id string, apply func(r *asl.Run), settled bool) error {
+	return s.withPending(tx, arn, id, func(l *live, _ *pending) error {
+		if settled {
+			return s.settleLive(tx, l, id, apply)
+		}
+		apply(l.run)
+		return s.advance(tx, l)
+	})
+}
+
+// withPending calls fn with the running execution arn and its pending effect id; an execution
+// that ended or no longer waits for id is left as it is.
+func (s *Service) withPending(tx *store.Tx, arn, id string, fn func(l *live, p *pending) error) error {
 	l, err := s.loadLive(tx.QueryRow, arn)
 	if err != nil || l == nil || l.ex.Status != statusRunning || l.pending[id] == nil {
 		return err
 	}
-	if settled {
-		return s.settleLive(tx, l, id, apply)
-	}
-	apply(l.run)
-	return s.advance(tx, l)
+	return fn(l, l.pending[id])
 }
 
 // settleLive applies an outcome of effect id and steps the run on. The outcome of a task whose
@@ -319,21 +327,20 @@ func (s *Service) handleTask(ctx context.Context, msg queue.Message) error {
 			return nil
 		}
 		return s.st.Write(ctx, func(tx *store.Tx) error {
-			l, err := s.loadLive(tx.QueryRow, m.Execution)
-			if err != nil || l == nil || l.ex.Status != statusRunning || l.pending[m.Effect] == nil || l.pending[m.Effect].Submitted {
-				return err
-			}
-			return s.submittedLive(tx, l, m.Effect, res.submitted)
+			return s.withPending(tx, m.Execution, m.Effect, func(l *live, p *pending) error {
+				if p.Submitted {
+					return nil
+				}
+				return s.submittedLive(tx, l, m.Effect, res.submitted)
+			})
 		})
 	}
 	// The task's own outcome (it was refused, or it ended without waiting) needs no submission.
 	return s.st.Write(ctx, func(tx *store.Tx) error {
-		l, err := s.loadLive(tx.QueryRow, m.Execution)
-		if err != nil || l == nil || l.ex.Status != statusRunning || l.pending[m.Effect] == nil {
-			return err
-		}
-		l.pending[m.Effect].Submits = false
-		return s.settleLive(tx, l, m.Effect, res.apply(m.Effect))
+		return s.withPending(tx, m.Execution, m.Effect, func(l *live, p *pending) error {
+			p.Submits = false
+			return s.settleLive(tx, l, m.Effect, res.apply(m.Effect))
+		})
 	})
 }
 
